@@ -1,0 +1,121 @@
+"""Small composable decoders: pure functions from a :class:`Response` to a value.
+
+Every decoder starts by mapping an unexpected HTTP status to the exception of
+:mod:`consul.exceptions`, so this is the one place where a status becomes an
+error. Adapters never raise for a status.
+"""
+
+from __future__ import annotations
+
+import base64
+import json as _json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ._http import Response
+from .exceptions import ConsulException, for_status
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+Decoder = Callable[[Response], T]
+
+
+def error(response: Response) -> ConsulException:
+    """The exception for an unexpected ``response`` (not raised here)."""
+    message = response.body.decode("utf-8", "replace").strip()
+    return for_status(response.status)(
+        message,
+        status=response.status,
+        method=response.request.method,
+        path=response.request.path,
+    )
+
+
+def check(response: Response, *ok: int) -> Response:
+    """Return ``response`` if its status is 200 (or one of ``ok``), else raise."""
+    if response.status == 200 or response.status in ok:
+        return response
+    raise error(response)
+
+
+def index(response: Response) -> int:
+    """The ``X-Consul-Index`` of a response (Consul never sends 0; absent is 0)."""
+    value = response.header("X-Consul-Index")
+    return int(value) if value else 0
+
+
+def json(response: Response) -> Any:
+    """The JSON body of a 200 response."""
+    body = check(response).body
+    return _json.loads(body) if body.strip() else None
+
+
+def boolean(response: Response) -> bool:
+    """True if Consul answered ``true`` (KV writes, session destroy, ...)."""
+    return check(response).body.strip() == b"true"
+
+
+def nothing(response: Response) -> None:
+    """Check the status of a call whose 200 body is empty or uninteresting."""
+    check(response)
+
+
+def raw(response: Response) -> bytes:
+    """The raw body of a 200 response."""
+    return check(response).body
+
+
+def true(response: Response) -> bool:
+    """True once the call succeeded (the original API's ``True`` for writes)."""
+    check(response)
+    return True
+
+
+def indexed(decoder: Decoder[T]) -> Decoder[tuple[int, T]]:
+    """Pair ``decoder``'s value with the response's ``X-Consul-Index``."""
+
+    def decode(response: Response) -> tuple[int, T]:
+        return index(response), decoder(response)
+
+    return decode
+
+
+def or_none(decoder: Decoder[T]) -> Decoder[T | None]:
+    """Like ``decoder``, but a 404 is the normal answer ``None``."""
+
+    def decode(response: Response) -> T | None:
+        if response.status == 404:
+            return None
+        return decoder(response)
+
+    return decode
+
+
+def mapped(decoder: Decoder[T], fn: Callable[[T], U]) -> Decoder[U]:
+    """Apply ``fn`` to what ``decoder`` returns."""
+
+    def decode(response: Response) -> U:
+        return fn(decoder(response))
+
+    return decode
+
+
+def field(name: str) -> Decoder[Any]:
+    """One field of a JSON object body (``{"ID": ...}`` -> the ID)."""
+
+    def decode(response: Response) -> Any:
+        return json(response)[name]
+
+    return decode
+
+
+def b64(value: str | None) -> bytes | None:
+    """Decode one of Consul's base64 fields (``null`` stays None)."""
+    return None if value is None else base64.b64decode(value)
+
+
+def kv_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """A KV entry with its ``Value`` decoded from base64 to bytes."""
+    entry["Value"] = b64(entry.get("Value"))
+    return entry

@@ -1,0 +1,235 @@
+"""How endpoint methods are written once and run on five event loops.
+
+An endpoint method is a plain method that returns a :class:`~consul._http.Call`
+(decorated with :class:`endpoint`) or a :data:`~consul._http.Flow` generator
+(decorated with :class:`flow`). The decorator is a descriptor: looked up on a
+group that belongs to a client, it returns a function that builds the call and
+hands it to the client's runner, which sends it the way its loop does.
+
+Python has no higher-kinded types, so the loop's result type cannot be a type
+parameter of the method itself. Instead each group is generic in a *mode*
+marker (:class:`Blocking`, :class:`ThreadPool`, :class:`AsyncIO`,
+:class:`Tornado`, :class:`Twisted`) and the descriptor's ``__get__`` is
+overloaded on it: ``consul.Consul().kv.put(...)`` is a ``bool``,
+``consul.aio.Consul().kv.put(...)`` a ``Coroutine[..., bool]``, and so on.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import re
+from asyncio import Future as AsyncioFuture
+from collections.abc import Callable, Coroutine, Iterable
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
+
+from ._http import Call, Flow, Request
+
+if TYPE_CHECKING:
+    from twisted.internet.defer import Deferred
+
+    from .base import ConsulBase
+
+P = ParamSpec("P")
+T = TypeVar("T")
+M = TypeVar("M")
+
+
+class Blocking:
+    """Mode of :class:`consul.Consul`: a call returns its value."""
+
+
+class ThreadPool:
+    """Mode of :class:`consul.threadpool.Consul`: a call returns a ``Future``."""
+
+
+class AsyncIO:
+    """Mode of :class:`consul.aio.Consul`: a call returns a coroutine."""
+
+
+class Tornado:
+    """Mode of :class:`consul.tornado.Consul`: a call returns an asyncio ``Future``."""
+
+
+class Twisted:
+    """Mode of :class:`consul.twisted.Consul`: a call returns a ``Deferred``."""
+
+
+class Runner(Protocol):
+    """What an adapter provides: run a call, or a flow, in its own way."""
+
+    def run(self, call: Call[Any]) -> Any:
+        """Send ``call``'s request and decode the response."""
+
+    def run_flow(self, flow: Flow[Any]) -> Any:
+        """Drive ``flow`` to its end, sending each call it yields."""
+
+
+class Group(Generic[M]):
+    """A group of endpoints (one page of Consul's HTTP API docs).
+
+    Groups hang on a client (``client.kv``, ``client.agent.service``) and build
+    their requests from the client's configuration.
+    """
+
+    def __init__(self, client: ConsulBase[M]) -> None:
+        self._client = client
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        params: Iterable[tuple[str, str]] = (),
+        *,
+        token: str | None = None,
+        dc: str | None = None,
+        consistency: str | None = None,
+        index: int | None = None,
+        wait: str | float | None = None,
+        read: bool = False,
+        body: bytes | None = None,
+        json_body: Any = None,
+        content_type: str | None = None,
+    ) -> Request:
+        """Build a request with the client's defaults filled in.
+
+        ``read=True`` marks a read that honours consistency modes. ``index``
+        and ``wait`` make it a blocking query. The token goes only into the
+        ``X-Consul-Token`` header.
+        """
+        config = self._client.config
+        query = list(params)
+        dc = dc if dc is not None else config.dc
+        if dc:
+            query.append(("dc", dc))
+        if read:
+            mode = consistency if consistency is not None else config.consistency
+            if mode not in ("default", "consistent", "stale"):
+                raise ValueError(
+                    f"consistency must be 'default', 'consistent' or 'stale', not {mode!r}"
+                )
+            if mode != "default":
+                query.append((mode, ""))
+        elif consistency is not None:
+            raise TypeError("consistency only applies to reads")
+        wait_seconds: float | None = None
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, int):
+                raise TypeError(f"index must be an int, not {type(index).__name__}")
+            if index < 0:
+                raise ValueError(f"index must be >= 0, not {index}")
+            query.append(("index", str(index)))
+        if wait is not None:
+            text, wait_seconds = duration(wait, "wait")
+            query.append(("wait", text))
+        blocking_wait = None
+        if index:
+            blocking_wait = wait_seconds if wait_seconds is not None else 0.0
+        headers: list[tuple[str, str]] = []
+        token = token if token is not None else config.token
+        if token:
+            headers.append(("X-Consul-Token", token))
+        if config.http_auth is not None:
+            user, password = config.http_auth
+            basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+            headers.append(("Authorization", f"Basic {basic}"))
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            content_type = content_type or "application/json"
+        if content_type:
+            headers.append(("Content-Type", content_type))
+        return Request(method, path, tuple(query), tuple(headers), body, blocking_wait)
+
+
+class _Bound(Generic[P, T]):
+    """The common part of :class:`endpoint` and :class:`flow`."""
+
+    def __init__(self, build: Callable[Concatenate[Any, P], Any]) -> None:
+        self._build = build
+        self.__doc__ = build.__doc__
+        self.__name__ = build.__name__
+        self.__qualname__ = build.__qualname__
+        self.__wrapped__ = build
+
+    def _runner_method(self, runner: Runner) -> Callable[[Any], Any]:
+        raise NotImplementedError
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> Callable[Concatenate[Any, P], Any]: ...
+    @overload
+    def __get__(self, obj: Group[Blocking], owner: type[Any]) -> Callable[P, T]: ...
+    @overload
+    def __get__(self, obj: Group[ThreadPool], owner: type[Any]) -> Callable[P, Future[T]]: ...
+    @overload
+    def __get__(
+        self, obj: Group[AsyncIO], owner: type[Any]
+    ) -> Callable[P, Coroutine[Any, Any, T]]: ...
+    @overload
+    def __get__(self, obj: Group[Tornado], owner: type[Any]) -> Callable[P, AsyncioFuture[T]]: ...
+    @overload
+    def __get__(self, obj: Group[Twisted], owner: type[Any]) -> Callable[P, Deferred[T]]: ...
+    def __get__(self, obj: Group[Any] | None, owner: type[Any]) -> Any:
+        if obj is None:
+            return self._build
+        build = self._build
+        run = self._runner_method(obj._client._runner)
+
+        @functools.wraps(build)
+        def method(*args: P.args, **kwargs: P.kwargs) -> Any:
+            return run(build(obj, *args, **kwargs))
+
+        return method
+
+
+class endpoint(_Bound[P, T]):  # noqa: N801 - used as a decorator
+    """Decorator: a method that returns the :class:`Call` of one HTTP request."""
+
+    def __init__(self, build: Callable[Concatenate[Any, P], Call[T]]) -> None:
+        super().__init__(build)
+
+    def _runner_method(self, runner: Runner) -> Callable[[Any], Any]:
+        return runner.run
+
+
+class flow(_Bound[P, T]):  # noqa: N801 - used as a decorator
+    """Decorator: a generator method that yields calls (a multi-request flow)."""
+
+    def __init__(self, build: Callable[Concatenate[Any, P], Flow[T]]) -> None:
+        super().__init__(build)
+
+    def _runner_method(self, runner: Runner) -> Callable[[Any], Any]:
+        return runner.run_flow
+
+
+_UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+
+
+def duration(value: str | float, name: str) -> tuple[str, float]:
+    """Validate a duration argument: seconds as a number, or a Go duration.
+
+    Returns the text to send and the number of seconds. A number becomes
+    milliseconds on the wire, as Consul's Go client sends waits (the smallest
+    positive wait is 1ms).
+    """
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a number of seconds or a duration string")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError(f"{name} must not be negative, not {value!r}")
+        ms = int(value * 1000)
+        if value > 0 and ms == 0:
+            ms = 1
+        return f"{ms}ms", ms / 1000
+    if isinstance(value, str):
+        text = value.strip()
+        if text == "0":
+            return "0s", 0.0
+        parts = _PART.findall(text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            raise ValueError(f"{name} must be a duration such as '10s' or '5m', not {value!r}")
+        return text, sum(float(n) * _UNIT[u] for n, u in parts)
+    kind = type(value).__name__  # type: ignore[unreachable]  # untyped callers
+    raise TypeError(f"{name} must be a number of seconds or a duration string, not {kind}")

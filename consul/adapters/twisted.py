@@ -1,0 +1,246 @@
+"""The Twisted client, on ``treq``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, TypeVar, cast
+
+import treq
+from OpenSSL import crypto
+from treq.client import HTTPClient
+from twisted.internet import defer, error, ssl
+from twisted.internet.interfaces import IOpenSSLClientConnectionCreator, IReactorTime
+from twisted.web.client import Agent, HTTPConnectionPool, ResponseFailed
+from twisted.web.http_headers import Headers
+from twisted.web.iweb import IAgent, IPolicyForHTTPS
+from zope.interface import implementer
+
+from .._endpoint import Twisted
+from .._http import Call, Flow, Request, Response, Sleep
+from ..base import ConsulBase
+from ..config import DEFAULT_TIMEOUT, Cert, Config
+from ..exceptions import ConsulConnectionError, ConsulException, Timeout
+from ._drive import Done, advance
+
+T = TypeVar("T")
+
+__all__ = ["Consul", "TreqRunner"]
+
+
+@implementer(IPolicyForHTTPS)
+class _TLSPolicy:
+    """Twisted's TLS options built from the same settings as the other adapters."""
+
+    def __init__(self, config: Config) -> None:
+        self._server_name = config.tls_server_name
+        self._verify = config.verify is not False
+        trust: Any = None
+        ca_file = config.verify if isinstance(config.verify, str) else None
+        ca_files: list[str] = []
+        if ca_file and os.path.isdir(ca_file):
+            ca_files = _pem_files(ca_file)
+        elif ca_file:
+            ca_files = [ca_file]
+        elif config.ca_path:
+            ca_files = _pem_files(config.ca_path)
+        if ca_files:
+            certificates = [
+                ssl.Certificate(x509) for name in ca_files for x509 in _load_certificates(name)
+            ]
+            trust = ssl.trustRootFromCertificates(certificates)
+        self._trust = trust
+        self._client_certificate: ssl.PrivateCertificate | None = None
+        pair = config.cert_pair
+        if pair is not None:
+            with open(pair[0], "rb") as f:
+                pem = f.read()
+            if pair[1] is not None:
+                with open(pair[1], "rb") as f:
+                    pem += b"\n" + f.read()
+            self._client_certificate = ssl.PrivateCertificate.loadPEM(pem)
+
+    def creatorForNetloc(self, hostname: bytes, port: int) -> IOpenSSLClientConnectionCreator:  # noqa: N802 - Twisted's interface
+        """The TLS connection creator for ``hostname``."""
+        if not self._verify:
+            options: Any = ssl.CertificateOptions(verify=False)
+            if self._client_certificate is not None:
+                options = self._client_certificate.options()
+            return options  # type: ignore[no-any-return]
+        name = self._server_name or hostname.decode("ascii")
+        return ssl.optionsForClientTLS(
+            name,
+            trustRoot=self._trust,
+            clientCertificate=self._client_certificate,
+        )
+
+
+def _pem_files(directory: str) -> list[str]:
+    return sorted(
+        os.path.join(directory, name)
+        for name in os.listdir(directory)
+        if os.path.isfile(os.path.join(directory, name))
+    )
+
+
+def _load_certificates(name: str) -> list[crypto.X509]:
+    with open(name, "rb") as f:
+        data = f.read()
+    marker = b"-----END CERTIFICATE-----"
+    blocks = [block + marker for block in data.split(marker) if b"BEGIN CERTIFICATE" in block]
+    return [crypto.load_certificate(crypto.FILETYPE_PEM, block) for block in blocks]
+
+
+class TreqRunner:
+    """Sends requests with ``treq`` over one persistent connection pool."""
+
+    def __init__(self, config: Config, reactor: Any = None) -> None:
+        if reactor is None:
+            from twisted.internet import reactor as default_reactor
+
+            reactor = default_reactor
+        self.config = config
+        self.reactor = reactor
+        self.pool = HTTPConnectionPool(reactor, persistent=True)
+        agent = Agent(
+            reactor,
+            contextFactory=_TLSPolicy(config),
+            connectTimeout=config.timeout,
+            pool=self.pool,
+        )
+        self.client = HTTPClient(cast(IAgent, agent))
+
+    async def send(self, request: Request) -> Response:
+        """Send ``request``; transport failures become our exceptions."""
+        timeout = request.read_timeout(self.config.timeout)
+        pending = self.client.request(
+            request.method,
+            request.url(self.config.base_url),
+            headers=Headers({k: [v] for k, v in request.headers}),
+            data=request.body,
+            allow_redirects=False,
+            reactor=self.reactor,
+        )
+        # treq's own timeout cancels the request like a caller would; this
+        # one remembers that it fired, so that a timeout is told apart.
+        timer = None if timeout is None else self.reactor.callLater(timeout, pending.cancel)
+        try:
+            answer = await pending
+            body = await treq.content(answer)
+        except Exception as exc:
+            if timer is not None and not timer.active():
+                raise Timeout(
+                    f"no answer within {timeout} s",
+                    method=request.method,
+                    path=request.path,
+                ) from exc
+            if isinstance(exc, error.TimeoutError):
+                raise Timeout(
+                    f"no connection within {self.config.timeout} s",
+                    method=request.method,
+                    path=request.path,
+                ) from exc
+            if isinstance(exc, error.ConnectError | ResponseFailed | OSError):
+                raise ConsulConnectionError(
+                    f"cannot reach {self.config.base_url}: {type(exc).__name__}",
+                    method=request.method,
+                    path=request.path,
+                ) from exc
+            raise
+        finally:
+            if timer is not None and timer.active():
+                timer.cancel()
+        headers = [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, values in answer.headers.getAllRawHeaders()
+            for value in values
+        ]
+        return Response.build(answer.code, headers, body, request)
+
+    async def _run(self, call: Call[T]) -> T:
+        return call.decode(await self.send(call.request))
+
+    def run(self, call: Call[T]) -> defer.Deferred[T]:
+        """Start ``call``; a Deferred of its value."""
+        return defer.ensureDeferred(self._run(call))
+
+    def run_flow(self, flow: Flow[T]) -> defer.Deferred[T]:
+        """Start ``flow``; a Deferred of its result."""
+        return defer.ensureDeferred(self._drive(flow))
+
+    async def _drive(self, flow: Flow[T]) -> T:
+        value: Any = None
+        failure: ConsulException | None = None
+        try:
+            while True:
+                try:
+                    step = advance(flow, value, failure)
+                except Done as done:
+                    result: T = done.value
+                    return result
+                value, failure = None, None
+                try:
+                    if isinstance(step, Sleep):
+                        await _sleep(self.reactor, step.seconds)
+                    else:
+                        value = await self._run(step)
+                except ConsulException as exc:
+                    failure = exc
+        finally:
+            flow.close()
+
+    def close(self) -> defer.Deferred[None]:
+        """Close the pooled connections; a Deferred that fires when they are."""
+        return self.pool.closeCachedConnections()  # type: ignore[no-any-return]
+
+
+def _sleep(reactor: IReactorTime, seconds: float) -> defer.Deferred[None]:
+    from twisted.internet.task import deferLater
+
+    return deferLater(reactor, seconds, lambda: None)
+
+
+class Consul(ConsulBase[Twisted]):
+    """The Twisted client: every call returns a ``Deferred``.
+
+    Uses the global reactor unless given one (``reactor=``). Call
+    :meth:`close` (a Deferred) when done, to close the pooled connections.
+    See :class:`consul.base.ConsulBase` for the other arguments.
+    """
+
+    _runner: TreqRunner
+
+    def __init__(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        token: str | None = None,
+        scheme: str | None = None,
+        consistency: str | None = None,
+        dc: str | None = None,
+        verify: bool | str | None = None,
+        cert: Cert | None = None,
+        *,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        token_file: str | None = None,
+        reactor: Any = None,
+    ) -> None:
+        self._reactor = reactor
+        super().__init__(
+            host,
+            port,
+            token,
+            scheme,
+            consistency,
+            dc,
+            verify,
+            cert,
+            timeout=timeout,
+            token_file=token_file,
+        )
+
+    def _make_runner(self, config: Config) -> TreqRunner:
+        return TreqRunner(config, self._reactor)
+
+    def close(self) -> defer.Deferred[None]:
+        """Close the pooled connections; a Deferred that fires when they are."""
+        return self._runner.close()

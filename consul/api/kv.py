@@ -1,0 +1,251 @@
+"""The key/value store: ``/v1/kv`` (Consul docs: *KV Store*)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, TypedDict, TypeVar, cast
+
+from .. import _decode as d
+from .._endpoint import Group, endpoint
+from .._http import Call, path
+
+M = TypeVar("M")
+
+__all__ = ["KV", "KVPair"]
+
+
+class KVPair(TypedDict):
+    """One entry of the KV store, with its ``Value`` decoded to bytes."""
+
+    LockIndex: int
+    Key: str
+    Flags: int
+    Value: bytes | None
+    Session: NotRequired[str]
+    CreateIndex: int
+    ModifyIndex: int
+
+
+def _key(key: str, *, allow_empty: bool = False) -> str:
+    if not isinstance(key, str):
+        raise TypeError(f"key must be a str, not {type(key).__name__}")
+    if key.startswith("/"):
+        raise ValueError(f"key must not start with '/': {key!r}")
+    if not key and not allow_empty:
+        raise ValueError("key must not be empty")
+    return key
+
+
+def _uint(value: int | None, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if not 0 <= value < 2**64:
+        raise ValueError(f"{name} must be an unsigned 64-bit integer, not {value}")
+    return value
+
+
+def _entries(data: list[dict[str, Any]] | None) -> list[KVPair] | None:
+    return None if data is None else [d.kv_entry(e) for e in data]  # type: ignore[misc]
+
+
+def _list_or_empty(data: list[str] | None) -> list[str]:
+    return data or []
+
+
+def _entry(data: list[dict[str, Any]] | None) -> KVPair | None:
+    return None if not data else d.kv_entry(data[0])  # type: ignore[return-value]
+
+
+class KV(Group[M]):
+    """Read and write Consul's key/value store.
+
+    Keys are strings without a leading ``/``; values are bytes (a ``str`` is
+    sent as UTF-8). Reads return ``(index, data)`` where ``index`` is the
+    ``X-Consul-Index`` to pass back as ``index=`` for a blocking query.
+    """
+
+    @endpoint
+    def get(
+        self,
+        key: str,
+        index: int | None = None,
+        recurse: Literal[False] = False,
+        wait: str | float | None = None,
+        token: str | None = None,
+        consistency: str | None = None,
+        keys: Literal[False] = False,
+        separator: str | None = None,
+        dc: str | None = None,
+    ) -> Call[tuple[int, KVPair | None]]:
+        """``GET /v1/kv/:key``: one entry, or None if the key does not exist.
+
+        ``index`` and ``wait`` make this a blocking query: it returns once the
+        key's index is above ``index`` (a missing key blocks until it appears)
+        or ``wait`` (seconds, or a duration such as ``"5m"``) has passed.
+        ``consistency`` is ``"default"``, ``"consistent"`` or ``"stale"``.
+
+        For compatibility with python-consul, ``recurse=True`` returns the list
+        of entries under the prefix (as :meth:`list`) and ``keys=True`` the
+        list of keys (as :meth:`keys`); type checkers accept only the precise
+        methods for those shapes.
+        """
+        # recurse and keys are typed Literal[False] to steer typed code to
+        # list() and keys(); untyped python-consul code may still pass True.
+        tree, listing = cast(bool, recurse), cast(bool, keys)
+        params: list[tuple[str, str]] = []
+        if tree:
+            params.append(("recurse", ""))
+        elif listing:
+            params.append(("keys", ""))
+            if separator is not None:
+                params.append(("separator", separator))
+        request = self._request(
+            "GET",
+            path("kv", _key(key, allow_empty=tree or listing)),
+            params,
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
+            read=True,
+        )
+        if tree:
+            entries: Call[Any] = Call(request, d.indexed(d.or_none(d.mapped(d.json, _entries))))
+            return entries
+        if listing:
+            return Call(request, d.indexed(d.or_none(d.json)))
+        return Call(request, d.indexed(d.or_none(d.mapped(d.json, _entry))))
+
+    @endpoint
+    def keys(
+        self,
+        prefix: str = "",
+        separator: str | None = None,
+        index: int | None = None,
+        wait: str | float | None = None,
+        token: str | None = None,
+        consistency: str | None = None,
+        dc: str | None = None,
+    ) -> Call[tuple[int, list[str]]]:
+        """``GET /v1/kv/:prefix?keys``: the keys under ``prefix``.
+
+        With ``separator``, keys are folded at its first occurrence after the
+        prefix (``web/`` with ``/`` lists ``web/sub/`` once for all the keys
+        below it). An empty list if there is none. Blocking as :meth:`get`.
+        """
+        params = [("keys", "")]
+        if separator is not None:
+            params.append(("separator", separator))
+        request = self._request(
+            "GET",
+            path("kv", _key(prefix, allow_empty=True)),
+            params,
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
+            read=True,
+        )
+        return Call(request, d.indexed(d.mapped(d.or_none(d.json), _list_or_empty)))
+
+    @endpoint
+    def put(
+        self,
+        key: str,
+        value: bytes | str | None,
+        cas: int | None = None,
+        flags: int | None = None,
+        acquire: str | None = None,
+        release: str | None = None,
+        token: str | None = None,
+        dc: str | None = None,
+    ) -> Call[bool]:
+        """``PUT /v1/kv/:key``: write ``value``; True if it was written.
+
+        ``cas``: write only if the key's ``ModifyIndex`` is still this (0:
+        only if the key does not exist). ``flags``: an opaque unsigned 64-bit
+        number stored with the value (a write without it resets it to 0).
+        ``acquire``/``release``: take or give up the key's lock for a session;
+        False if the lock is held by another session (or under lock-delay).
+        At most one of ``cas``, ``acquire`` and ``release`` may be given.
+        """
+        if value is None:
+            body = b""
+        elif isinstance(value, str):
+            body = value.encode("utf-8")
+        elif isinstance(value, bytes | bytearray | memoryview):
+            body = bytes(value)
+        else:
+            raise TypeError(f"value must be bytes, str or None, not {type(value).__name__}")
+        if sum(x is not None for x in (cas, acquire, release)) > 1:
+            raise ValueError("only one of cas, acquire and release may be given")
+        params: list[tuple[str, str]] = []
+        if (cas := _uint(cas, "cas")) is not None:
+            params.append(("cas", str(cas)))
+        if (flags := _uint(flags, "flags")) is not None:
+            params.append(("flags", str(flags)))
+        for name, session in (("acquire", acquire), ("release", release)):
+            if session is not None:
+                if not isinstance(session, str) or not session:
+                    raise ValueError(f"{name} must be a session ID")
+                params.append((name, session))
+        request = self._request("PUT", path("kv", _key(key)), params, token=token, dc=dc, body=body)
+        return Call(request, d.boolean)
+
+    @endpoint
+    def delete(
+        self,
+        key: str,
+        recurse: bool | None = None,
+        cas: int | None = None,
+        token: str | None = None,
+        dc: str | None = None,
+    ) -> Call[bool]:
+        """``DELETE /v1/kv/:key``: delete the key (``recurse``: every key under it).
+
+        ``cas``: delete only if the key's ``ModifyIndex`` is still this.
+        Deleting a key that does not exist succeeds.
+        """
+        params: list[tuple[str, str]] = []
+        if recurse:
+            if cas is not None:
+                raise ValueError("cas cannot be combined with recurse")
+            params.append(("recurse", ""))
+        if (cas := _uint(cas, "cas")) is not None:
+            params.append(("cas", str(cas)))
+        request = self._request(
+            "DELETE", path("kv", _key(key, allow_empty=bool(recurse))), params, token=token, dc=dc
+        )
+        return Call(request, d.boolean)
+
+    # Defined last: in the class body, later annotations would read ``list``
+    # as this method rather than the builtin.
+    @endpoint
+    def list(
+        self,
+        prefix: str = "",
+        index: int | None = None,
+        wait: str | float | None = None,
+        token: str | None = None,
+        consistency: str | None = None,
+        dc: str | None = None,
+    ) -> Call[tuple[int, list[KVPair]]]:
+        """``GET /v1/kv/:prefix?recurse``: every entry whose key starts with ``prefix``.
+
+        An empty list if there is none. Blocking as :meth:`get`.
+        """
+        request = self._request(
+            "GET",
+            path("kv", _key(prefix, allow_empty=True)),
+            [("recurse", "")],
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
+            read=True,
+        )
+        return Call(request, d.indexed(d.mapped(d.or_none(d.json), lambda e: _entries(e) or [])))

@@ -1,0 +1,27 @@
+"""Raft status: ``/v1/status`` (Consul docs: *Status*)."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from .. import _decode as d
+from .._endpoint import Group, endpoint
+from .._http import Call, path
+
+M = TypeVar("M")
+
+__all__ = ["Status"]
+
+
+class Status(Group[M]):
+    """The Raft leader and peers of a datacenter. No ACL is needed."""
+
+    @endpoint
+    def leader(self, dc: str | None = None) -> Call[str]:
+        """``GET /v1/status/leader``: the leader's Raft address (``""`` if none)."""
+        return Call(self._request("GET", path("status", "leader"), dc=dc), d.json)
+
+    @endpoint
+    def peers(self, dc: str | None = None) -> Call[list[str]]:
+        """``GET /v1/status/peers``: the Raft addresses of the datacenter's servers."""
+        return Call(self._request("GET", path("status", "peers"), dc=dc), d.json)

@@ -1,0 +1,129 @@
+"""The exceptions this package raises.
+
+Every failure is a :class:`ConsulException`. Those caused by an HTTP status
+carry the status, Consul's own message (the response body) and the request's
+method and path. The token is never part of them: it only ever travels in the
+``X-Consul-Token`` header, which no exception records.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ACLDisabled",
+    "ACLPermissionDenied",
+    "BadRequest",
+    "ClientError",
+    "Conflict",
+    "ConsulConnectionError",
+    "ConsulException",
+    "NotFound",
+    "RateLimited",
+    "RequestEntityTooLarge",
+    "ServerError",
+    "Timeout",
+    "TransportError",
+]
+
+
+class ConsulException(Exception):
+    """Base class of every error raised by this package.
+
+    Attributes:
+        status: the HTTP status, or None for a failure without a response.
+        message: Consul's message (the response body), or a description.
+        method: the request's HTTP method, if there was a request.
+        path: the request's path (no query string), if there was a request.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        status: int | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        self.message = message
+        self.status = status
+        self.method = method
+        self.path = path
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        parts = []
+        if self.status is not None:
+            parts.append(str(self.status))
+        if self.message:
+            parts.append(self.message)
+        text = " ".join(parts) or type(self).__name__
+        if self.method and self.path:
+            text += f" ({self.method} {self.path})"
+        return text
+
+
+class ClientError(ConsulException):
+    """Consul refused the request (a 4xx status without a subclass of its own)."""
+
+
+class BadRequest(ClientError):
+    """400: the request was malformed (Consul says why in ``message``)."""
+
+
+class ACLDisabled(ClientError):
+    """401: ACLs are not enabled on this Consul (``ACL support disabled``)."""
+
+
+class ACLPermissionDenied(ClientError):
+    """403: the token may not do this, or does not exist (``ACL not found``)."""
+
+
+class NotFound(ClientError):
+    """404 where the absence is an error rather than a normal answer."""
+
+
+class Conflict(ClientError):
+    """409: a conflicting state, such as a transaction that was rolled back."""
+
+
+class RequestEntityTooLarge(ClientError):
+    """413: the value or transaction is over Consul's size limit."""
+
+
+class RateLimited(ClientError):
+    """429: Consul's rate limit was reached; try again later."""
+
+
+class ServerError(ConsulException):
+    """5xx: Consul failed to serve the request (``message`` says why)."""
+
+
+class TransportError(ConsulException):
+    """The request got no HTTP response (base of the transport failures)."""
+
+
+class ConsulConnectionError(TransportError):
+    """Consul could not be reached: connection refused, reset, DNS or TLS failure."""
+
+
+class Timeout(TransportError):
+    """Consul did not answer within the timeout."""
+
+
+_BY_STATUS: dict[int, type[ConsulException]] = {
+    400: BadRequest,
+    401: ACLDisabled,
+    403: ACLPermissionDenied,
+    404: NotFound,
+    409: Conflict,
+    413: RequestEntityTooLarge,
+    429: RateLimited,
+}
+
+
+def for_status(status: int) -> type[ConsulException]:
+    """The exception class a response with ``status`` raises."""
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    if status >= 500:
+        return ServerError
+    return ClientError

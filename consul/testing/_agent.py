@@ -1,0 +1,266 @@
+"""Starting and stopping an embedded agent.
+
+:class:`AgentCore` is the agent itself: its configuration, its datacenters'
+state and its agent-local state, living on one asyncio loop.
+:class:`DevAgent` is the public handle that runs a core's HTTP server either
+on a thread of its own (for blocking, thread-pool, Tornado and Twisted code)
+or inside an already running asyncio loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Self
+
+from aiohttp import web
+
+from ._acl import ACLStore
+from ._config import AgentConfig
+from ._server import build_app
+from ._state import Datacenter
+
+__all__ = ["AgentCore", "DevAgent"]
+
+
+class AgentCore:
+    """The embedded agent's state and configuration (one per :class:`DevAgent`)."""
+
+    def __init__(self, config: AgentConfig) -> None:
+        self.config = config
+        self.started_at = time.time()
+        #: Called (on the loop) once ``PUT /v1/agent/leave`` has been answered.
+        self.on_leave: Callable[[], None] = lambda: None
+        self.datacenters: dict[str, Datacenter] = {}
+        self._build()
+
+    def _build(self) -> None:
+        from .endpoints.agent import LocalAgent
+        from .endpoints.event import EventBuffer
+
+        self.datacenters = {name: Datacenter(self, name) for name in self.config.datacenters}
+        self.acl = ACLStore(self)
+        self.local = LocalAgent(self)
+        self.events = EventBuffer(self)
+        for dc in self.datacenters.values():
+            dc.catalog.bootstrap()
+        self.acl.bootstrap()
+        self.local.bootstrap()
+
+    @property
+    def home(self) -> Datacenter:
+        """The agent's own datacenter."""
+        return self.datacenters[self.config.datacenter]
+
+    @property
+    def primary(self) -> Datacenter:
+        """The primary datacenter (where ACLs live)."""
+        return self.datacenters[self.config.primary_datacenter]
+
+    def reset(self) -> None:
+        """Forget everything: back to the state of a freshly started agent.
+
+        Pending blocking queries return at once with what they had, as when
+        Consul abandons its state store.
+        """
+        self.close()
+        self._build()
+
+    def close(self) -> None:
+        """Stop every timer and background task and release blocking queries."""
+        self.local.close()
+        for dc in self.datacenters.values():
+            dc.abandon()
+
+
+class DevAgent:
+    """A Consul-compatible agent in this process, like ``consul agent -dev``.
+
+    ``with DevAgent() as agent:`` runs it on a thread of its own (usable from
+    any code); ``async with DevAgent() as agent:`` runs it in the current
+    asyncio loop. ``agent.http_addr`` is its ``127.0.0.1:PORT``; pass
+    ``port=0`` (the default) for any free port.
+
+    Keyword arguments are :class:`AgentConfig`'s fields (``datacenter``,
+    ``node_name``, ``acl_initial_management``, ``acl_default_policy``,
+    ``extra_datacenters``, ...), or pass a whole ``config``.
+    """
+
+    def __init__(self, config: AgentConfig | None = None, **settings: Any) -> None:
+        if config is None:
+            settings.setdefault("port", 0)
+            config = AgentConfig(**settings)
+        elif settings:
+            raise TypeError("pass either config or settings, not both")
+        self.config = config
+        self.core: AgentCore | None = None
+        self._runner: web.AppRunner | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
+        self._stopped.set()
+        self._port = 0
+
+    # -- addresses -------------------------------------------------------------
+
+    @property
+    def host(self) -> str:
+        """The address the HTTP API listens on."""
+        return self.config.host
+
+    @property
+    def port(self) -> int:
+        """The HTTP port (the one picked, once started with ``port=0``)."""
+        if not self._port:
+            raise RuntimeError("the agent is not running")
+        return self._port
+
+    @property
+    def http_addr(self) -> str:
+        """``HOST:PORT``, as ``CONSUL_HTTP_ADDR`` takes it."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """``http://HOST:PORT``."""
+        return f"http://{self.http_addr}"
+
+    @property
+    def management_token(self) -> str | None:
+        """The initial management token, if ACLs were enabled with one."""
+        return self.config.acl_initial_management or None
+
+    @property
+    def running(self) -> bool:
+        """True from start until stop (or ``PUT /v1/agent/leave``)."""
+        return not self._stopped.is_set()
+
+    # -- running in the current asyncio loop -------------------------------------
+
+    async def start_async(self) -> Self:
+        """Start serving in the running asyncio loop."""
+        if self.running:
+            raise RuntimeError("the agent is already running")
+        core = AgentCore(self.config)
+        core.on_leave = self._leave
+        from .endpoints import all_routes
+
+        runner = web.AppRunner(
+            build_app(core, all_routes()),
+            handle_signals=False,
+            access_log=None,
+            shutdown_timeout=0.5,
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, self.config.host, self.config.port, reuse_address=True)
+        await site.start()
+        address = runner.addresses[0]
+        self._port = int(address[1])
+        self.core = core
+        self._runner = runner
+        self._loop = asyncio.get_running_loop()
+        self._stopped.clear()
+        return self
+
+    async def stop_async(self) -> None:
+        """Stop serving (from the loop the agent runs in)."""
+        if self.core is not None:
+            self.core.close()
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+        self.core = None
+        self._stopped.set()
+
+    async def __aenter__(self) -> Self:
+        return await self.start_async()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop_async()
+
+    # -- running on a thread of its own --------------------------------------
+
+    def start(self) -> Self:
+        """Start serving on a new thread with its own event loop."""
+        if self.running:
+            raise RuntimeError("the agent is already running")
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, name="consul-dev-agent", daemon=True)
+        thread.start()
+        try:
+            asyncio.run_coroutine_threadsafe(self.start_async(), loop).result()
+        except BaseException:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            loop.close()
+            raise
+        self._thread = thread
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and end the agent's thread (no-op if not running)."""
+        loop, thread = self._loop, self._thread
+        if thread is None or loop is None:
+            return
+        if self.running:
+            asyncio.run_coroutine_threadsafe(self.stop_async(), loop).result()
+        self._thread = None
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the agent stops (True) or ``timeout`` passes (False)."""
+        return self._stopped.wait(timeout)
+
+    # -- control -------------------------------------------------------------
+
+    def run(self, fn: Callable[[AgentCore], Any]) -> Any:
+        """Call ``fn(core)`` on the agent's loop and return what it returns.
+
+        For tests that reach into the state; thread-safe.
+        """
+        if self.core is None or self._loop is None:
+            raise RuntimeError("the agent is not running")
+        core, loop = self.core, self._loop
+
+        async def call() -> Any:
+            return fn(core)
+
+        try:
+            if asyncio.get_running_loop() is loop:
+                return fn(core)
+        except RuntimeError:
+            pass
+        return asyncio.run_coroutine_threadsafe(call(), loop).result()
+
+    def reset(self) -> None:
+        """Forget all state, as if freshly started (cheap: no restart)."""
+        self.run(lambda core: core.reset())
+
+    def _leave(self) -> None:
+        # PUT /v1/agent/leave: shut down gracefully once the answer is out;
+        # on a thread of its own, the loop then ends (stop() closes it).
+        loop = self._loop
+        if loop is None:
+            return
+
+        async def shutdown() -> None:
+            await self.stop_async()
+            if self._thread is not None:
+                loop.stop()
+
+        loop.create_task(shutdown())
+
+    def __repr__(self) -> str:
+        state = self.url if self.running else "stopped"
+        return f"<DevAgent {self.config.datacenter} {state}>"

@@ -1,0 +1,80 @@
+"""The embedded agent's configuration.
+
+The settings mirror those of a real agent that matter to a dev agent
+(``agent/config/default.go``, ``DevSource``). Command-line flags, a
+``--config-file`` (JSON or HCL) and ``CONSUL_LOCAL_CONFIG`` all end up here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import uuid
+
+__all__ = ["CONSUL_VERSION", "AgentConfig"]
+
+#: The Consul release this agent answers as (``/v1/agent/self`` ``Config.Version``).
+CONSUL_VERSION = "1.22.0"
+
+
+@dataclasses.dataclass
+class AgentConfig:
+    """Everything that shapes an embedded agent.
+
+    Attributes:
+        host, port: where the HTTP API listens (port 0: any free port).
+        datacenter: the agent's datacenter.
+        primary_datacenter: where ACLs live (default: ``datacenter``).
+        extra_datacenters: more datacenters, each with its own state,
+            reached with ``?dc=``.
+        node_name: the agent's node name (default: the host name, as Consul).
+        node_id: the node's UUID (default: random).
+        acl_enabled: turn ACLs on (an initial management token does too).
+        acl_default_policy: ``allow`` (Consul's default) or ``deny``.
+        acl_enable_key_list_policy: require ``list`` on KV prefixes for
+            recursive reads.
+        acl_initial_management: the initial management token's secret.
+        acl_default_token: the token of requests that carry none.
+        acl_agent_token: the agent's own token.
+        enable_script_checks, enable_local_script_checks: allow script checks
+            (they are then really run, as Consul runs them).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8500
+    datacenter: str = "dc1"
+    primary_datacenter: str = ""
+    extra_datacenters: tuple[str, ...] = ()
+    node_name: str = ""
+    node_id: str = ""
+    acl_enabled: bool = False
+    acl_default_policy: str = "allow"
+    acl_enable_key_list_policy: bool = False
+    acl_initial_management: str = ""
+    acl_default_token: str = ""
+    acl_agent_token: str = ""
+    enable_script_checks: bool = False
+    enable_local_script_checks: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.primary_datacenter:
+            self.primary_datacenter = self.datacenter
+        if not self.node_name:
+            self.node_name = socket.gethostname() or "consul-dev"
+        if not self.node_id:
+            self.node_id = str(uuid.uuid4())
+        if self.acl_initial_management:
+            self.acl_enabled = True
+        if self.acl_default_policy not in ("allow", "deny"):
+            raise ValueError(
+                f"acl default_policy must be 'allow' or 'deny', not {self.acl_default_policy!r}"
+            )
+
+    @property
+    def datacenters(self) -> tuple[str, ...]:
+        """Every datacenter this agent serves, its own first."""
+        names = [self.datacenter]
+        for name in (self.primary_datacenter, *self.extra_datacenters):
+            if name not in names:
+                names.append(name)
+        return tuple(names)

@@ -1,0 +1,110 @@
+"""The state of one datacenter: a Raft-like index, its tables, and wake-ups.
+
+Each datacenter of the embedded agent has its own state, as each real one
+has its own Raft log. Every write takes the next index with :meth:`apply`
+(a write that changes nothing still takes one, as a Raft apply does, but
+leaves the tables' indexes alone). A write that changed something calls
+:meth:`changed`, which wakes the blocking queries of the datacenter; each
+re-runs its query and goes back to sleep unless its own index moved. That is
+what Consul's memdb watch sets achieve, at a coarser grain that no client can
+tell apart.
+
+Everything here runs on the agent's event loop thread, so there are no locks:
+a handler's synchronous code is one atomic step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._agent import AgentCore
+
+
+class Datacenter:
+    """One datacenter's state (the stores hang on it: ``dc.kv``, ``dc.catalog``...)."""
+
+    def __init__(self, agent: AgentCore, name: str) -> None:
+        from .endpoints.catalog import CatalogStore
+        from .endpoints.coordinate import CoordinateStore
+        from .endpoints.kv import KVStore
+        from .endpoints.session import SessionStore
+
+        self.agent = agent
+        self.name = name
+        self.index = 0
+        self.abandoned = False
+        self._waiters: list[asyncio.Future[bool]] = []
+        self._timers: set[asyncio.TimerHandle] = set()
+        self.kv = KVStore(self)
+        self.sessions = SessionStore(self)
+        self.catalog = CatalogStore(self)
+        self.coordinates = CoordinateStore(self)
+
+    @property
+    def primary(self) -> bool:
+        """True for the primary datacenter (where ACLs live)."""
+        return self.name == self.agent.config.primary_datacenter
+
+    def apply(self) -> int:
+        """The index of a new write (Raft's next log index)."""
+        self.index += 1
+        return self.index
+
+    def changed(self) -> None:
+        """Wake every blocking query of this datacenter to re-run."""
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(True)
+
+    async def wait_for_change(self, timeout: float) -> bool:  # noqa: ASYNC109
+        """Wait until :meth:`changed` (True) or ``timeout`` seconds or abandon (False)."""
+        if self.abandoned:
+            return False
+        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            return await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            return False
+        finally:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+    def call_later(
+        self, delay: float, callback: Callable[..., Any], *args: Any
+    ) -> asyncio.TimerHandle:
+        """Schedule ``callback`` on the agent's loop; cancelled if the state is abandoned."""
+        handle: asyncio.TimerHandle
+
+        def fire() -> None:
+            self._timers.discard(handle)
+            callback(*args)
+
+        handle = asyncio.get_running_loop().call_later(delay, fire)
+        self._timers.add(handle)
+        return handle
+
+    def cancel_timer(self, handle: asyncio.TimerHandle | None) -> None:
+        """Cancel a timer made by :meth:`call_later` (None is ignored)."""
+        if handle is not None:
+            handle.cancel()
+            self._timers.discard(handle)
+
+    def abandon(self) -> None:
+        """Drop this state (a reset): cancel its timers, release its blocking queries.
+
+        A blocking query whose state is abandoned returns what it has, as
+        Consul's do when a snapshot restore abandons the state store.
+        """
+        self.abandoned = True
+        for handle in self._timers:
+            handle.cancel()
+        self._timers.clear()
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(False)

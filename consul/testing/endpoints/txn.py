@@ -1,0 +1,7 @@
+"""``/v1/txn``: transactions."""
+
+from __future__ import annotations
+
+from .._server import Routes
+
+routes = Routes()

@@ -1,0 +1,201 @@
+"""Run any of the five clients from a plain (blocking) test.
+
+A test is written once against :class:`Sync`, which runs each call to
+completion in the client's own loop: directly for the blocking client, on its
+pool for the thread-pool client, on an asyncio loop thread for the aiohttp and
+Tornado clients, and on a reactor thread for the Twisted client. ``.start``
+begins a call without waiting and returns a ``concurrent.futures.Future``, for
+tests that need two things at once (a blocking query and the write that wakes
+it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import inspect
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+#: Seconds a test waits for any single call before failing.
+CALL_TIMEOUT = 30.0
+
+ADAPTERS = ("std", "threadpool", "aio", "tornado", "twisted")
+
+
+class Loop:
+    """Runs callables somewhere and hands back a concurrent Future of the result."""
+
+    def submit(self, fn: Callable[[], Any]) -> concurrent.futures.Future[Any]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop the loop (if it has one)."""
+
+
+class Inline(Loop):
+    """The blocking client: run in a worker thread so ``.start`` can overlap."""
+
+    def __init__(self) -> None:
+        self.pool = concurrent.futures.ThreadPoolExecutor(8, thread_name_prefix="test-std")
+
+    def submit(self, fn: Callable[[], Any]) -> concurrent.futures.Future[Any]:
+        return self.pool.submit(fn)
+
+    def close(self) -> None:
+        self.pool.shutdown()
+
+
+class Futures(Loop):
+    """The thread-pool client: its calls return futures already."""
+
+    def submit(self, fn: Callable[[], Any]) -> concurrent.futures.Future[Any]:
+        result = fn()
+        if isinstance(result, concurrent.futures.Future):
+            return result
+        done: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        done.set_result(result)
+        return done
+
+
+class AsyncioThread(Loop):
+    """An asyncio loop on a thread (the aiohttp and Tornado clients)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="test-asyncio")
+        self.thread.start()
+
+    def submit(self, fn: Callable[[], Any]) -> concurrent.futures.Future[Any]:
+        async def call() -> Any:
+            result = fn()
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+
+        return asyncio.run_coroutine_threadsafe(call(), self.loop)
+
+    def close(self) -> None:
+        async def drain() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.loop.shutdown_asyncgens()
+
+        asyncio.run_coroutine_threadsafe(drain(), self.loop).result(CALL_TIMEOUT)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
+
+
+class ReactorThread(Loop):
+    """Twisted's global reactor on a thread."""
+
+    def __init__(self) -> None:
+        from twisted.internet import reactor
+
+        self.reactor: Any = reactor
+        self.thread = threading.Thread(
+            target=self.reactor.run,
+            kwargs={"installSignalHandlers": False},
+            name="test-reactor",
+        )
+        self.thread.start()
+
+    def submit(self, fn: Callable[[], Any]) -> concurrent.futures.Future[Any]:
+        from twisted.internet import defer
+
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+        def call() -> None:
+            d = defer.maybeDeferred(fn)
+            d.addCallbacks(future.set_result, lambda f: future.set_exception(f.value))
+
+        self.reactor.callFromThread(call)
+        return future
+
+    def close(self) -> None:
+        self.reactor.callFromThread(self.reactor.stop)
+        self.thread.join()
+
+
+class Sync:
+    """A client (or one of its groups) whose calls block until they finish."""
+
+    def __init__(self, target: Any, loop: Loop, *, start: bool = False) -> None:
+        self._target = target
+        self._loop = loop
+        self._start = start
+
+    @property
+    def start(self) -> Sync:
+        """The same object, but calls return a Future instead of waiting."""
+        return Sync(self._target, self._loop, start=True)
+
+    @property
+    def raw(self) -> Any:
+        """The wrapped client or group itself."""
+        return self._target
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if callable(value):
+
+            def call(*args: Any, **kwargs: Any) -> Any:
+                future = self._loop.submit(lambda: value(*args, **kwargs))
+                return future if self._start else future.result(CALL_TIMEOUT)
+
+            return call
+        if hasattr(value, "_client"):
+            return Sync(value, self._loop, start=self._start)
+        return value
+
+
+def make_client(adapter: str, loop: Loop, **kwargs: Any) -> Any:
+    """Build a client of ``adapter`` in its loop."""
+
+    def build() -> Any:
+        if adapter == "std":
+            import consul
+
+            return consul.Consul(**kwargs)
+        if adapter == "threadpool":
+            import consul.threadpool
+
+            return consul.threadpool.Consul(**kwargs)
+        if adapter == "aio":
+            import consul.aio
+
+            return consul.aio.Consul(**kwargs)
+        if adapter == "tornado":
+            import consul.tornado
+
+            return consul.tornado.Consul(**kwargs)
+        import consul.twisted
+
+        return consul.twisted.Consul(**kwargs)
+
+    if adapter == "threadpool":
+        return build()
+    return loop.submit(build).result(CALL_TIMEOUT)
+
+
+def close_client(client: Any, loop: Loop) -> None:
+    """Close ``client`` in its loop and wait until it is closed."""
+    if isinstance(loop, Futures):
+        client.close()
+        return
+    loop.submit(client.close).result(CALL_TIMEOUT)
+
+
+@contextmanager
+def sync_client(adapter: str, loop: Loop, **kwargs: Any) -> Iterator[Sync]:
+    """A :class:`Sync` client of ``adapter``, closed on exit."""
+    client = make_client(adapter, loop, **kwargs)
+    try:
+        yield Sync(client, loop)
+    finally:
+        close_client(client, loop)
