@@ -19,3 +19,16 @@ class SessionStore:
         self.dc = dc
         #: Session ID -> session.
         self.sessions: dict[str, dict[str, object]] = {}
+
+    # Called by the catalog (``agent/consul/state/catalog.go``): a session
+    # is destroyed when one of its checks turns critical or is deleted, or
+    # its node is deregistered.
+
+    def on_check_critical(self, idx: int, node: str, check_id: str) -> None:
+        """A check of ``node`` turned critical."""
+
+    def on_check_deleted(self, idx: int, node: str, check_id: str) -> None:
+        """A check of ``node`` was deregistered."""
+
+    def on_node_deleted(self, idx: int, node: str) -> None:
+        """``node`` was deregistered."""
