@@ -51,31 +51,41 @@ __all__ = [
 class ConsulBase(Generic[M]):
     """A Consul client; the adapters' ``Consul`` classes derive from this.
 
-    Arguments (each falls back to Consul's ``CONSUL_*`` environment variable,
-    then to the default; an explicit argument always wins):
+    Arguments (each falls back to the ``CONSUL_*`` environment variable that
+    Consul's own tools read, then to the default; an explicit argument always
+    wins over the environment):
 
     Args:
-        host: the agent's address (``CONSUL_HTTP_ADDR``; default ``127.0.0.1``).
+        host: the agent's address; ``host`` and ``port`` together replace
+            ``CONSUL_HTTP_ADDR`` (``host:port``, ``https://host:port/prefix``).
+            Default ``127.0.0.1``.
         port: the agent's HTTP port (default 8500).
         token: the ACL token of every request that names none
-            (``CONSUL_HTTP_TOKEN_FILE``, ``CONSUL_HTTP_TOKEN``). It is sent
-            only in the ``X-Consul-Token`` header.
-        scheme: ``http`` or ``https`` (``CONSUL_HTTP_SSL``).
+            (``CONSUL_HTTP_TOKEN``). It is sent only in the ``X-Consul-Token``
+            header, never in a URL. An empty string means no token.
+        scheme: ``http`` or ``https`` (``CONSUL_HTTP_SSL``, or an
+            ``https://`` address).
         consistency: the default consistency mode of reads: ``default``,
             ``consistent`` or ``stale``.
         dc: the default datacenter (default: the agent's).
-        verify: verify the server's certificate: True, False, or the path
-            of a CA bundle (``CONSUL_HTTP_SSL_VERIFY``, ``CONSUL_CACERT``;
-            ``CONSUL_CAPATH`` names a directory of CAs).
+        verify: verify the server's certificate: True, False
+            (``CONSUL_HTTP_SSL_VERIFY``), or the path of a CA bundle or of a
+            directory of CA files to trust instead of the system's
+            (``CONSUL_CACERT``, ``CONSUL_CAPATH``; with True, those variables
+            still choose the CAs).
         cert: a client certificate: the path of a PEM file holding
             certificate and key, or a ``(cert, key)`` pair
             (``CONSUL_CLIENT_CERT``, ``CONSUL_CLIENT_KEY``).
-        timeout: seconds to wait for a connection and for each response
+        timeout: seconds to wait for a connection and for each answer
             (default 30; None waits forever). A blocking query is given its
             ``wait`` and Consul's jitter on top, so a long poll never times
             out early while a dead connection still ends.
-        token_file: read the token from this file (wins over ``token``'s
-            environment variables, not over ``token``).
+        token_file: read the token from this file
+            (``CONSUL_HTTP_TOKEN_FILE``); it wins over ``token`` unless empty.
+        tls_server_name: the name to verify the server's certificate against
+            and send as SNI, instead of ``host`` (``CONSUL_TLS_SERVER_NAME``).
+        http_auth: HTTP basic authentication, ``"user:password"`` or a
+            ``(user, password)`` pair (``CONSUL_HTTP_AUTH``).
     """
 
     def __init__(
@@ -91,6 +101,8 @@ class ConsulBase(Generic[M]):
         *,
         timeout: float | None = DEFAULT_TIMEOUT,
         token_file: str | None = None,
+        tls_server_name: str | None = None,
+        http_auth: str | tuple[str, str] | None = None,
     ) -> None:
         self.config = Config.resolve(
             host,
@@ -103,6 +115,8 @@ class ConsulBase(Generic[M]):
             cert,
             timeout=timeout,
             token_file=token_file,
+            tls_server_name=tls_server_name,
+            http_auth=http_auth,
         )
         self._runner = self._make_runner(self.config)
         self.acl: ACL[M] = ACL(self)

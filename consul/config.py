@@ -1,27 +1,42 @@
 """Client configuration: arguments, then ``CONSUL_*`` environment, then defaults.
 
 The settings are resolved once, when a client is built, into a frozen
-:class:`Config`. The environment variables are those Consul's own tools read
-(``api/api.go``); unlike the original python-consul, an explicit argument
-always wins over the environment.
+:class:`Config`. The environment variables are those Consul's own Go client
+reads (``api/api.go``: ``defaultConfig``, ``NewClient``, ``SetupTLSConfig``)
+and they mean what they mean there, with one difference: an explicit argument
+always wins over the environment (the Go client lets ``CONSUL_HTTP_TOKEN_FILE``
+beat an explicit token, and an ``https://`` address beat an explicit scheme).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import ssl
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-__all__ = ["CONSISTENCY_MODES", "Config"]
+__all__ = ["CONSISTENCY_MODES", "DEFAULT_TIMEOUT", "Cert", "Config"]
 
 #: The values of the ``consistency`` argument.
 CONSISTENCY_MODES = ("default", "consistent", "stale")
 
+#: Seconds to wait for a connection, and for each answer (blocking queries get
+#: their wait on top).
 DEFAULT_TIMEOUT = 30.0
 
+#: A client certificate: one PEM file holding certificate and key, or a
+#: ``(cert_file, key_file)`` pair.
 Cert = str | tuple[str, str]
+
+# Go's strconv.ParseBool, which api.go uses for CONSUL_HTTP_SSL(_VERIFY).
+_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
+_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
+
+_PEM_CERTIFICATE = re.compile(
+    r"-----BEGIN CERTIFICATE-----\r?\n.+?\r?\n-----END CERTIFICATE-----", re.DOTALL
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,19 +46,21 @@ class Config:
     Attributes:
         host, port, scheme: where Consul listens (``http`` or ``https``).
         path_prefix: a path before ``/v1/``, for Consul behind a reverse proxy.
-        token: the default ACL token, sent as ``X-Consul-Token``.
+        token: the default ACL token, sent only as ``X-Consul-Token``.
         token_file: where ``token`` was read from, if it came from a file.
         dc: the default datacenter (None: the agent's own).
         consistency: the default consistency mode of reads.
-        verify: True (system CAs), False (no verification) or a path to a CA
-            bundle file.
-        ca_path: a directory of CA certificates (``CONSUL_CAPATH``).
-        cert: a client certificate: a PEM file holding both, or a
-            ``(cert_file, key_file)`` pair.
-        tls_server_name: the name to verify the server's certificate against
-            (and send as SNI) instead of ``host``.
+        verify: whether to verify the server's certificate and name.
+        ca_file: a PEM bundle of the CAs to trust instead of the system's.
+        ca_path: a directory whose files (all of them, recursively) hold the
+            CAs to trust; ignored when ``ca_file`` is set, as in Consul.
+        cert_file: the client certificate, a PEM file (with the key, unless
+            ``key_file`` is set).
+        key_file: the client certificate's private key.
+        tls_server_name: the name to send as SNI and verify the server's
+            certificate against, instead of ``host``.
         http_auth: HTTP basic authentication ``(user, password)``.
-        timeout: seconds to wait for a connection and for each response; a
+        timeout: seconds to wait for a connection and for each answer; a
             blocking query is given its wait on top (None: wait forever).
     """
 
@@ -55,9 +72,11 @@ class Config:
     token_file: str | None = None
     dc: str | None = None
     consistency: str = "default"
-    verify: bool | str = True
+    verify: bool = True
+    ca_file: str | None = None
     ca_path: str | None = None
-    cert: Cert | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
     tls_server_name: str | None = None
     http_auth: tuple[str, str] | None = dataclasses.field(default=None, repr=False)
     timeout: float | None = DEFAULT_TIMEOUT
@@ -73,8 +92,16 @@ class Config:
             raise TypeError(f"port must be an int, not {type(self.port).__name__}")
         if not 0 < self.port < 65536:
             raise ValueError(f"port must be between 1 and 65535, not {self.port}")
-        if self.timeout is not None and self.timeout <= 0:
-            raise ValueError(f"timeout must be positive or None, not {self.timeout!r}")
+        if self.timeout is not None:
+            if isinstance(self.timeout, bool) or not isinstance(self.timeout, int | float):
+                raise TypeError(
+                    f"timeout must be a number of seconds or None, "
+                    f"not {type(self.timeout).__name__}"
+                )
+            if self.timeout <= 0:
+                raise ValueError(f"timeout must be positive or None, not {self.timeout!r}")
+        if self.key_file is not None and self.cert_file is None:
+            raise ValueError("a client key needs its certificate (cert_file)")
 
     @property
     def base_url(self) -> str:
@@ -82,34 +109,53 @@ class Config:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{self.scheme}://{host}:{self.port}{self.path_prefix}"
 
-    @property
-    def cert_pair(self) -> tuple[str, str | None] | None:
-        """The client certificate as ``(cert_file, key_file or None)``."""
-        if self.cert is None:
+    def ca_certificates(self) -> str | None:
+        """The PEM text of the CAs to trust, or None for the system's.
+
+        ``ca_file`` wins over ``ca_path``; every file below ``ca_path`` must
+        hold at least one PEM certificate (``go-rootcerts`` ``LoadCACerts``).
+        """
+        if self.ca_file is not None:
+            names = [self.ca_file]
+        elif self.ca_path is not None:
+            names = sorted(
+                os.path.join(root, name)
+                for root, _, files in os.walk(self.ca_path)
+                for name in files
+            )
+            if not names and not os.path.isdir(self.ca_path):
+                raise FileNotFoundError(f"CA path {self.ca_path!r} is not a directory")
+        else:
             return None
-        if isinstance(self.cert, str):
-            return self.cert, None
-        return self.cert[0], self.cert[1]
+        blocks: list[str] = []
+        for name in names:
+            with open(name, encoding="ascii", errors="replace") as f:
+                found = _PEM_CERTIFICATE.findall(f.read())
+            if not found:
+                raise ValueError(f"no PEM certificate in CA file {name!r}")
+            blocks.extend(found)
+        return "\n".join(blocks) + "\n"
 
     def ssl_context(self) -> ssl.SSLContext | None:
-        """The TLS context for ``https`` (None for ``http``).
+        """The TLS context every adapter but Twisted's uses (None for ``http``).
 
-        Built from ``verify``, ``ca_path`` and ``cert`` exactly as every adapter
-        uses them, so the five clients verify alike.
+        Built from ``verify``, the CAs, the client certificate and
+        ``tls_server_name`` as Consul's ``SetupTLSConfig`` does; the Twisted
+        adapter builds the same from the same settings with pyOpenSSL. The
+        server name itself is given to each library when it connects.
         """
         if self.scheme != "https":
             return None
-        cafile = self.verify if isinstance(self.verify, str) else None
-        if cafile is not None and os.path.isdir(cafile):
-            context = ssl.create_default_context(capath=cafile)
+        cadata = self.ca_certificates()
+        if cadata is None:
+            context = ssl.create_default_context()
         else:
-            context = ssl.create_default_context(cafile=cafile, capath=self.ca_path)
-        if self.verify is False:
+            context = ssl.create_default_context(cadata=cadata)
+        if not self.verify:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
-        pair = self.cert_pair
-        if pair is not None:
-            context.load_cert_chain(pair[0], pair[1])
+        if self.cert_file is not None:
+            context.load_cert_chain(self.cert_file, self.key_file)
         return context
 
     @classmethod
@@ -125,97 +171,171 @@ class Config:
         cert: Cert | None = None,
         *,
         token_file: str | None = None,
+        tls_server_name: str | None = None,
+        http_auth: str | tuple[str, str] | None = None,
         timeout: float | None = DEFAULT_TIMEOUT,
         env: Mapping[str, str] | None = None,
     ) -> Config:
         """Resolve the arguments against the environment and the defaults.
 
-        An argument that is given (not None) wins. Otherwise the ``CONSUL_*``
+        An argument that is given (not None) wins; otherwise the ``CONSUL_*``
         variable of ``env`` (default: ``os.environ``) is used, and otherwise
-        the default.
+        the default. See :class:`consul.base.ConsulBase` for the arguments.
         """
         env = os.environ if env is None else env
         values: dict[str, object] = {}
 
+        # The address: host and port are one setting, as CONSUL_HTTP_ADDR is.
         path_prefix = ""
         env_scheme: str | None = None
-        from_env = host is None and port is None and bool(env.get("CONSUL_HTTP_ADDR"))
+        addr = env.get("CONSUL_HTTP_ADDR", "")
+        from_env = host is None and port is None and addr != ""
         if from_env:
-            host, port, env_scheme, path_prefix = _parse_addr(env["CONSUL_HTTP_ADDR"])
+            host, port, env_scheme, path_prefix = _parse_addr(addr)
         if _env_bool(env, "CONSUL_HTTP_SSL"):
-            # api.NewClient never reverts to http once TLS was asked for.
+            # NewClient never reverts to http once TLS was asked for, even
+            # for an http:// address.
             env_scheme = "https"
         values["scheme"] = scheme = scheme or env_scheme or "http"
         values["host"] = host if host is not None else "127.0.0.1"
         if port is None:
-            # CONSUL_HTTP_ADDR without a port means the scheme's port (Go's
-            # net/url); the arguments default to Consul's 8500.
+            # An address without a port means the scheme's port (Go's
+            # net/http dials the URL's host); the arguments default to 8500.
             port = (443 if scheme == "https" else 80) if from_env else 8500
         values["port"] = port
         values["path_prefix"] = path_prefix
 
-        # Token precedence as in api/api.go: explicit file, explicit token,
-        # then the environment's file, then its token.
-        if token_file is None and token is None and env.get("CONSUL_HTTP_TOKEN_FILE"):
-            token_file = env["CONSUL_HTTP_TOKEN_FILE"]
-        if token_file is not None and token is None:
-            with open(token_file, encoding="utf-8") as f:
-                token = f.read().strip()
-            values["token_file"] = token_file
-        if token is None:
-            token = env.get("CONSUL_HTTP_TOKEN") or None
-        values["token"] = token
-
-        values["dc"] = dc
+        values["token"], values["token_file"] = _token(token, token_file, env)
+        values["dc"] = dc or None
         values["consistency"] = consistency or "default"
 
+        # TLS (SetupTLSConfig): verification, the CAs, the client certificate.
+        env_verify = _env_bool(env, "CONSUL_HTTP_SSL_VERIFY")
         if verify is None:
-            if env.get("CONSUL_HTTP_SSL_VERIFY") and not _env_bool(env, "CONSUL_HTTP_SSL_VERIFY"):
-                verify = False
-            elif env.get("CONSUL_CACERT"):
-                verify = env["CONSUL_CACERT"]
+            verify = env_verify is not False
+        if isinstance(verify, str):
+            if os.path.isdir(verify):
+                values["ca_path"] = verify
             else:
-                verify = True
-        values["verify"] = verify
-        values["ca_path"] = env.get("CONSUL_CAPATH") or None
-        if cert is None and env.get("CONSUL_CLIENT_CERT"):
-            key = env.get("CONSUL_CLIENT_KEY")
-            cert = (env["CONSUL_CLIENT_CERT"], key) if key else env["CONSUL_CLIENT_CERT"]
-        values["cert"] = cert
+                values["ca_file"] = verify
+            values["verify"] = True
+        elif isinstance(verify, bool):
+            values["verify"] = verify
+            values["ca_file"] = env.get("CONSUL_CACERT") or None
+            values["ca_path"] = env.get("CONSUL_CAPATH") or None
+        else:
+            raise TypeError(f"verify must be a bool or a path, not {type(verify).__name__}")
+        values["cert_file"], values["key_file"] = _client_cert(cert, env)
 
-        server_name = env.get("CONSUL_TLS_SERVER_NAME") or None
-        if server_name and server_name.count(":") == 1:
-            # api.go strips a port, if any, before using the name for SNI.
-            server_name = server_name.rsplit(":", 1)[0]
-        values["tls_server_name"] = server_name
+        server_name = tls_server_name or env.get("CONSUL_TLS_SERVER_NAME") or None
+        values["tls_server_name"] = None if server_name is None else _server_name(server_name)
 
-        auth = env.get("CONSUL_HTTP_AUTH")
-        if auth:
-            user, _, password = auth.partition(":")
-            values["http_auth"] = (user, password)
+        if http_auth is None:
+            http_auth = env.get("CONSUL_HTTP_AUTH") or None
+        if isinstance(http_auth, str):
+            # "user:password", or just "user" (api.go defaultConfig).
+            user, _, password = http_auth.partition(":")
+            http_auth = (user, password)
+        values["http_auth"] = http_auth
 
         values["timeout"] = timeout
         return cls(**values)  # type: ignore[arg-type]
 
 
-def _env_bool(env: Mapping[str, str], name: str) -> bool:
-    """A boolean variable as Go's ``strconv.ParseBool`` reads it (bad: False)."""
-    return env.get(name, "").strip().lower() in ("1", "t", "true")
+def _env_bool(env: Mapping[str, str], name: str) -> bool | None:
+    """A boolean variable as Go's ``strconv.ParseBool`` reads it (unset: None).
+
+    Consul's tools warn about a value ParseBool rejects and go on as if it
+    were false, which for ``CONSUL_HTTP_SSL_VERIFY`` turns verification off;
+    a client library should not guess, so such a value is an error here.
+    """
+    value = env.get(name, "")
+    if value == "":
+        return None
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{name} must be true or false (as Go's strconv.ParseBool), not {value!r}")
+
+
+def _token(
+    token: str | None, token_file: str | None, env: Mapping[str, str]
+) -> tuple[str | None, str | None]:
+    """The token and the file it came from.
+
+    A token file, when given, beats a token given the same way (NewClient:
+    "If the TokenFile is set, always use that"), unless the file is empty.
+    Arguments beat the environment: ``token_file``, ``token``, then
+    ``CONSUL_HTTP_TOKEN_FILE``, then ``CONSUL_HTTP_TOKEN``. An explicit empty
+    ``token`` means no token, whatever the environment says.
+    """
+    candidates: list[tuple[str | None, str | None]] = [
+        (None, token_file),
+        (token, None),
+        (None, env.get("CONSUL_HTTP_TOKEN_FILE") or None),
+        (env.get("CONSUL_HTTP_TOKEN") or None, None),
+    ]
+    for value, file in candidates:
+        if file is not None:
+            with open(file, encoding="utf-8") as f:
+                value = f.read().strip()
+            if value:
+                return value, file
+        elif value is not None:
+            return value or None, None
+    return None, None
+
+
+def _client_cert(cert: Cert | None, env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """The client certificate and key files, from ``cert`` or the environment."""
+    if cert is None:
+        cert_file = env.get("CONSUL_CLIENT_CERT") or None
+        key_file = env.get("CONSUL_CLIENT_KEY") or None
+        if key_file is not None and cert_file is None:
+            raise ValueError("CONSUL_CLIENT_KEY is set but CONSUL_CLIENT_CERT is not")
+        return cert_file, key_file
+    if isinstance(cert, str):
+        return cert, None
+    if isinstance(cert, tuple) and len(cert) == 2 and all(isinstance(p, str) for p in cert):
+        return cert[0], cert[1]
+    raise TypeError("cert must be a path or a (cert_file, key_file) pair")
+
+
+def _server_name(value: str) -> str:
+    """``CONSUL_TLS_SERVER_NAME`` without its port, if it has one.
+
+    ``SetupTLSConfig`` drops a port (``host:port``, ``[v6]:port``) with
+    ``net.SplitHostPort``; brackets around an IPv6 address go too.
+    """
+    if value.rfind(":") > value.rfind("]"):
+        host, _, port = value.rpartition(":")
+        if not port.isdigit() or (":" in host and not host.startswith("[")):
+            raise ValueError(f"TLS server name {value!r} is not a host or host:port")
+        value = host
+    if value.startswith("[") and value.endswith("]"):
+        value = value[1:-1]
+    return value
 
 
 def _parse_addr(addr: str) -> tuple[str, int | None, str | None, str]:
     """Split ``CONSUL_HTTP_ADDR`` into host, port, scheme and path prefix.
 
-    Accepts ``host:port``, ``host``, ``http://host:port`` and
-    ``https://host:port/prefix``, with IPv6 hosts in brackets.
+    Accepts ``host[:port]``, ``http://host[:port][/prefix]`` and
+    ``https://...``, with IPv6 hosts in brackets (``NewClient``). Consul's
+    tools read a path prefix only after a scheme; without one it is read the
+    same way here rather than sent as part of the host.
     """
     scheme: str | None = None
     if "://" in addr:
-        scheme = addr.split("://", 1)[0].lower()
+        scheme = addr.split("://", 1)[0]
         if scheme == "unix":
             raise ValueError("CONSUL_HTTP_ADDR: unix sockets are not supported by this client")
         if scheme not in ("http", "https"):
             raise ValueError(f"CONSUL_HTTP_ADDR: unknown protocol scheme {scheme!r}")
+        if scheme == "http":
+            # An http:// address leaves the scheme to CONSUL_HTTP_SSL.
+            scheme = None
     else:
         addr = "http://" + addr
     parts = urlsplit(addr)

@@ -20,16 +20,30 @@ T = TypeVar("T")
 __all__ = ["Consul", "RequestsRunner"]
 
 
-class _ServerNameAdapter(HTTPAdapter):
-    """Verify the server's certificate against (and send SNI for) another name."""
+class _TLSAdapter(HTTPAdapter):
+    """HTTPS with the client's own TLS context, as the other adapters use it.
 
-    def __init__(self, server_name: str, **kwargs: Any) -> None:
-        self._server_name = server_name
+    requests would otherwise apply its own defaults (certifi's CAs, OpenSSL's
+    hashed CA directories) on top of the context; here the context alone
+    decides, built by :meth:`Config.ssl_context` like aiohttp's and
+    Tornado's, so that every adapter trusts and presents the same.
+    """
+
+    def __init__(self, config: Config, **kwargs: Any) -> None:
+        self._context = config.ssl_context()
+        self._server_name = config.tls_server_name
         super().__init__(**kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["server_hostname"] = self._server_name
+        kwargs["ssl_context"] = self._context
+        if self._server_name:
+            kwargs["server_hostname"] = self._server_name
         super().init_poolmanager(*args, **kwargs)
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        # Nothing to add: the context holds the CAs, the verification mode and
+        # the client certificate, and urllib3 takes the mode from it.
+        return
 
 
 class RequestsRunner:
@@ -41,22 +55,15 @@ class RequestsRunner:
         # Consul's settings, not the environment's proxies and netrc, decide
         # how to reach the agent (api.go uses a clean transport too).
         self.session.trust_env = False
-        if config.tls_server_name:
-            adapter: HTTPAdapter = _ServerNameAdapter(
-                config.tls_server_name, pool_maxsize=pool_size
-            )
-        else:
-            adapter = HTTPAdapter(pool_maxsize=pool_size)
+        adapter = (
+            _TLSAdapter(config, pool_maxsize=pool_size)
+            if config.scheme == "https"
+            else HTTPAdapter(pool_maxsize=pool_size)
+        )
         self.session.mount(config.scheme + "://", adapter)
-        if isinstance(config.verify, str):
-            self.session.verify = config.verify
-        elif config.verify and config.ca_path:
-            self.session.verify = config.ca_path
-        else:
-            self.session.verify = config.verify
-        pair = config.cert_pair
-        if pair is not None:
-            self.session.cert = pair if pair[1] is not None else pair[0]  # type: ignore[assignment]
+        # Only the on/off of verification reaches requests (it must agree
+        # with the context); the context has the CAs and the certificate.
+        self.session.verify = config.verify
 
     def send(self, request: Request) -> Response:
         """Send ``request``; transport failures become our exceptions."""

@@ -63,6 +63,8 @@ class Consul(ConsulBase[ThreadPool]):
         *,
         timeout: float | None = DEFAULT_TIMEOUT,
         token_file: str | None = None,
+        tls_server_name: str | None = None,
+        http_auth: str | tuple[str, str] | None = None,
         max_workers: int = 10,
     ) -> None:
         if isinstance(max_workers, bool) or not isinstance(max_workers, int):
@@ -81,6 +83,8 @@ class Consul(ConsulBase[ThreadPool]):
             cert,
             timeout=timeout,
             token_file=token_file,
+            tls_server_name=tls_server_name,
+            http_auth=http_auth,
         )
 
     def _make_runner(self, config: Config) -> ThreadPoolRunner:

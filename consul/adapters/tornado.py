@@ -7,6 +7,7 @@ import ssl
 from typing import Any, Self, TypeVar
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+from tornado.simple_httpclient import HTTPTimeoutError
 from tornado.iostream import StreamClosedError
 
 from .._endpoint import Tornado
@@ -75,13 +76,15 @@ class TornadoRunner:
         )
         try:
             answer = await self._get_client().fetch(http_request, raise_error=False)
+        except HTTPTimeoutError as exc:
+            raise Timeout(
+                f"no answer within the timeout: {exc}",
+                method=request.method,
+                path=request.path,
+            ) from exc
         except HTTPClientError as exc:
-            if exc.code == 599:
-                raise Timeout(
-                    f"no answer within the timeout: {exc}",
-                    method=request.method,
-                    path=request.path,
-                ) from exc
+            # Tornado's other 599s (HTTPStreamClosedError: the server hung
+            # up, as a TLS server does on a refused client certificate).
             raise ConsulConnectionError(
                 f"cannot reach {self.config.base_url}: {exc}",
                 method=request.method,

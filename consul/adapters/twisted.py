@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any, TypeVar, cast
 
 import treq
-from OpenSSL import crypto
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from treq.client import HTTPClient
 from twisted.internet import defer, error, ssl
 from twisted.internet.interfaces import IOpenSSLClientConnectionCreator, IReactorTime
@@ -29,65 +29,54 @@ __all__ = ["Consul", "TreqRunner"]
 
 @implementer(IPolicyForHTTPS)
 class _TLSPolicy:
-    """Twisted's TLS options built from the same settings as the other adapters."""
+    """Twisted's TLS options, from the settings the other adapters' context has.
+
+    The same CAs (:meth:`Config.ca_certificates`, else the platform's), the
+    same client certificate, verification on or off, and the server name to
+    verify instead of the host.
+    """
 
     def __init__(self, config: Config) -> None:
+        self._verify = config.verify
         self._server_name = config.tls_server_name
-        self._verify = config.verify is not False
-        trust: Any = None
-        ca_file = config.verify if isinstance(config.verify, str) else None
-        ca_files: list[str] = []
-        if ca_file and os.path.isdir(ca_file):
-            ca_files = _pem_files(ca_file)
-        elif ca_file:
-            ca_files = [ca_file]
-        elif config.ca_path:
-            ca_files = _pem_files(config.ca_path)
-        if ca_files:
-            certificates = [
-                ssl.Certificate(x509) for name in ca_files for x509 in _load_certificates(name)
-            ]
-            trust = ssl.trustRootFromCertificates(certificates)
-        self._trust = trust
-        self._client_certificate: ssl.PrivateCertificate | None = None
-        pair = config.cert_pair
-        if pair is not None:
-            with open(pair[0], "rb") as f:
-                pem = f.read()
-            if pair[1] is not None:
-                with open(pair[1], "rb") as f:
-                    pem += b"\n" + f.read()
-            self._client_certificate = ssl.PrivateCertificate.loadPEM(pem)
+        cadata = config.ca_certificates() if config.scheme == "https" else None
+        self._trust: Any = None
+        if cadata is not None:
+            self._trust = ssl.trustRootFromCertificates(
+                [ssl.Certificate.loadPEM(block) for block in _pem_blocks(cadata)]
+            )
+        # The client certificate as cryptography objects: Twisted passes them
+        # on to pyOpenSSL, which deprecates its own X509 and PKey types.
+        self._client_certificate: dict[str, Any] = {}
+        if config.scheme == "https" and config.cert_file is not None:
+            with open(config.cert_file, "rb") as f:
+                cert_pem = f.read()
+            key_pem = cert_pem
+            if config.key_file is not None:
+                with open(config.key_file, "rb") as f:
+                    key_pem = f.read()
+            certificate, *chain = x509.load_pem_x509_certificates(cert_pem)
+            self._client_certificate = {
+                "certificate": certificate,
+                "privateKey": serialization.load_pem_private_key(key_pem, password=None),
+                "extraCertChain": chain,
+            }
 
     def creatorForNetloc(self, hostname: bytes, port: int) -> IOpenSSLClientConnectionCreator:  # noqa: N802 - Twisted's interface
         """The TLS connection creator for ``hostname``."""
         if not self._verify:
-            options: Any = ssl.CertificateOptions(verify=False)
-            if self._client_certificate is not None:
-                options = self._client_certificate.options()
+            options: Any = ssl.CertificateOptions(verify=False, **self._client_certificate)
             return options  # type: ignore[no-any-return]
-        name = self._server_name or hostname.decode("ascii")
         return ssl.optionsForClientTLS(
-            name,
+            self._server_name or hostname.decode("ascii"),
             trustRoot=self._trust,
-            clientCertificate=self._client_certificate,
+            extraCertificateOptions=self._client_certificate,
         )
 
 
-def _pem_files(directory: str) -> list[str]:
-    return sorted(
-        os.path.join(directory, name)
-        for name in os.listdir(directory)
-        if os.path.isfile(os.path.join(directory, name))
-    )
-
-
-def _load_certificates(name: str) -> list[crypto.X509]:
-    with open(name, "rb") as f:
-        data = f.read()
-    marker = b"-----END CERTIFICATE-----"
-    blocks = [block + marker for block in data.split(marker) if b"BEGIN CERTIFICATE" in block]
-    return [crypto.load_certificate(crypto.FILETYPE_PEM, block) for block in blocks]
+def _pem_blocks(text: str) -> list[bytes]:
+    marker = "-----END CERTIFICATE-----"
+    return [(block + marker).strip().encode() for block in text.split(marker) if block.strip()]
 
 
 class TreqRunner:
@@ -222,6 +211,8 @@ class Consul(ConsulBase[Twisted]):
         *,
         timeout: float | None = DEFAULT_TIMEOUT,
         token_file: str | None = None,
+        tls_server_name: str | None = None,
+        http_auth: str | tuple[str, str] | None = None,
         reactor: Any = None,
     ) -> None:
         self._reactor = reactor
@@ -236,6 +227,8 @@ class Consul(ConsulBase[Twisted]):
             cert,
             timeout=timeout,
             token_file=token_file,
+            tls_server_name=tls_server_name,
+            http_auth=http_auth,
         )
 
     def _make_runner(self, config: Config) -> TreqRunner:

@@ -85,7 +85,9 @@ class DevAgent:
 
     Keyword arguments are :class:`AgentConfig`'s fields (``datacenter``,
     ``node_name``, ``acl_initial_management``, ``acl_default_policy``,
-    ``extra_datacenters``, ...), or pass a whole ``config``.
+    ``extra_datacenters``, ...), or pass a whole ``config``. With
+    ``https_port`` (0: any free port) and ``tls_cert_file``/``tls_key_file``
+    it also serves HTTPS, as Consul's ``ports.https`` does.
     """
 
     def __init__(self, config: AgentConfig | None = None, **settings: Any) -> None:
@@ -102,6 +104,7 @@ class DevAgent:
         self._stopped = threading.Event()
         self._stopped.set()
         self._port = 0
+        self._https_port = 0
 
     # -- addresses -------------------------------------------------------------
 
@@ -116,6 +119,19 @@ class DevAgent:
         if not self._port:
             raise RuntimeError("the agent is not running")
         return self._port
+
+    @property
+    def https_port(self) -> int:
+        """The HTTPS port (``ports.https``; the one picked, if that was 0)."""
+        if not self._https_port:
+            raise RuntimeError("the agent is not serving HTTPS")
+        return self._https_port
+
+    @property
+    def https_addr(self) -> str:
+        """``HOST:PORT`` of the HTTPS API."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.https_port}"
 
     @property
     def http_addr(self) -> str:
@@ -159,6 +175,17 @@ class DevAgent:
         await site.start()
         address = runner.addresses[0]
         self._port = int(address[1])
+        https = self.config.https_context()
+        if https is not None:
+            tls_site = web.TCPSite(
+                runner,
+                self.config.host,
+                self.config.https_port,
+                ssl_context=https,
+                reuse_address=True,
+            )
+            await tls_site.start()
+            self._https_port = int(runner.addresses[1][1])
         self.core = core
         self._runner = runner
         self._loop = asyncio.get_running_loop()
@@ -173,6 +200,7 @@ class DevAgent:
             runner, self._runner = self._runner, None
             await runner.cleanup()
         self.core = None
+        self._https_port = 0
         self._stopped.set()
 
     async def __aenter__(self) -> Self:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+import ssl
 import uuid
 
 __all__ = ["CONSUL_VERSION", "AgentConfig"]
@@ -38,6 +39,15 @@ class AgentConfig:
         acl_agent_token: the agent's own token.
         enable_script_checks, enable_local_script_checks: allow script checks
             (they are then really run, as Consul runs them).
+        https_port: ``ports.https``: where the HTTPS API listens besides the
+            HTTP one (-1, Consul's default: no HTTPS; 0: any free port).
+        tls_cert_file, tls_key_file: ``tls.defaults.cert_file`` and
+            ``key_file``: the server's certificate and key (PEM files),
+            required for HTTPS.
+        tls_ca_file: ``tls.defaults.ca_file``: the CA that signs the
+            certificates clients present.
+        tls_verify_incoming: ``tls.defaults.verify_incoming``: HTTPS clients
+            must present a certificate signed by ``tls_ca_file``.
     """
 
     host: str = "127.0.0.1"
@@ -55,6 +65,11 @@ class AgentConfig:
     acl_agent_token: str = ""
     enable_script_checks: bool = False
     enable_local_script_checks: bool = False
+    https_port: int = -1
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    tls_ca_file: str = ""
+    tls_verify_incoming: bool = False
 
     def __post_init__(self) -> None:
         if not self.primary_datacenter:
@@ -69,6 +84,24 @@ class AgentConfig:
             raise ValueError(
                 f"acl default_policy must be 'allow' or 'deny', not {self.acl_default_policy!r}"
             )
+        if self.https_port >= 0 and not (self.tls_cert_file and self.tls_key_file):
+            raise ValueError("ports.https needs tls cert_file and key_file")
+        if self.tls_verify_incoming and not self.tls_ca_file:
+            # tlsutil: "VerifyIncoming set, and no CA certificate provided!"
+            raise ValueError("tls verify_incoming needs a ca_file")
+
+    def https_context(self) -> ssl.SSLContext | None:
+        """The HTTPS listener's TLS context (None without ``ports.https``)."""
+        if self.https_port < 0:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.tls_cert_file, self.tls_key_file)
+        if self.tls_ca_file:
+            context.load_verify_locations(self.tls_ca_file)
+        # Go's tls.RequireAndVerifyClientCert with verify_incoming, else no
+        # client certificate is asked for.
+        context.verify_mode = ssl.CERT_REQUIRED if self.tls_verify_incoming else ssl.CERT_NONE
+        return context
 
     @property
     def datacenters(self) -> tuple[str, ...]:
