@@ -1,14 +1,16 @@
-"""The Tornado client, on ``tornado.httpclient.AsyncHTTPClient``."""
+"""The Tornado client, on ``tornado.simple_httpclient.SimpleAsyncHTTPClient``."""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import ssl
 from typing import Any, Self, TypeVar
 
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
-from tornado.simple_httpclient import HTTPTimeoutError
-from tornado.iostream import StreamClosedError
+from tornado.httpclient import HTTPClientError, HTTPRequest
+from tornado.iostream import IOStream, StreamClosedError
+from tornado.simple_httpclient import HTTPTimeoutError, SimpleAsyncHTTPClient
+from tornado.tcpclient import TCPClient
 
 from .._endpoint import Tornado
 from .._http import Call, Flow, Request, Response
@@ -25,18 +27,59 @@ __all__ = ["Consul", "TornadoRunner"]
 #: for "wait forever" when the client's timeout is None.
 _FOREVER = 1e9
 
-#: Requests one client runs at once; more wait in Tornado's queue, where a
-#: blocking query would otherwise hold up the others (Tornado's default is 10).
+#: Requests one client runs at once; more wait their turn in :meth:`send`
+#: (a blocking query holds its slot while it waits). Tornado's own queue is
+#: never used, so that each request's connection is opened from the call that
+#: made it, where a cancellation can find it.
 MAX_CLIENTS = 100
 
 
+class _Connection:
+    """The connection of one request, so that a cancelled request can close it."""
+
+    def __init__(self) -> None:
+        self.stream: IOStream | None = None
+        self.abandoned = False
+
+    def opened(self, stream: IOStream) -> None:
+        if self.stream is None:
+            self.stream = stream
+            if self.abandoned:
+                stream.close()
+
+    def abandon(self) -> None:
+        self.abandoned = True
+        if self.stream is not None:
+            self.stream.close()
+
+
+#: The connection of the request being started in this context. Tornado opens
+#: a request's connection in a task made while ``fetch`` runs, which inherits
+#: this context.
+_CURRENT: contextvars.ContextVar[_Connection | None] = contextvars.ContextVar(
+    "consul_tornado_connection", default=None
+)
+
+
+class _TCPClient(TCPClient):
+    """Tornado's TCP client, noting each connection for the request it serves."""
+
+    async def connect(self, *args: Any, **kwargs: Any) -> IOStream:
+        stream = await super().connect(*args, **kwargs)
+        connection = _CURRENT.get()
+        if connection is not None:
+            connection.opened(stream)
+        return stream
+
+
 class TornadoRunner:
-    """Sends requests with a private ``AsyncHTTPClient`` made on the running loop."""
+    """Sends requests with a private ``SimpleAsyncHTTPClient`` made on the running loop."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
         self._ssl: ssl.SSLContext | None = config.ssl_context()
-        self._client: AsyncHTTPClient | None = None
+        self._client: SimpleAsyncHTTPClient | None = None
+        self._slots: asyncio.Semaphore | None = None
         self._base_url = config.base_url
         self._hostname_mapping: dict[str, str] = {}
         if config.tls_server_name and config.scheme == "https":
@@ -47,55 +90,72 @@ class TornadoRunner:
                 f"://{_host(config.host)}:", f"://{config.tls_server_name}:", 1
             )
 
-    def _get_client(self) -> AsyncHTTPClient:
-        if self._client is None:
-            self._client = AsyncHTTPClient(
+    def _get_client(self) -> tuple[SimpleAsyncHTTPClient, asyncio.Semaphore]:
+        if self._client is None or self._slots is None:
+            # The simple client whatever AsyncHTTPClient.configure() chose:
+            # hostname_mapping and the connection tracking need it.
+            client = SimpleAsyncHTTPClient(
                 force_instance=True,
-                max_clients=MAX_CLIENTS,
+                max_clients=MAX_CLIENTS + 1,
                 hostname_mapping=self._hostname_mapping,
             )
-        return self._client
+            client.tcp_client = _TCPClient(resolver=client.resolver)
+            self._client, self._slots = client, asyncio.Semaphore(MAX_CLIENTS)
+        return self._client, self._slots
 
     async def send(self, request: Request) -> Response:
         """Send ``request``; transport failures become our exceptions."""
         timeout = self.config.timeout
         read_timeout = request.read_timeout(timeout)
-        body = request.body
-        if body is None and request.method in ("PUT", "POST"):
-            body = b""
         http_request = HTTPRequest(
             request.url(self._base_url),
             method=request.method,
             headers=dict(request.headers),
-            body=body,
+            body=request.body,
+            # A PUT without a body, a DELETE with one: Consul takes both.
+            allow_nonstandard_methods=True,
             connect_timeout=timeout or _FOREVER,
             request_timeout=(read_timeout or _FOREVER) + (timeout or 0),
             follow_redirects=False,
             decompress_response=True,
             ssl_options=self._ssl,
         )
-        try:
-            answer = await self._get_client().fetch(http_request, raise_error=False)
-        except HTTPTimeoutError as exc:
-            raise Timeout(
-                f"no answer within the timeout: {exc}",
-                method=request.method,
-                path=request.path,
-            ) from exc
-        except HTTPClientError as exc:
-            # Tornado's other 599s (HTTPStreamClosedError: the server hung
-            # up, as a TLS server does on a refused client certificate).
-            raise ConsulConnectionError(
-                f"cannot reach {self.config.base_url}: {exc}",
-                method=request.method,
-                path=request.path,
-            ) from exc
-        except (OSError, StreamClosedError, ssl.SSLError) as exc:
-            raise ConsulConnectionError(
-                f"cannot reach {self.config.base_url}: {type(exc).__name__}",
-                method=request.method,
-                path=request.path,
-            ) from exc
+        client, slots = self._get_client()
+        async with slots:
+            connection = _Connection()
+            token = _CURRENT.set(connection)
+            try:
+                fetching = client.fetch(http_request, raise_error=False)
+            finally:
+                _CURRENT.reset(token)
+            try:
+                # Shielded: a cancelled call closes its connection, which
+                # ends the fetch with an error nobody needs to hear about.
+                answer = await asyncio.shield(fetching)
+            except asyncio.CancelledError:
+                connection.abandon()
+                fetching.add_done_callback(_ignore_outcome)
+                raise
+            except HTTPTimeoutError as exc:
+                raise Timeout(
+                    f"no answer within the timeout: {exc}",
+                    method=request.method,
+                    path=request.path,
+                ) from exc
+            except HTTPClientError as exc:
+                # Tornado's other 599s (HTTPStreamClosedError: the server hung
+                # up, as a TLS server does on a refused client certificate).
+                raise ConsulConnectionError(
+                    f"cannot reach {self.config.base_url}: {exc}",
+                    method=request.method,
+                    path=request.path,
+                ) from exc
+            except (OSError, StreamClosedError) as exc:
+                raise ConsulConnectionError(
+                    f"cannot reach {self.config.base_url}: {type(exc).__name__}",
+                    method=request.method,
+                    path=request.path,
+                ) from exc
         return Response.build(answer.code, answer.headers.get_all(), answer.body or b"", request)
 
     async def _run(self, call: Call[T]) -> T:
@@ -110,10 +170,15 @@ class TornadoRunner:
         return asyncio.ensure_future(drive_async(flow, self._run))
 
     def close(self) -> None:
-        """Close the HTTP client and its connections."""
+        """Close the HTTP client (Tornado keeps no idle connections)."""
         if self._client is not None:
             self._client.close()
-            self._client = None
+            self._client = self._slots = None
+
+
+def _ignore_outcome(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _host(host: str) -> str:

@@ -98,10 +98,8 @@ class TreqRunner:
         )
         self.client = HTTPClient(cast(IAgent, agent))
 
-    async def send(self, request: Request) -> Response:
-        """Send ``request``; transport failures become our exceptions."""
-        timeout = request.read_timeout(self.config.timeout)
-        pending = self.client.request(
+    async def _exchange(self, request: Request) -> tuple[Any, bytes]:
+        answer = await self.client.request(
             request.method,
             request.url(self.config.base_url),
             headers=Headers({k: [v] for k, v in request.headers}),
@@ -109,19 +107,37 @@ class TreqRunner:
             allow_redirects=False,
             reactor=self.reactor,
         )
-        # treq's own timeout cancels the request like a caller would; this
-        # one remembers that it fired, so that a timeout is told apart.
-        timer = None if timeout is None else self.reactor.callLater(timeout, pending.cancel)
+        return answer, await treq.content(answer)
+
+    async def send(self, request: Request) -> Response:
+        """Send ``request``; transport failures become our exceptions.
+
+        The read timeout bounds the whole exchange, body included. Cancelling
+        the call (``Deferred.cancel``) aborts the connection and fails the
+        call with ``CancelledError``.
+        """
+        timeout = request.read_timeout(self.config.timeout)
+        exchange = defer.ensureDeferred(self._exchange(request))
+        expired = False
+
+        def expire() -> None:
+            nonlocal expired
+            expired = True
+            exchange.cancel()
+
+        timer = None if timeout is None else self.reactor.callLater(timeout, expire)
         try:
-            answer = await pending
-            body = await treq.content(answer)
+            answer, body = await exchange
         except Exception as exc:
-            if timer is not None and not timer.active():
+            if expired:
                 raise Timeout(
                     f"no answer within {timeout} s",
                     method=request.method,
                     path=request.path,
                 ) from exc
+            if _cancelled(exc):
+                # The caller cancelled: Twisted wraps that in ResponseFailed.
+                raise defer.CancelledError() from exc
             if isinstance(exc, error.TimeoutError):
                 raise Timeout(
                     f"no connection within {self.config.timeout} s",
@@ -180,6 +196,15 @@ class TreqRunner:
     def close(self) -> defer.Deferred[None]:
         """Close the pooled connections; a Deferred that fires when they are."""
         return self.pool.closeCachedConnections()  # type: ignore[no-any-return]
+
+
+def _cancelled(exc: Exception) -> bool:
+    """True if ``exc`` is, or wraps, a cancellation."""
+    if isinstance(exc, defer.CancelledError):
+        return True
+    if isinstance(exc, ResponseFailed):
+        return any(reason.check(defer.CancelledError) for reason in exc.reasons)
+    return False
 
 
 def _sleep(reactor: IReactorTime, seconds: float) -> defer.Deferred[None]:

@@ -195,6 +195,7 @@ class Stub:
         """Answer every request with ``status`` and ``body`` (gzipped if asked for)."""
         raw = body.encode() if isinstance(body, str) else body
         self._reply = (status, raw, headers or {})
+        self._hang = False
         self._compress = compress
 
     def answer_json(self, value: Any, *, index: int = 1, compress: bool = False) -> None:

@@ -1,0 +1,165 @@
+"""Cancelling calls in flight, and closing clients without leaking anything.
+
+A call is cancelled the way its loop cancels things: an asyncio task, a
+Tornado (asyncio) future, a Twisted Deferred; a thread-pool future can only be
+cancelled before it starts. The stub server notices when the client hangs up
+(its handler is cancelled when the connection closes), which is how these
+tests know that no connection is left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from harness import CALL_TIMEOUT, close_client, make_client
+
+import consul
+
+ASYNC_ADAPTERS = ["aio", "tornado", "twisted"]
+
+
+def _start(adapter, loop, call):
+    """Start ``call()`` in ``loop``; its native handle (task, Future, Deferred)."""
+    if adapter == "aio":
+
+        async def as_task():
+            return asyncio.ensure_future(call())
+
+        return loop.submit(as_task).result(CALL_TIMEOUT)
+    # Tornado's future and Twisted's Deferred, returned unawaited.
+    return loop.submit(lambda: [call()]).result(CALL_TIMEOUT)[0]
+
+
+def _cancel_and_wait(adapter, loop, handle):
+    """Cancel ``handle`` in its loop; the exception it ends with."""
+    if adapter == "twisted":
+        from twisted.internet import defer
+
+        loop.reactor.callFromThread(handle.cancel)
+        outcome = loop.submit(lambda: handle)
+        with pytest.raises(defer.CancelledError):
+            outcome.result(CALL_TIMEOUT)
+        return
+
+    async def cancel():
+        handle.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await handle
+
+    loop.submit(cancel).result(CALL_TIMEOUT)
+
+
+@pytest.mark.parametrize("adapter", ASYNC_ADAPTERS)
+def test_cancelling_a_blocking_query_hangs_up(adapter, client, loops, stub):
+    stub.hang()
+    c = client(stub)
+    loop = loops(adapter)
+    handle = _start(adapter, loop, lambda: c.raw.kv.get("k", index=7, wait="5m"))
+    assert stub.holding.wait(CALL_TIMEOUT)
+    _cancel_and_wait(adapter, loop, handle)
+    assert stub.dropped.wait(5), "the connection was left open"
+    # The client goes on working.
+    stub.answer_json("127.0.0.1:8300")
+    assert c.status.leader() == "127.0.0.1:8300"
+
+
+@pytest.mark.parametrize("adapter", ASYNC_ADAPTERS)
+def test_cancelling_a_flow_cancels_its_call(adapter, client, loops, stub):
+    from consul._http import single
+
+    stub.hang()
+    c = client(stub)
+    loop = loops(adapter)
+    call = type(c.raw.kv).get(c.raw.kv, "k", index=7, wait="5m")
+    handle = _start(adapter, loop, lambda: c.raw._runner.run_flow(single(call)))
+    assert stub.holding.wait(CALL_TIMEOUT)
+    _cancel_and_wait(adapter, loop, handle)
+    assert stub.dropped.wait(5), "the connection was left open"
+
+
+@pytest.mark.parametrize("adapter", ["threadpool"])
+def test_a_thread_pool_call_is_cancelled_before_it_starts(adapter, client, stub):
+    stub.hang()
+    c = client(stub, timeout=0.5, max_workers=1)
+    running = c.raw.status.leader()
+    assert stub.holding.wait(CALL_TIMEOUT)
+    queued = c.raw.status.leader()
+    assert queued.cancel()
+    # A call under way cannot be stopped from outside its thread: it ends
+    # at its timeout, and the queued one is never sent.
+    assert not running.cancel()
+    with pytest.raises(consul.Timeout):
+        running.result(CALL_TIMEOUT)
+    assert len(stub.seen) == 1
+
+
+def test_close_leaks_nothing(adapter, loops, consul_agent, tls_agent, pki, stub):
+    """Use a client in every way, close it: no ResourceWarning (warnings are errors)."""
+    loop = loops(adapter)
+    for settings in (
+        {"host": consul_agent.host, "port": consul_agent.port},
+        {
+            "host": tls_agent.host,
+            "port": tls_agent.https_port,
+            "scheme": "https",
+            "verify": str(pki.ca),
+        },
+    ):
+        client = make_client(adapter, loop, timeout=5, **settings)
+        c = _sync(client, loop)
+        c.kv.put("k", b"v")
+        index, _ = c.kv.get("k")
+        c.kv.get("k", index=index, wait="50ms")
+        with pytest.raises(consul.ServerError):
+            c.kv.get("k", dc="nowhere")
+        close_client(client, loop)
+        close_client(client, loop)  # closing twice is harmless
+        del c, client
+    # A failed call, too.
+    stub.hang()
+    client = make_client(adapter, loop, host=stub.host, port=stub.port, timeout=0.2)
+    with pytest.raises(consul.Timeout):
+        _sync(client, loop).status.leader()
+    close_client(client, loop)
+    del client
+    gc.collect()
+
+
+def _sync(client, loop):
+    from harness import Sync
+
+    return Sync(client, loop)
+
+
+IMPORTS = {
+    "consul": set(),
+    "consul.threadpool": set(),
+    "consul.aio": {"aiohttp"},
+    "consul.tornado": {"tornado"},
+    "consul.twisted": {"twisted", "treq"},
+}
+LIBRARIES = {"aiohttp", "tornado", "twisted", "treq"}
+
+
+@pytest.mark.parametrize("module", sorted(IMPORTS))
+def test_each_client_imports_only_its_own_library(module):
+    script = textwrap.dedent(
+        f"""
+        import sys
+        import {module}
+        print(" ".join(sorted({{name.split(".")[0] for name in sys.modules}})))
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    loaded = set(
+        subprocess.run(
+            [sys.executable, "-c", script], check=True, capture_output=True, text=True, env=env
+        ).stdout.split()
+    )
+    assert loaded & LIBRARIES == IMPORTS[module]
