@@ -10,6 +10,7 @@ from __future__ import annotations
 import ssl
 
 import pytest
+
 import consul
 
 # requests (std, threadpool) warns on each unverified request, as it always

@@ -168,19 +168,20 @@ class TestWhatIsSent:
             client(stub).status.leader()
 
 
+AWKWARD_KEYS = ("a b", "ünïcödé/ключ", "x%2Fy", "q?x=1&y=2#frag", "plus+sign", "semi;colon", "~t")
+
+
 class TestKeysRoundTrip:
     """Awkward keys reach the real agent intact through every client."""
 
-    KEYS = ["a b", "ünïcödé/ключ", "x%2Fy", "q?x=1&y=2#frag", "plus+sign", "semi;colon", "~tilde"]
-
     def test_put_get_delete(self, client, consul_agent):
         c = client(consul_agent)
-        for key in self.KEYS:
+        for key in AWKWARD_KEYS:
             assert c.kv.put(key, key.encode()) is True
-        for key in self.KEYS:
+        for key in AWKWARD_KEYS:
             _, entry = c.kv.get(key)
             assert (entry["Key"], entry["Value"]) == (key, key.encode())
-        assert sorted(c.kv.keys("")[1]) == sorted(self.KEYS)
-        for key in self.KEYS:
+        assert sorted(c.kv.keys("")[1]) == sorted(AWKWARD_KEYS)
+        for key in AWKWARD_KEYS:
             assert c.kv.delete(key) is True
         assert c.kv.keys("")[1] == []
