@@ -57,7 +57,11 @@ def drive(flow: Flow[T], run: Callable[[Call[Any]], Any], sleep: Callable[[float
                 error = exc
 
 
-async def drive_async(flow: Flow[T], run: Callable[[Call[Any]], Awaitable[Any]]) -> T:
+async def drive_async(
+    flow: Flow[T],
+    run: Callable[[Call[Any]], Awaitable[Any]],
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+) -> T:
     """Run ``flow`` to its end on the running asyncio loop."""
     value: Any = None
     error: ConsulException | None = None
@@ -71,7 +75,7 @@ async def drive_async(flow: Flow[T], run: Callable[[Call[Any]], Awaitable[Any]])
             value, error = None, None
             try:
                 if isinstance(step, Sleep):
-                    await asyncio.sleep(step.seconds)
+                    await sleep(step.seconds)
                 else:
                     value = await run(step)
             except ConsulException as exc:

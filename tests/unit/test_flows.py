@@ -1,0 +1,192 @@
+"""The flow drivers, fed results and errors without any I/O.
+
+A flow yields calls and sleeps; each driver (blocking and thread pool share
+one, asyncio and Tornado another, Twisted has its own) must send back each
+call's result, throw in its ConsulException, sleep as asked, return what the
+flow returns, and close the flow on anything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from twisted.internet import defer
+from twisted.internet.testing import MemoryReactorClock
+from twisted.python.failure import Failure
+
+import consul
+from consul._http import Call, Request, Sleep, single
+from consul.adapters._drive import drive, drive_async
+from consul.adapters.twisted import TreqRunner
+from consul.config import Config
+
+FIRST = Call(Request("GET", "/v1/kv/first"), lambda r: r)
+SECOND = Call(Request("GET", "/v1/kv/second"), lambda r: r)
+
+
+class Script:
+    """What each call answers (a value or an exception), and what happened."""
+
+    def __init__(self, answers):
+        self.answers = dict(answers)
+        self.log = []
+
+    def run(self, call):
+        self.log.append(call.request.path)
+        answer = self.answers[call.request.path]
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    def sleep(self, seconds):
+        self.log.append(seconds)
+
+
+def recovering():
+    """A flow that handles a NotFound, sleeps, and returns both results."""
+    try:
+        first = yield FIRST
+    except consul.NotFound as exc:
+        first = f"absent ({exc.status})"
+    yield Sleep(0.01)
+    second = yield SECOND
+    return first, second
+
+
+class Tracked:
+    """A flow wrapper noting whether the flow was closed, and what it caught."""
+
+    def __init__(self):
+        self.closed = False
+        self.caught = []
+
+    def flow(self):
+        try:
+            yield FIRST
+            yield Sleep(0.01)
+            yield SECOND
+            return "done"
+        except Exception as exc:
+            self.caught.append(type(exc).__name__)
+            raise
+        finally:
+            self.closed = True
+
+
+def run_blocking(flow, script):
+    return drive(flow, script.run, script.sleep)
+
+
+def run_asyncio(flow, script):
+    async def call(c):
+        await asyncio.sleep(0)
+        return script.run(c)
+
+    async def sleep(seconds):
+        await asyncio.sleep(0)
+        script.sleep(seconds)
+
+    async def main():
+        return await drive_async(flow, call, sleep)
+
+    return asyncio.run(main())
+
+
+def run_twisted(flow, script):
+    clock = MemoryReactorClock()
+    runner = TreqRunner(Config(), reactor=clock)
+
+    async def fake_run(call):
+        return script.run(call)
+
+    runner._run = fake_run  # the driver's only way out, replaced
+    done = runner.run_flow(flow)
+    while not done.called:  # each pause is a Sleep, on the clock
+        (sleeping,) = clock.getDelayedCalls()
+        script.sleep(sleeping.getTime() - clock.seconds())
+        clock.advance(sleeping.getTime() - clock.seconds())
+    outcome = []
+    done.addBoth(outcome.append)
+    if isinstance(outcome[0], Failure):
+        outcome[0].raiseException()
+    return outcome[0]
+
+
+DRIVERS = {"blocking": run_blocking, "asyncio": run_asyncio, "twisted": run_twisted}
+
+
+@pytest.fixture(params=sorted(DRIVERS))
+def run(request):
+    return DRIVERS[request.param]
+
+
+def test_results_go_back_into_the_flow(run):
+    script = Script({FIRST.request.path: "one", SECOND.request.path: "two"})
+    assert run(recovering(), script) == ("one", "two")
+    assert script.log == ["/v1/kv/first", 0.01, "/v1/kv/second"]
+
+
+def test_a_consul_error_is_thrown_into_the_flow(run):
+    missing = consul.NotFound("no such key", status=404)
+    script = Script({FIRST.request.path: missing, SECOND.request.path: "two"})
+    assert run(recovering(), script) == ("absent (404)", "two")
+
+
+def test_an_unhandled_consul_error_ends_the_flow(run):
+    tracked = Tracked()
+    script = Script({FIRST.request.path: consul.ServerError("boom", status=500)})
+    with pytest.raises(consul.ServerError, match="boom"):
+        run(tracked.flow(), script)
+    assert tracked.caught == ["ServerError"]
+    assert tracked.closed
+
+
+def test_any_other_error_closes_the_flow_without_entering_it(run):
+    tracked = Tracked()
+    script = Script({FIRST.request.path: RuntimeError("a bug")})
+    with pytest.raises(RuntimeError, match="a bug"):
+        run(tracked.flow(), script)
+    assert tracked.caught == []  # closed with GeneratorExit, not thrown into
+    assert tracked.closed
+
+
+def test_a_single_call(run):
+    assert run(single(FIRST), Script({FIRST.request.path: 42})) == 42
+
+
+def test_asyncio_cancellation_closes_the_flow():
+    tracked = Tracked()
+
+    async def forever(call):
+        await asyncio.Event().wait()
+
+    async def main():
+        task = asyncio.ensure_future(drive_async(tracked.flow(), forever))
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert tracked.closed
+    assert tracked.caught == []
+
+
+def test_twisted_cancellation_closes_the_flow():
+    tracked = Tracked()
+    clock = MemoryReactorClock()
+    runner = TreqRunner(Config(), reactor=clock)
+
+    async def answer(call):
+        return "one"
+
+    runner._run = answer
+    done = runner.run_flow(tracked.flow())
+    assert not done.called  # sleeping on the clock
+    done.cancel()
+    failures = []
+    done.addErrback(failures.append)
+    assert failures[0].check(defer.CancelledError)
+    assert tracked.closed
+    assert not clock.getDelayedCalls()

@@ -1,0 +1,248 @@
+"""Request building without I/O: URLs, parameters, headers, durations, timeouts.
+
+The client here is a :class:`ConsulBase` whose runner hands back the
+:class:`Call` an endpoint built, instead of sending it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from consul._endpoint import Group, duration
+from consul._http import BLOCKING_MARGIN, Call, Request, Response, path
+from consul.base import ConsulBase
+
+
+class Recorder:
+    """A runner that returns what it is given."""
+
+    def run(self, call: Call[Any]) -> Any:
+        return call
+
+    def run_flow(self, flow: Any) -> Any:
+        return flow
+
+
+class Client(ConsulBase[Any]):
+    def _make_runner(self, config: Any) -> Recorder:
+        return Recorder()
+
+
+def build(**kwargs: Any) -> Group[Any]:
+    """A group of a recording client (``_request`` is what every endpoint uses)."""
+    return Group(Client(**kwargs))
+
+
+class TestURL:
+    def test_without_parameters(self):
+        assert Request("GET", "/v1/agent/self").url("http://h:1") == "http://h:1/v1/agent/self"
+
+    def test_parameters_are_percent_encoded(self):
+        request = Request("GET", "/v1/kv/k", (("dc", "a b/ü&=?#+"),))
+        assert request.url("") == "/v1/kv/k?dc=a%20b%2F%C3%BC%26%3D%3F%23%2B"
+
+    def test_repeated_parameters_keep_their_order(self):
+        request = Request("GET", "/v1/catalog/service/web", (("tag", "b"), ("tag", "a")))
+        assert request.url("") == "/v1/catalog/service/web?tag=b&tag=a"
+
+    def test_presence_flags_have_an_empty_value(self):
+        assert Request("GET", "/v1/kv/p", (("recurse", ""),)).url("") == "/v1/kv/p?recurse="
+
+    @pytest.mark.parametrize(
+        ("segments", "expected"),
+        [
+            (("kv", "a/b/c"), "/v1/kv/a/b/c"),
+            (("kv", "a b"), "/v1/kv/a%20b"),
+            (("kv", "x%2Fy"), "/v1/kv/x%252Fy"),
+            (("kv", "ключ"), "/v1/kv/%D0%BA%D0%BB%D1%8E%D1%87"),
+            (("kv", "q?#"), "/v1/kv/q%3F%23"),
+            (("agent", "service", "web 1"), "/v1/agent/service/web%201"),
+        ],
+    )
+    def test_path_segments(self, segments, expected):
+        assert path(*segments) == expected
+
+
+class TestReadTimeout:
+    def test_a_plain_request_uses_the_client_timeout(self):
+        assert Request("GET", "/v1/kv/k").read_timeout(7.0) == 7.0
+        assert Request("GET", "/v1/kv/k").read_timeout(None) is None
+
+    @pytest.mark.parametrize(
+        ("wait", "expected_wait"),
+        [(1.0, 1.0), (60.0, 60.0), (0.0, 300.0), (600.0, 600.0), (3600.0, 600.0)],
+    )
+    def test_a_blocking_query_gets_its_wait_and_jitter(self, wait, expected_wait):
+        # The server may hold it for wait + wait/16 (0 means 300 s; 600 s at most).
+        timeout = Request("GET", "/v1/kv/k", wait=wait).read_timeout(0.5)
+        assert timeout == expected_wait + expected_wait / 16 + BLOCKING_MARGIN
+        assert timeout >= expected_wait * 17 / 16 + 1
+
+    def test_a_longer_client_timeout_wins(self):
+        assert Request("GET", "/v1/kv/k", wait=1.0).read_timeout(100.0) == 100.0
+
+    def test_no_client_timeout_means_none(self):
+        assert Request("GET", "/v1/kv/k", wait=1.0).read_timeout(None) is None
+
+
+class TestResponse:
+    def test_headers_are_case_insensitive(self):
+        request = Request("GET", "/v1/kv/k")
+        response = Response.build(200, {"X-Consul-Index": "5"}, b"", request)
+        assert response.header("x-consul-index") == "5"
+        assert response.header("X-CONSUL-INDEX") == "5"
+        assert response.header("missing") is None
+        listed = Response.build(200, [("X-Consul-Index", "6")], b"", request)
+        assert listed.headers == (("x-consul-index", "6"),)
+
+
+class TestRequestDefaults:
+    def test_a_plain_request(self):
+        request = build()._request("GET", "/v1/kv/k")
+        assert request == Request("GET", "/v1/kv/k")
+
+    def test_the_datacenter(self):
+        assert build(dc="dc2")._request("GET", "/x").params == (("dc", "dc2"),)
+        assert build(dc="dc2")._request("GET", "/x", dc="dc3").params == (("dc", "dc3"),)
+        assert build()._request("GET", "/x", dc="dc3").params == (("dc", "dc3"),)
+
+    @pytest.mark.parametrize(
+        ("default", "given", "params"),
+        [
+            ("default", None, ()),
+            ("stale", None, (("stale", ""),)),
+            ("consistent", None, (("consistent", ""),)),
+            ("stale", "default", ()),
+            ("default", "consistent", (("consistent", ""),)),
+        ],
+    )
+    def test_consistency_of_reads(self, default, given, params):
+        group = build(consistency=default)
+        assert group._request("GET", "/x", read=True, consistency=given).params == params
+
+    def test_a_write_ignores_the_default_consistency(self):
+        assert build(consistency="stale")._request("PUT", "/x").params == ()
+
+    def test_bad_consistency(self):
+        with pytest.raises(ValueError, match="consistency"):
+            build()._request("GET", "/x", read=True, consistency="eventual")
+        with pytest.raises(TypeError, match="only applies to reads"):
+            build()._request("PUT", "/x", consistency="stale")
+
+    def test_the_token_goes_only_in_its_header(self):
+        request = build(token="secret")._request("GET", "/x")
+        assert ("X-Consul-Token", "secret") in request.headers
+        assert "secret" not in request.url("")
+        overridden = build(token="secret")._request("GET", "/x", token="other")
+        assert ("X-Consul-Token", "other") in overridden.headers
+        assert ("X-Consul-Token", "secret") not in overridden.headers
+        assert not any(
+            name == "X-Consul-Token" for name, _ in build()._request("GET", "/x").headers
+        )
+
+    def test_basic_auth(self):
+        request = build(http_auth=("user", "pa:ss"))._request("GET", "/x")
+        expected = "Basic " + base64.b64encode(b"user:pa:ss").decode()
+        assert ("Authorization", expected) in request.headers
+
+    def test_a_json_body(self):
+        request = build()._request("PUT", "/x", json_body={"Name": "web"})
+        assert json.loads(request.body) == {"Name": "web"}
+        assert ("Content-Type", "application/json") in request.headers
+
+    def test_parameters_come_first_then_the_common_ones(self):
+        request = build(dc="dc1")._request(
+            "GET", "/x", [("tag", "a"), ("tag", "b")], read=True, consistency="stale", index=3
+        )
+        assert request.params == (
+            ("tag", "a"),
+            ("tag", "b"),
+            ("dc", "dc1"),
+            ("stale", ""),
+            ("index", "3"),
+        )
+
+
+class TestBlockingQueries:
+    def test_index_and_wait(self):
+        request = build()._request("GET", "/x", index=42, wait="30s")
+        assert request.params == (("index", "42"), ("wait", "30s"))
+        assert request.wait == 30.0
+
+    def test_an_index_alone_waits_for_the_server_default(self):
+        request = build()._request("GET", "/x", index=42)
+        assert request.wait == 0.0
+        assert request.read_timeout(1.0) == 300 + 300 / 16 + BLOCKING_MARGIN
+
+    def test_index_zero_does_not_block(self):
+        # Consul answers at once for index 0 (and no index).
+        request = build()._request("GET", "/x", index=0, wait="30s")
+        assert request.params == (("index", "0"), ("wait", "30s"))
+        assert request.wait is None
+
+    @pytest.mark.parametrize(
+        ("index", "error"),
+        [(True, TypeError), ("5", TypeError), (1.0, TypeError), (-1, ValueError)],
+    )
+    def test_bad_index(self, index, error):
+        with pytest.raises(error, match="index"):
+            build()._request("GET", "/x", index=index)
+
+
+class TestDurations:
+    @pytest.mark.parametrize(
+        ("value", "text", "seconds"),
+        [
+            (10, "10000ms", 10.0),
+            (1.5, "1500ms", 1.5),
+            (0.0001, "1ms", 0.001),  # api.go durToMsec: never round a wait down to 0
+            (0, "0ms", 0.0),
+            ("10s", "10s", 10.0),
+            ("5m", "5m", 300.0),
+            ("1m30s", "1m30s", 90.0),
+            ("1.5h", "1.5h", 5400.0),
+            ("250ms", "250ms", 0.25),
+            ("100us", "100us", 0.0001),
+            ("100µs", "100µs", 0.0001),
+            ("10ns", "10ns", 1e-8),
+            ("0", "0s", 0.0),
+        ],
+    )
+    def test_valid(self, value, text, seconds):
+        assert duration(value, "wait") == (text, pytest.approx(seconds))
+
+    @pytest.mark.parametrize("value", ["10", "ten seconds", "10 s", "-5s", "5d", "", "s"])
+    def test_not_a_go_duration(self, value):
+        with pytest.raises(ValueError, match="wait must be a duration"):
+            duration(value, "wait")
+
+    def test_negative(self):
+        with pytest.raises(ValueError, match="wait must not be negative"):
+            duration(-1, "wait")
+
+    @pytest.mark.parametrize("value", [True, None, [10]])
+    def test_wrong_type(self, value):
+        with pytest.raises(TypeError, match="wait"):
+            duration(value, "wait")
+
+    def test_a_bad_wait_fails_before_any_request(self):
+        with pytest.raises(ValueError, match="wait"):
+            build()._request("GET", "/x", index=1, wait="forever")
+
+
+def test_endpoint_methods_build_calls_without_io():
+    client = Client(token="t", dc="dc9")
+    call = client.kv.get("a b", index=3, wait=2)
+    assert isinstance(call, Call)
+    assert call.request == Request(
+        "GET",
+        "/v1/kv/a%20b",
+        (("dc", "dc9"), ("index", "3"), ("wait", "2000ms")),
+        (("X-Consul-Token", "t"),),
+        None,
+        2.0,
+    )
