@@ -1,0 +1,87 @@
+"""What each client's calls return, as type checkers see it.
+
+Checked by ``mypy --strict`` (and pyright) over this directory, never run:
+one endpoint method returns a value on ``consul.Consul``, a
+``concurrent.futures.Future`` on ``consul.threadpool.Consul``, a coroutine on
+``consul.aio.Consul``, an asyncio ``Future`` on ``consul.tornado.Consul`` and a
+``Deferred`` on ``consul.twisted.Consul``. A ``type: ignore`` marks a line that
+must be an error (mypy's ``warn_unused_ignores`` fails if it is not).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Coroutine
+from typing import Any, assert_type
+
+from twisted.internet.defer import Deferred
+
+import consul
+import consul.aio
+import consul.threadpool
+import consul.tornado
+import consul.twisted
+from consul.api.kv import KVPair
+
+Entry = tuple[int, KVPair | None]
+
+
+def blocking() -> None:
+    with consul.Consul(host="consul", port=8501, scheme="https", verify="/ca.pem") as c:
+        assert_type(c, consul.Consul)
+        assert_type(c.kv.get("k"), Entry)
+        assert_type(c.kv.get("k", index=3, wait="10s", consistency="stale"), Entry)
+        assert_type(c.kv.list("prefix/"), tuple[int, list[KVPair]])
+        assert_type(c.kv.keys("prefix/", separator="/"), tuple[int, list[str]])
+        assert_type(c.kv.put("k", b"v", cas=0), bool)
+        assert_type(c.kv.delete("k"), bool)
+        assert_type(c.status.leader(), str)
+        assert_type(c.status.peers(), list[str])
+        c.kv.get(1)  # type: ignore[arg-type]
+        c.kv.get("k", recurse=True)  # type: ignore[arg-type]
+        c.kv.put("k", 3)  # type: ignore[arg-type]
+        c.kv.get("k", bogus=1)  # type: ignore[call-arg]
+
+
+def thread_pool() -> None:
+    with consul.threadpool.Consul(max_workers=4, timeout=None) as c:
+        assert_type(c.kv.get("k"), concurrent.futures.Future[Entry])
+        assert_type(c.kv.put("k", "v"), concurrent.futures.Future[bool])
+        assert_type(c.status.leader().result(), str)
+
+
+async def asyncio_client() -> None:
+    async with consul.aio.Consul(cert=("/c.pem", "/k.pem")) as c:
+        assert_type(c, consul.aio.Consul)
+        pending = assert_type(c.kv.get("k"), Coroutine[Any, Any, Entry])
+        assert_type(await pending, Entry)
+        assert_type(await c.kv.put("k", "v"), bool)
+        assert_type(await c.status.peers(), list[str])
+    assert_type(await c.close(), None)
+
+
+async def tornado_client() -> None:
+    c = consul.tornado.Consul(token="t", dc="dc2")
+    assert_type(c.kv.get("k"), asyncio.Future[Entry])
+    assert_type(await c.kv.get("k"), Entry)
+    assert_type(await c.kv.delete("k", recurse=True), bool)
+    assert_type(c.close(), None)
+
+
+def twisted_client() -> None:
+    c = consul.twisted.Consul(tls_server_name="server.dc1.consul", http_auth=("u", "p"))
+    assert_type(c.kv.get("k"), Deferred[Entry])
+    assert_type(c.kv.put("k", b"v"), Deferred[bool])
+    assert_type(c.status.leader(), Deferred[str])
+    assert_type(c.close(), Deferred[None])
+
+
+def errors() -> None:
+    try:
+        consul.Consul().kv.get("k")
+    except consul.Timeout as exc:
+        assert_type(exc.status, int | None)
+    except consul.ConsulException as exc:
+        assert_type(exc.message, str)
+        assert_type(exc.path, str | None)
