@@ -1,18 +1,20 @@
-"""The Twisted client, on ``treq``."""
+"""The Twisted client, on Twisted's ``Agent`` (with ``treq`` to read bodies)."""
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from typing import Any, TypeVar, cast
 
 import treq
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from treq.client import HTTPClient
 from twisted.internet import defer, error, ssl
 from twisted.internet.interfaces import IOpenSSLClientConnectionCreator, IReactorTime
+from twisted.python.failure import Failure
 from twisted.web.client import Agent, HTTPConnectionPool, ResponseFailed
 from twisted.web.http_headers import Headers
-from twisted.web.iweb import IAgent, IPolicyForHTTPS
+from twisted.web.iweb import IBodyProducer, IPolicyForHTTPS
 from zope.interface import implementer
 
 from .._endpoint import Twisted
@@ -24,7 +26,7 @@ from ._drive import Done, advance
 
 T = TypeVar("T")
 
-__all__ = ["Consul", "TreqRunner"]
+__all__ = ["Consul", "TwistedRunner"]
 
 
 @implementer(IPolicyForHTTPS)
@@ -79,8 +81,8 @@ def _pem_blocks(text: str) -> list[bytes]:
     return [(block + marker).strip().encode() for block in text.split(marker) if block.strip()]
 
 
-class TreqRunner:
-    """Sends requests with ``treq`` over one persistent connection pool."""
+class TwistedRunner:
+    """Sends requests with Twisted's ``Agent`` over one persistent connection pool."""
 
     def __init__(self, config: Config, reactor: Any = None) -> None:
         if reactor is None:
@@ -90,24 +92,32 @@ class TreqRunner:
         self.config = config
         self.reactor = reactor
         self.pool = HTTPConnectionPool(reactor, persistent=True)
-        agent = Agent(
+        # Twisted's Agent itself rather than treq's client around it: treq's
+        # gzip decoding (ContentDecoderAgent) turns a corrupt body into an
+        # empty one, and its cookies and redirects are not wanted here.
+        self.agent = Agent(
             reactor,
             contextFactory=_TLSPolicy(config),
             connectTimeout=config.timeout,
             pool=self.pool,
         )
-        self.client = HTTPClient(cast(IAgent, agent))
 
     async def _exchange(self, request: Request) -> tuple[Any, bytes]:
-        answer = await self.client.request(
-            request.method,
-            request.url(self.config.base_url),
-            headers=Headers({k: [v] for k, v in request.headers}),
-            data=request.body,
-            allow_redirects=False,
-            reactor=self.reactor,
+        headers = Headers({k: [v] for k, v in request.headers})
+        headers.setRawHeaders(b"Accept-Encoding", [b"gzip"])
+        answer = await self.agent.request(
+            request.method.encode("ascii"),
+            request.url(self.config.base_url).encode("ascii"),
+            headers,
+            None if request.body is None else cast(IBodyProducer, _Body(request.body)),
         )
-        return answer, await treq.content(answer)
+        body = await treq.content(answer)
+        if answer.headers.getRawHeaders(b"Content-Encoding") == [b"gzip"]:
+            try:
+                body = gzip.decompress(body)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise ResponseFailed([Failure(exc)], answer) from exc
+        return answer, body
 
     async def send(self, request: Request) -> Response:
         """Send ``request``; transport failures become our exceptions.
@@ -198,6 +208,28 @@ class TreqRunner:
         return self.pool.closeCachedConnections()  # type: ignore[no-any-return]
 
 
+@implementer(IBodyProducer)
+class _Body:
+    """A request body that is all there already."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self.length = len(data)
+
+    def startProducing(self, consumer: Any) -> defer.Deferred[None]:  # noqa: N802
+        consumer.write(self._data)
+        return defer.succeed(None)
+
+    def pauseProducing(self) -> None:  # noqa: N802
+        """Nothing to pause: the body is written at once."""
+
+    def resumeProducing(self) -> None:  # noqa: N802
+        """Nothing to resume."""
+
+    def stopProducing(self) -> None:  # noqa: N802
+        """Nothing to stop."""
+
+
 def _cancelled(exc: Exception) -> bool:
     """True if ``exc`` is, or wraps, a cancellation."""
     if isinstance(exc, defer.CancelledError):
@@ -221,7 +253,7 @@ class Consul(ConsulBase[Twisted]):
     See :class:`consul.base.ConsulBase` for the other arguments.
     """
 
-    _runner: TreqRunner
+    _runner: TwistedRunner
 
     def __init__(
         self,
@@ -256,8 +288,8 @@ class Consul(ConsulBase[Twisted]):
             http_auth=http_auth,
         )
 
-    def _make_runner(self, config: Config) -> TreqRunner:
-        return TreqRunner(config, self._reactor)
+    def _make_runner(self, config: Config) -> TwistedRunner:
+        return TwistedRunner(config, self._reactor)
 
     def close(self) -> defer.Deferred[None]:
         """Close the pooled connections; a Deferred that fires when they are."""

@@ -17,6 +17,7 @@ import asyncio
 import dataclasses
 import json
 import socket
+import socketserver
 import ssl
 import threading
 from collections.abc import Callable, Iterator
@@ -239,6 +240,35 @@ def stub(make_stub: Callable[..., Stub]) -> Stub:
 def server_name() -> str:
     """The only name in ``named_agent``'s certificate."""
     return SERVER_NAME
+
+
+@pytest.fixture
+def broken_server() -> Iterator[Callable[[bytes], tuple[str, int]]]:
+    """Start servers that answer every connection with raw bytes, then hang up.
+
+    ``broken_server(b"HTTP/1.1 200 OK...")`` gives the server's address.
+    """
+    servers: list[socketserver.TCPServer] = []
+    threads: list[threading.Thread] = []
+
+    def start(raw: bytes) -> tuple[str, int]:
+        class Answer(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                self.request.recv(65536)
+                self.request.sendall(raw)
+
+        server = socketserver.TCPServer(("127.0.0.1", 0), Answer)
+        thread = threading.Thread(target=server.serve_forever, name="broken-server")
+        thread.start()
+        servers.append(server)
+        threads.append(thread)
+        return "127.0.0.1", int(server.server_address[1])
+
+    yield start
+    for server, thread in zip(servers, threads, strict=True):
+        server.shutdown()
+        thread.join()
+        server.server_close()
 
 
 @pytest.fixture

@@ -56,6 +56,23 @@ class TestTransportFailures:
         with pytest.raises(consul.ConsulConnectionError):
             c.status.leader()
 
+    @pytest.mark.parametrize(
+        "raw",
+        [
+            b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\ntruncated",
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 9\r\n\r\nnot gzip!",
+            b"this is not HTTP at all\r\n\r\n",
+            b"",
+        ],
+        ids=["truncated", "bad-gzip", "not-http", "nothing"],
+    )
+    def test_a_broken_answer_is_a_connection_error(self, client, broken_server, raw):
+        host, port = broken_server(raw)
+        c = client(host=host, port=port, timeout=5)
+        with pytest.raises(consul.ConsulConnectionError) as caught:
+            c.status.leader()
+        assert (caught.value.method, caught.value.path) == ("GET", "/v1/status/leader")
+
 
 STATUSES = [
     (400, consul.BadRequest),

@@ -18,7 +18,7 @@ from twisted.python.failure import Failure
 import consul
 from consul._http import Call, Request, Sleep, single
 from consul.adapters._drive import drive, drive_async
-from consul.adapters.twisted import TreqRunner
+from consul.adapters.twisted import TwistedRunner
 from consul.config import Config
 
 FIRST = Call(Request("GET", "/v1/kv/first"), lambda r: r)
@@ -95,7 +95,7 @@ def run_asyncio(flow, script):
 
 def run_twisted(flow, script):
     clock = MemoryReactorClock()
-    runner = TreqRunner(Config(), reactor=clock)
+    runner = TwistedRunner(Config(), reactor=clock)
 
     async def fake_run(call):
         return script.run(call)
@@ -176,7 +176,7 @@ def test_asyncio_cancellation_closes_the_flow():
 def test_twisted_cancellation_closes_the_flow():
     tracked = Tracked()
     clock = MemoryReactorClock()
-    runner = TreqRunner(Config(), reactor=clock)
+    runner = TwistedRunner(Config(), reactor=clock)
 
     async def answer(call):
         return "one"
