@@ -169,6 +169,7 @@ class DevAgent:
         """Stop serving (from the loop the agent runs in)."""
         if self.core is not None:
             self.core.close()
+            await self.core.local.wait_closed()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
