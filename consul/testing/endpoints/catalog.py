@@ -1462,7 +1462,7 @@ class CatalogStore:
         """``Nodes`` / ``NodesByMeta``: nodes by name, with the nodes table index."""
         nodes = [self.nodes[k] for k in sorted(self.nodes)]
         if meta:
-            nodes = [n for n in nodes if _meta_matches(n["Meta"], meta)]
+            nodes = [n for n in nodes if meta_matches(n["Meta"], meta)]
         return self.max_index("nodes"), nodes
 
     def service_list(self, meta: Mapping[str, str] | None = None) -> tuple[int, list[Record]]:
@@ -1471,7 +1471,7 @@ class CatalogStore:
         records = [self.services[k] for k in sorted(self.services)]
         if meta:
             index = max(index, self.max_index("nodes"))
-            matching = {k for k, n in self.nodes.items() if _meta_matches(n["Meta"], meta)}
+            matching = {k for k, n in self.nodes.items() if meta_matches(n["Meta"], meta)}
             records = [r for r in records if r["Node"].lower() in matching]
         return index, records
 
@@ -1507,17 +1507,55 @@ class CatalogStore:
         if tags is not None:
             instances = [r for r in instances if _has_tags(r, tags)]
             index = self.service_index(name, exists, checks=True)
-        elif instances:
-            index = self.service_index(instances[0]["ServiceName"], True, checks=True)
         else:
-            index = self.service_index(name, False, checks=True)
+            index = self._names_index(name, instances)
+        return index, self._with_checks(instances)
+
+    def _connect_instances(self, name: str) -> list[Record]:
+        """The ``connect`` index: proxies for ``name`` and its Connect-native instances."""
+        key = name.lower()
+        return [
+            r
+            for _, r in sorted(self.services.items())
+            if (
+                r["ServiceKind"] == "connect-proxy"
+                and r["ServiceProxy"]["DestinationServiceName"].lower() == key
+            )
+            or (r["ServiceConnect"]["Native"] and r["ServiceName"].lower() == key)
+        ]
+
+    def connect_service_nodes(self, name: str) -> tuple[int, list[tuple[Record, Record]]]:
+        """``ConnectServiceNodes``: the instances of the ``connect`` index with their nodes.
+
+        Terminating gateways, which Consul adds, are not modelled.
+        """
+        instances = self._connect_instances(name)
+        results = [(r, self.nodes[r["Node"].lower()]) for r in instances]
+        return self.service_index(name, bool(instances), checks=False), results
+
+    def check_connect_service_nodes(
+        self, name: str
+    ) -> tuple[int, list[tuple[Record, Record, list[Record]]]]:
+        """``CheckConnectServiceNodes``: as :meth:`connect_service_nodes`, with checks."""
+        instances = self._connect_instances(name)
+        return self._names_index(name, instances), self._with_checks(instances)
+
+    def _names_index(self, name: str, instances: list[Record]) -> int:
+        """``checkServiceNodesTxn``'s index: the highest index of the service names
+        found, or (nothing found) that of the name asked for."""
+        if not instances:
+            return self.service_index(name, False, checks=True)
+        names = {r["ServiceName"] for r in instances}
+        return max(self.service_index(n, True, checks=True) for n in names)
+
+    def _with_checks(self, instances: list[Record]) -> list[tuple[Record, Record, list[Record]]]:
         results = []
         for record in instances:
             node = self.nodes[record["Node"].lower()]
             checks = [c for c in self._node_checks(record["Node"]) if not c["ServiceID"]]
             checks += self._service_checks(record["Node"], record["ServiceID"])
             results.append((record, node, checks))
-        return index, results
+        return results
 
     def node_service_records(self, name_or_id: str) -> tuple[int, Record | None, list[Record]]:
         """``NodeServices``: the node (by name or ID prefix), its services and the index.
@@ -1559,10 +1597,10 @@ class CatalogStore:
         record = self._node(node)
         if record is None:
             raise RPCError("Missing node registration")
-        return _meta_matches(record["Meta"], meta)
+        return meta_matches(record["Meta"], meta)
 
 
-def _meta_matches(have: Mapping[str, str] | None, want: Mapping[str, str]) -> bool:
+def meta_matches(have: Mapping[str, str] | None, want: Mapping[str, str]) -> bool:
     """``SatisfiesMetaFilters``: every wanted pair present with the same value."""
     have = have or {}
     return all(key in have and have[key] == value for key, value in want.items())
@@ -1789,11 +1827,11 @@ async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Rep
     def query() -> tuple[int, list[Record]]:
         nonlocal dropped
         if connect:
-            index, found = connect_service_nodes(store, name)
+            index, found = store.connect_service_nodes(name)
         else:
             index, found = store.service_nodes(name, tags)
         if meta:
-            found = [(r, n) for r, n in found if _meta_matches(n["Meta"], meta)]
+            found = [(r, n) for r, n in found if meta_matches(n["Meta"], meta)]
         items = ctx.filter([service_node_json(r, n) for r, n in found])
         items, dropped = filtered(
             items, lambda s: authz.node_read(s["Node"]) and authz.service_read(s["ServiceName"])
@@ -1804,23 +1842,6 @@ async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Rep
     ctx.set_meta(index, consistency=True)
     ctx.set_filtered(dropped)
     return json_reply(items)
-
-
-def connect_service_nodes(
-    store: CatalogStore, name: str
-) -> tuple[int, list[tuple[Record, Record]]]:
-    """``ConnectServiceNodes``: proxies for ``name`` and its Connect-native instances."""
-    key = name.lower()
-    found = [
-        (r, store.nodes[r["Node"].lower()])
-        for _, r in sorted(store.services.items())
-        if (
-            r["ServiceKind"] == "connect-proxy"
-            and r["ServiceProxy"]["DestinationServiceName"].lower() == key
-        )
-        or (r["ServiceConnect"]["Native"] and r["ServiceName"].lower() == key)
-    ]
-    return store.service_index(name, bool(found), checks=False), found
 
 
 @routes("/v1/catalog/node/", "GET")
