@@ -47,6 +47,10 @@ class AgentConfig:
             ``DeregisterCriticalServiceAfter`` honoured (Consul's internal
             ``check_reap_interval`` 30s and ``check_deregister_interval_min``
             1m). Lower them only to test that reaping in seconds.
+        ae_interval: seconds between the agent's full anti-entropy syncs
+            with the catalog (Consul's internal ``ae_interval``, 1m; each
+            waits up to as long again). Lower it only to test that
+            anti-entropy repairs the catalog.
     """
 
     host: str = "127.0.0.1"
@@ -67,6 +71,7 @@ class AgentConfig:
     check_update_interval: float = 300.0
     check_reap_interval: float = 30.0
     check_deregister_interval_min: float = 60.0
+    ae_interval: float = 60.0
 
     def __post_init__(self) -> None:
         if not self.primary_datacenter:

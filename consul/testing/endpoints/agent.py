@@ -360,6 +360,9 @@ class LocalAgent:
         #: Check ID -> seconds after which its critical service is reaped.
         self.reap_after: dict[str, float] = {}
         self._reaper: asyncio.TimerHandle | None = None
+        self._full_sync: asyncio.TimerHandle | None = None
+        #: Whether the catalog holds the node as the agent would register it.
+        self.node_in_sync = True
         self._stopped: list[Runner] = []
         self._watchers = _Watchers()
         self.closed = False
@@ -373,6 +376,11 @@ class LocalAgent:
         service are the catalog's (its leader registers them).
         """
         self.metadata = {"consul-network-segment": "", "consul-version": CONSUL_VERSION}
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # Not serving (a core built outside a loop): no anti-entropy.
+        self._schedule_full_sync()
 
     def close(self) -> None:
         """Stop every check runner and timer; release local blocking queries."""
@@ -383,9 +391,10 @@ class LocalAgent:
             if state.deferred is not None:
                 state.deferred.cancel()
                 state.deferred = None
-        if self._reaper is not None:
-            self._reaper.cancel()
-            self._reaper = None
+        for timer in (self._reaper, self._full_sync):
+            if timer is not None:
+                timer.cancel()
+        self._reaper = self._full_sync = None
         self._watchers.notify(False)
 
     async def wait_closed(self) -> None:
@@ -855,10 +864,93 @@ class LocalAgent:
         if sync:
             self.sync_changes()
 
+    def _schedule_full_sync(self) -> None:
+        """The next periodic full sync: after ``ae_interval`` plus up to as much again."""
+        interval = self.agent.config.ae_interval
+        delay = interval + random.uniform(0, interval)  # noqa: S311 - stagger
+        self._full_sync = asyncio.get_running_loop().call_later(delay, self._full_sync_tick)
+
+    def _full_sync_tick(self) -> None:
+        self._full_sync = None
+        if not self.closed:
+            self.sync_full()
+            self._schedule_full_sync()
+
+    def sync_full(self) -> None:
+        """``State.SyncFull``: compare with the catalog, then push the differences.
+
+        What someone else changed in the catalog on the agent's node is put
+        back: services and checks the agent does not know are deregistered
+        (except the ``consul`` service and ``serfHealth``), changed ones are
+        registered again.
+        """
+        self._update_sync_state()
+        self.sync_changes()
+
+    def _update_sync_state(self) -> None:
+        """``State.updateSyncState``: mark what differs from the catalog."""
+        catalog = self.agent.home.catalog
+        node = catalog.node(self.node)
+        request = self._register_request()
+        self.node_in_sync = node is not None and (
+            node["ID"] == request["ID"]
+            and node.get("TaggedAddresses") == request["TaggedAddresses"]
+            and node.get("Meta") == request["NodeMeta"]
+        )
+        remote_services = {s["ID"]: s for s in catalog.node_services(self.node)}
+        remote_checks = {c["CheckID"]: c for c in catalog.node_checks(self.node)}
+        for service_id, state in self.services.items():
+            if service_id not in remote_services:
+                state.in_sync = False
+        for service_id, remote in remote_services.items():
+            local = self.services.get(service_id)
+            if local is None:
+                if service_id != "consul":
+                    placeholder = {"ID": service_id, "Service": remote["Service"]}
+                    self.services[service_id] = ServiceState(placeholder, deleted=True)
+                continue
+            if local.deleted:
+                continue
+            if local.service.get("EnableTagOverride"):
+                local.service["Tags"] = list(remote.get("Tags") or [])
+            reserved = {
+                k: v
+                for k, v in (remote.get("TaggedAddresses") or {}).items()
+                if k.startswith("consul-")
+            }
+            if reserved:
+                local.service["TaggedAddresses"] = {
+                    **(local.service.get("TaggedAddresses") or {}),
+                    **reserved,
+                }
+            local.in_sync = _same_remote_service(local.service, remote)
+        for check_id, check_state in self.checks.items():
+            if check_id not in remote_checks:
+                check_state.in_sync = False
+        for check_id, remote in remote_checks.items():
+            local_check = self.checks.get(check_id)
+            if local_check is None:
+                if check_id != "serfHealth":
+                    placeholder = _health_check(self.node, check_id, "", status=CRITICAL)
+                    placeholder["ServiceID"] = remote["ServiceID"]
+                    self.checks[check_id] = CheckState(placeholder, deleted=True)
+                continue
+            if local_check.deleted:
+                continue
+            # While an output-only change waits, the output is not compared.
+            ignore_output = local_check.deferred is not None
+            local_check.in_sync = _same_remote_check(local_check.check, remote, ignore_output)
+
     def sync_changes(self) -> None:
         """``State.SyncChanges``: push what is out of sync to the catalog."""
         if self.closed:
             return
+        if not self.node_in_sync:
+            request = self._register_request()
+            request["SkipNodeUpdate"] = False
+            catalog = self.agent.home.catalog
+            if self._apply(lambda idx: catalog.register(idx, request)):
+                self.node_in_sync = True
         for service_id, service_state in list(self.services.items()):
             if service_state.deleted:
                 self._delete_service(service_id)
@@ -889,7 +981,7 @@ class LocalAgent:
             "Address": ADVERTISE_ADDR,
             "TaggedAddresses": tagged,
             "NodeMeta": dict(self.metadata),
-            "SkipNodeUpdate": catalog.node(self.node) is not None,
+            "SkipNodeUpdate": self.node_in_sync and catalog.node(self.node) is not None,
         }
 
     def _apply(self, write: Callable[[int], bool]) -> bool:
@@ -993,6 +1085,29 @@ def _same_check(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return all(a[k] == b[k] for k in keys) and (
         a["ServiceTags"] == b["ServiceTags"] and a["Definition"] == b["Definition"]
     )
+
+
+def _same_remote_service(local: dict[str, Any], remote: dict[str, Any]) -> bool:
+    """``NodeService.IsSame`` of the agent's service and the catalog's copy.
+
+    The catalog's JSON leaves out empty fields the agent sends (and the
+    other way round), so any empty value counts as Go's zero value.
+    """
+    wanted = _node_service_request(local)
+    keys = (
+        *("ID", "Service", "Tags", "Address", "TaggedAddresses", "Meta", "Port", "Weights"),
+        *("EnableTagOverride", "Kind", "SocketPath"),
+    )
+    return all((wanted.get(k) or None) == (remote.get(k) or None) for k in keys)
+
+
+def _same_remote_check(local: dict[str, Any], remote: dict[str, Any], ignore_output: bool) -> bool:
+    """``HealthCheck.IsSame`` of the agent's check and the catalog's copy."""
+    keys = ["CheckID", "Name", "Status", "Notes", "ServiceID", "ServiceName"]
+    if not ignore_output:
+        keys.append("Output")
+    same = all(local[k] == remote.get(k) for k in keys)
+    return same and list(local["ServiceTags"] or []) == list(remote.get("ServiceTags") or [])
 
 
 def _check_json(check: dict[str, Any]) -> dict[str, Any]:
