@@ -59,8 +59,9 @@ __all__ = [
 
 
 def _deprecated(old: str, new: str) -> None:
-    # stacklevel 3: this function, the legacy method, the caller's line
-    # (the endpoint descriptor calls the method directly).
+    # stacklevel 4: warn here, the legacy method, the endpoint descriptor's
+    # wrapper, then the caller's line. The method itself warns (not its flow,
+    # which runs later and, for some clients, on another thread).
     warnings.warn(
         f"acl.{old}() uses the legacy ACL API that Consul removed in 1.11; it is "
         f"emulated with tokens and policies. Use {new} instead.",
