@@ -46,6 +46,7 @@ class AgentCore:
         self.events = EventBuffer(self)
         for dc in self.datacenters.values():
             dc.catalog.bootstrap()
+            dc.coordinates.bootstrap()
         self.acl.bootstrap()
         self.local.bootstrap()
 
@@ -71,6 +72,7 @@ class AgentCore:
     def close(self) -> None:
         """Stop every timer and background task and release blocking queries."""
         self.local.close()
+        self.events.abandon()
         for dc in self.datacenters.values():
             dc.abandon()
 
