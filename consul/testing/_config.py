@@ -477,7 +477,8 @@ def parse_consul_config(text: str, fmt: str, source: str) -> dict[str, Any]:
     unused: list[str] = []
     config = _normalise(raw, CONSUL_CONFIG_KEYS, "", unused)
     if unused:
-        raise ConsulConfigError(f"failed to parse {source}: {_multierror(unused)}")
+        errors = [f"invalid config key {key}" for key in unused]
+        raise ConsulConfigError(f"failed to parse {source}: {_multierror(errors)}")
     return config
 
 
