@@ -728,3 +728,20 @@ def test_a_policy_limited_to_other_datacenters_does_not_apply(root, consul_acl_a
     ).json()
     token = root("PUT", "/v1/acl/token", json={"Policies": [{"ID": policy["ID"]}]}).json()
     assert Client(consul_acl_agent, token["SecretID"])("GET", "/v1/kv/k").status_code == 403
+
+
+def test_the_primary_datacenter_does_not_replicate(anon):
+    status = anon("GET", "/v1/acl/replication").json()
+    assert list(status) == [
+        "Enabled",
+        "Running",
+        "SourceDatacenter",
+        "ReplicationType",
+        "ReplicatedIndex",
+        "ReplicatedRoleIndex",
+        "ReplicatedTokenIndex",
+        "LastSuccess",
+        "LastError",
+        "LastErrorMessage",
+    ]
+    assert (status["Enabled"], status["Running"]) == (False, False)
