@@ -92,6 +92,9 @@ class Reply:
     body: bytes = b""
     content_type: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: Called once the reply has been written out (``PUT /v1/agent/leave``
+    #: shuts the agent down only after answering).
+    after: Callable[[], None] | None = None
 
 
 def encode_json(obj: Any) -> bytes:
@@ -498,6 +501,10 @@ def build_app(agent: AgentCore, routes: Iterable[Route]) -> web.Application:
             response.headers["Content-Type"] = reply.content_type
         for name, value in reply.headers.items():
             response.headers[name] = value
+        if reply.after is not None:
+            await response.prepare(request)
+            await response.write_eof()
+            reply.after()
         return response
 
     app = web.Application(client_max_size=64 * 1024 * 1024)
