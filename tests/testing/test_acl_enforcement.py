@@ -172,3 +172,40 @@ def test_coordinates_need_node_read(as_token, consul_acl_agent):
     response = user("GET", f"/v1/coordinate/node/{node}")
     assert response.status_code == 403
     assert f"lacks permission 'node:read' on \"{node}\"" in response.text
+
+
+# -- the local agent ------------------------------------------------------------------
+
+
+def test_agent_self_needs_agent_read(as_token, consul_acl_agent):
+    node = consul_acl_agent.config.node_name
+    user, accessor = as_token('node_prefix "" { policy = "read" }')
+    response = user("GET", "/v1/agent/self")
+    assert (response.status_code, response.text) == (
+        403,
+        f"Permission denied: token with AccessorID '{accessor}' lacks permission "
+        f"'agent:read' on \"{node}\"",
+    )
+    reader, _ = as_token(f'agent "{node}" {{ policy = "read" }}')
+    assert reader("GET", "/v1/agent/self").status_code == 200
+
+
+def test_agent_service_registration_and_listing(root, as_token):
+    user, _ = as_token('service "web" { policy = "write" }')
+    assert user("PUT", "/v1/agent/service/register", json={"Name": "web"}).status_code == 200
+    denied = user("PUT", "/v1/agent/service/register", json={"Name": "db"})
+    assert denied.status_code == 403
+    assert "lacks permission 'service:write' on \"db\"" in denied.text
+    assert root("PUT", "/v1/agent/service/register", json={"Name": "db"}).status_code == 200
+    listing = user("GET", "/v1/agent/services")
+    assert [s["Service"] for s in listing.json().values()] == ["web"]
+    assert listing.headers[FILTERED] == "true"
+    hidden = user("GET", "/v1/agent/service/db")
+    assert hidden.status_code == 403
+
+
+def test_agent_members_are_filtered_by_node_read(as_token):
+    user, _ = as_token('node "nobody" { policy = "read" }')
+    response = user("GET", "/v1/agent/members")
+    assert response.json() == []
+    assert response.headers[FILTERED] == "true"
