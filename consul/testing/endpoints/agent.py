@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .. import _structs
+from .. import _filter, _structs
 from .._checks import (
     DEFAULT_BUF_SIZE,
     MIN_INTERVAL,
@@ -1514,8 +1514,7 @@ async def agent_services(ctx: Ctx) -> Reply:
     authz = ctx.authz
     dc = ctx.agent.config.datacenter
     services = {sid: _agent_service(s, dc) for sid, s in local.live_services().items()}
-    kept = {id(s) for s in ctx.filter(services.values())}
-    services = {sid: s for sid, s in services.items() if id(s) in kept}
+    services = ctx.filter_map(services, _filter.AGENT_SERVICE)
     total = len(services)
     services = {sid: s for sid, s in services.items() if authz.service_read(s["Service"])}
     ctx.set_filtered(total != len(services))
@@ -1770,8 +1769,7 @@ async def agent_checks(ctx: Ctx) -> Reply:
     authz = ctx.authz
     node = ctx.agent.config.node_name
     checks = {cid: _check_json(c) for cid, c in local.live_checks().items()}
-    kept = {id(c) for c in ctx.filter(checks.values())}
-    checks = {cid: c for cid, c in checks.items() if id(c) in kept}
+    checks = ctx.filter_map(checks, _filter.HEALTH_CHECK)
     total = len(checks)
     checks = {
         cid: c

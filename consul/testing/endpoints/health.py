@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import _filter
+from .._filter import HEALTH_CHECK
 from .._server import BadRequest, Ctx, Reply, Routes, RPCError, json_reply
 from .catalog import (
     Record,
@@ -62,7 +64,7 @@ async def node_checks(ctx: Ctx) -> Reply:
         nonlocal dropped
         index, checks = store.node_check_list(name)
         items, dropped = filtered([check_json(c) for c in checks], allowed)
-        return index, ctx.filter(items)
+        return index, ctx.filter(items, HEALTH_CHECK)
 
     index, items = await ctx.blocking(query)
     ctx.set_meta(index, consistency=True)
@@ -87,7 +89,8 @@ async def service_checks(ctx: Ctx) -> Reply:
     def query() -> tuple[int, list[Record]]:
         nonlocal dropped
         index, checks = store.service_check_list(name, meta)
-        items, dropped = filtered(ctx.filter([check_json(c) for c in checks]), allowed)
+        items = ctx.filter([check_json(c) for c in checks], HEALTH_CHECK)
+        items, dropped = filtered(items, allowed)
         return index, items
 
     index, items = await ctx.blocking(query)
@@ -115,7 +118,7 @@ async def checks_in_state(ctx: Ctx) -> Reply:
         nonlocal dropped
         index, checks = store.checks_in_state(state, meta)
         items, dropped = filtered([check_json(c) for c in checks], allowed)
-        return index, ctx.filter(items)
+        return index, ctx.filter(items, HEALTH_CHECK)
 
     index, items = await ctx.blocking(query)
     ctx.set_meta(index, consistency=True)
@@ -204,7 +207,7 @@ async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Rep
                 authz.node_read(e["Node"]["Node"]) and authz.service_read(e["Service"]["Service"])
             ),
         )
-        entries = ctx.filter(entries)
+        entries = ctx.filter(entries, _filter.CHECK_SERVICE_NODE)
         if passing:
             entries = only_passing(entries)
         return index, entries
