@@ -802,15 +802,16 @@ def validate_service_meta(kind: str, meta: Mapping[str, str] | None) -> str | No
 
 
 def _valid_uuid(text: str) -> str | None:
-    """``uuid.ParseUUID``'s error for ``text``, or None if it is a UUID."""
-    if len(text) != 36:
-        return f"uuid string is wrong length: {len(text)} vs 36"
-    if text[8] != "-" or text[13] != "-" or text[18] != "-" or text[23] != "-":
+    """``uuid.ParseUUID``'s error for ``text`` (``hashicorp/go-uuid``), or None."""
+    raw = text.encode()
+    if len(raw) != 36:
+        return "uuid string is wrong length"
+    if any(raw[i] != ord("-") for i in (8, 13, 18, 23)):
         return "uuid is improperly formatted"
-    try:
-        bytes.fromhex(text.replace("-", ""))
-    except ValueError:
-        return "encoding/hex: invalid byte"
+    for byte in raw[0:8] + raw[9:13] + raw[14:18] + raw[19:23] + raw[24:36]:
+        if chr(byte) not in "0123456789abcdefABCDEF":
+            # Go's hex.InvalidByteError, printed with %#U.
+            return f"encoding/hex: invalid byte: U+{byte:04X} {chr(byte)!r}"
     return None
 
 
