@@ -766,7 +766,9 @@ class Limited(Authorizer):
 
     accessor_id = "00000000-0000-0000-0000-00000000abcd"
 
-    def __init__(self, nodes: set[str] = frozenset(), services: set[str] = frozenset()):  # type: ignore[assignment]
+    def __init__(
+        self, nodes: frozenset[str] = frozenset(), services: frozenset[str] = frozenset()
+    ) -> None:
         self.denied_nodes = nodes
         self.denied_services = services
 
@@ -796,7 +798,7 @@ TOKEN = {"X-Consul-Token": "secret"}
 def test_reads_are_filtered_by_acls(http: HTTP, consul_agent: DevAgent) -> None:
     http.register({"Node": "a", "Address": "x", "Service": {"Service": "web"}})
     http.register({"Node": "b", "Address": "x", "Service": {"Service": "db"}})
-    _use(consul_agent, Limited(nodes={"b"}, services={"db"}))
+    _use(consul_agent, Limited(nodes=frozenset({"b"}), services=frozenset({"db"})))
     response = http.get("/v1/catalog/nodes", headers=TOKEN)
     assert "b" not in [n["Node"] for n in response.json()]
     assert response.headers["X-Consul-Results-Filtered-By-ACLs"] == "true"
@@ -818,9 +820,9 @@ def test_catalog_node_checks_service_read_on_the_service_id(
 ) -> None:
     # filterNodeServices checks the key of its map, which is the service ID.
     http.register({"Node": "a", "Address": "x", "Service": {"Service": "web", "ID": "web-1"}})
-    _use(consul_agent, Limited(services={"web"}))
+    _use(consul_agent, Limited(services=frozenset({"web"})))
     assert list(http.get("/v1/catalog/node/a", headers=TOKEN).json()["Services"]) == ["web-1"]
-    _use(consul_agent, Limited(services={"web-1"}))
+    _use(consul_agent, Limited(services=frozenset({"web-1"})))
     response = http.get("/v1/catalog/node/a", headers=TOKEN)
     assert response.json()["Services"] == {}
     assert response.headers["X-Consul-Results-Filtered-By-ACLs"] == "true"
@@ -828,7 +830,7 @@ def test_catalog_node_checks_service_read_on_the_service_id(
 
 def test_registration_needs_node_and_service_write(http: HTTP, consul_agent: DevAgent) -> None:
     http.register({"Node": "a", "Address": "x"})
-    _use(consul_agent, Limited(nodes={"a"}, services={"db"}))
+    _use(consul_agent, Limited(nodes=frozenset({"a"}), services=frozenset({"db"})))
     denied = (
         "Permission denied: token with AccessorID '00000000-0000-0000-0000-00000000abcd' "
         "lacks permission '{}' on \"{}\""
