@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._catalog import Record, check_json, node_json, node_service_json
 from .._server import BadRequest, Ctx, Reply, Routes, RPCError, json_reply
 from .catalog import (
-    Record,
-    check_json,
     filtered,
     meta_filters,
     meta_matches,
-    node_json,
     node_name,
-    node_service_json,
     read_options,
     service_name,
     tag_filter,
