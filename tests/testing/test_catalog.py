@@ -168,6 +168,11 @@ def test_unknown_datacenter(http: HTTP) -> None:
     assert error(http.get("/v1/catalog/nodes?dc=nope"), 500) == "No path to datacenter"
     body = {**WEB, "Datacenter": "nope"}
     assert error(http.put("/v1/catalog/register", body), 500) == "No path to datacenter"
+    # Writes read the datacenter from the body only: ?dc is not parsed.
+    assert http.put("/v1/catalog/register?dc=nope", WEB).json() is True
+    assert http.put("/v1/catalog/deregister?dc=nope", {"Node": "web1"}).json() is True
+    # Nor does the datacenter list look at it.
+    assert http.get("/v1/catalog/datacenters?dc=nope").json() == ["dc1"]
 
 
 # -- registration --------------------------------------------------------------------

@@ -80,6 +80,17 @@ class CatalogStore:
     (``dc.changed()``). A write that changes nothing leaves every index alone.
     Errors of the state store are raised as :class:`RPCError` with Consul's
     text. Names are matched case-insensitively, as the memdb indexes do.
+
+    - :meth:`prepare_register` then :meth:`register` is ``Catalog.Register``
+      (validation, defaults and ACL vetting, then the state write);
+      :meth:`vet_deregister` then :meth:`deregister` is ``Catalog.Deregister``.
+    - :meth:`ensure_node`, :meth:`ensure_service`, :meth:`ensure_check` and
+      the ``delete_*`` methods are the single-table writes they are built on
+      (for transactions).
+    - :meth:`node`, :meth:`service`, :meth:`check`, :meth:`node_services`
+      and :meth:`node_checks` read single entries as JSON.
+    - :meth:`server_registration` is the registration of the datacenter's
+      server node, which the agent's own sync must leave as it is.
     """
 
     def __init__(self, dc: Datacenter) -> None:

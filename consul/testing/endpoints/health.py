@@ -7,7 +7,7 @@ The HTTP side follows ``agent/health_endpoint.go``, the RPCs
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from .._catalog import Record, check_json, node_json, node_service_json
 from .._server import BadRequest, Ctx, Reply, Routes, RPCError, json_reply
@@ -35,7 +35,7 @@ def _checks_reply(items: list[Record]) -> list[Record]:
     return items
 
 
-def _authorized_check(ctx: Ctx) -> Any:
+def _authorized_check(ctx: Ctx) -> Callable[[Record], bool]:
     """``filterHealthChecks``: node read, and service read for a service's check."""
     authz = ctx.authz
 
