@@ -948,7 +948,8 @@ async def register(ctx: Ctx) -> Reply:
     ctx.check_enterprise_meta()
     request = await _decode_body(ctx, REGISTER_REQUEST)
     request.pop("Token", None)
-    request.setdefault("Datacenter", ctx.agent.config.datacenter)
+    if not request.get("Datacenter"):
+        request["Datacenter"] = ctx.agent.config.datacenter
     dc = _request_dc(ctx, request["Datacenter"])
     store = dc.catalog
     store.prepare_register(request, ctx.authz)
