@@ -7,20 +7,16 @@ The HTTP side follows ``agent/health_endpoint.go``, the RPCs
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from .. import _filter
-from .._filter import HEALTH_CHECK
+from .._catalog import Record, check_json, node_json, node_service_json
 from .._server import BadRequest, Ctx, Reply, Routes, RPCError, json_reply
 from .catalog import (
-    Record,
-    check_json,
     filtered,
     meta_filters,
     meta_matches,
-    node_json,
     node_name,
-    node_service_json,
     read_options,
     service_name,
     tag_filter,
@@ -40,7 +36,7 @@ def _checks_reply(items: list[Record]) -> list[Record]:
     return items
 
 
-def _authorized_check(ctx: Ctx) -> Any:
+def _authorized_check(ctx: Ctx) -> Callable[[Record], bool]:
     """``filterHealthChecks``: node read, and service read for a service's check."""
     authz = ctx.authz
 
@@ -64,7 +60,7 @@ async def node_checks(ctx: Ctx) -> Reply:
         nonlocal dropped
         index, checks = store.node_check_list(name)
         items, dropped = filtered([check_json(c) for c in checks], allowed)
-        return index, ctx.filter(items, HEALTH_CHECK)
+        return index, ctx.filter(items, _filter.HEALTH_CHECK)
 
     index, items = await ctx.blocking(query)
     ctx.set_meta(index, consistency=True)
@@ -89,7 +85,7 @@ async def service_checks(ctx: Ctx) -> Reply:
     def query() -> tuple[int, list[Record]]:
         nonlocal dropped
         index, checks = store.service_check_list(name, meta)
-        items = ctx.filter([check_json(c) for c in checks], HEALTH_CHECK)
+        items = ctx.filter([check_json(c) for c in checks], _filter.HEALTH_CHECK)
         items, dropped = filtered(items, allowed)
         return index, items
 
@@ -118,7 +114,7 @@ async def checks_in_state(ctx: Ctx) -> Reply:
         nonlocal dropped
         index, checks = store.checks_in_state(state, meta)
         items, dropped = filtered([check_json(c) for c in checks], allowed)
-        return index, ctx.filter(items, HEALTH_CHECK)
+        return index, ctx.filter(items, _filter.HEALTH_CHECK)
 
     index, items = await ctx.blocking(query)
     ctx.set_meta(index, consistency=True)
