@@ -209,3 +209,34 @@ def test_agent_members_are_filtered_by_node_read(as_token):
     response = user("GET", "/v1/agent/members")
     assert response.json() == []
     assert response.headers[FILTERED] == "true"
+
+
+# -- transactions -----------------------------------------------------------------------
+
+
+def test_txn_writes_are_checked_and_reads_filtered(root, as_token):
+    root("PUT", "/v1/kv/secret", data=b"s")
+    user, accessor = as_token('key_prefix "app/" { policy = "write" }')
+    # A read is not refused: its result is dropped (txnPreApply, FilterTxnResults).
+    ops = [
+        {"KV": {"Verb": "set", "Key": "app/a", "Value": "dg=="}},
+        {"KV": {"Verb": "get", "Key": "secret"}},
+    ]
+    response = user("PUT", "/v1/txn", json=ops)
+    assert response.status_code == 200, response.text
+    assert [r["KV"]["Key"] for r in response.json()["Results"]] == ["app/a"]
+    # A write is refused, and nothing of the transaction is applied.
+    ops = [
+        {"KV": {"Verb": "set", "Key": "app/b", "Value": "dg=="}},
+        {"KV": {"Verb": "set", "Key": "secret", "Value": "dg=="}},
+    ]
+    response = user("PUT", "/v1/txn", json=ops)
+    assert response.status_code == 409
+    assert response.json()["Errors"] == [
+        {
+            "OpIndex": 1,
+            "What": f"Permission denied: token with AccessorID '{accessor}' lacks permission "
+            "'key:write' on \"secret\"",
+        }
+    ]
+    assert root("GET", "/v1/kv/app/b").status_code == 404
