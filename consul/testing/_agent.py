@@ -200,6 +200,7 @@ class DevAgent:
         if self.core is not None:
             core, self.core = self.core, None
             core.close()
+            await core.local.wait_closed()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()

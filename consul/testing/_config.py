@@ -41,7 +41,16 @@ class AgentConfig:
         acl_default_token: the token of requests that carry none.
         acl_agent_token: the agent's own token.
         enable_script_checks, enable_local_script_checks: allow script checks
-            (they are then really run, as Consul runs them).
+            (they are then really run, as Consul runs them). Checks
+            registered through the HTTP API need ``enable_script_checks``.
+        check_update_interval: seconds an output-only change of a check
+            waits before it is synced to the catalog (Consul's
+            ``check_update_interval``, default 5m; 0 syncs at once).
+        check_reap_interval, check_deregister_interval_min: how often
+            critical services are reaped, and the smallest
+            ``DeregisterCriticalServiceAfter`` honoured (Consul's internal
+            ``check_reap_interval`` 30s and ``check_deregister_interval_min``
+            1m). Lower them only to test that reaping in seconds.
     """
 
     host: str = "127.0.0.1"
@@ -59,6 +68,9 @@ class AgentConfig:
     acl_agent_token: str = ""
     enable_script_checks: bool = False
     enable_local_script_checks: bool = False
+    check_update_interval: float = 300.0
+    check_reap_interval: float = 30.0
+    check_deregister_interval_min: float = 60.0
 
     def __post_init__(self) -> None:
         if not self.primary_datacenter:

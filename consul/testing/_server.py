@@ -91,6 +91,9 @@ class Reply:
     body: bytes = b""
     content_type: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: Called once the reply has been written out (``PUT /v1/agent/leave``
+    #: shuts the agent down only after answering).
+    after: Callable[[], None] | None = None
 
 
 def encode_json(obj: Any) -> bytes:
@@ -211,6 +214,23 @@ class Ctx:
             return _structs.decode_json(await self.body(), spec)
         except DecodeError as exc:
             raise BadRequest(f"{prefix}{exc}") from None
+
+    def check_enterprise_meta(self, *, namespace: bool = True) -> None:
+        """The 400s of ``parseEntMeta`` in Consul CE (``agent/enterprise_delegate_ce.go``).
+
+        A namespace (``?ns``, ``X-Consul-Namespace``) or partition
+        (``?partition``, ``X-Consul-Partition``) is refused; ``namespace=False``
+        checks only the partition (``parseEntMetaPartition``).
+        """
+        checks = [("Partition", "partition", "Partitions")]
+        if namespace:
+            checks.insert(0, ("Namespace", "ns", "Namespaces"))
+        for header, query, feature in checks:
+            enterprise = f"{feature} are a Consul Enterprise feature"
+            if self.request.headers.get(f"X-Consul-{header}"):
+                raise BadRequest(f'Invalid header: "X-Consul-{header}" - {enterprise}')
+            if self.param(query):
+                raise BadRequest(f'Invalid query parameter: "{query}" - {enterprise}')
 
     # -- datacenter, token, ACLs -------------------------------------------
 
@@ -455,6 +475,10 @@ def build_app(agent: AgentCore, routes: Iterable[Route]) -> web.Application:
             response.headers["Content-Type"] = reply.content_type
         for name, value in reply.headers.items():
             response.headers[name] = value
+        if reply.after is not None:
+            await response.prepare(request)
+            await response.write_eof()
+            reply.after()
         return response
 
     app = web.Application(client_max_size=64 * 1024 * 1024)
