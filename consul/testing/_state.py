@@ -44,18 +44,6 @@ class Datacenter:
         self.coordinates = CoordinateStore(self)
 
     @property
-    def server_node(self) -> str:
-        """The node name of this datacenter's (single) server.
-
-        The agent's own node in its datacenter; in each extra datacenter a
-        server named after it with the datacenter appended.
-        """
-        config = self.agent.config
-        if self.name == config.datacenter:
-            return config.node_name
-        return f"{config.node_name}-{self.name}"
-
-    @property
     def primary(self) -> bool:
         """True for the primary datacenter (where ACLs live)."""
         return self.name == self.agent.config.primary_datacenter

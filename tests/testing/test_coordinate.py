@@ -42,7 +42,7 @@ def test_datacenters_lists_each_datacenters_server_in_the_wan_area(http, url):
         {
             "Datacenter": "dc2",
             "AreaID": "wan",
-            "Coordinates": [{"Node": "alpha-dc2", "Segment": "", "Coord": ORIGIN}],
+            "Coordinates": [{"Node": "alpha.dc2", "Segment": "", "Coord": ORIGIN}],
         },
     ]
     assert "X-Consul-Index" not in response.headers
@@ -60,7 +60,7 @@ def test_nodes_has_the_server_with_a_fresh_coordinate(http, url):
 
 def test_nodes_of_another_datacenter(http, url):
     nodes = http.get(f"{url}/v1/coordinate/nodes?dc=dc2").json()
-    assert [n["Node"] for n in nodes] == ["alpha-dc2"]
+    assert [n["Node"] for n in nodes] == ["alpha.dc2"]
 
 
 def test_unknown_datacenter(http, url):
@@ -139,3 +139,37 @@ def test_update_to_unknown_datacenter(http, url):
     response = http.put(f"{url}/v1/coordinate/update?dc=nowhere", json=update_body())
     assert response.status_code == 500
     assert response.text == "No path to datacenter"
+
+
+def test_update_lands_in_a_batch_and_wakes_blocking_queries(http, url):
+    index = http.get(f"{url}/v1/coordinate/nodes").headers["X-Consul-Index"]
+    assert http.put(f"{url}/v1/coordinate/update", json=update_body()).status_code == 200
+    response = http.get(f"{url}/v1/coordinate/nodes?index={index}&wait=10s")
+    assert int(response.headers["X-Consul-Index"]) > int(index)
+    assert response.json() == [
+        {
+            "Node": "alpha",
+            "Segment": "",
+            "Coord": {"Vec": [0.1] * 8, "Error": 0.5, "Adjustment": 0, "Height": 0.01},
+        }
+    ]
+
+
+def test_update_for_a_node_outside_the_catalog_is_dropped_but_moves_the_index(http, url):
+    index = http.get(f"{url}/v1/coordinate/nodes").headers["X-Consul-Index"]
+    http.put(f"{url}/v1/coordinate/update", json=update_body(node="ghost"))
+    response = http.get(f"{url}/v1/coordinate/nodes?index={index}&wait=10s")
+    assert int(response.headers["X-Consul-Index"]) > int(index)
+    assert [n["Node"] for n in response.json()] == ["alpha"]
+
+
+def test_deregistering_a_node_removes_its_coordinates(http, url):
+    register = {"Node": "web1", "Address": "10.0.0.1"}
+    assert http.put(f"{url}/v1/catalog/register", json=register).status_code == 200
+    index = http.get(f"{url}/v1/coordinate/nodes").headers["X-Consul-Index"]
+    http.put(f"{url}/v1/coordinate/update", json=update_body(node="web1"))
+    landed = http.get(f"{url}/v1/coordinate/nodes?index={index}&wait=10s")
+    assert [n["Node"] for n in landed.json()] == ["alpha", "web1"]
+    http.put(f"{url}/v1/catalog/deregister", json={"Node": "web1"})
+    assert [n["Node"] for n in http.get(f"{url}/v1/coordinate/nodes").json()] == ["alpha"]
+    assert http.get(f"{url}/v1/coordinate/node/web1").status_code == 404

@@ -137,3 +137,14 @@ def test_extra_datacenters_each_have_their_own_state():
         assert http.get(f"{agent.url}/v1/kv/k").status_code == 404
         assert http.get(f"{agent.url}/v1/kv/k?dc=dc2").status_code == 200
         assert http.get(f"{agent.url}/v1/kv/k?dc=dc3").text == "No path to datacenter"
+
+
+def test_put_agent_leave_answers_then_stops_the_agent():
+    agent = DevAgent().start()
+    try:
+        response = requests.put(f"{agent.url}/v1/agent/leave", timeout=10)
+        assert response.status_code == 200
+        assert agent.wait(10)
+        assert not agent.running
+    finally:
+        agent.stop()

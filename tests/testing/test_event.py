@@ -250,3 +250,14 @@ def test_event_fired_into_another_datacenter_does_not_reach_this_agent():
         # The local pool's Lamport clock did not move either.
         http.put(f"{agent.url}/v1/event/fire/local")
         assert http.get(f"{agent.url}/v1/event/list").json()[0]["LTime"] == 1
+
+
+def test_service_and_tag_filters_match_local_service_ids_and_tags(http, url):
+    service = {"ID": "api-1", "Name": "api", "Tags": ["v2", "blue"]}
+    assert http.put(f"{url}/v1/agent/service/register", json=service).status_code == 200
+    by_id = http.put(f"{url}/v1/event/fire/a?service=^api-1$").json()
+    by_tag = http.put(f"{url}/v1/event/fire/b?service=api&tag=^blue$").json()
+    http.put(f"{url}/v1/event/fire/c?service=^api$")  # the name alone is not the ID
+    http.put(f"{url}/v1/event/fire/d?service=api&tag=green")
+    ids = [e["ID"] for e in http.get(f"{url}/v1/event/list").json()]
+    assert ids == [by_id["ID"], by_tag["ID"]]

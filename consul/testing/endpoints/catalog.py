@@ -716,6 +716,7 @@ class CatalogStore:
         self._drop_index(f"node.{name}")
         self._bump("node_last_extinction", idx)
         self.dc.sessions.on_node_deleted(idx, name)
+        self.dc.coordinates.on_node_deleted(idx, name)
         return True
 
     # -- queries ---------------------------------------------------------------------

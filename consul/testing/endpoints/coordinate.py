@@ -93,7 +93,7 @@ class CoordinateStore:
     def bootstrap(self) -> None:
         """Give the datacenter's server node its first coordinate."""
         idx = self.dc.apply()
-        node = self.dc.server_node
+        node = self.dc.catalog.server_node_name()
         self.rows[(node.lower(), "")] = {"Node": node, "Segment": "", "Coord": new_coordinate()}
         self.index = idx
 
@@ -169,7 +169,13 @@ async def datacenters(ctx: Ctx) -> Reply:
             {
                 "Datacenter": name,
                 "AreaID": AREA_WAN,
-                "Coordinates": [{"Node": dc.server_node, "Segment": "", "Coord": new_coordinate()}],
+                "Coordinates": [
+                    {
+                        "Node": dc.catalog.server_node_name(),
+                        "Segment": "",
+                        "Coord": new_coordinate(),
+                    }
+                ],
             }
         )
     return json_reply(out)

@@ -167,12 +167,8 @@ class EventBuffer:
 
 
 def _local_services(agent: AgentCore) -> Iterable[tuple[str, Sequence[str]]]:
-    """(ID, tags) of each service registered with this agent.
-
-    Reads ``agent.local.services``: service ID -> the service's
-    ``AgentService`` JSON, as the agent's local state keeps it.
-    """
-    services: Mapping[str, Mapping[str, Any]] = getattr(agent.local, "services", {})
+    """(ID, tags) of each service registered with this agent (``State.Services``)."""
+    services: Mapping[str, Mapping[str, Any]] = agent.local.live_services()
     return [(sid, list(service.get("Tags") or ())) for sid, service in services.items()]
 
 
