@@ -27,7 +27,7 @@ import json
 import posixpath
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
@@ -35,6 +35,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from . import _structs
+from ._filter import FilterError, GoType, compile_filter
 from ._structs import DecodeError, parse_duration
 
 if TYPE_CHECKING:
@@ -91,6 +92,9 @@ class Reply:
     body: bytes = b""
     content_type: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: Called once the reply has been written out (``PUT /v1/agent/leave``
+    #: shuts the agent down only after answering).
+    after: Callable[[], None] | None = None
 
 
 def encode_json(obj: Any) -> bytes:
@@ -212,6 +216,23 @@ class Ctx:
         except DecodeError as exc:
             raise BadRequest(f"{prefix}{exc}") from None
 
+    def check_enterprise_meta(self, *, namespace: bool = True) -> None:
+        """The 400s of ``parseEntMeta`` in Consul CE (``agent/enterprise_delegate_ce.go``).
+
+        A namespace (``?ns``, ``X-Consul-Namespace``) or partition
+        (``?partition``, ``X-Consul-Partition``) is refused; ``namespace=False``
+        checks only the partition (``parseEntMetaPartition``).
+        """
+        checks = [("Partition", "partition", "Partitions")]
+        if namespace:
+            checks.insert(0, ("Namespace", "ns", "Namespaces"))
+        for header, query, feature in checks:
+            enterprise = f"{feature} are a Consul Enterprise feature"
+            if self.request.headers.get(f"X-Consul-{header}"):
+                raise BadRequest(f'Invalid header: "X-Consul-{header}" - {enterprise}')
+            if self.param(query):
+                raise BadRequest(f'Invalid query parameter: "{query}" - {enterprise}')
+
     # -- datacenter, token, ACLs -------------------------------------------
 
     @property
@@ -265,16 +286,41 @@ class Ctx:
 
     # -- filtering -----------------------------------------------------------
 
-    def filter(self, items: Iterable[T]) -> list[T]:
-        """Apply ``?filter=`` (Consul's filter language) to JSON-shaped items."""
-        expression = self.param("filter")
-        items = list(items)
-        if not expression:
-            return items
-        from ._filter import compile_filter
+    def filter(self, items: Iterable[T], element: GoType) -> list[T]:
+        """Apply ``?filter=`` (Consul's filter language) to JSON-shaped items.
 
-        matches = compile_filter(expression)
-        return [item for item in items if matches(item)]
+        ``element`` is the Go type of the items (``_filter.AGENT_SERVICE``,
+        ``_filter.SERVICE_NODE``...): selectors are its field names. A bad
+        expression is Consul's 500 ``Failed to create boolean expression
+        evaluator: ...``.
+        """
+        items = list(items)
+        matches = self._filter_predicate(element)
+        if matches is None:
+            return items
+        try:
+            return [item for item in items if matches(item)]
+        except FilterError as exc:
+            raise RPCError(str(exc)) from None
+
+    def filter_map(self, items: Mapping[str, T], element: GoType) -> dict[str, T]:
+        """:meth:`filter` for a map (``/v1/agent/services``): filters its values."""
+        matches = self._filter_predicate(element)
+        if matches is None:
+            return dict(items)
+        try:
+            return {key: item for key, item in items.items() if matches(item)}
+        except FilterError as exc:
+            raise RPCError(str(exc)) from None
+
+    def _filter_predicate(self, element: GoType) -> Callable[[Any], bool] | None:
+        expression = self.param("filter")
+        if not expression:
+            return None
+        try:
+            return compile_filter(expression, element)
+        except FilterError as exc:
+            raise RPCError(str(exc)) from None
 
     # -- response metadata ---------------------------------------------------
 
@@ -455,6 +501,10 @@ def build_app(agent: AgentCore, routes: Iterable[Route]) -> web.Application:
             response.headers["Content-Type"] = reply.content_type
         for name, value in reply.headers.items():
             response.headers[name] = value
+        if reply.after is not None:
+            await response.prepare(request)
+            await response.write_eof()
+            reply.after()
         return response
 
     app = web.Application(client_max_size=64 * 1024 * 1024)

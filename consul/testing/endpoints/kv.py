@@ -251,11 +251,17 @@ async def _get(ctx: Ctx) -> Reply:
         if ctx.agent.config.acl_enable_key_list_policy:
             ctx.require(authz.key_list(key), "key:list", key)
 
+        filtered = False
+
         def listing() -> tuple[int, list[Entry]]:
+            nonlocal filtered
             index, entries = store.list(key)
-            return index, [e for e in entries if authz.key_read(e.key)]
+            readable = [e for e in entries if authz.key_read(e.key)]
+            filtered = len(readable) < len(entries)
+            return index, readable
 
         index, entries = await ctx.blocking(listing)
+        ctx.set_filtered(filtered)
     else:
 
         def single() -> tuple[int, list[Entry]]:
@@ -292,12 +298,17 @@ async def _get_keys(ctx: Ctx) -> Reply:
     if ctx.agent.config.acl_enable_key_list_policy:
         ctx.require(authz.key_list(prefix), "key:list", prefix)
 
+    filtered = False
+
     def listing() -> tuple[int, list[str]]:
+        nonlocal filtered
         index, entries = store.list(prefix)
         keys: list[str] = []
         seen: set[str] = set()
+        filtered = False
         for entry in entries:
             if not authz.key_read(entry.key):
+                filtered = True
                 continue
             name = entry.key
             if separator:
@@ -311,6 +322,7 @@ async def _get_keys(ctx: Ctx) -> Reply:
         return index, keys
 
     index, keys = await ctx.blocking(listing)
+    ctx.set_filtered(filtered)
     ctx.set_meta(index)
     if not keys and prefix:
         return Reply(404)

@@ -1,0 +1,66 @@
+"""Sessions: ``nox`` runs the whole test suite (tests, lint, typing, docs).
+
+``nox -s demo`` runs the demo; ``nox -s bench`` the embedded agent's benchmark.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typing", "docs"]
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+
+def install(session: nox.Session, *groups: str, extras: str = "all") -> None:
+    """Install the package (with ``extras``) and the named dependency groups."""
+    requirements: list[str] = []
+    for group in groups:
+        requirements += nox.project.dependency_groups(PYPROJECT, group)
+    session.install(f".[{extras}]", *requirements)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The test suite, against the installed package, warnings as errors."""
+    install(session, "test")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting."""
+    install(session, "lint", extras="all")
+    session.run("ruff", "check", "consul", "tests", "bench", "noxfile.py")
+    session.run("ruff", "format", "--check", "consul", "tests", "bench", "noxfile.py")
+
+
+@nox.session
+def typing(session: nox.Session) -> None:
+    """mypy --strict on the package and on the typing proofs of tests/typing."""
+    install(session, "typing")
+    session.run("mypy")
+    session.run("mypy", "--strict", "tests/typing")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation with Sphinx, warnings as errors."""
+    install(session, "docs")
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The demo: every main feature through all five clients."""
+    install(session)
+    session.run("python", "-m", "consul.demo", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The embedded agent's benchmark (ratios against baselines of the same run)."""
+    install(session)
+    session.run("python", "bench/agent.py", *session.posargs)
