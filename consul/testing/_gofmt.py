@@ -1,0 +1,45 @@
+"""Go's formatting of strings, for error texts that must read as Consul's.
+
+Consul builds many messages with ``fmt``'s ``%q`` verb (``key "k" doesn't
+exist``); :func:`quote` is ``strconv.Quote``, which ``%q`` uses for strings.
+"""
+
+from __future__ import annotations
+
+_ESCAPES = {
+    "\a": "\\a",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\v": "\\v",
+    "\\": "\\\\",
+    '"': '\\"',
+}
+
+
+def quote(text: str) -> str:
+    """``strconv.Quote(text)``: a double-quoted Go string literal.
+
+    Printable characters stay as they are (Go's ``unicode.IsPrint`` and
+    Python's ``str.isprintable`` agree: letters, marks, numbers, punctuation,
+    symbols and the ASCII space); others become ``\\x``, ``\\u`` or ``\\U``
+    escapes.
+    """
+    out = ['"']
+    for char in text:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif char.isprintable():
+            out.append(char)
+        else:
+            code = ord(char)
+            if code < 0x20 or code == 0x7F:
+                out.append(f"\\x{code:02x}")
+            elif code < 0x10000:
+                out.append(f"\\u{code:04x}")
+            else:
+                out.append(f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
