@@ -2,14 +2,482 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any, NotRequired, TypedDict, TypeVar
 
-from .._endpoint import Group
+from .. import _decode as d
+from .._endpoint import Group, endpoint
+from .._http import Call, path
 
 M = TypeVar("M")
 
-__all__ = ["Catalog"]
+__all__ = [
+    "Catalog",
+    "CatalogNode",
+    "Node",
+    "NodeService",
+    "NodeServiceList",
+    "ServiceAddress",
+    "ServiceNode",
+    "Weights",
+]
+
+
+class Node(TypedDict):
+    """A node of the catalog (``structs.Node``)."""
+
+    ID: str
+    Node: str
+    Address: str
+    Datacenter: str
+    TaggedAddresses: dict[str, str] | None
+    Meta: dict[str, str] | None
+    Locality: NotRequired[dict[str, str]]
+    CreateIndex: int
+    ModifyIndex: int
+
+
+class Weights(TypedDict):
+    """DNS weights of a service instance by health."""
+
+    Passing: int
+    Warning: int
+
+
+class ServiceAddress(TypedDict):
+    """A tagged address of a service instance."""
+
+    Address: str
+    Port: int
+
+
+class NodeService(TypedDict):
+    """A service instance as part of its node (``structs.NodeService``)."""
+
+    Kind: NotRequired[str]
+    ID: str
+    Service: str
+    Tags: list[str]
+    Address: str
+    TaggedAddresses: NotRequired[dict[str, ServiceAddress]]
+    Meta: dict[str, str] | None
+    Port: NotRequired[int]
+    SocketPath: NotRequired[str]
+    Weights: Weights
+    EnableTagOverride: bool
+    Locality: NotRequired[dict[str, str]]
+    Proxy: dict[str, Any]
+    Connect: dict[str, Any]
+    PeerName: str
+    CreateIndex: int
+    ModifyIndex: int
+
+
+class ServiceNode(TypedDict):
+    """A service instance with its node's fields (``structs.ServiceNode``)."""
+
+    ID: str
+    Node: str
+    Address: str
+    Datacenter: str
+    TaggedAddresses: dict[str, str] | None
+    NodeMeta: dict[str, str] | None
+    ServiceKind: str
+    ServiceID: str
+    ServiceName: str
+    ServiceTags: list[str]
+    ServiceAddress: str
+    ServiceTaggedAddresses: NotRequired[dict[str, ServiceAddress]]
+    ServiceWeights: Weights
+    ServiceMeta: dict[str, str]
+    ServicePort: int
+    ServiceSocketPath: str
+    ServiceEnableTagOverride: bool
+    ServiceProxy: dict[str, Any]
+    ServiceConnect: dict[str, Any]
+    ServiceLocality: dict[str, str] | None
+    PeerName: NotRequired[str]
+    CreateIndex: int
+    ModifyIndex: int
+
+
+class CatalogNode(TypedDict):
+    """A node and its services by service ID (``GET /v1/catalog/node/:node``)."""
+
+    Node: Node
+    Services: dict[str, NodeService]
+
+
+class NodeServiceList(TypedDict):
+    """A node and the list of its services (``GET /v1/catalog/node-services/:node``).
+
+    Both are None for an unknown node; ``Services`` is None for a node
+    without services.
+    """
+
+    Node: Node | None
+    Services: list[NodeService] | None
+
+
+# -- argument checks shared with the health endpoints ---------------------------------
+
+
+def _name(value: str, argument: str) -> str:
+    """A node, service or state name that goes into the path."""
+    if not isinstance(value, str):
+        raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{argument} must not be empty")
+    return value
+
+
+def _optional_str(value: str | None, argument: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
+    return value
+
+
+def _string_map(value: Mapping[str, str] | None, argument: str) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{argument} must be a mapping of str to str, not {type(value).__name__}")
+    for key, item in value.items():
+        if not isinstance(key, str) or not isinstance(item, str):
+            raise TypeError(f"{argument} must map str to str, not {key!r}: {item!r}")
+    return dict(value)
+
+
+def _read_params(
+    *,
+    near: str | None = None,
+    node_meta: Mapping[str, str] | None = None,
+    tag: str | Sequence[str] | None = None,
+    filter_expr: str | None = None,
+) -> list[tuple[str, str]]:
+    """The query parameters of catalog and health reads, checked before any I/O.
+
+    ``node_meta`` becomes one ``node-meta=key:value`` per pair and ``tag``
+    (one tag or several) one ``tag=`` per tag: Consul repeats both.
+    """
+    params: list[tuple[str, str]] = []
+    if _optional_str(near, "near"):
+        params.append(("near", near or ""))
+    for key, value in (_string_map(node_meta, "node_meta") or {}).items():
+        params.append(("node-meta", f"{key}:{value}"))
+    if tag is not None:
+        tags = [tag] if isinstance(tag, str) else tag
+        if not isinstance(tags, Sequence):
+            raise TypeError(f"tag must be a str or a list of str, not {type(tag).__name__}")
+        for item in tags:
+            if not isinstance(item, str):
+                raise TypeError(f"tag must be a str or a list of str, not {item!r}")
+            params.append(("tag", item))
+    if _optional_str(filter_expr, "filter_expr"):
+        params.append(("filter", filter_expr or ""))
+    return params
+
+
+def _list(data: list[Any] | None) -> list[Any]:
+    return data or []
 
 
 class Catalog(Group[M]):
-    """Endpoints of this group (to be written)."""
+    """Register and read the nodes, services and checks of a datacenter.
+
+    Reads return ``(index, data)``; pass ``index`` back (with an optional
+    ``wait``) to block until the data changes. ``consistency`` is
+    ``"default"``, ``"consistent"`` or ``"stale"``; ``near`` sorts by
+    round-trip time from a node (``"_agent"``: the agent's); ``node_meta``
+    keeps the nodes with all the given metadata; ``filter_expr`` is a filter
+    expression (Consul's ``?filter``).
+    """
+
+    @endpoint
+    def register(
+        self,
+        node: str,
+        address: str,
+        service: Mapping[str, Any] | None = None,
+        check: Mapping[str, Any] | None = None,
+        dc: str | None = None,
+        token: str | None = None,
+        node_meta: Mapping[str, str] | None = None,
+        *,
+        node_id: str | None = None,
+        tagged_addresses: Mapping[str, str] | None = None,
+        checks: Sequence[Mapping[str, Any]] | None = None,
+        skip_node_update: bool = False,
+    ) -> Call[bool]:
+        """``PUT /v1/catalog/register``: register or update a node, service and checks.
+
+        ``service`` is a service definition as the catalog takes it
+        (``{"Service": "redis", "ID": "redis1", "Tags": [...], "Port": 8000}``;
+        the ID defaults to the name); ``check`` (or several, ``checks``) a
+        health check (``{"Name": ..., "CheckID": ..., "Status": "passing",
+        "ServiceID": ...}``). ``node_id`` is the node's UUID,
+        ``skip_node_update`` leaves an existing node's fields alone. The
+        datacenter goes in the body (Consul ignores ``?dc`` here). True once
+        applied.
+        """
+        body: dict[str, Any] = {}
+        datacenter = dc if dc is not None else self._client.config.dc
+        if _optional_str(datacenter, "dc"):
+            body["Datacenter"] = datacenter
+        if _optional_str(node_id, "node_id"):
+            body["ID"] = node_id
+        body["Node"] = _name(node, "node")
+        if not isinstance(address, str):
+            raise TypeError(f"address must be a str, not {type(address).__name__}")
+        body["Address"] = address
+        if (addresses := _string_map(tagged_addresses, "tagged_addresses")) is not None:
+            body["TaggedAddresses"] = addresses
+        if (meta := _string_map(node_meta, "node_meta")) is not None:
+            body["NodeMeta"] = meta
+        for value, argument in ((service, "service"), (check, "check")):
+            if value is not None and not isinstance(value, Mapping):
+                raise TypeError(f"{argument} must be a dict, not {type(value).__name__}")
+        if service is not None:
+            body["Service"] = dict(service)
+        if check is not None:
+            body["Check"] = dict(check)
+        if checks is not None:
+            if isinstance(checks, Mapping | str) or not all(isinstance(c, Mapping) for c in checks):
+                raise TypeError("checks must be a list of dicts")
+            body["Checks"] = [dict(c) for c in checks]
+        if skip_node_update:
+            body["SkipNodeUpdate"] = True
+        request = self._request(
+            "PUT", path("catalog", "register"), token=token, dc="", json_body=body
+        )
+        return Call(request, d.boolean)
+
+    @endpoint
+    def deregister(
+        self,
+        node: str,
+        service_id: str | None = None,
+        check_id: str | None = None,
+        dc: str | None = None,
+        token: str | None = None,
+    ) -> Call[bool]:
+        """``PUT /v1/catalog/deregister``: remove a service (with its checks), a check,
+        or with neither the whole node. True once applied, even if there was
+        nothing to remove. At most one of ``service_id`` and ``check_id``.
+        """
+        if service_id is not None and check_id is not None:
+            raise ValueError("only one of service_id and check_id may be given")
+        body: dict[str, Any] = {}
+        datacenter = dc if dc is not None else self._client.config.dc
+        if _optional_str(datacenter, "dc"):
+            body["Datacenter"] = datacenter
+        body["Node"] = _name(node, "node")
+        if service_id is not None:
+            body["ServiceID"] = _name(service_id, "service_id")
+        if check_id is not None:
+            body["CheckID"] = _name(check_id, "check_id")
+        request = self._request(
+            "PUT", path("catalog", "deregister"), token=token, dc="", json_body=body
+        )
+        return Call(request, d.boolean)
+
+    @endpoint
+    def datacenters(self, *, token: str | None = None) -> Call[list[str]]:
+        """``GET /v1/catalog/datacenters``: every known datacenter, nearest first."""
+        request = self._request("GET", path("catalog", "datacenters"), token=token, dc="")
+        return Call(request, d.mapped(d.json, _list))
+
+    @endpoint
+    def nodes(
+        self,
+        index: int | None = None,
+        wait: str | float | None = None,
+        consistency: str | None = None,
+        dc: str | None = None,
+        near: str | None = None,
+        token: str | None = None,
+        node_meta: Mapping[str, str] | None = None,
+        filter_expr: str | None = None,
+    ) -> Call[tuple[int, list[Node]]]:
+        """``GET /v1/catalog/nodes``: the datacenter's nodes."""
+        request = self._request(
+            "GET",
+            path("catalog", "nodes"),
+            _read_params(near=near, node_meta=node_meta, filter_expr=filter_expr),
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
+            read=True,
+        )
+        return Call(request, d.indexed(d.mapped(d.json, _list)))
+
+    @endpoint
+    def services(
+        self,
+        index: int | None = None,
+        wait: str | float | None = None,
+        consistency: str | None = None,
+        dc: str | None = None,
+        token: str | None = None,
+        node_meta: Mapping[str, str] | None = None,
+        filter_expr: str | None = None,
+    ) -> Call[tuple[int, dict[str, list[str]]]]:
+        """``GET /v1/catalog/services``: service name -> the tags of its instances."""
+        request = self._request(
+            "GET",
+            path("catalog", "services"),
+            _read_params(node_meta=node_meta, filter_expr=filter_expr),
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
+            read=True,
+        )
+        return Call(request, d.indexed(d.mapped(d.json, lambda v: v or {})))
+
+    @endpoint
+    def node(
+        self,
+        node: str,
+        index: int | None = None,
+        wait: str | float | None = None,
+        consistency: str | None = None,
+        dc: str | None = None,
+        token: str | None = None,
+        filter_expr: str | None = None,
+    ) -> Call[tuple[int, CatalogNode | None]]:
+        """``GET /v1/catalog/node/:node``: the node and its services, None if unknown.
+
+        ``node`` may also be a unique prefix of the node's ID.
+        """
+        request = self._request(
+            "GET",
+            path("catalog", "node", _name(node, "node")),
+            _read_params(filter_expr=filter_expr),
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
+            read=True,
+        )
+        return Call(request, d.indexed(d.json))
+
+    @endpoint
+    def node_services(
+        self,
+        node: str,
+        index: int | None = None,
+        wait: str | float | None = None,
+        consistency: str | None = None,
+        dc: str | None = None,
+        token: str | None = None,
+        filter_expr: str | None = None,
+    ) -> Call[tuple[int, NodeServiceList]]:
+        """``GET /v1/catalog/node-services/:node``: the node and a list of its services."""
+        request = self._request(
+            "GET",
+            path("catalog", "node-services", _name(node, "node")),
+            _read_params(filter_expr=filter_expr),
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
+            read=True,
+        )
+        return Call(request, d.indexed(d.json))
+
+    @endpoint
+    def service(
+        self,
+        service: str,
+        index: int | None = None,
+        wait: str | float | None = None,
+        tag: str | Sequence[str] | None = None,
+        consistency: str | None = None,
+        dc: str | None = None,
+        near: str | None = None,
+        token: str | None = None,
+        node_meta: Mapping[str, str] | None = None,
+        filter_expr: str | None = None,
+    ) -> Call[tuple[int, list[ServiceNode]]]:
+        """``GET /v1/catalog/service/:service``: the service's instances.
+
+        ``tag`` (one tag or a list) keeps the instances that have every tag
+        given (compared case-insensitively).
+        """
+        return self._service_nodes(
+            "service",
+            service,
+            index,
+            wait,
+            tag,
+            consistency,
+            dc,
+            near,
+            token,
+            node_meta,
+            filter_expr,
+        )
+
+    @endpoint
+    def connect(
+        self,
+        service: str,
+        index: int | None = None,
+        wait: str | float | None = None,
+        tag: str | Sequence[str] | None = None,
+        consistency: str | None = None,
+        dc: str | None = None,
+        near: str | None = None,
+        token: str | None = None,
+        node_meta: Mapping[str, str] | None = None,
+        filter_expr: str | None = None,
+    ) -> Call[tuple[int, list[ServiceNode]]]:
+        """``GET /v1/catalog/connect/:service``: Connect-capable instances of the service
+        (its proxies and Connect-native instances). Arguments as :meth:`service`.
+        """
+        return self._service_nodes(
+            "connect",
+            service,
+            index,
+            wait,
+            tag,
+            consistency,
+            dc,
+            near,
+            token,
+            node_meta,
+            filter_expr,
+        )
+
+    def _service_nodes(
+        self,
+        kind: str,
+        service: str,
+        index: int | None,
+        wait: str | float | None,
+        tag: str | Sequence[str] | None,
+        consistency: str | None,
+        dc: str | None,
+        near: str | None,
+        token: str | None,
+        node_meta: Mapping[str, str] | None,
+        filter_expr: str | None,
+    ) -> Call[tuple[int, list[ServiceNode]]]:
+        request = self._request(
+            "GET",
+            path("catalog", kind, _name(service, "service")),
+            _read_params(near=near, node_meta=node_meta, tag=tag, filter_expr=filter_expr),
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
+            read=True,
+        )
+        return Call(request, d.indexed(d.mapped(d.json, _list)))

@@ -2,14 +2,253 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any, NotRequired, TypedDict, TypeVar
 
-from .._endpoint import Group
+from .. import _decode as d
+from .._endpoint import Group, endpoint
+from .._http import Call, path
+from .catalog import Node, NodeService, _list, _name, _read_params
 
 M = TypeVar("M")
 
-__all__ = ["Health"]
+__all__ = ["Health", "HealthCheck", "ServiceEntry"]
+
+#: The states ``/v1/health/state/:state`` knows (``any`` is every check).
+STATES = ("any", "passing", "warning", "critical")
+
+
+class HealthCheck(TypedDict):
+    """A health check of a node or a service instance (``structs.HealthCheck``)."""
+
+    Node: str
+    CheckID: str
+    Name: str
+    Status: str
+    Notes: str
+    Output: str
+    ServiceID: str
+    ServiceName: str
+    ServiceTags: list[str]
+    Type: str
+    Interval: str
+    Timeout: str
+    ExposedPort: int
+    PeerName: NotRequired[str]
+    Definition: dict[str, Any]
+    CreateIndex: int
+    ModifyIndex: int
+
+
+class ServiceEntry(TypedDict):
+    """An instance with its node and the checks that apply to it.
+
+    ``Checks`` holds the node's checks, then the instance's own.
+    """
+
+    Node: Node
+    Service: NodeService
+    Checks: list[HealthCheck]
 
 
 class Health(Group[M]):
-    """Endpoints of this group (to be written)."""
+    """Checks, and the instances of a service with their health.
+
+    Reads return ``(index, data)``; pass ``index`` back (with an optional
+    ``wait``) to block until the data changes. ``near``, ``node_meta`` and
+    ``filter_expr`` are as for :class:`~consul.api.catalog.Catalog`;
+    ``consistency`` is ``"default"``, ``"consistent"`` or ``"stale"``.
+    """
+
+    @endpoint
+    def service(
+        self,
+        service: str,
+        index: int | None = None,
+        wait: str | float | None = None,
+        passing: bool | None = None,
+        tag: str | Sequence[str] | None = None,
+        dc: str | None = None,
+        near: str | None = None,
+        token: str | None = None,
+        node_meta: Mapping[str, str] | None = None,
+        filter_expr: str | None = None,
+        *,
+        consistency: str | None = None,
+    ) -> Call[tuple[int, list[ServiceEntry]]]:
+        """``GET /v1/health/service/:service``: the service's instances and their checks.
+
+        ``passing=True`` keeps only the instances whose checks (node checks
+        included) all pass; ``tag`` (one or a list) the instances with every
+        tag given.
+        """
+        return self._entries(
+            "service",
+            service,
+            index,
+            wait,
+            passing,
+            tag,
+            dc,
+            near,
+            token,
+            node_meta,
+            filter_expr,
+            consistency,
+        )
+
+    @endpoint
+    def connect(
+        self,
+        service: str,
+        index: int | None = None,
+        wait: str | float | None = None,
+        passing: bool | None = None,
+        tag: str | Sequence[str] | None = None,
+        dc: str | None = None,
+        near: str | None = None,
+        token: str | None = None,
+        node_meta: Mapping[str, str] | None = None,
+        filter_expr: str | None = None,
+        *,
+        consistency: str | None = None,
+    ) -> Call[tuple[int, list[ServiceEntry]]]:
+        """``GET /v1/health/connect/:service``: Connect-capable instances and their checks.
+
+        Arguments as :meth:`service`.
+        """
+        return self._entries(
+            "connect",
+            service,
+            index,
+            wait,
+            passing,
+            tag,
+            dc,
+            near,
+            token,
+            node_meta,
+            filter_expr,
+            consistency,
+        )
+
+    def _entries(
+        self,
+        kind: str,
+        service: str,
+        index: int | None,
+        wait: str | float | None,
+        passing: bool | None,
+        tag: str | Sequence[str] | None,
+        dc: str | None,
+        near: str | None,
+        token: str | None,
+        node_meta: Mapping[str, str] | None,
+        filter_expr: str | None,
+        consistency: str | None,
+    ) -> Call[tuple[int, list[ServiceEntry]]]:
+        params = _read_params(near=near, node_meta=node_meta, tag=tag, filter_expr=filter_expr)
+        if passing is not None and not isinstance(passing, bool):
+            raise TypeError(f"passing must be a bool, not {type(passing).__name__}")
+        if passing:
+            params.append(("passing", "true"))
+        request = self._request(
+            "GET",
+            path("health", kind, _name(service, "service")),
+            params,
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
+            read=True,
+        )
+        return Call(request, d.indexed(d.mapped(d.json, _list)))
+
+    @endpoint
+    def checks(
+        self,
+        service: str,
+        index: int | None = None,
+        wait: str | float | None = None,
+        dc: str | None = None,
+        near: str | None = None,
+        token: str | None = None,
+        node_meta: Mapping[str, str] | None = None,
+        filter_expr: str | None = None,
+        *,
+        consistency: str | None = None,
+    ) -> Call[tuple[int, list[HealthCheck]]]:
+        """``GET /v1/health/checks/:service``: the checks of the service's instances."""
+        request = self._request(
+            "GET",
+            path("health", "checks", _name(service, "service")),
+            _read_params(near=near, node_meta=node_meta, filter_expr=filter_expr),
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
+            read=True,
+        )
+        return Call(request, d.indexed(d.mapped(d.json, _list)))
+
+    @endpoint
+    def state(
+        self,
+        name: str,
+        index: int | None = None,
+        wait: str | float | None = None,
+        dc: str | None = None,
+        near: str | None = None,
+        token: str | None = None,
+        node_meta: Mapping[str, str] | None = None,
+        filter_expr: str | None = None,
+        *,
+        consistency: str | None = None,
+    ) -> Call[tuple[int, list[HealthCheck]]]:
+        """``GET /v1/health/state/:state``: the checks in state ``name``.
+
+        ``name`` is ``"passing"``, ``"warning"``, ``"critical"`` or ``"any"``
+        (every check).
+        """
+        if _name(name, "name") not in STATES:
+            raise ValueError(f"name must be one of {', '.join(STATES)}, not {name!r}")
+        request = self._request(
+            "GET",
+            path("health", "state", name),
+            _read_params(near=near, node_meta=node_meta, filter_expr=filter_expr),
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
+            read=True,
+        )
+        return Call(request, d.indexed(d.mapped(d.json, _list)))
+
+    @endpoint
+    def node(
+        self,
+        node: str,
+        index: int | None = None,
+        wait: str | float | None = None,
+        dc: str | None = None,
+        token: str | None = None,
+        filter_expr: str | None = None,
+        *,
+        consistency: str | None = None,
+    ) -> Call[tuple[int, list[HealthCheck]]]:
+        """``GET /v1/health/node/:node``: the node's checks (its services' too)."""
+        request = self._request(
+            "GET",
+            path("health", "node", _name(node, "node")),
+            _read_params(filter_expr=filter_expr),
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
+            read=True,
+        )
+        return Call(request, d.indexed(d.mapped(d.json, _list)))

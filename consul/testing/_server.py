@@ -240,6 +240,23 @@ class Ctx:
         except DecodeError as exc:
             raise BadRequest(f"{prefix}{exc}") from None
 
+    def check_enterprise_meta(self, *, namespace: bool = True) -> None:
+        """The 400s of ``parseEntMeta`` in Consul CE (``agent/enterprise_delegate_ce.go``).
+
+        A namespace (``?ns``, ``X-Consul-Namespace``) or partition
+        (``?partition``, ``X-Consul-Partition``) is refused; ``namespace=False``
+        checks only the partition (``parseEntMetaPartition``).
+        """
+        checks = [("Partition", "partition", "Partitions")]
+        if namespace:
+            checks.insert(0, ("Namespace", "ns", "Namespaces"))
+        for header, query, feature in checks:
+            enterprise = f"{feature} are a Consul Enterprise feature"
+            if self.request.headers.get(f"X-Consul-{header}"):
+                raise BadRequest(f'Invalid header: "X-Consul-{header}" - {enterprise}')
+            if self.param(query):
+                raise BadRequest(f'Invalid query parameter: "{query}" - {enterprise}')
+
     # -- datacenter, token, ACLs -------------------------------------------
 
     @property

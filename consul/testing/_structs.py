@@ -40,6 +40,7 @@ __all__ = [
     "Struct",
     "decode",
     "decode_json",
+    "format_duration",
     "parse_duration",
     "parse_duration_ns",
 ]
@@ -194,6 +195,39 @@ def parse_duration_ns(text: str) -> int:
 def parse_duration(text: str) -> float:
     """Seconds in a Go duration string (see :func:`parse_duration_ns`)."""
     return parse_duration_ns(text) / 1e9
+
+
+def format_duration(nanoseconds: int) -> str:
+    """A duration as Go's ``time.Duration.String`` writes it (``1m30s``, ``1.5ms``)."""
+    if nanoseconds == 0:
+        return "0s"
+    sign = "-" if nanoseconds < 0 else ""
+    value = abs(nanoseconds)
+    if value < 1_000_000_000:
+        if value < 1_000:
+            unit, precision = "ns", 0
+        elif value < 1_000_000:
+            unit, precision = "\u00b5s", 3
+        else:
+            unit, precision = "ms", 6
+        whole, fraction = divmod(value, 10**precision)
+        return f"{sign}{whole}{_fraction(fraction, precision)}{unit}"
+    seconds, fraction = divmod(value, 10**9)
+    text = f"{seconds % 60}{_fraction(fraction, 9)}s"
+    minutes = seconds // 60
+    if minutes:
+        text = f"{minutes % 60}m{text}"
+        if minutes // 60:
+            text = f"{minutes // 60}h{text}"
+    return sign + text
+
+
+def _fraction(value: int, precision: int) -> str:
+    # Go's fmtFrac: the digits after the point, trailing zeros (and the
+    # point itself when nothing is left) dropped.
+    if value == 0:
+        return ""
+    return "." + str(value).rjust(precision, "0").rstrip("0")
 
 
 def _duration(value: Any) -> Any:

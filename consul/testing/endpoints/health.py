@@ -1,7 +1,216 @@
-"""``/v1/health``: checks and healthy service instances."""
+"""``/v1/health``: checks and healthy service instances.
+
+The HTTP side follows ``agent/health_endpoint.go``, the RPCs
+``agent/consul/health_endpoint.go``; the data is the catalog's
+(:class:`~consul.testing.endpoints.catalog.CatalogStore`).
+"""
 
 from __future__ import annotations
 
-from .._server import Routes
+from collections.abc import Callable
+
+from .._catalog import Record, check_json, node_json, node_service_json
+from .._server import BadRequest, Ctx, Reply, Routes, RPCError, json_reply
+from .catalog import (
+    filtered,
+    meta_filters,
+    meta_matches,
+    node_name,
+    read_options,
+    service_name,
+    tag_filter,
+)
 
 routes = Routes()
+
+_TRUE = ("1", "t", "T", "TRUE", "true", "True")
+_FALSE = ("0", "f", "F", "FALSE", "false", "False")
+
+
+def _checks_reply(items: list[Record]) -> list[Record]:
+    """The handlers' last step: a list, never null, and ``ServiceTags`` never null."""
+    for item in items:
+        if item["ServiceTags"] is None:
+            item["ServiceTags"] = []
+    return items
+
+
+def _authorized_check(ctx: Ctx) -> Callable[[Record], bool]:
+    """``filterHealthChecks``: node read, and service read for a service's check."""
+    authz = ctx.authz
+
+    def allowed(check: Record) -> bool:
+        service = check["ServiceName"]
+        return bool(authz.node_read(check["Node"]) and (not service or authz.service_read(service)))
+
+    return allowed
+
+
+@routes("/v1/health/node/", "GET")
+async def node_checks(ctx: Ctx) -> Reply:
+    """``GET /v1/health/node/:node``: the node's checks (ACL-filtered, then ``?filter``)."""
+    read_options(ctx)
+    name = node_name(ctx, "/v1/health/node/")
+    store = ctx.dc.catalog
+    allowed = _authorized_check(ctx)
+    dropped = False
+
+    def query() -> tuple[int, list[Record]]:
+        nonlocal dropped
+        index, checks = store.node_check_list(name)
+        items, dropped = filtered([check_json(c) for c in checks], allowed)
+        return index, ctx.filter(items)
+
+    index, items = await ctx.blocking(query)
+    ctx.set_meta(index, consistency=True)
+    ctx.set_filtered(dropped)
+    return json_reply(_checks_reply(items))
+
+
+@routes("/v1/health/checks/", "GET")
+async def service_checks(ctx: Ctx) -> Reply:
+    """``GET /v1/health/checks/:service``: the checks of a service's instances.
+
+    Here ``?filter`` runs before the ACL filtering (``Health.ServiceChecks``).
+    ``?near`` is accepted: the embedded agent's nodes are all equally far.
+    """
+    read_options(ctx)
+    meta = meta_filters(ctx)
+    name = service_name(ctx, "/v1/health/checks/")
+    store = ctx.dc.catalog
+    allowed = _authorized_check(ctx)
+    dropped = False
+
+    def query() -> tuple[int, list[Record]]:
+        nonlocal dropped
+        index, checks = store.service_check_list(name, meta)
+        items, dropped = filtered(ctx.filter([check_json(c) for c in checks]), allowed)
+        return index, items
+
+    index, items = await ctx.blocking(query)
+    ctx.set_meta(index, consistency=True)
+    ctx.set_filtered(dropped)
+    return json_reply(_checks_reply(items))
+
+
+@routes("/v1/health/state/", "GET")
+async def checks_in_state(ctx: Ctx) -> Reply:
+    """``GET /v1/health/state/:state``: checks in a state (``any``: all of them).
+
+    Consul does not validate the state: an unknown one matches nothing.
+    """
+    read_options(ctx)
+    meta = meta_filters(ctx)
+    state = ctx.path[len("/v1/health/state/") :]
+    if not state:
+        raise BadRequest("Missing check state")
+    store = ctx.dc.catalog
+    allowed = _authorized_check(ctx)
+    dropped = False
+
+    def query() -> tuple[int, list[Record]]:
+        nonlocal dropped
+        index, checks = store.checks_in_state(state, meta)
+        items, dropped = filtered([check_json(c) for c in checks], allowed)
+        return index, ctx.filter(items)
+
+    index, items = await ctx.blocking(query)
+    ctx.set_meta(index, consistency=True)
+    ctx.set_filtered(dropped)
+    return json_reply(_checks_reply(items))
+
+
+def passing_flag(ctx: Ctx) -> bool:
+    """``getBoolQueryParam(params, "passing")``: bare is true, else ``strconv.ParseBool``."""
+    if not ctx.flag("passing"):
+        return False
+    value = ctx.param("passing") or ""
+    if value == "" or value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise BadRequest("Invalid value for ?passing")
+
+
+def only_passing(entries: list[Record]) -> list[Record]:
+    """``CheckServiceNodes.Filter`` with only-passing: drop entries with any other check.
+
+    Go swaps a dropped entry with the last one still kept and looks at the
+    same position again, so the order of what remains changes; so does it
+    here.
+    """
+    nodes = list(entries)
+    n = len(nodes)
+    i = 0
+    while i < n:
+        if any(check["Status"] != "passing" for check in nodes[i]["Checks"]):
+            nodes[i], nodes[n - 1] = nodes[n - 1], nodes[i]
+            n -= 1
+            continue
+        i += 1
+    return nodes[:n]
+
+
+@routes("/v1/health/service/", "GET")
+async def service_nodes(ctx: Ctx) -> Reply:
+    """``GET /v1/health/service/:service``: instances with their node and checks."""
+    return await _service_nodes(ctx, "/v1/health/service/")
+
+
+@routes("/v1/health/connect/", "GET")
+async def connect_nodes(ctx: Ctx) -> Reply:
+    """``GET /v1/health/connect/:service``: Connect-capable instances with their checks.
+
+    Reading them needs ``service:read`` on the service itself (403
+    ``Permission denied`` otherwise, ``Health.ServiceNodes``).
+    """
+    return await _service_nodes(ctx, "/v1/health/connect/", connect=True)
+
+
+async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Reply:
+    read_options(ctx)
+    meta = meta_filters(ctx)
+    tags = tag_filter(ctx)
+    name = service_name(ctx, prefix)
+    passing = passing_flag(ctx)
+    store = ctx.dc.catalog
+    authz = ctx.authz
+    if connect and not authz.service_read(name):
+        raise RPCError("Permission denied")
+    dropped = False
+
+    def query() -> tuple[int, list[Record]]:
+        nonlocal dropped
+        if connect:
+            index, found = store.check_connect_service_nodes(name)
+        else:
+            index, found = store.check_service_nodes(name, tags)
+        if meta:
+            found = [e for e in found if meta_matches(e[1]["Meta"], meta)]
+        entries = [
+            {
+                "Node": node_json(node),
+                "Service": node_service_json(record),
+                "Checks": [check_json(c) for c in checks],
+            }
+            for record, node, checks in found
+        ]
+        entries, dropped = filtered(
+            entries,
+            lambda e: (
+                authz.node_read(e["Node"]["Node"]) and authz.service_read(e["Service"]["Service"])
+            ),
+        )
+        entries = ctx.filter(entries)
+        if passing:
+            entries = only_passing(entries)
+        return index, entries
+
+    index, entries = await ctx.blocking(query)
+    ctx.set_meta(index, consistency=True)
+    ctx.set_filtered(dropped)
+    for entry in entries:
+        _checks_reply(entry["Checks"])
+        if entry["Service"]["Tags"] is None:
+            entry["Service"]["Tags"] = []
+    return json_reply(entries)
