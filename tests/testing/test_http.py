@@ -8,11 +8,14 @@ handler Consul wraps its endpoints in.
 from __future__ import annotations
 
 import gzip
+from types import SimpleNamespace
 
 import pytest
+from aiohttp.test_utils import make_mocked_request
 from harness import RawHTTP
 
-from consul.testing import DevAgent
+from consul.testing import AgentConfig, DevAgent
+from consul.testing._server import Ctx, Route
 
 NOT_ENDPOINT = b"Invalid URL path: not a recognized HTTP API endpoint\n"
 NOT_API = (
@@ -280,3 +283,26 @@ def test_server_reads_carry_query_meta_but_not_writes_or_agent_answers(api):
         assert "X-Consul-Index" not in response.headers
         assert "X-Consul-KnownLeader" not in response.headers
         assert response.headers["X-Consul-Default-ACL-Policy"] == "allow"
+
+
+# -- the request's token (parseToken) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "headers", "token"),
+    [
+        ("?token=q", {"X-Consul-Token": "h", "Authorization": "Bearer b"}, "q"),
+        ("?token=", {"X-Consul-Token": "h", "Authorization": "Bearer b"}, "h"),
+        ("", {"X-Consul-Token": "", "Authorization": "Bearer b"}, "b"),
+        ("", {"Authorization": "bEaReR  b  more"}, "b"),
+        ("", {"Authorization": "Basic Zm9vOmJhcg=="}, "agent-default"),
+        ("", {"Authorization": "Bearer"}, "agent-default"),
+        ("", {}, "agent-default"),
+    ],
+)
+def test_token_comes_from_query_then_header_then_bearer(query, headers, token):
+    # With ACLs off no answer shows which token was used: ask the request context.
+    agent = SimpleNamespace(config=AgentConfig(acl_default_token="agent-default"))
+    request = make_mocked_request("GET", f"/v1/kv/k{query}", headers=headers)
+    route = Route("/v1/kv/", ("GET",), None)
+    assert Ctx(request, agent, route, "/v1/kv/k").token == token

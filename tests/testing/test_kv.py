@@ -487,3 +487,29 @@ def test_blocking_query_times_out_with_the_same_index(api):
     assert response.status_code == 200
     assert int(response.headers["X-Consul-Index"]) == index
     assert json.loads(response.content)[0]["Key"] == "k"
+
+
+# -- Consul Enterprise parameters ----------------------------------------------------------
+
+
+NAMESPACES = 'Invalid query parameter: "ns" - Namespaces'
+PARTITIONS = 'Invalid query parameter: "partition" - Partitions'
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "headers", "message"),
+    [
+        ("GET", "/v1/kv/k?ns=team", {}, NAMESPACES),
+        ("GET", "/v1/kv/?keys&partition=p", {}, PARTITIONS),
+        ("PUT", "/v1/kv/?ns=team", {}, NAMESPACES),
+        ("DELETE", "/v1/kv/k", {"X-Consul-Namespace": "t"}, 'Invalid header: "X-Consul-Namespace"'),
+        # A GET checks its key first.
+        ("GET", "/v1/kv/?ns=team", {}, "Missing key name"),
+    ],
+)
+def test_enterprise_parameters_are_refused(api, method, target, headers, message):
+    response = api.request(method, target, headers=headers)
+    assert response.status_code == 400
+    assert response.text.startswith(message)
+    if "Enterprise" in response.text:
+        assert response.text.endswith(" are a Consul Enterprise feature")

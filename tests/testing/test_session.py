@@ -532,3 +532,22 @@ def test_a_check_that_stays_passing_keeps_the_session(api):
     session_id = create(api, {"Node": "n2", "NodeChecks": ["c1"]})
     register(api, "n2", check("serfHealth"), check("c1", "warning"))
     assert info(api, session_id)[0]["ID"] == session_id
+
+
+@pytest.mark.parametrize(
+    ("method", "target"),
+    [
+        ("PUT", "/v1/session/create?ns=team"),
+        ("PUT", "/v1/session/destroy/?ns=team"),
+        ("PUT", "/v1/session/renew/x?ns=team"),
+        ("GET", "/v1/session/info/?ns=team"),
+        ("GET", "/v1/session/node/n?ns=team"),
+        ("GET", "/v1/session/list?ns=team"),
+    ],
+)
+def test_namespaces_are_refused(api, method, target):
+    response = api.request(method, target, data=b"{")
+    assert response.status_code == 400
+    assert response.text == (
+        'Invalid query parameter: "ns" - Namespaces are a Consul Enterprise feature'
+    )

@@ -333,6 +333,7 @@ async def _get(ctx: Ctx, key: str) -> Reply:
     recurse = ctx.flag("recurse")
     if not recurse and not key:
         raise BadRequest("Missing key name")
+    ctx.check_enterprise_meta()
     store = ctx.dc.kv
     authz = ctx.authz
     filtered = False
@@ -373,6 +374,7 @@ async def _get(ctx: Ctx, key: str) -> Reply:
 
 
 async def _get_keys(ctx: Ctx, prefix: str) -> Reply:
+    ctx.check_enterprise_meta()
     separator = ""
     if ctx.flag("seperator"):  # Consul still honours its historic misspelling.
         separator = ctx.param("seperator") or ""
@@ -438,6 +440,7 @@ async def _read_value(ctx: Ctx, limit: int) -> bytes:
 
 
 async def _put(ctx: Ctx, key: str) -> Reply:
+    ctx.check_enterprise_meta()
     if not key:
         raise BadRequest("Missing key name")
     _conflicting(ctx, "cas", "acquire", "release")
@@ -478,6 +481,7 @@ async def _put(ctx: Ctx, key: str) -> Reply:
 
 
 async def _delete(ctx: Ctx, key: str) -> Reply:
+    ctx.check_enterprise_meta()
     _conflicting(ctx, "recurse", "cas")
     recurse = ctx.flag("recurse")
     if not recurse and not key:

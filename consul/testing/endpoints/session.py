@@ -363,6 +363,7 @@ def _validate(ctx: Ctx, session: Session) -> None:
 async def create(ctx: Ctx) -> Reply:
     """``PUT /v1/session/create``: a session on the agent's node by default."""
     session = Session(node=ctx.agent.config.node_name)
+    ctx.check_enterprise_meta()
     length = ctx.request.content_length
     if length is not None and length > 0:
         _decode_into(session, await ctx.body())
@@ -386,6 +387,7 @@ async def create(ctx: Ctx) -> Reply:
 @routes("/v1/session/destroy/", "PUT")
 async def destroy(ctx: Ctx) -> Reply:
     """``PUT /v1/session/destroy/:id``: true, even for a session that does not exist."""
+    ctx.check_enterprise_meta()
     session_id = ctx.tail
     if not session_id:
         raise BadRequest("Missing session")
@@ -406,6 +408,7 @@ async def destroy(ctx: Ctx) -> Reply:
 async def renew(ctx: Ctx) -> Reply:
     """``PUT /v1/session/renew/:id``: restart a TTL session's clock; 404 if unknown."""
     ctx.check_consistency()
+    ctx.check_enterprise_meta()
     session_id = ctx.tail
     if not session_id:
         raise BadRequest("Missing session")
@@ -457,6 +460,7 @@ async def _read(
 async def info(ctx: Ctx) -> Reply:
     """``GET /v1/session/info/:id``: ``[session]``, or ``[]``; blocks until it exists."""
     ctx.check_consistency()
+    ctx.check_enterprise_meta()
     session_id = ctx.tail
     if not session_id:
         raise BadRequest("Missing session")
@@ -472,6 +476,7 @@ async def info(ctx: Ctx) -> Reply:
 async def node(ctx: Ctx) -> Reply:
     """``GET /v1/session/node/:node``: the node's sessions."""
     ctx.check_consistency()
+    ctx.check_enterprise_meta()
     name = ctx.tail
     if not name:
         raise BadRequest("Missing node name")
@@ -482,4 +487,5 @@ async def node(ctx: Ctx) -> Reply:
 async def list_sessions(ctx: Ctx) -> Reply:
     """``GET /v1/session/list``: every session."""
     ctx.check_consistency()
+    ctx.check_enterprise_meta()
     return await _read(ctx, lambda store: store.all())
