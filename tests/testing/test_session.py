@@ -551,3 +551,12 @@ def test_namespaces_are_refused(api, method, target):
     assert response.text == (
         'Invalid query parameter: "ns" - Namespaces are a Consul Enterprise feature'
     )
+
+
+def test_lock_delay_is_capped_at_a_minute(consul_agent, api):
+    # A real minute is too long to wait for: read the agent's lock-delay table.
+    holder = create(api, {"LockDelay": "10m"})
+    acquire(api, "lock", holder)
+    api.put(f"/v1/session/destroy/{holder}")
+    left = consul_agent.run(lambda core: core.home.kv.lock_delay("lock"))
+    assert 59 < left <= 60

@@ -97,6 +97,7 @@ class SessionStore:
         self.sessions: dict[str, Session] = {}
         #: The ``sessions`` table index.
         self.index = 0
+        #: The leader's TTL timers (``sessionTimers``), by session ID.
         self._timers: dict[str, asyncio.TimerHandle] = {}
 
     # -- reads ----------------------------------------------------------------
@@ -154,21 +155,24 @@ class SessionStore:
         ttl = parse_duration_ns(session.ttl)
         if ttl == 0:
             return
-        key = session.id.lower()
-        self.dc.cancel_timer(self._timers.pop(key, None))
+        self.dc.cancel_timer(self._timers.pop(session.id, None))
         delay = ttl * SESSION_TTL_MULTIPLIER / SECOND
-        self._timers[key] = self.dc.call_later(delay, self._expire, key)
+        self._timers[session.id] = self.dc.call_later(delay, self._expire, session.id)
 
     def clear_timer(self, session_id: str) -> None:
-        """``clearSessionTimer``: an explicitly destroyed session needs no timer."""
-        self.dc.cancel_timer(self._timers.pop(session_id.lower(), None))
+        """``clearSessionTimer``: an explicitly destroyed session needs no timer.
 
-    def _expire(self, key: str) -> None:
+        Timers are keyed by the ID exactly (a Go map), so an ID given in
+        another case leaves the timer to expire into a no-op.
+        """
+        self.dc.cancel_timer(self._timers.pop(session_id, None))
+
+    def _expire(self, session_id: str) -> None:
         # invalidateSession: a Raft apply of a destroy, even if the session
         # has already gone some other way.
-        self._timers.pop(key, None)
+        self._timers.pop(session_id, None)
         idx = self.dc.apply()
-        if self.destroy(idx, key):
+        if self.destroy(idx, session_id):
             self.dc.changed()
 
     # Called by the catalog (``agent/consul/state/catalog.go``) within its own
