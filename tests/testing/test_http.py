@@ -63,7 +63,8 @@ def test_redirect_of_other_methods_has_no_body(api):
         ("/v1/agent/../kv/a/", "/v1/kv/a/"),
         ("/v1//kv", "/v1/kv/"),  # the trailing-slash redirect comes first: one hop
         ("/v1/kv//a?b=c", "/v1/kv/a?b=c"),
-        # Go builds this redirect from the escaped path and escapes it again.
+        # Go builds this redirect from the escaped path and escapes it again
+        # (golang/go#79897; Consul 1.22 is built with Go 1.25).
         ("/v1/kv//a%20b", "/v1/kv/a%2520b"),
     ],
 )
