@@ -25,6 +25,7 @@ from .._structs import (
     Struct,
     decode,
     decode_json,
+    format_duration,
     parse_duration_ns,
 )
 
@@ -312,35 +313,6 @@ def _fixup_checks(session: Session) -> None:
         session.checks = None
 
 
-def _format_duration(ns: int) -> str:
-    """Go's ``time.Duration.String`` (``1m30s``, ``24h0m0s``, ``1.5ms``)."""
-    if ns == 0:
-        return "0s"
-    sign, ns = ("-", -ns) if ns < 0 else ("", ns)
-
-    def fraction(value: int, digits: int) -> str:
-        text = str(value).rjust(digits, "0").rstrip("0")
-        return "." + text if text else ""
-
-    if ns < SECOND:
-        if ns < 1_000:
-            unit, digits = "ns", 0
-        elif ns < 1_000_000:
-            unit, digits = "\u00b5s", 3
-        else:
-            unit, digits = "ms", 6
-        whole, rest = divmod(ns, 10**digits)
-        return f"{sign}{whole}{fraction(rest, digits)}{unit}"
-    seconds, rest = divmod(ns, SECOND)
-    text = f"{seconds % 60}{fraction(rest, 9)}s"
-    minutes = seconds // 60
-    if minutes:
-        text = f"{minutes % 60}m{text}"
-        if minutes // 60:
-            text = f"{minutes // 60}h{text}"
-    return sign + text
-
-
 def _validate(ctx: Ctx, session: Session) -> None:
     """The checks ``Session.Apply`` makes before its Raft apply."""
     if session.behavior == "":
@@ -356,7 +328,7 @@ def _validate(ctx: Ctx, session: Session) -> None:
         if ttl != 0 and not ttl_min <= ttl <= SESSION_TTL_MAX:
             raise RPCError(
                 f"Invalid Session TTL '{ttl}', must be between "
-                f"[{_format_duration(ttl_min)}={_format_duration(SESSION_TTL_MAX)}]"
+                f"[{format_duration(ttl_min)}={format_duration(SESSION_TTL_MAX)}]"
             )
 
 
