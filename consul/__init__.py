@@ -2,14 +2,17 @@
 
 ``consul.Consul`` is the blocking client; ``consul.threadpool``, ``consul.aio``,
 ``consul.tornado`` and ``consul.twisted`` each have a ``Consul`` of the same
-API for their loop. Importing this package imports no HTTP library but
-``requests``.
+API for their loop. Importing this package imports no HTTP library;
+``consul.Consul`` brings in ``requests`` when first used, so that code which
+needs only the embedded agent's pytest plugin, or another loop's client,
+never loads it.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._http import Call, Request, Response
-from .adapters.std import Consul
 from .check import Check
 from .exceptions import (
     ACLDisabled,
@@ -27,7 +30,19 @@ from .exceptions import (
     TransportError,
 )
 
+if TYPE_CHECKING:
+    from .adapters.std import Consul
+
 __version__ = "2.0.0.dev0"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Consul":
+        from .adapters.std import Consul
+
+        return Consul
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ACLDisabled",

@@ -142,16 +142,23 @@ class Sync:
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._target, name)
-        if callable(value):
-
-            def call(*args: Any, **kwargs: Any) -> Any:
-                future = self._loop.submit(lambda: value(*args, **kwargs))
-                return future if self._start else future.result(CALL_TIMEOUT)
-
-            return call
         if hasattr(value, "_client"):
+            # A group (some are callable too: ``client.agent.service(id)``).
             return Sync(value, self._loop, start=self._start)
+        if callable(value):
+            return self._runs(value)
         return value
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the wrapped object itself (a callable group)."""
+        return self._runs(self._target)(*args, **kwargs)
+
+    def _runs(self, fn: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            future = self._loop.submit(lambda: fn(*args, **kwargs))
+            return future if self._start else future.result(CALL_TIMEOUT)
+
+        return call
 
 
 def make_client(adapter: str, loop: Loop, **kwargs: Any) -> Any:

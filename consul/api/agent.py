@@ -1,15 +1,622 @@
-"""The local agent: ``/v1/agent`` (Consul docs: *Agents*)."""
+"""The local agent: ``/v1/agent`` (Consul docs: *Agents*, *Services*, *Checks*).
+
+Services and checks registered here belong to the agent, which runs the
+checks and keeps the catalog in step (anti-entropy). ``client.agent`` has
+three sub-groups: ``client.agent.service``, ``client.agent.check`` and
+``client.agent.health``.
+"""
 
 from __future__ import annotations
 
-from typing import TypeVar
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, TypeVar
 
-from .._endpoint import Group
+from .. import _decode as d
+from .._endpoint import Group, duration, endpoint
+from .._http import Call, Request, Response, path
+from .catalog import ServiceAddress, Weights
+from .health import HealthCheck
+
+if TYPE_CHECKING:
+    from ..base import ConsulBase
 
 M = TypeVar("M")
 
-__all__ = ["Agent"]
+__all__ = [
+    "Agent",
+    "AgentChecks",
+    "AgentHealth",
+    "AgentMember",
+    "AgentService",
+    "AgentServiceHealth",
+    "AgentServices",
+]
+
+#: The statuses a check can be set to.
+STATUSES = ("passing", "warning", "critical")
+
+
+class AgentService(TypedDict):
+    """A service registered with the agent (``api.AgentService``)."""
+
+    Kind: NotRequired[str]
+    ID: str
+    Service: str
+    Tags: list[str]
+    Meta: dict[str, str]
+    Port: int
+    Address: str
+    SocketPath: NotRequired[str]
+    TaggedAddresses: NotRequired[dict[str, ServiceAddress]]
+    Weights: Weights
+    EnableTagOverride: bool
+    ContentHash: NotRequired[str]
+    Proxy: NotRequired[dict[str, Any]]
+    Connect: NotRequired[dict[str, Any]]
+    Datacenter: str
+
+
+class AgentMember(TypedDict):
+    """A member of the agent's gossip pool (``serf.Member``)."""
+
+    Name: str
+    Addr: str
+    Port: int
+    Tags: dict[str, str]
+    Status: int
+    ProtocolMin: int
+    ProtocolMax: int
+    ProtocolCur: int
+    DelegateMin: int
+    DelegateMax: int
+    DelegateCur: int
+
+
+class AgentServiceHealth(TypedDict):
+    """A service instance with its checks and their aggregated status."""
+
+    AggregatedStatus: str
+    Service: AgentService | None
+    Checks: list[HealthCheck] | None
+
+
+# -- argument checks (before any I/O) -----------------------------------------------
+
+
+def _text(value: str, argument: str) -> str:
+    """A non-empty string (an ID or name that goes into the path or body)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{argument} must not be empty")
+    return value
+
+
+def _optional_text(value: str | None, argument: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
+    return value
+
+
+def _int(value: int | None, argument: str) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise TypeError(f"{argument} must be an int, not {type(value).__name__}")
+    return value
+
+
+def _strings(value: Sequence[str] | None, argument: str) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise TypeError(f"{argument} must be a list of str, not {type(value).__name__}")
+    for item in value:
+        if not isinstance(item, str):
+            raise TypeError(f"{argument} must be a list of str, not {item!r}")
+    return list(value)
+
+
+def _mapping(value: Mapping[str, Any] | None, argument: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{argument} must be a mapping, not {type(value).__name__}")
+    return dict(value)
+
+
+def _string_map(value: Mapping[str, str] | None, argument: str) -> dict[str, str] | None:
+    mapping = _mapping(value, argument)
+    for key, item in (mapping or {}).items():
+        if not isinstance(key, str) or not isinstance(item, str):
+            raise TypeError(f"{argument} must map str to str, not {key!r}: {item!r}")
+    return mapping
+
+
+def _enable(value: bool | str) -> str:
+    """``enable=``: a bool, or the text python-consul passed on (``"true"``...)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+        return value
+    raise ValueError(f"enable must be True or False, not {value!r}")
+
+
+def _legacy_check(
+    script: str | Sequence[str] | None,
+    interval: str | float | None,
+    ttl: str | float | None,
+    http: str | None,
+    timeout: str | float | None,
+) -> dict[str, Any] | None:
+    """The check of python-consul's ``script=``/``ttl=``/``http=`` arguments.
+
+    A ``script`` string runs under ``sh -c`` (Consul 1.x only runs ``Args``).
+    """
+    from ..check import Check
+
+    given = [name for name, v in (("script", script), ("ttl", ttl), ("http", http)) if v]
+    if not given:
+        if interval is not None or timeout is not None:
+            raise ValueError("interval and timeout need script, ttl or http")
+        return None
+    if len(given) > 1:
+        raise ValueError(f"give only one of script, ttl and http, not {' and '.join(given)}")
+    if ttl:
+        if interval is not None:
+            raise ValueError("a ttl check takes no interval")
+        return Check.ttl(ttl)
+    if interval is None:
+        raise ValueError(f"a {given[0]} check needs an interval")
+    if http:
+        return Check.http(http, interval, timeout=timeout)
+    args = ["sh", "-c", script] if isinstance(script, str) else list(script or [])
+    check = Check.script(args, interval)
+    if timeout is not None:
+        check["Timeout"] = duration(timeout, "timeout")[0]
+    return check
+
+
+def _json(response: Response) -> Any:
+    return d.json(response)
+
+
+def _health(response: Response) -> tuple[str, Any]:
+    """``(status, body)`` of the agent's service health endpoints.
+
+    200, 429 and 503 carry the health (``X-Consul-Reason`` is the status);
+    404 means no such service: ``("critical", None)``.
+    """
+    if response.status == 404:
+        return "critical", None
+    d.check(response, 429, 503)
+    status = response.header("X-Consul-Reason") or ""
+    return status, json.loads(response.body)
 
 
 class Agent(Group[M]):
-    """Endpoints of this group (to be written)."""
+    """The local agent: itself, its gossip pool, and node maintenance.
+
+    ``service``, ``check`` and ``health`` are the sub-groups for the agent's
+    services, checks and local service health.
+    """
+
+    def __init__(self, client: ConsulBase[M]) -> None:
+        super().__init__(client)
+        self.service: AgentServices[M] = AgentServices(client)
+        self.check: AgentChecks[M] = AgentChecks(client)
+        self.health: AgentHealth[M] = AgentHealth(client)
+
+    @endpoint
+    def self(self, token: str | None = None) -> Call[dict[str, Any]]:
+        """``GET /v1/agent/self``: the agent's configuration, member and metadata."""
+        return Call(self._request("GET", path("agent", "self"), token=token, dc=""), _json)
+
+    @endpoint
+    def services(
+        self, filter_expr: str | None = None, token: str | None = None
+    ) -> Call[dict[str, AgentService]]:
+        """``GET /v1/agent/services``: the agent's services by ID.
+
+        ``filter_expr`` is a filter expression on the services (``?filter``).
+        """
+        params = []
+        if _optional_text(filter_expr, "filter_expr"):
+            params.append(("filter", filter_expr or ""))
+        request = self._request("GET", path("agent", "services"), params, token=token, dc="")
+        return Call(request, _json)
+
+    @endpoint
+    def checks(
+        self, filter_expr: str | None = None, token: str | None = None
+    ) -> Call[dict[str, HealthCheck]]:
+        """``GET /v1/agent/checks``: the agent's checks by ID (``filter_expr``: ``?filter``)."""
+        params = []
+        if _optional_text(filter_expr, "filter_expr"):
+            params.append(("filter", filter_expr or ""))
+        request = self._request("GET", path("agent", "checks"), params, token=token, dc="")
+        return Call(request, _json)
+
+    @endpoint
+    def members(
+        self, wan: bool = False, segment: str | None = None, token: str | None = None
+    ) -> Call[list[AgentMember]]:
+        """``GET /v1/agent/members``: the LAN gossip pool (``wan=True``: the WAN pool)."""
+        params = []
+        if wan:
+            params.append(("wan", "1"))
+        if _optional_text(segment, "segment"):
+            params.append(("segment", segment or ""))
+        request = self._request("GET", path("agent", "members"), params, token=token, dc="")
+        return Call(request, _json)
+
+    @endpoint
+    def maintenance(
+        self, enable: bool | str, reason: str | None = None, token: str | None = None
+    ) -> Call[bool]:
+        """``PUT /v1/agent/maintenance``: put the node in (or out of) maintenance.
+
+        In maintenance the node's services are left out of healthy results;
+        ``reason`` is shown as the maintenance check's notes.
+        """
+        params = [("enable", _enable(enable))]
+        if _optional_text(reason, "reason"):
+            params.append(("reason", reason or ""))
+        request = self._request("PUT", path("agent", "maintenance"), params, token=token, dc="")
+        return Call(request, d.true)
+
+    @endpoint
+    def join(self, address: str, wan: bool = False, token: str | None = None) -> Call[bool]:
+        """``PUT /v1/agent/join/:address``: join a gossip pool through ``address``."""
+        params = [("wan", "1")] if wan else []
+        request = self._request(
+            "PUT", path("agent", "join", _text(address, "address")), params, token=token, dc=""
+        )
+        return Call(request, d.true)
+
+    @endpoint
+    def force_leave(
+        self, node: str, prune: bool = False, wan: bool = False, token: str | None = None
+    ) -> Call[bool]:
+        """``PUT /v1/agent/force-leave/:node``: mark a failed member as left.
+
+        ``prune`` removes it from the member list at once.
+        """
+        params = []
+        if prune:
+            params.append(("prune", "1"))
+        if wan:
+            params.append(("wan", "1"))
+        request = self._request(
+            "PUT", path("agent", "force-leave", _text(node, "node")), params, token=token, dc=""
+        )
+        return Call(request, d.true)
+
+    @endpoint
+    def leave(self, token: str | None = None) -> Call[bool]:
+        """``PUT /v1/agent/leave``: leave the cluster gracefully and shut the agent down."""
+        return Call(self._request("PUT", path("agent", "leave"), token=token, dc=""), d.true)
+
+    @endpoint
+    def reload(self, token: str | None = None) -> Call[bool]:
+        """``PUT /v1/agent/reload``: reload the agent's configuration.
+
+        A dev agent has no files: services and checks registered through
+        the API are dropped.
+        """
+        return Call(self._request("PUT", path("agent", "reload"), token=token, dc=""), d.true)
+
+
+class AgentServices(Group[M]):
+    """The agent's services (``client.agent.service``).
+
+    ``client.agent.service(service_id)`` reads one service.
+    """
+
+    @endpoint
+    def __call__(
+        self,
+        service_id: str,
+        hash: str | None = None,
+        wait: str | float | None = None,
+        token: str | None = None,
+    ) -> Call[AgentService | None]:
+        """``GET /v1/agent/service/:service_id``: one service, None if unknown.
+
+        Its ``ContentHash``, passed back as ``hash`` (with an optional
+        ``wait``), makes this a blocking query: it returns once the service
+        differs from that hash, or after ``wait`` (default 5 minutes).
+        """
+        params = []
+        seconds = None
+        if _optional_text(hash, "hash"):
+            params.append(("hash", hash or ""))
+        if wait is not None:
+            text, seconds = duration(wait, "wait")
+            params.append(("wait", text))
+        request = self._request(
+            "GET",
+            path("agent", "service", _text(service_id, "service_id")),
+            params,
+            token=token,
+            dc="",
+        )
+        if hash:
+            request = dataclasses.replace(request, wait=seconds if seconds is not None else 0.0)
+        return Call(request, d.or_none(_json))
+
+    @endpoint
+    def register(
+        self,
+        name: str,
+        service_id: str | None = None,
+        address: str | None = None,
+        port: int | None = None,
+        tags: Sequence[str] | None = None,
+        check: Mapping[str, Any] | None = None,
+        token: str | None = None,
+        meta: Mapping[str, str] | None = None,
+        script: str | Sequence[str] | None = None,
+        interval: str | float | None = None,
+        ttl: str | float | None = None,
+        http: str | None = None,
+        timeout: str | float | None = None,
+        enable_tag_override: bool = False,
+        *,
+        checks: Sequence[Mapping[str, Any]] | None = None,
+        extra_checks: Sequence[Mapping[str, Any]] | None = None,
+        weights: Mapping[str, int] | None = None,
+        tagged_addresses: Mapping[str, Mapping[str, Any]] | None = None,
+        kind: str | None = None,
+        socket_path: str | None = None,
+        proxy: Mapping[str, Any] | None = None,
+        connect: Mapping[str, Any] | None = None,
+        replace_existing_checks: bool = False,
+    ) -> Call[bool]:
+        """``PUT /v1/agent/service/register``: add (or replace) a service.
+
+        ``check`` is one check definition (see :class:`consul.Check`) and
+        ``checks`` (or py-consul's ``extra_checks``) more of them. For
+        python-consul compatibility a single check can also be given with
+        ``script`` (a command string, run with ``sh -c``), ``ttl`` or
+        ``http``, with ``interval`` and ``timeout``. ``weights`` is
+        ``{"Passing": n, "Warning": m}``; ``tagged_addresses`` maps a tag
+        (``lan``, ``wan``...) to ``{"Address": ..., "Port": ...}``.
+        ``replace_existing_checks`` removes the service's checks that are
+        not in this registration.
+        """
+        if checks is not None and extra_checks is not None:
+            raise ValueError("give checks or extra_checks, not both")
+        more = checks if checks is not None else extra_checks
+        legacy = _legacy_check(script, interval, ttl, http, timeout)
+        if legacy is not None and check is not None:
+            raise ValueError("give check, or script/ttl/http, not both")
+        body: dict[str, Any] = {"Name": _text(name, "name")}
+        if _optional_text(service_id, "service_id"):
+            body["ID"] = service_id
+        if _optional_text(address, "address") is not None:
+            body["Address"] = address
+        if _int(port, "port") is not None:
+            body["Port"] = port
+        if (tag_list := _strings(tags, "tags")) is not None:
+            body["Tags"] = tag_list
+        if (meta_map := _string_map(meta, "meta")) is not None:
+            body["Meta"] = meta_map
+        if enable_tag_override:
+            body["EnableTagOverride"] = True
+        definition = _mapping(check, "check") if check is not None else legacy
+        if definition is not None:
+            body["Check"] = definition
+        if more is not None:
+            if isinstance(more, Mapping) or not isinstance(more, Sequence):
+                raise TypeError("checks must be a list of check definitions")
+            body["Checks"] = [_mapping(c, "checks") for c in more]
+        if (weights_map := _mapping(weights, "weights")) is not None:
+            body["Weights"] = weights_map
+        if (addresses := _mapping(tagged_addresses, "tagged_addresses")) is not None:
+            body["TaggedAddresses"] = addresses
+        if _optional_text(kind, "kind"):
+            body["Kind"] = kind
+        if _optional_text(socket_path, "socket_path"):
+            body["SocketPath"] = socket_path
+        if (proxy_map := _mapping(proxy, "proxy")) is not None:
+            body["Proxy"] = proxy_map
+        if (connect_map := _mapping(connect, "connect")) is not None:
+            body["Connect"] = connect_map
+        params = [("replace-existing-checks", "true")] if replace_existing_checks else []
+        request = self._request(
+            "PUT", path("agent", "service", "register"), params, token=token, dc="", json_body=body
+        )
+        return Call(request, d.true)
+
+    @endpoint
+    def deregister(self, service_id: str, token: str | None = None) -> Call[bool]:
+        """``PUT /v1/agent/service/deregister/:service_id``: remove a service and its checks."""
+        request = self._request(
+            "PUT",
+            path("agent", "service", "deregister", _text(service_id, "service_id")),
+            token=token,
+            dc="",
+        )
+        return Call(request, d.true)
+
+    @endpoint
+    def maintenance(
+        self,
+        service_id: str,
+        enable: bool | str,
+        reason: str | None = None,
+        token: str | None = None,
+    ) -> Call[bool]:
+        """``PUT /v1/agent/service/maintenance/:service_id``: service maintenance mode.
+
+        In maintenance the service gets a critical ``_service_maintenance``
+        check, which keeps it out of healthy results.
+        """
+        params = [("enable", _enable(enable))]
+        if _optional_text(reason, "reason"):
+            params.append(("reason", reason or ""))
+        request = self._request(
+            "PUT",
+            path("agent", "service", "maintenance", _text(service_id, "service_id")),
+            params,
+            token=token,
+            dc="",
+        )
+        return Call(request, d.true)
+
+
+class AgentChecks(Group[M]):
+    """The agent's checks (``client.agent.check``)."""
+
+    @endpoint
+    def register(
+        self,
+        name: str,
+        check: Mapping[str, Any] | None = None,
+        check_id: str | None = None,
+        notes: str | None = None,
+        service_id: str | None = None,
+        token: str | None = None,
+        script: str | Sequence[str] | None = None,
+        interval: str | float | None = None,
+        ttl: str | float | None = None,
+        http: str | None = None,
+        timeout: str | float | None = None,
+        *,
+        status: str | None = None,
+    ) -> Call[bool]:
+        """``PUT /v1/agent/check/register``: add (or replace) a check.
+
+        ``check`` is the definition (see :class:`consul.Check`), or give
+        python-consul's ``script``/``ttl``/``http`` with ``interval`` and
+        ``timeout``. ``check_id`` defaults to ``name``; ``service_id`` ties
+        the check to a service of the agent; ``status`` is the initial one
+        (default critical).
+        """
+        legacy = _legacy_check(script, interval, ttl, http, timeout)
+        if legacy is not None and check is not None:
+            raise ValueError("give check, or script/ttl/http, not both")
+        definition = _mapping(check, "check") if check is not None else legacy
+        if definition is None:
+            raise ValueError("a check needs check=, or one of script, ttl and http")
+        body: dict[str, Any] = {"Name": _text(name, "name"), **definition}
+        if _optional_text(check_id, "check_id"):
+            body["ID"] = check_id
+        if _optional_text(notes, "notes"):
+            body["Notes"] = notes
+        if _optional_text(service_id, "service_id"):
+            body["ServiceID"] = service_id
+        if status is not None:
+            if status not in STATUSES:
+                raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+            body["Status"] = status
+        request = self._request(
+            "PUT", path("agent", "check", "register"), token=token, dc="", json_body=body
+        )
+        return Call(request, d.true)
+
+    @endpoint
+    def deregister(self, check_id: str, token: str | None = None) -> Call[bool]:
+        """``PUT /v1/agent/check/deregister/:check_id``: remove a check."""
+        request = self._request(
+            "PUT",
+            path("agent", "check", "deregister", _text(check_id, "check_id")),
+            token=token,
+            dc="",
+        )
+        return Call(request, d.true)
+
+    def _ttl(self, verb: str, check_id: str, notes: str | None, token: str | None) -> Call[bool]:
+        params = []
+        if _optional_text(notes, "notes"):
+            params.append(("note", notes or ""))
+        request = self._request(
+            "PUT",
+            path("agent", "check", verb, _text(check_id, "check_id")),
+            params,
+            token=token,
+            dc="",
+        )
+        return Call(request, d.true)
+
+    @endpoint
+    def ttl_pass(
+        self, check_id: str, notes: str | None = None, token: str | None = None
+    ) -> Call[bool]:
+        """``PUT /v1/agent/check/pass/:check_id``: set a TTL check passing (``notes``: output)."""
+        return self._ttl("pass", check_id, notes, token)
+
+    @endpoint
+    def ttl_warn(
+        self, check_id: str, notes: str | None = None, token: str | None = None
+    ) -> Call[bool]:
+        """``PUT /v1/agent/check/warn/:check_id``: set a TTL check warning."""
+        return self._ttl("warn", check_id, notes, token)
+
+    @endpoint
+    def ttl_fail(
+        self, check_id: str, notes: str | None = None, token: str | None = None
+    ) -> Call[bool]:
+        """``PUT /v1/agent/check/fail/:check_id``: set a TTL check critical."""
+        return self._ttl("fail", check_id, notes, token)
+
+    @endpoint
+    def update(
+        self, check_id: str, status: str, output: str | None = None, token: str | None = None
+    ) -> Call[bool]:
+        """``PUT /v1/agent/check/update/:check_id``: set a TTL check's status and output."""
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+        body = {"Status": status, "Output": _optional_text(output, "output") or ""}
+        request = self._request(
+            "PUT",
+            path("agent", "check", "update", _text(check_id, "check_id")),
+            token=token,
+            dc="",
+            json_body=body,
+        )
+        return Call(request, d.true)
+
+
+class AgentHealth(Group[M]):
+    """The health of the agent's own services (``client.agent.health``).
+
+    Each lookup returns ``(status, info)``: the aggregated status
+    (``passing``, ``warning``, ``critical`` or ``maintenance``) and the
+    service with its checks, node checks included.
+    """
+
+    def _lookup(self, kind: str, value: str, argument: str, token: str | None) -> Request:
+        return self._request(
+            "GET",
+            path("agent", "health", "service", kind, _text(value, argument)),
+            [("format", "json")],
+            token=token,
+            dc="",
+        )
+
+    @endpoint
+    def service_by_id(
+        self, service_id: str, token: str | None = None
+    ) -> Call[tuple[str, AgentServiceHealth | None]]:
+        """``GET /v1/agent/health/service/id/:service_id``.
+
+        ``("critical", None)`` if the agent has no such service.
+        """
+        return Call(self._lookup("id", service_id, "service_id", token), _health)
+
+    @endpoint
+    def service_by_name(
+        self, name: str, token: str | None = None
+    ) -> Call[tuple[str, list[AgentServiceHealth]]]:
+        """``GET /v1/agent/health/service/name/:name``: every instance, and the worst status.
+
+        ``("critical", [])`` if the agent has no service of that name.
+        """
+
+        def decode(response: Response) -> tuple[str, list[AgentServiceHealth]]:
+            status, data = _health(response)
+            return status, data or []
+
+        return Call(self._lookup("name", name, "name", token), decode)

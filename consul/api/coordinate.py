@@ -2,14 +2,157 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+import math
+from typing import Any, NotRequired, TypedDict, TypeVar
 
-from .._endpoint import Group
+from .. import _decode as d
+from .._endpoint import Group, endpoint
+from .._http import Call, path
 
 M = TypeVar("M")
 
-__all__ = ["Coordinate"]
+__all__ = ["Coord", "Coordinate", "DatacenterMap", "NodeCoordinate"]
+
+
+class Coord(TypedDict):
+    """A Vivaldi network coordinate (Serf's ``coordinate.Coordinate``)."""
+
+    Vec: list[float]
+    Error: float
+    Adjustment: float
+    Height: float
+
+
+class NodeCoordinate(TypedDict):
+    """A node's coordinate in one network segment."""
+
+    Node: str
+    Segment: str
+    Partition: NotRequired[str]
+    Coord: Coord
+
+
+class DatacenterMap(TypedDict):
+    """The WAN coordinates of one datacenter's servers."""
+
+    Datacenter: str
+    AreaID: str
+    Coordinates: list[NodeCoordinate]
+
+
+def _list(data: list[Any] | None) -> list[Any]:
+    return data or []
+
+
+def _coord(coord: Coord | dict[str, Any]) -> dict[str, Any]:
+    """Check a coordinate before sending it; Consul needs eight finite dimensions."""
+    if not isinstance(coord, dict):
+        raise TypeError(f"coord must be a dict, not {type(coord).__name__}")
+    unknown = set(coord) - {"Vec", "Error", "Adjustment", "Height"}
+    if unknown:
+        raise ValueError(f"coord has unknown fields: {', '.join(sorted(unknown))}")
+    out: dict[str, Any] = dict(coord)
+    vec = out.get("Vec")
+    if not isinstance(vec, list | tuple):
+        raise TypeError("coord['Vec'] must be a list of numbers")
+    out["Vec"] = list(vec)
+    for number in [*vec, *(out.get(k, 0.0) for k in ("Error", "Adjustment", "Height"))]:
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            raise TypeError("coordinate components must be numbers")
+        if not math.isfinite(number):
+            raise ValueError("coordinate components must be finite")
+    return out
 
 
 class Coordinate(Group[M]):
-    """Endpoints of this group (to be written)."""
+    """Network coordinates of servers (WAN) and nodes (LAN)."""
+
+    @endpoint
+    def datacenters(self) -> Call[list[DatacenterMap]]:
+        """``GET /v1/coordinate/datacenters``: the WAN coordinates of each datacenter's servers."""
+        return Call(self._request("GET", path("coordinate", "datacenters")), d.json)
+
+    @endpoint
+    def nodes(
+        self,
+        dc: str | None = None,
+        index: int | None = None,
+        wait: str | float | None = None,
+        consistency: str | None = None,
+        token: str | None = None,
+        segment: str | None = None,
+    ) -> Call[tuple[int, list[NodeCoordinate]]]:
+        """``GET /v1/coordinate/nodes``: the LAN coordinates of a datacenter's nodes.
+
+        A blocking query with ``index`` and ``wait``. Nodes the token may not
+        read are left out. ``segment`` keeps only that network segment.
+        """
+        params = [] if segment is None else [("segment", segment)]
+        request = self._request(
+            "GET",
+            path("coordinate", "nodes"),
+            params,
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
+            read=True,
+        )
+        return Call(request, d.indexed(d.mapped(d.json, _list)))
+
+    @endpoint
+    def node(
+        self,
+        node: str,
+        dc: str | None = None,
+        index: int | None = None,
+        wait: str | float | None = None,
+        consistency: str | None = None,
+        token: str | None = None,
+        segment: str | None = None,
+    ) -> Call[tuple[int, list[NodeCoordinate] | None]]:
+        """``GET /v1/coordinate/node/:node``: one node's LAN coordinates (None if it has none).
+
+        Needs ``node:read`` on the node.
+        """
+        if not isinstance(node, str):
+            raise TypeError(f"node must be a str, not {type(node).__name__}")
+        if not node:
+            raise ValueError("node must not be empty")
+        params = [] if segment is None else [("segment", segment)]
+        request = self._request(
+            "GET",
+            path("coordinate", "node", node),
+            params,
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
+            read=True,
+        )
+        return Call(request, d.indexed(d.or_none(d.json)))
+
+    @endpoint
+    def update(
+        self,
+        node: str,
+        coord: Coord | dict[str, Any],
+        segment: str = "",
+        dc: str | None = None,
+        token: str | None = None,
+    ) -> Call[bool]:
+        """``PUT /v1/coordinate/update``: set a node's LAN coordinate.
+
+        Consul applies updates in batches (every 100 ms on a dev agent), and
+        only to nodes in its catalog; watch :meth:`node` to see it land.
+        Needs ``node:write`` on the node.
+        """
+        if not isinstance(node, str):
+            raise TypeError(f"node must be a str, not {type(node).__name__}")
+        body = {"Node": node, "Segment": segment, "Coord": _coord(coord)}
+        request = self._request(
+            "PUT", path("coordinate", "update"), token=token, dc=dc, json_body=body
+        )
+        return Call(request, d.true)

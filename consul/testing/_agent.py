@@ -46,6 +46,7 @@ class AgentCore:
         self.events = EventBuffer(self)
         for dc in self.datacenters.values():
             dc.catalog.bootstrap()
+            dc.coordinates.bootstrap()
         self.acl.bootstrap()
         self.local.bootstrap()
 
@@ -71,8 +72,19 @@ class AgentCore:
     def close(self) -> None:
         """Stop every timer and background task and release blocking queries."""
         self.local.close()
+        self.events.abandon()
         for dc in self.datacenters.values():
             dc.abandon()
+
+
+def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """The agent thread: run the loop until stopped, then close it."""
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_forever()
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
 
 
 class DevAgent:
@@ -101,6 +113,8 @@ class DevAgent:
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
         self._stopped.set()
+        self._stopped_async: asyncio.Event | None = None
+        self._closing: asyncio.Task[None] | None = None
         self._port = 0
 
     # -- addresses -------------------------------------------------------------
@@ -155,25 +169,49 @@ class DevAgent:
             shutdown_timeout=0.5,
         )
         await runner.setup()
-        site = web.TCPSite(runner, self.config.host, self.config.port, reuse_address=True)
-        await site.start()
+        try:
+            site = web.TCPSite(runner, self.config.host, self.config.port, reuse_address=True)
+            await site.start()
+        except BaseException:
+            core.close()
+            await runner.cleanup()
+            raise
         address = runner.addresses[0]
         self._port = int(address[1])
         self.core = core
         self._runner = runner
         self._loop = asyncio.get_running_loop()
+        self._stopped_async = asyncio.Event()
+        self._closing = None
         self._stopped.clear()
         return self
 
     async def stop_async(self) -> None:
-        """Stop serving (from the loop the agent runs in)."""
+        """Stop serving (from the loop the agent runs in); a no-op once stopped.
+
+        Blocking queries still waiting return what they have, as when a
+        real agent shuts down. A stop already under way (a leave) is joined.
+        """
+        if self._closing is None:
+            self._closing = asyncio.get_running_loop().create_task(self._close())
+        await asyncio.shield(self._closing)
+
+    async def _close(self) -> None:
         if self.core is not None:
-            self.core.close()
+            core, self.core = self.core, None
+            core.close()
+            await core.local.wait_closed()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
-        self.core = None
         self._stopped.set()
+        if self._stopped_async is not None:
+            self._stopped_async.set()
+
+    async def stopped(self) -> None:
+        """Wait (in the agent's loop) until it stops: ``stop_async`` or a leave."""
+        if self._stopped_async is not None:
+            await self._stopped_async.wait()
 
     async def __aenter__(self) -> Self:
         return await self.start_async()
@@ -184,18 +222,24 @@ class DevAgent:
     # -- running on a thread of its own --------------------------------------
 
     def start(self) -> Self:
-        """Start serving on a new thread with its own event loop."""
+        """Start serving on a new thread with its own event loop.
+
+        Works from any thread, also one that runs an event loop of its own
+        (the call blocks it for the few milliseconds the start takes).
+        """
         if self.running:
             raise RuntimeError("the agent is already running")
+        if self._thread is not None:
+            self.stop()  # stopped by a leave: end its thread first
         loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="consul-dev-agent", daemon=True)
+        thread = threading.Thread(target=_run_loop, args=(loop,), name="consul-dev-agent")
+        thread.daemon = True
         thread.start()
         try:
             asyncio.run_coroutine_threadsafe(self.start_async(), loop).result()
         except BaseException:
             loop.call_soon_threadsafe(loop.stop)
             thread.join()
-            loop.close()
             raise
         self._thread = thread
         return self
@@ -205,12 +249,12 @@ class DevAgent:
         loop, thread = self._loop, self._thread
         if thread is None or loop is None:
             return
-        if self.running:
-            asyncio.run_coroutine_threadsafe(self.stop_async(), loop).result()
-        self._thread = None
+        if threading.current_thread() is thread:
+            raise RuntimeError("stop() cannot run on the agent's own loop; use stop_async()")
+        asyncio.run_coroutine_threadsafe(self.stop_async(), loop).result()
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
-        loop.close()
+        self._thread = None
 
     def __enter__(self) -> Self:
         return self.start()
@@ -248,18 +292,11 @@ class DevAgent:
         self.run(lambda core: core.reset())
 
     def _leave(self) -> None:
-        # PUT /v1/agent/leave: shut down gracefully once the answer is out;
-        # on a thread of its own, the loop then ends (stop() closes it).
-        loop = self._loop
-        if loop is None:
-            return
-
-        async def shutdown() -> None:
-            await self.stop_async()
-            if self._thread is not None:
-                loop.stop()
-
-        loop.create_task(shutdown())
+        # PUT /v1/agent/leave has been answered: stop serving, as the agent
+        # shuts down once it left. On a thread of its own the idle loop
+        # stays until stop() ends it.
+        if self._loop is not None and self._closing is None:
+            self._closing = self._loop.create_task(self._close())
 
     def __repr__(self) -> str:
         state = self.url if self.running else "stopped"

@@ -37,7 +37,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from html import escape as html_escape
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from aiohttp import web
 
 from . import _structs
+from ._filter import FilterError, GoType, compile_filter
 from ._gofmt import quote as go_quote
 from ._structs import DecodeError, parse_duration
 
@@ -55,6 +56,10 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+#: Consul's ``default_query_time`` and ``max_query_time`` (seconds); an
+#: agent's own are in its :class:`~consul.testing.AgentConfig`.
+DEFAULT_QUERY_TIME = 300.0
+MAX_QUERY_TIME = 600.0
 #: ``structs.JitterFraction``: a blocking query's wait gets up to 1/16 more.
 JITTER_FRACTION = 16
 #: gziphandler's ``DefaultMinSize``: smaller bodies are never compressed.
@@ -119,6 +124,9 @@ class Reply:
     body: bytes = b""
     content_type: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: Called once the reply has been written out (``PUT /v1/agent/leave``
+    #: shuts the agent down only after answering).
+    after: Callable[[], None] | None = None
 
 
 def encode_json(obj: Any) -> bytes:
@@ -310,16 +318,41 @@ class Ctx:
 
     # -- filtering -----------------------------------------------------------
 
-    def filter(self, items: Iterable[T]) -> list[T]:
-        """Apply ``?filter=`` (Consul's filter language) to JSON-shaped items."""
-        expression = self.param("filter")
-        items = list(items)
-        if not expression:
-            return items
-        from ._filter import compile_filter
+    def filter(self, items: Iterable[T], element: GoType) -> list[T]:
+        """Apply ``?filter=`` (Consul's filter language) to JSON-shaped items.
 
-        matches = compile_filter(expression)
-        return [item for item in items if matches(item)]
+        ``element`` is the Go type of the items (``_filter.AGENT_SERVICE``,
+        ``_filter.SERVICE_NODE``...): selectors are its field names. A bad
+        expression is Consul's 500 ``Failed to create boolean expression
+        evaluator: ...``.
+        """
+        items = list(items)
+        matches = self._filter_predicate(element)
+        if matches is None:
+            return items
+        try:
+            return [item for item in items if matches(item)]
+        except FilterError as exc:
+            raise RPCError(str(exc)) from None
+
+    def filter_map(self, items: Mapping[str, T], element: GoType) -> dict[str, T]:
+        """:meth:`filter` for a map (``/v1/agent/services``): filters its values."""
+        matches = self._filter_predicate(element)
+        if matches is None:
+            return dict(items)
+        try:
+            return {key: item for key, item in items.items() if matches(item)}
+        except FilterError as exc:
+            raise RPCError(str(exc)) from None
+
+    def _filter_predicate(self, element: GoType) -> Callable[[Any], bool] | None:
+        expression = self.param("filter")
+        if not expression:
+            return None
+        try:
+            return compile_filter(expression, element)
+        except FilterError as exc:
+            raise RPCError(str(exc)) from None
 
     # -- response metadata ---------------------------------------------------
 
@@ -589,6 +622,10 @@ def build_app(agent: AgentCore, routes: Iterable[Route]) -> web.Application:
             response.headers["Content-Type"] = reply.content_type
         for name, value in reply.headers.items():
             response.headers[name] = value
+        if reply.after is not None:
+            await response.prepare(request)
+            await response.write_eof()
+            reply.after()
         return response
 
     async def no_server_header(request: web.Request, response: web.StreamResponse) -> None:

@@ -560,3 +560,84 @@ def test_lock_delay_is_capped_at_a_minute(consul_agent, api):
     api.put(f"/v1/session/destroy/{holder}")
     left = consul_agent.run(lambda core: core.home.kv.lock_delay("lock"))
     assert 59 < left <= 60
+
+
+# -- ACLs: session:read and session:write on the session's node ------------------------------------
+
+
+@pytest.fixture
+def acl(consul_acl_agent):
+    """Raw HTTP as the management token, and a maker of tokens with given rules."""
+    root = RawHTTP(consul_acl_agent.url)
+    root.session.headers["X-Consul-Token"] = consul_acl_agent.management_token
+    made = []
+
+    def as_token(rules):
+        policy = root.put(
+            "/v1/acl/policy", data=json.dumps({"Name": f"p{len(made)}", "Rules": rules})
+        )
+        assert policy.status_code == 200, policy.text
+        token = root.put(
+            "/v1/acl/token", data=json.dumps({"Policies": [{"ID": policy.json()["ID"]}]})
+        ).json()
+        user = RawHTTP(consul_acl_agent.url)
+        user.session.headers["X-Consul-Token"] = token["SecretID"]
+        made.append(user)
+        return user, token["AccessorID"]
+
+    for node in ("n1", "n2"):
+        register(root, node, check("serfHealth"))
+    yield root, as_token
+    for user in [root, *made]:
+        user.close()
+
+
+def test_create_needs_session_write_on_the_node(acl):
+    _, as_token = acl
+    user, accessor = as_token('session "n1" { policy = "write" }')
+    assert user.put("/v1/session/create", data=json.dumps({"Node": "n1"})).status_code == 200
+    denied = user.put("/v1/session/create", data=json.dumps({"Node": "n2"}))
+    assert denied.status_code == 403
+    assert denied.text == (
+        f"Permission denied: token with AccessorID '{accessor}' lacks permission "
+        "'session:write' on \"n2\""
+    )
+
+
+def test_destroy_and_renew_need_session_write(acl):
+    root, as_token = acl
+    session_id = create(root, {"Node": "n2"})
+    reader, _ = as_token('session_prefix "" { policy = "read" }')
+    assert reader.put(f"/v1/session/destroy/{session_id}").status_code == 403
+    assert reader.put(f"/v1/session/renew/{session_id}").status_code == 403
+    # A session that does not exist is destroyed before any permission is asked.
+    assert reader.put("/v1/session/destroy/gone").json() is True
+    assert info(root, session_id)[0]["ID"] == session_id
+
+
+def test_reads_are_filtered_by_session_read(acl):
+    root, as_token = acl
+    visible, hidden = create(root, {"Node": "n1"}), create(root, {"Node": "n2"})
+    user, _ = as_token('session "n1" { policy = "read" }')
+    listed = user.get("/v1/session/list")
+    assert [s["ID"] for s in listed.json()] == [visible]
+    assert listed.headers["X-Consul-Results-Filtered-By-ACLs"] == "true"
+    assert user.get(f"/v1/session/info/{hidden}").json() == []
+    assert user.get("/v1/session/node/n2").json() == []
+    whole = user.get("/v1/session/node/n1")
+    assert [s["ID"] for s in whole.json()] == [visible]
+    assert "X-Consul-Results-Filtered-By-ACLs" not in whole.headers
+
+
+def test_locks_need_key_write(acl):
+    root, as_token = acl
+    session_id = create(root, {"Node": "n1"})
+    user, accessor = as_token('key "lock" { policy = "read" }')
+    denied = user.put(f"/v1/kv/lock?acquire={session_id}", data=b"")
+    assert denied.status_code == 403
+    assert denied.text == (
+        f"Permission denied: token with AccessorID '{accessor}' lacks permission "
+        "'key:write' on \"lock\""
+    )
+    assert user.get("/v1/kv/lock").status_code == 404
+    assert user.get("/v1/kv/other").status_code == 403

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .. import _structs
+from .. import _filter, _structs
 from .._catalog import (
     CHECK_SAME,
     DEREGISTER_REQUEST,
@@ -716,6 +716,7 @@ class CatalogStore:
         self._drop_index(f"node.{name}")
         self._bump("node_last_extinction", idx)
         self.dc.sessions.on_node_deleted(idx, name)
+        self.dc.coordinates.on_node_deleted(idx, name)
         return True
 
     # -- queries ---------------------------------------------------------------------
@@ -1005,7 +1006,7 @@ async def nodes(ctx: Ctx) -> Reply:
     def query() -> tuple[int, list[Record]]:
         nonlocal dropped
         index, found = store.node_list(meta)
-        items = ctx.filter([node_json(n) for n in found])
+        items = ctx.filter([node_json(n) for n in found], _filter.NODE)
         items, dropped = filtered(items, lambda n: authz.node_read(n["Node"]))
         return index, items
 
@@ -1032,7 +1033,7 @@ async def services(ctx: Ctx) -> Reply:
     def query() -> tuple[int, dict[str, list[str]]]:
         nonlocal dropped
         index, records = store.service_list(meta)
-        instances = ctx.filter([_raw_service_node_json(r) for r in records])
+        instances = ctx.filter([_raw_service_node_json(r) for r in records], _filter.SERVICE_NODE)
         names: dict[str, list[str]] = {}
         for instance in instances:
             tags = names.setdefault(instance["ServiceName"], [])
@@ -1095,7 +1096,7 @@ async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Rep
             index, found = store.service_nodes(name, tags)
         if meta:
             found = [(r, n) for r, n in found if meta_matches(n["Meta"], meta)]
-        items = ctx.filter([service_node_json(r, n) for r, n in found])
+        items = ctx.filter([service_node_json(r, n) for r, n in found], _filter.SERVICE_NODE)
         items, dropped = filtered(
             items, lambda s: authz.node_read(s["Node"]) and authz.service_read(s["ServiceName"])
         )
@@ -1124,7 +1125,7 @@ async def node_services(ctx: Ctx) -> Reply:
             return index, None
         # ?filter runs on the values of the ID -> service map.
         services = {r["ServiceID"]: node_service_json(r) for r in records}
-        kept = {id(s) for s in ctx.filter(services.values())}
+        kept = {id(s) for s in ctx.filter(services.values(), _filter.NODE_SERVICE)}
         services = {k: v for k, v in services.items() if id(v) in kept}
         if not authz.node_read(node["Node"]):
             dropped = True
@@ -1164,7 +1165,7 @@ async def node_service_list(ctx: Ctx) -> Reply:
             return index, {"Node": None, "Services": None}
         services: list[Record] | None = None
         if records:
-            services = ctx.filter([node_service_json(r) for r in records])
+            services = ctx.filter([node_service_json(r) for r in records], _filter.NODE_SERVICE)
         if not authz.node_read(node["Node"]):
             dropped = True
             return index, {"Node": None, "Services": None}

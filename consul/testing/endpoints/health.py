@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .. import _filter
 from .._catalog import Record, check_json, node_json, node_service_json
 from .._server import BadRequest, Ctx, Reply, Routes, RPCError, json_reply
 from .catalog import (
@@ -59,7 +60,7 @@ async def node_checks(ctx: Ctx) -> Reply:
         nonlocal dropped
         index, checks = store.node_check_list(name)
         items, dropped = filtered([check_json(c) for c in checks], allowed)
-        return index, ctx.filter(items)
+        return index, ctx.filter(items, _filter.HEALTH_CHECK)
 
     index, items = await ctx.blocking(query)
     ctx.set_meta(index, consistency=True)
@@ -84,7 +85,8 @@ async def service_checks(ctx: Ctx) -> Reply:
     def query() -> tuple[int, list[Record]]:
         nonlocal dropped
         index, checks = store.service_check_list(name, meta)
-        items, dropped = filtered(ctx.filter([check_json(c) for c in checks]), allowed)
+        items = ctx.filter([check_json(c) for c in checks], _filter.HEALTH_CHECK)
+        items, dropped = filtered(items, allowed)
         return index, items
 
     index, items = await ctx.blocking(query)
@@ -112,7 +114,7 @@ async def checks_in_state(ctx: Ctx) -> Reply:
         nonlocal dropped
         index, checks = store.checks_in_state(state, meta)
         items, dropped = filtered([check_json(c) for c in checks], allowed)
-        return index, ctx.filter(items)
+        return index, ctx.filter(items, _filter.HEALTH_CHECK)
 
     index, items = await ctx.blocking(query)
     ctx.set_meta(index, consistency=True)
@@ -201,7 +203,7 @@ async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Rep
                 authz.node_read(e["Node"]["Node"]) and authz.service_read(e["Service"]["Service"])
             ),
         )
-        entries = ctx.filter(entries)
+        entries = ctx.filter(entries, _filter.CHECK_SERVICE_NODE)
         if passing:
             entries = only_passing(entries)
         return index, entries

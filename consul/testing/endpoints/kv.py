@@ -61,13 +61,16 @@ class Entry:
             and self.session == other.session
         )
 
-    def to_json(self) -> dict[str, Any]:
-        """The entry as Consul encodes it (``Value`` base64 or null, ``Session`` omitempty)."""
+    def to_json(self, with_value: bool = True) -> dict[str, Any]:
+        """The entry as Consul encodes it (``Value`` base64 or null, ``Session`` omitempty).
+
+        ``with_value=False`` nulls the value, as transaction results of writes do.
+        """
         out: dict[str, Any] = {
             "LockIndex": self.lock_index,
             "Key": self.key,
             "Flags": self.flags,
-            "Value": base64.b64encode(self.value).decode() if self.value else None,
+            "Value": (base64.b64encode(self.value).decode() if with_value and self.value else None),
         }
         if self.session:
             out["Session"] = self.session
@@ -178,13 +181,13 @@ class KVStore:
     def lock(self, idx: int, entry: Entry) -> bool:
         """``kvsLockTxn``: take the key's lock for ``entry.session``.
 
-        Raises :class:`RPCError` for a missing or unknown session, as the
-        FSM's error comes back through ``KVS.Apply``.
+        Raises :class:`RPCError` with the state store's text for a missing or
+        unknown session.
         """
         if not entry.session:
-            raise RPCError("raft apply failed: missing session")
+            raise RPCError("missing session")
         if self.dc.sessions.get(entry.session) is None:
-            raise RPCError(f"raft apply failed: invalid session {go_quote(entry.session)}")
+            raise RPCError(f"invalid session {go_quote(entry.session)}")
         existing = self.entries.get(entry.key)
         if existing is None:
             entry.lock_index = 1
@@ -200,7 +203,7 @@ class KVStore:
     def unlock(self, idx: int, entry: Entry) -> bool:
         """``kvsUnlockTxn``: give up the lock ``entry.session`` holds; the value is replaced."""
         if not entry.session:
-            raise RPCError("raft apply failed: missing session")
+            raise RPCError("missing session")
         existing = self.entries.get(entry.key)
         if existing is None or existing.session != entry.session:
             return False
@@ -474,6 +477,9 @@ async def _put(ctx: Ctx, key: str) -> Reply:
             done = store.lock(idx, entry)
         else:
             done = store.unlock(idx, entry)
+    except RPCError as exc:
+        # KVS.Apply wraps what the FSM answered.
+        raise RPCError(f"raft apply failed: {exc}") from None
     finally:
         if store.max_index != before:
             dc.changed()

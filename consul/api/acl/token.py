@@ -1,0 +1,218 @@
+"""ACL tokens: ``/v1/acl/token`` (Consul docs: *ACL Tokens*)."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any, TypeVar
+
+from ... import _decode as d
+from ..._endpoint import Group, duration, endpoint
+from ..._http import Call, path
+from ._types import (
+    ACLToken,
+    ACLTokenExpanded,
+    NodeIdentity,
+    ServiceIdentity,
+    identifier,
+    json_or_none,
+    links,
+)
+
+M = TypeVar("M")
+
+__all__ = ["Token"]
+
+
+def _token_body(
+    description: str,
+    policies_id: builtins.list[str] | None,
+    policies_name: builtins.list[str] | None,
+    roles_id: builtins.list[str] | None,
+    roles_name: builtins.list[str] | None,
+    service_identities: builtins.list[ServiceIdentity] | None,
+    node_identities: builtins.list[NodeIdentity] | None,
+    local: bool,
+) -> dict[str, Any]:
+    if not isinstance(description, str):
+        raise TypeError(f"description must be a str, not {type(description).__name__}")
+    body: dict[str, Any] = {"Description": description}
+    policies = links(policies_id, policies_name, "policies")
+    if policies:
+        body["Policies"] = policies
+    roles = links(roles_id, roles_name, "roles")
+    if roles:
+        body["Roles"] = roles
+    if service_identities:
+        body["ServiceIdentities"] = list(service_identities)
+    if node_identities:
+        body["NodeIdentities"] = list(node_identities)
+    if local:
+        body["Local"] = True
+    return body
+
+
+class Token(Group[M]):
+    """Create, read, update, clone and delete ACL tokens.
+
+    A token has an ``AccessorID`` (its name, used in these paths) and a
+    ``SecretID`` (what requests carry as their token). Listing and reading
+    need ``acl:read`` (secrets are hidden without ``acl:write``), every write
+    needs ``acl:write``. ``token=`` is the token of the request itself.
+    """
+
+    @endpoint
+    def create(
+        self,
+        token: str | None = None,
+        accessor_id: str | None = None,
+        secret_id: str | None = None,
+        policies_id: builtins.list[str] | None = None,
+        description: str = "",
+        policies_name: builtins.list[str] | None = None,
+        roles_id: builtins.list[str] | None = None,
+        roles_name: builtins.list[str] | None = None,
+        service_identities: builtins.list[ServiceIdentity] | None = None,
+        node_identities: builtins.list[NodeIdentity] | None = None,
+        local: bool = False,
+        expiration_ttl: str | float | None = None,
+    ) -> Call[ACLToken]:
+        """``PUT /v1/acl/token``: a new token linked to policies, roles and identities.
+
+        ``accessor_id`` and ``secret_id`` (UUIDs) are generated unless given.
+        Policies and roles link by ID or by name. ``expiration_ttl`` (seconds,
+        or a duration such as ``"1h"``; 1 minute to 24 hours) makes the token
+        expire.
+        """
+        body = _token_body(
+            description,
+            policies_id,
+            policies_name,
+            roles_id,
+            roles_name,
+            service_identities,
+            node_identities,
+            local,
+        )
+        if accessor_id:
+            body["AccessorID"] = accessor_id
+        if secret_id:
+            body["SecretID"] = secret_id
+        if expiration_ttl is not None:
+            body["ExpirationTTL"] = duration(expiration_ttl, "expiration_ttl")[0]
+        request = self._request("PUT", path("acl", "token"), token=token, json_body=body)
+        return Call(request, d.json)
+
+    @endpoint
+    def read(
+        self, accessor_id: str, token: str | None = None, expanded: bool = False
+    ) -> Call[ACLToken | ACLTokenExpanded | None]:
+        """``GET /v1/acl/token/:AccessorID``: the token, or None if there is none.
+
+        ``expanded=True`` adds the policies and roles it resolves to.
+        """
+        params = [("expanded", "")] if expanded else []
+        request = self._request(
+            "GET",
+            path("acl", "token", identifier(accessor_id, "accessor_id")),
+            params,
+            token=token,
+        )
+        return Call(request, json_or_none)
+
+    @endpoint
+    def read_self(self, token: str | None = None) -> Call[ACLToken | None]:
+        """``GET /v1/acl/token/self``: the token whose secret the request carries.
+
+        No privilege is needed; None if the secret belongs to no token.
+        """
+        request = self._request("GET", path("acl", "token", "self"), token=token)
+        return Call(request, json_or_none)
+
+    @endpoint
+    def update(
+        self,
+        accessor_id: str,
+        token: str | None = None,
+        secret_id: str | None = None,
+        description: str = "",
+        policies_id: builtins.list[str] | None = None,
+        policies_name: builtins.list[str] | None = None,
+        roles_id: builtins.list[str] | None = None,
+        roles_name: builtins.list[str] | None = None,
+        service_identities: builtins.list[ServiceIdentity] | None = None,
+        node_identities: builtins.list[NodeIdentity] | None = None,
+        local: bool = False,
+    ) -> Call[ACLToken]:
+        """``PUT /v1/acl/token/:AccessorID``: replace the token's description and links.
+
+        What is not given is cleared, as in Consul. The secret, ``local`` and
+        the expiration cannot change.
+        """
+        body = _token_body(
+            description,
+            policies_id,
+            policies_name,
+            roles_id,
+            roles_name,
+            service_identities,
+            node_identities,
+            local,
+        )
+        body["AccessorID"] = identifier(accessor_id, "accessor_id")
+        if secret_id:
+            body["SecretID"] = secret_id
+        request = self._request(
+            "PUT", path("acl", "token", accessor_id), token=token, json_body=body
+        )
+        return Call(request, d.json)
+
+    @endpoint
+    def clone(
+        self, accessor_id: str, token: str | None = None, description: str = ""
+    ) -> Call[ACLToken]:
+        """``PUT /v1/acl/token/:AccessorID/clone``: a new token with the same links."""
+        body = {"Description": description} if description else {}
+        request = self._request(
+            "PUT",
+            path("acl", "token", identifier(accessor_id, "accessor_id"), "clone"),
+            token=token,
+            json_body=body,
+        )
+        return Call(request, d.json)
+
+    @endpoint
+    def delete(self, accessor_id: str, token: str | None = None) -> Call[bool]:
+        """``DELETE /v1/acl/token/:AccessorID``: True (also if there was no such token)."""
+        request = self._request(
+            "DELETE", path("acl", "token", identifier(accessor_id, "accessor_id")), token=token
+        )
+        return Call(request, d.boolean)
+
+    # Defined last: in the class body, later annotations would read ``list``
+    # as this method rather than the builtin.
+    @endpoint
+    def list(
+        self,
+        token: str | None = None,
+        policy: str | None = None,
+        role: str | None = None,
+        authmethod: str | None = None,
+        servicename: str | None = None,
+    ) -> Call[builtins.list[ACLToken]]:
+        """``GET /v1/acl/tokens``: every token, or those linked to a policy, role...
+
+        ``policy`` and ``role`` are IDs, ``authmethod`` an auth method's name,
+        ``servicename`` the name of a service identity.
+        """
+        params = [
+            (name, value)
+            for name, value in (
+                ("policy", policy),
+                ("role", role),
+                ("authmethod", authmethod),
+                ("servicename", servicename),
+            )
+            if value
+        ]
+        request = self._request("GET", path("acl", "tokens"), params, token=token)
+        return Call(request, d.json)

@@ -1,0 +1,352 @@
+"""``PUT /v1/txn`` of the embedded agent, over raw HTTP."""
+
+from __future__ import annotations
+
+import base64
+import concurrent.futures
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from consul.testing import DevAgent
+
+
+@pytest.fixture
+def http(consul_agent: DevAgent) -> Iterator[Any]:
+    with requests.Session() as session:
+
+        def call(method: str, path: str, **kwargs: Any) -> requests.Response:
+            return session.request(method, consul_agent.url + path, timeout=30, **kwargs)
+
+        yield call
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def kv(verb: str, key: str, **fields: Any) -> dict[str, Any]:
+    return {"KV": {"Verb": verb, "Key": key, **fields}}
+
+
+def put_kv(http: Any, key: str, value: str) -> dict[str, Any]:
+    assert http("PUT", f"/v1/kv/{key}", data=value).json() is True
+    return http("GET", f"/v1/kv/{key}").json()[0]
+
+
+def test_writes_share_one_index_and_results_carry_no_values(http: Any) -> None:
+    r = http("PUT", "/v1/txn", json=[kv("set", "a", Value=b64("1")), kv("set", "b", Flags=7)])
+    assert r.status_code == 200
+    assert "X-Consul-Index" not in r.headers
+    body = r.json()
+    assert list(body) == ["Results", "Errors"]
+    assert body["Errors"] is None
+    a, b = (result["KV"] for result in body["Results"])
+    assert list(a) == ["LockIndex", "Key", "Flags", "Value", "CreateIndex", "ModifyIndex"]
+    assert a["Value"] is None
+    assert b["Flags"] == 7
+    assert a["ModifyIndex"] == b["ModifyIndex"] == a["CreateIndex"]
+    assert http("GET", "/v1/kv/a").json()[0]["Value"] == b64("1")
+
+
+def test_deletes_have_no_result(http: Any) -> None:
+    put_kv(http, "gone", "x")
+    r = http("PUT", "/v1/txn", json=[kv("delete", "gone"), kv("delete-tree", "nothing/")])
+    assert r.status_code == 200
+    assert r.json() == {"Results": [], "Errors": None}
+    assert http("GET", "/v1/kv/gone").status_code == 404
+
+
+def test_every_error_is_reported_and_nothing_is_applied(http: Any) -> None:
+    entry = put_kv(http, "a", "old")
+    r = http(
+        "PUT",
+        "/v1/txn",
+        json=[
+            kv("set", "new", Value=b64("x")),
+            kv("cas", "a", Value=b64("y"), Index=entry["ModifyIndex"] + 100),
+            kv("delete", "a"),
+            kv("check-not-exists", "new"),  # sees the earlier set of the same transaction
+        ],
+    )
+    assert r.status_code == 409
+    assert r.headers["Content-Type"] == "application/json"
+    assert r.json() == {
+        "Results": None,
+        "Errors": [
+            {"OpIndex": 1, "What": 'failed to set key "a", index is stale'},
+            {"OpIndex": 3, "What": 'key "new" exists'},
+        ],
+    }
+    assert http("GET", "/v1/kv/new").status_code == 404
+    assert http("GET", "/v1/kv/a").json()[0] == entry
+
+
+def test_a_failed_transaction_wakes_no_blocking_query(http: Any) -> None:
+    entry = put_kv(http, "watched", "v")
+    index = entry["ModifyIndex"]
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(http, "GET", f"/v1/kv/watched?index={index}&wait=300ms")
+        r = http("PUT", "/v1/txn", json=[kv("set", "watched", Value=b64("w")), kv("get", "no")])
+        assert r.status_code == 409
+        answer = pending.result(10)
+    # The query ran out its wait: the key and its index never moved.
+    assert answer.headers["X-Consul-Index"] == str(index)
+    assert answer.json()[0]["Value"] == b64("v")
+
+
+def test_a_successful_transaction_wakes_blocking_queries(http: Any) -> None:
+    entry = put_kv(http, "watched", "v")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(http, "GET", f"/v1/kv/watched?index={entry['ModifyIndex']}&wait=10s")
+        r = http("PUT", "/v1/txn", json=[kv("set", "watched", Value=b64("w"))])
+        answer = pending.result(10)
+    assert answer.json()[0]["Value"] == b64("w")
+    assert int(answer.headers["X-Consul-Index"]) == r.json()["Results"][0]["KV"]["ModifyIndex"]
+
+
+def test_reads(http: Any) -> None:
+    put_kv(http, "dir/a", "1")
+    put_kv(http, "dir/b", "2")
+    r = http(
+        "PUT",
+        "/v1/txn",
+        json=[
+            kv("get", "dir/a"),
+            kv("get-tree", "dir/"),
+            kv("get-or-empty", "dir/none", Flags=3),
+            kv("check-index", "dir/a", Index=http("GET", "/v1/kv/dir/a").json()[0]["ModifyIndex"]),
+        ],
+    )
+    assert r.status_code == 200
+    results = [result["KV"] for result in r.json()["Results"]]
+    assert [e["Key"] for e in results] == ["dir/a", "dir/a", "dir/b", "dir/none", "dir/a"]
+    assert [e["Value"] for e in results] == [b64("1"), b64("1"), b64("2"), None, None]
+    assert results[3] == {
+        "LockIndex": 0,
+        "Key": "dir/none",
+        "Flags": 3,
+        "Value": None,
+        "CreateIndex": 0,
+        "ModifyIndex": 0,
+    }
+
+
+def test_a_read_only_transaction_is_served_as_a_read(http: Any) -> None:
+    r = http("PUT", "/v1/txn?stale", json=[kv("get-or-empty", "k")])
+    assert r.status_code == 200
+    assert r.headers["X-Consul-KnownLeader"] == "true"
+    assert r.headers["X-Consul-LastContact"] == "0"
+    assert "X-Consul-Index" not in r.headers
+    body = r.json()
+    assert list(body) == [
+        "Results",
+        "Errors",
+        "Index",
+        "LastContact",
+        "KnownLeader",
+        "ConsistencyLevel",
+        "NotModified",
+        "Backend",
+        "ResultsFilteredByACLs",
+    ]
+    assert body["Index"] == 0
+    assert body["KnownLeader"] is True
+    conflicting = http("PUT", "/v1/txn?stale&consistent", json=[kv("get-or-empty", "k")])
+    assert conflicting.status_code == 400
+    assert conflicting.text == "Cannot specify ?stale with ?consistent, conflicting semantics."
+
+
+@pytest.mark.parametrize(
+    ("op", "what"),
+    [
+        (kv("get", "missing"), 'key "missing" doesn\'t exist'),
+        (kv("get", ""), "Must provide key"),
+        (
+            kv("check-index", "missing", Index=3),
+            'failed to check index, key "missing" doesn\'t exist',
+        ),
+        (
+            kv("check-session", "missing", Session="s"),
+            'failed to check session, key "missing" doesn\'t exist',
+        ),
+        (kv("bogus", "k"), 'unknown KV verb "bogus"'),
+    ],
+)
+def test_read_errors(http: Any, op: dict[str, Any], what: str) -> None:
+    r = http("PUT", "/v1/txn", json=[op])
+    assert r.status_code == 409
+    assert r.json()["Errors"] == [{"OpIndex": 0, "What": what}]
+    assert "Index" in r.json()
+
+
+def test_check_index_and_session_compare_the_current_entry(http: Any) -> None:
+    entry = put_kv(http, "k", "v")
+    r = http("PUT", "/v1/txn", json=[kv("check-index", "k", Index=entry["ModifyIndex"] + 1)])
+    assert r.json()["Errors"][0]["What"] == (
+        f'failed index check for key "k", current modify index {entry["ModifyIndex"]} '
+        f"!= {entry['ModifyIndex'] + 1}"
+    )
+    r = http("PUT", "/v1/txn", json=[kv("check-session", "k", Session="abc")])
+    assert r.json()["Errors"][0]["What"] == (
+        'failed session check for key "k", current session "" != "abc"'
+    )
+
+
+def test_lock_needs_a_session(http: Any) -> None:
+    r = http("PUT", "/v1/txn", json=[kv("lock", "k"), kv("unlock", "k", Session="nope")])
+    assert r.status_code == 409
+    assert r.json()["Errors"] == [
+        {"OpIndex": 0, "What": "missing session"},
+        {
+            "OpIndex": 1,
+            "What": 'failed to unlock key "k", lock isn\'t held, or is held by another session',
+        },
+    ]
+
+
+def test_delete_cas(http: Any) -> None:
+    entry = put_kv(http, "k", "v")
+    stale = http("PUT", "/v1/txn", json=[kv("delete-cas", "k", Index=entry["ModifyIndex"] + 1)])
+    assert stale.json()["Errors"] == [
+        {"OpIndex": 0, "What": 'failed to delete key "k", index is stale'}
+    ]
+    ok = http("PUT", "/v1/txn", json=[kv("delete-cas", "k", Index=entry["ModifyIndex"])])
+    assert ok.status_code == 200
+    assert http("GET", "/v1/kv/k").status_code == 404
+
+
+def test_operation_limit(http: Any) -> None:
+    assert http("PUT", "/v1/txn", json=[kv("get-or-empty", "k")] * 128).status_code == 200
+    r = http("PUT", "/v1/txn", json=[kv("get-or-empty", "k")] * 129)
+    assert r.status_code == 413
+    assert r.text == "Transaction contains too many operations (129 > 128)"
+
+
+def test_size_limits(http: Any) -> None:
+    r = http("PUT", "/v1/txn", data=b" " * (512 * 1024 + 1))
+    assert r.status_code == 413
+    assert r.text == (
+        "Request body(524289 bytes) too large, max size: 524288 bytes. "
+        "See https://www.consul.io/docs/agent/config/config-files#txn_max_req_len."
+    )
+    value = base64.b64encode(b"x" * 300_000).decode()
+    assert http("PUT", "/v1/txn", json=[kv("set", "k", Value=value)]).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "Failed to parse body: EOF"),
+        (
+            b"{}",
+            "Failed to parse body: json: cannot unmarshal object into Go value of type api.TxnOps",
+        ),
+        (
+            b'[{"KV": {"Verb": "set", "Key": "k", "Bogus": 1}}]',
+            'Failed to parse body: json: unknown field "Bogus"',
+        ),
+        (
+            b'[{"KV": {"Verb": "set", "Key": "k", "Value": "!!"}}]',
+            "Failed to parse body: illegal base64 data at input byte 0",
+        ),
+        (
+            b'[{"Session": {"Verb": "delete"}}]',
+            'Failed to parse body: json: unknown field "Session"',
+        ),
+    ],
+)
+def test_bad_bodies(http: Any, body: bytes, message: str) -> None:
+    r = http("PUT", "/v1/txn", data=body)
+    assert r.status_code == 400
+    assert r.text == message
+
+
+def test_only_put(http: Any) -> None:
+    r = http("GET", "/v1/txn")
+    assert r.status_code == 405
+    assert r.headers["Allow"] == "OPTIONS,PUT"
+
+
+def test_catalog_operations(http: Any) -> None:
+    r = http(
+        "PUT",
+        "/v1/txn",
+        json=[
+            {"Node": {"Verb": "set", "Node": {"Node": "n1", "Address": "10.0.0.1"}}},
+            {"Service": {"Verb": "set", "Node": "n1", "Service": {"Service": "web", "Port": 80}}},
+            {
+                "Check": {
+                    "Verb": "set",
+                    "Check": {
+                        "Node": "n1",
+                        "CheckID": "web-check",
+                        "Name": "web check",
+                        "ServiceID": "web",
+                        "ServiceName": "web",
+                        "Status": "passing",
+                    },
+                }
+            },
+        ],
+    )
+    assert r.status_code == 200, r.text
+    node, service, check = r.json()["Results"]
+    assert node["Node"]["Node"] == "n1"
+    assert node["Node"]["Datacenter"] == "dc1"
+    assert service["Service"]["ID"] == "web"
+    assert service["Service"]["Port"] == 80
+    assert check["Check"]["Status"] == "passing"
+    index = node["Node"]["ModifyIndex"]
+    assert service["Service"]["ModifyIndex"] == check["Check"]["ModifyIndex"] == index
+    listed = http("GET", "/v1/catalog/service/web").json()
+    assert [s["Node"] for s in listed] == ["n1"]
+
+    r = http(
+        "PUT",
+        "/v1/txn",
+        json=[
+            {"Node": {"Verb": "get", "Node": {"Node": "n1"}}},
+            {"Service": {"Verb": "get", "Node": "n1", "Service": {"ID": "nope"}}},
+            {"Node": {"Verb": "cas", "Node": {"Node": "n1", "ModifyIndex": index + 1}}},
+        ],
+    )
+    assert r.status_code == 409
+    assert r.json()["Errors"] == [
+        {"OpIndex": 1, "What": 'service "nope" on node "n1" doesn\'t exist'},
+        {"OpIndex": 2, "What": 'failed to set node "n1", index is stale'},
+    ]
+
+
+def test_a_failed_transaction_leaves_the_catalog_alone(http: Any) -> None:
+    before = http("GET", "/v1/catalog/nodes").json()
+    r = http(
+        "PUT",
+        "/v1/txn",
+        json=[
+            {"Node": {"Verb": "set", "Node": {"Node": "n2", "Address": "10.0.0.2"}}},
+            kv("get", "missing"),
+        ],
+    )
+    assert r.status_code == 409
+    assert http("GET", "/v1/catalog/nodes").json() == before
+
+
+def test_node_pre_checks(http: Any) -> None:
+    r = http(
+        "PUT",
+        "/v1/txn",
+        json=[
+            {"Node": {"Verb": "set", "Node": {"Address": "10.0.0.3"}}},
+            {"Node": {"Verb": "frob", "Node": {"Node": "n"}}},
+            {"Service": {"Verb": "set", "Node": "n", "Service": {"ID": "x"}}},
+        ],
+    )
+    assert r.status_code == 409
+    assert r.json()["Errors"] == [
+        {"OpIndex": 0, "What": "Must provide node"},
+        {"OpIndex": 1, "What": "unknown node operation: frob"},
+        {"OpIndex": 2, "What": "Must provide service name with ID"},
+    ]
