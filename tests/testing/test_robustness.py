@@ -2,9 +2,10 @@
 
 Hypothesis throws odd methods, paths (escapes, dot segments, empty segments,
 non-printable characters), query strings (Consul's parameters with bad
-values, bad escapes, semicolons) and bodies at the KV and session endpoints
-and at paths no endpoint serves. Every answer must be one Consul gives
-(``agent/http.go`` and the handlers), never a crash of the agent.
+values, bad escapes, semicolons) and bodies at the endpoints (all but
+``/v1/agent/leave``, which would end the agent) and at paths no endpoint
+serves. Every answer must be one Consul gives (``agent/http.go`` and the
+handlers), never a crash of the agent.
 """
 
 from __future__ import annotations
@@ -17,20 +18,31 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-#: The statuses the KV and session endpoints (and Go's ServeMux) answer with.
-CONSUL_STATUSES = {200, 301, 400, 403, 404, 405, 413, 500}
+#: The statuses Consul's endpoints (and Go's ServeMux) answer with: 401 is
+#: ``ACL support disabled``, 409 a failed transaction, 429 and 503 the agent's
+#: health of a service.
+CONSUL_STATUSES = {200, 301, 400, 401, 403, 404, 405, 409, 413, 429, 500, 503}
 #: aiohttp's answer to an exception escaping a handler: a bug of ours.
 CRASH = b"Server got itself in trouble"
 
 PARAMETERS = [
     "index", "wait", "dc", "datacenter", "recurse", "keys", "separator", "seperator", "raw",
     "cas", "flags", "acquire", "release", "stale", "consistent", "cached", "leader",
-    "max_stale", "pretty", "token", "filter", "ns", "partition",
+    "max_stale", "pretty", "token", "filter", "ns", "partition", "passing", "tag", "near",
+    "node-meta", "hash", "enable", "reason", "note", "replace-existing-checks", "name",
+    "node", "service", "wan", "segment", "expanded",
 ]  # fmt: skip
 PREFIXES = [
     "/v1/kv/", "/v1/kv", "/v1/session/create", "/v1/session/destroy/", "/v1/session/renew/",
     "/v1/session/info/", "/v1/session/node/", "/v1/session/list", "/v1/status/leader",
     "/v1/", "/", "/ui/", "/v1/unknown/",
+    "/v1/catalog/register", "/v1/catalog/deregister", "/v1/catalog/nodes", "/v1/catalog/services",
+    "/v1/catalog/service/", "/v1/catalog/node/", "/v1/health/service/", "/v1/health/state/",
+    "/v1/health/node/", "/v1/health/checks/", "/v1/agent/self", "/v1/agent/services",
+    "/v1/agent/service/register", "/v1/agent/service/", "/v1/agent/check/register",
+    "/v1/agent/check/pass/", "/v1/agent/checks", "/v1/agent/members", "/v1/agent/maintenance",
+    "/v1/event/fire/", "/v1/event/list", "/v1/txn", "/v1/acl/token", "/v1/acl/policy",
+    "/v1/acl/tokens", "/v1/coordinate/nodes", "/v1/coordinate/update", "/v1/status/peers",
 ]  # fmt: skip
 
 segment = st.one_of(
@@ -103,7 +115,7 @@ def send(agent, method, target, payload, extra):
 
 
 @settings(
-    max_examples=300,
+    max_examples=400,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
