@@ -595,12 +595,13 @@ def consul_config_settings(config: dict[str, Any], source: str) -> dict[str, Any
     for path, field in _BOOL_SETTINGS.items():
         take(path, field, bool, "bool")
     take(("ports", "http"), "port", int, "int")
-    ttl = _dig(config, ("session_ttl_min",))
-    if ttl is not None and "session_ttl_min" in fields:
-        try:
-            settings["session_ttl_min"] = parse_duration(str(ttl))
-        except ValueError as exc:
-            errors.append(f"session_ttl_min: {exc}")
+    for name in ("session_ttl_min", "default_query_time", "max_query_time"):
+        value = _dig(config, (name,))
+        if value is not None and name in fields:
+            try:
+                settings[name] = parse_duration(str(value))
+            except ValueError as exc:
+                errors.append(f"{name}: {exc}")
     if errors:
         noun = "error" if len(errors) == 1 else "errors"
         detail = "".join(f"\n* {e}" for e in errors)

@@ -324,7 +324,8 @@ def _validate(ctx: Ctx, session: Session) -> None:
             ttl = parse_duration_ns(session.ttl)
         except ValueError as exc:
             raise RPCError(f"Session TTL '{session.ttl}' invalid: {exc}") from None
-        ttl_min = round(ctx.agent.config.session_ttl_min * SECOND)
+        # A session_ttl_min of 0 leaves Consul's default (agent/agent.go).
+        ttl_min = round((ctx.agent.config.session_ttl_min or 10.0) * SECOND)
         if ttl != 0 and not ttl_min <= ttl <= SESSION_TTL_MAX:
             raise RPCError(
                 f"Invalid Session TTL '{ttl}', must be between "
