@@ -206,3 +206,87 @@ def sync_client(adapter: str, loop: Loop, **kwargs: Any) -> Iterator[Sync]:
         yield Sync(client, loop)
     finally:
         close_client(client, loop)
+
+
+class RawHTTP:
+    """Plain ``requests`` calls to an agent, for tests of the agent itself.
+
+    ``get``/``put``/``delete``/``request`` take a path (``/v1/kv/foo``) that
+    is sent as written, percent-escapes included.
+    """
+
+    def __init__(self, url: str) -> None:
+        import requests
+
+        self.url = url
+        self.session = requests.Session()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("timeout", CALL_TIMEOUT)
+        kwargs.setdefault("allow_redirects", False)
+        return self.session.request(method, self.url + path, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs)
+
+    def put(self, path: str, data: bytes | str | None = None, **kwargs: Any) -> Any:
+        return self.request("PUT", path, data=data, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        return self.request("DELETE", path, **kwargs)
+
+    def send(
+        self,
+        method: str,
+        target: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        """Send ``target`` byte for byte (``requests`` unescapes ``%2e`` and the like).
+
+        Returns an ``http.client.HTTPResponse`` whose body is already read
+        (``.data``).
+        """
+        import http.client
+        from urllib.parse import urlsplit
+
+        address = urlsplit(self.url)
+        connection = http.client.HTTPConnection(
+            address.hostname or "", address.port, timeout=CALL_TIMEOUT
+        )
+        try:
+            connection.request(method, target, body=body, headers=headers or {})
+            response = connection.getresponse()
+            response.data = response.read()
+            return response
+        finally:
+            connection.close()
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = CALL_TIMEOUT) -> None:
+    """Poll ``predicate`` until it is true; fail after ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(0.005)
+
+
+def wait_blocked(agent: Any, count: int = 1, dc: str | None = None) -> None:
+    """Wait until ``count`` blocking queries wait on the agent's datacenter ``dc``.
+
+    How a test knows that a blocking query has reached the agent before it
+    makes the write that should (or should not) wake it.
+    """
+
+    def blocked() -> int:
+        return int(
+            agent.run(lambda core: core.datacenters[dc or core.config.datacenter].blocking_queries)
+        )
+
+    wait_until(lambda: blocked() >= count)

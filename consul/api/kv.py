@@ -26,12 +26,24 @@ class KVPair(TypedDict):
 
 
 def _key(key: str, *, allow_empty: bool = False) -> str:
+    """Check a key before any I/O.
+
+    Consul cleans the path of every request (``a//b``, ``a/./b`` and
+    ``a/x/../b`` all name ``a/b``), so a key with empty, ``.`` or ``..``
+    segments could never be read back as written: it is refused here. A
+    trailing slash is fine (``dir/``).
+    """
     if not isinstance(key, str):
         raise TypeError(f"key must be a str, not {type(key).__name__}")
     if key.startswith("/"):
         raise ValueError(f"key must not start with '/': {key!r}")
     if not key and not allow_empty:
         raise ValueError("key must not be empty")
+    segments = key.split("/")
+    if key.endswith("/"):
+        segments.pop()
+    if key and any(segment in ("", ".", "..") for segment in segments):
+        raise ValueError(f"key must not have empty, '.' or '..' segments: {key!r}")
     return key
 
 

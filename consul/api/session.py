@@ -2,14 +2,273 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any, NotRequired, TypedDict, TypeVar
 
-from .._endpoint import Group
+from .. import _decode as d
+from .._endpoint import Group, duration, endpoint
+from .._http import Call, path
 
 M = TypeVar("M")
 
-__all__ = ["Session"]
+__all__ = ["ServiceCheck", "Session", "SessionEntry"]
+
+#: ``structs.SessionTTLMax``: Consul refuses longer TTLs (seconds).
+SESSION_TTL_MAX = 86400.0
+
+
+class ServiceCheck(TypedDict):
+    """A service check a session depends on."""
+
+    ID: str
+    Namespace: str
+
+
+class SessionEntry(TypedDict):
+    """A session (``structs.Session``); ``LockDelay`` is in nanoseconds."""
+
+    ID: str
+    Name: str
+    Node: str
+    LockDelay: int
+    Behavior: str
+    TTL: str
+    NodeChecks: list[str] | None
+    ServiceChecks: list[ServiceCheck] | None
+    Checks: NotRequired[list[str]]
+    CreateIndex: int
+    ModifyIndex: int
+
+
+def _session_id(value: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"session_id must be a str, not {type(value).__name__}")
+    if not value:
+        raise ValueError("session_id must not be empty")
+    return value
+
+
+def _seconds(value: str | float, name: str) -> str:
+    """A duration argument as Consul reads it: ``"15s"`` for 15, Go's text as is."""
+    text, seconds = duration(value, name)
+    if isinstance(value, int | float) and float(seconds).is_integer():
+        return f"{int(seconds)}s"
+    return text
+
+
+def _check_ids(value: Sequence[str] | None, name: str) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise TypeError(f"{name} must be a list of check IDs, not {type(value).__name__}")
+    for item in value:
+        if not isinstance(item, str):
+            raise TypeError(f"{name} must be a list of check IDs, not {item!r}")
+    return list(value)
+
+
+def _service_checks(value: Sequence[str | Mapping[str, str]] | None) -> list[Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, str | Mapping) or not isinstance(value, Sequence):
+        raise TypeError(f"service_checks must be a list, not {type(value).__name__}")
+    checks: list[Any] = []
+    for item in value:
+        if isinstance(item, str):
+            checks.append({"ID": item})
+        elif isinstance(item, Mapping) and isinstance(item.get("ID"), str):
+            checks.append(dict(item))
+        else:
+            raise TypeError(
+                f"service_checks must hold check IDs or {{'ID': ..., 'Namespace': ...}}, "
+                f"not {item!r}"
+            )
+    return checks
+
+
+def _first(data: list[Any] | None) -> Any:
+    return data[0] if data else None
+
+
+def _list(data: list[Any] | None) -> list[Any]:
+    return data or []
 
 
 class Session(Group[M]):
-    """Endpoints of this group (to be written)."""
+    """Create, renew, read and destroy sessions, which KV locks are held by.
+
+    Reads return ``(index, data)``; pass ``index`` back (with an optional
+    ``wait``, seconds or a duration such as ``"5m"``) to block until the
+    data changes. ``consistency`` is ``"default"``, ``"consistent"`` or
+    ``"stale"``.
+    """
+
+    @endpoint
+    def create(
+        self,
+        name: str | None = None,
+        node: str | None = None,
+        checks: Sequence[str] | None = None,
+        lock_delay: str | float = 15,
+        behavior: str = "release",
+        ttl: str | float | None = None,
+        dc: str | None = None,
+        token: str | None = None,
+        *,
+        node_checks: Sequence[str] | None = None,
+        service_checks: Sequence[str | Mapping[str, str]] | None = None,
+    ) -> Call[str]:
+        """``PUT /v1/session/create``: a new session; returns its ID.
+
+        ``node`` defaults to the agent's node. The session ends when one of
+        its checks turns critical: by default the node's ``serfHealth``;
+        ``node_checks`` (check IDs of the node) and ``service_checks``
+        (check IDs, or ``{"ID": ..., "Namespace": ...}``) replace it, and an
+        empty list means no check at all. ``checks`` is the deprecated form
+        of ``node_checks``.
+
+        ``lock_delay`` (seconds, or a duration such as ``"500ms"``) is how
+        long the keys this session held stay unlockable once it ends
+        (Consul caps it at 60s, and reads a duration under 1µs as that many
+        seconds). ``behavior`` is ``"release"`` (its locks are released) or
+        ``"delete"`` (the keys it holds are deleted).
+
+        ``ttl`` (seconds, or a duration) makes the session end unless
+        renewed (:meth:`renew`) within it (Consul waits up to twice as
+        long). The agent's ``session_ttl_min`` (10s by default) is the
+        shortest allowed, 24 hours the longest.
+        """
+        body: dict[str, Any] = {}
+        if name is not None:
+            if not isinstance(name, str):
+                raise TypeError(f"name must be a str, not {type(name).__name__}")
+            body["Name"] = name
+        if node is not None:
+            if not isinstance(node, str):
+                raise TypeError(f"node must be a str, not {type(node).__name__}")
+            if not node:
+                raise ValueError("node must not be empty")
+            body["Node"] = node
+        if (ids := _check_ids(checks, "checks")) is not None:
+            body["Checks"] = ids
+        if (ids := _check_ids(node_checks, "node_checks")) is not None:
+            body["NodeChecks"] = ids
+        if (service := _service_checks(service_checks)) is not None:
+            body["ServiceChecks"] = service
+        body["LockDelay"] = _seconds(lock_delay, "lock_delay")
+        if behavior not in ("release", "delete"):
+            raise ValueError(f"behavior must be 'release' or 'delete', not {behavior!r}")
+        body["Behavior"] = behavior
+        if ttl is not None and ttl != 0:
+            body["TTL"] = _seconds(ttl, "ttl")
+            if duration(ttl, "ttl")[1] > SESSION_TTL_MAX:
+                raise ValueError(f"ttl must be at most 24 hours, not {ttl!r}")
+        request = self._request(
+            "PUT", path("session", "create"), token=token, dc=dc, json_body=body
+        )
+        return Call(request, d.field("ID"))
+
+    @endpoint
+    def destroy(
+        self, session_id: str, dc: str | None = None, token: str | None = None
+    ) -> Call[bool]:
+        """``PUT /v1/session/destroy/:id``: end a session (True, even if it did not exist).
+
+        Its locks are released (or its keys deleted) as its ``behavior`` says.
+        """
+        request = self._request(
+            "PUT", path("session", "destroy", _session_id(session_id)), token=token, dc=dc
+        )
+        return Call(request, d.boolean)
+
+    @endpoint
+    def renew(
+        self, session_id: str, dc: str | None = None, token: str | None = None
+    ) -> Call[SessionEntry]:
+        """``PUT /v1/session/renew/:id``: restart a TTL session's clock; returns the session.
+
+        Raises :class:`consul.NotFound` if the session does not exist (any
+        more).
+        """
+        request = self._request(
+            "PUT", path("session", "renew", _session_id(session_id)), token=token, dc=dc
+        )
+        return Call(request, d.mapped(d.json, _first))
+
+    @endpoint
+    def info(
+        self,
+        session_id: str,
+        index: int | None = None,
+        wait: str | float | None = None,
+        consistency: str | None = None,
+        dc: str | None = None,
+        token: str | None = None,
+    ) -> Call[tuple[int, SessionEntry | None]]:
+        """``GET /v1/session/info/:id``: the session, or None.
+
+        Blocking on a session that does not exist waits until it exists or
+        ``wait`` has passed, whatever other sessions do.
+        """
+        request = self._request(
+            "GET",
+            path("session", "info", _session_id(session_id)),
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
+            read=True,
+        )
+        return Call(request, d.indexed(d.mapped(d.json, _first)))
+
+    @endpoint
+    def node(
+        self,
+        node: str,
+        index: int | None = None,
+        wait: str | float | None = None,
+        consistency: str | None = None,
+        dc: str | None = None,
+        token: str | None = None,
+    ) -> Call[tuple[int, list[SessionEntry]]]:
+        """``GET /v1/session/node/:node``: the sessions of a node."""
+        if not isinstance(node, str):
+            raise TypeError(f"node must be a str, not {type(node).__name__}")
+        if not node:
+            raise ValueError("node must not be empty")
+        request = self._request(
+            "GET",
+            path("session", "node", node),
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
+            read=True,
+        )
+        return Call(request, d.indexed(d.mapped(d.json, _list)))
+
+    # Defined last: in the class body, later annotations would read ``list``
+    # as this method rather than the builtin.
+    @endpoint
+    def list(
+        self,
+        index: int | None = None,
+        wait: str | float | None = None,
+        consistency: str | None = None,
+        dc: str | None = None,
+        token: str | None = None,
+    ) -> Call[tuple[int, list[SessionEntry]]]:
+        """``GET /v1/session/list``: every session of the datacenter."""
+        request = self._request(
+            "GET",
+            path("session", "list"),
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
+            read=True,
+        )
+        return Call(request, d.indexed(d.mapped(d.json, _list)))

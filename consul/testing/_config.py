@@ -34,6 +34,14 @@ class AgentConfig:
             reached with ``?dc=``.
         node_name: the agent's node name (default: the host name, as Consul).
         node_id: the node's UUID (default: random).
+        default_query_time, max_query_time: ``default_query_time`` and
+            ``max_query_time`` in seconds (Consul's 300 and 600): the wait of
+            a blocking query that gives none, and the longest one allowed.
+        session_ttl_min: ``session_ttl_min`` in seconds (Consul's 10): the
+            shortest session TTL accepted.
+        disable_kv_key_validation: ``disable_kv_key_validation``: accept KV
+            keys with path traversal or leading/trailing spaces (answered with
+            an ``X-Consul-KV-Warning`` header instead of an error).
         acl_enabled: turn ACLs on (an initial management token does too).
         acl_default_policy: ``allow`` (Consul's default) or ``deny``.
         acl_enable_key_list_policy: require ``list`` on KV prefixes for
@@ -74,6 +82,10 @@ class AgentConfig:
     extra_datacenters: tuple[str, ...] = ()
     node_name: str = ""
     node_id: str = ""
+    default_query_time: float = 300.0
+    max_query_time: float = 600.0
+    session_ttl_min: float = 10.0
+    disable_kv_key_validation: bool = False
     acl_enabled: bool = False
     acl_default_policy: str = "allow"
     acl_enable_key_list_policy: bool = False
@@ -632,12 +644,13 @@ def consul_config_settings(config: dict[str, Any], source: str) -> dict[str, Any
         take(path, field, bool, "bool")
     take(("ports", "http"), "port", int, "int")
     take(("ports", "https"), "https_port", int, "int")
-    ttl = _dig(config, ("session_ttl_min",))
-    if ttl is not None and "session_ttl_min" in fields:
-        try:
-            settings["session_ttl_min"] = parse_duration(str(ttl))
-        except ValueError as exc:
-            errors.append(f"session_ttl_min: {exc}")
+    for name in ("session_ttl_min", "default_query_time", "max_query_time"):
+        value = _dig(config, (name,))
+        if value is not None and name in fields:
+            try:
+                settings[name] = parse_duration(str(value))
+            except ValueError as exc:
+                errors.append(f"{name}: {exc}")
     if errors:
         noun = "error" if len(errors) == 1 else "errors"
         detail = "".join(f"\n* {e}" for e in errors)

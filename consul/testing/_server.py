@@ -4,16 +4,26 @@ Consul serves its API with Go's ``http.ServeMux`` and wraps every handler in
 ``HTTPHandlers.wrap`` (``agent/http.go``). This module reproduces what a
 client can see of that machinery:
 
-- patterns ending in ``/`` match a subtree, the longest pattern wins, a path
-  equal to a subtree pattern without its slash is redirected (301), and an
-  unclean path (``//``, ``/./``, ``/../``) is redirected to its clean form;
+- a path with a bad escape is refused as Go's server refuses it (400), one
+  with non-printable characters once decoded gets an empty 400
+  (``cleanhttp.PrintablePathCheckHandler``);
+- routing works on the escaped path, segment by segment (Go 1.22's
+  ``ServeMux``): patterns ending in ``/`` match a subtree, the most specific
+  pattern wins, a path equal to a subtree pattern without its slash is
+  redirected (301), and an unclean path (``//``, ``/./``, ``/../``) is
+  redirected to its clean form; anything else is ``HTTPHandlers.Index``'s
+  404;
+- a query string ``url.ParseQuery`` refuses is a 500 with no body;
 - a method the endpoint does not take gets 405 with an ``Allow`` header,
   ``OPTIONS`` gets 200 with it;
 - errors are plain text: an :class:`HTTPError` has its own status, an error
   whose text contains ``Permission denied`` or ``ACL not found`` is 403, any
   other is 500 (``handleErr``);
-- JSON is pretty-printed, as a dev agent always does (``DevMode``);
-- every response carries ``X-Consul-Default-ACL-Policy``.
+- JSON is indented, as a dev agent always does (``DevMode``), and ends with
+  a newline only with ``?pretty``;
+- every endpoint's response carries ``X-Consul-Default-ACL-Policy`` and
+  ``Vary: Accept-Encoding`` (the gzip handler), and is gzipped from 1400
+  bytes when the client accepts it; no response has a ``Server`` header.
 
 Endpoint modules (``consul.testing.endpoints``) register handlers with
 :func:`route`; a handler takes a :class:`Ctx` and returns a :class:`Reply`
@@ -22,20 +32,21 @@ Endpoint modules (``consul.testing.endpoints``) register handlers with
 
 from __future__ import annotations
 
-import asyncio
+import gzip
 import json
-import posixpath
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from html import escape as html_escape
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote
 
 from aiohttp import web
 
 from . import _structs
 from ._filter import FilterError, GoType, compile_filter
+from ._gofmt import quote as go_quote
 from ._structs import DecodeError, parse_duration
 
 if TYPE_CHECKING:
@@ -45,9 +56,30 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-#: ``default_query_time`` and ``max_query_time`` of a dev agent (seconds).
+#: Consul's ``default_query_time`` and ``max_query_time`` (seconds); an
+#: agent's own are in its :class:`~consul.testing.AgentConfig`.
 DEFAULT_QUERY_TIME = 300.0
 MAX_QUERY_TIME = 600.0
+#: ``structs.JitterFraction``: a blocking query's wait gets up to 1/16 more.
+JITTER_FRACTION = 16
+#: gziphandler's ``DefaultMinSize``: smaller bodies are never compressed.
+GZIP_MIN_SIZE = 1400
+
+
+def query_timeout(
+    wait: float, default: float, maximum: float, rng: Callable[[], float] = random.random
+) -> float:
+    """How long a blocking query may block (``RPCQueryTimeout``, ``agent/consul/rpc.go``).
+
+    ``wait`` above ``maximum`` (``max_query_time``) is capped, zero or
+    negative is ``default`` (``default_query_time``); then up to 1/16 of it
+    is added as jitter (``lib.RandomStagger``), with ``rng()`` in ``[0, 1)``.
+    """
+    if wait > maximum:
+        wait = maximum
+    elif wait <= 0:
+        wait = default
+    return wait + rng() * (wait / JITTER_FRACTION)
 
 
 class HTTPError(Exception):
@@ -98,7 +130,7 @@ class Reply:
 
 
 def encode_json(obj: Any) -> bytes:
-    """JSON as a dev agent writes it (``json.MarshalIndent(obj, "", "    ")`` + newline).
+    """JSON as a dev agent writes it (``json.MarshalIndent(obj, "", "    ")``).
 
     Go escapes ``<``, ``>`` and ``&`` (and U+2028/U+2029) in strings and writes
     other non-ASCII characters as they are; those characters can only appear
@@ -113,7 +145,7 @@ def encode_json(obj: Any) -> bytes:
         ("\u2029", "\\u2029"),
     ):
         text = text.replace(char, escape)
-    return (text + "\n").encode("utf-8")
+    return text.encode("utf-8")
 
 
 def json_reply(obj: Any, status: int = 200) -> Reply:
@@ -237,13 +269,13 @@ class Ctx:
 
     @property
     def dc(self) -> Datacenter:
-        """The datacenter named by ``?dc`` (default: the agent's).
+        """The datacenter named by ``?datacenter`` or ``?dc`` (default: the agent's).
 
-        An unknown datacenter is the RPC error ``No path to datacenter``, a 500
-        (``agent/structs/errors.go``).
+        ``parseDC`` (``agent/http.go``). An unknown datacenter is the RPC
+        error ``No path to datacenter``, a 500 (``agent/structs/errors.go``).
         """
         if self._dc is None:
-            name = self.param("dc") or self.agent.config.datacenter
+            name = self.param("datacenter") or self.param("dc") or self.agent.config.datacenter
             dc = self.agent.datacenters.get(name)
             if dc is None:
                 raise RPCError("No path to datacenter")
@@ -358,33 +390,35 @@ class Ctx:
     # -- consistency and blocking queries ------------------------------------
 
     def check_consistency(self) -> None:
-        """The 400s of ``parseConsistency`` (``agent/http.go``)."""
+        """The 400s of the query options every read parses (``agent/http.go`` ``parse``).
+
+        In Go's order: ``parseConsistency`` (``?stale``, ``?consistent``,
+        ``?cached``, ``?max_stale``), ``parseCacheControl`` (the
+        ``Cache-Control`` header) and ``parseWait`` (``?wait``, ``?index``).
+        """
         stale = self.flag("stale")
         consistent = self.flag("consistent")
-        if self.param("max_stale") is not None:
+        max_stale = self.param("max_stale")
+        if max_stale:
             try:
-                if parse_duration(self.param("max_stale") or "") > 0:
+                if parse_duration(max_stale) > 0:
                     stale = True
             except ValueError:
-                raise BadRequest(
-                    f"Invalid max_stale value {json.dumps(self.param('max_stale'))}"
-                ) from None
+                raise BadRequest(f"Invalid max_stale value {go_quote(max_stale)}") from None
         if stale and consistent:
             raise BadRequest("Cannot specify ?stale with ?consistent, conflicting semantics.")
         if consistent and self.flag("cached"):
             raise BadRequest("Cannot specify ?cached with ?consistent, conflicting semantics.")
+        cache_control = self.request.headers.get("Cache-Control", "").lower()
+        for directive in cache_control.split(",") if cache_control else ():
+            directive = directive.strip()
+            for prefix in ("max-age=", "stale-if-error="):
+                if directive.startswith(prefix) and not _GO_ATOI.match(directive[len(prefix) :]):
+                    raise BadRequest("Invalid Cache-Control header.")
+        self.wait_params()
 
     def wait_params(self) -> tuple[int, float]:
-        """``?index`` and ``?wait`` (seconds, defaulted and capped), as ``parseWait`` reads them."""
-        index = 0
-        raw_index = self.param("index")
-        if raw_index:
-            try:
-                index = int(raw_index)
-                if not 0 <= index < 2**64:
-                    raise ValueError
-            except ValueError:
-                raise BadRequest("Invalid index") from None
+        """``?index`` and ``?wait`` (seconds), as ``parseWait`` reads them (wait first)."""
         wait = 0.0
         raw_wait = self.param("wait")
         if raw_wait:
@@ -392,6 +426,13 @@ class Ctx:
                 wait = parse_duration(raw_wait)
             except ValueError:
                 raise BadRequest("Invalid wait time") from None
+        index = 0
+        raw_index = self.param("index")
+        if raw_index:
+            # strconv.ParseUint: ASCII digits only, no sign, at most 2**64 - 1.
+            if not _DIGITS.match(raw_index) or int(raw_index) >= 2**64:
+                raise BadRequest("Invalid index")
+            index = int(raw_index)
         return index, wait
 
     async def blocking(
@@ -405,8 +446,8 @@ class Ctx:
         ``query`` returns ``(index, result)`` from the current state. Without
         ``?index`` it runs once. Otherwise it is re-run after every change
         of the datacenter's state until its index is above ``?index``, or
-        the wait (default 5 min, at most 10 min, plus up to wait/16 of
-        jitter) runs out, when the current result is returned.
+        the wait runs out (see :func:`query_timeout`), when the current
+        result is returned.
 
         ``not_found(result)`` true means the query found nothing
         (``ErrNotFound``): after the first such answer the query keeps
@@ -418,10 +459,8 @@ class Ctx:
         index, result = query()
         if min_index == 0:
             return max(index, 1), result
-        if wait <= 0:
-            wait = DEFAULT_QUERY_TIME
-        wait = min(wait, MAX_QUERY_TIME)
-        wait += random.uniform(0, wait / 16)  # noqa: S311 - jitter, not security
+        config = self.agent.config
+        wait = query_timeout(wait, config.default_query_time, config.max_query_time)
         deadline = time.monotonic() + wait
         was_not_found = False
         while True:
@@ -438,18 +477,83 @@ class Ctx:
             index, result = query()
 
 
+_DIGITS = re.compile(r"[0-9]+\Z")
+#: strconv.Atoi: an optional sign and ASCII digits.
+_GO_ATOI = re.compile(r"[+-]?[0-9]+\Z")
+#: A ``%`` not followed by two hex digits: an escape Go's URL parser refuses.
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+#: Bytes Go leaves alone when it escapes a path (``shouldEscape``, ``encodePath``).
+_PATH_SAFE = frozenset(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~$&+,/:;=@"
+)
+
+
+def unescape(text: str, *, query: bool = False) -> str | None:
+    """Go's ``url.PathUnescape`` (or ``QueryUnescape``); None on a bad escape.
+
+    The bytes are read as UTF-8, invalid sequences becoming U+FFFD.
+    """
+    if _BAD_ESCAPE.search(text):
+        return None
+    raw = text.encode("utf-8", "surrogateescape")
+    if query:
+        raw = raw.replace(b"+", b" ")
+    out = bytearray()
+    pos = 0
+    while (percent := raw.find(b"%", pos)) >= 0:
+        out += raw[pos:percent]
+        out.append(int(raw[percent + 1 : percent + 3], 16))
+        pos = percent + 3
+    out += raw[pos:]
+    return out.decode("utf-8", "replace")
+
+
+def _escape_path(text: str) -> str:
+    """Go's ``url.URL{Path: text}.String()`` for a path: escape all but ``_PATH_SAFE``."""
+    return "".join(
+        chr(byte) if byte in _PATH_SAFE else f"%{byte:02X}" for byte in text.encode("utf-8")
+    )
+
+
+def valid_query(raw_query: str) -> bool:
+    """True if Go's ``url.ParseQuery`` accepts ``raw_query``.
+
+    It refuses a ``;`` anywhere (Go 1.17+) and any bad ``%`` escape.
+    """
+    return ";" not in raw_query and not _BAD_ESCAPE.search(raw_query)
+
+
+def path_clean(path: str) -> str:
+    """Go's ``path.Clean``: drop empty and ``.`` elements, resolve ``..``."""
+    rooted = path.startswith("/")
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part != "..":
+            parts.append(part)
+        elif parts and parts[-1] != "..":
+            parts.pop()
+        elif not rooted:
+            parts.append("..")
+    cleaned = ("/" if rooted else "") + "/".join(parts)
+    return cleaned or "."
+
+
 def clean_path(path: str) -> str:
-    """Go's ``path.Clean`` as ServeMux applies it, keeping a trailing slash."""
-    if not path:
-        return "/"
+    """Go's ``cleanPath`` (``net/http``): ``path.Clean``, keeping a trailing slash."""
     if not path.startswith("/"):
         path = "/" + path
-    cleaned = posixpath.normpath(path)
-    if cleaned.startswith("//"):
-        cleaned = "/" + cleaned.lstrip("/")
+    cleaned = path_clean(path)
     if path.endswith("/") and cleaned != "/":
         cleaned += "/"
     return cleaned
+
+
+def _segments(escaped_path: str) -> tuple[str, ...]:
+    # Go 1.22's ServeMux splits the escaped path at its slashes and compares
+    # each segment unescaped: "/v1/%6Bv/x" is under "/v1/kv/", "/v1/kv%2Fx" is not.
+    return tuple(unescape(part) or part for part in escaped_path[1:].split("/"))
 
 
 _NOT_API = (
@@ -459,34 +563,51 @@ _NOT_ENDPOINT = "Invalid URL path: not a recognized HTTP API endpoint\n"
 
 
 class Mux:
-    """Go's ``http.ServeMux`` over the registered routes."""
+    """Go's ``http.ServeMux`` over the registered routes (Go 1.22 matching)."""
 
     def __init__(self, routes: Iterable[Route]) -> None:
-        self.exact: dict[str, Route] = {}
-        self.subtrees: list[Route] = []
+        self.exact: dict[tuple[str, ...], Route] = {}
+        self.subtrees: list[tuple[tuple[str, ...], Route]] = []
         for route in routes:
+            segments = _segments(route.pattern)
             if route.pattern.endswith("/"):
-                self.subtrees.append(route)
+                self.subtrees.append((segments[:-1], route))
             else:
-                self.exact[route.pattern] = route
-        self.subtrees.sort(key=lambda r: len(r.pattern), reverse=True)
+                self.exact[segments] = route
+        self.subtrees.sort(key=lambda item: len(item[0]), reverse=True)
 
-    def match(self, path: str) -> Route | None:
-        """The route for ``path``: an exact pattern, else the longest subtree."""
-        if path in self.exact:
-            return self.exact[path]
-        for route in self.subtrees:
-            if path.startswith(route.pattern):
-                return route
+    def match(self, escaped_path: str) -> Route | None:
+        """The route for a clean escaped path: the exact pattern, else the longest subtree."""
+        segments = _segments(escaped_path)
+        route = self.exact.get(segments)
+        if route is not None:
+            return route
+        for prefix, subtree in self.subtrees:
+            if len(segments) > len(prefix) and segments[: len(prefix)] == prefix:
+                return subtree
         return None
 
-    def redirect(self, path: str) -> str | None:
-        """Where ServeMux redirects ``path`` (301), if anywhere."""
-        cleaned = clean_path(path)
-        if cleaned != path:
-            return cleaned
-        if path not in self.exact and any(r.pattern == path + "/" for r in self.subtrees):
-            return path + "/"
+    def redirect(self, escaped_path: str, path: str) -> str | None:
+        """Where ServeMux redirects (301), if anywhere (``findHandler``).
+
+        A path one slash short of a subtree pattern goes to that pattern
+        (built from the decoded ``path``); an unclean one to its clean form,
+        which Go builds from the *escaped* path and so escapes twice
+        (golang/go#79897, in the Go 1.25 Consul 1.22 is built with).
+        """
+        cleaned = clean_path(escaped_path)
+        route = self.match(cleaned)
+        if not cleaned.endswith("/") and (route is None or route.pattern.endswith("/")):
+            with_slash = self.match(cleaned + "/")
+            # Only if the pattern matches exactly (``exactMatch``): "/v1/kv" -> "/v1/kv/".
+            if (
+                with_slash is not None
+                and with_slash.pattern.endswith("/")
+                and len(_segments(with_slash.pattern)) == len(_segments(cleaned + "/"))
+            ):
+                return _escape_path(clean_path(path) + "/")
+        if cleaned != escaped_path:
+            return _escape_path(cleaned)
         return None
 
 
@@ -507,48 +628,112 @@ def build_app(agent: AgentCore, routes: Iterable[Route]) -> web.Application:
             reply.after()
         return response
 
+    async def no_server_header(request: web.Request, response: web.StreamResponse) -> None:
+        # Go's net/http never sends one.
+        response.headers.pop("Server", None)
+
     app = web.Application(client_max_size=64 * 1024 * 1024)
-    app.router.add_route("*", "/{tail:.*}", dispatch)
+    app.on_response_prepare.append(no_server_header)
+    # Any path at all, newlines included: the printable check is ours to make.
+    app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch)
     return app
 
 
+def _redirect(request: web.Request, location: str) -> Reply:
+    """``http.Redirect`` with 301: a short HTML body for GET (and its type for HEAD)."""
+    raw_query = request.raw_path.partition("?")[2]
+    if raw_query:
+        location += "?" + raw_query
+    reply = Reply(301, b"", None, {"Location": location})
+    if request.method in ("GET", "HEAD"):
+        reply.content_type = "text/html; charset=utf-8"
+    if request.method == "GET":
+        reply.body = f'<a href="{html_escape(location)}">Moved Permanently</a>.\n\n'.encode()
+    return reply
+
+
+def _accepts_gzip(request: web.Request) -> bool:
+    # gziphandler's acceptsGzip: a "gzip" coding whose q-value is not 0.
+    for coding in request.headers.get("Accept-Encoding", "").split(","):
+        name, _, params = coding.strip().partition(";")
+        if name.strip().lower() != "gzip":
+            continue
+        quality = params.strip()
+        if quality.startswith("q="):
+            try:
+                return float(quality[2:]) > 0
+            except ValueError:
+                return False
+        return True
+    return False
+
+
+#: What Go's server answers a request it cannot parse (``net/http``).
+_BAD_REQUEST = Reply(400, b"400 Bad Request", "text/plain; charset=utf-8", {"Connection": "close"})
+
+
 async def _serve(request: web.Request, agent: AgentCore, mux: Mux) -> Reply:
-    path = request.path
+    escaped_path = request.raw_path.partition("?")[0]
+    if not escaped_path.startswith("/"):  # absolute-form target: scheme://host/path
+        escaped_path = request.rel_url.raw_path
+    path = unescape(escaped_path)
+    if path is None:
+        return _BAD_REQUEST
     # cleanhttp.PrintablePathCheckHandler: 400, empty body.
     if not path.isprintable():
         return Reply(400)
-    target = mux.redirect(path)
+    target = mux.redirect(escaped_path, path)
     if target is not None:
-        location = quote(target, safe="/:@!$&'()*+,;=-._~")
-        if request.query_string:
-            location += "?" + request.query_string
-        return Reply(301, b"", None, {"Location": location})
-    route = mux.match(path)
+        return _redirect(request, target)
+    route = mux.match(escaped_path)
     if route is None:
+        # HTTPHandlers.Index: "/" goes to the UI a dev agent serves.
         if path == "/":
-            return Reply(301, b"", None, {"Location": "/ui/"})
-        text = _NOT_ENDPOINT if path.startswith("/v1/") else _NOT_API
-        return text_reply(text, 404)
+            return _redirect(request, "/ui/")
+        return text_reply(_NOT_ENDPOINT if "/v1/" in path else _NOT_API, 404)
+    reply = await _wrap(request, agent, route, path)
+    # The gzip handler around every endpoint (NYTimes/gziphandler).
+    reply.headers["Vary"] = "Accept-Encoding"
+    if len(reply.body) >= GZIP_MIN_SIZE and request.method != "HEAD" and _accepts_gzip(request):
+        reply.body = gzip.compress(reply.body)
+        reply.headers["Content-Encoding"] = "gzip"
+    return reply
+
+
+async def _wrap(request: web.Request, agent: AgentCore, route: Route, path: str) -> Reply:
+    """``HTTPHandlers.wrap``: what every endpoint's answer goes through."""
+    policy = {"X-Consul-Default-ACL-Policy": agent.config.acl_default_policy}
+    if not valid_query(request.raw_path.partition("?")[2]):
+        return Reply(500, b"", "text/plain; charset=utf-8", policy)
     allow = ",".join(("OPTIONS", *route.methods))
     if request.method == "OPTIONS":
-        return Reply(200, b"", None, {"Allow": allow})
+        return Reply(200, b"", _default_content_type(request, path), {**policy, "Allow": allow})
     if request.method not in route.methods:
         reply = text_reply(f"method {request.method} not allowed", 405)
-        reply.headers["Allow"] = allow
+        reply.headers.update(policy, Allow=allow)
         return reply
     ctx = Ctx(request, agent, route, path)
     try:
         reply = await route.handler(ctx)
     except HTTPError as exc:
-        reply = text_reply(exc.reason, exc.status)
+        reply = text_reply(exc.reason or "An unexpected error occurred", exc.status)
     except RPCError as exc:
         message = str(exc)
         status = 403 if "Permission denied" in message or "ACL not found" in message else 500
         reply = text_reply(message, status)
-    except asyncio.CancelledError:
-        raise
-    headers = dict(ctx.headers)
-    headers.update(reply.headers)
-    headers["X-Consul-Default-ACL-Policy"] = agent.config.acl_default_policy
-    reply.headers = headers
+    if reply.content_type == "application/json" and ctx.flag("pretty"):
+        reply.body += b"\n"
+    if reply.status == 200 and not reply.body and reply.content_type is None:
+        # Nothing written: ensureContentTypeHeader still gets to set a type.
+        reply.content_type = _default_content_type(request, path)
+    reply.headers = {**policy, **ctx.headers, **reply.headers}
     return reply
+
+
+def _default_content_type(request: web.Request, path: str) -> str:
+    """``api.GetContentType``: the type ``ensureContentTypeHeader`` gives a silent response."""
+    if request.method in ("GET", "DELETE") or path.startswith("/v1/internal"):
+        return request.headers.get("Content-Type") or "application/json; charset=utf-8"
+    if request.method == "PUT" and path.startswith(("/v1/snapshot", "/v1/kv", "/v1/event/fire")):
+        return "application/octet-stream"
+    return "application/json; charset=utf-8"

@@ -48,6 +48,11 @@ class Datacenter:
         """True for the primary datacenter (where ACLs live)."""
         return self.name == self.agent.config.primary_datacenter
 
+    @property
+    def blocking_queries(self) -> int:
+        """Blocking queries waiting for a change now (Consul's ``rpc.queries_blocking``)."""
+        return len(self._waiters)
+
     def apply(self) -> int:
         """The index of a new write (Raft's next log index)."""
         self.index += 1

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +42,7 @@ __all__ = [
     "decode_json",
     "format_duration",
     "parse_duration",
+    "parse_duration_ns",
 ]
 
 
@@ -95,44 +95,106 @@ def _any(value: Any) -> Any:
     return value
 
 
-_GO_DURATION = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)")
+#: Nanoseconds per unit of Go's ``time.ParseDuration`` (``unitMap``).
 _UNITS = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "μs": 1e-6,
-    "ms": 1e-3,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
+    "ns": 1,
+    "us": 1_000,
+    "\u00b5s": 1_000,  # micro sign
+    "\u03bcs": 1_000,  # Greek mu
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
 }
+_INT_LIMIT = 1 << 63
+
+
+def _time_quote(text: str) -> str:
+    # The ``quote`` of Go's time package: ASCII as is (with ``"`` and ``\``
+    # escaped), every byte of anything else as ``\xNN``.
+    out = ['"']
+    for char in text:
+        if char < " " or char >= "\x80":
+            out.extend(f"\\x{byte:02x}" for byte in char.encode("utf-8", "surrogateescape"))
+        else:
+            out.append("\\" + char if char in '"\\' else char)
+    out.append('"')
+    return "".join(out)
+
+
+def parse_duration_ns(text: str) -> int:
+    """Nanoseconds in a Go duration string, exactly as ``time.ParseDuration``.
+
+    ValueError with Go's text (``time: invalid duration "x"``, ``time:
+    missing unit in duration "1"``, ``time: unknown unit "d" in duration
+    "1d"``) for anything Go refuses, overflow included.
+    """
+    original, rest = text, text
+    negative = False
+    if rest[:1] in ("-", "+"):
+        negative, rest = rest[0] == "-", rest[1:]
+    if rest == "0":
+        return 0
+    invalid = ValueError(f"time: invalid duration {_time_quote(original)}")
+    if not rest:
+        raise invalid
+    total = 0
+    while rest:
+        if not (rest[0] == "." or "0" <= rest[0] <= "9"):
+            raise invalid
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        whole = int(rest[:digits] or "0")
+        if whole > _INT_LIMIT:
+            raise invalid
+        rest = rest[digits:]
+        fraction, scale, fraction_digits = 0, 1.0, 0
+        if rest[:1] == ".":
+            rest = rest[1:]
+            fraction_digits = len(rest) - len(rest.lstrip("0123456789"))
+            for char in rest[:fraction_digits]:
+                # leadingFraction: stop gaining precision before overflowing.
+                if fraction > (_INT_LIMIT - 1) // 10:
+                    break
+                candidate = fraction * 10 + int(char)
+                if candidate > _INT_LIMIT:
+                    break
+                fraction, scale = candidate, scale * 10
+            rest = rest[fraction_digits:]
+        if not digits and not fraction_digits:
+            raise invalid
+        unit_length = 0
+        while unit_length < len(rest) and not (
+            rest[unit_length] == "." or "0" <= rest[unit_length] <= "9"
+        ):
+            unit_length += 1
+        if not unit_length:
+            raise ValueError(f"time: missing unit in duration {_time_quote(original)}")
+        unit_name, rest = rest[:unit_length], rest[unit_length:]
+        unit = _UNITS.get(unit_name)
+        if unit is None:
+            raise ValueError(
+                f"time: unknown unit {_time_quote(unit_name)} in duration {_time_quote(original)}"
+            )
+        if whole > _INT_LIMIT // unit:
+            raise invalid
+        value = whole * unit
+        if fraction:
+            value += int(float(fraction) * (float(unit) / scale))
+            if value > _INT_LIMIT:
+                raise invalid
+        total += value
+        if total > _INT_LIMIT:
+            raise invalid
+    if negative:
+        return -total
+    if total > _INT_LIMIT - 1:
+        raise invalid
+    return total
 
 
 def parse_duration(text: str) -> float:
-    """Seconds in a Go duration string (``time.ParseDuration``); ValueError if bad.
-
-    The error text is Go's: ``time: invalid duration "x"``.
-    """
-    original = text
-    if text in ("0", "+0", "-0"):
-        return 0.0
-    sign = 1.0
-    if text[:1] in ("+", "-"):
-        sign = -1.0 if text[0] == "-" else 1.0
-        text = text[1:]
-    if not text:
-        raise ValueError(f"time: invalid duration {json.dumps(original)}")
-    total = 0.0
-    pos = 0
-    while pos < len(text):
-        match = _GO_DURATION.match(text, pos)
-        if not match or match.group(1) in ("", "."):
-            if match is None and re.match(r"[0-9.]+$", text[pos:]):
-                raise ValueError(f"time: missing unit in duration {json.dumps(original)}")
-            raise ValueError(f"time: invalid duration {json.dumps(original)}")
-        total += float(match.group(1)) * _UNITS[match.group(2)]
-        pos = match.end()
-    return sign * total
+    """Seconds in a Go duration string (see :func:`parse_duration_ns`)."""
+    return parse_duration_ns(text) / 1e9
 
 
 def format_duration(nanoseconds: int) -> str:

@@ -1,0 +1,219 @@
+"""Blocking queries and concurrent writers on the embedded agent, with raw HTTP.
+
+Expected behaviour from ``agent/blockingquery/blockingquery.go``,
+``agent/consul/rpc.go`` (``RPCQueryTimeout``) and ``agent/consul/state/kvs.go``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import concurrent.futures
+import time
+
+import aiohttp
+import pytest
+from harness import RawHTTP, wait_blocked
+
+from consul.testing import DevAgent
+from consul.testing._server import query_timeout
+
+
+@pytest.fixture
+def api(consul_agent):
+    raw = RawHTTP(consul_agent.url)
+    yield raw
+    raw.close()
+
+
+def modify_index(api, key):
+    return api.get(f"/v1/kv/{key}").json()[0]["ModifyIndex"]
+
+
+# -- many readers, one write -----------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_hundreds_of_blocking_queries_wake_on_one_write(consul_agent):
+    readers = 300
+    url = consul_agent.url
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        async with http.put(f"{url}/v1/kv/shared", data=b"before") as response:
+            assert await response.json() is True
+        async with http.get(f"{url}/v1/kv/shared") as response:
+            index = int(response.headers["X-Consul-Index"])
+
+        async def read() -> tuple[int, bytes]:
+            target = f"{url}/v1/kv/shared?index={index}&wait=60s"
+            async with http.get(target) as response:
+                [entry] = await response.json()
+                return int(response.headers["X-Consul-Index"]), base64.b64decode(entry["Value"])
+
+        tasks = [asyncio.create_task(read()) for _ in range(readers)]
+        deadline = time.monotonic() + 30
+        while consul_agent.run(lambda core: core.home.blocking_queries) < readers:
+            assert time.monotonic() < deadline, "the readers never all blocked"
+            assert not any(task.done() for task in tasks)
+            await asyncio.sleep(0.01)
+        started = time.monotonic()
+        async with http.put(f"{url}/v1/kv/shared", data=b"after") as response:
+            assert await response.json() is True
+        results = await asyncio.wait_for(asyncio.gather(*tasks), 30)
+        elapsed = time.monotonic() - started
+    assert {value for _, value in results} == {b"after"}
+    assert len({new_index for new_index, _ in results}) == 1
+    assert results[0][0] > index
+    assert elapsed < 10
+
+
+def test_a_write_elsewhere_does_not_end_a_blocking_query(consul_agent, api):
+    api.put("/v1/kv/watched", data=b"one")
+    index = modify_index(api, "watched")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(api.get, f"/v1/kv/watched?index={index}&wait=10s")
+        wait_blocked(consul_agent)
+        api.put("/v1/kv/elsewhere", data=b"x")
+        wait_blocked(consul_agent)
+        assert not pending.done()
+        api.put("/v1/kv/watched", data=b"two")
+        response = pending.result(10)
+    assert int(response.headers["X-Consul-Index"]) == modify_index(api, "watched")
+
+
+def test_a_write_that_changes_nothing_wakes_nobody(consul_agent, api):
+    api.put("/v1/kv/k?flags=3", data=b"same")
+    index = modify_index(api, "k")
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        single = pool.submit(api.get, f"/v1/kv/k?index={index}&wait=10s")
+        tree = pool.submit(api.get, f"/v1/kv/?recurse&index={index}&wait=10s")
+        wait_blocked(consul_agent, 2)
+        assert api.put("/v1/kv/k?flags=3", data=b"same").json() is True
+        assert api.put("/v1/kv/k?cas=0", data=b"other").json() is False
+        assert api.delete("/v1/kv/never-there").json() is True
+        assert consul_agent.run(lambda core: core.home.blocking_queries) == 2
+        assert not single.done()
+        assert not tree.done()
+        api.put("/v1/kv/k?flags=3", data=b"changed")
+        changed_at = modify_index(api, "k")
+        # Three Raft applies went by without a change: the indexes skipped them.
+        assert changed_at == index + 4
+        for pending in (single, tree):
+            assert int(pending.result(10).headers["X-Consul-Index"]) == changed_at
+
+
+def test_a_no_op_write_lets_a_query_time_out_with_its_index(consul_agent, api):
+    api.put("/v1/kv/k", data=b"same")
+    index = modify_index(api, "k")
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(api.get, f"/v1/kv/k?index={index}&wait=300ms")
+        wait_blocked(consul_agent)
+        api.put("/v1/kv/k", data=b"same")
+        response = pending.result(10)
+    assert time.monotonic() - started >= 0.3
+    assert response.status_code == 200
+    assert int(response.headers["X-Consul-Index"]) == index
+
+
+def test_a_reset_releases_blocked_queries(consul_agent, api):
+    api.put("/v1/kv/k", data=b"v")
+    index = modify_index(api, "k")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(api.get, f"/v1/kv/k?index={index}&wait=60s")
+        wait_blocked(consul_agent)
+        consul_agent.reset()  # a snapshot restore abandons the state store
+        response = pending.result(10)
+    assert response.status_code == 200
+    assert int(response.headers["X-Consul-Index"]) == index
+
+
+# -- concurrent writers --------------------------------------------------------------------
+
+
+def test_concurrent_cas_writers_lose_no_update(consul_agent):
+    writers, increments = 6, 15
+    setup = RawHTTP(consul_agent.url)
+    try:
+        setup.put("/v1/kv/counter", data=b"0")
+    finally:
+        setup.close()
+
+    def writer() -> int:
+        raw = RawHTTP(consul_agent.url)
+        conflicts = 0
+        try:
+            for _ in range(increments):
+                while True:
+                    [entry] = raw.get("/v1/kv/counter").json()
+                    value = int(base64.b64decode(entry["Value"]))
+                    cas = entry["ModifyIndex"]
+                    response = raw.put(f"/v1/kv/counter?cas={cas}", data=str(value + 1))
+                    if response.json() is True:
+                        break
+                    conflicts += 1
+        finally:
+            raw.close()
+        return conflicts
+
+    with concurrent.futures.ThreadPoolExecutor(writers) as pool:
+        conflicts = sum(pool.map(lambda _: writer(), range(writers)))
+    assert conflicts > 0, "the writers never raced; the test proves nothing"
+    check = RawHTTP(consul_agent.url)
+    try:
+        [entry] = check.get("/v1/kv/counter").json()
+    finally:
+        check.close()
+    # Every lost race was a false, never a lost increment.
+    assert int(base64.b64decode(entry["Value"])) == writers * increments
+
+
+def test_concurrent_lock_holders_are_exclusive_on_cas(consul_agent):
+    # Many writers race to create the same key with cas=0: exactly one wins.
+    def create(n: int) -> bool:
+        raw = RawHTTP(consul_agent.url)
+        try:
+            return bool(raw.put("/v1/kv/once?cas=0", data=str(n)).json())
+        finally:
+            raw.close()
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(create, range(64)))
+    assert results.count(True) == 1
+
+
+# -- how long a blocking query waits ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("wait", "expected"),
+    [(0, 300.0), (-5, 300.0), (10, 10.0), (600, 600.0), (601, 600.0), (3600, 600.0)],
+)
+def test_query_timeout_defaults_and_caps_the_wait(wait, expected):
+    assert query_timeout(wait, 300.0, 600.0, rng=lambda: 0.0) == expected
+
+
+def test_query_timeout_jitter_is_at_most_a_sixteenth():
+    assert query_timeout(160, 300, 600, rng=lambda: 0.999999) == pytest.approx(170, abs=1e-3)
+    samples = {query_timeout(16, 300, 600) for _ in range(200)}
+    assert all(16 <= s < 17 for s in samples)
+    assert len(samples) > 1
+
+
+@pytest.mark.parametrize(
+    ("query", "low"),
+    [("", 0.2), ("&wait=0s", 0.2), ("&wait=10m", 0.4), ("&wait=100ms", 0.1)],
+)
+def test_agent_applies_its_default_and_maximum_query_time(query, low):
+    with DevAgent(default_query_time=0.2, max_query_time=0.4) as agent:
+        raw = RawHTTP(agent.url)
+        try:
+            raw.put("/v1/kv/k", data=b"v")
+            index = raw.get("/v1/kv/k").headers["X-Consul-Index"]
+            started = time.monotonic()
+            response = raw.get(f"/v1/kv/k?index={index}{query}")
+            elapsed = time.monotonic() - started
+        finally:
+            raw.close()
+    assert response.status_code == 200
+    assert low <= elapsed < low * 17 / 16 + 0.5
