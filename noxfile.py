@@ -39,10 +39,11 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typing(session: nox.Session) -> None:
-    """mypy --strict on the package and on the typing proofs of tests/typing."""
+    """mypy --strict on the package; mypy and pyright on the typing proofs of tests/typing."""
     install(session, "typing")
     session.run("mypy")
     session.run("mypy", "--strict", "tests/typing")
+    session.run("pyright", "-p", "tests/typing")
 
 
 @nox.session
