@@ -21,7 +21,7 @@ import functools
 import json
 import re
 from asyncio import Future as AsyncioFuture
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
 
@@ -115,9 +115,7 @@ class Group(Generic[M]):
         elif consistency is not None:
             raise TypeError("consistency only applies to reads")
         wait_seconds: float | None = None
-        if index is not None:
-            if isinstance(index, bool) or not isinstance(index, int):
-                raise TypeError(f"index must be an int, not {type(index).__name__}")
+        if (index := optional_int(index, "index")) is not None:
             if index < 0:
                 raise ValueError(f"index must be >= 0, not {index}")
             query.append(("index", str(index)))
@@ -233,3 +231,62 @@ def duration(value: str | float, name: str) -> tuple[str, float]:
         return text, sum(float(n) * _UNIT[u] for n, u in parts)
     kind = type(value).__name__  # type: ignore[unreachable]  # untyped callers
     raise TypeError(f"{name} must be a number of seconds or a duration string, not {kind}")
+
+
+# -- argument checks shared by the endpoint groups (before any I/O) ------------------
+
+
+def non_empty(value: str, argument: str) -> str:
+    """A non-empty string (an ID or name that goes into the path or body)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{argument} must not be empty")
+    return value
+
+
+def optional_str(value: str | None, argument: str) -> str | None:
+    """A string, or None."""
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
+    return value
+
+
+def optional_int(value: int | None, argument: str) -> int | None:
+    """An int (not a bool), or None."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise TypeError(f"{argument} must be an int, not {type(value).__name__}")
+    return value
+
+
+def str_list(value: Sequence[str] | None, argument: str, of: str = "str") -> list[str] | None:
+    """A list (any sequence but a string) of strings, or None; ``of`` names them."""
+    if value is None:
+        return None
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise TypeError(f"{argument} must be a list of {of}, not {type(value).__name__}")
+    for item in value:
+        if not isinstance(item, str):
+            raise TypeError(f"{argument} must be a list of {of}, not {item!r}")
+    return list(value)
+
+
+def mapping(value: Mapping[str, Any] | None, argument: str) -> dict[str, Any] | None:
+    """A mapping, copied to a dict, or None."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{argument} must be a mapping, not {type(value).__name__}")
+    return dict(value)
+
+
+def str_map(value: Mapping[str, str] | None, argument: str) -> dict[str, str] | None:
+    """A mapping of str to str (metadata), copied to a dict, or None."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{argument} must be a mapping of str to str, not {type(value).__name__}")
+    for key, item in value.items():
+        if not isinstance(key, str) or not isinstance(item, str):
+            raise TypeError(f"{argument} must map str to str, not {key!r}: {item!r}")
+    return dict(value)

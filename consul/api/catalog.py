@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, endpoint
+from .._endpoint import Group, endpoint, non_empty, optional_str, str_map
 from .._http import Call, path
 
 M = TypeVar("M")
@@ -119,33 +119,7 @@ class NodeServiceList(TypedDict):
     Services: list[NodeService] | None
 
 
-# -- argument checks shared with the health endpoints ---------------------------------
-
-
-def _name(value: str, argument: str) -> str:
-    """A node, service or state name that goes into the path."""
-    if not isinstance(value, str):
-        raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
-    if not value:
-        raise ValueError(f"{argument} must not be empty")
-    return value
-
-
-def _optional_str(value: str | None, argument: str) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
-    return value
-
-
-def _string_map(value: Mapping[str, str] | None, argument: str) -> dict[str, str] | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise TypeError(f"{argument} must be a mapping of str to str, not {type(value).__name__}")
-    for key, item in value.items():
-        if not isinstance(key, str) or not isinstance(item, str):
-            raise TypeError(f"{argument} must map str to str, not {key!r}: {item!r}")
-    return dict(value)
+# -- query parameters shared with the health endpoints ------------------------------
 
 
 def _read_params(
@@ -161,9 +135,9 @@ def _read_params(
     (one tag or several) one ``tag=`` per tag: Consul repeats both.
     """
     params: list[tuple[str, str]] = []
-    if _optional_str(near, "near"):
+    if optional_str(near, "near"):
         params.append(("near", near or ""))
-    for key, value in (_string_map(node_meta, "node_meta") or {}).items():
+    for key, value in (str_map(node_meta, "node_meta") or {}).items():
         params.append(("node-meta", f"{key}:{value}"))
     if tag is not None:
         tags = [tag] if isinstance(tag, str) else tag
@@ -173,7 +147,7 @@ def _read_params(
             if not isinstance(item, str):
                 raise TypeError(f"tag must be a str or a list of str, not {item!r}")
             params.append(("tag", item))
-    if _optional_str(filter_expr, "filter_expr"):
+    if optional_str(filter_expr, "filter_expr"):
         params.append(("filter", filter_expr or ""))
     return params
 
@@ -222,17 +196,17 @@ class Catalog(Group[M]):
         """
         body: dict[str, Any] = {}
         datacenter = dc if dc is not None else self._client.config.dc
-        if _optional_str(datacenter, "dc"):
+        if optional_str(datacenter, "dc"):
             body["Datacenter"] = datacenter
-        if _optional_str(node_id, "node_id"):
+        if optional_str(node_id, "node_id"):
             body["ID"] = node_id
-        body["Node"] = _name(node, "node")
+        body["Node"] = non_empty(node, "node")
         if not isinstance(address, str):
             raise TypeError(f"address must be a str, not {type(address).__name__}")
         body["Address"] = address
-        if (addresses := _string_map(tagged_addresses, "tagged_addresses")) is not None:
+        if (addresses := str_map(tagged_addresses, "tagged_addresses")) is not None:
             body["TaggedAddresses"] = addresses
-        if (meta := _string_map(node_meta, "node_meta")) is not None:
+        if (meta := str_map(node_meta, "node_meta")) is not None:
             body["NodeMeta"] = meta
         for value, argument in ((service, "service"), (check, "check")):
             if value is not None and not isinstance(value, Mapping):
@@ -269,13 +243,13 @@ class Catalog(Group[M]):
             raise ValueError("only one of service_id and check_id may be given")
         body: dict[str, Any] = {}
         datacenter = dc if dc is not None else self._client.config.dc
-        if _optional_str(datacenter, "dc"):
+        if optional_str(datacenter, "dc"):
             body["Datacenter"] = datacenter
-        body["Node"] = _name(node, "node")
+        body["Node"] = non_empty(node, "node")
         if service_id is not None:
-            body["ServiceID"] = _name(service_id, "service_id")
+            body["ServiceID"] = non_empty(service_id, "service_id")
         if check_id is not None:
-            body["CheckID"] = _name(check_id, "check_id")
+            body["CheckID"] = non_empty(check_id, "check_id")
         request = self._request(
             "PUT", path("catalog", "deregister"), token=token, dc="", json_body=body
         )
@@ -355,7 +329,7 @@ class Catalog(Group[M]):
         """
         request = self._request(
             "GET",
-            path("catalog", "node", _name(node, "node")),
+            path("catalog", "node", non_empty(node, "node")),
             _read_params(filter_expr=filter_expr),
             token=token,
             dc=dc,
@@ -380,7 +354,7 @@ class Catalog(Group[M]):
         """``GET /v1/catalog/node-services/:node``: the node and a list of its services."""
         request = self._request(
             "GET",
-            path("catalog", "node-services", _name(node, "node")),
+            path("catalog", "node-services", non_empty(node, "node")),
             _read_params(filter_expr=filter_expr),
             token=token,
             dc=dc,
@@ -471,7 +445,7 @@ class Catalog(Group[M]):
     ) -> Call[tuple[int, list[ServiceNode]]]:
         request = self._request(
             "GET",
-            path("catalog", kind, _name(service, "service")),
+            path("catalog", kind, non_empty(service, "service")),
             _read_params(near=near, node_meta=node_meta, tag=tag, filter_expr=filter_expr),
             token=token,
             dc=dc,

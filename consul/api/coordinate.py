@@ -6,7 +6,7 @@ import math
 from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, endpoint
+from .._endpoint import Group, endpoint, non_empty
 from .._http import Call, path
 
 M = TypeVar("M")
@@ -116,14 +116,10 @@ class Coordinate(Group[M]):
 
         Needs ``node:read`` on the node.
         """
-        if not isinstance(node, str):
-            raise TypeError(f"node must be a str, not {type(node).__name__}")
-        if not node:
-            raise ValueError("node must not be empty")
         params = [] if segment is None else [("segment", segment)]
         request = self._request(
             "GET",
-            path("coordinate", "node", node),
+            path("coordinate", "node", non_empty(node, "node")),
             params,
             token=token,
             dc=dc,

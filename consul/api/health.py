@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, endpoint
+from .._endpoint import Group, endpoint, non_empty
 from .._http import Call, path
-from .catalog import Node, NodeService, _list, _name, _read_params
+from .catalog import Node, NodeService, _list, _read_params
 
 M = TypeVar("M")
 
@@ -154,7 +154,7 @@ class Health(Group[M]):
             params.append(("passing", "true"))
         request = self._request(
             "GET",
-            path("health", kind, _name(service, "service")),
+            path("health", kind, non_empty(service, "service")),
             params,
             token=token,
             dc=dc,
@@ -182,7 +182,7 @@ class Health(Group[M]):
         """``GET /v1/health/checks/:service``: the checks of the service's instances."""
         request = self._request(
             "GET",
-            path("health", "checks", _name(service, "service")),
+            path("health", "checks", non_empty(service, "service")),
             _read_params(near=near, node_meta=node_meta, filter_expr=filter_expr),
             token=token,
             dc=dc,
@@ -212,7 +212,7 @@ class Health(Group[M]):
         ``name`` is ``"passing"``, ``"warning"``, ``"critical"`` or ``"any"``
         (every check).
         """
-        if _name(name, "name") not in STATES:
+        if non_empty(name, "name") not in STATES:
             raise ValueError(f"name must be one of {', '.join(STATES)}, not {name!r}")
         request = self._request(
             "GET",
@@ -242,7 +242,7 @@ class Health(Group[M]):
         """``GET /v1/health/node/:node``: the node's checks (its services' too)."""
         request = self._request(
             "GET",
-            path("health", "node", _name(node, "node")),
+            path("health", "node", non_empty(node, "node")),
             _read_params(filter_expr=filter_expr),
             token=token,
             dc=dc,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal, NotRequired, TypedDict, TypeVar, cast
 
 from .. import _decode as d
-from .._endpoint import Group, endpoint
+from .._endpoint import Group, endpoint, optional_int
 from .._http import Call, path
 
 M = TypeVar("M")
@@ -48,10 +48,8 @@ def _key(key: str, *, allow_empty: bool = False) -> str:
 
 
 def _uint(value: int | None, name: str) -> int | None:
-    if value is None:
+    if (value := optional_int(value, name)) is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
     if not 0 <= value < 2**64:
         raise ValueError(f"{name} must be an unsigned 64-bit integer, not {value}")
     return value

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, duration, endpoint
+from .._endpoint import Group, duration, endpoint, non_empty, optional_str, str_list
 from .._http import Call, path
 
 M = TypeVar("M")
@@ -40,31 +40,12 @@ class SessionEntry(TypedDict):
     ModifyIndex: int
 
 
-def _session_id(value: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"session_id must be a str, not {type(value).__name__}")
-    if not value:
-        raise ValueError("session_id must not be empty")
-    return value
-
-
 def _seconds(value: str | float, name: str) -> str:
     """A duration argument as Consul reads it: ``"15s"`` for 15, Go's text as is."""
     text, seconds = duration(value, name)
     if isinstance(value, int | float) and float(seconds).is_integer():
         return f"{int(seconds)}s"
     return text
-
-
-def _check_ids(value: Sequence[str] | None, name: str) -> list[str] | None:
-    if value is None:
-        return None
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise TypeError(f"{name} must be a list of check IDs, not {type(value).__name__}")
-    for item in value:
-        if not isinstance(item, str):
-            raise TypeError(f"{name} must be a list of check IDs, not {item!r}")
-    return list(value)
 
 
 def _service_checks(value: Sequence[str | Mapping[str, str]] | None) -> list[Any] | None:
@@ -139,19 +120,13 @@ class Session(Group[M]):
         shortest allowed, 24 hours the longest.
         """
         body: dict[str, Any] = {}
-        if name is not None:
-            if not isinstance(name, str):
-                raise TypeError(f"name must be a str, not {type(name).__name__}")
+        if optional_str(name, "name") is not None:
             body["Name"] = name
         if node is not None:
-            if not isinstance(node, str):
-                raise TypeError(f"node must be a str, not {type(node).__name__}")
-            if not node:
-                raise ValueError("node must not be empty")
-            body["Node"] = node
-        if (ids := _check_ids(checks, "checks")) is not None:
+            body["Node"] = non_empty(node, "node")
+        if (ids := str_list(checks, "checks", of="check IDs")) is not None:
             body["Checks"] = ids
-        if (ids := _check_ids(node_checks, "node_checks")) is not None:
+        if (ids := str_list(node_checks, "node_checks", of="check IDs")) is not None:
             body["NodeChecks"] = ids
         if (service := _service_checks(service_checks)) is not None:
             body["ServiceChecks"] = service
@@ -177,7 +152,10 @@ class Session(Group[M]):
         Its locks are released (or its keys deleted) as its ``behavior`` says.
         """
         request = self._request(
-            "PUT", path("session", "destroy", _session_id(session_id)), token=token, dc=dc
+            "PUT",
+            path("session", "destroy", non_empty(session_id, "session_id")),
+            token=token,
+            dc=dc,
         )
         return Call(request, d.boolean)
 
@@ -191,7 +169,7 @@ class Session(Group[M]):
         more).
         """
         request = self._request(
-            "PUT", path("session", "renew", _session_id(session_id)), token=token, dc=dc
+            "PUT", path("session", "renew", non_empty(session_id, "session_id")), token=token, dc=dc
         )
         return Call(request, d.mapped(d.json, _first))
 
@@ -212,7 +190,7 @@ class Session(Group[M]):
         """
         request = self._request(
             "GET",
-            path("session", "info", _session_id(session_id)),
+            path("session", "info", non_empty(session_id, "session_id")),
             token=token,
             dc=dc,
             consistency=consistency,
@@ -233,13 +211,9 @@ class Session(Group[M]):
         token: str | None = None,
     ) -> Call[tuple[int, list[SessionEntry]]]:
         """``GET /v1/session/node/:node``: the sessions of a node."""
-        if not isinstance(node, str):
-            raise TypeError(f"node must be a str, not {type(node).__name__}")
-        if not node:
-            raise ValueError("node must not be empty")
         request = self._request(
             "GET",
-            path("session", "node", node),
+            path("session", "node", non_empty(node, "node")),
             token=token,
             dc=dc,
             consistency=consistency,

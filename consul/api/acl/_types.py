@@ -142,15 +142,6 @@ def links(ids: list[str] | None, names: list[str] | None, what: str) -> list[dic
     return out
 
 
-def identifier(value: str, name: str) -> str:
-    """A non-empty ID or name for a URL path."""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
-    if not value:
-        raise ValueError(f"{name} must not be empty")
-    return value
-
-
 def json_or_none(response: Response) -> Any:
     """The JSON body, or None for the 404 of something that does not exist."""
     if response.status == 404:

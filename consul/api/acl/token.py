@@ -6,14 +6,13 @@ import builtins
 from typing import Any, TypeVar
 
 from ... import _decode as d
-from ..._endpoint import Group, duration, endpoint
+from ..._endpoint import Group, duration, endpoint, non_empty
 from ..._http import Call, path
 from ._types import (
     ACLToken,
     ACLTokenExpanded,
     NodeIdentity,
     ServiceIdentity,
-    identifier,
     json_or_none,
     links,
 )
@@ -113,7 +112,7 @@ class Token(Group[M]):
         params = [("expanded", "")] if expanded else []
         request = self._request(
             "GET",
-            path("acl", "token", identifier(accessor_id, "accessor_id")),
+            path("acl", "token", non_empty(accessor_id, "accessor_id")),
             params,
             token=token,
         )
@@ -158,7 +157,7 @@ class Token(Group[M]):
             node_identities,
             local,
         )
-        body["AccessorID"] = identifier(accessor_id, "accessor_id")
+        body["AccessorID"] = non_empty(accessor_id, "accessor_id")
         if secret_id:
             body["SecretID"] = secret_id
         request = self._request(
@@ -174,7 +173,7 @@ class Token(Group[M]):
         body = {"Description": description} if description else {}
         request = self._request(
             "PUT",
-            path("acl", "token", identifier(accessor_id, "accessor_id"), "clone"),
+            path("acl", "token", non_empty(accessor_id, "accessor_id"), "clone"),
             token=token,
             json_body=body,
         )
@@ -184,7 +183,7 @@ class Token(Group[M]):
     def delete(self, accessor_id: str, token: str | None = None) -> Call[bool]:
         """``DELETE /v1/acl/token/:AccessorID``: True (also if there was no such token)."""
         request = self._request(
-            "DELETE", path("acl", "token", identifier(accessor_id, "accessor_id")), token=token
+            "DELETE", path("acl", "token", non_empty(accessor_id, "accessor_id")), token=token
         )
         return Call(request, d.boolean)
 
