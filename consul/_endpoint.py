@@ -233,6 +233,18 @@ def duration(value: str | float, name: str) -> tuple[str, float]:
     raise TypeError(f"{name} must be a number of seconds or a duration string, not {kind}")
 
 
+def duration_field(value: str | float, name: str) -> str:
+    """A duration for a JSON body (a check's interval, a session's TTL...).
+
+    A whole number of seconds is sent as ``"15s"``, another number as
+    :func:`duration` sends it (milliseconds), a Go duration string as it is.
+    """
+    text, seconds = duration(value, name)
+    if not isinstance(value, str) and float(seconds).is_integer():
+        return f"{int(seconds)}s"
+    return text
+
+
 # -- argument checks shared by the endpoint groups (before any I/O) ------------------
 
 

@@ -130,10 +130,7 @@ def _legacy_check(
     if http:
         return Check.http(http, interval, timeout=timeout)
     args = ["sh", "-c", script] if isinstance(script, str) else list(script or [])
-    check = Check.script(args, interval)
-    if timeout is not None:
-        check["Timeout"] = duration(timeout, "timeout")[0]
-    return check
+    return Check.script(args, interval, timeout=timeout)
 
 
 def _json(response: Response) -> Any:

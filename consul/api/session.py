@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, duration, endpoint, non_empty, optional_str, str_list
+from .._endpoint import Group, duration, duration_field, endpoint, non_empty, optional_str, str_list
 from .._http import Call, path
 
 M = TypeVar("M")
@@ -38,14 +38,6 @@ class SessionEntry(TypedDict):
     Checks: NotRequired[list[str]]
     CreateIndex: int
     ModifyIndex: int
-
-
-def _seconds(value: str | float, name: str) -> str:
-    """A duration argument as Consul reads it: ``"15s"`` for 15, Go's text as is."""
-    text, seconds = duration(value, name)
-    if isinstance(value, int | float) and float(seconds).is_integer():
-        return f"{int(seconds)}s"
-    return text
 
 
 def _service_checks(value: Sequence[str | Mapping[str, str]] | None) -> list[Any] | None:
@@ -130,12 +122,12 @@ class Session(Group[M]):
             body["NodeChecks"] = ids
         if (service := _service_checks(service_checks)) is not None:
             body["ServiceChecks"] = service
-        body["LockDelay"] = _seconds(lock_delay, "lock_delay")
+        body["LockDelay"] = duration_field(lock_delay, "lock_delay")
         if behavior not in ("release", "delete"):
             raise ValueError(f"behavior must be 'release' or 'delete', not {behavior!r}")
         body["Behavior"] = behavior
         if ttl is not None and ttl != 0:
-            body["TTL"] = _seconds(ttl, "ttl")
+            body["TTL"] = duration_field(ttl, "ttl")
             if duration(ttl, "ttl")[1] > SESSION_TTL_MAX:
                 raise ValueError(f"ttl must be at most 24 hours, not {ttl!r}")
         request = self._request(
