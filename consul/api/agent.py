@@ -133,10 +133,6 @@ def _legacy_check(
     return Check.script(args, interval, timeout=timeout)
 
 
-def _json(response: Response) -> Any:
-    return d.json(response)
-
-
 def _health(response: Response) -> tuple[str, Any]:
     """``(status, body)`` of the agent's service health endpoints.
 
@@ -166,7 +162,7 @@ class Agent(Group[M]):
     @endpoint
     def self(self, token: str | None = None) -> Call[dict[str, Any]]:
         """``GET /v1/agent/self``: the agent's configuration, member and metadata."""
-        return Call(self._request("GET", path("agent", "self"), token=token, dc=""), _json)
+        return Call(self._request("GET", path("agent", "self"), token=token, dc=""), d.json)
 
     @endpoint
     def services(
@@ -180,7 +176,7 @@ class Agent(Group[M]):
         if optional_str(filter_expr, "filter_expr"):
             params.append(("filter", filter_expr or ""))
         request = self._request("GET", path("agent", "services"), params, token=token, dc="")
-        return Call(request, _json)
+        return Call(request, d.json)
 
     @endpoint
     def checks(
@@ -191,7 +187,7 @@ class Agent(Group[M]):
         if optional_str(filter_expr, "filter_expr"):
             params.append(("filter", filter_expr or ""))
         request = self._request("GET", path("agent", "checks"), params, token=token, dc="")
-        return Call(request, _json)
+        return Call(request, d.json)
 
     @endpoint
     def members(
@@ -204,7 +200,7 @@ class Agent(Group[M]):
         if optional_str(segment, "segment"):
             params.append(("segment", segment or ""))
         request = self._request("GET", path("agent", "members"), params, token=token, dc="")
-        return Call(request, _json)
+        return Call(request, d.json)
 
     @endpoint
     def maintenance(
@@ -299,7 +295,7 @@ class AgentServices(Group[M]):
         )
         if hash:
             request = dataclasses.replace(request, wait=seconds if seconds is not None else 0.0)
-        return Call(request, d.or_none(_json))
+        return Call(request, d.or_none(d.json))
 
     @endpoint
     def register(

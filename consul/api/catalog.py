@@ -152,10 +152,6 @@ def _read_params(
     return params
 
 
-def _list(data: list[Any] | None) -> list[Any]:
-    return data or []
-
-
 class Catalog(Group[M]):
     """Register and read the nodes, services and checks of a datacenter.
 
@@ -259,7 +255,7 @@ class Catalog(Group[M]):
     def datacenters(self, *, token: str | None = None) -> Call[list[str]]:
         """``GET /v1/catalog/datacenters``: every known datacenter, nearest first."""
         request = self._request("GET", path("catalog", "datacenters"), token=token, dc="")
-        return Call(request, d.mapped(d.json, _list))
+        return Call(request, d.json_list)
 
     @endpoint
     def nodes(
@@ -285,7 +281,7 @@ class Catalog(Group[M]):
             wait=wait,
             read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, _list)))
+        return Call(request, d.indexed(d.json_list))
 
     @endpoint
     def services(
@@ -454,4 +450,4 @@ class Catalog(Group[M]):
             wait=wait,
             read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, _list)))
+        return Call(request, d.indexed(d.json_list))

@@ -40,10 +40,6 @@ class DatacenterMap(TypedDict):
     Coordinates: list[NodeCoordinate]
 
 
-def _list(data: list[Any] | None) -> list[Any]:
-    return data or []
-
-
 def _coord(coord: Coord | dict[str, Any]) -> dict[str, Any]:
     """Check a coordinate before sending it; Consul needs eight finite dimensions."""
     if not isinstance(coord, dict):
@@ -99,7 +95,7 @@ class Coordinate(Group[M]):
             wait=wait,
             read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, _list)))
+        return Call(request, d.indexed(d.json_list))
 
     @endpoint
     def node(

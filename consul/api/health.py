@@ -8,7 +8,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 from .. import _decode as d
 from .._endpoint import Group, endpoint, non_empty
 from .._http import Call, path
-from .catalog import Node, NodeService, _list, _read_params
+from .catalog import Node, NodeService, _read_params
 
 M = TypeVar("M")
 
@@ -163,7 +163,7 @@ class Health(Group[M]):
             wait=wait,
             read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, _list)))
+        return Call(request, d.indexed(d.json_list))
 
     @endpoint
     def checks(
@@ -191,7 +191,7 @@ class Health(Group[M]):
             wait=wait,
             read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, _list)))
+        return Call(request, d.indexed(d.json_list))
 
     @endpoint
     def state(
@@ -225,7 +225,7 @@ class Health(Group[M]):
             wait=wait,
             read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, _list)))
+        return Call(request, d.indexed(d.json_list))
 
     @endpoint
     def node(
@@ -251,4 +251,4 @@ class Health(Group[M]):
             wait=wait,
             read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, _list)))
+        return Call(request, d.indexed(d.json_list))

@@ -59,10 +59,6 @@ def _entries(data: list[dict[str, Any]] | None) -> list[KVPair] | None:
     return None if data is None else [d.kv_entry(e) for e in data]  # type: ignore[misc]
 
 
-def _list_or_empty(data: list[str] | None) -> list[str]:
-    return data or []
-
-
 def _entry(data: list[dict[str, Any]] | None) -> KVPair | None:
     return None if not data else d.kv_entry(data[0])  # type: ignore[return-value]
 
@@ -159,7 +155,7 @@ class KV(Group[M]):
             wait=wait,
             read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.or_none(d.json), _list_or_empty)))
+        return Call(request, d.indexed(d.mapped(d.or_none(d.json), d.listed)))
 
     @endpoint
     def put(

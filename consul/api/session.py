@@ -59,14 +59,6 @@ def _service_checks(value: Sequence[str | Mapping[str, str]] | None) -> list[Any
     return checks
 
 
-def _first(data: list[Any] | None) -> Any:
-    return data[0] if data else None
-
-
-def _list(data: list[Any] | None) -> list[Any]:
-    return data or []
-
-
 class Session(Group[M]):
     """Create, renew, read and destroy sessions, which KV locks are held by.
 
@@ -163,7 +155,7 @@ class Session(Group[M]):
         request = self._request(
             "PUT", path("session", "renew", non_empty(session_id, "session_id")), token=token, dc=dc
         )
-        return Call(request, d.mapped(d.json, _first))
+        return Call(request, d.mapped(d.json, d.first))
 
     @endpoint
     def info(
@@ -190,7 +182,7 @@ class Session(Group[M]):
             wait=wait,
             read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, _first)))
+        return Call(request, d.indexed(d.mapped(d.json, d.first)))
 
     @endpoint
     def node(
@@ -213,7 +205,7 @@ class Session(Group[M]):
             wait=wait,
             read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, _list)))
+        return Call(request, d.indexed(d.json_list))
 
     # Defined last: in the class body, later annotations would read ``list``
     # as this method rather than the builtin.
@@ -237,4 +229,4 @@ class Session(Group[M]):
             wait=wait,
             read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, _list)))
+        return Call(request, d.indexed(d.json_list))

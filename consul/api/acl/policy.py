@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from ... import _decode as d
 from ..._endpoint import Group, endpoint, non_empty
 from ..._http import Call, path
-from ._types import ACLPolicy, ACLPolicyStub, json_or_none
+from ._types import ACLPolicy, ACLPolicyStub
 
 M = TypeVar("M")
 
@@ -70,7 +70,7 @@ class Policy(Group[M]):
     def read(self, uuid: str, token: str | None = None) -> Call[ACLPolicy | None]:
         """``GET /v1/acl/policy/:id``: the policy, or None if there is none."""
         request = self._request("GET", path("acl", "policy", non_empty(uuid, "uuid")), token=token)
-        return Call(request, json_or_none)
+        return Call(request, d.or_none(d.json))
 
     @endpoint
     def read_by_name(self, name: str, token: str | None = None) -> Call[ACLPolicy | None]:
@@ -78,7 +78,7 @@ class Policy(Group[M]):
         request = self._request(
             "GET", path("acl", "policy", "name", non_empty(name, "name")), token=token
         )
-        return Call(request, json_or_none)
+        return Call(request, d.or_none(d.json))
 
     @endpoint
     def update(

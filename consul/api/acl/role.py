@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from ... import _decode as d
 from ..._endpoint import Group, endpoint, non_empty
 from ..._http import Call, path
-from ._types import ACLRole, NodeIdentity, ServiceIdentity, json_or_none, links
+from ._types import ACLRole, NodeIdentity, ServiceIdentity, links
 
 M = TypeVar("M")
 
@@ -63,7 +63,7 @@ class Role(Group[M]):
         request = self._request(
             "GET", path("acl", "role", non_empty(role_id, "role_id")), token=token
         )
-        return Call(request, json_or_none)
+        return Call(request, d.or_none(d.json))
 
     @endpoint
     def read_by_name(self, name: str, token: str | None = None) -> Call[ACLRole | None]:
@@ -71,7 +71,7 @@ class Role(Group[M]):
         request = self._request(
             "GET", path("acl", "role", "name", non_empty(name, "name")), token=token
         )
-        return Call(request, json_or_none)
+        return Call(request, d.or_none(d.json))
 
     @endpoint
     def update(

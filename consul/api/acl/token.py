@@ -13,7 +13,6 @@ from ._types import (
     ACLTokenExpanded,
     NodeIdentity,
     ServiceIdentity,
-    json_or_none,
     links,
 )
 
@@ -116,7 +115,7 @@ class Token(Group[M]):
             params,
             token=token,
         )
-        return Call(request, json_or_none)
+        return Call(request, d.or_none(d.json))
 
     @endpoint
     def read_self(self, token: str | None = None) -> Call[ACLToken | None]:
@@ -125,7 +124,7 @@ class Token(Group[M]):
         No privilege is needed; None if the secret belongs to no token.
         """
         request = self._request("GET", path("acl", "token", "self"), token=token)
-        return Call(request, json_or_none)
+        return Call(request, d.or_none(d.json))
 
     @endpoint
     def update(
