@@ -25,6 +25,7 @@ from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
 
+from . import _decode as d
 from ._http import Call, Flow, Request
 
 if TYPE_CHECKING:
@@ -139,6 +140,36 @@ class Group(Generic[M]):
         if content_type:
             headers.append(("Content-Type", content_type))
         return Request(method, path, tuple(query), tuple(headers), body, blocking_wait)
+
+    def _read(
+        self,
+        path: str,
+        decode: d.Decoder[T],
+        params: Iterable[tuple[str, str]] = (),
+        *,
+        token: str | None,
+        dc: str | None,
+        consistency: str | None,
+        index: int | None,
+        wait: str | float | None,
+    ) -> Call[tuple[int, T]]:
+        """The call of a read (``GET path``) that can block.
+
+        It honours consistency modes, blocks with ``index`` and ``wait``,
+        and returns ``decode``'s value with the response's ``X-Consul-Index``.
+        """
+        request = self._request(
+            "GET",
+            path,
+            params,
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
+            read=True,
+        )
+        return Call(request, d.indexed(decode))
 
 
 class _Bound(Generic[P, T]):

@@ -270,18 +270,16 @@ class Catalog(Group[M]):
         filter_expr: str | None = None,
     ) -> Call[tuple[int, list[Node]]]:
         """``GET /v1/catalog/nodes``: the datacenter's nodes."""
-        request = self._request(
-            "GET",
+        return self._read(
             path("catalog", "nodes"),
+            d.json_list,
             _read_params(near=near, node_meta=node_meta, filter_expr=filter_expr),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.json_list))
 
     @endpoint
     def services(
@@ -295,18 +293,16 @@ class Catalog(Group[M]):
         filter_expr: str | None = None,
     ) -> Call[tuple[int, dict[str, list[str]]]]:
         """``GET /v1/catalog/services``: service name -> the tags of its instances."""
-        request = self._request(
-            "GET",
+        return self._read(
             path("catalog", "services"),
+            d.mapped(d.json, lambda v: v or {}),
             _read_params(node_meta=node_meta, filter_expr=filter_expr),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, lambda v: v or {})))
 
     @endpoint
     def node(
@@ -323,18 +319,16 @@ class Catalog(Group[M]):
 
         ``node`` may also be a unique prefix of the node's ID.
         """
-        request = self._request(
-            "GET",
+        return self._read(
             path("catalog", "node", non_empty(node, "node")),
+            d.json,
             _read_params(filter_expr=filter_expr),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.json))
 
     @endpoint
     def node_services(
@@ -348,18 +342,16 @@ class Catalog(Group[M]):
         filter_expr: str | None = None,
     ) -> Call[tuple[int, NodeServiceList]]:
         """``GET /v1/catalog/node-services/:node``: the node and a list of its services."""
-        request = self._request(
-            "GET",
+        return self._read(
             path("catalog", "node-services", non_empty(node, "node")),
+            d.json,
             _read_params(filter_expr=filter_expr),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.json))
 
     @endpoint
     def service(
@@ -439,15 +431,13 @@ class Catalog(Group[M]):
         node_meta: Mapping[str, str] | None,
         filter_expr: str | None,
     ) -> Call[tuple[int, list[ServiceNode]]]:
-        request = self._request(
-            "GET",
+        return self._read(
             path("catalog", kind, non_empty(service, "service")),
+            d.json_list,
             _read_params(near=near, node_meta=node_meta, tag=tag, filter_expr=filter_expr),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.json_list))

@@ -84,18 +84,16 @@ class Coordinate(Group[M]):
         read are left out. ``segment`` keeps only that network segment.
         """
         params = [] if segment is None else [("segment", segment)]
-        request = self._request(
-            "GET",
+        return self._read(
             path("coordinate", "nodes"),
+            d.json_list,
             params,
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.json_list))
 
     @endpoint
     def node(
@@ -113,18 +111,16 @@ class Coordinate(Group[M]):
         Needs ``node:read`` on the node.
         """
         params = [] if segment is None else [("segment", segment)]
-        request = self._request(
-            "GET",
+        return self._read(
             path("coordinate", "node", non_empty(node, "node")),
+            d.or_none(d.json),
             params,
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.or_none(d.json)))
 
     @endpoint
     def update(

@@ -152,18 +152,16 @@ class Health(Group[M]):
             raise TypeError(f"passing must be a bool, not {type(passing).__name__}")
         if passing:
             params.append(("passing", "true"))
-        request = self._request(
-            "GET",
+        return self._read(
             path("health", kind, non_empty(service, "service")),
+            d.json_list,
             params,
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.json_list))
 
     @endpoint
     def checks(
@@ -180,18 +178,16 @@ class Health(Group[M]):
         consistency: str | None = None,
     ) -> Call[tuple[int, list[HealthCheck]]]:
         """``GET /v1/health/checks/:service``: the checks of the service's instances."""
-        request = self._request(
-            "GET",
+        return self._read(
             path("health", "checks", non_empty(service, "service")),
+            d.json_list,
             _read_params(near=near, node_meta=node_meta, filter_expr=filter_expr),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.json_list))
 
     @endpoint
     def state(
@@ -214,18 +210,16 @@ class Health(Group[M]):
         """
         if non_empty(name, "name") not in STATES:
             raise ValueError(f"name must be one of {', '.join(STATES)}, not {name!r}")
-        request = self._request(
-            "GET",
+        return self._read(
             path("health", "state", name),
+            d.json_list,
             _read_params(near=near, node_meta=node_meta, filter_expr=filter_expr),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.json_list))
 
     @endpoint
     def node(
@@ -240,15 +234,13 @@ class Health(Group[M]):
         consistency: str | None = None,
     ) -> Call[tuple[int, list[HealthCheck]]]:
         """``GET /v1/health/node/:node``: the node's checks (its services' too)."""
-        request = self._request(
-            "GET",
+        return self._read(
             path("health", "node", non_empty(node, "node")),
+            d.json_list,
             _read_params(filter_expr=filter_expr),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.json_list))

@@ -106,23 +106,22 @@ class KV(Group[M]):
             params.append(("keys", ""))
             if separator is not None:
                 params.append(("separator", separator))
-        request = self._request(
-            "GET",
+        if tree:
+            decode: d.Decoder[Any] = d.or_none(d.mapped(d.json, _entries))
+        elif listing:
+            decode = d.or_none(d.json)
+        else:
+            decode = d.or_none(d.mapped(d.json, _entry))
+        return self._read(
             path("kv", _key(key, allow_empty=tree or listing)),
+            decode,
             params,
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        if tree:
-            entries: Call[Any] = Call(request, d.indexed(d.or_none(d.mapped(d.json, _entries))))
-            return entries
-        if listing:
-            return Call(request, d.indexed(d.or_none(d.json)))
-        return Call(request, d.indexed(d.or_none(d.mapped(d.json, _entry))))
 
     @endpoint
     def keys(
@@ -144,18 +143,16 @@ class KV(Group[M]):
         params = [("keys", "")]
         if separator is not None:
             params.append(("separator", separator))
-        request = self._request(
-            "GET",
+        return self._read(
             path("kv", _key(prefix, allow_empty=True)),
+            d.mapped(d.or_none(d.json), d.listed),
             params,
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.or_none(d.json), d.listed)))
 
     @endpoint
     def put(
@@ -243,15 +240,13 @@ class KV(Group[M]):
 
         An empty list if there is none. Blocking as :meth:`get`.
         """
-        request = self._request(
-            "GET",
+        return self._read(
             path("kv", _key(prefix, allow_empty=True)),
+            d.mapped(d.or_none(d.json), lambda e: _entries(e) or []),
             [("recurse", "")],
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.or_none(d.json), lambda e: _entries(e) or [])))

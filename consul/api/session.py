@@ -172,17 +172,15 @@ class Session(Group[M]):
         Blocking on a session that does not exist waits until it exists or
         ``wait`` has passed, whatever other sessions do.
         """
-        request = self._request(
-            "GET",
+        return self._read(
             path("session", "info", non_empty(session_id, "session_id")),
+            d.mapped(d.json, d.first),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, d.first)))
 
     @endpoint
     def node(
@@ -195,17 +193,15 @@ class Session(Group[M]):
         token: str | None = None,
     ) -> Call[tuple[int, list[SessionEntry]]]:
         """``GET /v1/session/node/:node``: the sessions of a node."""
-        request = self._request(
-            "GET",
+        return self._read(
             path("session", "node", non_empty(node, "node")),
+            d.json_list,
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.json_list))
 
     # Defined last: in the class body, later annotations would read ``list``
     # as this method rather than the builtin.
@@ -219,14 +215,12 @@ class Session(Group[M]):
         token: str | None = None,
     ) -> Call[tuple[int, list[SessionEntry]]]:
         """``GET /v1/session/list``: every session of the datacenter."""
-        request = self._request(
-            "GET",
+        return self._read(
             path("session", "list"),
+            d.json_list,
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.json_list))
