@@ -88,6 +88,7 @@ class Group(Generic[M]):
         dc: str | None = None,
         consistency: str | None = None,
         index: int | None = None,
+        hash: str | None = None,
         wait: str | float | None = None,
         read: bool = False,
         body: bytes | None = None,
@@ -96,9 +97,10 @@ class Group(Generic[M]):
     ) -> Request:
         """Build a request with the client's defaults filled in.
 
-        ``read=True`` marks a read that honours consistency modes. ``index``
-        and ``wait`` make it a blocking query. The token goes only into the
-        ``X-Consul-Token`` header.
+        ``read=True`` marks a read that honours consistency modes. An
+        ``index`` (or, for the agent endpoints that block on a content hash,
+        a ``hash``) makes it a blocking query, held at most ``wait``. The
+        token goes only into the ``X-Consul-Token`` header.
         """
         config = self._client.config
         query = list(params)
@@ -120,11 +122,13 @@ class Group(Generic[M]):
             if index < 0:
                 raise ValueError(f"index must be >= 0, not {index}")
             query.append(("index", str(index)))
+        if hash := optional_str(hash, "hash"):
+            query.append(("hash", hash))
         if wait is not None:
             text, wait_seconds = duration(wait, "wait")
             query.append(("wait", text))
         blocking_wait = None
-        if index:
+        if index or hash:
             blocking_wait = wait_seconds if wait_seconds is not None else 0.0
         headers: list[tuple[str, str]] = []
         token = token if token is not None else config.token

@@ -8,7 +8,6 @@ three sub-groups: ``client.agent.service``, ``client.agent.check`` and
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, TypeVar
@@ -16,7 +15,6 @@ from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, TypeVar
 from .. import _decode as d
 from .._endpoint import (
     Group,
-    duration,
     endpoint,
     mapping,
     non_empty,
@@ -279,22 +277,14 @@ class AgentServices(Group[M]):
         ``wait``), makes this a blocking query: it returns once the service
         differs from that hash, or after ``wait`` (default 5 minutes).
         """
-        params = []
-        seconds = None
-        if optional_str(hash, "hash"):
-            params.append(("hash", hash or ""))
-        if wait is not None:
-            text, seconds = duration(wait, "wait")
-            params.append(("wait", text))
         request = self._request(
             "GET",
             path("agent", "service", non_empty(service_id, "service_id")),
-            params,
             token=token,
             dc="",
+            hash=hash,
+            wait=wait,
         )
-        if hash:
-            request = dataclasses.replace(request, wait=seconds if seconds is not None else 0.0)
         return Call(request, d.or_none(d.json))
 
     @endpoint
