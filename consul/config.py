@@ -112,6 +112,14 @@ class Config:
     def ca_certificates(self) -> str | None:
         """The PEM text of the CAs to trust, or None for the system's.
 
+        The certificates of :meth:`ca_certificate_list`, one after the other.
+        """
+        blocks = self.ca_certificate_list()
+        return None if blocks is None else "\n".join(blocks) + "\n"
+
+    def ca_certificate_list(self) -> list[str] | None:
+        """The CAs to trust, one PEM certificate each, or None for the system's.
+
         ``ca_file`` wins over ``ca_path``; every file below ``ca_path`` must
         hold at least one PEM certificate (``go-rootcerts`` ``LoadCACerts``).
         """
@@ -134,7 +142,7 @@ class Config:
             if not found:
                 raise ValueError(f"no PEM certificate in CA file {name!r}")
             blocks.extend(found)
-        return "\n".join(blocks) + "\n"
+        return blocks
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """The TLS context every adapter but Twisted's uses (None for ``http``).

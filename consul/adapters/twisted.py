@@ -34,7 +34,7 @@ __all__ = ["Consul", "TwistedRunner"]
 class _TLSPolicy:
     """Twisted's TLS options, from the settings the other adapters' context has.
 
-    The same CAs (:meth:`Config.ca_certificates`, else the platform's), the
+    The same CAs (:meth:`Config.ca_certificate_list`, else the platform's), the
     same client certificate, verification on or off, and the server name to
     verify instead of the host.
     """
@@ -42,11 +42,11 @@ class _TLSPolicy:
     def __init__(self, config: Config) -> None:
         self._verify = config.verify
         self._server_name = config.tls_server_name
-        cadata = config.ca_certificates() if config.scheme == "https" else None
+        cas = config.ca_certificate_list() if config.scheme == "https" else None
         self._trust: Any = None
-        if cadata is not None:
+        if cas is not None:
             self._trust = ssl.trustRootFromCertificates(
-                [ssl.Certificate.loadPEM(block) for block in _pem_blocks(cadata)]
+                [ssl.Certificate.loadPEM(ca.encode()) for ca in cas]
             )
         # The client certificate as cryptography objects: Twisted passes them
         # on to pyOpenSSL, which deprecates its own X509 and PKey types.
@@ -75,11 +75,6 @@ class _TLSPolicy:
             trustRoot=self._trust,
             extraCertificateOptions=self._client_certificate,
         )
-
-
-def _pem_blocks(text: str) -> list[bytes]:
-    marker = "-----END CERTIFICATE-----"
-    return [(block + marker).strip().encode() for block in text.split(marker) if block.strip()]
 
 
 class TwistedRunner:

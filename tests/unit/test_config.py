@@ -271,6 +271,13 @@ class TestSSLContext:
         env = {"CONSUL_CACERT": str(root / "first.pem"), "CONSUL_CAPATH": str(root)}
         assert len(resolve(env, scheme="https").ssl_context().get_ca_certs()) == 1
 
+    def test_the_ca_list_holds_each_pem_certificate(self, cas):
+        root, first = cas
+        listed = resolve({"CONSUL_CAPATH": str(root)}, scheme="https").ca_certificate_list()
+        assert len(listed) == 2
+        assert listed[0] == first.cert_pem.bytes().decode().strip()
+        assert resolve().ca_certificate_list() is None
+
     def test_a_file_without_certificates_in_the_ca_path(self, tmp_path):
         (tmp_path / "README").write_text("nothing here")
         with pytest.raises(ValueError, match="no PEM certificate"):
