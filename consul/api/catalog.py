@@ -128,11 +128,13 @@ def _read_params(
     node_meta: Mapping[str, str] | None = None,
     tag: str | Sequence[str] | None = None,
     filter_expr: str | None = None,
+    passing: bool | None = None,
 ) -> list[tuple[str, str]]:
     """The query parameters of catalog and health reads, checked before any I/O.
 
     ``node_meta`` becomes one ``node-meta=key:value`` per pair and ``tag``
     (one tag or several) one ``tag=`` per tag: Consul repeats both.
+    ``passing`` is the health endpoints' filter on passing checks.
     """
     params: list[tuple[str, str]] = []
     if optional_str(near, "near"):
@@ -149,6 +151,10 @@ def _read_params(
             params.append(("tag", item))
     if optional_str(filter_expr, "filter_expr"):
         params.append(("filter", filter_expr or ""))
+    if passing is not None and not isinstance(passing, bool):
+        raise TypeError(f"passing must be a bool, not {type(passing).__name__}")
+    if passing:
+        params.append(("passing", "true"))
     return params
 
 
@@ -372,18 +378,15 @@ class Catalog(Group[M]):
         ``tag`` (one tag or a list) keeps the instances that have every tag
         given (compared case-insensitively).
         """
-        return self._service_nodes(
-            "service",
-            service,
-            index,
-            wait,
-            tag,
-            consistency,
-            dc,
-            near,
-            token,
-            node_meta,
-            filter_expr,
+        return self._read(
+            path("catalog", "service", non_empty(service, "service")),
+            d.json_list,
+            _read_params(near=near, node_meta=node_meta, tag=tag, filter_expr=filter_expr),
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
         )
 
     @endpoint
@@ -403,36 +406,8 @@ class Catalog(Group[M]):
         """``GET /v1/catalog/connect/:service``: Connect-capable instances of the service
         (its proxies and Connect-native instances). Arguments as :meth:`service`.
         """
-        return self._service_nodes(
-            "connect",
-            service,
-            index,
-            wait,
-            tag,
-            consistency,
-            dc,
-            near,
-            token,
-            node_meta,
-            filter_expr,
-        )
-
-    def _service_nodes(
-        self,
-        kind: str,
-        service: str,
-        index: int | None,
-        wait: str | float | None,
-        tag: str | Sequence[str] | None,
-        consistency: str | None,
-        dc: str | None,
-        near: str | None,
-        token: str | None,
-        node_meta: Mapping[str, str] | None,
-        filter_expr: str | None,
-    ) -> Call[tuple[int, list[ServiceNode]]]:
         return self._read(
-            path("catalog", kind, non_empty(service, "service")),
+            path("catalog", "connect", non_empty(service, "service")),
             d.json_list,
             _read_params(near=near, node_meta=node_meta, tag=tag, filter_expr=filter_expr),
             token=token,

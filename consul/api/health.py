@@ -82,19 +82,17 @@ class Health(Group[M]):
         included) all pass; ``tag`` (one or a list) the instances with every
         tag given.
         """
-        return self._entries(
-            "service",
-            service,
-            index,
-            wait,
-            passing,
-            tag,
-            dc,
-            near,
-            token,
-            node_meta,
-            filter_expr,
-            consistency,
+        return self._read(
+            path("health", "service", non_empty(service, "service")),
+            d.json_list,
+            _read_params(
+                near=near, node_meta=node_meta, tag=tag, filter_expr=filter_expr, passing=passing
+            ),
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
         )
 
     @endpoint
@@ -117,45 +115,12 @@ class Health(Group[M]):
 
         Arguments as :meth:`service`.
         """
-        return self._entries(
-            "connect",
-            service,
-            index,
-            wait,
-            passing,
-            tag,
-            dc,
-            near,
-            token,
-            node_meta,
-            filter_expr,
-            consistency,
-        )
-
-    def _entries(
-        self,
-        kind: str,
-        service: str,
-        index: int | None,
-        wait: str | float | None,
-        passing: bool | None,
-        tag: str | Sequence[str] | None,
-        dc: str | None,
-        near: str | None,
-        token: str | None,
-        node_meta: Mapping[str, str] | None,
-        filter_expr: str | None,
-        consistency: str | None,
-    ) -> Call[tuple[int, list[ServiceEntry]]]:
-        params = _read_params(near=near, node_meta=node_meta, tag=tag, filter_expr=filter_expr)
-        if passing is not None and not isinstance(passing, bool):
-            raise TypeError(f"passing must be a bool, not {type(passing).__name__}")
-        if passing:
-            params.append(("passing", "true"))
         return self._read(
-            path("health", kind, non_empty(service, "service")),
+            path("health", "connect", non_empty(service, "service")),
             d.json_list,
-            params,
+            _read_params(
+                near=near, node_meta=node_meta, tag=tag, filter_expr=filter_expr, passing=passing
+            ),
             token=token,
             dc=dc,
             consistency=consistency,
