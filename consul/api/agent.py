@@ -99,6 +99,21 @@ def _enable(value: bool | str) -> str:
     raise ValueError(f"enable must be True or False, not {value!r}")
 
 
+def _check_definition(
+    check: Mapping[str, Any] | None,
+    script: str | Sequence[str] | None,
+    interval: str | float | None,
+    ttl: str | float | None,
+    http: str | None,
+    timeout: str | float | None,
+) -> dict[str, Any] | None:
+    """The check of a registration: ``check``, or the one the legacy arguments give."""
+    legacy = _legacy_check(script, interval, ttl, http, timeout)
+    if legacy is not None and check is not None:
+        raise ValueError("give check, or script/ttl/http, not both")
+    return mapping(check, "check") if check is not None else legacy
+
+
 def _legacy_check(
     script: str | Sequence[str] | None,
     interval: str | float | None,
@@ -330,9 +345,7 @@ class AgentServices(Group[M]):
         if checks is not None and extra_checks is not None:
             raise ValueError("give checks or extra_checks, not both")
         more = checks if checks is not None else extra_checks
-        legacy = _legacy_check(script, interval, ttl, http, timeout)
-        if legacy is not None and check is not None:
-            raise ValueError("give check, or script/ttl/http, not both")
+        definition = _check_definition(check, script, interval, ttl, http, timeout)
         body: dict[str, Any] = {"Name": non_empty(name, "name")}
         if optional_str(service_id, "service_id"):
             body["ID"] = service_id
@@ -346,7 +359,6 @@ class AgentServices(Group[M]):
             body["Meta"] = meta_map
         if enable_tag_override:
             body["EnableTagOverride"] = True
-        definition = mapping(check, "check") if check is not None else legacy
         if definition is not None:
             body["Check"] = definition
         if more is not None:
@@ -436,10 +448,7 @@ class AgentChecks(Group[M]):
         the check to a service of the agent; ``status`` is the initial one
         (default critical).
         """
-        legacy = _legacy_check(script, interval, ttl, http, timeout)
-        if legacy is not None and check is not None:
-            raise ValueError("give check, or script/ttl/http, not both")
-        definition = mapping(check, "check") if check is not None else legacy
+        definition = _check_definition(check, script, interval, ttl, http, timeout)
         if definition is None:
             raise ValueError("a check needs check=, or one of script, ttl and http")
         body: dict[str, Any] = {"Name": non_empty(name, "name"), **definition}
