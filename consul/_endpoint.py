@@ -283,20 +283,23 @@ def duration_field(value: str | float, name: str) -> str:
 # -- argument checks shared by the endpoint groups (before any I/O) ------------------
 
 
-def non_empty(value: str, argument: str) -> str:
-    """A non-empty string (an ID or name that goes into the path or body)."""
+def string(value: str, argument: str) -> str:
+    """A string (which may be empty)."""
     if not isinstance(value, str):
         raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
-    if not value:
+    return value
+
+
+def non_empty(value: str, argument: str) -> str:
+    """A non-empty string (an ID or name that goes into the path or body)."""
+    if not string(value, argument):
         raise ValueError(f"{argument} must not be empty")
     return value
 
 
 def optional_str(value: str | None, argument: str) -> str | None:
     """A string, or None."""
-    if value is not None and not isinstance(value, str):
-        raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
-    return value
+    return None if value is None else string(value, argument)
 
 
 def optional_int(value: int | None, argument: str) -> int | None:

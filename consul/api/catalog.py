@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, endpoint, non_empty, optional_str, str_map
+from .._endpoint import Group, endpoint, non_empty, optional_str, str_map, string
 from .._http import Call, path
 
 M = TypeVar("M")
@@ -203,9 +203,7 @@ class Catalog(Group[M]):
         if optional_str(node_id, "node_id"):
             body["ID"] = node_id
         body["Node"] = non_empty(node, "node")
-        if not isinstance(address, str):
-            raise TypeError(f"address must be a str, not {type(address).__name__}")
-        body["Address"] = address
+        body["Address"] = string(address, "address")
         if (addresses := str_map(tagged_addresses, "tagged_addresses")) is not None:
             body["TaggedAddresses"] = addresses
         if (meta := str_map(node_meta, "node_meta")) is not None:

@@ -6,7 +6,7 @@ import math
 from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, endpoint, non_empty
+from .._endpoint import Group, endpoint, non_empty, string
 from .._http import Call, path
 
 M = TypeVar("M")
@@ -137,9 +137,7 @@ class Coordinate(Group[M]):
         only to nodes in its catalog; watch :meth:`node` to see it land.
         Needs ``node:write`` on the node.
         """
-        if not isinstance(node, str):
-            raise TypeError(f"node must be a str, not {type(node).__name__}")
-        body = {"Node": node, "Segment": segment, "Coord": _coord(coord)}
+        body = {"Node": string(node, "node"), "Segment": segment, "Coord": _coord(coord)}
         request = self._request(
             "PUT", path("coordinate", "update"), token=token, dc=dc, json_body=body
         )

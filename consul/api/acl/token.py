@@ -6,7 +6,7 @@ import builtins
 from typing import Any, TypeVar
 
 from ... import _decode as d
-from ..._endpoint import Group, duration, endpoint, non_empty
+from ..._endpoint import Group, duration, endpoint, non_empty, string
 from ..._http import Call, path
 from ._types import (
     ACLToken,
@@ -31,9 +31,7 @@ def _token_body(
     node_identities: builtins.list[NodeIdentity] | None,
     local: bool,
 ) -> dict[str, Any]:
-    if not isinstance(description, str):
-        raise TypeError(f"description must be a str, not {type(description).__name__}")
-    body: dict[str, Any] = {"Description": description}
+    body: dict[str, Any] = {"Description": string(description, "description")}
     policies = links(policies_id, policies_name, "policies")
     if policies:
         body["Policies"] = policies
