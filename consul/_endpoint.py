@@ -302,11 +302,16 @@ def optional_str(value: str | None, argument: str) -> str | None:
     return None if value is None else string(value, argument)
 
 
-def optional_int(value: int | None, argument: str) -> int | None:
-    """An int (not a bool), or None."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+def integer(value: int, argument: str) -> int:
+    """An int (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{argument} must be an int, not {type(value).__name__}")
     return value
+
+
+def optional_int(value: int | None, argument: str) -> int | None:
+    """An int (not a bool), or None."""
+    return None if value is None else integer(value, argument)
 
 
 def str_list(value: Sequence[str] | None, argument: str, of: str = "str") -> list[str] | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._endpoint import duration_field
+from ._endpoint import duration_field, integer
 
 __all__ = ["Check"]
 
@@ -109,8 +109,7 @@ class Check:
         """Connect to ``host:port`` every ``interval``: passing if it connects."""
         if not isinstance(host, str) or not host:
             raise ValueError("host must be a non-empty str")
-        if isinstance(port, bool) or not isinstance(port, int):
-            raise TypeError(f"port must be an int, not {type(port).__name__}")
+        integer(port, "port")
         address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         check: dict[str, Any] = {"TCP": address, "Interval": duration_field(interval, "interval")}
         _optional(check, "Timeout", timeout, "timeout")

@@ -17,6 +17,8 @@ import ssl
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from ._endpoint import integer
+
 __all__ = ["CONSISTENCY_MODES", "DEFAULT_TIMEOUT", "Cert", "Config"]
 
 #: The values of the ``consistency`` argument.
@@ -88,9 +90,7 @@ class Config:
             raise ValueError(
                 f"consistency must be one of {CONSISTENCY_MODES}, not {self.consistency!r}"
             )
-        if isinstance(self.port, bool) or not isinstance(self.port, int):
-            raise TypeError(f"port must be an int, not {type(self.port).__name__}")
-        if not 0 < self.port < 65536:
+        if not 0 < integer(self.port, "port") < 65536:
             raise ValueError(f"port must be between 1 and 65535, not {self.port}")
         if self.timeout is not None:
             if isinstance(self.timeout, bool) or not isinstance(self.timeout, int | float):
