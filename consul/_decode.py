@@ -51,6 +51,11 @@ def json(response: Response) -> Any:
     return _json.loads(body) if body.strip() else None
 
 
+def json_list(response: Response) -> list[Any]:
+    """The JSON array body of a 200 response; Consul's ``null`` is an empty list."""
+    return listed(json(response))
+
+
 def boolean(response: Response) -> bool:
     """True if Consul answered ``true`` (KV writes, session destroy, ...)."""
     return check(response).body.strip() == b"true"
@@ -108,6 +113,16 @@ def field(name: str) -> Decoder[Any]:
         return json(response)[name]
 
     return decode
+
+
+def listed(data: list[T] | None) -> list[T]:
+    """A JSON array that may be ``null`` (or a body that may be empty), as a list."""
+    return data or []
+
+
+def first(data: list[Any] | None) -> Any:
+    """The first element of a JSON array; None for ``null`` or an empty array."""
+    return data[0] if data else None
 
 
 def b64(value: str | None) -> bytes | None:

@@ -21,10 +21,11 @@ import functools
 import json
 import re
 from asyncio import Future as AsyncioFuture
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
 
+from . import _decode as d
 from ._http import Call, Flow, Request
 
 if TYPE_CHECKING:
@@ -87,6 +88,7 @@ class Group(Generic[M]):
         dc: str | None = None,
         consistency: str | None = None,
         index: int | None = None,
+        hash: str | None = None,
         wait: str | float | None = None,
         read: bool = False,
         body: bytes | None = None,
@@ -95,9 +97,10 @@ class Group(Generic[M]):
     ) -> Request:
         """Build a request with the client's defaults filled in.
 
-        ``read=True`` marks a read that honours consistency modes. ``index``
-        and ``wait`` make it a blocking query. The token goes only into the
-        ``X-Consul-Token`` header.
+        ``read=True`` marks a read that honours consistency modes. An
+        ``index`` (or, for the agent endpoints that block on a content hash,
+        a ``hash``) makes it a blocking query, held at most ``wait``. The
+        token goes only into the ``X-Consul-Token`` header.
         """
         config = self._client.config
         query = list(params)
@@ -115,17 +118,17 @@ class Group(Generic[M]):
         elif consistency is not None:
             raise TypeError("consistency only applies to reads")
         wait_seconds: float | None = None
-        if index is not None:
-            if isinstance(index, bool) or not isinstance(index, int):
-                raise TypeError(f"index must be an int, not {type(index).__name__}")
+        if (index := optional_int(index, "index")) is not None:
             if index < 0:
                 raise ValueError(f"index must be >= 0, not {index}")
             query.append(("index", str(index)))
+        if hash := optional_str(hash, "hash"):
+            query.append(("hash", hash))
         if wait is not None:
             text, wait_seconds = duration(wait, "wait")
             query.append(("wait", text))
         blocking_wait = None
-        if index:
+        if index or hash:
             blocking_wait = wait_seconds if wait_seconds is not None else 0.0
         headers: list[tuple[str, str]] = []
         token = token if token is not None else config.token
@@ -141,6 +144,36 @@ class Group(Generic[M]):
         if content_type:
             headers.append(("Content-Type", content_type))
         return Request(method, path, tuple(query), tuple(headers), body, blocking_wait)
+
+    def _read(
+        self,
+        path: str,
+        decode: d.Decoder[T],
+        params: Iterable[tuple[str, str]] = (),
+        *,
+        token: str | None,
+        dc: str | None,
+        consistency: str | None,
+        index: int | None,
+        wait: str | float | None,
+    ) -> Call[tuple[int, T]]:
+        """The call of a read (``GET path``) that can block.
+
+        It honours consistency modes, blocks with ``index`` and ``wait``,
+        and returns ``decode``'s value with the response's ``X-Consul-Index``.
+        """
+        request = self._request(
+            "GET",
+            path,
+            params,
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
+            read=True,
+        )
+        return Call(request, d.indexed(decode))
 
 
 class _Bound(Generic[P, T]):
@@ -233,3 +266,82 @@ def duration(value: str | float, name: str) -> tuple[str, float]:
         return text, sum(float(n) * _UNIT[u] for n, u in parts)
     kind = type(value).__name__  # type: ignore[unreachable]  # untyped callers
     raise TypeError(f"{name} must be a number of seconds or a duration string, not {kind}")
+
+
+def duration_field(value: str | float, name: str) -> str:
+    """A duration for a JSON body (a check's interval, a session's TTL...).
+
+    A whole number of seconds is sent as ``"15s"``, another number as
+    :func:`duration` sends it (milliseconds), a Go duration string as it is.
+    """
+    text, seconds = duration(value, name)
+    if not isinstance(value, str) and float(seconds).is_integer():
+        return f"{int(seconds)}s"
+    return text
+
+
+# -- argument checks shared by the endpoint groups (before any I/O) ------------------
+
+
+def string(value: str, argument: str) -> str:
+    """A string (which may be empty)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
+    return value
+
+
+def non_empty(value: str, argument: str) -> str:
+    """A non-empty string (an ID or name that goes into the path or body)."""
+    if not string(value, argument):
+        raise ValueError(f"{argument} must not be empty")
+    return value
+
+
+def optional_str(value: str | None, argument: str) -> str | None:
+    """A string, or None."""
+    return None if value is None else string(value, argument)
+
+
+def integer(value: int, argument: str) -> int:
+    """An int (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{argument} must be an int, not {type(value).__name__}")
+    return value
+
+
+def optional_int(value: int | None, argument: str) -> int | None:
+    """An int (not a bool), or None."""
+    return None if value is None else integer(value, argument)
+
+
+def str_list(value: Sequence[str] | None, argument: str, of: str = "str") -> list[str] | None:
+    """A list (any sequence but a string) of strings, or None; ``of`` names them."""
+    if value is None:
+        return None
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise TypeError(f"{argument} must be a list of {of}, not {type(value).__name__}")
+    for item in value:
+        if not isinstance(item, str):
+            raise TypeError(f"{argument} must be a list of {of}, not {item!r}")
+    return list(value)
+
+
+def mapping(value: Mapping[str, Any] | None, argument: str) -> dict[str, Any] | None:
+    """A mapping, copied to a dict, or None."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{argument} must be a mapping, not {type(value).__name__}")
+    return dict(value)
+
+
+def str_map(value: Mapping[str, str] | None, argument: str) -> dict[str, str] | None:
+    """A mapping of str to str (metadata), copied to a dict, or None."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{argument} must be a mapping of str to str, not {type(value).__name__}")
+    for key, item in value.items():
+        if not isinstance(key, str) or not isinstance(item, str):
+            raise TypeError(f"{argument} must map str to str, not {key!r}: {item!r}")
+    return dict(value)

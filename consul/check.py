@@ -12,22 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._endpoint import duration
+from ._endpoint import duration_field, integer
 
 __all__ = ["Check"]
 
 
-def _duration(value: str | float, name: str) -> str:
-    """A duration for the definition: whole seconds as ``"10s"``, else as sent on waits."""
-    text, seconds = duration(value, name)
-    if not isinstance(value, str) and seconds == int(seconds):
-        return f"{int(seconds)}s"
-    return text
-
-
 def _optional(check: dict[str, Any], key: str, value: str | float | None, name: str) -> None:
     if value is not None:
-        check[key] = _duration(value, name)
+        check[key] = duration_field(value, name)
 
 
 class Check:
@@ -55,7 +47,10 @@ class Check:
             raise TypeError("args must be a list of str (the command and its arguments)")
         if not args or not all(isinstance(a, str) for a in args):
             raise ValueError("args must be a non-empty list of str")
-        check: dict[str, Any] = {"Args": list(args), "Interval": _duration(interval, "interval")}
+        check: dict[str, Any] = {
+            "Args": list(args),
+            "Interval": duration_field(interval, "interval"),
+        }
         _optional(check, "Timeout", timeout, "timeout")
         _optional(check, "DeregisterCriticalServiceAfter", deregister, "deregister")
         return check
@@ -80,7 +75,7 @@ class Check:
         """
         if not isinstance(url, str) or not url:
             raise ValueError("url must be a non-empty str")
-        check: dict[str, Any] = {"HTTP": url, "Interval": _duration(interval, "interval")}
+        check: dict[str, Any] = {"HTTP": url, "Interval": duration_field(interval, "interval")}
         _optional(check, "Timeout", timeout, "timeout")
         _optional(check, "DeregisterCriticalServiceAfter", deregister, "deregister")
         if header is not None:
@@ -114,10 +109,9 @@ class Check:
         """Connect to ``host:port`` every ``interval``: passing if it connects."""
         if not isinstance(host, str) or not host:
             raise ValueError("host must be a non-empty str")
-        if isinstance(port, bool) or not isinstance(port, int):
-            raise TypeError(f"port must be an int, not {type(port).__name__}")
+        integer(port, "port")
         address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-        check: dict[str, Any] = {"TCP": address, "Interval": _duration(interval, "interval")}
+        check: dict[str, Any] = {"TCP": address, "Interval": duration_field(interval, "interval")}
         _optional(check, "Timeout", timeout, "timeout")
         _optional(check, "DeregisterCriticalServiceAfter", deregister, "deregister")
         return check
@@ -129,7 +123,7 @@ class Check:
         Update it with ``client.agent.check.ttl_pass`` (and ``ttl_warn``,
         ``ttl_fail``).
         """
-        check: dict[str, Any] = {"TTL": _duration(ttl, "ttl")}
+        check: dict[str, Any] = {"TTL": duration_field(ttl, "ttl")}
         _optional(check, "DeregisterCriticalServiceAfter", deregister, "deregister")
         return check
 
@@ -150,7 +144,7 @@ class Check:
             "DockerContainerID": container_id,
             "Shell": shell,
             "Args": [shell, "-c", script],
-            "Interval": _duration(interval, "interval"),
+            "Interval": duration_field(interval, "interval"),
         }
         _optional(check, "DeregisterCriticalServiceAfter", deregister, "deregister")
         return check
@@ -168,7 +162,7 @@ class Check:
         """Ask ``grpc`` (``host:port``, or ``host:port/service``) for its gRPC health."""
         if not isinstance(grpc, str) or not grpc:
             raise ValueError("grpc must be a non-empty str")
-        check: dict[str, Any] = {"GRPC": grpc, "Interval": _duration(interval, "interval")}
+        check: dict[str, Any] = {"GRPC": grpc, "Interval": duration_field(interval, "interval")}
         if use_tls:
             check["GRPCUseTLS"] = True
         _optional(check, "Timeout", timeout, "timeout")

@@ -17,6 +17,8 @@ import ssl
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from ._endpoint import integer
+
 __all__ = ["CONSISTENCY_MODES", "DEFAULT_TIMEOUT", "Cert", "Config"]
 
 #: The values of the ``consistency`` argument.
@@ -88,9 +90,7 @@ class Config:
             raise ValueError(
                 f"consistency must be one of {CONSISTENCY_MODES}, not {self.consistency!r}"
             )
-        if isinstance(self.port, bool) or not isinstance(self.port, int):
-            raise TypeError(f"port must be an int, not {type(self.port).__name__}")
-        if not 0 < self.port < 65536:
+        if not 0 < integer(self.port, "port") < 65536:
             raise ValueError(f"port must be between 1 and 65535, not {self.port}")
         if self.timeout is not None:
             if isinstance(self.timeout, bool) or not isinstance(self.timeout, int | float):
@@ -111,6 +111,14 @@ class Config:
 
     def ca_certificates(self) -> str | None:
         """The PEM text of the CAs to trust, or None for the system's.
+
+        The certificates of :meth:`ca_certificate_list`, one after the other.
+        """
+        blocks = self.ca_certificate_list()
+        return None if blocks is None else "\n".join(blocks) + "\n"
+
+    def ca_certificate_list(self) -> list[str] | None:
+        """The CAs to trust, one PEM certificate each, or None for the system's.
 
         ``ca_file`` wins over ``ca_path``; every file below ``ca_path`` must
         hold at least one PEM certificate (``go-rootcerts`` ``LoadCACerts``).
@@ -134,7 +142,7 @@ class Config:
             if not found:
                 raise ValueError(f"no PEM certificate in CA file {name!r}")
             blocks.extend(found)
-        return "\n".join(blocks) + "\n"
+        return blocks
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """The TLS context every adapter but Twisted's uses (None for ``http``).

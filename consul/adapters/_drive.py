@@ -1,4 +1,4 @@
-"""Flow drivers shared by adapters that run on the same kind of loop.
+"""The two flow drivers of the adapters: one blocking, one for coroutines.
 
 A flow yields :class:`Call` and :class:`Sleep` steps. The driver performs each
 step and sends the result back, or throws the step's
@@ -62,7 +62,11 @@ async def drive_async(
     run: Callable[[Call[Any]], Awaitable[Any]],
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
 ) -> T:
-    """Run ``flow`` to its end on the running asyncio loop."""
+    """Run ``flow`` to its end in a coroutine.
+
+    ``sleep`` is asyncio's unless given: Twisted's adapter runs this coroutine
+    with ``ensureDeferred`` and sleeps on its reactor.
+    """
     value: Any = None
     error: ConsulException | None = None
     with contextlib.closing(flow):

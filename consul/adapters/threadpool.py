@@ -6,7 +6,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Self, TypeVar
 
-from .._endpoint import ThreadPool
+from .._endpoint import ThreadPool, integer
 from .._http import Call, Flow
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
@@ -67,9 +67,7 @@ class Consul(ConsulBase[ThreadPool]):
         http_auth: str | tuple[str, str] | None = None,
         max_workers: int = 10,
     ) -> None:
-        if isinstance(max_workers, bool) or not isinstance(max_workers, int):
-            raise TypeError(f"max_workers must be an int, not {type(max_workers).__name__}")
-        if max_workers < 1:
+        if integer(max_workers, "max_workers") < 1:
             raise ValueError(f"max_workers must be at least 1, not {max_workers}")
         self._max_workers = max_workers
         super().__init__(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import ssl
 from typing import Any, Self, TypeVar
 
@@ -86,9 +87,7 @@ class TornadoRunner:
             # Tornado verifies the certificate against the URL's host, so the
             # URL names the server name and the mapping says where it is.
             self._hostname_mapping[config.tls_server_name] = config.host
-            self._base_url = self._base_url.replace(
-                f"://{_host(config.host)}:", f"://{config.tls_server_name}:", 1
-            )
+            self._base_url = dataclasses.replace(config, host=config.tls_server_name).base_url
 
     def _get_client(self) -> tuple[SimpleAsyncHTTPClient, asyncio.Semaphore]:
         if self._client is None or self._slots is None:
@@ -179,10 +178,6 @@ class TornadoRunner:
 def _ignore_outcome(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()
-
-
-def _host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
 
 
 class Consul(ConsulBase[Tornado]):

@@ -10,7 +10,8 @@ import treq
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from twisted.internet import defer, error, ssl
-from twisted.internet.interfaces import IOpenSSLClientConnectionCreator, IReactorTime
+from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
+from twisted.internet.task import deferLater
 from twisted.python.failure import Failure
 from twisted.web.client import Agent, HTTPConnectionPool, ResponseFailed
 from twisted.web.http_headers import Headers
@@ -18,11 +19,11 @@ from twisted.web.iweb import IBodyProducer, IPolicyForHTTPS
 from zope.interface import implementer
 
 from .._endpoint import Twisted
-from .._http import Call, Flow, Request, Response, Sleep
+from .._http import Call, Flow, Request, Response
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
-from ..exceptions import ConsulConnectionError, ConsulException, Timeout
-from ._drive import Done, advance
+from ..exceptions import ConsulConnectionError, Timeout
+from ._drive import drive_async
 
 T = TypeVar("T")
 
@@ -33,7 +34,7 @@ __all__ = ["Consul", "TwistedRunner"]
 class _TLSPolicy:
     """Twisted's TLS options, from the settings the other adapters' context has.
 
-    The same CAs (:meth:`Config.ca_certificates`, else the platform's), the
+    The same CAs (:meth:`Config.ca_certificate_list`, else the platform's), the
     same client certificate, verification on or off, and the server name to
     verify instead of the host.
     """
@@ -41,11 +42,11 @@ class _TLSPolicy:
     def __init__(self, config: Config) -> None:
         self._verify = config.verify
         self._server_name = config.tls_server_name
-        cadata = config.ca_certificates() if config.scheme == "https" else None
+        cas = config.ca_certificate_list() if config.scheme == "https" else None
         self._trust: Any = None
-        if cadata is not None:
+        if cas is not None:
             self._trust = ssl.trustRootFromCertificates(
-                [ssl.Certificate.loadPEM(block) for block in _pem_blocks(cadata)]
+                [ssl.Certificate.loadPEM(ca.encode()) for ca in cas]
             )
         # The client certificate as cryptography objects: Twisted passes them
         # on to pyOpenSSL, which deprecates its own X509 and PKey types.
@@ -74,11 +75,6 @@ class _TLSPolicy:
             trustRoot=self._trust,
             extraCertificateOptions=self._client_certificate,
         )
-
-
-def _pem_blocks(text: str) -> list[bytes]:
-    marker = "-----END CERTIFICATE-----"
-    return [(block + marker).strip().encode() for block in text.split(marker) if block.strip()]
 
 
 class TwistedRunner:
@@ -179,29 +175,11 @@ class TwistedRunner:
         return defer.ensureDeferred(self._run(call))
 
     def run_flow(self, flow: Flow[T]) -> defer.Deferred[T]:
-        """Start ``flow``; a Deferred of its result."""
-        return defer.ensureDeferred(self._drive(flow))
+        """Start ``flow``; a Deferred of its result (sleeps are the reactor's)."""
+        return defer.ensureDeferred(drive_async(flow, self._run, self._sleep))
 
-    async def _drive(self, flow: Flow[T]) -> T:
-        value: Any = None
-        failure: ConsulException | None = None
-        try:
-            while True:
-                try:
-                    step = advance(flow, value, failure)
-                except Done as done:
-                    result: T = done.value
-                    return result
-                value, failure = None, None
-                try:
-                    if isinstance(step, Sleep):
-                        await _sleep(self.reactor, step.seconds)
-                    else:
-                        value = await self._run(step)
-                except ConsulException as exc:
-                    failure = exc
-        finally:
-            flow.close()
+    def _sleep(self, seconds: float) -> defer.Deferred[None]:
+        return deferLater(self.reactor, seconds, lambda: None)
 
     def close(self) -> defer.Deferred[None]:
         """Close the pooled connections; a Deferred that fires when they are."""
@@ -237,12 +215,6 @@ def _cancelled(exc: Exception) -> bool:
     if isinstance(exc, ResponseFailed):
         return any(reason.check(defer.CancelledError) for reason in exc.reasons)
     return False
-
-
-def _sleep(reactor: IReactorTime, seconds: float) -> defer.Deferred[None]:
-    from twisted.internet.task import deferLater
-
-    return deferLater(reactor, seconds, lambda: None)
 
 
 class Consul(ConsulBase[Twisted]):

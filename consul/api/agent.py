@@ -8,13 +8,21 @@ three sub-groups: ``client.agent.service``, ``client.agent.check`` and
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, duration, endpoint
+from .._endpoint import (
+    Group,
+    endpoint,
+    mapping,
+    non_empty,
+    optional_int,
+    optional_str,
+    str_list,
+    str_map,
+)
 from .._http import Call, Request, Response, path
 from .catalog import ServiceAddress, Weights
 from .health import HealthCheck
@@ -82,57 +90,6 @@ class AgentServiceHealth(TypedDict):
     Checks: list[HealthCheck] | None
 
 
-# -- argument checks (before any I/O) -----------------------------------------------
-
-
-def _text(value: str, argument: str) -> str:
-    """A non-empty string (an ID or name that goes into the path or body)."""
-    if not isinstance(value, str):
-        raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
-    if not value:
-        raise ValueError(f"{argument} must not be empty")
-    return value
-
-
-def _optional_text(value: str | None, argument: str) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
-    return value
-
-
-def _int(value: int | None, argument: str) -> int | None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-        raise TypeError(f"{argument} must be an int, not {type(value).__name__}")
-    return value
-
-
-def _strings(value: Sequence[str] | None, argument: str) -> list[str] | None:
-    if value is None:
-        return None
-    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
-        raise TypeError(f"{argument} must be a list of str, not {type(value).__name__}")
-    for item in value:
-        if not isinstance(item, str):
-            raise TypeError(f"{argument} must be a list of str, not {item!r}")
-    return list(value)
-
-
-def _mapping(value: Mapping[str, Any] | None, argument: str) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise TypeError(f"{argument} must be a mapping, not {type(value).__name__}")
-    return dict(value)
-
-
-def _string_map(value: Mapping[str, str] | None, argument: str) -> dict[str, str] | None:
-    mapping = _mapping(value, argument)
-    for key, item in (mapping or {}).items():
-        if not isinstance(key, str) or not isinstance(item, str):
-            raise TypeError(f"{argument} must map str to str, not {key!r}: {item!r}")
-    return mapping
-
-
 def _enable(value: bool | str) -> str:
     """``enable=``: a bool, or the text python-consul passed on (``"true"``...)."""
     if isinstance(value, bool):
@@ -140,6 +97,21 @@ def _enable(value: bool | str) -> str:
     if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
         return value
     raise ValueError(f"enable must be True or False, not {value!r}")
+
+
+def _check_definition(
+    check: Mapping[str, Any] | None,
+    script: str | Sequence[str] | None,
+    interval: str | float | None,
+    ttl: str | float | None,
+    http: str | None,
+    timeout: str | float | None,
+) -> dict[str, Any] | None:
+    """The check of a registration: ``check``, or the one the legacy arguments give."""
+    legacy = _legacy_check(script, interval, ttl, http, timeout)
+    if legacy is not None and check is not None:
+        raise ValueError("give check, or script/ttl/http, not both")
+    return mapping(check, "check") if check is not None else legacy
 
 
 def _legacy_check(
@@ -171,14 +143,7 @@ def _legacy_check(
     if http:
         return Check.http(http, interval, timeout=timeout)
     args = ["sh", "-c", script] if isinstance(script, str) else list(script or [])
-    check = Check.script(args, interval)
-    if timeout is not None:
-        check["Timeout"] = duration(timeout, "timeout")[0]
-    return check
-
-
-def _json(response: Response) -> Any:
-    return d.json(response)
+    return Check.script(args, interval, timeout=timeout)
 
 
 def _health(response: Response) -> tuple[str, Any]:
@@ -210,7 +175,7 @@ class Agent(Group[M]):
     @endpoint
     def self(self, token: str | None = None) -> Call[dict[str, Any]]:
         """``GET /v1/agent/self``: the agent's configuration, member and metadata."""
-        return Call(self._request("GET", path("agent", "self"), token=token, dc=""), _json)
+        return Call(self._request("GET", path("agent", "self"), token=token, dc=""), d.json)
 
     @endpoint
     def services(
@@ -221,10 +186,10 @@ class Agent(Group[M]):
         ``filter_expr`` is a filter expression on the services (``?filter``).
         """
         params = []
-        if _optional_text(filter_expr, "filter_expr"):
+        if optional_str(filter_expr, "filter_expr"):
             params.append(("filter", filter_expr or ""))
         request = self._request("GET", path("agent", "services"), params, token=token, dc="")
-        return Call(request, _json)
+        return Call(request, d.json)
 
     @endpoint
     def checks(
@@ -232,10 +197,10 @@ class Agent(Group[M]):
     ) -> Call[dict[str, HealthCheck]]:
         """``GET /v1/agent/checks``: the agent's checks by ID (``filter_expr``: ``?filter``)."""
         params = []
-        if _optional_text(filter_expr, "filter_expr"):
+        if optional_str(filter_expr, "filter_expr"):
             params.append(("filter", filter_expr or ""))
         request = self._request("GET", path("agent", "checks"), params, token=token, dc="")
-        return Call(request, _json)
+        return Call(request, d.json)
 
     @endpoint
     def members(
@@ -245,10 +210,10 @@ class Agent(Group[M]):
         params = []
         if wan:
             params.append(("wan", "1"))
-        if _optional_text(segment, "segment"):
+        if optional_str(segment, "segment"):
             params.append(("segment", segment or ""))
         request = self._request("GET", path("agent", "members"), params, token=token, dc="")
-        return Call(request, _json)
+        return Call(request, d.json)
 
     @endpoint
     def maintenance(
@@ -260,7 +225,7 @@ class Agent(Group[M]):
         ``reason`` is shown as the maintenance check's notes.
         """
         params = [("enable", _enable(enable))]
-        if _optional_text(reason, "reason"):
+        if optional_str(reason, "reason"):
             params.append(("reason", reason or ""))
         request = self._request("PUT", path("agent", "maintenance"), params, token=token, dc="")
         return Call(request, d.true)
@@ -270,7 +235,7 @@ class Agent(Group[M]):
         """``PUT /v1/agent/join/:address``: join a gossip pool through ``address``."""
         params = [("wan", "1")] if wan else []
         request = self._request(
-            "PUT", path("agent", "join", _text(address, "address")), params, token=token, dc=""
+            "PUT", path("agent", "join", non_empty(address, "address")), params, token=token, dc=""
         )
         return Call(request, d.true)
 
@@ -288,7 +253,7 @@ class Agent(Group[M]):
         if wan:
             params.append(("wan", "1"))
         request = self._request(
-            "PUT", path("agent", "force-leave", _text(node, "node")), params, token=token, dc=""
+            "PUT", path("agent", "force-leave", non_empty(node, "node")), params, token=token, dc=""
         )
         return Call(request, d.true)
 
@@ -327,23 +292,15 @@ class AgentServices(Group[M]):
         ``wait``), makes this a blocking query: it returns once the service
         differs from that hash, or after ``wait`` (default 5 minutes).
         """
-        params = []
-        seconds = None
-        if _optional_text(hash, "hash"):
-            params.append(("hash", hash or ""))
-        if wait is not None:
-            text, seconds = duration(wait, "wait")
-            params.append(("wait", text))
         request = self._request(
             "GET",
-            path("agent", "service", _text(service_id, "service_id")),
-            params,
+            path("agent", "service", non_empty(service_id, "service_id")),
             token=token,
             dc="",
+            hash=hash,
+            wait=wait,
         )
-        if hash:
-            request = dataclasses.replace(request, wait=seconds if seconds is not None else 0.0)
-        return Call(request, d.or_none(_json))
+        return Call(request, d.or_none(d.json))
 
     @endpoint
     def register(
@@ -388,40 +345,37 @@ class AgentServices(Group[M]):
         if checks is not None and extra_checks is not None:
             raise ValueError("give checks or extra_checks, not both")
         more = checks if checks is not None else extra_checks
-        legacy = _legacy_check(script, interval, ttl, http, timeout)
-        if legacy is not None and check is not None:
-            raise ValueError("give check, or script/ttl/http, not both")
-        body: dict[str, Any] = {"Name": _text(name, "name")}
-        if _optional_text(service_id, "service_id"):
+        definition = _check_definition(check, script, interval, ttl, http, timeout)
+        body: dict[str, Any] = {"Name": non_empty(name, "name")}
+        if optional_str(service_id, "service_id"):
             body["ID"] = service_id
-        if _optional_text(address, "address") is not None:
+        if optional_str(address, "address") is not None:
             body["Address"] = address
-        if _int(port, "port") is not None:
+        if optional_int(port, "port") is not None:
             body["Port"] = port
-        if (tag_list := _strings(tags, "tags")) is not None:
+        if (tag_list := str_list(tags, "tags")) is not None:
             body["Tags"] = tag_list
-        if (meta_map := _string_map(meta, "meta")) is not None:
+        if (meta_map := str_map(meta, "meta")) is not None:
             body["Meta"] = meta_map
         if enable_tag_override:
             body["EnableTagOverride"] = True
-        definition = _mapping(check, "check") if check is not None else legacy
         if definition is not None:
             body["Check"] = definition
         if more is not None:
             if isinstance(more, Mapping) or not isinstance(more, Sequence):
                 raise TypeError("checks must be a list of check definitions")
-            body["Checks"] = [_mapping(c, "checks") for c in more]
-        if (weights_map := _mapping(weights, "weights")) is not None:
+            body["Checks"] = [mapping(c, "checks") for c in more]
+        if (weights_map := mapping(weights, "weights")) is not None:
             body["Weights"] = weights_map
-        if (addresses := _mapping(tagged_addresses, "tagged_addresses")) is not None:
+        if (addresses := mapping(tagged_addresses, "tagged_addresses")) is not None:
             body["TaggedAddresses"] = addresses
-        if _optional_text(kind, "kind"):
+        if optional_str(kind, "kind"):
             body["Kind"] = kind
-        if _optional_text(socket_path, "socket_path"):
+        if optional_str(socket_path, "socket_path"):
             body["SocketPath"] = socket_path
-        if (proxy_map := _mapping(proxy, "proxy")) is not None:
+        if (proxy_map := mapping(proxy, "proxy")) is not None:
             body["Proxy"] = proxy_map
-        if (connect_map := _mapping(connect, "connect")) is not None:
+        if (connect_map := mapping(connect, "connect")) is not None:
             body["Connect"] = connect_map
         params = [("replace-existing-checks", "true")] if replace_existing_checks else []
         request = self._request(
@@ -434,7 +388,7 @@ class AgentServices(Group[M]):
         """``PUT /v1/agent/service/deregister/:service_id``: remove a service and its checks."""
         request = self._request(
             "PUT",
-            path("agent", "service", "deregister", _text(service_id, "service_id")),
+            path("agent", "service", "deregister", non_empty(service_id, "service_id")),
             token=token,
             dc="",
         )
@@ -454,11 +408,11 @@ class AgentServices(Group[M]):
         check, which keeps it out of healthy results.
         """
         params = [("enable", _enable(enable))]
-        if _optional_text(reason, "reason"):
+        if optional_str(reason, "reason"):
             params.append(("reason", reason or ""))
         request = self._request(
             "PUT",
-            path("agent", "service", "maintenance", _text(service_id, "service_id")),
+            path("agent", "service", "maintenance", non_empty(service_id, "service_id")),
             params,
             token=token,
             dc="",
@@ -494,18 +448,15 @@ class AgentChecks(Group[M]):
         the check to a service of the agent; ``status`` is the initial one
         (default critical).
         """
-        legacy = _legacy_check(script, interval, ttl, http, timeout)
-        if legacy is not None and check is not None:
-            raise ValueError("give check, or script/ttl/http, not both")
-        definition = _mapping(check, "check") if check is not None else legacy
+        definition = _check_definition(check, script, interval, ttl, http, timeout)
         if definition is None:
             raise ValueError("a check needs check=, or one of script, ttl and http")
-        body: dict[str, Any] = {"Name": _text(name, "name"), **definition}
-        if _optional_text(check_id, "check_id"):
+        body: dict[str, Any] = {"Name": non_empty(name, "name"), **definition}
+        if optional_str(check_id, "check_id"):
             body["ID"] = check_id
-        if _optional_text(notes, "notes"):
+        if optional_str(notes, "notes"):
             body["Notes"] = notes
-        if _optional_text(service_id, "service_id"):
+        if optional_str(service_id, "service_id"):
             body["ServiceID"] = service_id
         if status is not None:
             if status not in STATUSES:
@@ -521,7 +472,7 @@ class AgentChecks(Group[M]):
         """``PUT /v1/agent/check/deregister/:check_id``: remove a check."""
         request = self._request(
             "PUT",
-            path("agent", "check", "deregister", _text(check_id, "check_id")),
+            path("agent", "check", "deregister", non_empty(check_id, "check_id")),
             token=token,
             dc="",
         )
@@ -529,11 +480,11 @@ class AgentChecks(Group[M]):
 
     def _ttl(self, verb: str, check_id: str, notes: str | None, token: str | None) -> Call[bool]:
         params = []
-        if _optional_text(notes, "notes"):
+        if optional_str(notes, "notes"):
             params.append(("note", notes or ""))
         request = self._request(
             "PUT",
-            path("agent", "check", verb, _text(check_id, "check_id")),
+            path("agent", "check", verb, non_empty(check_id, "check_id")),
             params,
             token=token,
             dc="",
@@ -568,10 +519,10 @@ class AgentChecks(Group[M]):
         """``PUT /v1/agent/check/update/:check_id``: set a TTL check's status and output."""
         if status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
-        body = {"Status": status, "Output": _optional_text(output, "output") or ""}
+        body = {"Status": status, "Output": optional_str(output, "output") or ""}
         request = self._request(
             "PUT",
-            path("agent", "check", "update", _text(check_id, "check_id")),
+            path("agent", "check", "update", non_empty(check_id, "check_id")),
             token=token,
             dc="",
             json_body=body,
@@ -590,7 +541,7 @@ class AgentHealth(Group[M]):
     def _lookup(self, kind: str, value: str, argument: str, token: str | None) -> Request:
         return self._request(
             "GET",
-            path("agent", "health", "service", kind, _text(value, argument)),
+            path("agent", "health", "service", kind, non_empty(value, argument)),
             [("format", "json")],
             token=token,
             dc="",

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, endpoint
+from .._endpoint import Group, endpoint, non_empty, optional_str, str_map, string
 from .._http import Call, path
 
 M = TypeVar("M")
@@ -119,33 +119,7 @@ class NodeServiceList(TypedDict):
     Services: list[NodeService] | None
 
 
-# -- argument checks shared with the health endpoints ---------------------------------
-
-
-def _name(value: str, argument: str) -> str:
-    """A node, service or state name that goes into the path."""
-    if not isinstance(value, str):
-        raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
-    if not value:
-        raise ValueError(f"{argument} must not be empty")
-    return value
-
-
-def _optional_str(value: str | None, argument: str) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
-    return value
-
-
-def _string_map(value: Mapping[str, str] | None, argument: str) -> dict[str, str] | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise TypeError(f"{argument} must be a mapping of str to str, not {type(value).__name__}")
-    for key, item in value.items():
-        if not isinstance(key, str) or not isinstance(item, str):
-            raise TypeError(f"{argument} must map str to str, not {key!r}: {item!r}")
-    return dict(value)
+# -- query parameters shared with the health endpoints ------------------------------
 
 
 def _read_params(
@@ -154,16 +128,18 @@ def _read_params(
     node_meta: Mapping[str, str] | None = None,
     tag: str | Sequence[str] | None = None,
     filter_expr: str | None = None,
+    passing: bool | None = None,
 ) -> list[tuple[str, str]]:
     """The query parameters of catalog and health reads, checked before any I/O.
 
     ``node_meta`` becomes one ``node-meta=key:value`` per pair and ``tag``
     (one tag or several) one ``tag=`` per tag: Consul repeats both.
+    ``passing`` is the health endpoints' filter on passing checks.
     """
     params: list[tuple[str, str]] = []
-    if _optional_str(near, "near"):
+    if optional_str(near, "near"):
         params.append(("near", near or ""))
-    for key, value in (_string_map(node_meta, "node_meta") or {}).items():
+    for key, value in (str_map(node_meta, "node_meta") or {}).items():
         params.append(("node-meta", f"{key}:{value}"))
     if tag is not None:
         tags = [tag] if isinstance(tag, str) else tag
@@ -173,13 +149,13 @@ def _read_params(
             if not isinstance(item, str):
                 raise TypeError(f"tag must be a str or a list of str, not {item!r}")
             params.append(("tag", item))
-    if _optional_str(filter_expr, "filter_expr"):
+    if optional_str(filter_expr, "filter_expr"):
         params.append(("filter", filter_expr or ""))
+    if passing is not None and not isinstance(passing, bool):
+        raise TypeError(f"passing must be a bool, not {type(passing).__name__}")
+    if passing:
+        params.append(("passing", "true"))
     return params
-
-
-def _list(data: list[Any] | None) -> list[Any]:
-    return data or []
 
 
 class Catalog(Group[M]):
@@ -222,17 +198,15 @@ class Catalog(Group[M]):
         """
         body: dict[str, Any] = {}
         datacenter = dc if dc is not None else self._client.config.dc
-        if _optional_str(datacenter, "dc"):
+        if optional_str(datacenter, "dc"):
             body["Datacenter"] = datacenter
-        if _optional_str(node_id, "node_id"):
+        if optional_str(node_id, "node_id"):
             body["ID"] = node_id
-        body["Node"] = _name(node, "node")
-        if not isinstance(address, str):
-            raise TypeError(f"address must be a str, not {type(address).__name__}")
-        body["Address"] = address
-        if (addresses := _string_map(tagged_addresses, "tagged_addresses")) is not None:
+        body["Node"] = non_empty(node, "node")
+        body["Address"] = string(address, "address")
+        if (addresses := str_map(tagged_addresses, "tagged_addresses")) is not None:
             body["TaggedAddresses"] = addresses
-        if (meta := _string_map(node_meta, "node_meta")) is not None:
+        if (meta := str_map(node_meta, "node_meta")) is not None:
             body["NodeMeta"] = meta
         for value, argument in ((service, "service"), (check, "check")):
             if value is not None and not isinstance(value, Mapping):
@@ -269,13 +243,13 @@ class Catalog(Group[M]):
             raise ValueError("only one of service_id and check_id may be given")
         body: dict[str, Any] = {}
         datacenter = dc if dc is not None else self._client.config.dc
-        if _optional_str(datacenter, "dc"):
+        if optional_str(datacenter, "dc"):
             body["Datacenter"] = datacenter
-        body["Node"] = _name(node, "node")
+        body["Node"] = non_empty(node, "node")
         if service_id is not None:
-            body["ServiceID"] = _name(service_id, "service_id")
+            body["ServiceID"] = non_empty(service_id, "service_id")
         if check_id is not None:
-            body["CheckID"] = _name(check_id, "check_id")
+            body["CheckID"] = non_empty(check_id, "check_id")
         request = self._request(
             "PUT", path("catalog", "deregister"), token=token, dc="", json_body=body
         )
@@ -285,7 +259,7 @@ class Catalog(Group[M]):
     def datacenters(self, *, token: str | None = None) -> Call[list[str]]:
         """``GET /v1/catalog/datacenters``: every known datacenter, nearest first."""
         request = self._request("GET", path("catalog", "datacenters"), token=token, dc="")
-        return Call(request, d.mapped(d.json, _list))
+        return Call(request, d.json_list)
 
     @endpoint
     def nodes(
@@ -300,18 +274,16 @@ class Catalog(Group[M]):
         filter_expr: str | None = None,
     ) -> Call[tuple[int, list[Node]]]:
         """``GET /v1/catalog/nodes``: the datacenter's nodes."""
-        request = self._request(
-            "GET",
+        return self._read(
             path("catalog", "nodes"),
+            d.json_list,
             _read_params(near=near, node_meta=node_meta, filter_expr=filter_expr),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, _list)))
 
     @endpoint
     def services(
@@ -325,18 +297,16 @@ class Catalog(Group[M]):
         filter_expr: str | None = None,
     ) -> Call[tuple[int, dict[str, list[str]]]]:
         """``GET /v1/catalog/services``: service name -> the tags of its instances."""
-        request = self._request(
-            "GET",
+        return self._read(
             path("catalog", "services"),
+            d.mapped(d.json, lambda v: v or {}),
             _read_params(node_meta=node_meta, filter_expr=filter_expr),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, lambda v: v or {})))
 
     @endpoint
     def node(
@@ -353,18 +323,16 @@ class Catalog(Group[M]):
 
         ``node`` may also be a unique prefix of the node's ID.
         """
-        request = self._request(
-            "GET",
-            path("catalog", "node", _name(node, "node")),
+        return self._read(
+            path("catalog", "node", non_empty(node, "node")),
+            d.json,
             _read_params(filter_expr=filter_expr),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.json))
 
     @endpoint
     def node_services(
@@ -378,18 +346,16 @@ class Catalog(Group[M]):
         filter_expr: str | None = None,
     ) -> Call[tuple[int, NodeServiceList]]:
         """``GET /v1/catalog/node-services/:node``: the node and a list of its services."""
-        request = self._request(
-            "GET",
-            path("catalog", "node-services", _name(node, "node")),
+        return self._read(
+            path("catalog", "node-services", non_empty(node, "node")),
+            d.json,
             _read_params(filter_expr=filter_expr),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.json))
 
     @endpoint
     def service(
@@ -410,18 +376,15 @@ class Catalog(Group[M]):
         ``tag`` (one tag or a list) keeps the instances that have every tag
         given (compared case-insensitively).
         """
-        return self._service_nodes(
-            "service",
-            service,
-            index,
-            wait,
-            tag,
-            consistency,
-            dc,
-            near,
-            token,
-            node_meta,
-            filter_expr,
+        return self._read(
+            path("catalog", "service", non_empty(service, "service")),
+            d.json_list,
+            _read_params(near=near, node_meta=node_meta, tag=tag, filter_expr=filter_expr),
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
         )
 
     @endpoint
@@ -441,43 +404,13 @@ class Catalog(Group[M]):
         """``GET /v1/catalog/connect/:service``: Connect-capable instances of the service
         (its proxies and Connect-native instances). Arguments as :meth:`service`.
         """
-        return self._service_nodes(
-            "connect",
-            service,
-            index,
-            wait,
-            tag,
-            consistency,
-            dc,
-            near,
-            token,
-            node_meta,
-            filter_expr,
-        )
-
-    def _service_nodes(
-        self,
-        kind: str,
-        service: str,
-        index: int | None,
-        wait: str | float | None,
-        tag: str | Sequence[str] | None,
-        consistency: str | None,
-        dc: str | None,
-        near: str | None,
-        token: str | None,
-        node_meta: Mapping[str, str] | None,
-        filter_expr: str | None,
-    ) -> Call[tuple[int, list[ServiceNode]]]:
-        request = self._request(
-            "GET",
-            path("catalog", kind, _name(service, "service")),
+        return self._read(
+            path("catalog", "connect", non_empty(service, "service")),
+            d.json_list,
             _read_params(near=near, node_meta=node_meta, tag=tag, filter_expr=filter_expr),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, _list)))

@@ -6,7 +6,7 @@ import math
 from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, endpoint
+from .._endpoint import Group, endpoint, non_empty, string
 from .._http import Call, path
 
 M = TypeVar("M")
@@ -38,10 +38,6 @@ class DatacenterMap(TypedDict):
     Datacenter: str
     AreaID: str
     Coordinates: list[NodeCoordinate]
-
-
-def _list(data: list[Any] | None) -> list[Any]:
-    return data or []
 
 
 def _coord(coord: Coord | dict[str, Any]) -> dict[str, Any]:
@@ -88,18 +84,16 @@ class Coordinate(Group[M]):
         read are left out. ``segment`` keeps only that network segment.
         """
         params = [] if segment is None else [("segment", segment)]
-        request = self._request(
-            "GET",
+        return self._read(
             path("coordinate", "nodes"),
+            d.json_list,
             params,
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, _list)))
 
     @endpoint
     def node(
@@ -116,23 +110,17 @@ class Coordinate(Group[M]):
 
         Needs ``node:read`` on the node.
         """
-        if not isinstance(node, str):
-            raise TypeError(f"node must be a str, not {type(node).__name__}")
-        if not node:
-            raise ValueError("node must not be empty")
         params = [] if segment is None else [("segment", segment)]
-        request = self._request(
-            "GET",
-            path("coordinate", "node", node),
+        return self._read(
+            path("coordinate", "node", non_empty(node, "node")),
+            d.or_none(d.json),
             params,
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.or_none(d.json)))
 
     @endpoint
     def update(
@@ -149,9 +137,7 @@ class Coordinate(Group[M]):
         only to nodes in its catalog; watch :meth:`node` to see it land.
         Needs ``node:write`` on the node.
         """
-        if not isinstance(node, str):
-            raise TypeError(f"node must be a str, not {type(node).__name__}")
-        body = {"Node": node, "Segment": segment, "Coord": _coord(coord)}
+        body = {"Node": string(node, "node"), "Segment": segment, "Coord": _coord(coord)}
         request = self._request(
             "PUT", path("coordinate", "update"), token=token, dc=dc, json_body=body
         )

@@ -6,7 +6,7 @@ import base64
 from typing import Any, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, endpoint
+from .._endpoint import Group, endpoint, non_empty, optional_str
 from .._http import Call, path
 
 M = TypeVar("M")
@@ -80,10 +80,7 @@ class Event(Group[M]):
         refuses events whose name and payload do not fit in 512 bytes of
         gossip. ``tag`` needs ``service``. Needs ``event:write``.
         """
-        if not isinstance(name, str):
-            raise TypeError(f"name must be a str, not {type(name).__name__}")
-        if not name:
-            raise ValueError("name must not be empty")
+        non_empty(name, "name")
         if isinstance(body, str):
             data = body.encode()
         elif isinstance(body, bytes | bytearray):
@@ -120,11 +117,8 @@ class Event(Group[M]):
         Events the token may not read (``event:read``) are left out.
         """
         params: list[tuple[str, str]] = []
-        if name is not None:
-            if not isinstance(name, str):
-                raise TypeError(f"name must be a str, not {type(name).__name__}")
-            if name:
-                params.append(("name", name))
+        if optional_str(name, "name"):
+            params.append(("name", name or ""))
         request = self._request(
             "GET", path("event", "list"), params, token=token, index=index, wait=wait
         )

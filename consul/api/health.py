@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, endpoint
+from .._endpoint import Group, endpoint, non_empty
 from .._http import Call, path
-from .catalog import Node, NodeService, _list, _name, _read_params
+from .catalog import Node, NodeService, _read_params
 
 M = TypeVar("M")
 
@@ -82,19 +82,17 @@ class Health(Group[M]):
         included) all pass; ``tag`` (one or a list) the instances with every
         tag given.
         """
-        return self._entries(
-            "service",
-            service,
-            index,
-            wait,
-            passing,
-            tag,
-            dc,
-            near,
-            token,
-            node_meta,
-            filter_expr,
-            consistency,
+        return self._read(
+            path("health", "service", non_empty(service, "service")),
+            d.json_list,
+            _read_params(
+                near=near, node_meta=node_meta, tag=tag, filter_expr=filter_expr, passing=passing
+            ),
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
         )
 
     @endpoint
@@ -117,53 +115,18 @@ class Health(Group[M]):
 
         Arguments as :meth:`service`.
         """
-        return self._entries(
-            "connect",
-            service,
-            index,
-            wait,
-            passing,
-            tag,
-            dc,
-            near,
-            token,
-            node_meta,
-            filter_expr,
-            consistency,
-        )
-
-    def _entries(
-        self,
-        kind: str,
-        service: str,
-        index: int | None,
-        wait: str | float | None,
-        passing: bool | None,
-        tag: str | Sequence[str] | None,
-        dc: str | None,
-        near: str | None,
-        token: str | None,
-        node_meta: Mapping[str, str] | None,
-        filter_expr: str | None,
-        consistency: str | None,
-    ) -> Call[tuple[int, list[ServiceEntry]]]:
-        params = _read_params(near=near, node_meta=node_meta, tag=tag, filter_expr=filter_expr)
-        if passing is not None and not isinstance(passing, bool):
-            raise TypeError(f"passing must be a bool, not {type(passing).__name__}")
-        if passing:
-            params.append(("passing", "true"))
-        request = self._request(
-            "GET",
-            path("health", kind, _name(service, "service")),
-            params,
+        return self._read(
+            path("health", "connect", non_empty(service, "service")),
+            d.json_list,
+            _read_params(
+                near=near, node_meta=node_meta, tag=tag, filter_expr=filter_expr, passing=passing
+            ),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, _list)))
 
     @endpoint
     def checks(
@@ -180,18 +143,16 @@ class Health(Group[M]):
         consistency: str | None = None,
     ) -> Call[tuple[int, list[HealthCheck]]]:
         """``GET /v1/health/checks/:service``: the checks of the service's instances."""
-        request = self._request(
-            "GET",
-            path("health", "checks", _name(service, "service")),
+        return self._read(
+            path("health", "checks", non_empty(service, "service")),
+            d.json_list,
             _read_params(near=near, node_meta=node_meta, filter_expr=filter_expr),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, _list)))
 
     @endpoint
     def state(
@@ -212,20 +173,18 @@ class Health(Group[M]):
         ``name`` is ``"passing"``, ``"warning"``, ``"critical"`` or ``"any"``
         (every check).
         """
-        if _name(name, "name") not in STATES:
+        if non_empty(name, "name") not in STATES:
             raise ValueError(f"name must be one of {', '.join(STATES)}, not {name!r}")
-        request = self._request(
-            "GET",
+        return self._read(
             path("health", "state", name),
+            d.json_list,
             _read_params(near=near, node_meta=node_meta, filter_expr=filter_expr),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, _list)))
 
     @endpoint
     def node(
@@ -240,15 +199,13 @@ class Health(Group[M]):
         consistency: str | None = None,
     ) -> Call[tuple[int, list[HealthCheck]]]:
         """``GET /v1/health/node/:node``: the node's checks (its services' too)."""
-        request = self._request(
-            "GET",
-            path("health", "node", _name(node, "node")),
+        return self._read(
+            path("health", "node", non_empty(node, "node")),
+            d.json_list,
             _read_params(filter_expr=filter_expr),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, _list)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal, NotRequired, TypedDict, TypeVar, cast
 
 from .. import _decode as d
-from .._endpoint import Group, endpoint
+from .._endpoint import Group, endpoint, optional_int
 from .._http import Call, path
 
 M = TypeVar("M")
@@ -48,10 +48,8 @@ def _key(key: str, *, allow_empty: bool = False) -> str:
 
 
 def _uint(value: int | None, name: str) -> int | None:
-    if value is None:
+    if (value := optional_int(value, name)) is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
     if not 0 <= value < 2**64:
         raise ValueError(f"{name} must be an unsigned 64-bit integer, not {value}")
     return value
@@ -59,10 +57,6 @@ def _uint(value: int | None, name: str) -> int | None:
 
 def _entries(data: list[dict[str, Any]] | None) -> list[KVPair] | None:
     return None if data is None else [d.kv_entry(e) for e in data]  # type: ignore[misc]
-
-
-def _list_or_empty(data: list[str] | None) -> list[str]:
-    return data or []
 
 
 def _entry(data: list[dict[str, Any]] | None) -> KVPair | None:
@@ -112,23 +106,22 @@ class KV(Group[M]):
             params.append(("keys", ""))
             if separator is not None:
                 params.append(("separator", separator))
-        request = self._request(
-            "GET",
+        if tree:
+            decode: d.Decoder[Any] = d.or_none(d.mapped(d.json, _entries))
+        elif listing:
+            decode = d.or_none(d.json)
+        else:
+            decode = d.or_none(d.mapped(d.json, _entry))
+        return self._read(
             path("kv", _key(key, allow_empty=tree or listing)),
+            decode,
             params,
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        if tree:
-            entries: Call[Any] = Call(request, d.indexed(d.or_none(d.mapped(d.json, _entries))))
-            return entries
-        if listing:
-            return Call(request, d.indexed(d.or_none(d.json)))
-        return Call(request, d.indexed(d.or_none(d.mapped(d.json, _entry))))
 
     @endpoint
     def keys(
@@ -150,18 +143,16 @@ class KV(Group[M]):
         params = [("keys", "")]
         if separator is not None:
             params.append(("separator", separator))
-        request = self._request(
-            "GET",
+        return self._read(
             path("kv", _key(prefix, allow_empty=True)),
+            d.mapped(d.or_none(d.json), d.listed),
             params,
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.or_none(d.json), _list_or_empty)))
 
     @endpoint
     def put(
@@ -249,15 +240,13 @@ class KV(Group[M]):
 
         An empty list if there is none. Blocking as :meth:`get`.
         """
-        request = self._request(
-            "GET",
+        return self._read(
             path("kv", _key(prefix, allow_empty=True)),
+            d.mapped(d.or_none(d.json), lambda e: _entries(e) or []),
             [("recurse", "")],
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.or_none(d.json), lambda e: _entries(e) or [])))

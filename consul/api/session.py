@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, duration, endpoint
+from .._endpoint import Group, duration, duration_field, endpoint, non_empty, optional_str, str_list
 from .._http import Call, path
 
 M = TypeVar("M")
@@ -40,33 +40,6 @@ class SessionEntry(TypedDict):
     ModifyIndex: int
 
 
-def _session_id(value: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"session_id must be a str, not {type(value).__name__}")
-    if not value:
-        raise ValueError("session_id must not be empty")
-    return value
-
-
-def _seconds(value: str | float, name: str) -> str:
-    """A duration argument as Consul reads it: ``"15s"`` for 15, Go's text as is."""
-    text, seconds = duration(value, name)
-    if isinstance(value, int | float) and float(seconds).is_integer():
-        return f"{int(seconds)}s"
-    return text
-
-
-def _check_ids(value: Sequence[str] | None, name: str) -> list[str] | None:
-    if value is None:
-        return None
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise TypeError(f"{name} must be a list of check IDs, not {type(value).__name__}")
-    for item in value:
-        if not isinstance(item, str):
-            raise TypeError(f"{name} must be a list of check IDs, not {item!r}")
-    return list(value)
-
-
 def _service_checks(value: Sequence[str | Mapping[str, str]] | None) -> list[Any] | None:
     if value is None:
         return None
@@ -84,14 +57,6 @@ def _service_checks(value: Sequence[str | Mapping[str, str]] | None) -> list[Any
                 f"not {item!r}"
             )
     return checks
-
-
-def _first(data: list[Any] | None) -> Any:
-    return data[0] if data else None
-
-
-def _list(data: list[Any] | None) -> list[Any]:
-    return data or []
 
 
 class Session(Group[M]):
@@ -139,28 +104,22 @@ class Session(Group[M]):
         shortest allowed, 24 hours the longest.
         """
         body: dict[str, Any] = {}
-        if name is not None:
-            if not isinstance(name, str):
-                raise TypeError(f"name must be a str, not {type(name).__name__}")
+        if optional_str(name, "name") is not None:
             body["Name"] = name
         if node is not None:
-            if not isinstance(node, str):
-                raise TypeError(f"node must be a str, not {type(node).__name__}")
-            if not node:
-                raise ValueError("node must not be empty")
-            body["Node"] = node
-        if (ids := _check_ids(checks, "checks")) is not None:
+            body["Node"] = non_empty(node, "node")
+        if (ids := str_list(checks, "checks", of="check IDs")) is not None:
             body["Checks"] = ids
-        if (ids := _check_ids(node_checks, "node_checks")) is not None:
+        if (ids := str_list(node_checks, "node_checks", of="check IDs")) is not None:
             body["NodeChecks"] = ids
         if (service := _service_checks(service_checks)) is not None:
             body["ServiceChecks"] = service
-        body["LockDelay"] = _seconds(lock_delay, "lock_delay")
+        body["LockDelay"] = duration_field(lock_delay, "lock_delay")
         if behavior not in ("release", "delete"):
             raise ValueError(f"behavior must be 'release' or 'delete', not {behavior!r}")
         body["Behavior"] = behavior
         if ttl is not None and ttl != 0:
-            body["TTL"] = _seconds(ttl, "ttl")
+            body["TTL"] = duration_field(ttl, "ttl")
             if duration(ttl, "ttl")[1] > SESSION_TTL_MAX:
                 raise ValueError(f"ttl must be at most 24 hours, not {ttl!r}")
         request = self._request(
@@ -177,7 +136,10 @@ class Session(Group[M]):
         Its locks are released (or its keys deleted) as its ``behavior`` says.
         """
         request = self._request(
-            "PUT", path("session", "destroy", _session_id(session_id)), token=token, dc=dc
+            "PUT",
+            path("session", "destroy", non_empty(session_id, "session_id")),
+            token=token,
+            dc=dc,
         )
         return Call(request, d.boolean)
 
@@ -191,9 +153,9 @@ class Session(Group[M]):
         more).
         """
         request = self._request(
-            "PUT", path("session", "renew", _session_id(session_id)), token=token, dc=dc
+            "PUT", path("session", "renew", non_empty(session_id, "session_id")), token=token, dc=dc
         )
-        return Call(request, d.mapped(d.json, _first))
+        return Call(request, d.mapped(d.json, d.first))
 
     @endpoint
     def info(
@@ -210,17 +172,15 @@ class Session(Group[M]):
         Blocking on a session that does not exist waits until it exists or
         ``wait`` has passed, whatever other sessions do.
         """
-        request = self._request(
-            "GET",
-            path("session", "info", _session_id(session_id)),
+        return self._read(
+            path("session", "info", non_empty(session_id, "session_id")),
+            d.mapped(d.json, d.first),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, _first)))
 
     @endpoint
     def node(
@@ -233,21 +193,15 @@ class Session(Group[M]):
         token: str | None = None,
     ) -> Call[tuple[int, list[SessionEntry]]]:
         """``GET /v1/session/node/:node``: the sessions of a node."""
-        if not isinstance(node, str):
-            raise TypeError(f"node must be a str, not {type(node).__name__}")
-        if not node:
-            raise ValueError("node must not be empty")
-        request = self._request(
-            "GET",
-            path("session", "node", node),
+        return self._read(
+            path("session", "node", non_empty(node, "node")),
+            d.json_list,
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, _list)))
 
     # Defined last: in the class body, later annotations would read ``list``
     # as this method rather than the builtin.
@@ -261,14 +215,12 @@ class Session(Group[M]):
         token: str | None = None,
     ) -> Call[tuple[int, list[SessionEntry]]]:
         """``GET /v1/session/list``: every session of the datacenter."""
-        request = self._request(
-            "GET",
+        return self._read(
             path("session", "list"),
+            d.json_list,
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
-            read=True,
         )
-        return Call(request, d.indexed(d.mapped(d.json, _list)))

@@ -6,12 +6,16 @@ rule it checks.
 
 from __future__ import annotations
 
+import functools
+import importlib
+import inspect
 import ssl
 
 import pytest
 import trustme
 
 import consul
+from consul.base import ConsulBase
 from consul.config import DEFAULT_TIMEOUT, Config
 
 
@@ -271,6 +275,13 @@ class TestSSLContext:
         env = {"CONSUL_CACERT": str(root / "first.pem"), "CONSUL_CAPATH": str(root)}
         assert len(resolve(env, scheme="https").ssl_context().get_ca_certs()) == 1
 
+    def test_the_ca_list_holds_each_pem_certificate(self, cas):
+        root, first = cas
+        listed = resolve({"CONSUL_CAPATH": str(root)}, scheme="https").ca_certificate_list()
+        assert len(listed) == 2
+        assert listed[0] == first.cert_pem.bytes().decode().strip()
+        assert resolve().ca_certificate_list() is None
+
     def test_a_file_without_certificates_in_the_ca_path(self, tmp_path):
         (tmp_path / "README").write_text("nothing here")
         with pytest.raises(ValueError, match="no PEM certificate"):
@@ -330,3 +341,27 @@ def test_clients_resolve_their_arguments_against_the_environment(monkeypatch):
     with consul.Consul(host="localhost", port=8500, token="mine", dc="dc2") as c:
         assert c.config.base_url == "http://localhost:8500"
         assert (c.token, c.dc) == ("mine", "dc2")
+
+
+@pytest.mark.parametrize(
+    ("build", "own"),
+    [
+        ("consul.adapters.threadpool:Consul.__init__", {"max_workers"}),
+        ("consul.adapters.twisted:Consul.__init__", {"reactor"}),
+        ("consul.config:Config.resolve", {"env"}),
+    ],
+)
+def test_every_client_takes_the_arguments_of_the_base_client(build, own):
+    # The signature is written out for each client (users, IDEs and the docs
+    # see it), so this keeps the copies equal: same positions, same defaults.
+    module, _, name = build.partition(":")
+    function = functools.reduce(getattr, name.split("."), importlib.import_module(module))
+
+    def parameters(function, leave_out):
+        found = inspect.signature(function).parameters.values()
+        given = [p for p in found if p.name not in {"self", *leave_out}]
+        positional = [p for p in given if p.kind is not p.KEYWORD_ONLY]
+        return positional, {p.name: p for p in given if p.kind is p.KEYWORD_ONLY}
+
+    assert parameters(function, own) == parameters(ConsulBase.__init__, set())
+    assert own <= set(inspect.signature(function).parameters)

@@ -96,6 +96,17 @@ class TestValues:
         with pytest.raises(consul.ServerError):
             decode(answer(500))
 
+    def test_json_lists(self):
+        assert d.json_list(answer(body=b"[1, 2]")) == [1, 2]
+        assert d.json_list(answer(body=b"null")) == []
+        assert d.json_list(answer()) == []
+        with pytest.raises(consul.NotFound):
+            d.json_list(answer(404))
+        assert d.listed(None) == []
+        assert d.first([3, 4]) == 3
+        assert d.first([]) is None
+        assert d.first(None) is None
+
     def test_mapped_and_field(self):
         assert d.mapped(d.json, len)(answer(body=b"[1, 2, 3]")) == 3
         assert d.field("ID")(answer(body=b'{"ID": "abc"}')) == "abc"

@@ -1,9 +1,9 @@
 """The flow drivers, fed results and errors without any I/O.
 
 A flow yields calls and sleeps; each driver (blocking and thread pool share
-one, asyncio and Tornado another, Twisted has its own) must send back each
-call's result, throw in its ConsulException, sleep as asked, return what the
-flow returns, and close the flow on anything else.
+one; asyncio, Tornado and Twisted, with its reactor's sleep, another) must
+send back each call's result, throw in its ConsulException, sleep as asked,
+return what the flow returns, and close the flow on anything else.
 """
 
 from __future__ import annotations

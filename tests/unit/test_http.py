@@ -184,6 +184,16 @@ class TestBlockingQueries:
         assert request.params == (("index", "0"), ("wait", "30s"))
         assert request.wait is None
 
+    def test_a_hash_blocks_like_an_index(self):
+        # The agent's hash-based blocking (GET /v1/agent/service/:id?hash=).
+        request = build()._request("GET", "/x", hash="4f2a", wait="30s")
+        assert request.params == (("hash", "4f2a"), ("wait", "30s"))
+        assert request.wait == 30.0
+        assert build()._request("GET", "/x", hash="4f2a").wait == 0.0
+        assert build()._request("GET", "/x", hash="", wait="30s").wait is None
+        with pytest.raises(TypeError, match="hash must be a str"):
+            build()._request("GET", "/x", hash=5)
+
     @pytest.mark.parametrize(
         ("index", "error"),
         [(True, TypeError), ("5", TypeError), (1.0, TypeError), (-1, ValueError)],

@@ -15,7 +15,7 @@ import warnings
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ... import _decode as d
-from ..._endpoint import Group, endpoint, flow
+from ..._endpoint import Group, endpoint, flow, non_empty
 from ..._http import Call, Flow, path
 from . import _legacy
 from ._types import (
@@ -29,7 +29,6 @@ from ._types import (
     Link,
     NodeIdentity,
     ServiceIdentity,
-    identifier,
 )
 from .policy import Policy, rules_text
 from .role import Role
@@ -113,7 +112,7 @@ class ACL(Group[M]):
         with ``GET /v1/acl/policy/:id``. Use ``acl.token.read_self``.
         """
         _deprecated("info", "acl.token.read_self(token=...) or acl.token.read(accessor_id)")
-        return _legacy.info(self._request, identifier(acl_id, "acl_id"), token)
+        return _legacy.info(self._request, non_empty(acl_id, "acl_id"), token)
 
     @flow
     def create(
@@ -154,7 +153,7 @@ class ACL(Group[M]):
         _deprecated("update", "acl.token.update() with acl.policy.update()")
         return _legacy.update(
             self._request,
-            identifier(acl_id, "acl_id"),
+            non_empty(acl_id, "acl_id"),
             name,
             _legacy_type(type),
             _legacy_rules(rules),
@@ -165,7 +164,7 @@ class ACL(Group[M]):
     def clone(self, acl_id: str, token: str | None = None) -> Flow[str]:
         """Copy a legacy ACL; the new one's ID (deprecated). Use ``acl.token.clone``."""
         _deprecated("clone", "acl.token.clone()")
-        return _legacy.clone(self._request, identifier(acl_id, "acl_id"), token)
+        return _legacy.clone(self._request, non_empty(acl_id, "acl_id"), token)
 
     @flow
     def destroy(self, acl_id: str, token: str | None = None) -> Flow[bool]:
@@ -174,7 +173,7 @@ class ACL(Group[M]):
         Use ``acl.token.delete``.
         """
         _deprecated("destroy", "acl.token.delete()")
-        return _legacy.destroy(self._request, identifier(acl_id, "acl_id"), token)
+        return _legacy.destroy(self._request, non_empty(acl_id, "acl_id"), token)
 
     # Defined last: later annotations in the class body would read ``list``
     # as this method.

@@ -24,7 +24,7 @@ from typing import Any
 from ... import _decode as d
 from ..._http import Call, Flow, Response, path
 from ...exceptions import ACLPermissionDenied, NotFound
-from ._types import ACLToken, LegacyACL, json_or_none
+from ._types import ACLToken, LegacyACL
 
 __all__ = ["POLICY_PREFIX", "from_legacy_rules", "to_legacy_rules"]
 
@@ -114,7 +114,7 @@ def _token_by_secret(build: Build, secret: str) -> Call[ACLToken | None]:
     def decode(response: Response) -> ACLToken | None:
         if response.status == 403 and b"ACL not found" in response.body:
             return None
-        result: ACLToken | None = json_or_none(response)
+        result: ACLToken | None = d.or_none(d.json)(response)
         return result
 
     return Call(build("GET", path("acl", "token", "self"), token=secret), decode)
@@ -145,7 +145,7 @@ def _read_rules(build: Build, token: ACLToken, auth: str | None) -> Flow[str]:
     """The legacy rules of a token: those of its legacy-rules policy, if any."""
     for policy_id in _legacy_policies(token):
         request = build("GET", path("acl", "policy", policy_id), token=auth)
-        policy = yield Call(request, json_or_none)
+        policy = yield Call(request, d.or_none(d.json))
         if policy is not None:
             return to_legacy_rules(policy["Rules"])
     return ""

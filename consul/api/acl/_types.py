@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypedDict
-
-from ... import _decode as d
-from ..._http import Response
+from typing import NotRequired, TypedDict
 
 __all__ = [
     "ACLPolicy",
@@ -140,19 +137,3 @@ def links(ids: list[str] | None, names: list[str] | None, what: str) -> list[dic
             raise TypeError(f"{what}_{key.lower()} must be a list of non-empty strings")
         out.extend({key: v} for v in values)
     return out
-
-
-def identifier(value: str, name: str) -> str:
-    """A non-empty ID or name for a URL path."""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
-    if not value:
-        raise ValueError(f"{name} must not be empty")
-    return value
-
-
-def json_or_none(response: Response) -> Any:
-    """The JSON body, or None for the 404 of something that does not exist."""
-    if response.status == 404:
-        return None
-    return d.json(response)

@@ -7,9 +7,9 @@ import json
 from typing import Any, TypeVar
 
 from ... import _decode as d
-from ..._endpoint import Group, endpoint
+from ..._endpoint import Group, endpoint, non_empty
 from ..._http import Call, path
-from ._types import ACLPolicy, ACLPolicyStub, identifier, json_or_none
+from ._types import ACLPolicy, ACLPolicyStub
 
 M = TypeVar("M")
 
@@ -33,7 +33,7 @@ def _policy_body(
     rules: str | dict[str, Any] | None,
     datacenters: builtins.list[str] | None,
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {"Name": identifier(name, "name")}
+    body: dict[str, Any] = {"Name": non_empty(name, "name")}
     if description:
         body["Description"] = description
     body["Rules"] = rules_text(rules)
@@ -69,16 +69,16 @@ class Policy(Group[M]):
     @endpoint
     def read(self, uuid: str, token: str | None = None) -> Call[ACLPolicy | None]:
         """``GET /v1/acl/policy/:id``: the policy, or None if there is none."""
-        request = self._request("GET", path("acl", "policy", identifier(uuid, "uuid")), token=token)
-        return Call(request, json_or_none)
+        request = self._request("GET", path("acl", "policy", non_empty(uuid, "uuid")), token=token)
+        return Call(request, d.or_none(d.json))
 
     @endpoint
     def read_by_name(self, name: str, token: str | None = None) -> Call[ACLPolicy | None]:
         """``GET /v1/acl/policy/name/:name``: the policy, or None if there is none."""
         request = self._request(
-            "GET", path("acl", "policy", "name", identifier(name, "name")), token=token
+            "GET", path("acl", "policy", "name", non_empty(name, "name")), token=token
         )
-        return Call(request, json_or_none)
+        return Call(request, d.or_none(d.json))
 
     @endpoint
     def update(
@@ -92,7 +92,7 @@ class Policy(Group[M]):
     ) -> Call[ACLPolicy]:
         """``PUT /v1/acl/policy/:id``: replace the policy's name, description and rules."""
         body = _policy_body(name, description, rules, datacenters)
-        body["ID"] = identifier(policy_id, "policy_id")
+        body["ID"] = non_empty(policy_id, "policy_id")
         request = self._request(
             "PUT", path("acl", "policy", policy_id), token=token, json_body=body
         )
@@ -102,7 +102,7 @@ class Policy(Group[M]):
     def delete(self, policy_id: str, token: str | None = None) -> Call[bool]:
         """``DELETE /v1/acl/policy/:id``: True (also if there was no such policy)."""
         request = self._request(
-            "DELETE", path("acl", "policy", identifier(policy_id, "policy_id")), token=token
+            "DELETE", path("acl", "policy", non_empty(policy_id, "policy_id")), token=token
         )
         return Call(request, d.boolean)
 

@@ -6,9 +6,9 @@ import builtins
 from typing import Any, TypeVar
 
 from ... import _decode as d
-from ..._endpoint import Group, endpoint
+from ..._endpoint import Group, endpoint, non_empty
 from ..._http import Call, path
-from ._types import ACLRole, NodeIdentity, ServiceIdentity, identifier, json_or_none, links
+from ._types import ACLRole, NodeIdentity, ServiceIdentity, links
 
 M = TypeVar("M")
 
@@ -23,7 +23,7 @@ def _role_body(
     service_identities: builtins.list[ServiceIdentity] | None,
     node_identities: builtins.list[NodeIdentity] | None,
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {"Name": identifier(name, "name")}
+    body: dict[str, Any] = {"Name": non_empty(name, "name")}
     if description:
         body["Description"] = description
     policies = links(policies_id, policies_name, "policies")
@@ -61,17 +61,17 @@ class Role(Group[M]):
     def read(self, role_id: str, token: str | None = None) -> Call[ACLRole | None]:
         """``GET /v1/acl/role/:id``: the role, or None if there is none."""
         request = self._request(
-            "GET", path("acl", "role", identifier(role_id, "role_id")), token=token
+            "GET", path("acl", "role", non_empty(role_id, "role_id")), token=token
         )
-        return Call(request, json_or_none)
+        return Call(request, d.or_none(d.json))
 
     @endpoint
     def read_by_name(self, name: str, token: str | None = None) -> Call[ACLRole | None]:
         """``GET /v1/acl/role/name/:name``: the role, or None if there is none."""
         request = self._request(
-            "GET", path("acl", "role", "name", identifier(name, "name")), token=token
+            "GET", path("acl", "role", "name", non_empty(name, "name")), token=token
         )
-        return Call(request, json_or_none)
+        return Call(request, d.or_none(d.json))
 
     @endpoint
     def update(
@@ -89,7 +89,7 @@ class Role(Group[M]):
         body = _role_body(
             name, description, policies_id, policies_name, service_identities, node_identities
         )
-        body["ID"] = identifier(role_id, "role_id")
+        body["ID"] = non_empty(role_id, "role_id")
         request = self._request("PUT", path("acl", "role", role_id), token=token, json_body=body)
         return Call(request, d.json)
 
@@ -97,7 +97,7 @@ class Role(Group[M]):
     def delete(self, role_id: str, token: str | None = None) -> Call[bool]:
         """``DELETE /v1/acl/role/:id``: True (also if there was no such role)."""
         request = self._request(
-            "DELETE", path("acl", "role", identifier(role_id, "role_id")), token=token
+            "DELETE", path("acl", "role", non_empty(role_id, "role_id")), token=token
         )
         return Call(request, d.boolean)
 

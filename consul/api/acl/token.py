@@ -6,15 +6,13 @@ import builtins
 from typing import Any, TypeVar
 
 from ... import _decode as d
-from ..._endpoint import Group, duration, endpoint
+from ..._endpoint import Group, duration, endpoint, non_empty, string
 from ..._http import Call, path
 from ._types import (
     ACLToken,
     ACLTokenExpanded,
     NodeIdentity,
     ServiceIdentity,
-    identifier,
-    json_or_none,
     links,
 )
 
@@ -33,9 +31,7 @@ def _token_body(
     node_identities: builtins.list[NodeIdentity] | None,
     local: bool,
 ) -> dict[str, Any]:
-    if not isinstance(description, str):
-        raise TypeError(f"description must be a str, not {type(description).__name__}")
-    body: dict[str, Any] = {"Description": description}
+    body: dict[str, Any] = {"Description": string(description, "description")}
     policies = links(policies_id, policies_name, "policies")
     if policies:
         body["Policies"] = policies
@@ -113,11 +109,11 @@ class Token(Group[M]):
         params = [("expanded", "")] if expanded else []
         request = self._request(
             "GET",
-            path("acl", "token", identifier(accessor_id, "accessor_id")),
+            path("acl", "token", non_empty(accessor_id, "accessor_id")),
             params,
             token=token,
         )
-        return Call(request, json_or_none)
+        return Call(request, d.or_none(d.json))
 
     @endpoint
     def read_self(self, token: str | None = None) -> Call[ACLToken | None]:
@@ -126,7 +122,7 @@ class Token(Group[M]):
         No privilege is needed; None if the secret belongs to no token.
         """
         request = self._request("GET", path("acl", "token", "self"), token=token)
-        return Call(request, json_or_none)
+        return Call(request, d.or_none(d.json))
 
     @endpoint
     def update(
@@ -158,7 +154,7 @@ class Token(Group[M]):
             node_identities,
             local,
         )
-        body["AccessorID"] = identifier(accessor_id, "accessor_id")
+        body["AccessorID"] = non_empty(accessor_id, "accessor_id")
         if secret_id:
             body["SecretID"] = secret_id
         request = self._request(
@@ -174,7 +170,7 @@ class Token(Group[M]):
         body = {"Description": description} if description else {}
         request = self._request(
             "PUT",
-            path("acl", "token", identifier(accessor_id, "accessor_id"), "clone"),
+            path("acl", "token", non_empty(accessor_id, "accessor_id"), "clone"),
             token=token,
             json_body=body,
         )
@@ -184,7 +180,7 @@ class Token(Group[M]):
     def delete(self, accessor_id: str, token: str | None = None) -> Call[bool]:
         """``DELETE /v1/acl/token/:AccessorID``: True (also if there was no such token)."""
         request = self._request(
-            "DELETE", path("acl", "token", identifier(accessor_id, "accessor_id")), token=token
+            "DELETE", path("acl", "token", non_empty(accessor_id, "accessor_id")), token=token
         )
         return Call(request, d.boolean)
 
