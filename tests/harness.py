@@ -277,16 +277,22 @@ def wait_until(predicate: Callable[[], bool], timeout: float = CALL_TIMEOUT) -> 
         time.sleep(0.005)
 
 
-def wait_blocked(agent: Any, count: int = 1, dc: str | None = None) -> None:
+def wait_blocked(
+    agent: Any, count: int = 1, dc: str | None = None, *, local: bool = False, events: bool = False
+) -> None:
     """Wait until ``count`` blocking queries wait on the agent's datacenter ``dc``.
 
-    How a test knows that a blocking query has reached the agent before it
-    makes the write that should (or should not) wake it.
+    With ``local``, on the agent's local state instead (hash-based blocking,
+    ``/v1/agent/service/:id``); with ``events``, on its event buffer
+    (``/v1/event/list``). How a test knows that a blocking query has reached
+    the agent before it makes the write that should (or should not) wake it.
     """
 
-    def blocked() -> int:
-        return int(
-            agent.run(lambda core: core.datacenters[dc or core.config.datacenter].blocking_queries)
-        )
+    def waiting(core: Any) -> int:
+        if local:
+            return len(core.local.wakeups)
+        if events:
+            return len(core.events.wakeups)
+        return int(core.datacenters[dc or core.config.datacenter].blocking_queries)
 
-    wait_until(lambda: blocked() >= count)
+    wait_until(lambda: int(agent.run(waiting)) >= count)

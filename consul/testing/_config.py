@@ -37,6 +37,9 @@ class AgentConfig:
         default_query_time, max_query_time: ``default_query_time`` and
             ``max_query_time`` in seconds (Consul's 300 and 600): the wait of
             a blocking query that gives none, and the longest one allowed.
+            As in Consul, the agent-local blocking of
+            ``/v1/agent/service/:id`` and ``/v1/event/list`` ignores them
+            (fixed 5 and 10 minutes, ``agent/agent.go``).
         session_ttl_min: ``session_ttl_min`` in seconds (Consul's 10): the
             shortest session TTL accepted.
         disable_kv_key_validation: ``disable_kv_key_validation``: accept KV

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import requests
 from aiohttp import web
+from harness import wait_blocked
 
 from consul.testing import DevAgent
 
@@ -477,6 +478,7 @@ def test_hash_blocking_waits_for_a_change_of_the_service(consul_agent):
 
     waiter = threading.Thread(target=block)
     waiter.start()
+    wait_blocked(consul_agent, local=True)
     # A check of the service wakes the query, but the service is unchanged.
     call(
         consul_agent,
@@ -484,6 +486,7 @@ def test_hash_blocking_waits_for_a_change_of_the_service(consul_agent):
         "/v1/agent/check/register",
         json={"Name": "c", "ServiceID": "web", "TTL": "10s"},
     )
+    wait_blocked(consul_agent, local=True)
     register(consul_agent, {"Name": "web", "Port": 81})
     waiter.join(CALL)
     changed = result["response"].json()
@@ -502,6 +505,7 @@ def test_hash_blocking_ends_when_the_service_goes(consul_agent):
 
     waiter = threading.Thread(target=block)
     waiter.start()
+    wait_blocked(consul_agent, local=True)
     call(consul_agent, "PUT", "/v1/agent/service/deregister/web")
     waiter.join(CALL)
     assert result["response"].status_code == 404

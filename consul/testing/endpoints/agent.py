@@ -21,7 +21,7 @@ import random
 import socket
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import _filter, _structs
@@ -39,8 +39,8 @@ from .._checks import (
 )
 from .._config import CONSUL_VERSION
 from .._server import (
-    DEFAULT_QUERY_TIME,
-    MAX_QUERY_TIME,
+    LOCAL_DEFAULT_QUERY_TIME,
+    LOCAL_MAX_QUERY_TIME,
     BadRequest,
     Ctx,
     HTTPError,
@@ -51,7 +51,9 @@ from .._server import (
     empty_reply,
     encode_json,
     json_reply,
+    query_timeout,
 )
+from .._state import Wakeups
 from .._structs import ANY, BOOL, INT, STRING, DecodeError, ListOf, MapOf, Struct
 
 if TYPE_CHECKING:
@@ -314,30 +316,6 @@ class CheckState:
     deleted: bool = False
 
 
-@dataclass
-class _Watchers:
-    """Wake-ups for agent-local blocking queries (hash-based blocking)."""
-
-    waiters: list[asyncio.Future[bool]] = field(default_factory=list)
-
-    def notify(self, value: bool = True) -> None:
-        waiters, self.waiters = self.waiters, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(value)
-
-    async def wait(self, timeout: float) -> bool:  # noqa: ASYNC109
-        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self.waiters.append(waiter)
-        try:
-            return await asyncio.wait_for(waiter, timeout)
-        except TimeoutError:
-            return False
-        finally:
-            if waiter in self.waiters:
-                self.waiters.remove(waiter)
-
-
 class LocalAgent:
     """The agent's local services and checks, their check runners, and anti-entropy.
 
@@ -364,7 +342,8 @@ class LocalAgent:
         #: Whether the catalog holds the node as the agent would register it.
         self.node_in_sync = True
         self._stopped: list[Runner] = []
-        self._watchers = _Watchers()
+        #: The agent-local blocking queries (hash-based blocking).
+        self.wakeups = Wakeups()
         self.closed = False
 
     # -- lifecycle -----------------------------------------------------------------
@@ -395,7 +374,7 @@ class LocalAgent:
             if timer is not None:
                 timer.cancel()
         self._reaper = self._full_sync = None
-        self._watchers.notify(False)
+        self.wakeups.close()
 
     async def wait_closed(self) -> None:
         """Wait until stopped runners have let go of their tasks and processes."""
@@ -435,12 +414,6 @@ class LocalAgent:
                 continue
             out[cid] = check
         return out
-
-    async def wait_for_change(self, timeout: float) -> bool:  # noqa: ASYNC109
-        """Wait until the local state changes (True), or timeout/close (False)."""
-        if self.closed:
-            return False
-        return await self._watchers.wait(timeout)
 
     # -- services --------------------------------------------------------------------
 
@@ -860,7 +833,7 @@ class LocalAgent:
 
     def _changed(self, *, sync: bool = True) -> None:
         """A local change: wake local blocking queries and sync to the catalog."""
-        self._watchers.notify()
+        self.wakeups.notify()
         if sync:
             self.sync_changes()
 
@@ -1560,20 +1533,18 @@ async def _local_blocking(
     wait: float,
     query: Callable[[], tuple[str, dict[str, Any]]],
 ) -> tuple[str, dict[str, Any]]:
-    """``Agent.LocalBlockingQuery``: block while the result's hash is still ``hash_``."""
+    """``Agent.LocalBlockingQuery``: block while the result's hash is still ``hash_``.
+
+    Its wait is bounded by the agent package's constants, not by
+    ``default_query_time``/``max_query_time`` (``agent/agent.go``).
+    """
     if not hash_:
         return query()
-    if wait <= 0:
-        wait = DEFAULT_QUERY_TIME
-    wait = min(wait, MAX_QUERY_TIME)
-    wait += random.uniform(0, wait / 16)  # noqa: S311 - jitter
+    wait = query_timeout(wait, LOCAL_DEFAULT_QUERY_TIME, LOCAL_MAX_QUERY_TIME)
     deadline = time.monotonic() + wait
     while True:
         current, result = query()
-        remaining = deadline - time.monotonic()
-        if current != hash_ or remaining <= 0:
-            return current, result
-        if not await local.wait_for_change(remaining):
+        if current != hash_ or not await local.wakeups.wait(deadline):
             return current, result
 
 
