@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from . import _structs
+from ._gofmt import multierror
 from ._server import RPCError
 from ._structs import ANY, BOOL, DURATION, INT, STRING, UINT, ListOf, MapOf, Scalar, Struct
 
@@ -701,13 +702,6 @@ def check_json(check: Record) -> Record:
 # -- validation (Catalog.Register's pre-apply) --------------------------------------
 
 
-def _multierror(errors: list[str]) -> str:
-    """``go-multierror``'s default format."""
-    plural = "" if len(errors) == 1 else "s"
-    points = "\n\t".join(f"* {e}" for e in errors)
-    return f"{len(errors)} error{plural} occurred:\n\t{points}\n\n"
-
-
 _GATEWAYS = ("mesh-gateway", "terminating-gateway", "ingress-gateway", "api-gateway")
 
 
@@ -747,7 +741,7 @@ def validate_node_service(service: Record) -> None:
     if service["Connect"]["Native"] and service["Port"] == 0 and not service["SocketPath"]:
         errors.append("Port or SocketPath must be set for a Connect native service.")
     if errors:
-        raise RPCError(_multierror(errors))
+        raise RPCError(multierror(errors))
 
 
 _META_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")

@@ -38,7 +38,7 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, VisitError
 
-from ._gofmt import quote
+from ._gofmt import parse_bool, quote
 
 __all__ = [
     "AGENT_SERVICE",
@@ -238,11 +238,10 @@ def _coerce(prim: Prim, raw: str) -> Any:
     if prim.kind == "string":
         return raw
     if prim.kind == "bool":
-        if raw in ("1", "t", "T", "TRUE", "true", "True"):
-            return True
-        if raw in ("0", "f", "F", "FALSE", "false", "False"):
-            return False
-        raise FilterError(f"strconv.ParseBool: parsing {quote(raw)}: invalid syntax")
+        value = parse_bool(raw)
+        if value is None:
+            raise FilterError(f"strconv.ParseBool: parsing {quote(raw)}: invalid syntax")
+        return value
     if prim.kind == "float":
         return _parse_float(raw, prim.bits or 64)
     return _parse_int(raw, prim.bits, prim.kind == "int")

@@ -31,6 +31,7 @@ from .._acl import (
     parse_rules,
 )
 from .._server import Ctx, HTTPError, Reply, Routes, RPCError, json_reply
+from .._structs import format_duration
 
 routes = Routes()
 
@@ -118,23 +119,6 @@ def _require_acl(ctx: Ctx, write: bool) -> Authorizer:
 
 def _valid_identity_name(name: str) -> bool:
     return 0 < len(name) <= 256 and bool(_VALID_IDENTITY_NAME.match(name))
-
-
-def _go_duration(seconds: float) -> str:
-    """A duration as Go's ``time.Duration.String`` prints it (for messages)."""
-    total = round(seconds * 1e9)
-    if total == 0:
-        return "0s"
-    sign = "-" if total < 0 else ""
-    total = abs(total)
-    hours, rest = divmod(total, 3600 * 10**9)
-    minutes, rest = divmod(rest, 60 * 10**9)
-    text = f"{rest / 1e9:.9f}".rstrip("0").rstrip(".") + "s"
-    if hours:
-        return f"{sign}{hours}h{minutes}m{text}"
-    if minutes:
-        return f"{sign}{minutes}m{text}"
-    return sign + text
 
 
 def _parse_time(text: str) -> datetime.datetime:
@@ -451,7 +435,9 @@ def _token_set(ctx: Ctx, store: ACLStore, body: dict[str, Any], *, create: bool)
             raise RPCError("AuthMethod field is disallowed outside of Login")
         if ttl:
             if ttl < 0:
-                raise RPCError(f"Token Expiration TTL '{_go_duration(ttl)}' should be > 0")
+                raise RPCError(
+                    f"Token Expiration TTL '{format_duration(round(ttl * 1e9))}' should be > 0"
+                )
             if expiration is not None:
                 raise RPCError("Token Expiration TTL and Expiration Time cannot both be set")
             expiration = create_time + datetime.timedelta(seconds=ttl)
@@ -462,12 +448,12 @@ def _token_set(ctx: Ctx, store: ACLStore, body: dict[str, Any], *, create: bool)
             if expires_in > MAX_EXPIRATION_TTL:
                 raise RPCError(
                     "ExpirationTime cannot be more than 24h0m0s in the future "
-                    f"(was {_go_duration(expires_in.total_seconds())})"
+                    f"(was {format_duration(round(expires_in.total_seconds() * 1e9))})"
                 )
             if expires_in < MIN_EXPIRATION_TTL:
                 raise RPCError(
                     "ExpirationTime cannot be less than 1m0s in the future "
-                    f"(was {_go_duration(expires_in.total_seconds())})"
+                    f"(was {format_duration(round(expires_in.total_seconds() * 1e9))})"
                 )
         auth_method = ""
     else:

@@ -35,9 +35,10 @@ from .._checks import (
     StatusHandler,
     TCPCheck,
     TTLCheck,
-    go_duration,
 )
 from .._config import CONSUL_VERSION
+from .._gofmt import multierror, parse_bool
+from .._gofmt import quote as go_quote
 from .._server import (
     LOCAL_DEFAULT_QUERY_TIME,
     LOCAL_MAX_QUERY_TIME,
@@ -54,7 +55,18 @@ from .._server import (
     query_timeout,
 )
 from .._state import Wakeups
-from .._structs import ANY, BOOL, INT, STRING, DecodeError, ListOf, MapOf, Struct
+from .._structs import (
+    ANY,
+    BOOL,
+    INT,
+    STRING,
+    DecodeError,
+    ListOf,
+    MapOf,
+    Struct,
+    format_duration,
+    json_kind,
+)
 
 if TYPE_CHECKING:
     from .._acl import Authorizer
@@ -229,8 +241,9 @@ async def _decode_definition(ctx: Ctx, spec: Struct, aux_type: str) -> dict[str,
     try:
         data = _structs.decode_json(await ctx.body())
         if data is not None and not isinstance(data, dict):
-            kind = {bool: "bool", str: "string", list: "array"}.get(type(data), "number")
-            raise DecodeError(f"json: cannot unmarshal {kind} into Go value of type {aux_type}")
+            raise DecodeError(
+                f"json: cannot unmarshal {json_kind(data)} into Go value of type {aux_type}"
+            )
         return _structs.decode(data, spec)
     except DecodeError as exc:
         raise BadRequest(f"Request decode failed: {exc}") from None
@@ -244,18 +257,7 @@ def _check_type(decoded: dict[str, Any]) -> CheckType:
         raise BadRequest(f"Request decode failed: {exc}") from None
 
 
-# -- Go's strconv.ParseBool and net.ParseIP ---------------------------------------
-
-_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
-_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
-
-
-def _parse_bool(text: str) -> bool | None:
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    return None
+# -- Go's net.ParseIP ------------------------------------------------------------
 
 
 def _ip_family(address: str) -> int:
@@ -274,19 +276,6 @@ def _ip_family(address: str) -> int:
 def _is_any(address: str) -> bool:
     """``ipaddr.IsAny``: an unspecified address a service may not advertise."""
     return address in ("0.0.0.0", "::", "[::]")  # noqa: S104 - compared, not bound
-
-
-def _go_quote(text: str) -> str:
-    """Go's ``%q`` of a string."""
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _multierror(errors: list[str]) -> str:
-    """``go-multierror``'s text for a list of errors."""
-    if len(errors) == 1:
-        return f"1 error occurred:\n\t* {errors[0]}\n\n"
-    points = "\n\t".join(f"* {e}" for e in errors)
-    return f"{len(errors)} errors occurred:\n\t{points}\n\n"
 
 
 # -- local state ---------------------------------------------------------------------
@@ -447,7 +436,7 @@ class LocalAgent:
             if key in tagged and _ip_family(tagged[key].get("Address", "")) != family:
                 kind = "ipv4" if family == 4 else "ipv6"
                 raise RPCError(
-                    f"Service tagged address {_go_quote(key)} must be a valid {kind} address"
+                    f"Service tagged address {go_quote(key)} must be a valid {kind} address"
                 )
         self._add_service_internal(service, check_types, token, replace_existing_checks)
 
@@ -486,8 +475,8 @@ class LocalAgent:
                 notes=check_type.notes,
                 service=service,
                 kind=check_type.type(),
-                interval=go_duration(check_type.interval) if check_type.interval else "",
-                timeout=go_duration(check_type.timeout) if check_type.timeout else "",
+                interval=format_duration(check_type.interval) if check_type.interval else "",
+                timeout=format_duration(check_type.timeout) if check_type.timeout else "",
             )
             previous = snapshot.get(check_id)
             if previous is not None:
@@ -529,7 +518,7 @@ class LocalAgent:
         state = self.services.get(service_id)
         if state is None or state.deleted:
             raise RPCError(
-                f"Unknown service ID {_go_quote(service_id)}. "
+                f"Unknown service ID {go_quote(service_id)}. "
                 "Ensure that the service ID is passed, not the service name."
             )
         checks = self.checks_for_service(service_id, node_checks=False)
@@ -554,7 +543,7 @@ class LocalAgent:
         if check["ServiceID"]:
             service = self.service(check["ServiceID"])
             if service is None:
-                raise RPCError(f"ServiceID {_go_quote(check['ServiceID'])} does not exist")
+                raise RPCError(f"ServiceID {go_quote(check['ServiceID'])} does not exist")
         existing = self.check(check["CheckID"])
         previous = (existing["Status"], existing["Output"]) if existing is not None else None
         if service is not None:
@@ -703,7 +692,7 @@ class LocalAgent:
         """``Agent.updateTTLCheck``: 500 unless the check is a TTL check."""
         runner = self.runners.get(("ttl", check_id))
         if not isinstance(runner, TTLCheck):
-            raise RPCError(f"CheckID {_go_quote(check_id)} does not have associated TTL")
+            raise RPCError(f"CheckID {go_quote(check_id)} does not have associated TTL")
         runner.set_status(status, output)
 
     def update_check(self, check_id: str, status: str, output: str) -> None:
@@ -754,7 +743,7 @@ class LocalAgent:
         """``Agent.EnableServiceMaintenance``."""
         service = self.service(service_id)
         if service is None:
-            raise NotFound(f"No service registered with ID {_go_quote(service_id)}")
+            raise NotFound(f"No service registered with ID {go_quote(service_id)}")
         check_id = SERVICE_MAINT_PREFIX + service_id
         if self.check(check_id) is not None:
             return
@@ -772,7 +761,7 @@ class LocalAgent:
     def disable_service_maintenance(self, service_id: str) -> None:
         """``Agent.DisableServiceMaintenance``."""
         if self.service(service_id) is None:
-            raise NotFound(f"No service registered with ID {_go_quote(service_id)}")
+            raise NotFound(f"No service registered with ID {go_quote(service_id)}")
         check_id = SERVICE_MAINT_PREFIX + service_id
         if self.check(check_id) is not None:
             self.remove_check(check_id)
@@ -1297,11 +1286,11 @@ async def agent_self(ctx: Ctx) -> Reply:
             },
             "DebugConfig": {
                 "ACLsEnabled": config.acl_enabled,
-                "CheckDeregisterIntervalMin": go_duration(
+                "CheckDeregisterIntervalMin": format_duration(
                     round(config.check_deregister_interval_min * 1e9)
                 ),
-                "CheckReapInterval": go_duration(round(config.check_reap_interval * 1e9)),
-                "CheckUpdateInterval": go_duration(round(config.check_update_interval * 1e9)),
+                "CheckReapInterval": format_duration(round(config.check_reap_interval * 1e9)),
+                "CheckUpdateInterval": format_duration(round(config.check_update_interval * 1e9)),
                 "Datacenter": config.datacenter,
                 "DevMode": True,
                 "EnableLocalScriptChecks": (
@@ -1375,7 +1364,7 @@ async def agent_join(ctx: Ctx) -> Reply:
     default_port = SERF_WAN_PORT if wan else SERF_LAN_PORT
     errors = await _join(ctx.tail, default_port)
     if errors:
-        raise RPCError(_multierror(errors))
+        raise RPCError(multierror(errors))
     return empty_reply()
 
 
@@ -1471,9 +1460,9 @@ def _enable_param(ctx: Ctx) -> bool:
     if not ctx.flag("enable"):
         raise BadRequest("Missing value for enable")
     raw = ctx.param("enable") or ""
-    enable = _parse_bool(raw)
+    enable = parse_bool(raw)
     if enable is None:
-        raise BadRequest(f"Invalid value for enable: {_go_quote(raw)}")
+        raise BadRequest(f"Invalid value for enable: {go_quote(raw)}")
     return enable
 
 
@@ -1568,7 +1557,7 @@ async def agent_register_service(ctx: Ctx) -> Reply:
         raise BadRequest(f"Invalid Service Meta: {error}")
     errors = _validate_node_service(service)
     if errors:
-        raise BadRequest(f"Validation failed: {_multierror(errors)}")
+        raise BadRequest(f"Validation failed: {multierror(errors)}")
     check_types = []
     definitions = [args["Check"]] if args.get("Check") else []
     definitions += [c for c in args.get("Checks") or [] if c is not None]
@@ -1707,7 +1696,7 @@ def _vet_service_update(ctx: Ctx, service_id: str) -> None:
     existing = _local(ctx).service(service_id)
     if existing is None:
         raise NotFound(
-            f"Unknown service ID {_go_quote(service_id)}. "
+            f"Unknown service ID {go_quote(service_id)}. "
             "Ensure that the service ID is passed, not the service name."
         )
     name = existing["Service"]
@@ -1777,14 +1766,14 @@ async def agent_register_check(ctx: Ctx) -> Reply:
         status=status or CRITICAL,
         notes=check_type.notes,
         kind=check_type.type(),
-        interval=go_duration(check_type.interval),
-        timeout=go_duration(check_type.timeout),
+        interval=format_duration(check_type.interval),
+        timeout=format_duration(check_type.timeout),
     )
     service_id = args.get("ServiceID", "")
     if service_id:
         service = local.service(service_id)
         if service is None:
-            raise NotFound(f"ServiceID {_go_quote(service_id)} does not exist")
+            raise NotFound(f"ServiceID {go_quote(service_id)} does not exist")
         check["ServiceID"] = service_id
         check["ServiceName"] = service["Service"]
     _vet_check_register(ctx, authz, check)
@@ -1811,7 +1800,7 @@ def _vet_check_update(ctx: Ctx, check_id: str) -> None:
     existing = _local(ctx).check(check_id)
     if existing is None:
         raise NotFound(
-            f"Unknown check ID {_go_quote(check_id)}. "
+            f"Unknown check ID {go_quote(check_id)}. "
             "Ensure that the check ID is passed, not the check name."
         )
     authz = ctx.authz

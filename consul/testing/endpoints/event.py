@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._gofmt import multierror
 from .._server import (
     LOCAL_MAX_QUERY_TIME,
     BadRequest,
@@ -349,10 +350,7 @@ async def fire(ctx: Ctx) -> Reply:
     if problem is not None:
         # Internal.EventFire fires on every LAN segment (only the default
         # one, "", here) and gathers the errors with go-multierror.
-        raise HTTPError(
-            500,
-            f'1 error occurred:\n\t* error broadcasting event to segment "": {problem}\n\n',
-        )
+        raise HTTPError(500, multierror([f'error broadcasting event to segment "": {problem}']))
     events.broadcast(dc.name, event)
     return json_reply(event.to_json(ltime=0))
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from .. import _filter
 from .._catalog import Record, check_json, node_json, node_service_json
+from .._gofmt import parse_bool
 from .._server import BadRequest, Ctx, Reply, Routes, RPCError, json_reply
 from .catalog import (
     filtered,
@@ -23,9 +24,6 @@ from .catalog import (
 )
 
 routes = Routes()
-
-_TRUE = ("1", "t", "T", "TRUE", "true", "True")
-_FALSE = ("0", "f", "F", "FALSE", "false", "False")
 
 
 def _checks_reply(items: list[Record]) -> list[Record]:
@@ -127,11 +125,10 @@ def passing_flag(ctx: Ctx) -> bool:
     if not ctx.flag("passing"):
         return False
     value = ctx.param("passing") or ""
-    if value == "" or value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise BadRequest("Invalid value for ?passing")
+    passing = True if value == "" else parse_bool(value)
+    if passing is None:
+        raise BadRequest("Invalid value for ?passing")
+    return passing
 
 
 def only_passing(entries: list[Record]) -> list[Record]:

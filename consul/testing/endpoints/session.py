@@ -26,6 +26,7 @@ from .._structs import (
     decode,
     decode_json,
     format_duration,
+    json_kind,
     parse_duration_ns,
 )
 
@@ -231,7 +232,6 @@ _SESSION = Struct(
     True,
 )
 _ANONYMOUS = "struct { LockDelay interface {}; *structs.Alias }"
-_KINDS = ((bool, "bool"), (int, "number"), (float, "number"), (str, "string"), (list, "array"))
 
 
 def _wrap_int64(value: int) -> int:
@@ -264,7 +264,7 @@ def _decode_into(session: Session, body: bytes) -> None:
         if data is None:
             return
         if not isinstance(data, dict):
-            kind = next(name for kinds, name in _KINDS if isinstance(data, kinds))
+            kind = json_kind(data)
             raise DecodeError(f"json: cannot unmarshal {kind} into Go value of type {_ANONYMOUS}")
         fields = decode(data, _SESSION)
         # json.Unmarshal sets a slice to nil for null; decode() skips nulls.

@@ -36,6 +36,7 @@ from .._structs import (
     Scalar,
     decode,
     decode_json,
+    json_kind,
 )
 from .._structs import Struct as Spec
 from .kv import KV_MAX_VALUE_SIZE, Entry
@@ -225,10 +226,7 @@ async def _convert(ctx: Ctx) -> list[_Op]:
     try:
         raw = decode_json(body)
         if raw is not None and not isinstance(raw, list):
-            kind = "object" if isinstance(raw, dict) else type(raw).__name__
-            kind = {"str": "string", "int": "number", "float": "number", "bool": "bool"}.get(
-                kind, kind
-            )
+            kind = json_kind(raw)
             raise DecodeError(f"json: cannot unmarshal {kind} into Go value of type api.TxnOps")
         decoded = [decode(item, _TXN_OP) for item in raw or [] if item is not None]
         for item in decoded:
