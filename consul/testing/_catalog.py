@@ -36,9 +36,9 @@ def _named(go_type: str, base: Scalar = STRING) -> Scalar:
 _NODE_ID = _named("types.NodeID")
 _CHECK_ID = _named("types.CheckID")
 
-_WEIGHTS = Struct("structs.Weights", {"Passing": INT, "Warning": INT})
-_SERVICE_ADDRESS = Struct("structs.ServiceAddress", {"Address": STRING, "Port": INT})
-_LOCALITY = Struct("structs.Locality", {"Region": STRING, "Zone": STRING})
+WEIGHTS = Struct("structs.Weights", {"Passing": INT, "Warning": INT})
+SERVICE_ADDRESS = Struct("structs.ServiceAddress", {"Address": STRING, "Port": INT})
+LOCALITY = Struct("structs.Locality", {"Region": STRING, "Zone": STRING})
 
 _ACCESS_LOGS = Struct(
     "structs.AccessLogsConfig",
@@ -105,13 +105,13 @@ NODE_SERVICE = Struct(
         "Service": STRING,
         "Tags": ListOf(STRING),
         "Address": STRING,
-        "TaggedAddresses": MapOf(_SERVICE_ADDRESS),
+        "TaggedAddresses": MapOf(SERVICE_ADDRESS),
         "Meta": MapOf(STRING),
         "Port": INT,
         "SocketPath": STRING,
-        "Weights": _WEIGHTS,
+        "Weights": WEIGHTS,
         "EnableTagOverride": BOOL,
-        "Locality": _LOCALITY,
+        "Locality": LOCALITY,
         "Proxy": _CONNECT_PROXY,
         "Connect": _SERVICE_CONNECT,
         "PeerName": STRING,
@@ -191,7 +191,7 @@ REGISTER_REQUEST = Struct(
         "Service": NODE_SERVICE,
         "Check": HEALTH_CHECK,
         "Checks": ListOf(HEALTH_CHECK),
-        "Locality": _LOCALITY,
+        "Locality": LOCALITY,
         "SkipNodeUpdate": BOOL,
         "PeerName": STRING,
         "Token": STRING,
@@ -300,12 +300,22 @@ def normalize_definition(definition: Mapping[str, Any] | None) -> Record:
     return out
 
 
+def weights_problem(weights: Mapping[str, Any]) -> str | None:
+    """``ValidateWeights``: the error text for ``weights``, or None."""
+    passing, warning = weights.get("Passing", 0), weights.get("Warning", 0)
+    if passing < 1:
+        return "Passing must be greater than 0"
+    if warning < 0:
+        return "Warning must be greater or equal than 0"
+    if passing > 65535 or warning > 65535:
+        return "DNS Weight must be between 0 and 65535"
+    return None
+
+
 def _weights(weights: Mapping[str, Any] | None) -> Record:
     """``ToServiceNode``: the given weights if ``ValidateWeights`` accepts them, else 1/1."""
-    if weights is not None:
-        passing, warning = weights.get("Passing", 0), weights.get("Warning", 0)
-        if passing >= 1 and warning >= 0 and passing <= 65535 and warning <= 65535:
-            return {"Passing": passing, "Warning": warning}
+    if weights is not None and weights_problem(weights) is None:
+        return {"Passing": weights.get("Passing", 0), "Warning": weights.get("Warning", 0)}
     return {"Passing": 1, "Warning": 1}
 
 
@@ -705,28 +715,36 @@ def check_json(check: Record) -> Record:
 _GATEWAYS = ("mesh-gateway", "terminating-gateway", "ingress-gateway", "api-gateway")
 
 
-def validate_node_service(service: Record) -> None:
-    """``NodeService.Validate`` (the checks that need no other state)."""
+def node_service_problems(service: Mapping[str, Any]) -> list[str]:
+    """``NodeService.Validate`` (the checks that need no other state): its errors.
+
+    ``service`` is a ``NodeService`` record or, from the agent's handler, the
+    part of one a definition gave (absent fields are Go's zero values).
+    """
     errors: list[str] = []
-    kind = service["Kind"]
-    proxy = service["Proxy"]
+    kind = service.get("Kind") or ""
+    port = service.get("Port") or 0
+    socket_path = service.get("SocketPath") or ""
+    proxy = service.get("Proxy") or {}
+    connect = service.get("Connect") or {}
     if kind == "connect-proxy":
-        if service["Port"] == 0 and not service["SocketPath"]:
+        if port == 0 and not socket_path:
             errors.append(f"Port or SocketPath must be set for a {kind}")
-        if not proxy["DestinationServiceName"].strip():
+        destination = str(proxy.get("DestinationServiceName") or "")
+        if not destination.strip():
             errors.append(
                 "Proxy.DestinationServiceName must be non-empty for Connect proxy services"
             )
-        if proxy["DestinationServiceName"] == "*":
+        if destination == "*":
             errors.append(
                 "Proxy.DestinationServiceName must not be a wildcard for Connect proxy services"
             )
-        if service["Connect"]["Native"]:
+        if connect.get("Native"):
             errors.append("A Proxy cannot also be Connect Native, only typical services")
     if kind in _GATEWAYS:
-        if service["Port"] == 0 and kind not in ("ingress-gateway", "api-gateway"):
+        if port == 0 and kind not in ("ingress-gateway", "api-gateway"):
             errors.append(f"Port must be non-zero for a {kind}")
-        if service["Connect"]["SidecarService"] is not None:
+        if connect.get("SidecarService") is not None:
             errors.append(f"A {kind} cannot have a sidecar service defined")
         for field, label in (
             ("DestinationServiceName", "Proxy.DestinationServiceName"),
@@ -736,10 +754,16 @@ def validate_node_service(service: Record) -> None:
             ("LocalServiceSocketPath", "Proxy.LocalServiceSocketPath"),
             ("Upstreams", "Proxy.Upstreams"),
         ):
-            if proxy[field]:
+            if proxy.get(field):
                 errors.append(f"The {label} configuration is invalid for a {kind}")
-    if service["Connect"]["Native"] and service["Port"] == 0 and not service["SocketPath"]:
+    if connect.get("Native") and port == 0 and not socket_path:
         errors.append("Port or SocketPath must be set for a Connect native service.")
+    return errors
+
+
+def validate_node_service(service: Record) -> None:
+    """:func:`node_service_problems`, raised as ``Catalog.Register`` returns them."""
+    errors = node_service_problems(service)
     if errors:
         raise RPCError(multierror(errors))
 

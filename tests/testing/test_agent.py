@@ -337,6 +337,21 @@ def test_deregistering_an_unknown_service_is_a_404(consul_agent):
             "services\n\n",
         ),
         (
+            # The same NodeService.Validate as the catalog's: the sidecar is
+            # still there when it runs.
+            b'{"Name": "gw", "Kind": "mesh-gateway", "Port": 443, "Connect": '
+            b'{"SidecarService": {}}, "Proxy": {"Upstreams": [{"DestinationName": "db"}]}}',
+            "Validation failed: 2 errors occurred:\n\t* A mesh-gateway cannot have a sidecar "
+            "service defined\n\t* The Proxy.Upstreams configuration is invalid for a "
+            "mesh-gateway\n\n",
+        ),
+        (
+            b'{"Name": "web", "Meta": {"k": "\xc3\xa9' + b"x" * 511 + b'"}}',
+            "Invalid Service Meta: Couldn't load metadata pair ('k', '\u00e9"
+            + "x" * 511
+            + "'): Value is too long (limit: 512 characters)",
+        ),
+        (
             b'{"Name": "web", "Check": {"Interval": "10s"}}',
             "Invalid check: TTL must be > 0 for TTL checks",
         ),

@@ -25,6 +25,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import _filter, _structs
+from .._catalog import (
+    LOCALITY,
+    SERVICE_ADDRESS,
+    WEIGHTS,
+    node_service_problems,
+    validate_service_meta,
+    weights_problem,
+)
 from .._checks import (
     DEFAULT_BUF_SIZE,
     MIN_INTERVAL,
@@ -104,10 +112,6 @@ BUILD_DATE = "1970-01-01T00:00:01Z"
 
 
 # -- request bodies (``lib.DecodeJSON`` into Consul's structs) ------------------------
-
-_WEIGHTS = Struct("structs.Weights", {"Passing": INT, "Warning": INT})
-_SERVICE_ADDRESS = Struct("structs.ServiceAddress", {"Address": STRING, "Port": INT})
-_LOCALITY = Struct("structs.Locality", {"Region": STRING, "Zone": STRING})
 
 # The definitions are decoded by custom UnmarshalJSON methods into anonymous
 # "aux" structs, so Go names no struct in their errors (".Port", not
@@ -195,16 +199,16 @@ SERVICE_DEFINITION = Struct(
         "Name": STRING,
         "Tags": ListOf(STRING),
         "Address": STRING,
-        "TaggedAddresses": MapOf(_SERVICE_ADDRESS),
+        "TaggedAddresses": MapOf(SERVICE_ADDRESS),
         "Meta": MapOf(STRING),
         "Port": INT,
         "SocketPath": STRING,
         "Check": CHECK_TYPE,
         "Checks": ListOf(CHECK_TYPE),
-        "Weights": _WEIGHTS,
+        "Weights": WEIGHTS,
         "Token": STRING,
         "EnableTagOverride": BOOL,
-        "Locality": _LOCALITY,
+        "Locality": LOCALITY,
         "Proxy": ANY,
         "Connect": _SERVICE_CONNECT,
     },
@@ -1548,14 +1552,13 @@ async def agent_register_service(ctx: Ctx) -> Reply:
     authz = ctx.authz
     service = _node_service(args)
     weights = args.get("Weights")
-    if weights is not None:
-        error = _validate_weights(weights)
-        if error:
-            raise BadRequest(f"Invalid Weights: {error}")
-    error = _validate_meta(service.get("Kind", ""), service.get("Meta") or {})
-    if error:
-        raise BadRequest(f"Invalid Service Meta: {error}")
-    errors = _validate_node_service(service)
+    if weights is not None and (problem := weights_problem(weights)):
+        raise BadRequest(f"Invalid Weights: {problem}")
+    problem = validate_service_meta(service.get("Kind", ""), service.get("Meta"))
+    if problem:
+        raise BadRequest(f"Invalid Service Meta: {problem}")
+    # NodeService.Validate still sees the sidecar, which is dropped afterwards.
+    errors = node_service_problems({**service, "Connect": args.get("Connect")})
     if errors:
         raise BadRequest(f"Validation failed: {multierror(errors)}")
     check_types = []
@@ -1617,69 +1620,6 @@ def _node_service(args: dict[str, Any]) -> dict[str, Any]:
     if connect:
         service["Connect"] = {k: v for k, v in connect.items() if k != "SidecarService"}
     return service
-
-
-def _validate_weights(weights: dict[str, Any]) -> str | None:
-    """``structs.ValidateWeights``."""
-    passing, warning = weights.get("Passing", 0), weights.get("Warning", 0)
-    if passing < 1:
-        return "Passing must be greater than 0"
-    if warning < 0:
-        return "Warning must be greater or equal than 0"
-    if passing > 65535 or warning > 65535:
-        return "DNS Weight must be between 0 and 65535"
-    return None
-
-
-def _validate_meta(kind: str, meta: dict[str, str]) -> str | None:
-    """``structs.ValidateServiceMetadata`` (``consul-`` keys are reserved)."""
-    if len(meta) > 64:
-        return "Node metadata cannot contain more than 64 key/value pairs"
-    allowed = {"consul-wan-federation"} if kind == "mesh-gateway" else set()
-    for key, value in meta.items():
-        error = None
-        if not key:
-            error = "Key cannot be blank"
-        elif not all(c.isascii() and (c.isalnum() or c in "_-") for c in key):
-            error = "Key contains invalid characters"
-        elif len(key) > 128:
-            error = "Key is too long (limit: 128 characters)"
-        elif key.startswith("consul-") and key not in allowed:
-            error = "Key prefix 'consul-' is reserved for internal use"
-        elif len(value or "") > 512:
-            error = "Value is too long (limit: 512 characters)"
-        if error:
-            return f"Couldn't load metadata pair ('{key}', '{value}'): {error}"
-    return None
-
-
-def _validate_node_service(service: dict[str, Any]) -> list[str]:
-    """The errors of ``NodeService.Validate`` that apply without Connect internals."""
-    errors = []
-    kind = service.get("Kind", "")
-    port, socket_path = service.get("Port", 0), service.get("SocketPath", "")
-    proxy = service.get("Proxy") or {}
-    native = bool((service.get("Connect") or {}).get("Native"))
-    if kind == "connect-proxy":
-        if not port and not socket_path:
-            errors.append(f"Port or SocketPath must be set for a {kind}")
-        destination = proxy.get("DestinationServiceName") or ""
-        if not destination.strip():
-            errors.append(
-                "Proxy.DestinationServiceName must be non-empty for Connect proxy services"
-            )
-        if destination == "*":
-            errors.append(
-                "Proxy.DestinationServiceName must not be a wildcard for Connect proxy services"
-            )
-        if native:
-            errors.append("A Proxy cannot also be Connect Native, only typical services")
-    gateways = ("mesh-gateway", "terminating-gateway", "ingress-gateway", "api-gateway")
-    if kind in gateways and not port and kind not in ("ingress-gateway", "api-gateway"):
-        errors.append(f"Port must be non-zero for a {kind}")
-    if native and not port and not socket_path:
-        errors.append("Port or SocketPath must be set for a Connect native service.")
-    return errors
 
 
 @routes("/v1/agent/service/deregister/", "PUT")
