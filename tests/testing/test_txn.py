@@ -320,6 +320,66 @@ def test_catalog_operations(http: Any) -> None:
     ]
 
 
+def test_nodes_services_and_checks_share_their_verbs(http: Any) -> None:
+    check = {"Node": "n1", "CheckID": "c1", "Name": "c1", "ServiceID": "web", "ServiceName": "web"}
+    r = http(
+        "PUT",
+        "/v1/txn",
+        json=[
+            {"Node": {"Verb": "set", "Node": {"Node": "n1", "Address": "10.0.0.1"}}},
+            {"Service": {"Verb": "set", "Node": "n1", "Service": {"Service": "web"}}},
+            {"Check": {"Verb": "set", "Check": check}},
+        ],
+    )
+    assert r.status_code == 200, r.text
+    index = r.json()["Results"][0]["Node"]["ModifyIndex"]
+    stale = index + 1
+    r = http(
+        "PUT",
+        "/v1/txn",
+        json=[
+            {"Check": {"Verb": "get", "Check": {"Node": "n1", "CheckID": "nope"}}},
+            {"Node": {"Verb": "cas", "Node": {"Node": "n1", "ModifyIndex": 0}}},
+            {
+                "Service": {
+                    "Verb": "cas",
+                    "Node": "n1",
+                    "Service": {"ID": "web", "Service": "web", "ModifyIndex": stale},
+                }
+            },
+            {"Check": {"Verb": "delete-cas", "Check": {**check, "ModifyIndex": stale}}},
+            {"Node": {"Verb": "delete-cas", "Node": {"Node": "n1", "ModifyIndex": stale}}},
+        ],
+    )
+    assert r.status_code == 409
+    assert r.json()["Errors"] == [
+        {"OpIndex": 0, "What": 'check "nope" on node "n1" doesn\'t exist'},
+        {"OpIndex": 1, "What": 'failed to set node "n1", index is stale'},
+        {"OpIndex": 2, "What": 'failed to set service "web" on node "n1", index is stale'},
+        {"OpIndex": 3, "What": 'failed to delete check "c1" on node "n1", index is stale'},
+        {"OpIndex": 4, "What": 'failed to delete node "n1", index is stale'},
+    ]
+    r = http(
+        "PUT",
+        "/v1/txn",
+        json=[
+            {
+                "Service": {
+                    "Verb": "cas",
+                    "Node": "n1",
+                    "Service": {"ID": "web", "Service": "web", "Port": 81, "ModifyIndex": index},
+                }
+            },
+            {"Check": {"Verb": "delete-cas", "Check": {**check, "ModifyIndex": index}}},
+            {"Service": {"Verb": "get", "Node": "n1", "Service": {"ID": "web"}}},
+        ],
+    )
+    assert r.status_code == 200, r.text
+    written, read = r.json()["Results"]
+    assert written["Service"]["Port"] == read["Service"]["Port"] == 81
+    assert http("GET", "/v1/health/node/n1").json() == []
+
+
 def test_a_failed_transaction_leaves_the_catalog_alone(http: Any) -> None:
     before = http("GET", "/v1/catalog/nodes").json()
     r = http(

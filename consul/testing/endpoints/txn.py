@@ -510,38 +510,65 @@ def _cas_refused(existing: dict[str, Any] | None, wanted: int) -> bool:
     return existing is None or existing["ModifyIndex"] != wanted
 
 
+def _run_record(
+    op: _Op,
+    result_key: str,
+    what: str,
+    *,
+    lookup: Callable[[], dict[str, Any] | None],
+    current: Callable[[], dict[str, Any] | None],
+    write: Callable[[], object],
+    delete: Callable[[], object],
+) -> list[dict[str, Any]]:
+    """The verbs node, service and check operations share: get, set, cas, delete, delete-cas.
+
+    ``txnNode``, ``txnService`` and ``txnCheck`` differ only in the record:
+    ``what`` names it in errors (``node "n"``), ``lookup`` reads it as
+    ``get`` answers it, ``current`` as the CAS verbs compare it.
+    """
+    wanted = op.data.get("ModifyIndex", 0)
+    try:
+        if op.verb == "get":
+            found = lookup()
+            if found is None:
+                raise _Failed(f"{what} doesn't exist")
+            return [{result_key: found}]
+        if op.verb in ("set", "cas"):
+            if op.verb == "cas" and _cas_refused(current(), wanted):
+                raise _Failed(f"failed to set {what}, index is stale")
+            write()
+            found = lookup()
+            return [] if found is None else [{result_key: found}]
+        if op.verb == "delete-cas":
+            existing = current()
+            if existing is None or existing["ModifyIndex"] != wanted:
+                raise _Failed(f"failed to delete {what}, index is stale")
+        delete()
+        return []
+    except RPCError as exc:
+        raise _Failed(str(exc)) from None
+
+
 def _run_node(dc: Datacenter, idx: int, op: _Op) -> list[dict[str, Any]]:
-    """``txnNode``."""
+    """``txnNode``: a node is read by its ID when the operation gives one."""
     catalog = dc.catalog
     node = op.data
     name = node.get("Node", "")
 
-    def current() -> dict[str, Any] | None:
+    def lookup() -> dict[str, Any] | None:
         if node.get("ID"):
             return _node_by_id(dc, node["ID"])
         return catalog.node(name)
 
-    try:
-        if op.verb == "get":
-            found = current()
-            if found is None:
-                raise _Failed(f"node {quote(name)} doesn't exist")
-            return [{"Node": found}]
-        if op.verb in ("set", "cas"):
-            if op.verb == "cas" and _cas_refused(catalog.node(name), node.get("ModifyIndex", 0)):
-                raise _Failed(f"failed to set node {quote(name)}, index is stale")
-            catalog.ensure_node(idx, node)
-            found = current()
-            return [] if found is None else [{"Node": found}]
-        existing = catalog.node(name)
-        if op.verb == "delete-cas" and (
-            existing is None or existing["ModifyIndex"] != node.get("ModifyIndex", 0)
-        ):
-            raise _Failed(f"failed to delete node {quote(name)}, index is stale")
-        catalog.delete_node(idx, name)
-        return []
-    except RPCError as exc:
-        raise _Failed(str(exc)) from None
+    return _run_record(
+        op,
+        "Node",
+        f"node {quote(name)}",
+        lookup=lookup,
+        current=lambda: catalog.node(name),
+        write=lambda: catalog.ensure_node(idx, node),
+        delete=lambda: catalog.delete_node(idx, name),
+    )
 
 
 def _run_service(dc: Datacenter, idx: int, op: _Op) -> list[dict[str, Any]]:
@@ -549,32 +576,19 @@ def _run_service(dc: Datacenter, idx: int, op: _Op) -> list[dict[str, Any]]:
     catalog = dc.catalog
     service, node = op.data, op.node
     service_id = service.get("ID", "")
-    existing = catalog.service(node, service_id)
-    try:
-        if op.verb == "get":
-            if existing is None:
-                raise _Failed(f"service {quote(service_id)} on node {quote(node)} doesn't exist")
-            return [{"Service": existing}]
-        if op.verb in ("set", "cas"):
-            if op.verb == "cas" and _cas_refused(existing, service.get("ModifyIndex", 0)):
-                raise _Failed(
-                    f"failed to set service {quote(service_id)} on node {quote(node)}, "
-                    "index is stale"
-                )
-            catalog.ensure_service(idx, node, service)
-            found = catalog.service(node, service_id)
-            return [] if found is None else [{"Service": found}]
-        if op.verb == "delete-cas" and (
-            existing is None or existing["ModifyIndex"] != service.get("ModifyIndex", 0)
-        ):
-            raise _Failed(
-                f"failed to delete service {quote(service_id)} on node {quote(node)}, "
-                "index is stale"
-            )
-        catalog.delete_service(idx, node, service_id)
-        return []
-    except RPCError as exc:
-        raise _Failed(str(exc)) from None
+
+    def lookup() -> dict[str, Any] | None:
+        return catalog.service(node, service_id)
+
+    return _run_record(
+        op,
+        "Service",
+        f"service {quote(service_id)} on node {quote(node)}",
+        lookup=lookup,
+        current=lookup,
+        write=lambda: catalog.ensure_service(idx, node, service),
+        delete=lambda: catalog.delete_service(idx, node, service_id),
+    )
 
 
 def _run_check(dc: Datacenter, idx: int, op: _Op) -> list[dict[str, Any]]:
@@ -582,30 +596,19 @@ def _run_check(dc: Datacenter, idx: int, op: _Op) -> list[dict[str, Any]]:
     catalog = dc.catalog
     check = op.data
     node, check_id = check.get("Node", ""), check.get("CheckID", "")
-    existing = catalog.check(node, check_id)
-    try:
-        if op.verb == "get":
-            if existing is None:
-                raise _Failed(f"check {quote(check_id)} on node {quote(node)} doesn't exist")
-            return [{"Check": existing}]
-        if op.verb in ("set", "cas"):
-            if op.verb == "cas" and _cas_refused(existing, check.get("ModifyIndex", 0)):
-                raise _Failed(
-                    f"failed to set check {quote(check_id)} on node {quote(node)}, index is stale"
-                )
-            catalog.ensure_check(idx, check)
-            found = catalog.check(node, check_id)
-            return [] if found is None else [{"Check": found}]
-        if op.verb == "delete-cas" and (
-            existing is None or existing["ModifyIndex"] != check.get("ModifyIndex", 0)
-        ):
-            raise _Failed(
-                f"failed to delete check {quote(check_id)} on node {quote(node)}, index is stale"
-            )
-        catalog.delete_check(idx, node, check_id)
-        return []
-    except RPCError as exc:
-        raise _Failed(str(exc)) from None
+
+    def lookup() -> dict[str, Any] | None:
+        return catalog.check(node, check_id)
+
+    return _run_record(
+        op,
+        "Check",
+        f"check {quote(check_id)} on node {quote(node)}",
+        lookup=lookup,
+        current=lookup,
+        write=lambda: catalog.ensure_check(idx, check),
+        delete=lambda: catalog.delete_check(idx, node, check_id),
+    )
 
 
 _RUNNERS: dict[str, Callable[[Datacenter, int, _Op], list[dict[str, Any]]]] = {
