@@ -441,6 +441,21 @@ def _unquote(literal: str) -> str | None:
     return "".join(out)
 
 
+def _match_rule(operator: str, *, value_first: bool = False) -> Callable[..., _MatchExpr]:
+    """The transformer method of a ``match`` alternative: its selector and value.
+
+    ``value in selector`` has the value first; ``is empty`` has none.
+    """
+
+    def build(self: _Build, *parts: Any) -> _MatchExpr:
+        if value_first:
+            parts = parts[::-1]
+        selector, value = parts if len(parts) == 2 else (parts[0], None)
+        return _MatchExpr(selector, operator, value)
+
+    return build
+
+
 @v_args(inline=True)
 class _Build(Transformer[Token, _Node]):
     """Lark tree -> syntax tree, with the checks pigeon runs in its actions."""
@@ -497,38 +512,17 @@ class _Build(Transformer[Token, _Node]):
             return str(item)
         return item
 
-    def _match(self, selector: tuple[str, ...], operator: str, raw: str | None) -> _MatchExpr:
-        return _MatchExpr(selector, operator, raw)
-
-    def equal(self, selector: tuple[str, ...], value: str) -> _MatchExpr:
-        return self._match(selector, EQUAL, value)
-
-    def not_equal(self, selector: tuple[str, ...], value: str) -> _MatchExpr:
-        return self._match(selector, NOT_EQUAL, value)
-
-    def contains(self, selector: tuple[str, ...], value: str) -> _MatchExpr:
-        return self._match(selector, IN, value)
-
-    def not_contains(self, selector: tuple[str, ...], value: str) -> _MatchExpr:
-        return self._match(selector, NOT_IN, value)
-
-    def matches(self, selector: tuple[str, ...], value: str) -> _MatchExpr:
-        return self._match(selector, MATCHES, value)
-
-    def not_matches(self, selector: tuple[str, ...], value: str) -> _MatchExpr:
-        return self._match(selector, NOT_MATCHES, value)
-
-    def is_empty(self, selector: tuple[str, ...]) -> _MatchExpr:
-        return self._match(selector, IS_EMPTY, None)
-
-    def is_not_empty(self, selector: tuple[str, ...]) -> _MatchExpr:
-        return self._match(selector, IS_NOT_EMPTY, None)
-
-    def in_(self, value: str, selector: tuple[str, ...]) -> _MatchExpr:
-        return self._match(selector, IN, value)
-
-    def not_in(self, value: str, selector: tuple[str, ...]) -> _MatchExpr:
-        return self._match(selector, NOT_IN, value)
+    # One method per alternative of the ``match`` rule (named by its alias).
+    equal = _match_rule(EQUAL)
+    not_equal = _match_rule(NOT_EQUAL)
+    contains = _match_rule(IN)
+    not_contains = _match_rule(NOT_IN)
+    matches = _match_rule(MATCHES)
+    not_matches = _match_rule(NOT_MATCHES)
+    is_empty = _match_rule(IS_EMPTY)
+    is_not_empty = _match_rule(IS_NOT_EMPTY)
+    in_ = _match_rule(IN, value_first=True)
+    not_in = _match_rule(NOT_IN, value_first=True)
 
 
 _INDEX_OPEN = re.compile(r"\[[ \t\r\n]*\Z")
