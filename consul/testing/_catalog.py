@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from . import _structs
+from ._checks import CheckType
 from ._gofmt import multierror
 from ._server import RPCError
 from ._structs import ANY, BOOL, DURATION, INT, STRING, UINT, ListOf, MapOf, Scalar, Struct
@@ -484,29 +485,7 @@ def check_record(check: Mapping[str, Any]) -> Record:
 
 def check_type(definition: Mapping[str, Any]) -> str:
     """``CheckType.Type()`` of a normalized definition (``agent/structs/check_type.go``)."""
-    interval = definition["Interval"] > 0
-    script = bool(definition["ScriptArgs"])
-    if definition["GRPC"] and interval:
-        return "grpc"
-    if definition["HTTP"] and interval:
-        return "http"
-    if definition["TTL"] > 0:
-        return "ttl"
-    if definition["TCP"] and interval:
-        return "tcp"
-    if definition["UDP"] and interval:
-        return "udp"
-    if definition["AliasNode"] or definition["AliasService"]:
-        return "alias"
-    if script and definition["DockerContainerID"] and interval:
-        return "docker"
-    if script:
-        return "script"
-    if definition["H2PING"] and interval:
-        return "h2ping"
-    if definition["OSService"] and interval:
-        return "os_service"
-    return ""
+    return CheckType.from_decoded(definition).type()
 
 
 # -- JSON, in Go's field order --------------------------------------------------
@@ -798,6 +777,11 @@ def validate_service_meta(kind: str, meta: Mapping[str, str] | None) -> str | No
         if problem:
             return f"Couldn't load metadata pair ('{key}', '{value}'): {problem}"
     return None
+
+
+def is_any_address(address: str) -> bool:
+    """``ipaddr.IsAny``: an unspecified address, which a service may not advertise."""
+    return address in ("0.0.0.0", "::", "[::]")  # noqa: S104 - compared, not bound
 
 
 def valid_uuid(text: str) -> str | None:

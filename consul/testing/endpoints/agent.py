@@ -29,6 +29,7 @@ from .._catalog import (
     LOCALITY,
     SERVICE_ADDRESS,
     WEIGHTS,
+    is_any_address,
     node_service_problems,
     validate_service_meta,
     weights_problem,
@@ -275,11 +276,6 @@ def _ip_family(address: str) -> int:
     if ip.version == 4 or (isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped):
         return 4
     return 6
-
-
-def _is_any(address: str) -> bool:
-    """``ipaddr.IsAny``: an unspecified address a service may not advertise."""
-    return address in ("0.0.0.0", "::", "[::]")  # noqa: S104 - compared, not bound
 
 
 # -- local state ---------------------------------------------------------------------
@@ -1547,7 +1543,7 @@ async def agent_register_service(ctx: Ctx) -> Reply:
     args = await _decode_definition(ctx, SERVICE_DEFINITION, _SERVICE_DEFINITION_AUX)
     if not args.get("Name"):
         raise BadRequest("Missing service name")
-    if _is_any(args.get("Address", "")):
+    if is_any_address(args.get("Address", "")):
         raise BadRequest("Invalid service address")
     authz = ctx.authz
     service = _node_service(args)

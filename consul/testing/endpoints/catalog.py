@@ -29,6 +29,7 @@ from .._catalog import (
     check_record,
     check_type,
     go_map,
+    is_any_address,
     node_json,
     node_service,
     node_service_json,
@@ -337,7 +338,7 @@ class CatalogStore:
                 raise RPCError(
                     "Must provide service name (Service.Service) when service ID is provided"
                 )
-            if service.get("Address", "") in ("0.0.0.0", "::", "[::]"):  # noqa: S104
+            if is_any_address(service.get("Address", "")):
                 raise RPCError("Invalid service address")
             name = service.get("Service", "")
             if name != "consul" and not authz.service_write(name):

@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .._catalog import is_any_address
 from .._gofmt import quote
 from .._server import Ctx, HTTPError, Reply, Routes, RPCError, json_reply
 from .._structs import (
@@ -300,6 +301,12 @@ def _pre_check(ctx: Ctx, dc: Datacenter, ops: list[_Op]) -> list[dict[str, Any]]
 def _check_one(authz: Authorizer, dc: Datacenter, op: _Op) -> str | None:
     if op.kind == "KV":
         return _check_kv(authz, dc, op)
+    # nodeVerbValidate, serviceVerbValidate, checkVerbValidate; a read needs
+    # no other check (its result is filtered instead).
+    if op.verb not in _NODE_VERBS:
+        return f"unknown {op.kind.lower()} operation: {op.verb}"
+    if op.verb == "get":
+        return None
     if op.kind == "Node":
         return _check_node(authz, dc, op)
     if op.kind == "Service":
@@ -327,8 +334,6 @@ def _check_kv(authz: Authorizer, dc: Datacenter, op: _Op) -> str | None:
     return None
 
 
-#: ``ipaddr.IsAny``: a service may not register these as its address.
-_ANY_ADDRESSES = ("0.0.0.0", "::", "[::]")  # noqa: S104 - compared, not bound
 _NODE_VERBS = ("get", "set", "cas", "delete", "delete-cas")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 
@@ -341,11 +346,7 @@ def _node_by_id(dc: Datacenter, node_id: str) -> dict[str, Any] | None:
 
 
 def _check_node(authz: Authorizer, dc: Datacenter, op: _Op) -> str | None:
-    """``nodeVerbValidate``, ``nodePreApply`` and ``vetNodeTxnOp``."""
-    if op.verb not in _NODE_VERBS:
-        return f"unknown node operation: {op.verb}"
-    if op.verb == "get":
-        return None
+    """``nodePreApply`` and ``vetNodeTxnOp``."""
     name, node_id = op.data.get("Node", ""), op.data.get("ID", "")
     if not name:
         return "Must provide node"
@@ -366,17 +367,13 @@ def _check_node(authz: Authorizer, dc: Datacenter, op: _Op) -> str | None:
 
 
 def _check_service(authz: Authorizer, dc: Datacenter, op: _Op) -> str | None:
-    """``serviceVerbValidate``, ``servicePreApplyValidate`` and ``vetServiceTxnOp``."""
-    if op.verb not in _NODE_VERBS:
-        return f"unknown service operation: {op.verb}"
-    if op.verb == "get":
-        return None
+    """``servicePreApplyValidate`` and ``vetServiceTxnOp``."""
     service = op.data
     if not service.get("ID") and service.get("Service"):
         service["ID"] = service["Service"]
     if service.get("ID") and not service.get("Service"):
         return "Must provide service name with ID"
-    if service.get("Address") in _ANY_ADDRESSES:
+    if is_any_address(service.get("Address", "")):
         return "Invalid service address"
     existing = dc.catalog.service(op.node, service.get("ID", ""))
     if existing is not None and existing["Service"] != service.get("Service"):
@@ -390,11 +387,7 @@ def _check_service(authz: Authorizer, dc: Datacenter, op: _Op) -> str | None:
 
 
 def _check_check(authz: Authorizer, dc: Datacenter, op: _Op) -> str | None:
-    """``checkVerbValidate``, ``checkPreApply`` and ``vetCheckTxnOp``."""
-    if op.verb not in _NODE_VERBS:
-        return f"unknown check operation: {op.verb}"
-    if op.verb == "get":
-        return None
+    """``checkPreApply`` and ``vetCheckTxnOp``."""
     check = op.data
     if not check.get("CheckID") and check.get("Name"):
         check["CheckID"] = check["Name"]
