@@ -25,12 +25,12 @@ import datetime
 import enum
 import hashlib
 import json
-import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._gofmt import quote as go_quote
+from ._gofmt import uuid_error
 from ._server import RPCError
 
 if TYPE_CHECKING:
@@ -1212,9 +1212,6 @@ class ACLStore:
         return out
 
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
 def is_uuid(value: str) -> bool:
-    """``uuid.ParseUUID`` of go-uuid: 36 characters of hex in the 8-4-4-4-12 form."""
-    return bool(_UUID.match(value))
+    """True if go-uuid's ``uuid.ParseUUID`` accepts ``value``."""
+    return uuid_error(value) is None

@@ -782,17 +782,3 @@ def validate_service_meta(kind: str, meta: Mapping[str, str] | None) -> str | No
 def is_any_address(address: str) -> bool:
     """``ipaddr.IsAny``: an unspecified address, which a service may not advertise."""
     return address in ("0.0.0.0", "::", "[::]")  # noqa: S104 - compared, not bound
-
-
-def valid_uuid(text: str) -> str | None:
-    """``uuid.ParseUUID``'s error for ``text`` (``hashicorp/go-uuid``), or None."""
-    raw = text.encode()
-    if len(raw) != 36:
-        return "uuid string is wrong length"
-    if any(raw[i] != ord("-") for i in (8, 13, 18, 23)):
-        return "uuid is improperly formatted"
-    for byte in raw[0:8] + raw[9:13] + raw[14:18] + raw[19:23] + raw[24:36]:
-        if chr(byte) not in "0123456789abcdefABCDEF":
-            # Go's hex.InvalidByteError, printed with %#U.
-            return f"encoding/hex: invalid byte: U+{byte:04X} {chr(byte)!r}"
-    return None

@@ -4,7 +4,8 @@ Consul builds many messages with ``fmt``'s ``%q`` verb (``key "k" doesn't
 exist``); :func:`quote` is ``strconv.Quote``, which ``%q`` (and ``%#v``)
 use for strings. :func:`parse_bool` is ``strconv.ParseBool``, which reads
 Consul's boolean query parameters; :func:`multierror` is the text of a
-``go-multierror`` error, which Consul returns when it gathers several.
+``go-multierror`` error, which Consul returns when it gathers several;
+:func:`uuid_error` is what ``go-uuid``'s ``ParseUUID`` says of a bad UUID.
 """
 
 from __future__ import annotations
@@ -66,3 +67,17 @@ def multierror(errors: list[str]) -> str:
     noun = "error" if len(errors) == 1 else "errors"
     points = "".join(f"\t* {e}\n" for e in errors)
     return f"{len(errors)} {noun} occurred:\n{points}\n"
+
+
+def uuid_error(text: str) -> str | None:
+    """``uuid.ParseUUID``'s error for ``text`` (``hashicorp/go-uuid``), or None."""
+    raw = text.encode()
+    if len(raw) != 36:
+        return "uuid string is wrong length"
+    if any(raw[i] != ord("-") for i in (8, 13, 18, 23)):
+        return "uuid is improperly formatted"
+    for byte in raw[0:8] + raw[9:13] + raw[14:18] + raw[19:23] + raw[24:36]:
+        if chr(byte) not in "0123456789abcdefABCDEF":
+            # Go's hex.InvalidByteError, printed with %#U.
+            return f"encoding/hex: invalid byte: U+{byte:04X} {chr(byte)!r}"
+    return None

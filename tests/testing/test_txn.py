@@ -402,6 +402,13 @@ def test_node_pre_checks(http: Any) -> None:
             {"Node": {"Verb": "set", "Node": {"Address": "10.0.0.3"}}},
             {"Node": {"Verb": "frob", "Node": {"Node": "n"}}},
             {"Service": {"Verb": "set", "Node": "n", "Service": {"ID": "x"}}},
+            {"Node": {"Verb": "set", "Node": {"Node": "n", "ID": "nope"}}},
+            {
+                "Node": {
+                    "Verb": "set",
+                    "Node": {"Node": "n", "ID": "z" * 8 + "-0000" * 3 + "-" + "0" * 12},
+                }
+            },
         ],
     )
     assert r.status_code == 409
@@ -409,4 +416,7 @@ def test_node_pre_checks(http: Any) -> None:
         {"OpIndex": 0, "What": "Must provide node"},
         {"OpIndex": 1, "What": "unknown node operation: frob"},
         {"OpIndex": 2, "What": "Must provide service name with ID"},
+        {"OpIndex": 3, "What": "Invalid node ID: uuid string is wrong length"},
+        # go-uuid's ParseUUID hands on hex.DecodeString's error.
+        {"OpIndex": 4, "What": "Invalid node ID: encoding/hex: invalid byte: U+007A 'z'"},
     ]

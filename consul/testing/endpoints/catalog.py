@@ -38,11 +38,11 @@ from .._catalog import (
     service_node,
     service_node_json,
     to_node_service,
-    valid_uuid,
     validate_node_service,
     validate_service_meta,
 )
 from .._config import CONSUL_VERSION
+from .._gofmt import uuid_error
 from .._server import BadRequest, Ctx, Reply, Routes, RPCError, json_reply
 from .._structs import Struct
 
@@ -325,7 +325,7 @@ class CatalogStore:
         if not node:
             raise RPCError("Must provide node")
         node_id = request.get("ID", "")
-        if node_id and (problem := valid_uuid(node_id)):
+        if node_id and (problem := uuid_error(node_id)):
             raise RPCError(f"Bad node ID: {problem}")
         if not request.get("Address") and not request.get("SkipNodeUpdate"):
             raise RPCError("Must provide address if SkipNodeUpdate is not set")

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._catalog import is_any_address
-from .._gofmt import quote
+from .._gofmt import quote, uuid_error
 from .._server import Ctx, HTTPError, Reply, Routes, RPCError, json_reply
 from .._structs import (
     ANY,
@@ -335,7 +335,6 @@ def _check_kv(authz: Authorizer, dc: Datacenter, op: _Op) -> str | None:
 
 
 _NODE_VERBS = ("get", "set", "cas", "delete", "delete-cas")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 
 
 def _node_by_id(dc: Datacenter, node_id: str) -> dict[str, Any] | None:
@@ -350,10 +349,8 @@ def _check_node(authz: Authorizer, dc: Datacenter, op: _Op) -> str | None:
     name, node_id = op.data.get("Node", ""), op.data.get("ID", "")
     if not name:
         return "Must provide node"
-    if node_id and not _UUID.match(node_id):
-        if len(node_id) != 36:
-            return "Invalid node ID: uuid string is wrong length"
-        return "Invalid node ID: uuid is improperly formatted"
+    if node_id and (problem := uuid_error(node_id)):
+        return f"Invalid node ID: {problem}"
     names = [name]
     existing = _node_by_id(dc, node_id) if node_id else None
     if existing is not None:
