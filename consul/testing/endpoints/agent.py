@@ -29,6 +29,7 @@ from .._catalog import (
     LOCALITY,
     SERVICE_ADDRESS,
     WEIGHTS,
+    go_map,
     is_any_address,
     node_service_problems,
     validate_service_meta,
@@ -1113,11 +1114,6 @@ def _node_service_request(service: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _sorted(mapping: dict[str, Any]) -> dict[str, Any]:
-    """A Go map as ``encoding/json`` writes it: keys sorted."""
-    return dict(sorted(mapping.items()))
-
-
 def _agent_service(service: dict[str, Any], dc: str) -> dict[str, Any]:
     """``buildAgentService``: an ``api.AgentService``."""
     weights = {"Passing": 1, "Warning": 1}
@@ -1131,13 +1127,13 @@ def _agent_service(service: dict[str, Any], dc: str) -> dict[str, Any]:
     out["ID"] = service["ID"]
     out["Service"] = service["Service"]
     out["Tags"] = service.get("Tags") or []
-    out["Meta"] = _sorted(service.get("Meta") or {})
+    out["Meta"] = go_map(service.get("Meta") or {})
     out["Port"] = service.get("Port", 0)
     out["Address"] = service.get("Address", "")
     if service.get("SocketPath"):
         out["SocketPath"] = service["SocketPath"]
     if service.get("TaggedAddresses"):
-        out["TaggedAddresses"] = _sorted(service["TaggedAddresses"])
+        out["TaggedAddresses"] = go_map(service["TaggedAddresses"])
     out["Weights"] = weights
     out["EnableTagOverride"] = service.get("EnableTagOverride", False)
     kind = service.get("Kind", "")
@@ -1247,7 +1243,7 @@ def _member(agent: AgentCore, *, wan: bool) -> dict[str, Any]:
         "Name": f"{config.node_name}.{config.datacenter}" if wan else config.node_name,
         "Addr": ADVERTISE_ADDR,
         "Port": SERF_WAN_PORT if wan else SERF_LAN_PORT,
-        "Tags": dict(sorted(tags.items())),
+        "Tags": go_map(tags),
         "Status": 1,
         "ProtocolMin": 1,
         "ProtocolMax": 5,
@@ -1480,7 +1476,7 @@ async def agent_services(ctx: Ctx) -> Reply:
     total = len(services)
     services = {sid: s for sid, s in services.items() if authz.service_read(s["Service"])}
     ctx.set_filtered(total != len(services))
-    return json_reply(_sorted(services))
+    return json_reply(go_map(services))
 
 
 @routes("/v1/agent/service/", "GET")
@@ -1673,7 +1669,7 @@ async def agent_checks(ctx: Ctx) -> Reply:
         if (authz.service_read(c["ServiceName"]) if c["ServiceName"] else authz.node_read(node))
     }
     ctx.set_filtered(total != len(checks))
-    return json_reply(_sorted(checks))
+    return json_reply(go_map(checks))
 
 
 @routes("/v1/agent/check/register", "PUT")
