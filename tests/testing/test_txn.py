@@ -8,19 +8,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
+from harness import RawHTTP
 
 from consul.testing import DevAgent
 
 
 @pytest.fixture
-def http(consul_agent: DevAgent) -> Iterator[Any]:
-    with requests.Session() as session:
-
-        def call(method: str, path: str, **kwargs: Any) -> requests.Response:
-            return session.request(method, consul_agent.url + path, timeout=30, **kwargs)
-
-        yield call
+def http(consul_agent: DevAgent) -> Iterator[RawHTTP]:
+    with RawHTTP(consul_agent.url) as client:
+        yield client
 
 
 def b64(text: str) -> str:
