@@ -9,41 +9,16 @@ from typing import Any
 
 import pytest
 import requests
+from harness import RawHTTP, denying, make_token
 
 from consul.testing import DevAgent
-from consul.testing._acl import Authorizer
 from consul.testing._config import CONSUL_VERSION
 
 
-class HTTP:
-    """A requests session bound to an agent's address."""
-
-    def __init__(self, agent: DevAgent) -> None:
-        self.agent = agent
-        self.session = requests.Session()
-
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.get(self.agent.url + path, timeout=30, **kwargs)
-
-    def put(self, path: str, body: Any = None, **kwargs: Any) -> requests.Response:
-        return self.session.put(self.agent.url + path, json=body, timeout=30, **kwargs)
-
-    def register(self, body: dict[str, Any], **kwargs: Any) -> requests.Response:
-        response = self.put("/v1/catalog/register", body, **kwargs)
-        assert response.status_code == 200, response.text
-        return response
-
-    def index(self, path: str) -> int:
-        response = self.get(path)
-        assert response.status_code == 200, response.text
-        return int(response.headers["X-Consul-Index"])
-
-
 @pytest.fixture
-def http(consul_agent: DevAgent) -> Iterator[HTTP]:
-    client = HTTP(consul_agent)
-    yield client
-    client.session.close()
+def http(consul_agent: DevAgent) -> Iterator[RawHTTP]:
+    with RawHTTP(consul_agent.url) as client:
+        yield client
 
 
 @pytest.fixture
@@ -67,7 +42,7 @@ def error(response: requests.Response, status: int) -> str:
 # -- the server node ----------------------------------------------------------------
 
 
-def test_a_fresh_agent_lists_its_own_node(http: HTTP, consul_agent: DevAgent) -> None:
+def test_a_fresh_agent_lists_its_own_node(http: RawHTTP, consul_agent: DevAgent) -> None:
     config = consul_agent.config
     response = http.get("/v1/catalog/nodes")
     assert response.status_code == 200
@@ -100,7 +75,7 @@ def test_a_fresh_agent_lists_its_own_node(http: HTTP, consul_agent: DevAgent) ->
     assert int(response.headers["X-Consul-Index"]) >= node["ModifyIndex"]
 
 
-def test_the_consul_service_and_serf_health_check(http: HTTP, consul_agent: DevAgent) -> None:
+def test_the_consul_service_and_serf_health_check(http: RawHTTP, consul_agent: DevAgent) -> None:
     name = consul_agent.config.node_name
     assert http.get("/v1/catalog/services").json() == {"consul": []}
     (instance,) = http.get("/v1/catalog/service/consul").json()
@@ -140,37 +115,36 @@ def test_the_consul_service_and_serf_health_check(http: HTTP, consul_agent: DevA
 
 
 def test_extra_datacenters_have_their_own_server_node() -> None:
-    with DevAgent(datacenter="dc2", node_name="srv", extra_datacenters=("dc3", "dc1")) as agent:
-        http = HTTP(agent)
-        try:
-            # The agent's own datacenter first, the others (all equally far)
-            # by name; no meta headers.
-            response = http.get("/v1/catalog/datacenters")
-            assert response.json() == ["dc2", "dc1", "dc3"]
-            assert "X-Consul-Index" not in response.headers
-            (own,) = http.get("/v1/catalog/nodes").json()
-            assert own["Node"] == "srv"
-            assert own["ID"] == agent.config.node_id
-            (other,) = http.get("/v1/catalog/nodes?dc=dc3").json()
-            assert other["Node"] == "srv.dc3"
-            assert other["Datacenter"] == "dc3"
-            assert other["ID"] not in ("", agent.config.node_id)
-            assert http.get("/v1/catalog/services?dc=dc1").json() == {"consul": []}
-            # Registrations go where the body's Datacenter says.
-            http.register({**WEB, "Datacenter": "dc3"})
-            assert "web" in http.get("/v1/catalog/services?dc=dc3").json()
-            assert "web" not in http.get("/v1/catalog/services").json()
-        finally:
-            http.session.close()
+    with (
+        DevAgent(datacenter="dc2", node_name="srv", extra_datacenters=("dc3", "dc1")) as agent,
+        RawHTTP(agent.url) as http,
+    ):
+        # The agent's own datacenter first, the others (all equally far)
+        # by name; no meta headers.
+        response = http.get("/v1/catalog/datacenters")
+        assert response.json() == ["dc2", "dc1", "dc3"]
+        assert "X-Consul-Index" not in response.headers
+        (own,) = http.get("/v1/catalog/nodes").json()
+        assert own["Node"] == "srv"
+        assert own["ID"] == agent.config.node_id
+        (other,) = http.get("/v1/catalog/nodes?dc=dc3").json()
+        assert other["Node"] == "srv.dc3"
+        assert other["Datacenter"] == "dc3"
+        assert other["ID"] not in ("", agent.config.node_id)
+        assert http.get("/v1/catalog/services?dc=dc1").json() == {"consul": []}
+        # Registrations go where the body's Datacenter says.
+        http.register({**WEB, "Datacenter": "dc3"})
+        assert "web" in http.get("/v1/catalog/services?dc=dc3").json()
+        assert "web" not in http.get("/v1/catalog/services").json()
 
 
-def test_unknown_datacenter(http: HTTP) -> None:
+def test_unknown_datacenter(http: RawHTTP) -> None:
     assert error(http.get("/v1/catalog/nodes?dc=nope"), 500) == "No path to datacenter"
     body = {**WEB, "Datacenter": "nope"}
-    assert error(http.put("/v1/catalog/register", body), 500) == "No path to datacenter"
+    assert error(http.put("/v1/catalog/register", json=body), 500) == "No path to datacenter"
     # Writes read the datacenter from the body only: ?dc is not parsed.
-    assert http.put("/v1/catalog/register?dc=nope", WEB).json() is True
-    assert http.put("/v1/catalog/deregister?dc=nope", {"Node": "web1"}).json() is True
+    assert http.put("/v1/catalog/register?dc=nope", json=WEB).json() is True
+    assert http.put("/v1/catalog/deregister?dc=nope", json={"Node": "web1"}).json() is True
     # Nor does the datacenter list look at it.
     assert http.get("/v1/catalog/datacenters?dc=nope").json() == ["dc1"]
 
@@ -178,7 +152,7 @@ def test_unknown_datacenter(http: HTTP) -> None:
 # -- registration --------------------------------------------------------------------
 
 
-def test_register_a_service_with_checks(http: HTTP) -> None:
+def test_register_a_service_with_checks(http: RawHTTP) -> None:
     body = {
         "Node": "web1",
         "Address": "10.0.0.1",
@@ -199,7 +173,7 @@ def test_register_a_service_with_checks(http: HTTP) -> None:
             "Definition": {"HTTP": "http://10.0.0.2/health", "Interval": "10s"},
         },
     }
-    response = http.put("/v1/catalog/register", body)
+    response = http.put("/v1/catalog/register", json=body)
     assert response.status_code == 200
     assert response.json() is True
     response = http.get("/v1/catalog/service/web")
@@ -241,7 +215,7 @@ def test_register_a_service_with_checks(http: HTTP) -> None:
     assert check["Definition"] == {"Interval": "10s", "HTTP": "http://10.0.0.2/health"}
 
 
-def test_node_service_shapes_keep_nil_fields(http: HTTP) -> None:
+def test_node_service_shapes_keep_nil_fields(http: RawHTTP) -> None:
     http.register({"Node": "n1", "Address": "10.0.0.1", "Service": {"Service": "bare"}})
     services = http.get("/v1/catalog/node/n1").json()["Services"]
     # NodeService: Meta nil is null, Tags nil is made [], Port omitted at 0.
@@ -268,7 +242,7 @@ def test_node_service_shapes_keep_nil_fields(http: HTTP) -> None:
     assert instance["NodeMeta"] is None
 
 
-def test_check_defaults_and_types(http: HTTP) -> None:
+def test_check_defaults_and_types(http: RawHTTP) -> None:
     http.register(
         {
             "Node": "n1",
@@ -302,14 +276,14 @@ def test_check_defaults_and_types(http: HTTP) -> None:
     ]
 
 
-def test_invalid_weights_fall_back_to_one_one(http: HTTP) -> None:
+def test_invalid_weights_fall_back_to_one_one(http: RawHTTP) -> None:
     body = {"Node": "n1", "Address": "a", "Service": {"Service": "s", "Weights": {"Passing": 0}}}
     http.register(body)
     (instance,) = http.get("/v1/catalog/service/s").json()
     assert instance["ServiceWeights"] == {"Passing": 1, "Warning": 1}
 
 
-def test_an_identical_registration_changes_no_index(http: HTTP) -> None:
+def test_an_identical_registration_changes_no_index(http: RawHTTP) -> None:
     body = {
         **WEB,
         "NodeMeta": {"a": "b"},
@@ -331,7 +305,7 @@ def test_an_identical_registration_changes_no_index(http: HTTP) -> None:
     assert http.get("/v1/catalog/node/web1").json() == node
 
 
-def test_changes_that_ismsame_rules_ignore_are_not_written(http: HTTP) -> None:
+def test_changes_that_ismsame_rules_ignore_are_not_written(http: RawHTTP) -> None:
     http.register({**WEB, "Check": {"Name": "c", "ServiceID": "web"}})
     index = http.index("/v1/catalog/service/web")
     # ServiceNode.IsSameService leaves out the socket path; HealthCheck.IsSame
@@ -348,7 +322,7 @@ def test_changes_that_ismsame_rules_ignore_are_not_written(http: HTTP) -> None:
     assert "Locality" not in http.get("/v1/catalog/node/web1").json()["Node"]
 
 
-def test_nil_and_empty_maps_differ(http: HTTP) -> None:
+def test_nil_and_empty_maps_differ(http: RawHTTP) -> None:
     http.register(WEB)
     index = http.index("/v1/catalog/nodes")
     http.register({**WEB, "NodeMeta": {}})
@@ -356,7 +330,7 @@ def test_nil_and_empty_maps_differ(http: HTTP) -> None:
     assert http.get("/v1/catalog/node/web1").json()["Node"]["Meta"] == {}
 
 
-def test_skip_node_update_keeps_the_node(http: HTTP) -> None:
+def test_skip_node_update_keeps_the_node(http: RawHTTP) -> None:
     http.register({**WEB, "NodeMeta": {"a": "b"}})
     http.register({"Node": "web1", "SkipNodeUpdate": True, "Service": {"Service": "other"}})
     node = http.get("/v1/catalog/node/web1").json()["Node"]
@@ -367,7 +341,7 @@ def test_skip_node_update_keeps_the_node(http: HTTP) -> None:
     assert http.get("/v1/catalog/node/new").json()["Node"]["Address"] == ""
 
 
-def test_the_token_field_of_the_body_is_accepted_and_ignored(http: HTTP) -> None:
+def test_the_token_field_of_the_body_is_accepted_and_ignored(http: RawHTTP) -> None:
     http.register({**WEB, "Token": "whatever", "CreateIndex": 5, "ModifyIndex": 6})
     (instance,) = http.get("/v1/catalog/service/web").json()
     assert instance["CreateIndex"] != 5
@@ -418,17 +392,17 @@ def test_the_token_field_of_the_body_is_accepted_and_ignored(http: HTTP) -> None
     ],
 )
 def test_registration_errors_are_server_errors(
-    http: HTTP, body: dict[str, Any], message: str
+    http: RawHTTP, body: dict[str, Any], message: str
 ) -> None:
-    response = http.put("/v1/catalog/register", body)
+    response = http.put("/v1/catalog/register", json=body)
     assert error(response, 500) == message
     assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
 
 
-def test_a_failed_registration_changes_nothing(http: HTTP) -> None:
+def test_a_failed_registration_changes_nothing(http: RawHTTP) -> None:
     index = http.index("/v1/catalog/nodes")
     body = {"Node": "n", "Address": "a", "Check": {"Name": "c", "ServiceID": "nope"}}
-    error(http.put("/v1/catalog/register", body), 500)
+    error(http.put("/v1/catalog/register", json=body), 500)
     assert http.index("/v1/catalog/nodes") == index
     assert http.get("/v1/catalog/node/n").json() is None
 
@@ -456,18 +430,18 @@ def test_a_failed_registration_changes_nothing(http: HTTP) -> None:
         ),
     ],
 )
-def test_register_decode_errors(http: HTTP, data: bytes, message: str) -> None:
-    response = http.session.put(http.agent.url + "/v1/catalog/register", data=data, timeout=30)
+def test_register_decode_errors(http: RawHTTP, data: bytes, message: str) -> None:
+    response = http.put("/v1/catalog/register", data)
     assert error(response, 400) == message
 
 
-def test_field_names_match_case_insensitively(http: HTTP) -> None:
+def test_field_names_match_case_insensitively(http: RawHTTP) -> None:
     http.register({"node": "n1", "address": "a", "service": {"service": "s", "port": 1}})
     (instance,) = http.get("/v1/catalog/service/s").json()
     assert instance["ServicePort"] == 1
 
 
-def test_enterprise_parameters_are_refused(http: HTTP) -> None:
+def test_enterprise_parameters_are_refused(http: RawHTTP) -> None:
     assert error(http.get("/v1/catalog/services?ns=x"), 400) == (
         'Invalid query parameter: "ns" - Namespaces are a Consul Enterprise feature'
     )
@@ -482,7 +456,7 @@ def test_enterprise_parameters_are_refused(http: HTTP) -> None:
     assert http.get("/v1/catalog/nodes?ns=x").status_code == 200
 
 
-def test_node_ids_rename_and_reserve(http: HTTP, consul_agent: DevAgent) -> None:
+def test_node_ids_rename_and_reserve(http: RawHTTP, consul_agent: DevAgent) -> None:
     node_id = str(uuid.uuid4())
     http.register({"Node": "old", "ID": node_id, "Address": "a", "Service": {"Service": "s"}})
     created = http.get("/v1/catalog/node/old").json()["Node"]["CreateIndex"]
@@ -497,7 +471,7 @@ def test_node_ids_rename_and_reserve(http: HTTP, consul_agent: DevAgent) -> None
     # another ID is reserved.
     name = consul_agent.config.node_name
     other = str(uuid.uuid4())
-    response = http.put("/v1/catalog/register", {"Node": name, "ID": other, "Address": "b"})
+    response = http.put("/v1/catalog/register", json={"Node": name, "ID": other, "Address": "b"})
     assert error(response, 500) == (
         f'failed inserting node: Error while renaming Node ID: "{other}": Node name {name} '
         f"is reserved by node {consul_agent.config.node_id} with name {name} (127.0.0.1)"
@@ -507,7 +481,7 @@ def test_node_ids_rename_and_reserve(http: HTTP, consul_agent: DevAgent) -> None
 # -- deregistration ------------------------------------------------------------------
 
 
-def _web_with_checks(http: HTTP) -> None:
+def _web_with_checks(http: RawHTTP) -> None:
     http.register(
         {
             **WEB,
@@ -519,31 +493,31 @@ def _web_with_checks(http: HTTP) -> None:
     )
 
 
-def test_deregister_precedence_service_then_check_then_node(http: HTTP) -> None:
+def test_deregister_precedence_service_then_check_then_node(http: RawHTTP) -> None:
     _web_with_checks(http)
     body = {"Node": "web1", "ServiceID": "web", "CheckID": "node"}
-    response = http.put("/v1/catalog/deregister", body)
+    response = http.put("/v1/catalog/deregister", json=body)
     assert response.status_code == 200
     assert response.json() is True
     # The service went with its check; the node check named alongside stayed.
     assert [c["CheckID"] for c in http.get("/v1/health/node/web1").json()] == ["node"]
     assert http.get("/v1/catalog/service/web").json() == []
-    http.put("/v1/catalog/deregister", {"Node": "web1", "CheckID": "node"})
+    http.put("/v1/catalog/deregister", json={"Node": "web1", "CheckID": "node"})
     assert http.get("/v1/health/node/web1").json() == []
     assert http.get("/v1/catalog/node/web1").json() is not None
-    http.put("/v1/catalog/deregister", {"Node": "web1"})
+    http.put("/v1/catalog/deregister", json={"Node": "web1"})
     assert http.get("/v1/catalog/node/web1").json() is None
 
 
-def test_deregistering_a_node_takes_everything(http: HTTP) -> None:
+def test_deregistering_a_node_takes_everything(http: RawHTTP) -> None:
     _web_with_checks(http)
-    http.put("/v1/catalog/deregister", {"Node": "web1"})
+    http.put("/v1/catalog/deregister", json={"Node": "web1"})
     assert http.get("/v1/catalog/node/web1").json() is None
     assert http.get("/v1/health/node/web1").json() == []
     assert "web" not in http.get("/v1/catalog/services").json()
 
 
-def test_deregistering_nothing_is_true_and_changes_no_index(http: HTTP) -> None:
+def test_deregistering_nothing_is_true_and_changes_no_index(http: RawHTTP) -> None:
     _web_with_checks(http)
     before = http.index("/v1/catalog/nodes"), http.index("/v1/health/state/any")
     for body in (
@@ -552,14 +526,14 @@ def test_deregistering_nothing_is_true_and_changes_no_index(http: HTTP) -> None:
         {"Node": "nope"},
         {"Node": "web1", "Address": "obsolete but allowed", "PeerName": "p"},
     ):
-        response = http.put("/v1/catalog/deregister", body)
+        response = http.put("/v1/catalog/deregister", json=body)
         assert response.json() is True
     assert (http.index("/v1/catalog/nodes"), http.index("/v1/health/state/any")) == before
 
 
-def test_deregister_errors(http: HTTP) -> None:
-    assert error(http.put("/v1/catalog/deregister", {}), 500) == "Must provide node"
-    response = http.put("/v1/catalog/deregister", {"Node": "n", "Bogus": 1})
+def test_deregister_errors(http: RawHTTP) -> None:
+    assert error(http.put("/v1/catalog/deregister", json={}), 500) == "Must provide node"
+    response = http.put("/v1/catalog/deregister", json={"Node": "n", "Bogus": 1})
     assert error(response, 400) == 'Request decode failed: json: unknown field "Bogus"'
     assert http.get("/v1/catalog/deregister").status_code == 405
 
@@ -567,7 +541,7 @@ def test_deregister_errors(http: HTTP) -> None:
 # -- reads ---------------------------------------------------------------------------
 
 
-def test_service_queries_filter_by_every_tag_case_insensitively(http: HTTP) -> None:
+def test_service_queries_filter_by_every_tag_case_insensitively(http: RawHTTP) -> None:
     for node, tags in (("a", ["Primary", "v1"]), ("b", ["v1"]), ("c", None)):
         http.register({"Node": node, "Address": "x", "Service": {"Service": "db", "Tags": tags}})
 
@@ -583,7 +557,7 @@ def test_service_queries_filter_by_every_tag_case_insensitively(http: HTTP) -> N
     assert http.get("/v1/catalog/service/db").json()[2]["ServiceTags"] == []
 
 
-def test_names_match_case_insensitively_and_keep_their_spelling(http: HTTP) -> None:
+def test_names_match_case_insensitively_and_keep_their_spelling(http: RawHTTP) -> None:
     http.register({"Node": "Web1", "Address": "x", "Service": {"Service": "Web"}})
     (instance,) = http.get("/v1/catalog/service/WEB").json()
     assert instance["Node"] == "Web1"
@@ -591,7 +565,7 @@ def test_names_match_case_insensitively_and_keep_their_spelling(http: HTTP) -> N
     assert http.get("/v1/catalog/node/web1").json()["Node"]["Node"] == "Web1"
 
 
-def test_node_meta_filters(http: HTTP) -> None:
+def test_node_meta_filters(http: RawHTTP) -> None:
     a = {"Node": "a", "Address": "x", "NodeMeta": {"env": "prod", "rack": "1"}}
     http.register({**a, "Service": {"Service": "web"}})
     http.register({"Node": "b", "Address": "x", "NodeMeta": {"env": "prod", "rack": "2"}})
@@ -608,7 +582,7 @@ def test_node_meta_filters(http: HTTP) -> None:
     assert http.get("/v1/catalog/service/web?node-meta=rack:2").json() == []
 
 
-def test_catalog_services_merge_tags(http: HTTP) -> None:
+def test_catalog_services_merge_tags(http: RawHTTP) -> None:
     http.register({"Node": "a", "Address": "x", "Service": {"Service": "db", "Tags": ["x", "y"]}})
     http.register({"Node": "b", "Address": "x", "Service": {"Service": "db", "Tags": ["y", "z"]}})
     services = http.get("/v1/catalog/services").json()
@@ -616,7 +590,7 @@ def test_catalog_services_merge_tags(http: HTTP) -> None:
     assert sorted(services["db"]) == ["x", "y", "z"]
 
 
-def test_unknown_node_is_null_with_status_200(http: HTTP) -> None:
+def test_unknown_node_is_null_with_status_200(http: RawHTTP) -> None:
     response = http.get("/v1/catalog/node/nope")
     assert response.status_code == 200
     # Indented in dev mode, with a newline only for ?pretty (marshalJSON).
@@ -626,7 +600,7 @@ def test_unknown_node_is_null_with_status_200(http: HTTP) -> None:
     assert response.json() == {"Node": None, "Services": None}
 
 
-def test_node_services_list(http: HTTP) -> None:
+def test_node_services_list(http: RawHTTP) -> None:
     http.register({"Node": "n", "Address": "x"})
     assert http.get("/v1/catalog/node-services/n").json()["Services"] is None
     http.register({"Node": "n", "Address": "x", "Service": {"Service": "b"}})
@@ -637,7 +611,7 @@ def test_node_services_list(http: HTTP) -> None:
     assert result["Services"][0]["Tags"] == []
 
 
-def test_a_node_can_be_found_by_a_prefix_of_its_id(http: HTTP) -> None:
+def test_a_node_can_be_found_by_a_prefix_of_its_id(http: RawHTTP) -> None:
     node_id = "40e4a748-2192-161a-0510-9bf59fe950b5"
     http.register({"Node": "t2", "ID": node_id, "Address": "x"})
     assert http.get("/v1/catalog/node/40e4a748").json()["Node"]["Node"] == "t2"
@@ -650,14 +624,14 @@ def test_a_node_can_be_found_by_a_prefix_of_its_id(http: HTTP) -> None:
     assert http.get("/v1/catalog/node/zz").json() is None
 
 
-def test_missing_names_are_bad_requests(http: HTTP) -> None:
+def test_missing_names_are_bad_requests(http: RawHTTP) -> None:
     assert error(http.get("/v1/catalog/service/"), 400) == "Missing service name"
     assert error(http.get("/v1/catalog/connect/"), 400) == "Missing service name"
     assert error(http.get("/v1/catalog/node/"), 400) == "Missing node name"
     assert error(http.get("/v1/catalog/node-services/"), 400) == "Missing node name"
 
 
-def test_consistency_parameters(http: HTTP) -> None:
+def test_consistency_parameters(http: RawHTTP) -> None:
     response = http.get("/v1/catalog/nodes?stale")
     assert response.headers["X-Consul-Effective-Consistency"] == "stale"
     response = http.get("/v1/catalog/service/consul?consistent")
@@ -668,7 +642,7 @@ def test_consistency_parameters(http: HTTP) -> None:
     assert error(http.get("/v1/catalog/nodes?index=1&wait=5"), 400) == "Invalid wait time"
 
 
-def test_connect_lists_proxies_and_native_instances(http: HTTP) -> None:
+def test_connect_lists_proxies_and_native_instances(http: RawHTTP) -> None:
     http.register({"Node": "a", "Address": "x", "Service": {"Service": "web", "Port": 80}})
     proxy = {
         "Service": "web-proxy",
@@ -698,7 +672,7 @@ def test_connect_lists_proxies_and_native_instances(http: HTTP) -> None:
 # -- indexes and blocking queries ----------------------------------------------------------
 
 
-def test_service_queries_report_the_service_index(http: HTTP) -> None:
+def test_service_queries_report_the_service_index(http: RawHTTP) -> None:
     http.register(WEB)
     web = http.index("/v1/catalog/service/web")
     http.register({"Node": "db1", "Address": "x", "Service": {"Service": "db"}})
@@ -707,14 +681,14 @@ def test_service_queries_report_the_service_index(http: HTTP) -> None:
     # A missing service reports the table indexes until a service goes
     # extinct, then the extinction index.
     assert http.index("/v1/catalog/service/nope") == http.index("/v1/catalog/services")
-    http.put("/v1/catalog/deregister", {"Node": "db1", "ServiceID": "db"})
+    http.put("/v1/catalog/deregister", json={"Node": "db1", "ServiceID": "db"})
     extinct = http.index("/v1/catalog/service/db")
     assert extinct > web
     http.register({"Node": "other", "Address": "x", "Service": {"Service": "else"}})
     assert http.index("/v1/catalog/service/nope") == extinct
 
 
-def test_node_query_reports_the_node_index(http: HTTP) -> None:
+def test_node_query_reports_the_node_index(http: RawHTTP) -> None:
     http.register(WEB)
     node = http.index("/v1/catalog/node/web1")
     http.register({"Node": "db1", "Address": "x"})
@@ -724,7 +698,7 @@ def test_node_query_reports_the_node_index(http: HTTP) -> None:
 
 
 def test_a_blocking_service_query_wakes_on_its_service(
-    http: HTTP, pool: concurrent.futures.ThreadPoolExecutor
+    http: RawHTTP, pool: concurrent.futures.ThreadPoolExecutor
 ) -> None:
     http.register(WEB)
     index = http.index("/v1/catalog/service/web")
@@ -736,7 +710,7 @@ def test_a_blocking_service_query_wakes_on_its_service(
 
 
 def test_a_blocking_query_on_a_missing_service_wakes_when_it_appears(
-    http: HTTP, pool: concurrent.futures.ThreadPoolExecutor
+    http: RawHTTP, pool: concurrent.futures.ThreadPoolExecutor
 ) -> None:
     index = http.index("/v1/catalog/service/web")
     pending = pool.submit(http.get, f"/v1/catalog/service/web?index={index}&wait=10s")
@@ -745,7 +719,7 @@ def test_a_blocking_query_on_a_missing_service_wakes_when_it_appears(
     assert [s["ServiceID"] for s in response.json()] == ["web"]
 
 
-def test_a_blocking_query_ignores_other_services(http: HTTP) -> None:
+def test_a_blocking_query_ignores_other_services(http: RawHTTP) -> None:
     http.register(WEB)
     index = http.index("/v1/catalog/service/web")
     http.register({"Node": "db1", "Address": "x", "Service": {"Service": "db"}})
@@ -755,7 +729,7 @@ def test_a_blocking_query_ignores_other_services(http: HTTP) -> None:
 
 
 def test_a_blocking_node_list_wakes_on_a_new_node(
-    http: HTTP, pool: concurrent.futures.ThreadPoolExecutor
+    http: RawHTTP, pool: concurrent.futures.ThreadPoolExecutor
 ) -> None:
     index = http.index("/v1/catalog/nodes")
     pending = pool.submit(http.get, f"/v1/catalog/nodes?index={index}&wait=10s")
@@ -767,101 +741,68 @@ def test_a_blocking_node_list_wakes_on_a_new_node(
 # -- ACLs -----------------------------------------------------------------------------------
 
 
-class Limited(Authorizer):
-    """Denies what it lists; allows the rest."""
-
-    accessor_id = "00000000-0000-0000-0000-00000000abcd"
-
-    def __init__(
-        self, nodes: frozenset[str] = frozenset(), services: frozenset[str] = frozenset()
-    ) -> None:
-        self.denied_nodes = nodes
-        self.denied_services = services
-
-    def node_read(self, name: str) -> bool:
-        return name not in self.denied_nodes
-
-    def node_write(self, name: str) -> bool:
-        return name not in self.denied_nodes
-
-    def service_read(self, name: str) -> bool:
-        return name not in self.denied_services
-
-    def service_write(self, name: str) -> bool:
-        return name not in self.denied_services
-
-
-def _use(agent: DevAgent, authorizer: Authorizer) -> None:
-    def install(core: Any) -> None:
-        core.acl.authorizer = lambda secret: authorizer
-
-    agent.run(install)
-
-
-TOKEN = {"X-Consul-Token": "secret"}
-
-
-def test_reads_are_filtered_by_acls(http: HTTP, consul_agent: DevAgent) -> None:
-    http.register({"Node": "a", "Address": "x", "Service": {"Service": "web"}})
-    http.register({"Node": "b", "Address": "x", "Service": {"Service": "db"}})
-    _use(consul_agent, Limited(nodes=frozenset({"b"}), services=frozenset({"db"})))
-    response = http.get("/v1/catalog/nodes", headers=TOKEN)
+def test_reads_are_filtered_by_acls(root: RawHTTP) -> None:
+    root.register({"Node": "a", "Address": "x", "Service": {"Service": "web"}})
+    root.register({"Node": "b", "Address": "x", "Service": {"Service": "db"}})
+    token = make_token(root, denying(nodes=["b"], services=["db"]))["SecretID"]
+    response = root.get("/v1/catalog/nodes", token=token)
     assert "b" not in [n["Node"] for n in response.json()]
     assert response.headers["X-Consul-Results-Filtered-By-ACLs"] == "true"
-    response = http.get("/v1/catalog/services", headers=TOKEN)
+    response = root.get("/v1/catalog/services", token=token)
     assert "db" not in response.json()
     assert response.headers["X-Consul-Results-Filtered-By-ACLs"] == "true"
-    assert http.get("/v1/catalog/service/db", headers=TOKEN).json() == []
-    assert http.get("/v1/catalog/node/b", headers=TOKEN).json() is None
-    # Without a token the header is never sent.
-    response = http.get("/v1/catalog/nodes")
+    assert root.get("/v1/catalog/service/db", token=token).json() == []
+    assert root.get("/v1/catalog/node/b", token=token).json() is None
+    # Without a token the header is never sent (the anonymous token sees nothing).
+    response = root.get("/v1/catalog/nodes", token="")
+    assert response.json() == []
     assert "X-Consul-Results-Filtered-By-ACLs" not in response.headers
-    response = http.get("/v1/catalog/service/web", headers=TOKEN)
+    response = root.get("/v1/catalog/service/web", token=token)
     assert len(response.json()) == 1
     assert "X-Consul-Results-Filtered-By-ACLs" not in response.headers
 
 
-def test_catalog_node_checks_service_read_on_the_service_id(
-    http: HTTP, consul_agent: DevAgent
-) -> None:
+def test_catalog_node_checks_service_read_on_the_service_id(root: RawHTTP) -> None:
     # filterNodeServices checks the key of its map, which is the service ID.
-    http.register({"Node": "a", "Address": "x", "Service": {"Service": "web", "ID": "web-1"}})
-    _use(consul_agent, Limited(services=frozenset({"web"})))
-    assert list(http.get("/v1/catalog/node/a", headers=TOKEN).json()["Services"]) == ["web-1"]
-    _use(consul_agent, Limited(services=frozenset({"web-1"})))
-    response = http.get("/v1/catalog/node/a", headers=TOKEN)
+    root.register({"Node": "a", "Address": "x", "Service": {"Service": "web", "ID": "web-1"}})
+    token = make_token(root, denying(services=["web"]))["SecretID"]
+    assert list(root.get("/v1/catalog/node/a", token=token).json()["Services"]) == ["web-1"]
+    token = make_token(root, denying(services=["web-1"]))["SecretID"]
+    response = root.get("/v1/catalog/node/a", token=token)
     assert response.json()["Services"] == {}
     assert response.headers["X-Consul-Results-Filtered-By-ACLs"] == "true"
 
 
-def test_registration_needs_node_and_service_write(http: HTTP, consul_agent: DevAgent) -> None:
-    http.register({"Node": "a", "Address": "x"})
-    _use(consul_agent, Limited(nodes=frozenset({"a"}), services=frozenset({"db"})))
+def test_registration_needs_node_and_service_write(root: RawHTTP) -> None:
+    root.register({"Node": "a", "Address": "x"})
+    token = make_token(root, denying(nodes=["a"], services=["db"]))
+    secret = token["SecretID"]
     denied = (
-        "Permission denied: token with AccessorID '00000000-0000-0000-0000-00000000abcd' "
+        f"Permission denied: token with AccessorID '{token['AccessorID']}' "
         "lacks permission '{}' on \"{}\""
     )
-    response = http.put("/v1/catalog/register", {"Node": "a", "Address": "y"}, headers=TOKEN)
+    response = root.put("/v1/catalog/register", json={"Node": "a", "Address": "y"}, token=secret)
     assert error(response, 403) == denied.format("node:write", "a")
     body = {"Node": "b", "Address": "x", "Service": {"Service": "db"}}
-    response = http.put("/v1/catalog/register", body, headers=TOKEN)
+    response = root.put("/v1/catalog/register", json=body, token=secret)
     assert error(response, 403) == denied.format("service:write", "db")
     # A service change that re-posts the unchanged node needs no node:write.
     body = {"Node": "a", "Address": "x", "Service": {"Service": "web"}}
-    http.register(body, headers=TOKEN)
-    response = http.put("/v1/catalog/deregister", {"Node": "a"}, headers=TOKEN)
+    root.register(body, token=secret)
+    response = root.put("/v1/catalog/deregister", json={"Node": "a"}, token=secret)
     assert error(response, 403) == denied.format("node:write", "a")
     # Without node:write, a service goes with service:write on it.
-    response = http.put("/v1/catalog/deregister", {"Node": "a", "ServiceID": "web"}, headers=TOKEN)
-    assert response.json() is True
-    response = http.put("/v1/catalog/deregister", {"Node": "a", "ServiceID": "x"}, headers=TOKEN)
+    body = {"Node": "a", "ServiceID": "web"}
+    assert root.put("/v1/catalog/deregister", json=body, token=secret).json() is True
+    body = {"Node": "a", "ServiceID": "x"}
+    response = root.put("/v1/catalog/deregister", json=body, token=secret)
     assert error(response, 500) == "Unknown service ID 'x'"
 
 
 # -- session invalidation ----------------------------------------------------------------
 
 
-def test_the_catalog_tells_the_sessions_what_went(http: HTTP, consul_agent: DevAgent) -> None:
+def test_the_catalog_tells_the_sessions_what_went(http: RawHTTP, consul_agent: DevAgent) -> None:
     calls: list[tuple[str, str, str]] = []
 
     def record(core: Any) -> None:
@@ -878,17 +819,17 @@ def test_the_catalog_tells_the_sessions_what_went(http: HTTP, consul_agent: DevA
     http.register({**WEB, "Check": {"Name": "node", "Status": "critical"}})
     assert calls == [("critical", "web1", "node")]
     calls.clear()
-    http.put("/v1/catalog/deregister", {"Node": "web1", "ServiceID": "web"})
+    http.put("/v1/catalog/deregister", json={"Node": "web1", "ServiceID": "web"})
     assert calls == [("deleted", "web1", "svc")]
     calls.clear()
-    http.put("/v1/catalog/deregister", {"Node": "web1"})
+    http.put("/v1/catalog/deregister", json={"Node": "web1"})
     assert calls == [("deleted", "web1", "node"), ("node", "web1", "")]
 
 
 # -- ?filter wiring ---------------------------------------------------------------------
 
 
-def test_filters_see_the_items_consul_filters(http: HTTP) -> None:
+def test_filters_see_the_items_consul_filters(http: RawHTTP) -> None:
     http.register({"Node": "a", "Address": "x", "Service": {"Service": "web", "Tags": ["t"]}})
     nodes = http.get("/v1/catalog/nodes", params={"filter": 'Node == "a"'}).json()
     assert [n["Node"] for n in nodes] == ["a"]

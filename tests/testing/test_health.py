@@ -7,40 +7,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
+from harness import RawHTTP, denying, make_token
 
 from consul.testing import DevAgent
-from consul.testing._acl import Authorizer
-
-
-class HTTP:
-    """A requests session bound to an agent's address."""
-
-    def __init__(self, agent: DevAgent) -> None:
-        self.agent = agent
-        self.session = requests.Session()
-
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.get(self.agent.url + path, timeout=30, **kwargs)
-
-    def put(self, path: str, body: Any = None, **kwargs: Any) -> requests.Response:
-        return self.session.put(self.agent.url + path, json=body, timeout=30, **kwargs)
-
-    def register(self, body: dict[str, Any]) -> None:
-        response = self.put("/v1/catalog/register", body)
-        assert response.status_code == 200, response.text
-
-    def index(self, path: str) -> int:
-        response = self.get(path)
-        assert response.status_code == 200, response.text
-        return int(response.headers["X-Consul-Index"])
 
 
 @pytest.fixture
-def http(consul_agent: DevAgent) -> Iterator[HTTP]:
-    client = HTTP(consul_agent)
-    yield client
-    client.session.close()
+def http(consul_agent: DevAgent) -> Iterator[RawHTTP]:
+    with RawHTTP(consul_agent.url) as client:
+        yield client
 
 
 @pytest.fixture
@@ -65,7 +40,7 @@ def instance(node: str, status: str = "passing", node_status: str | None = None,
 # -- /v1/health/service ------------------------------------------------------------------
 
 
-def test_service_entries_have_node_service_and_checks(http: HTTP) -> None:
+def test_service_entries_have_node_service_and_checks(http: RawHTTP) -> None:
     http.register(instance("a", node_status="passing", Tags=["v1"]))
     response = http.get("/v1/health/service/web")
     assert response.status_code == 200
@@ -81,7 +56,7 @@ def test_service_entries_have_node_service_and_checks(http: HTTP) -> None:
     assert entry["Checks"][1]["ServiceTags"] == ["v1"]
 
 
-def test_lists_are_never_null(http: HTTP) -> None:
+def test_lists_are_never_null(http: RawHTTP) -> None:
     http.register({"Node": "a", "Address": "x", "Service": {"Service": "bare"}})
     (entry,) = http.get("/v1/health/service/bare").json()
     assert entry["Checks"] == []
@@ -89,7 +64,7 @@ def test_lists_are_never_null(http: HTTP) -> None:
     assert http.get("/v1/health/service/nope").json() == []
 
 
-def test_passing_keeps_instances_whose_every_check_passes(http: HTTP) -> None:
+def test_passing_keeps_instances_whose_every_check_passes(http: RawHTTP) -> None:
     http.register(instance("a"))
     http.register(instance("b", status="warning"))
     http.register(instance("c", node_status="critical"))
@@ -108,7 +83,7 @@ def test_passing_keeps_instances_whose_every_check_passes(http: HTTP) -> None:
     assert nodes("?passing=0") == ["a", "b", "c", "d"]
 
 
-def test_passing_filter_reorders_like_go(http: HTTP) -> None:
+def test_passing_filter_reorders_like_go(http: RawHTTP) -> None:
     http.register(instance("a", status="critical"))
     http.register(instance("b"))
     http.register(instance("c"))
@@ -116,13 +91,13 @@ def test_passing_filter_reorders_like_go(http: HTTP) -> None:
     assert [e["Node"]["Node"] for e in entries] == ["c", "b"]
 
 
-def test_a_bad_passing_value_is_a_bad_request(http: HTTP) -> None:
+def test_a_bad_passing_value_is_a_bad_request(http: RawHTTP) -> None:
     response = http.get("/v1/health/service/web?passing=yes")
     assert response.status_code == 400
     assert response.text == "Invalid value for ?passing"
 
 
-def test_tags_and_node_meta(http: HTTP) -> None:
+def test_tags_and_node_meta(http: RawHTTP) -> None:
     http.register({**instance("a", Tags=["Primary", "v1"]), "NodeMeta": {"rack": "1"}})
     http.register({**instance("b", Tags=["v1"]), "NodeMeta": {"rack": "2"}})
 
@@ -136,7 +111,7 @@ def test_tags_and_node_meta(http: HTTP) -> None:
     assert nodes("?near=_agent") == ["a", "b"]
 
 
-def test_missing_service_name(http: HTTP) -> None:
+def test_missing_service_name(http: RawHTTP) -> None:
     for path in ("/v1/health/service/", "/v1/health/checks/", "/v1/health/connect/"):
         response = http.get(path)
         assert response.status_code == 400
@@ -147,7 +122,7 @@ def test_missing_service_name(http: HTTP) -> None:
     assert (response.status_code, response.text) == (400, "Missing check state")
 
 
-def test_service_index_moves_with_its_checks_and_its_nodes_checks(http: HTTP) -> None:
+def test_service_index_moves_with_its_checks_and_its_nodes_checks(http: RawHTTP) -> None:
     http.register(instance("a", node_status="passing"))
     http.register({"Node": "other", "Address": "x", "Service": {"Service": "db"}})
     index = http.index("/v1/health/service/web")
@@ -160,7 +135,7 @@ def test_service_index_moves_with_its_checks_and_its_nodes_checks(http: HTTP) ->
 
 
 def test_a_blocking_health_query_wakes_when_a_check_changes(
-    http: HTTP, pool: concurrent.futures.ThreadPoolExecutor
+    http: RawHTTP, pool: concurrent.futures.ThreadPoolExecutor
 ) -> None:
     http.register(instance("a"))
     index = http.index("/v1/health/service/web")
@@ -172,7 +147,7 @@ def test_a_blocking_health_query_wakes_when_a_check_changes(
 
 
 def test_a_blocking_passing_query_sees_an_instance_recover(
-    http: HTTP, pool: concurrent.futures.ThreadPoolExecutor
+    http: RawHTTP, pool: concurrent.futures.ThreadPoolExecutor
 ) -> None:
     http.register(instance("a", status="critical"))
     response = http.get("/v1/health/service/web?passing")
@@ -183,7 +158,7 @@ def test_a_blocking_passing_query_sees_an_instance_recover(
     assert [e["Node"]["Node"] for e in pending.result(10).json()] == ["a"]
 
 
-def test_connect_entries(http: HTTP) -> None:
+def test_connect_entries(http: RawHTTP) -> None:
     http.register(instance("a"))
     proxy = {
         "Service": "web-proxy",
@@ -201,7 +176,7 @@ def test_connect_entries(http: HTTP) -> None:
 # -- checks ------------------------------------------------------------------------------
 
 
-def test_state_lists_checks_in_a_state(http: HTTP, consul_agent: DevAgent) -> None:
+def test_state_lists_checks_in_a_state(http: RawHTTP, consul_agent: DevAgent) -> None:
     http.register(instance("a", status="warning", node_status="critical"))
     http.register(instance("b", status="passing"))
 
@@ -219,14 +194,14 @@ def test_state_lists_checks_in_a_state(http: HTTP, consul_agent: DevAgent) -> No
     assert checks("unknown") == []
 
 
-def test_state_with_node_meta(http: HTTP) -> None:
+def test_state_with_node_meta(http: RawHTTP) -> None:
     http.register({**instance("a"), "NodeMeta": {"env": "prod"}})
     http.register(instance("b"))
     checks = http.get("/v1/health/state/passing?node-meta=env:prod").json()
     assert [c["Node"] for c in checks] == ["a"]
 
 
-def test_checks_of_a_service(http: HTTP) -> None:
+def test_checks_of_a_service(http: RawHTTP) -> None:
     http.register(instance("b", node_status="passing"))
     http.register(instance("a"))
     checks = http.get("/v1/health/checks/web").json()
@@ -235,14 +210,14 @@ def test_checks_of_a_service(http: HTTP) -> None:
     assert http.get("/v1/health/checks/nope").json() == []
 
 
-def test_checks_of_a_node(http: HTTP) -> None:
+def test_checks_of_a_node(http: RawHTTP) -> None:
     http.register(instance("a", node_status="passing"))
     response = http.get("/v1/health/node/a")
     assert [c["CheckID"] for c in response.json()] == ["node", "svc"]
     assert http.get("/v1/health/node/nope").json() == []
 
 
-def test_check_queries_report_the_checks_index(http: HTTP) -> None:
+def test_check_queries_report_the_checks_index(http: RawHTTP) -> None:
     http.register(instance("a"))
     index = http.index("/v1/health/node/a")
     assert http.index("/v1/health/state/any") == index
@@ -253,7 +228,7 @@ def test_check_queries_report_the_checks_index(http: HTTP) -> None:
 
 
 def test_a_blocking_state_query_wakes_on_a_new_critical_check(
-    http: HTTP, pool: concurrent.futures.ThreadPoolExecutor
+    http: RawHTTP, pool: concurrent.futures.ThreadPoolExecutor
 ) -> None:
     index = http.index("/v1/health/state/critical")
     pending = pool.submit(http.get, f"/v1/health/state/critical?index={index}&wait=10s")
@@ -264,45 +239,21 @@ def test_a_blocking_state_query_wakes_on_a_new_critical_check(
 # -- ACLs ----------------------------------------------------------------------------------
 
 
-class Limited(Authorizer):
-    """Denies the nodes and services it lists."""
-
-    def __init__(self, nodes: frozenset[str] = frozenset(), services: frozenset[str] = frozenset()):
-        self.denied_nodes = nodes
-        self.denied_services = services
-
-    def node_read(self, name: str) -> bool:
-        return name not in self.denied_nodes
-
-    def service_read(self, name: str) -> bool:
-        return name not in self.denied_services
-
-
-def _use(agent: DevAgent, authorizer: Authorizer) -> None:
-    def install(core: Any) -> None:
-        core.acl.authorizer = lambda secret: authorizer
-
-    agent.run(install)
-
-
-TOKEN = {"X-Consul-Token": "secret"}
-
-
-def test_health_results_are_filtered_by_acls(http: HTTP, consul_agent: DevAgent) -> None:
-    http.register(instance("a", node_status="passing"))
-    http.register(instance("b"))
-    _use(consul_agent, Limited(nodes=frozenset({"b"})))
-    response = http.get("/v1/health/service/web", headers=TOKEN)
+def test_health_results_are_filtered_by_acls(root: RawHTTP) -> None:
+    root.register(instance("a", node_status="passing"))
+    root.register(instance("b"))
+    token = make_token(root, denying(nodes=["b"]))["SecretID"]
+    response = root.get("/v1/health/service/web", token=token)
     assert [e["Node"]["Node"] for e in response.json()] == ["a"]
     assert response.headers["X-Consul-Results-Filtered-By-ACLs"] == "true"
-    response = http.get("/v1/health/node/b", headers=TOKEN)
+    response = root.get("/v1/health/node/b", token=token)
     assert response.json() == []
     assert response.headers["X-Consul-Results-Filtered-By-ACLs"] == "true"
     # A service check also needs service:read; a node check only node:read.
-    _use(consul_agent, Limited(services=frozenset({"web"})))
-    response = http.get("/v1/health/node/a", headers=TOKEN)
+    token = make_token(root, denying(services=["web"]))["SecretID"]
+    response = root.get("/v1/health/node/a", token=token)
     assert [c["CheckID"] for c in response.json()] == ["node"]
-    assert http.get("/v1/health/checks/web", headers=TOKEN).json() == []
+    assert root.get("/v1/health/checks/web", token=token).json() == []
     # health/connect refuses outright without service:read on the service.
-    response = http.get("/v1/health/connect/web", headers=TOKEN)
+    response = root.get("/v1/health/connect/web", token=token)
     assert (response.status_code, response.text) == (403, "Permission denied")
