@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Iterator
 
 import pytest
 from harness import RawHTTP
 
 from consul.testing import DevAgent
+
+
+@pytest.fixture
+def api(consul_agent: DevAgent) -> Iterator[RawHTTP]:
+    """Raw HTTP to the (freshly reset) shared agent."""
+    with RawHTTP(consul_agent.url) as client:
+        yield client
+
+
+@pytest.fixture
+def pool() -> Iterator[concurrent.futures.ThreadPoolExecutor]:
+    """Threads for requests that must run while the test goes on (blocking queries)."""
+    with concurrent.futures.ThreadPoolExecutor(4) as executor:
+        yield executor
 
 
 @pytest.fixture

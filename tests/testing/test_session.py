@@ -21,13 +21,6 @@ from consul.testing import DevAgent
 SECOND = 1_000_000_000
 
 
-@pytest.fixture
-def api(consul_agent):
-    raw = RawHTTP(consul_agent.url)
-    yield raw
-    raw.close()
-
-
 @pytest.fixture(scope="module")
 def short_ttl_agent():
     """An agent accepting TTLs from 100ms (``session_ttl_min``), for expiry tests."""
