@@ -120,7 +120,6 @@ GoType = Prim | Slice | Map | Ptr | Struct
 STRING = Prim("string")
 BOOL = Prim("bool")
 INT = Prim("int")
-UINT64 = Prim("uint", 64)
 
 
 # -- field configurations (field_config.go) ---------------------------------------
