@@ -91,7 +91,7 @@ _CONNECT_PROXY = Struct(
 
 #: ``structs.ServiceConnect``: its ``UnmarshalJSON`` uses plain
 #: ``json.Unmarshal``, so unknown fields inside are ignored.
-_SERVICE_CONNECT = Struct(
+SERVICE_CONNECT = Struct(
     "structs.ServiceConnect",
     {"Native": BOOL, "SidecarService": ANY, "PeerMeta": ANY},
     aliases={"sidecar_service": "SidecarService"},
@@ -114,7 +114,7 @@ NODE_SERVICE = Struct(
         "EnableTagOverride": BOOL,
         "Locality": LOCALITY,
         "Proxy": _CONNECT_PROXY,
-        "Connect": _SERVICE_CONNECT,
+        "Connect": SERVICE_CONNECT,
         "PeerName": STRING,
         "CreateIndex": UINT,
         "ModifyIndex": UINT,

@@ -28,6 +28,7 @@ from .. import _filter, _structs
 from .._catalog import (
     LOCALITY,
     SERVICE_ADDRESS,
+    SERVICE_CONNECT,
     WEIGHTS,
     go_map,
     is_any_address,
@@ -184,14 +185,6 @@ CHECK_DEFINITION = Struct(
     aliases={**_CHECK_SNAKE, "disable_redirects": "DisableRedirects"},
 )
 
-#: ``structs.ServiceConnect`` decodes with plain ``json.Unmarshal``.
-_SERVICE_CONNECT = Struct(
-    "",
-    {"Native": BOOL, "SidecarService": ANY, "PeerMeta": ANY},
-    aliases={"sidecar_service": "SidecarService"},
-    allow_unknown=True,
-)
-
 #: ``structs.ServiceDefinition`` (``PUT /v1/agent/service/register``).
 SERVICE_DEFINITION = Struct(
     "",
@@ -212,7 +205,7 @@ SERVICE_DEFINITION = Struct(
         "EnableTagOverride": BOOL,
         "Locality": LOCALITY,
         "Proxy": ANY,
-        "Connect": _SERVICE_CONNECT,
+        "Connect": SERVICE_CONNECT,
     },
     aliases={"enable_tag_override": "EnableTagOverride", "tagged_addresses": "TaggedAddresses"},
 )
