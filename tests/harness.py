@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import inspect
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -211,20 +212,34 @@ def sync_client(adapter: str, loop: Loop, **kwargs: Any) -> Iterator[Sync]:
 class RawHTTP:
     """Plain ``requests`` calls to an agent, for tests of the agent itself.
 
-    ``get``/``put``/``delete``/``request`` take a path (``/v1/kv/foo``) that
-    is sent as written, percent-escapes included.
+    ``get``/``put``/``delete``/``request`` (or calling the object) take a
+    path (``/v1/kv/foo``) that is sent as written, percent-escapes included.
+    ``token`` is sent as ``X-Consul-Token`` with every request; a request's
+    own ``token=`` replaces it (``""``: none). A context manager that closes
+    its session.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, token: str | None = None) -> None:
         import requests
 
         self.url = url
         self.session = requests.Session()
+        if token:
+            self.session.headers["X-Consul-Token"] = token
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def request(self, method: str, path: str, *, token: str | None = None, **kwargs: Any) -> Any:
         kwargs.setdefault("timeout", CALL_TIMEOUT)
         kwargs.setdefault("allow_redirects", False)
+        if token is not None:
+            # None drops the session's header for this request.
+            kwargs["headers"] = {**(kwargs.get("headers") or {}), "X-Consul-Token": token or None}
         return self.session.request(method, self.url + path, **kwargs)
+
+    __call__ = request
+
+    def with_token(self, token: str) -> Callable[..., Any]:
+        """A caller like this object, for requests with ``token`` (``""``: none)."""
+        return functools.partial(self.request, token=token)
 
     def get(self, path: str, **kwargs: Any) -> Any:
         return self.request("GET", path, **kwargs)
@@ -234,6 +249,18 @@ class RawHTTP:
 
     def delete(self, path: str, **kwargs: Any) -> Any:
         return self.request("DELETE", path, **kwargs)
+
+    def register(self, body: dict[str, Any], **kwargs: Any) -> Any:
+        """``PUT /v1/catalog/register`` of ``body``, which must succeed."""
+        response = self.put("/v1/catalog/register", json=body, **kwargs)
+        assert response.status_code == 200, response.text
+        return response
+
+    def index(self, path: str, **kwargs: Any) -> int:
+        """The ``X-Consul-Index`` of a successful ``GET path``."""
+        response = self.get(path, **kwargs)
+        assert response.status_code == 200, response.text
+        return int(response.headers["X-Consul-Index"])
 
     def send(
         self,
@@ -265,6 +292,35 @@ class RawHTTP:
     def close(self) -> None:
         self.session.close()
 
+    def __enter__(self) -> RawHTTP:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def denying(*, nodes: Iterable[str] = (), services: Iterable[str] = ()) -> str:
+    """ACL rules granting write on every node and service except the named ones (denied)."""
+    rules = ['node_prefix "" { policy = "write" }', 'service_prefix "" { policy = "write" }']
+    rules += [f'node "{name}" {{ policy = "deny" }}' for name in nodes]
+    rules += [f'service "{name}" {{ policy = "deny" }}' for name in services]
+    return "\n".join(rules)
+
+
+def make_token(root: RawHTTP, rules: str, **fields: Any) -> dict[str, Any]:
+    """A new ACL token (its JSON) with one new policy of ``rules``; ``root`` may write ACLs.
+
+    ``fields`` are more fields of the token (``AccessorID``, ``Description``...).
+    """
+    import uuid
+
+    policy = root.put("/v1/acl/policy", json={"Name": f"p-{uuid.uuid4()}", "Rules": rules})
+    assert policy.status_code == 200, policy.text
+    body = {"Policies": [{"ID": policy.json()["ID"]}], **fields}
+    token = root.put("/v1/acl/token", json=body)
+    assert token.status_code == 200, token.text
+    return dict(token.json())
+
 
 def wait_until(predicate: Callable[[], bool], timeout: float = CALL_TIMEOUT) -> None:
     """Poll ``predicate`` until it is true; fail after ``timeout`` seconds."""
@@ -277,16 +333,22 @@ def wait_until(predicate: Callable[[], bool], timeout: float = CALL_TIMEOUT) -> 
         time.sleep(0.005)
 
 
-def wait_blocked(agent: Any, count: int = 1, dc: str | None = None) -> None:
+def wait_blocked(
+    agent: Any, count: int = 1, dc: str | None = None, *, local: bool = False, events: bool = False
+) -> None:
     """Wait until ``count`` blocking queries wait on the agent's datacenter ``dc``.
 
-    How a test knows that a blocking query has reached the agent before it
-    makes the write that should (or should not) wake it.
+    With ``local``, on the agent's local state instead (hash-based blocking,
+    ``/v1/agent/service/:id``); with ``events``, on its event buffer
+    (``/v1/event/list``). How a test knows that a blocking query has reached
+    the agent before it makes the write that should (or should not) wake it.
     """
 
-    def blocked() -> int:
-        return int(
-            agent.run(lambda core: core.datacenters[dc or core.config.datacenter].blocking_queries)
-        )
+    def waiting(core: Any) -> int:
+        if local:
+            return len(core.local.wakeups)
+        if events:
+            return len(core.events.wakeups)
+        return int(core.datacenters[dc or core.config.datacenter].blocking_queries)
 
-    wait_until(lambda: blocked() >= count)
+    wait_until(lambda: int(agent.run(waiting)) >= count)

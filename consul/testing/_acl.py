@@ -25,11 +25,12 @@ import datetime
 import enum
 import hashlib
 import json
-import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from ._gofmt import quote as go_quote
+from ._gofmt import uuid_error
 from ._server import RPCError
 
 if TYPE_CHECKING:
@@ -277,16 +278,11 @@ def _rule(resource: _Resource, name: str, body: Any) -> Rule:
     return Rule(name, policy, intentions)
 
 
-def _go_string(value: str) -> str:
-    """A string as Go's ``%#v`` quotes it."""
-    return json.dumps(value, ensure_ascii=False)
-
-
 def _go_rule(resource: _Resource, rule: Rule) -> str:
     """``%#v`` of a rule pointer: ``&acl.KeyRule{Prefix:"a", Policy:"b", ...}``."""
-    fields = [f"{resource.name_field}:{_go_string(rule.name)}", f"Policy:{_go_string(rule.policy)}"]
+    fields = [f"{resource.name_field}:{go_quote(rule.name)}", f"Policy:{go_quote(rule.policy)}"]
     if resource.intentions:
-        fields.append(f"Intentions:{_go_string(rule.intentions)}")
+        fields.append(f"Intentions:{go_quote(rule.intentions)}")
     if resource.enterprise:
         fields.append("EnterpriseRule:acl.EnterpriseRule{}")
     return f"&acl.{resource.go_type}{{{', '.join(fields)}}}"
@@ -325,7 +321,7 @@ def parse_rules(text: str) -> PolicyRules:
 def _validate(rules: PolicyRules) -> None:
     """``PolicyRules.Validate``, in its order and with its messages."""
     if rules.acl and not _valid(rules.acl):
-        raise RulesError(f"Invalid acl policy: {_go_string(rules.acl)}")
+        raise RulesError(f"Invalid acl policy: {go_quote(rules.acl)}")
     for resource in _RESOURCES:
         allow_list = resource.hcl in ("key", "key_prefix")
         for rule in rules.rules(resource.attr):
@@ -338,7 +334,7 @@ def _validate(rules: PolicyRules) -> None:
     for name in ("keyring", "operator", "mesh", "peering"):
         level = getattr(rules, name)
         if level and not _valid(level):
-            raise RulesError(f"Invalid {name} policy: {_go_string(level)}")
+            raise RulesError(f"Invalid {name} policy: {go_quote(level)}")
 
 
 # -- decisions -----------------------------------------------------------------
@@ -1216,9 +1212,6 @@ class ACLStore:
         return out
 
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
 def is_uuid(value: str) -> bool:
-    """``uuid.ParseUUID`` of go-uuid: 36 characters of hex in the 8-4-4-4-12 form."""
-    return bool(_UUID.match(value))
+    """True if go-uuid's ``uuid.ParseUUID`` accepts ``value``."""
+    return uuid_error(value) is None

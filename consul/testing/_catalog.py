@@ -20,6 +20,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from . import _structs
+from ._checks import CheckType
+from ._gofmt import multierror
 from ._server import RPCError
 from ._structs import ANY, BOOL, DURATION, INT, STRING, UINT, ListOf, MapOf, Scalar, Struct
 
@@ -35,9 +37,9 @@ def _named(go_type: str, base: Scalar = STRING) -> Scalar:
 _NODE_ID = _named("types.NodeID")
 _CHECK_ID = _named("types.CheckID")
 
-_WEIGHTS = Struct("structs.Weights", {"Passing": INT, "Warning": INT})
-_SERVICE_ADDRESS = Struct("structs.ServiceAddress", {"Address": STRING, "Port": INT})
-_LOCALITY = Struct("structs.Locality", {"Region": STRING, "Zone": STRING})
+WEIGHTS = Struct("structs.Weights", {"Passing": INT, "Warning": INT})
+SERVICE_ADDRESS = Struct("structs.ServiceAddress", {"Address": STRING, "Port": INT})
+LOCALITY = Struct("structs.Locality", {"Region": STRING, "Zone": STRING})
 
 _ACCESS_LOGS = Struct(
     "structs.AccessLogsConfig",
@@ -89,7 +91,7 @@ _CONNECT_PROXY = Struct(
 
 #: ``structs.ServiceConnect``: its ``UnmarshalJSON`` uses plain
 #: ``json.Unmarshal``, so unknown fields inside are ignored.
-_SERVICE_CONNECT = Struct(
+SERVICE_CONNECT = Struct(
     "structs.ServiceConnect",
     {"Native": BOOL, "SidecarService": ANY, "PeerMeta": ANY},
     aliases={"sidecar_service": "SidecarService"},
@@ -104,15 +106,15 @@ NODE_SERVICE = Struct(
         "Service": STRING,
         "Tags": ListOf(STRING),
         "Address": STRING,
-        "TaggedAddresses": MapOf(_SERVICE_ADDRESS),
+        "TaggedAddresses": MapOf(SERVICE_ADDRESS),
         "Meta": MapOf(STRING),
         "Port": INT,
         "SocketPath": STRING,
-        "Weights": _WEIGHTS,
+        "Weights": WEIGHTS,
         "EnableTagOverride": BOOL,
-        "Locality": _LOCALITY,
+        "Locality": LOCALITY,
         "Proxy": _CONNECT_PROXY,
-        "Connect": _SERVICE_CONNECT,
+        "Connect": SERVICE_CONNECT,
         "PeerName": STRING,
         "CreateIndex": UINT,
         "ModifyIndex": UINT,
@@ -190,7 +192,7 @@ REGISTER_REQUEST = Struct(
         "Service": NODE_SERVICE,
         "Check": HEALTH_CHECK,
         "Checks": ListOf(HEALTH_CHECK),
-        "Locality": _LOCALITY,
+        "Locality": LOCALITY,
         "SkipNodeUpdate": BOOL,
         "PeerName": STRING,
         "Token": STRING,
@@ -299,12 +301,22 @@ def normalize_definition(definition: Mapping[str, Any] | None) -> Record:
     return out
 
 
+def weights_problem(weights: Mapping[str, Any]) -> str | None:
+    """``ValidateWeights``: the error text for ``weights``, or None."""
+    passing, warning = weights.get("Passing", 0), weights.get("Warning", 0)
+    if passing < 1:
+        return "Passing must be greater than 0"
+    if warning < 0:
+        return "Warning must be greater or equal than 0"
+    if passing > 65535 or warning > 65535:
+        return "DNS Weight must be between 0 and 65535"
+    return None
+
+
 def _weights(weights: Mapping[str, Any] | None) -> Record:
     """``ToServiceNode``: the given weights if ``ValidateWeights`` accepts them, else 1/1."""
-    if weights is not None:
-        passing, warning = weights.get("Passing", 0), weights.get("Warning", 0)
-        if passing >= 1 and warning >= 0 and passing <= 65535 and warning <= 65535:
-            return {"Passing": passing, "Warning": warning}
+    if weights is not None and weights_problem(weights) is None:
+        return {"Passing": weights.get("Passing", 0), "Warning": weights.get("Warning", 0)}
     return {"Passing": 1, "Warning": 1}
 
 
@@ -473,29 +485,7 @@ def check_record(check: Mapping[str, Any]) -> Record:
 
 def check_type(definition: Mapping[str, Any]) -> str:
     """``CheckType.Type()`` of a normalized definition (``agent/structs/check_type.go``)."""
-    interval = definition["Interval"] > 0
-    script = bool(definition["ScriptArgs"])
-    if definition["GRPC"] and interval:
-        return "grpc"
-    if definition["HTTP"] and interval:
-        return "http"
-    if definition["TTL"] > 0:
-        return "ttl"
-    if definition["TCP"] and interval:
-        return "tcp"
-    if definition["UDP"] and interval:
-        return "udp"
-    if definition["AliasNode"] or definition["AliasService"]:
-        return "alias"
-    if script and definition["DockerContainerID"] and interval:
-        return "docker"
-    if script:
-        return "script"
-    if definition["H2PING"] and interval:
-        return "h2ping"
-    if definition["OSService"] and interval:
-        return "os_service"
-    return ""
+    return CheckType.from_decoded(definition).type()
 
 
 # -- JSON, in Go's field order --------------------------------------------------
@@ -701,38 +691,39 @@ def check_json(check: Record) -> Record:
 # -- validation (Catalog.Register's pre-apply) --------------------------------------
 
 
-def _multierror(errors: list[str]) -> str:
-    """``go-multierror``'s default format."""
-    plural = "" if len(errors) == 1 else "s"
-    points = "\n\t".join(f"* {e}" for e in errors)
-    return f"{len(errors)} error{plural} occurred:\n\t{points}\n\n"
-
-
 _GATEWAYS = ("mesh-gateway", "terminating-gateway", "ingress-gateway", "api-gateway")
 
 
-def validate_node_service(service: Record) -> None:
-    """``NodeService.Validate`` (the checks that need no other state)."""
+def node_service_problems(service: Mapping[str, Any]) -> list[str]:
+    """``NodeService.Validate`` (the checks that need no other state): its errors.
+
+    ``service`` is a ``NodeService`` record or, from the agent's handler, the
+    part of one a definition gave (absent fields are Go's zero values).
+    """
     errors: list[str] = []
-    kind = service["Kind"]
-    proxy = service["Proxy"]
+    kind = service.get("Kind") or ""
+    port = service.get("Port") or 0
+    socket_path = service.get("SocketPath") or ""
+    proxy = service.get("Proxy") or {}
+    connect = service.get("Connect") or {}
     if kind == "connect-proxy":
-        if service["Port"] == 0 and not service["SocketPath"]:
+        if port == 0 and not socket_path:
             errors.append(f"Port or SocketPath must be set for a {kind}")
-        if not proxy["DestinationServiceName"].strip():
+        destination = str(proxy.get("DestinationServiceName") or "")
+        if not destination.strip():
             errors.append(
                 "Proxy.DestinationServiceName must be non-empty for Connect proxy services"
             )
-        if proxy["DestinationServiceName"] == "*":
+        if destination == "*":
             errors.append(
                 "Proxy.DestinationServiceName must not be a wildcard for Connect proxy services"
             )
-        if service["Connect"]["Native"]:
+        if connect.get("Native"):
             errors.append("A Proxy cannot also be Connect Native, only typical services")
     if kind in _GATEWAYS:
-        if service["Port"] == 0 and kind not in ("ingress-gateway", "api-gateway"):
+        if port == 0 and kind not in ("ingress-gateway", "api-gateway"):
             errors.append(f"Port must be non-zero for a {kind}")
-        if service["Connect"]["SidecarService"] is not None:
+        if connect.get("SidecarService") is not None:
             errors.append(f"A {kind} cannot have a sidecar service defined")
         for field, label in (
             ("DestinationServiceName", "Proxy.DestinationServiceName"),
@@ -742,12 +733,18 @@ def validate_node_service(service: Record) -> None:
             ("LocalServiceSocketPath", "Proxy.LocalServiceSocketPath"),
             ("Upstreams", "Proxy.Upstreams"),
         ):
-            if proxy[field]:
+            if proxy.get(field):
                 errors.append(f"The {label} configuration is invalid for a {kind}")
-    if service["Connect"]["Native"] and service["Port"] == 0 and not service["SocketPath"]:
+    if connect.get("Native") and port == 0 and not socket_path:
         errors.append("Port or SocketPath must be set for a Connect native service.")
+    return errors
+
+
+def validate_node_service(service: Record) -> None:
+    """:func:`node_service_problems`, raised as ``Catalog.Register`` returns them."""
+    errors = node_service_problems(service)
     if errors:
-        raise RPCError(_multierror(errors))
+        raise RPCError(multierror(errors))
 
 
 _META_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
@@ -782,15 +779,6 @@ def validate_service_meta(kind: str, meta: Mapping[str, str] | None) -> str | No
     return None
 
 
-def valid_uuid(text: str) -> str | None:
-    """``uuid.ParseUUID``'s error for ``text`` (``hashicorp/go-uuid``), or None."""
-    raw = text.encode()
-    if len(raw) != 36:
-        return "uuid string is wrong length"
-    if any(raw[i] != ord("-") for i in (8, 13, 18, 23)):
-        return "uuid is improperly formatted"
-    for byte in raw[0:8] + raw[9:13] + raw[14:18] + raw[19:23] + raw[24:36]:
-        if chr(byte) not in "0123456789abcdefABCDEF":
-            # Go's hex.InvalidByteError, printed with %#U.
-            return f"encoding/hex: invalid byte: U+{byte:04X} {chr(byte)!r}"
-    return None
+def is_any_address(address: str) -> bool:
+    """``ipaddr.IsAny``: an unspecified address, which a service may not advertise."""
+    return address in ("0.0.0.0", "::", "[::]")  # noqa: S104 - compared, not bound

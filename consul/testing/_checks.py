@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ._structs import parse_duration
+from ._structs import format_duration, parse_duration_ns
 
 __all__ = [
     "DEFAULT_BUF_SIZE",
@@ -44,7 +44,6 @@ __all__ = [
     "StatusHandler",
     "TCPCheck",
     "TTLCheck",
-    "go_duration",
     "parse_check_duration",
 ]
 
@@ -69,34 +68,6 @@ Notify = Callable[[str, str, str], None]
 # -- Go durations ----------------------------------------------------------------
 
 
-def go_duration(ns: int) -> str:
-    """Go's ``time.Duration.String()`` of ``ns`` nanoseconds (``1h30m0s``, ``1.5s``)."""
-    if ns == 0:
-        return "0s"
-    sign = "-" if ns < 0 else ""
-    ns = abs(ns)
-    if ns < 1_000_000_000:
-        for unit, size in (("ms", 1_000_000), ("µs", 1_000), ("ns", 1)):
-            if ns >= size:
-                return sign + _fraction(ns, size) + unit
-    hours, rest = divmod(ns, 3_600_000_000_000)
-    minutes, rest = divmod(rest, 60_000_000_000)
-    text = _fraction(rest, 1_000_000_000) + "s"
-    if hours or minutes:
-        text = f"{minutes}m" + text
-    if hours:
-        text = f"{hours}h" + text
-    return sign + text
-
-
-def _fraction(value: int, unit: int) -> str:
-    whole, frac = divmod(value, unit)
-    if not frac:
-        return str(whole)
-    digits = str(frac).rjust(len(str(unit)) - 1, "0").rstrip("0")
-    return f"{whole}.{digits}"
-
-
 def parse_check_duration(value: Any) -> int | None:
     """A duration field of a check definition, as ``CheckType.UnmarshalJSON`` reads it.
 
@@ -105,7 +76,7 @@ def parse_check_duration(value: Any) -> int | None:
     type switch has no default case.
     """
     if isinstance(value, str):
-        return round(parse_duration(value) * 1e9)
+        return parse_duration_ns(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return int(value)
     return None
@@ -687,7 +658,7 @@ class ScriptCheck(_IntervalCheck):
                 await asyncio.wait_for(asyncio.shield(process.wait()), self.timeout / 1e9)
             except TimeoutError:
                 _kill_group(process.pid)
-                message = f"Timed out ({go_duration(self.timeout)}) running check"
+                message = f"Timed out ({format_duration(self.timeout)}) running check"
                 output = self._output(buffer)
                 if output:
                     message += "\n\n" + output

@@ -14,6 +14,7 @@ import ssl
 import uuid
 from typing import Any
 
+from ._gofmt import multierror
 from ._structs import parse_duration
 
 __all__ = ["CONSUL_VERSION", "AgentConfig", "ConsulConfigError", "parse_consul_config"]
@@ -37,6 +38,9 @@ class AgentConfig:
         default_query_time, max_query_time: ``default_query_time`` and
             ``max_query_time`` in seconds (Consul's 300 and 600): the wait of
             a blocking query that gives none, and the longest one allowed.
+            As in Consul, the agent-local blocking of
+            ``/v1/agent/service/:id`` and ``/v1/event/list`` ignores them
+            (fixed 5 and 10 minutes, ``agent/agent.go``).
         session_ttl_min: ``session_ttl_min`` in seconds (Consul's 10): the
             shortest session TTL accepted.
         disable_kv_key_validation: ``disable_kv_key_validation``: accept KV
@@ -482,13 +486,6 @@ class ConsulConfigError(ValueError):
     """A configuration ``consul agent`` would refuse; ``str()`` is its message."""
 
 
-def _multierror(errors: list[str]) -> str:
-    """go-multierror's text for a list of errors."""
-    noun = "error" if len(errors) == 1 else "errors"
-    items = "".join(f"\t* {e}\n" for e in errors)
-    return f"{len(errors)} {noun} occurred:\n{items}\n"
-
-
 def _lookup(known: _Known, key: str) -> tuple[str | None, _Known | None]:
     """The canonical key (mapstructure matches names case-insensitively)."""
     if key in known:
@@ -540,7 +537,7 @@ def parse_consul_config(text: str, fmt: str, source: str) -> dict[str, Any]:
     config = _normalise(raw, CONSUL_CONFIG_KEYS, "", unused)
     if unused:
         errors = [f"invalid config key {key}" for key in unused]
-        raise ConsulConfigError(f"failed to parse {source}: {_multierror(errors)}")
+        raise ConsulConfigError(f"failed to parse {source}: {multierror(errors)}")
     return config
 
 

@@ -38,7 +38,7 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, VisitError
 
-from ._gofmt import quote
+from ._gofmt import parse_bool, quote
 
 __all__ = [
     "AGENT_SERVICE",
@@ -120,7 +120,6 @@ GoType = Prim | Slice | Map | Ptr | Struct
 STRING = Prim("string")
 BOOL = Prim("bool")
 INT = Prim("int")
-UINT64 = Prim("uint", 64)
 
 
 # -- field configurations (field_config.go) ---------------------------------------
@@ -238,11 +237,10 @@ def _coerce(prim: Prim, raw: str) -> Any:
     if prim.kind == "string":
         return raw
     if prim.kind == "bool":
-        if raw in ("1", "t", "T", "TRUE", "true", "True"):
-            return True
-        if raw in ("0", "f", "F", "FALSE", "false", "False"):
-            return False
-        raise FilterError(f"strconv.ParseBool: parsing {quote(raw)}: invalid syntax")
+        value = parse_bool(raw)
+        if value is None:
+            raise FilterError(f"strconv.ParseBool: parsing {quote(raw)}: invalid syntax")
+        return value
     if prim.kind == "float":
         return _parse_float(raw, prim.bits or 64)
     return _parse_int(raw, prim.bits, prim.kind == "int")
@@ -442,6 +440,21 @@ def _unquote(literal: str) -> str | None:
     return "".join(out)
 
 
+def _match_rule(operator: str, *, value_first: bool = False) -> Callable[..., _MatchExpr]:
+    """The transformer method of a ``match`` alternative: its selector and value.
+
+    ``value in selector`` has the value first; ``is empty`` has none.
+    """
+
+    def build(self: _Build, *parts: Any) -> _MatchExpr:
+        if value_first:
+            parts = parts[::-1]
+        selector, value = parts if len(parts) == 2 else (parts[0], None)
+        return _MatchExpr(selector, operator, value)
+
+    return build
+
+
 @v_args(inline=True)
 class _Build(Transformer[Token, _Node]):
     """Lark tree -> syntax tree, with the checks pigeon runs in its actions."""
@@ -498,38 +511,17 @@ class _Build(Transformer[Token, _Node]):
             return str(item)
         return item
 
-    def _match(self, selector: tuple[str, ...], operator: str, raw: str | None) -> _MatchExpr:
-        return _MatchExpr(selector, operator, raw)
-
-    def equal(self, selector: tuple[str, ...], value: str) -> _MatchExpr:
-        return self._match(selector, EQUAL, value)
-
-    def not_equal(self, selector: tuple[str, ...], value: str) -> _MatchExpr:
-        return self._match(selector, NOT_EQUAL, value)
-
-    def contains(self, selector: tuple[str, ...], value: str) -> _MatchExpr:
-        return self._match(selector, IN, value)
-
-    def not_contains(self, selector: tuple[str, ...], value: str) -> _MatchExpr:
-        return self._match(selector, NOT_IN, value)
-
-    def matches(self, selector: tuple[str, ...], value: str) -> _MatchExpr:
-        return self._match(selector, MATCHES, value)
-
-    def not_matches(self, selector: tuple[str, ...], value: str) -> _MatchExpr:
-        return self._match(selector, NOT_MATCHES, value)
-
-    def is_empty(self, selector: tuple[str, ...]) -> _MatchExpr:
-        return self._match(selector, IS_EMPTY, None)
-
-    def is_not_empty(self, selector: tuple[str, ...]) -> _MatchExpr:
-        return self._match(selector, IS_NOT_EMPTY, None)
-
-    def in_(self, value: str, selector: tuple[str, ...]) -> _MatchExpr:
-        return self._match(selector, IN, value)
-
-    def not_in(self, value: str, selector: tuple[str, ...]) -> _MatchExpr:
-        return self._match(selector, NOT_IN, value)
+    # One method per alternative of the ``match`` rule (named by its alias).
+    equal = _match_rule(EQUAL)
+    not_equal = _match_rule(NOT_EQUAL)
+    contains = _match_rule(IN)
+    not_contains = _match_rule(NOT_IN)
+    matches = _match_rule(MATCHES)
+    not_matches = _match_rule(NOT_MATCHES)
+    is_empty = _match_rule(IS_EMPTY)
+    is_not_empty = _match_rule(IS_NOT_EMPTY)
+    in_ = _match_rule(IN, value_first=True)
+    not_in = _match_rule(NOT_IN, value_first=True)
 
 
 _INDEX_OPEN = re.compile(r"\[[ \t\r\n]*\Z")

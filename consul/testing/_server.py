@@ -56,10 +56,13 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-#: Consul's ``default_query_time`` and ``max_query_time`` (seconds); an
-#: agent's own are in its :class:`~consul.testing.AgentConfig`.
-DEFAULT_QUERY_TIME = 300.0
-MAX_QUERY_TIME = 600.0
+#: The agent package's own ``defaultQueryTime`` and ``maxQueryTime``
+#: (seconds, ``agent/agent.go``). Blocking queries answered by the servers
+#: honour ``default_query_time`` and ``max_query_time`` (an embedded agent's
+#: are in its :class:`~consul.testing.AgentConfig`); the agent-local ones
+#: (``Agent.LocalBlockingQuery``, ``/v1/event/list``) use these constants.
+LOCAL_DEFAULT_QUERY_TIME = 300.0
+LOCAL_MAX_QUERY_TIME = 600.0
 #: ``structs.JitterFraction``: a blocking query's wait gets up to 1/16 more.
 JITTER_FRACTION = 16
 #: gziphandler's ``DefaultMinSize``: smaller bodies are never compressed.
@@ -469,10 +472,7 @@ class Ctx:
                 if was_not_found:
                     min_index = index
                 was_not_found = True
-            if index > min_index:
-                return index, result
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not await dc.wait_for_change(remaining):
+            if index > min_index or not await dc.wakeups.wait(deadline):
                 return index, result
             index, result = query()
 

@@ -16,11 +16,65 @@ a handler's synchronous code is one atomic step.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._agent import AgentCore
+
+
+class Wakeups:
+    """The queries blocked on one piece of state, and what wakes them.
+
+    Each blocked query waits in :meth:`wait` until :meth:`notify` (something
+    changed: it re-runs and decides whether to wait again), its deadline, or
+    :meth:`close` (the state is gone: it answers with what it has). The
+    datacenters' state, the agent's local state and its event buffer each
+    have one.
+    """
+
+    def __init__(self) -> None:
+        self.closed = False
+        self._waiters: list[asyncio.Future[bool]] = []
+
+    def __len__(self) -> int:
+        """How many queries are waiting now."""
+        return len(self._waiters)
+
+    def notify(self) -> None:
+        """Wake every waiting query (their :meth:`wait` returns True)."""
+        self._release(True)
+
+    def close(self) -> None:
+        """Release every waiting query, now and from now on (:meth:`wait` is False)."""
+        self.closed = True
+        self._release(False)
+
+    def _release(self, changed: bool) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(changed)
+
+    async def wait(self, deadline: float) -> bool:
+        """Wait for :meth:`notify` (True), or until ``deadline`` or :meth:`close` (False).
+
+        ``deadline`` is a :func:`time.monotonic` time; one already past
+        returns False at once.
+        """
+        remaining = deadline - time.monotonic()
+        if self.closed or remaining <= 0:
+            return False
+        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            return await asyncio.wait_for(waiter, remaining)
+        except TimeoutError:
+            return False
+        finally:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
 
 
 class Datacenter:
@@ -35,8 +89,8 @@ class Datacenter:
         self.agent = agent
         self.name = name
         self.index = 0
-        self.abandoned = False
-        self._waiters: list[asyncio.Future[bool]] = []
+        #: The blocking queries of this datacenter.
+        self.wakeups = Wakeups()
         self._timers: set[asyncio.TimerHandle] = set()
         self.kv = KVStore(self)
         self.sessions = SessionStore(self)
@@ -51,7 +105,7 @@ class Datacenter:
     @property
     def blocking_queries(self) -> int:
         """Blocking queries waiting for a change now (Consul's ``rpc.queries_blocking``)."""
-        return len(self._waiters)
+        return len(self.wakeups)
 
     def apply(self) -> int:
         """The index of a new write (Raft's next log index)."""
@@ -60,24 +114,7 @@ class Datacenter:
 
     def changed(self) -> None:
         """Wake every blocking query of this datacenter to re-run."""
-        waiters, self._waiters = self._waiters, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(True)
-
-    async def wait_for_change(self, timeout: float) -> bool:  # noqa: ASYNC109
-        """Wait until :meth:`changed` (True) or ``timeout`` seconds or abandon (False)."""
-        if self.abandoned:
-            return False
-        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            return await asyncio.wait_for(waiter, timeout)
-        except TimeoutError:
-            return False
-        finally:
-            if waiter in self._waiters:
-                self._waiters.remove(waiter)
+        self.wakeups.notify()
 
     def call_later(
         self, delay: float, callback: Callable[..., Any], *args: Any
@@ -105,11 +142,7 @@ class Datacenter:
         A blocking query whose state is abandoned returns what it has, as
         Consul's do when a snapshot restore abandons the state store.
         """
-        self.abandoned = True
         for handle in self._timers:
             handle.cancel()
         self._timers.clear()
-        waiters, self._waiters = self._waiters, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(False)
+        self.wakeups.close()

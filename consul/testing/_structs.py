@@ -308,7 +308,8 @@ class Struct:
 Spec = Scalar | ListOf | MapOf | Struct
 
 
-def _json_kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
+    """What ``encoding/json`` calls a JSON value in its errors (``bool``, ``number``...)."""
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int | float):
@@ -331,7 +332,7 @@ class _Decoder:
 
     def mismatch(self, value: Any, spec: Spec, path: list[str]) -> None:
         where = ".".join(path)
-        kind = _json_kind(value)
+        kind = json_kind(value)
         if kind == "number" and spec in (INT, UINT, FLOAT):
             # Go names the literal when a number does not fit a number field.
             kind = f"number {value!r}"
@@ -389,7 +390,7 @@ def decode(data: Any, spec: Struct) -> dict[str, Any]:
         return {}
     decoder = _Decoder(spec)
     if not isinstance(data, dict):
-        kind = _json_kind(data)
+        kind = json_kind(data)
         raise DecodeError(f"json: cannot unmarshal {kind} into Go value of type {spec.go_type}")
     out = decoder.struct(data, spec, [])
     if decoder.first_error is not None:

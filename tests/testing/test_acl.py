@@ -12,50 +12,12 @@ import uuid
 
 import pytest
 import requests
+from harness import CALL_TIMEOUT, RawHTTP, make_token, wait_blocked
 
 from consul.testing import DevAgent
 
 ANONYMOUS_ID = "00000000-0000-0000-0000-000000000002"
 GLOBAL_MANAGEMENT_ID = "00000000-0000-0000-0000-000000000001"
-TIMEOUT = 30
-
-
-class Client:
-    """Raw HTTP to an agent, with a token of choice."""
-
-    def __init__(self, agent: DevAgent, token: str | None = None) -> None:
-        self.url = agent.url
-        self.token = token
-
-    def __call__(
-        self, method: str, path: str, *, token: str | None = None, **kwargs
-    ) -> requests.Response:
-        headers = kwargs.pop("headers", {})
-        token = token if token is not None else self.token
-        if token:
-            headers["X-Consul-Token"] = token
-        return requests.request(method, self.url + path, headers=headers, timeout=TIMEOUT, **kwargs)
-
-
-@pytest.fixture
-def root(consul_acl_agent):
-    """Requests with the initial management token."""
-    return Client(consul_acl_agent, consul_acl_agent.management_token)
-
-
-@pytest.fixture
-def anon(consul_acl_agent):
-    """Requests without a token."""
-    return Client(consul_acl_agent)
-
-
-def make_token(root, rules, **fields):
-    policy = root("PUT", "/v1/acl/policy", json={"Name": f"p-{uuid.uuid4()}", "Rules": rules})
-    assert policy.status_code == 200, policy.text
-    body = {"Policies": [{"ID": policy.json()["ID"]}], **fields}
-    token = root("PUT", "/v1/acl/token", json=body)
-    assert token.status_code == 200, token.text
-    return token.json()
 
 
 # -- ACLs off ----------------------------------------------------------------------
@@ -82,7 +44,8 @@ ACL_PATHS = [
 
 @pytest.mark.parametrize(("method", "path"), ACL_PATHS)
 def test_every_acl_endpoint_answers_401_while_acls_are_off(consul_agent, method, path):
-    response = Client(consul_agent)(method, path, json={})
+    with RawHTTP(consul_agent.url) as client:
+        response = client(method, path, json={})
     assert response.status_code == 401
     assert response.text == "ACL support disabled"
 
@@ -105,9 +68,9 @@ def test_legacy_endpoints_are_gone(root, method, path):
 
 
 def test_kv_works_without_tokens_while_acls_are_off(consul_agent):
-    client = Client(consul_agent, token="not-a-token")
-    assert client("PUT", "/v1/kv/k", data=b"v").json() is True
-    assert client("GET", "/v1/kv/k").status_code == 200
+    with RawHTTP(consul_agent.url, token="not-a-token") as client:
+        assert client("PUT", "/v1/kv/k", data=b"v").json() is True
+        assert client("GET", "/v1/kv/k").status_code == 200
 
 
 # -- what a leader creates -----------------------------------------------------------
@@ -165,8 +128,8 @@ def test_the_builtin_policies(root):
 # -- token resolution ------------------------------------------------------------------
 
 
-def test_an_unknown_token_is_acl_not_found_everywhere(consul_acl_agent):
-    client = Client(consul_acl_agent, token=str(uuid.uuid4()))
+def test_an_unknown_token_is_acl_not_found_everywhere(anon):
+    client = anon.with_token(str(uuid.uuid4()))
     for method, path in [("GET", "/v1/kv/k"), ("GET", "/v1/acl/tokens"), ("PUT", "/v1/kv/k")]:
         response = client(method, path)
         assert (response.status_code, response.text) == (403, "ACL not found")
@@ -184,25 +147,30 @@ def test_the_anonymous_token_is_denied_by_the_deny_default(anon):
 
 def test_the_token_may_come_from_query_header_or_bearer(root, consul_acl_agent):
     secret = consul_acl_agent.management_token
-    assert requests.get(f"{root.url}/v1/acl/tokens?token={secret}", timeout=TIMEOUT).ok
+    assert requests.get(f"{root.url}/v1/acl/tokens?token={secret}", timeout=CALL_TIMEOUT).ok
     bearer = {"Authorization": f"Bearer {secret}"}
-    assert requests.get(f"{root.url}/v1/acl/tokens", headers=bearer, timeout=TIMEOUT).ok
+    assert requests.get(f"{root.url}/v1/acl/tokens", headers=bearer, timeout=CALL_TIMEOUT).ok
 
 
 def test_the_default_token_serves_requests_without_one():
     secret = str(uuid.uuid4())
-    with DevAgent(
-        acl_initial_management=secret, acl_default_policy="deny", acl_default_token=secret
-    ) as agent:
-        response = Client(agent)("GET", "/v1/acl/tokens")
+    with (
+        DevAgent(
+            acl_initial_management=secret, acl_default_policy="deny", acl_default_token=secret
+        ) as agent,
+        RawHTTP(agent.url) as client,
+    ):
+        response = client("GET", "/v1/acl/tokens")
         assert response.status_code == 200
         # With an explicit token, that token counts.
-        assert Client(agent, "anonymous")("GET", "/v1/acl/tokens").status_code == 403
+        assert client("GET", "/v1/acl/tokens", token="anonymous").status_code == 403
 
 
 def test_default_policy_allow_still_protects_acls():
-    with DevAgent(acl_initial_management=str(uuid.uuid4()), acl_default_policy="allow") as agent:
-        anon = Client(agent)
+    with (
+        DevAgent(acl_initial_management=str(uuid.uuid4()), acl_default_policy="allow") as agent,
+        RawHTTP(agent.url) as anon,
+    ):
         assert anon("PUT", "/v1/kv/k", data=b"v").json() is True
         response = anon("GET", "/v1/acl/policies")
         assert response.status_code == 403
@@ -213,7 +181,7 @@ def test_default_policy_allow_still_protects_acls():
 def test_an_expired_token_no_longer_resolves(root, consul_acl_agent):
     token = make_token(root, 'key_prefix "" { policy = "read" }', ExpirationTTL="1h")
     assert "ExpirationTime" in token
-    client = Client(consul_acl_agent, token["SecretID"])
+    client = root.with_token(token["SecretID"])
     assert client("GET", "/v1/kv/k").status_code == 404
 
     def expire(core):
@@ -234,8 +202,10 @@ def test_an_expired_token_no_longer_resolves(root, consul_acl_agent):
 
 
 def test_bootstrap_once():
-    with DevAgent(acl_enabled=True, acl_default_policy="deny") as agent:
-        client = Client(agent)
+    with (
+        DevAgent(acl_enabled=True, acl_default_policy="deny") as agent,
+        RawHTTP(agent.url) as client,
+    ):
         before = client("GET", "/v1/acl/tokens", token=str(uuid.uuid4()))
         assert before.status_code == 403
         assert before.text == (
@@ -266,8 +236,8 @@ def test_an_initial_management_token_counts_as_the_bootstrap(root):
 
 def test_bootstrap_with_a_chosen_secret():
     secret = str(uuid.uuid4())
-    with DevAgent(acl_enabled=True) as agent:
-        response = Client(agent)("PUT", "/v1/acl/bootstrap", json={"BootstrapSecret": secret})
+    with DevAgent(acl_enabled=True) as agent, RawHTTP(agent.url) as client:
+        response = client("PUT", "/v1/acl/bootstrap", json={"BootstrapSecret": secret})
         assert response.json()["SecretID"] == secret
 
 
@@ -419,18 +389,18 @@ def test_token_clone(root):
     assert (missing.status_code, missing.text) == (403, "ACL not found")
 
 
-def test_token_self_needs_no_privilege(root, consul_acl_agent):
+def test_token_self_needs_no_privilege(root):
     token = make_token(root, "")
-    own = Client(consul_acl_agent, token["SecretID"])("GET", "/v1/acl/token/self")
+    own = root("GET", "/v1/acl/token/self", token=token["SecretID"])
     assert own.status_code == 200
     assert own.json()["AccessorID"] == token["AccessorID"]
-    unknown = Client(consul_acl_agent, str(uuid.uuid4()))("GET", "/v1/acl/token/self")
+    unknown = root("GET", "/v1/acl/token/self", token=str(uuid.uuid4()))
     assert (unknown.status_code, unknown.text) == (404, "Supplied token does not exist")
 
 
-def test_acl_read_without_write_sees_no_secrets(root, consul_acl_agent):
+def test_acl_read_without_write_sees_no_secrets(root):
     reader = make_token(root, 'acl = "read"')
-    client = Client(consul_acl_agent, reader["SecretID"])
+    client = root.with_token(reader["SecretID"])
     assert {t["SecretID"] for t in client("GET", "/v1/acl/tokens").json()} == {"<hidden>"}
     assert client("GET", f"/v1/acl/token/{reader['AccessorID']}").json()["SecretID"] == "<hidden>"
     denied = client("PUT", "/v1/acl/token", json={})
@@ -470,12 +440,13 @@ def test_token_read_expanded(root):
     assert expanded["AgentACLDefaultPolicy"] == "deny"
 
 
-def test_token_list_is_a_blocking_query(root):
-    index = int(root("GET", "/v1/acl/tokens").headers["X-Consul-Index"])
+def test_token_list_is_a_blocking_query(root, consul_acl_agent):
+    index = root.index("/v1/acl/tokens")
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         pending = pool.submit(root, "GET", f"/v1/acl/tokens?index={index}&wait=10s")
+        wait_blocked(consul_acl_agent)
         created = root("PUT", "/v1/acl/token", json={"Description": "wake"}).json()
-        response = pending.result(TIMEOUT)
+        response = pending.result(CALL_TIMEOUT)
     assert int(response.headers["X-Consul-Index"]) >= created["CreateIndex"] > index
     assert created["AccessorID"] in [t["AccessorID"] for t in response.json()]
 
@@ -605,7 +576,7 @@ def test_role_create_read_update_delete(root, consul_acl_agent):
     # A token with the role has the role's rights.
     token = root("PUT", "/v1/acl/token", json={"Roles": [{"Name": "reader"}]}).json()
     root("PUT", "/v1/kv/k", data=b"v")
-    user = Client(consul_acl_agent, token["SecretID"])
+    user = root.with_token(token["SecretID"])
     assert user("GET", "/v1/kv/k").status_code == 200
     updated = root("PUT", f"/v1/acl/role/{role['ID']}", json={"Name": "reader"}).json()
     assert "Policies" not in updated
@@ -645,7 +616,7 @@ def test_rules_decide_kv_access(root, consul_acl_agent):
         root,
         'key_prefix "app/" { policy = "write" }\nkey_prefix "app/private/" { policy = "deny" }',
     )
-    user = Client(consul_acl_agent, token["SecretID"])
+    user = root.with_token(token["SecretID"])
     assert user("GET", "/v1/kv/app/a").status_code == 200
     assert user("PUT", "/v1/kv/app/new", data=b"x").json() is True
     denied = user("GET", "/v1/kv/app/private/b")
@@ -673,18 +644,22 @@ def test_an_unfiltered_listing_has_no_filtered_header(root):
 
 def test_key_list_policy():
     secret = str(uuid.uuid4())
-    with DevAgent(
-        acl_initial_management=secret, acl_default_policy="deny", acl_enable_key_list_policy=True
-    ) as agent:
-        root = Client(agent, secret)
+    with (
+        DevAgent(
+            acl_initial_management=secret,
+            acl_default_policy="deny",
+            acl_enable_key_list_policy=True,
+        ) as agent,
+        RawHTTP(agent.url, secret) as root,
+    ):
         root("PUT", "/v1/kv/app/a", data=b"v")
         reader = make_token(root, 'key_prefix "app/" { policy = "read" }')
         lister = make_token(root, 'key_prefix "app/" { policy = "list" }')
-        read_only = Client(agent, reader["SecretID"])
-        refused = read_only("GET", "/v1/kv/app/?keys")
+        refused = root("GET", "/v1/kv/app/?keys", token=reader["SecretID"])
         assert refused.status_code == 403
         assert "lacks permission 'key:list' on \"app/\"" in refused.text
-        assert Client(agent, lister["SecretID"])("GET", "/v1/kv/app/?keys").json() == ["app/a"]
+        listed = root("GET", "/v1/kv/app/?keys", token=lister["SecretID"])
+        assert listed.json() == ["app/a"]
 
 
 def test_service_and_node_identities_grant_their_synthetic_policies(root, consul_acl_agent):
@@ -727,7 +702,7 @@ def test_a_policy_limited_to_other_datacenters_does_not_apply(root, consul_acl_a
         },
     ).json()
     token = root("PUT", "/v1/acl/token", json={"Policies": [{"ID": policy["ID"]}]}).json()
-    assert Client(consul_acl_agent, token["SecretID"])("GET", "/v1/kv/k").status_code == 403
+    assert root("GET", "/v1/kv/k", token=token["SecretID"]).status_code == 403
 
 
 def test_the_primary_datacenter_does_not_replicate(anon):

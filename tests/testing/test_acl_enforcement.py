@@ -8,39 +8,22 @@ not read and then says so with ``X-Consul-Results-Filtered-By-ACLs``.
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-import requests
+from harness import make_token
 
-TIMEOUT = 30
 FILTERED = "X-Consul-Results-Filtered-By-ACLs"
 
 
-class Client:
-    def __init__(self, url: str, token: str | None) -> None:
-        self.url = url
-        self.token = token
-
-    def __call__(self, method: str, path: str, **kwargs) -> requests.Response:
-        headers = {"X-Consul-Token": self.token} if self.token else {}
-        return requests.request(method, self.url + path, headers=headers, timeout=TIMEOUT, **kwargs)
-
-
 @pytest.fixture
-def root(consul_acl_agent):
-    return Client(consul_acl_agent.url, consul_acl_agent.management_token)
+def as_token(root):
+    """A caller whose token has exactly ``rules``, and the token's accessor ID."""
 
-
-@pytest.fixture
-def as_token(root, consul_acl_agent):
-    """A client whose token has exactly ``rules``."""
-
-    def make(rules: str) -> tuple[Client, str]:
-        name = f"p-{uuid.uuid4()}"
-        assert root("PUT", "/v1/acl/policy", json={"Name": name, "Rules": rules}).ok
-        token = root("PUT", "/v1/acl/token", json={"Policies": [{"Name": name}]}).json()
-        return Client(consul_acl_agent.url, token["SecretID"]), token["AccessorID"]
+    def make(rules: str) -> tuple[Callable[..., Any], str]:
+        token = make_token(root, rules)
+        return root.with_token(token["SecretID"]), token["AccessorID"]
 
     return make
 
@@ -79,11 +62,10 @@ def test_kv_delete_needs_write(root, as_token):
     )
 
 
-def test_the_filtered_header_needs_a_token(consul_acl_agent, root):
+def test_the_filtered_header_needs_a_token(root, anon):
     # maskResultsFilteredByACLs: a request without a token never learns that
     # something was hidden (here the anonymous token may read nothing).
     root("PUT", "/v1/kv/k", data=b"v")
-    anon = Client(consul_acl_agent.url, None)
     response = anon("GET", "/v1/kv/?recurse")
     assert response.status_code == 404
     assert FILTERED not in response.headers
@@ -137,12 +119,12 @@ def test_catalog_listings_are_filtered(root, as_token):
     assert FILTERED not in everything.headers
 
 
-def test_service_identity_may_register_its_service(root, consul_acl_agent):
+def test_service_identity_may_register_its_service(root):
     token = root(
         "PUT", "/v1/acl/token", json={"ServiceIdentities": [{"ServiceName": "web"}]}
     ).json()
     register(root, "n1")
-    user = Client(consul_acl_agent.url, token["SecretID"])
+    user = root.with_token(token["SecretID"])
     body = {"Node": "n1", "Address": "10.0.0.1", "Service": {"Service": "web"}}
     assert user("PUT", "/v1/catalog/register", json=body).status_code == 200
     body["Service"] = {"Service": "db"}

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import requests
 from aiohttp import web
+from harness import wait_blocked
 
 from consul.testing import DevAgent
 
@@ -336,6 +337,21 @@ def test_deregistering_an_unknown_service_is_a_404(consul_agent):
             "services\n\n",
         ),
         (
+            # The same NodeService.Validate as the catalog's: the sidecar is
+            # still there when it runs.
+            b'{"Name": "gw", "Kind": "mesh-gateway", "Port": 443, "Connect": '
+            b'{"SidecarService": {}}, "Proxy": {"Upstreams": [{"DestinationName": "db"}]}}',
+            "Validation failed: 2 errors occurred:\n\t* A mesh-gateway cannot have a sidecar "
+            "service defined\n\t* The Proxy.Upstreams configuration is invalid for a "
+            "mesh-gateway\n\n",
+        ),
+        (
+            b'{"Name": "web", "Meta": {"k": "\xc3\xa9' + b"x" * 511 + b'"}}',
+            "Invalid Service Meta: Couldn't load metadata pair ('k', '\u00e9"
+            + "x" * 511
+            + "'): Value is too long (limit: 512 characters)",
+        ),
+        (
             b'{"Name": "web", "Check": {"Interval": "10s"}}',
             "Invalid check: TTL must be > 0 for TTL checks",
         ),
@@ -477,6 +493,7 @@ def test_hash_blocking_waits_for_a_change_of_the_service(consul_agent):
 
     waiter = threading.Thread(target=block)
     waiter.start()
+    wait_blocked(consul_agent, local=True)
     # A check of the service wakes the query, but the service is unchanged.
     call(
         consul_agent,
@@ -484,6 +501,7 @@ def test_hash_blocking_waits_for_a_change_of_the_service(consul_agent):
         "/v1/agent/check/register",
         json={"Name": "c", "ServiceID": "web", "TTL": "10s"},
     )
+    wait_blocked(consul_agent, local=True)
     register(consul_agent, {"Name": "web", "Port": 81})
     waiter.join(CALL)
     changed = result["response"].json()
@@ -502,6 +520,7 @@ def test_hash_blocking_ends_when_the_service_goes(consul_agent):
 
     waiter = threading.Thread(target=block)
     waiter.start()
+    wait_blocked(consul_agent, local=True)
     call(consul_agent, "PUT", "/v1/agent/service/deregister/web")
     waiter.join(CALL)
     assert result["response"].status_code == 404

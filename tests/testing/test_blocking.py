@@ -19,13 +19,6 @@ from consul.testing import DevAgent
 from consul.testing._server import query_timeout
 
 
-@pytest.fixture
-def api(consul_agent):
-    raw = RawHTTP(consul_agent.url)
-    yield raw
-    raw.close()
-
-
 def modify_index(api, key):
     return api.get(f"/v1/kv/{key}").json()[0]["ModifyIndex"]
 

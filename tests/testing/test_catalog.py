@@ -4,53 +4,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
+from harness import RawHTTP, denying, make_token
 
 from consul.testing import DevAgent
-from consul.testing._acl import Authorizer
 from consul.testing._config import CONSUL_VERSION
-
-
-class HTTP:
-    """A requests session bound to an agent's address."""
-
-    def __init__(self, agent: DevAgent) -> None:
-        self.agent = agent
-        self.session = requests.Session()
-
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.get(self.agent.url + path, timeout=30, **kwargs)
-
-    def put(self, path: str, body: Any = None, **kwargs: Any) -> requests.Response:
-        return self.session.put(self.agent.url + path, json=body, timeout=30, **kwargs)
-
-    def register(self, body: dict[str, Any], **kwargs: Any) -> requests.Response:
-        response = self.put("/v1/catalog/register", body, **kwargs)
-        assert response.status_code == 200, response.text
-        return response
-
-    def index(self, path: str) -> int:
-        response = self.get(path)
-        assert response.status_code == 200, response.text
-        return int(response.headers["X-Consul-Index"])
-
-
-@pytest.fixture
-def http(consul_agent: DevAgent) -> Iterator[HTTP]:
-    client = HTTP(consul_agent)
-    yield client
-    client.session.close()
-
-
-@pytest.fixture
-def pool() -> Iterator[concurrent.futures.ThreadPoolExecutor]:
-    with concurrent.futures.ThreadPoolExecutor(4) as executor:
-        yield executor
-
 
 WEB = {
     "Node": "web1",
@@ -67,9 +28,9 @@ def error(response: requests.Response, status: int) -> str:
 # -- the server node ----------------------------------------------------------------
 
 
-def test_a_fresh_agent_lists_its_own_node(http: HTTP, consul_agent: DevAgent) -> None:
+def test_a_fresh_agent_lists_its_own_node(api: RawHTTP, consul_agent: DevAgent) -> None:
     config = consul_agent.config
-    response = http.get("/v1/catalog/nodes")
+    response = api.get("/v1/catalog/nodes")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/json"
     assert response.headers["X-Consul-KnownLeader"] == "true"
@@ -100,10 +61,10 @@ def test_a_fresh_agent_lists_its_own_node(http: HTTP, consul_agent: DevAgent) ->
     assert int(response.headers["X-Consul-Index"]) >= node["ModifyIndex"]
 
 
-def test_the_consul_service_and_serf_health_check(http: HTTP, consul_agent: DevAgent) -> None:
+def test_the_consul_service_and_serf_health_check(api: RawHTTP, consul_agent: DevAgent) -> None:
     name = consul_agent.config.node_name
-    assert http.get("/v1/catalog/services").json() == {"consul": []}
-    (instance,) = http.get("/v1/catalog/service/consul").json()
+    assert api.get("/v1/catalog/services").json() == {"consul": []}
+    (instance,) = api.get("/v1/catalog/service/consul").json()
     assert instance["ServiceID"] == "consul"
     assert instance["ServicePort"] == 8300
     assert instance["ServiceTags"] == []
@@ -118,7 +79,7 @@ def test_the_consul_service_and_serf_health_check(http: HTTP, consul_agent: DevA
         "serf_protocol_min": "1",
         "version": CONSUL_VERSION,
     }
-    (check,) = http.get(f"/v1/health/node/{name}").json()
+    (check,) = api.get(f"/v1/health/node/{name}").json()
     assert check == {
         "Node": name,
         "CheckID": "serfHealth",
@@ -140,45 +101,44 @@ def test_the_consul_service_and_serf_health_check(http: HTTP, consul_agent: DevA
 
 
 def test_extra_datacenters_have_their_own_server_node() -> None:
-    with DevAgent(datacenter="dc2", node_name="srv", extra_datacenters=("dc3", "dc1")) as agent:
-        http = HTTP(agent)
-        try:
-            # The agent's own datacenter first, the others (all equally far)
-            # by name; no meta headers.
-            response = http.get("/v1/catalog/datacenters")
-            assert response.json() == ["dc2", "dc1", "dc3"]
-            assert "X-Consul-Index" not in response.headers
-            (own,) = http.get("/v1/catalog/nodes").json()
-            assert own["Node"] == "srv"
-            assert own["ID"] == agent.config.node_id
-            (other,) = http.get("/v1/catalog/nodes?dc=dc3").json()
-            assert other["Node"] == "srv.dc3"
-            assert other["Datacenter"] == "dc3"
-            assert other["ID"] not in ("", agent.config.node_id)
-            assert http.get("/v1/catalog/services?dc=dc1").json() == {"consul": []}
-            # Registrations go where the body's Datacenter says.
-            http.register({**WEB, "Datacenter": "dc3"})
-            assert "web" in http.get("/v1/catalog/services?dc=dc3").json()
-            assert "web" not in http.get("/v1/catalog/services").json()
-        finally:
-            http.session.close()
+    with (
+        DevAgent(datacenter="dc2", node_name="srv", extra_datacenters=("dc3", "dc1")) as agent,
+        RawHTTP(agent.url) as api,
+    ):
+        # The agent's own datacenter first, the others (all equally far)
+        # by name; no meta headers.
+        response = api.get("/v1/catalog/datacenters")
+        assert response.json() == ["dc2", "dc1", "dc3"]
+        assert "X-Consul-Index" not in response.headers
+        (own,) = api.get("/v1/catalog/nodes").json()
+        assert own["Node"] == "srv"
+        assert own["ID"] == agent.config.node_id
+        (other,) = api.get("/v1/catalog/nodes?dc=dc3").json()
+        assert other["Node"] == "srv.dc3"
+        assert other["Datacenter"] == "dc3"
+        assert other["ID"] not in ("", agent.config.node_id)
+        assert api.get("/v1/catalog/services?dc=dc1").json() == {"consul": []}
+        # Registrations go where the body's Datacenter says.
+        api.register({**WEB, "Datacenter": "dc3"})
+        assert "web" in api.get("/v1/catalog/services?dc=dc3").json()
+        assert "web" not in api.get("/v1/catalog/services").json()
 
 
-def test_unknown_datacenter(http: HTTP) -> None:
-    assert error(http.get("/v1/catalog/nodes?dc=nope"), 500) == "No path to datacenter"
+def test_unknown_datacenter(api: RawHTTP) -> None:
+    assert error(api.get("/v1/catalog/nodes?dc=nope"), 500) == "No path to datacenter"
     body = {**WEB, "Datacenter": "nope"}
-    assert error(http.put("/v1/catalog/register", body), 500) == "No path to datacenter"
+    assert error(api.put("/v1/catalog/register", json=body), 500) == "No path to datacenter"
     # Writes read the datacenter from the body only: ?dc is not parsed.
-    assert http.put("/v1/catalog/register?dc=nope", WEB).json() is True
-    assert http.put("/v1/catalog/deregister?dc=nope", {"Node": "web1"}).json() is True
+    assert api.put("/v1/catalog/register?dc=nope", json=WEB).json() is True
+    assert api.put("/v1/catalog/deregister?dc=nope", json={"Node": "web1"}).json() is True
     # Nor does the datacenter list look at it.
-    assert http.get("/v1/catalog/datacenters?dc=nope").json() == ["dc1"]
+    assert api.get("/v1/catalog/datacenters?dc=nope").json() == ["dc1"]
 
 
 # -- registration --------------------------------------------------------------------
 
 
-def test_register_a_service_with_checks(http: HTTP) -> None:
+def test_register_a_service_with_checks(api: RawHTTP) -> None:
     body = {
         "Node": "web1",
         "Address": "10.0.0.1",
@@ -199,10 +159,10 @@ def test_register_a_service_with_checks(http: HTTP) -> None:
             "Definition": {"HTTP": "http://10.0.0.2/health", "Interval": "10s"},
         },
     }
-    response = http.put("/v1/catalog/register", body)
+    response = api.put("/v1/catalog/register", json=body)
     assert response.status_code == 200
     assert response.json() is True
-    response = http.get("/v1/catalog/service/web")
+    response = api.get("/v1/catalog/service/web")
     (instance,) = response.json()
     index = instance["ModifyIndex"]
     assert int(response.headers["X-Consul-Index"]) == index
@@ -230,7 +190,7 @@ def test_register_a_service_with_checks(http: HTTP) -> None:
         "CreateIndex": index,
         "ModifyIndex": index,
     }
-    (check,) = http.get("/v1/health/checks/web").json()
+    (check,) = api.get("/v1/health/checks/web").json()
     # The ID defaults to the name, the type comes from the definition, the
     # service's name and tags are copied in.
     assert check["CheckID"] == "web alive"
@@ -241,9 +201,9 @@ def test_register_a_service_with_checks(http: HTTP) -> None:
     assert check["Definition"] == {"Interval": "10s", "HTTP": "http://10.0.0.2/health"}
 
 
-def test_node_service_shapes_keep_nil_fields(http: HTTP) -> None:
-    http.register({"Node": "n1", "Address": "10.0.0.1", "Service": {"Service": "bare"}})
-    services = http.get("/v1/catalog/node/n1").json()["Services"]
+def test_node_service_shapes_keep_nil_fields(api: RawHTTP) -> None:
+    api.register({"Node": "n1", "Address": "10.0.0.1", "Service": {"Service": "bare"}})
+    services = api.get("/v1/catalog/node/n1").json()["Services"]
     # NodeService: Meta nil is null, Tags nil is made [], Port omitted at 0.
     assert services == {
         "bare": {
@@ -261,15 +221,15 @@ def test_node_service_shapes_keep_nil_fields(http: HTTP) -> None:
             "ModifyIndex": services["bare"]["ModifyIndex"],
         }
     }
-    (instance,) = http.get("/v1/catalog/service/bare").json()
+    (instance,) = api.get("/v1/catalog/service/bare").json()
     # ServiceNode (a partial clone): meta is an empty map, never nil.
     assert instance["ServiceMeta"] == {}
     assert instance["TaggedAddresses"] is None
     assert instance["NodeMeta"] is None
 
 
-def test_check_defaults_and_types(http: HTTP) -> None:
-    http.register(
+def test_check_defaults_and_types(api: RawHTTP) -> None:
+    api.register(
         {
             "Node": "n1",
             "Address": "10.0.0.1",
@@ -282,7 +242,7 @@ def test_check_defaults_and_types(http: HTTP) -> None:
             ],
         }
     )
-    checks = {c["CheckID"]: c for c in http.get("/v1/health/node/n1").json()}
+    checks = {c["CheckID"]: c for c in api.get("/v1/health/node/n1").json()}
     assert checks["plain"]["Status"] == "critical"
     assert checks["plain"]["Type"] == ""
     assert checks["ttl"]["Type"] == "ttl"
@@ -293,7 +253,7 @@ def test_check_defaults_and_types(http: HTTP) -> None:
     assert checks["alias"]["Type"] == "alias"
     assert checks["given"]["Type"] == "custom"
     assert checks["given"]["Status"] == "warning"
-    assert [c["CheckID"] for c in http.get("/v1/health/node/n1").json()] == [
+    assert [c["CheckID"] for c in api.get("/v1/health/node/n1").json()] == [
         "alias",
         "given",
         "plain",
@@ -302,20 +262,20 @@ def test_check_defaults_and_types(http: HTTP) -> None:
     ]
 
 
-def test_invalid_weights_fall_back_to_one_one(http: HTTP) -> None:
+def test_invalid_weights_fall_back_to_one_one(api: RawHTTP) -> None:
     body = {"Node": "n1", "Address": "a", "Service": {"Service": "s", "Weights": {"Passing": 0}}}
-    http.register(body)
-    (instance,) = http.get("/v1/catalog/service/s").json()
+    api.register(body)
+    (instance,) = api.get("/v1/catalog/service/s").json()
     assert instance["ServiceWeights"] == {"Passing": 1, "Warning": 1}
 
 
-def test_an_identical_registration_changes_no_index(http: HTTP) -> None:
+def test_an_identical_registration_changes_no_index(api: RawHTTP) -> None:
     body = {
         **WEB,
         "NodeMeta": {"a": "b"},
         "Check": {"Name": "c", "ServiceID": "web", "Status": "passing"},
     }
-    http.register(body)
+    api.register(body)
     paths = [
         "/v1/catalog/nodes",
         "/v1/catalog/services",
@@ -324,52 +284,52 @@ def test_an_identical_registration_changes_no_index(http: HTTP) -> None:
         "/v1/health/service/web",
         "/v1/health/state/any",
     ]
-    before = {p: http.index(p) for p in paths}
-    node = http.get("/v1/catalog/node/web1").json()
-    http.register(body)
-    assert {p: http.index(p) for p in paths} == before
-    assert http.get("/v1/catalog/node/web1").json() == node
+    before = {p: api.index(p) for p in paths}
+    node = api.get("/v1/catalog/node/web1").json()
+    api.register(body)
+    assert {p: api.index(p) for p in paths} == before
+    assert api.get("/v1/catalog/node/web1").json() == node
 
 
-def test_changes_that_ismsame_rules_ignore_are_not_written(http: HTTP) -> None:
-    http.register({**WEB, "Check": {"Name": "c", "ServiceID": "web"}})
-    index = http.index("/v1/catalog/service/web")
+def test_changes_that_ismsame_rules_ignore_are_not_written(api: RawHTTP) -> None:
+    api.register({**WEB, "Check": {"Name": "c", "ServiceID": "web"}})
+    index = api.index("/v1/catalog/service/web")
     # ServiceNode.IsSameService leaves out the socket path; HealthCheck.IsSame
     # the type, interval and timeout; Node.IsSame the locality.
     service = {**WEB["Service"], "SocketPath": "/tmp/web.sock"}
     check = {"Name": "c", "ServiceID": "web", "Type": "other", "Interval": "1s"}
-    http.register({**WEB, "Service": service, "Check": check, "Locality": {"Region": "r"}})
-    assert http.index("/v1/catalog/service/web") == index
-    (instance,) = http.get("/v1/catalog/service/web").json()
+    api.register({**WEB, "Service": service, "Check": check, "Locality": {"Region": "r"}})
+    assert api.index("/v1/catalog/service/web") == index
+    (instance,) = api.get("/v1/catalog/service/web").json()
     assert instance["ServiceSocketPath"] == ""
-    (stored,) = http.get("/v1/health/checks/web").json()
+    (stored,) = api.get("/v1/health/checks/web").json()
     assert stored["Type"] == ""
     assert stored["Interval"] == ""
-    assert "Locality" not in http.get("/v1/catalog/node/web1").json()["Node"]
+    assert "Locality" not in api.get("/v1/catalog/node/web1").json()["Node"]
 
 
-def test_nil_and_empty_maps_differ(http: HTTP) -> None:
-    http.register(WEB)
-    index = http.index("/v1/catalog/nodes")
-    http.register({**WEB, "NodeMeta": {}})
-    assert http.index("/v1/catalog/nodes") > index
-    assert http.get("/v1/catalog/node/web1").json()["Node"]["Meta"] == {}
+def test_nil_and_empty_maps_differ(api: RawHTTP) -> None:
+    api.register(WEB)
+    index = api.index("/v1/catalog/nodes")
+    api.register({**WEB, "NodeMeta": {}})
+    assert api.index("/v1/catalog/nodes") > index
+    assert api.get("/v1/catalog/node/web1").json()["Node"]["Meta"] == {}
 
 
-def test_skip_node_update_keeps_the_node(http: HTTP) -> None:
-    http.register({**WEB, "NodeMeta": {"a": "b"}})
-    http.register({"Node": "web1", "SkipNodeUpdate": True, "Service": {"Service": "other"}})
-    node = http.get("/v1/catalog/node/web1").json()["Node"]
+def test_skip_node_update_keeps_the_node(api: RawHTTP) -> None:
+    api.register({**WEB, "NodeMeta": {"a": "b"}})
+    api.register({"Node": "web1", "SkipNodeUpdate": True, "Service": {"Service": "other"}})
+    node = api.get("/v1/catalog/node/web1").json()["Node"]
     assert node["Address"] == "10.0.0.1"
     assert node["Meta"] == {"a": "b"}
     # A node that does not exist is still created.
-    http.register({"Node": "new", "SkipNodeUpdate": True})
-    assert http.get("/v1/catalog/node/new").json()["Node"]["Address"] == ""
+    api.register({"Node": "new", "SkipNodeUpdate": True})
+    assert api.get("/v1/catalog/node/new").json()["Node"]["Address"] == ""
 
 
-def test_the_token_field_of_the_body_is_accepted_and_ignored(http: HTTP) -> None:
-    http.register({**WEB, "Token": "whatever", "CreateIndex": 5, "ModifyIndex": 6})
-    (instance,) = http.get("/v1/catalog/service/web").json()
+def test_the_token_field_of_the_body_is_accepted_and_ignored(api: RawHTTP) -> None:
+    api.register({**WEB, "Token": "whatever", "CreateIndex": 5, "ModifyIndex": 6})
+    (instance,) = api.get("/v1/catalog/service/web").json()
     assert instance["CreateIndex"] != 5
 
 
@@ -418,19 +378,19 @@ def test_the_token_field_of_the_body_is_accepted_and_ignored(http: HTTP) -> None
     ],
 )
 def test_registration_errors_are_server_errors(
-    http: HTTP, body: dict[str, Any], message: str
+    api: RawHTTP, body: dict[str, Any], message: str
 ) -> None:
-    response = http.put("/v1/catalog/register", body)
+    response = api.put("/v1/catalog/register", json=body)
     assert error(response, 500) == message
     assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
 
 
-def test_a_failed_registration_changes_nothing(http: HTTP) -> None:
-    index = http.index("/v1/catalog/nodes")
+def test_a_failed_registration_changes_nothing(api: RawHTTP) -> None:
+    index = api.index("/v1/catalog/nodes")
     body = {"Node": "n", "Address": "a", "Check": {"Name": "c", "ServiceID": "nope"}}
-    error(http.put("/v1/catalog/register", body), 500)
-    assert http.index("/v1/catalog/nodes") == index
-    assert http.get("/v1/catalog/node/n").json() is None
+    error(api.put("/v1/catalog/register", json=body), 500)
+    assert api.index("/v1/catalog/nodes") == index
+    assert api.get("/v1/catalog/node/n").json() is None
 
 
 @pytest.mark.parametrize(
@@ -456,48 +416,48 @@ def test_a_failed_registration_changes_nothing(http: HTTP) -> None:
         ),
     ],
 )
-def test_register_decode_errors(http: HTTP, data: bytes, message: str) -> None:
-    response = http.session.put(http.agent.url + "/v1/catalog/register", data=data, timeout=30)
+def test_register_decode_errors(api: RawHTTP, data: bytes, message: str) -> None:
+    response = api.put("/v1/catalog/register", data)
     assert error(response, 400) == message
 
 
-def test_field_names_match_case_insensitively(http: HTTP) -> None:
-    http.register({"node": "n1", "address": "a", "service": {"service": "s", "port": 1}})
-    (instance,) = http.get("/v1/catalog/service/s").json()
+def test_field_names_match_case_insensitively(api: RawHTTP) -> None:
+    api.register({"node": "n1", "address": "a", "service": {"service": "s", "port": 1}})
+    (instance,) = api.get("/v1/catalog/service/s").json()
     assert instance["ServicePort"] == 1
 
 
-def test_enterprise_parameters_are_refused(http: HTTP) -> None:
-    assert error(http.get("/v1/catalog/services?ns=x"), 400) == (
+def test_enterprise_parameters_are_refused(api: RawHTTP) -> None:
+    assert error(api.get("/v1/catalog/services?ns=x"), 400) == (
         'Invalid query parameter: "ns" - Namespaces are a Consul Enterprise feature'
     )
-    response = http.get("/v1/catalog/service/web", headers={"X-Consul-Namespace": "x"})
+    response = api.get("/v1/catalog/service/web", headers={"X-Consul-Namespace": "x"})
     assert error(response, 400) == (
         'Invalid header: "X-Consul-Namespace" - Namespaces are a Consul Enterprise feature'
     )
-    assert error(http.get("/v1/catalog/nodes?partition=p"), 400) == (
+    assert error(api.get("/v1/catalog/nodes?partition=p"), 400) == (
         'Invalid query parameter: "partition" - Partitions are a Consul Enterprise feature'
     )
     # catalog/nodes only parses the partition.
-    assert http.get("/v1/catalog/nodes?ns=x").status_code == 200
+    assert api.get("/v1/catalog/nodes?ns=x").status_code == 200
 
 
-def test_node_ids_rename_and_reserve(http: HTTP, consul_agent: DevAgent) -> None:
+def test_node_ids_rename_and_reserve(api: RawHTTP, consul_agent: DevAgent) -> None:
     node_id = str(uuid.uuid4())
-    http.register({"Node": "old", "ID": node_id, "Address": "a", "Service": {"Service": "s"}})
-    created = http.get("/v1/catalog/node/old").json()["Node"]["CreateIndex"]
+    api.register({"Node": "old", "ID": node_id, "Address": "a", "Service": {"Service": "s"}})
+    created = api.get("/v1/catalog/node/old").json()["Node"]["CreateIndex"]
     # The same ID under another name renames the node: the old one goes with
     # its services, the create index stays.
-    http.register({"Node": "new", "ID": node_id, "Address": "a"})
-    assert http.get("/v1/catalog/node/old").json() is None
-    renamed = http.get("/v1/catalog/node/new").json()
+    api.register({"Node": "new", "ID": node_id, "Address": "a"})
+    assert api.get("/v1/catalog/node/old").json() is None
+    renamed = api.get("/v1/catalog/node/new").json()
     assert renamed["Node"]["CreateIndex"] == created
     assert renamed["Services"] == {}
     # A name held by a healthy node (it has a passing serfHealth) with
     # another ID is reserved.
     name = consul_agent.config.node_name
     other = str(uuid.uuid4())
-    response = http.put("/v1/catalog/register", {"Node": name, "ID": other, "Address": "b"})
+    response = api.put("/v1/catalog/register", json={"Node": name, "ID": other, "Address": "b"})
     assert error(response, 500) == (
         f'failed inserting node: Error while renaming Node ID: "{other}": Node name {name} '
         f"is reserved by node {consul_agent.config.node_id} with name {name} (127.0.0.1)"
@@ -507,8 +467,8 @@ def test_node_ids_rename_and_reserve(http: HTTP, consul_agent: DevAgent) -> None
 # -- deregistration ------------------------------------------------------------------
 
 
-def _web_with_checks(http: HTTP) -> None:
-    http.register(
+def _web_with_checks(api: RawHTTP) -> None:
+    api.register(
         {
             **WEB,
             "Checks": [
@@ -519,167 +479,167 @@ def _web_with_checks(http: HTTP) -> None:
     )
 
 
-def test_deregister_precedence_service_then_check_then_node(http: HTTP) -> None:
-    _web_with_checks(http)
+def test_deregister_precedence_service_then_check_then_node(api: RawHTTP) -> None:
+    _web_with_checks(api)
     body = {"Node": "web1", "ServiceID": "web", "CheckID": "node"}
-    response = http.put("/v1/catalog/deregister", body)
+    response = api.put("/v1/catalog/deregister", json=body)
     assert response.status_code == 200
     assert response.json() is True
     # The service went with its check; the node check named alongside stayed.
-    assert [c["CheckID"] for c in http.get("/v1/health/node/web1").json()] == ["node"]
-    assert http.get("/v1/catalog/service/web").json() == []
-    http.put("/v1/catalog/deregister", {"Node": "web1", "CheckID": "node"})
-    assert http.get("/v1/health/node/web1").json() == []
-    assert http.get("/v1/catalog/node/web1").json() is not None
-    http.put("/v1/catalog/deregister", {"Node": "web1"})
-    assert http.get("/v1/catalog/node/web1").json() is None
+    assert [c["CheckID"] for c in api.get("/v1/health/node/web1").json()] == ["node"]
+    assert api.get("/v1/catalog/service/web").json() == []
+    api.put("/v1/catalog/deregister", json={"Node": "web1", "CheckID": "node"})
+    assert api.get("/v1/health/node/web1").json() == []
+    assert api.get("/v1/catalog/node/web1").json() is not None
+    api.put("/v1/catalog/deregister", json={"Node": "web1"})
+    assert api.get("/v1/catalog/node/web1").json() is None
 
 
-def test_deregistering_a_node_takes_everything(http: HTTP) -> None:
-    _web_with_checks(http)
-    http.put("/v1/catalog/deregister", {"Node": "web1"})
-    assert http.get("/v1/catalog/node/web1").json() is None
-    assert http.get("/v1/health/node/web1").json() == []
-    assert "web" not in http.get("/v1/catalog/services").json()
+def test_deregistering_a_node_takes_everything(api: RawHTTP) -> None:
+    _web_with_checks(api)
+    api.put("/v1/catalog/deregister", json={"Node": "web1"})
+    assert api.get("/v1/catalog/node/web1").json() is None
+    assert api.get("/v1/health/node/web1").json() == []
+    assert "web" not in api.get("/v1/catalog/services").json()
 
 
-def test_deregistering_nothing_is_true_and_changes_no_index(http: HTTP) -> None:
-    _web_with_checks(http)
-    before = http.index("/v1/catalog/nodes"), http.index("/v1/health/state/any")
+def test_deregistering_nothing_is_true_and_changes_no_index(api: RawHTTP) -> None:
+    _web_with_checks(api)
+    before = api.index("/v1/catalog/nodes"), api.index("/v1/health/state/any")
     for body in (
         {"Node": "web1", "ServiceID": "nope"},
         {"Node": "web1", "CheckID": "nope"},
         {"Node": "nope"},
         {"Node": "web1", "Address": "obsolete but allowed", "PeerName": "p"},
     ):
-        response = http.put("/v1/catalog/deregister", body)
+        response = api.put("/v1/catalog/deregister", json=body)
         assert response.json() is True
-    assert (http.index("/v1/catalog/nodes"), http.index("/v1/health/state/any")) == before
+    assert (api.index("/v1/catalog/nodes"), api.index("/v1/health/state/any")) == before
 
 
-def test_deregister_errors(http: HTTP) -> None:
-    assert error(http.put("/v1/catalog/deregister", {}), 500) == "Must provide node"
-    response = http.put("/v1/catalog/deregister", {"Node": "n", "Bogus": 1})
+def test_deregister_errors(api: RawHTTP) -> None:
+    assert error(api.put("/v1/catalog/deregister", json={}), 500) == "Must provide node"
+    response = api.put("/v1/catalog/deregister", json={"Node": "n", "Bogus": 1})
     assert error(response, 400) == 'Request decode failed: json: unknown field "Bogus"'
-    assert http.get("/v1/catalog/deregister").status_code == 405
+    assert api.get("/v1/catalog/deregister").status_code == 405
 
 
 # -- reads ---------------------------------------------------------------------------
 
 
-def test_service_queries_filter_by_every_tag_case_insensitively(http: HTTP) -> None:
+def test_service_queries_filter_by_every_tag_case_insensitively(api: RawHTTP) -> None:
     for node, tags in (("a", ["Primary", "v1"]), ("b", ["v1"]), ("c", None)):
-        http.register({"Node": node, "Address": "x", "Service": {"Service": "db", "Tags": tags}})
+        api.register({"Node": node, "Address": "x", "Service": {"Service": "db", "Tags": tags}})
 
     def nodes(query: str) -> list[str]:
-        return [s["Node"] for s in http.get("/v1/catalog/service/db" + query).json()]
+        return [s["Node"] for s in api.get("/v1/catalog/service/db" + query).json()]
 
     assert nodes("") == ["a", "b", "c"]
     assert nodes("?tag=V1") == ["a", "b"]
     assert nodes("?tag=v1&tag=primary") == ["a"]
     assert nodes("?tag=nope") == []
     # A service without tags shows an empty list.
-    assert http.get("/v1/catalog/service/db?tag=").json() == []
-    assert http.get("/v1/catalog/service/db").json()[2]["ServiceTags"] == []
+    assert api.get("/v1/catalog/service/db?tag=").json() == []
+    assert api.get("/v1/catalog/service/db").json()[2]["ServiceTags"] == []
 
 
-def test_names_match_case_insensitively_and_keep_their_spelling(http: HTTP) -> None:
-    http.register({"Node": "Web1", "Address": "x", "Service": {"Service": "Web"}})
-    (instance,) = http.get("/v1/catalog/service/WEB").json()
+def test_names_match_case_insensitively_and_keep_their_spelling(api: RawHTTP) -> None:
+    api.register({"Node": "Web1", "Address": "x", "Service": {"Service": "Web"}})
+    (instance,) = api.get("/v1/catalog/service/WEB").json()
     assert instance["Node"] == "Web1"
     assert instance["ServiceName"] == "Web"
-    assert http.get("/v1/catalog/node/web1").json()["Node"]["Node"] == "Web1"
+    assert api.get("/v1/catalog/node/web1").json()["Node"]["Node"] == "Web1"
 
 
-def test_node_meta_filters(http: HTTP) -> None:
+def test_node_meta_filters(api: RawHTTP) -> None:
     a = {"Node": "a", "Address": "x", "NodeMeta": {"env": "prod", "rack": "1"}}
-    http.register({**a, "Service": {"Service": "web"}})
-    http.register({"Node": "b", "Address": "x", "NodeMeta": {"env": "prod", "rack": "2"}})
+    api.register({**a, "Service": {"Service": "web"}})
+    api.register({"Node": "b", "Address": "x", "NodeMeta": {"env": "prod", "rack": "2"}})
 
     def names(query: str) -> list[str]:
-        return [n["Node"] for n in http.get("/v1/catalog/nodes" + query).json()]
+        return [n["Node"] for n in api.get("/v1/catalog/nodes" + query).json()]
 
     assert names("?node-meta=env:prod") == ["a", "b"]
     assert names("?node-meta=env:prod&node-meta=rack:2") == ["b"]
     assert names("?node-meta=env") == []
-    services = http.get("/v1/catalog/services?node-meta=rack:2").json()
+    services = api.get("/v1/catalog/services?node-meta=rack:2").json()
     assert services == {}
-    assert list(http.get("/v1/catalog/services?node-meta=rack:1").json()) == ["web"]
-    assert http.get("/v1/catalog/service/web?node-meta=rack:2").json() == []
+    assert list(api.get("/v1/catalog/services?node-meta=rack:1").json()) == ["web"]
+    assert api.get("/v1/catalog/service/web?node-meta=rack:2").json() == []
 
 
-def test_catalog_services_merge_tags(http: HTTP) -> None:
-    http.register({"Node": "a", "Address": "x", "Service": {"Service": "db", "Tags": ["x", "y"]}})
-    http.register({"Node": "b", "Address": "x", "Service": {"Service": "db", "Tags": ["y", "z"]}})
-    services = http.get("/v1/catalog/services").json()
+def test_catalog_services_merge_tags(api: RawHTTP) -> None:
+    api.register({"Node": "a", "Address": "x", "Service": {"Service": "db", "Tags": ["x", "y"]}})
+    api.register({"Node": "b", "Address": "x", "Service": {"Service": "db", "Tags": ["y", "z"]}})
+    services = api.get("/v1/catalog/services").json()
     assert list(services) == ["consul", "db"]
     assert sorted(services["db"]) == ["x", "y", "z"]
 
 
-def test_unknown_node_is_null_with_status_200(http: HTTP) -> None:
-    response = http.get("/v1/catalog/node/nope")
+def test_unknown_node_is_null_with_status_200(api: RawHTTP) -> None:
+    response = api.get("/v1/catalog/node/nope")
     assert response.status_code == 200
     # Indented in dev mode, with a newline only for ?pretty (marshalJSON).
     assert response.text == "null"
     assert int(response.headers["X-Consul-Index"]) >= 1
-    response = http.get("/v1/catalog/node-services/nope")
+    response = api.get("/v1/catalog/node-services/nope")
     assert response.json() == {"Node": None, "Services": None}
 
 
-def test_node_services_list(http: HTTP) -> None:
-    http.register({"Node": "n", "Address": "x"})
-    assert http.get("/v1/catalog/node-services/n").json()["Services"] is None
-    http.register({"Node": "n", "Address": "x", "Service": {"Service": "b"}})
-    http.register({"Node": "n", "Address": "x", "Service": {"Service": "a", "Tags": None}})
-    result = http.get("/v1/catalog/node-services/n").json()
+def test_node_services_list(api: RawHTTP) -> None:
+    api.register({"Node": "n", "Address": "x"})
+    assert api.get("/v1/catalog/node-services/n").json()["Services"] is None
+    api.register({"Node": "n", "Address": "x", "Service": {"Service": "b"}})
+    api.register({"Node": "n", "Address": "x", "Service": {"Service": "a", "Tags": None}})
+    result = api.get("/v1/catalog/node-services/n").json()
     assert result["Node"]["Node"] == "n"
     assert [s["ID"] for s in result["Services"]] == ["a", "b"]
     assert result["Services"][0]["Tags"] == []
 
 
-def test_a_node_can_be_found_by_a_prefix_of_its_id(http: HTTP) -> None:
+def test_a_node_can_be_found_by_a_prefix_of_its_id(api: RawHTTP) -> None:
     node_id = "40e4a748-2192-161a-0510-9bf59fe950b5"
-    http.register({"Node": "t2", "ID": node_id, "Address": "x"})
-    assert http.get("/v1/catalog/node/40e4a748").json()["Node"]["Node"] == "t2"
+    api.register({"Node": "t2", "ID": node_id, "Address": "x"})
+    assert api.get("/v1/catalog/node/40e4a748").json()["Node"]["Node"] == "t2"
     # An odd length is cut to the even length before it (resizeNodeLookupKey);
     # what is left must be whole hex bytes once the dashes are gone.
-    assert http.get("/v1/catalog/node/40e4a7482").json()["Node"]["Node"] == "t2"
-    assert http.get("/v1/catalog/node/40e4a748-2192-1").json()["Node"]["Node"] == "t2"
-    assert http.get("/v1/catalog/node/40e4a748-21").json() is None
-    assert http.get("/v1/catalog/node/ffff").json() is None
-    assert http.get("/v1/catalog/node/zz").json() is None
+    assert api.get("/v1/catalog/node/40e4a7482").json()["Node"]["Node"] == "t2"
+    assert api.get("/v1/catalog/node/40e4a748-2192-1").json()["Node"]["Node"] == "t2"
+    assert api.get("/v1/catalog/node/40e4a748-21").json() is None
+    assert api.get("/v1/catalog/node/ffff").json() is None
+    assert api.get("/v1/catalog/node/zz").json() is None
 
 
-def test_missing_names_are_bad_requests(http: HTTP) -> None:
-    assert error(http.get("/v1/catalog/service/"), 400) == "Missing service name"
-    assert error(http.get("/v1/catalog/connect/"), 400) == "Missing service name"
-    assert error(http.get("/v1/catalog/node/"), 400) == "Missing node name"
-    assert error(http.get("/v1/catalog/node-services/"), 400) == "Missing node name"
+def test_missing_names_are_bad_requests(api: RawHTTP) -> None:
+    assert error(api.get("/v1/catalog/service/"), 400) == "Missing service name"
+    assert error(api.get("/v1/catalog/connect/"), 400) == "Missing service name"
+    assert error(api.get("/v1/catalog/node/"), 400) == "Missing node name"
+    assert error(api.get("/v1/catalog/node-services/"), 400) == "Missing node name"
 
 
-def test_consistency_parameters(http: HTTP) -> None:
-    response = http.get("/v1/catalog/nodes?stale")
+def test_consistency_parameters(api: RawHTTP) -> None:
+    response = api.get("/v1/catalog/nodes?stale")
     assert response.headers["X-Consul-Effective-Consistency"] == "stale"
-    response = http.get("/v1/catalog/service/consul?consistent")
+    response = api.get("/v1/catalog/service/consul?consistent")
     assert response.headers["X-Consul-Effective-Consistency"] == "consistent"
-    response = http.get("/v1/catalog/services?stale&consistent")
+    response = api.get("/v1/catalog/services?stale&consistent")
     assert error(response, 400) == "Cannot specify ?stale with ?consistent, conflicting semantics."
-    assert error(http.get("/v1/catalog/node/x?index=z"), 400) == "Invalid index"
-    assert error(http.get("/v1/catalog/nodes?index=1&wait=5"), 400) == "Invalid wait time"
+    assert error(api.get("/v1/catalog/node/x?index=z"), 400) == "Invalid index"
+    assert error(api.get("/v1/catalog/nodes?index=1&wait=5"), 400) == "Invalid wait time"
 
 
-def test_connect_lists_proxies_and_native_instances(http: HTTP) -> None:
-    http.register({"Node": "a", "Address": "x", "Service": {"Service": "web", "Port": 80}})
+def test_connect_lists_proxies_and_native_instances(api: RawHTTP) -> None:
+    api.register({"Node": "a", "Address": "x", "Service": {"Service": "web", "Port": 80}})
     proxy = {
         "Service": "web-proxy",
         "Kind": "connect-proxy",
         "Port": 21000,
         "Proxy": {"DestinationServiceName": "web", "LocalServicePort": 80},
     }
-    http.register({"Node": "a", "Address": "x", "Service": proxy})
+    api.register({"Node": "a", "Address": "x", "Service": proxy})
     native = {"Service": "web", "ID": "web-native", "Port": 81, "Connect": {"Native": True}}
-    http.register({"Node": "b", "Address": "x", "Service": native})
-    instances = http.get("/v1/catalog/connect/web").json()
+    api.register({"Node": "b", "Address": "x", "Service": native})
+    instances = api.get("/v1/catalog/connect/web").json()
     assert [(s["Node"], s["ServiceID"]) for s in instances] == [
         ("a", "web-proxy"),
         ("b", "web-native"),
@@ -698,68 +658,68 @@ def test_connect_lists_proxies_and_native_instances(http: HTTP) -> None:
 # -- indexes and blocking queries ----------------------------------------------------------
 
 
-def test_service_queries_report_the_service_index(http: HTTP) -> None:
-    http.register(WEB)
-    web = http.index("/v1/catalog/service/web")
-    http.register({"Node": "db1", "Address": "x", "Service": {"Service": "db"}})
-    assert http.index("/v1/catalog/service/web") == web
-    assert http.index("/v1/catalog/services") > web
+def test_service_queries_report_the_service_index(api: RawHTTP) -> None:
+    api.register(WEB)
+    web = api.index("/v1/catalog/service/web")
+    api.register({"Node": "db1", "Address": "x", "Service": {"Service": "db"}})
+    assert api.index("/v1/catalog/service/web") == web
+    assert api.index("/v1/catalog/services") > web
     # A missing service reports the table indexes until a service goes
     # extinct, then the extinction index.
-    assert http.index("/v1/catalog/service/nope") == http.index("/v1/catalog/services")
-    http.put("/v1/catalog/deregister", {"Node": "db1", "ServiceID": "db"})
-    extinct = http.index("/v1/catalog/service/db")
+    assert api.index("/v1/catalog/service/nope") == api.index("/v1/catalog/services")
+    api.put("/v1/catalog/deregister", json={"Node": "db1", "ServiceID": "db"})
+    extinct = api.index("/v1/catalog/service/db")
     assert extinct > web
-    http.register({"Node": "other", "Address": "x", "Service": {"Service": "else"}})
-    assert http.index("/v1/catalog/service/nope") == extinct
+    api.register({"Node": "other", "Address": "x", "Service": {"Service": "else"}})
+    assert api.index("/v1/catalog/service/nope") == extinct
 
 
-def test_node_query_reports_the_node_index(http: HTTP) -> None:
-    http.register(WEB)
-    node = http.index("/v1/catalog/node/web1")
-    http.register({"Node": "db1", "Address": "x"})
-    assert http.index("/v1/catalog/node/web1") == node
-    http.register({**WEB, "Service": {"Service": "second"}})
-    assert http.index("/v1/catalog/node/web1") > node
+def test_node_query_reports_the_node_index(api: RawHTTP) -> None:
+    api.register(WEB)
+    node = api.index("/v1/catalog/node/web1")
+    api.register({"Node": "db1", "Address": "x"})
+    assert api.index("/v1/catalog/node/web1") == node
+    api.register({**WEB, "Service": {"Service": "second"}})
+    assert api.index("/v1/catalog/node/web1") > node
 
 
 def test_a_blocking_service_query_wakes_on_its_service(
-    http: HTTP, pool: concurrent.futures.ThreadPoolExecutor
+    api: RawHTTP, pool: concurrent.futures.ThreadPoolExecutor
 ) -> None:
-    http.register(WEB)
-    index = http.index("/v1/catalog/service/web")
-    pending = pool.submit(http.get, f"/v1/catalog/service/web?index={index}&wait=10s")
-    http.register({**WEB, "Node": "web2"})
+    api.register(WEB)
+    index = api.index("/v1/catalog/service/web")
+    pending = pool.submit(api.get, f"/v1/catalog/service/web?index={index}&wait=10s")
+    api.register({**WEB, "Node": "web2"})
     response = pending.result(10)
     assert int(response.headers["X-Consul-Index"]) > index
     assert [s["Node"] for s in response.json()] == ["web1", "web2"]
 
 
 def test_a_blocking_query_on_a_missing_service_wakes_when_it_appears(
-    http: HTTP, pool: concurrent.futures.ThreadPoolExecutor
+    api: RawHTTP, pool: concurrent.futures.ThreadPoolExecutor
 ) -> None:
-    index = http.index("/v1/catalog/service/web")
-    pending = pool.submit(http.get, f"/v1/catalog/service/web?index={index}&wait=10s")
-    http.register(WEB)
+    index = api.index("/v1/catalog/service/web")
+    pending = pool.submit(api.get, f"/v1/catalog/service/web?index={index}&wait=10s")
+    api.register(WEB)
     response = pending.result(10)
     assert [s["ServiceID"] for s in response.json()] == ["web"]
 
 
-def test_a_blocking_query_ignores_other_services(http: HTTP) -> None:
-    http.register(WEB)
-    index = http.index("/v1/catalog/service/web")
-    http.register({"Node": "db1", "Address": "x", "Service": {"Service": "db"}})
+def test_a_blocking_query_ignores_other_services(api: RawHTTP) -> None:
+    api.register(WEB)
+    index = api.index("/v1/catalog/service/web")
+    api.register({"Node": "db1", "Address": "x", "Service": {"Service": "db"}})
     # The wait runs out (time is the behaviour here): the index has not moved.
-    response = http.get(f"/v1/catalog/service/web?index={index}&wait=200ms")
+    response = api.get(f"/v1/catalog/service/web?index={index}&wait=200ms")
     assert int(response.headers["X-Consul-Index"]) == index
 
 
 def test_a_blocking_node_list_wakes_on_a_new_node(
-    http: HTTP, pool: concurrent.futures.ThreadPoolExecutor
+    api: RawHTTP, pool: concurrent.futures.ThreadPoolExecutor
 ) -> None:
-    index = http.index("/v1/catalog/nodes")
-    pending = pool.submit(http.get, f"/v1/catalog/nodes?index={index}&wait=10s")
-    http.register(WEB)
+    index = api.index("/v1/catalog/nodes")
+    pending = pool.submit(api.get, f"/v1/catalog/nodes?index={index}&wait=10s")
+    api.register(WEB)
     response = pending.result(10)
     assert "web1" in [n["Node"] for n in response.json()]
 
@@ -767,101 +727,68 @@ def test_a_blocking_node_list_wakes_on_a_new_node(
 # -- ACLs -----------------------------------------------------------------------------------
 
 
-class Limited(Authorizer):
-    """Denies what it lists; allows the rest."""
-
-    accessor_id = "00000000-0000-0000-0000-00000000abcd"
-
-    def __init__(
-        self, nodes: frozenset[str] = frozenset(), services: frozenset[str] = frozenset()
-    ) -> None:
-        self.denied_nodes = nodes
-        self.denied_services = services
-
-    def node_read(self, name: str) -> bool:
-        return name not in self.denied_nodes
-
-    def node_write(self, name: str) -> bool:
-        return name not in self.denied_nodes
-
-    def service_read(self, name: str) -> bool:
-        return name not in self.denied_services
-
-    def service_write(self, name: str) -> bool:
-        return name not in self.denied_services
-
-
-def _use(agent: DevAgent, authorizer: Authorizer) -> None:
-    def install(core: Any) -> None:
-        core.acl.authorizer = lambda secret: authorizer
-
-    agent.run(install)
-
-
-TOKEN = {"X-Consul-Token": "secret"}
-
-
-def test_reads_are_filtered_by_acls(http: HTTP, consul_agent: DevAgent) -> None:
-    http.register({"Node": "a", "Address": "x", "Service": {"Service": "web"}})
-    http.register({"Node": "b", "Address": "x", "Service": {"Service": "db"}})
-    _use(consul_agent, Limited(nodes=frozenset({"b"}), services=frozenset({"db"})))
-    response = http.get("/v1/catalog/nodes", headers=TOKEN)
+def test_reads_are_filtered_by_acls(root: RawHTTP) -> None:
+    root.register({"Node": "a", "Address": "x", "Service": {"Service": "web"}})
+    root.register({"Node": "b", "Address": "x", "Service": {"Service": "db"}})
+    token = make_token(root, denying(nodes=["b"], services=["db"]))["SecretID"]
+    response = root.get("/v1/catalog/nodes", token=token)
     assert "b" not in [n["Node"] for n in response.json()]
     assert response.headers["X-Consul-Results-Filtered-By-ACLs"] == "true"
-    response = http.get("/v1/catalog/services", headers=TOKEN)
+    response = root.get("/v1/catalog/services", token=token)
     assert "db" not in response.json()
     assert response.headers["X-Consul-Results-Filtered-By-ACLs"] == "true"
-    assert http.get("/v1/catalog/service/db", headers=TOKEN).json() == []
-    assert http.get("/v1/catalog/node/b", headers=TOKEN).json() is None
-    # Without a token the header is never sent.
-    response = http.get("/v1/catalog/nodes")
+    assert root.get("/v1/catalog/service/db", token=token).json() == []
+    assert root.get("/v1/catalog/node/b", token=token).json() is None
+    # Without a token the header is never sent (the anonymous token sees nothing).
+    response = root.get("/v1/catalog/nodes", token="")
+    assert response.json() == []
     assert "X-Consul-Results-Filtered-By-ACLs" not in response.headers
-    response = http.get("/v1/catalog/service/web", headers=TOKEN)
+    response = root.get("/v1/catalog/service/web", token=token)
     assert len(response.json()) == 1
     assert "X-Consul-Results-Filtered-By-ACLs" not in response.headers
 
 
-def test_catalog_node_checks_service_read_on_the_service_id(
-    http: HTTP, consul_agent: DevAgent
-) -> None:
+def test_catalog_node_checks_service_read_on_the_service_id(root: RawHTTP) -> None:
     # filterNodeServices checks the key of its map, which is the service ID.
-    http.register({"Node": "a", "Address": "x", "Service": {"Service": "web", "ID": "web-1"}})
-    _use(consul_agent, Limited(services=frozenset({"web"})))
-    assert list(http.get("/v1/catalog/node/a", headers=TOKEN).json()["Services"]) == ["web-1"]
-    _use(consul_agent, Limited(services=frozenset({"web-1"})))
-    response = http.get("/v1/catalog/node/a", headers=TOKEN)
+    root.register({"Node": "a", "Address": "x", "Service": {"Service": "web", "ID": "web-1"}})
+    token = make_token(root, denying(services=["web"]))["SecretID"]
+    assert list(root.get("/v1/catalog/node/a", token=token).json()["Services"]) == ["web-1"]
+    token = make_token(root, denying(services=["web-1"]))["SecretID"]
+    response = root.get("/v1/catalog/node/a", token=token)
     assert response.json()["Services"] == {}
     assert response.headers["X-Consul-Results-Filtered-By-ACLs"] == "true"
 
 
-def test_registration_needs_node_and_service_write(http: HTTP, consul_agent: DevAgent) -> None:
-    http.register({"Node": "a", "Address": "x"})
-    _use(consul_agent, Limited(nodes=frozenset({"a"}), services=frozenset({"db"})))
+def test_registration_needs_node_and_service_write(root: RawHTTP) -> None:
+    root.register({"Node": "a", "Address": "x"})
+    token = make_token(root, denying(nodes=["a"], services=["db"]))
+    secret = token["SecretID"]
     denied = (
-        "Permission denied: token with AccessorID '00000000-0000-0000-0000-00000000abcd' "
+        f"Permission denied: token with AccessorID '{token['AccessorID']}' "
         "lacks permission '{}' on \"{}\""
     )
-    response = http.put("/v1/catalog/register", {"Node": "a", "Address": "y"}, headers=TOKEN)
+    response = root.put("/v1/catalog/register", json={"Node": "a", "Address": "y"}, token=secret)
     assert error(response, 403) == denied.format("node:write", "a")
     body = {"Node": "b", "Address": "x", "Service": {"Service": "db"}}
-    response = http.put("/v1/catalog/register", body, headers=TOKEN)
+    response = root.put("/v1/catalog/register", json=body, token=secret)
     assert error(response, 403) == denied.format("service:write", "db")
     # A service change that re-posts the unchanged node needs no node:write.
     body = {"Node": "a", "Address": "x", "Service": {"Service": "web"}}
-    http.register(body, headers=TOKEN)
-    response = http.put("/v1/catalog/deregister", {"Node": "a"}, headers=TOKEN)
+    root.register(body, token=secret)
+    response = root.put("/v1/catalog/deregister", json={"Node": "a"}, token=secret)
     assert error(response, 403) == denied.format("node:write", "a")
     # Without node:write, a service goes with service:write on it.
-    response = http.put("/v1/catalog/deregister", {"Node": "a", "ServiceID": "web"}, headers=TOKEN)
-    assert response.json() is True
-    response = http.put("/v1/catalog/deregister", {"Node": "a", "ServiceID": "x"}, headers=TOKEN)
+    body = {"Node": "a", "ServiceID": "web"}
+    assert root.put("/v1/catalog/deregister", json=body, token=secret).json() is True
+    body = {"Node": "a", "ServiceID": "x"}
+    response = root.put("/v1/catalog/deregister", json=body, token=secret)
     assert error(response, 500) == "Unknown service ID 'x'"
 
 
 # -- session invalidation ----------------------------------------------------------------
 
 
-def test_the_catalog_tells_the_sessions_what_went(http: HTTP, consul_agent: DevAgent) -> None:
+def test_the_catalog_tells_the_sessions_what_went(api: RawHTTP, consul_agent: DevAgent) -> None:
     calls: list[tuple[str, str, str]] = []
 
     def record(core: Any) -> None:
@@ -873,34 +800,34 @@ def test_the_catalog_tells_the_sessions_what_went(http: HTTP, consul_agent: DevA
         sessions.on_node_deleted = lambda idx, node: calls.append(("node", node, ""))
 
     consul_agent.run(record)
-    _web_with_checks(http)
+    _web_with_checks(api)
     assert calls == []
-    http.register({**WEB, "Check": {"Name": "node", "Status": "critical"}})
+    api.register({**WEB, "Check": {"Name": "node", "Status": "critical"}})
     assert calls == [("critical", "web1", "node")]
     calls.clear()
-    http.put("/v1/catalog/deregister", {"Node": "web1", "ServiceID": "web"})
+    api.put("/v1/catalog/deregister", json={"Node": "web1", "ServiceID": "web"})
     assert calls == [("deleted", "web1", "svc")]
     calls.clear()
-    http.put("/v1/catalog/deregister", {"Node": "web1"})
+    api.put("/v1/catalog/deregister", json={"Node": "web1"})
     assert calls == [("deleted", "web1", "node"), ("node", "web1", "")]
 
 
 # -- ?filter wiring ---------------------------------------------------------------------
 
 
-def test_filters_see_the_items_consul_filters(http: HTTP) -> None:
-    http.register({"Node": "a", "Address": "x", "Service": {"Service": "web", "Tags": ["t"]}})
-    nodes = http.get("/v1/catalog/nodes", params={"filter": 'Node == "a"'}).json()
+def test_filters_see_the_items_consul_filters(api: RawHTTP) -> None:
+    api.register({"Node": "a", "Address": "x", "Service": {"Service": "web", "Tags": ["t"]}})
+    nodes = api.get("/v1/catalog/nodes", params={"filter": 'Node == "a"'}).json()
     assert [n["Node"] for n in nodes] == ["a"]
     # catalog/services filters the instances, then groups them by name.
-    by_name = http.get("/v1/catalog/services", params={"filter": 'ServiceName == "web"'})
+    by_name = api.get("/v1/catalog/services", params={"filter": 'ServiceName == "web"'})
     assert by_name.json() == {"web": ["t"]}
     # The instances it filters carry no node fields (Catalog.ListServices
     # filters the raw service records), so an empty Address matches them all...
-    blank = http.get("/v1/catalog/services", params={"filter": 'Address == ""'}).json()
+    blank = api.get("/v1/catalog/services", params={"filter": 'Address == ""'}).json()
     assert set(blank) == {"consul", "web"}
     # ... while catalog/service/:name filters full ServiceNodes.
-    full = http.get("/v1/catalog/service/web", params={"filter": 'Address == ""'}).json()
+    full = api.get("/v1/catalog/service/web", params={"filter": 'Address == ""'}).json()
     assert full == []
-    node = http.get("/v1/catalog/node/a", params={"filter": 'Service == "nope"'}).json()
+    node = api.get("/v1/catalog/node/a", params={"filter": 'Service == "nope"'}).json()
     assert node["Services"] == {}

@@ -10,6 +10,7 @@ import time
 import aiohttp
 import pytest
 import requests
+from harness import wait_blocked
 
 from consul.testing import DevAgent
 
@@ -109,10 +110,7 @@ def test_reset_releases_blocked_queries(consul_agent):
     url = f"{consul_agent.url}/v1/event/list?index=1&wait=1m"
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         pending = pool.submit(requests.get, url, timeout=30)
-        deadline = time.monotonic() + 10
-        while not consul_agent.run(lambda core: core.events._waiters):
-            assert time.monotonic() < deadline
-            time.sleep(0.001)
+        wait_blocked(consul_agent, events=True)
         consul_agent.reset()
         assert pending.result(10).json() == []
 
@@ -123,10 +121,7 @@ def test_stop_releases_blocked_queries():
         pending = pool.submit(
             requests.get, f"{agent.url}/v1/event/list?index=1&wait=1m", timeout=30
         )
-        deadline = time.monotonic() + 10
-        while not agent.run(lambda core: core.events._waiters):
-            assert time.monotonic() < deadline
-            time.sleep(0.001)
+        wait_blocked(agent, events=True)
         agent.stop()
         assert pending.result(10).status_code == 200
 

@@ -8,6 +8,7 @@ import time
 
 import pytest
 import requests
+from harness import wait_blocked
 
 from consul.testing import DevAgent
 
@@ -15,14 +16,6 @@ from consul.testing import DevAgent
 def uuid_index(event_id: str) -> int:
     digits = event_id.replace("-", "")
     return int(digits[:16], 16) ^ int(digits[16:], 16)
-
-
-def wait_until_blocked(agent: DevAgent, count: int = 1) -> None:
-    """Wait until ``count`` event listings are blocked in the agent."""
-    deadline = time.monotonic() + 10
-    while agent.run(lambda core: len(core.events._waiters)) < count:
-        assert time.monotonic() < deadline, "the listing never blocked"
-        time.sleep(0.001)
 
 
 @pytest.fixture
@@ -197,7 +190,7 @@ def test_blocking_list_returns_on_the_next_event(http, url, consul_agent):
     index = uuid_index(first["ID"])
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         pending = pool.submit(requests.get, f"{url}/v1/event/list?index={index}&wait=10s")
-        wait_until_blocked(consul_agent)
+        wait_blocked(consul_agent, events=True)
         second = http.put(f"{url}/v1/event/fire/b").json()
         response = pending.result(10)
     assert int(response.headers["X-Consul-Index"]) == uuid_index(second["ID"])
@@ -222,9 +215,9 @@ def test_blocking_list_times_out_with_the_same_answer(http, url):
 def test_blocking_on_a_name_ignores_other_events(http, url, consul_agent):
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         pending = pool.submit(requests.get, f"{url}/v1/event/list?name=want&index=1&wait=10s")
-        wait_until_blocked(consul_agent)
+        wait_blocked(consul_agent, events=True)
         http.put(f"{url}/v1/event/fire/other")
-        wait_until_blocked(consul_agent)  # woken, re-run, and blocked again
+        wait_blocked(consul_agent, events=True)  # woken, re-run, and blocked again
         wanted = http.put(f"{url}/v1/event/fire/want").json()
         response = pending.result(10)
     assert [e["ID"] for e in response.json()] == [wanted["ID"]]

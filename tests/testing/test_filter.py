@@ -7,17 +7,14 @@ from typing import Any
 
 import pytest
 import requests
+from harness import RawHTTP
 
 from consul.testing import DevAgent
 
 
 @pytest.fixture
-def http(consul_agent: DevAgent) -> Iterator[Any]:
-    with requests.Session() as session:
-
-        def call(method: str, path: str, **kwargs: Any) -> requests.Response:
-            return session.request(method, consul_agent.url + path, timeout=30, **kwargs)
-
+def http(consul_agent: DevAgent) -> Iterator[RawHTTP]:
+    with RawHTTP(consul_agent.url) as client:
         for node, address, meta, service, port, tags, status in [
             ("node-1", "10.0.0.1", {"os": "darwin"}, "api", 9090, ["tag"], "passing"),
             ("node-2", "10.0.0.2", {"os": "linux"}, "api", 9091, ["test", "tag"], "critical"),
@@ -40,8 +37,8 @@ def http(consul_agent: DevAgent) -> Iterator[Any]:
                     "Status": status,
                 },
             }
-            assert call("PUT", "/v1/catalog/register", json=registration).status_code == 200
-        yield call
+            client.register(registration)
+        yield client
 
 
 def names(response: requests.Response, field: str) -> list[str]:

@@ -3,50 +3,11 @@
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-import requests
+from harness import RawHTTP, denying, make_token
 
 from consul.testing import DevAgent
-from consul.testing._acl import Authorizer
-
-
-class HTTP:
-    """A requests session bound to an agent's address."""
-
-    def __init__(self, agent: DevAgent) -> None:
-        self.agent = agent
-        self.session = requests.Session()
-
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.get(self.agent.url + path, timeout=30, **kwargs)
-
-    def put(self, path: str, body: Any = None, **kwargs: Any) -> requests.Response:
-        return self.session.put(self.agent.url + path, json=body, timeout=30, **kwargs)
-
-    def register(self, body: dict[str, Any]) -> None:
-        response = self.put("/v1/catalog/register", body)
-        assert response.status_code == 200, response.text
-
-    def index(self, path: str) -> int:
-        response = self.get(path)
-        assert response.status_code == 200, response.text
-        return int(response.headers["X-Consul-Index"])
-
-
-@pytest.fixture
-def http(consul_agent: DevAgent) -> Iterator[HTTP]:
-    client = HTTP(consul_agent)
-    yield client
-    client.session.close()
-
-
-@pytest.fixture
-def pool() -> Iterator[concurrent.futures.ThreadPoolExecutor]:
-    with concurrent.futures.ThreadPoolExecutor(4) as executor:
-        yield executor
 
 
 def instance(node: str, status: str = "passing", node_status: str | None = None, **service: Any):
@@ -65,9 +26,9 @@ def instance(node: str, status: str = "passing", node_status: str | None = None,
 # -- /v1/health/service ------------------------------------------------------------------
 
 
-def test_service_entries_have_node_service_and_checks(http: HTTP) -> None:
-    http.register(instance("a", node_status="passing", Tags=["v1"]))
-    response = http.get("/v1/health/service/web")
+def test_service_entries_have_node_service_and_checks(api: RawHTTP) -> None:
+    api.register(instance("a", node_status="passing", Tags=["v1"]))
+    response = api.get("/v1/health/service/web")
     assert response.status_code == 200
     assert response.headers["X-Consul-Effective-Consistency"] == "leader"
     (entry,) = response.json()
@@ -81,22 +42,22 @@ def test_service_entries_have_node_service_and_checks(http: HTTP) -> None:
     assert entry["Checks"][1]["ServiceTags"] == ["v1"]
 
 
-def test_lists_are_never_null(http: HTTP) -> None:
-    http.register({"Node": "a", "Address": "x", "Service": {"Service": "bare"}})
-    (entry,) = http.get("/v1/health/service/bare").json()
+def test_lists_are_never_null(api: RawHTTP) -> None:
+    api.register({"Node": "a", "Address": "x", "Service": {"Service": "bare"}})
+    (entry,) = api.get("/v1/health/service/bare").json()
     assert entry["Checks"] == []
     assert entry["Service"]["Tags"] == []
-    assert http.get("/v1/health/service/nope").json() == []
+    assert api.get("/v1/health/service/nope").json() == []
 
 
-def test_passing_keeps_instances_whose_every_check_passes(http: HTTP) -> None:
-    http.register(instance("a"))
-    http.register(instance("b", status="warning"))
-    http.register(instance("c", node_status="critical"))
-    http.register(instance("d"))
+def test_passing_keeps_instances_whose_every_check_passes(api: RawHTTP) -> None:
+    api.register(instance("a"))
+    api.register(instance("b", status="warning"))
+    api.register(instance("c", node_status="critical"))
+    api.register(instance("d"))
 
     def nodes(query: str) -> list[str]:
-        return [e["Node"]["Node"] for e in http.get("/v1/health/service/web" + query).json()]
+        return [e["Node"]["Node"] for e in api.get("/v1/health/service/web" + query).json()]
 
     assert nodes("") == ["a", "b", "c", "d"]
     # A dropped entry is swapped with the last one kept (Go's Filter), which
@@ -108,26 +69,26 @@ def test_passing_keeps_instances_whose_every_check_passes(http: HTTP) -> None:
     assert nodes("?passing=0") == ["a", "b", "c", "d"]
 
 
-def test_passing_filter_reorders_like_go(http: HTTP) -> None:
-    http.register(instance("a", status="critical"))
-    http.register(instance("b"))
-    http.register(instance("c"))
-    entries = http.get("/v1/health/service/web?passing").json()
+def test_passing_filter_reorders_like_go(api: RawHTTP) -> None:
+    api.register(instance("a", status="critical"))
+    api.register(instance("b"))
+    api.register(instance("c"))
+    entries = api.get("/v1/health/service/web?passing").json()
     assert [e["Node"]["Node"] for e in entries] == ["c", "b"]
 
 
-def test_a_bad_passing_value_is_a_bad_request(http: HTTP) -> None:
-    response = http.get("/v1/health/service/web?passing=yes")
+def test_a_bad_passing_value_is_a_bad_request(api: RawHTTP) -> None:
+    response = api.get("/v1/health/service/web?passing=yes")
     assert response.status_code == 400
     assert response.text == "Invalid value for ?passing"
 
 
-def test_tags_and_node_meta(http: HTTP) -> None:
-    http.register({**instance("a", Tags=["Primary", "v1"]), "NodeMeta": {"rack": "1"}})
-    http.register({**instance("b", Tags=["v1"]), "NodeMeta": {"rack": "2"}})
+def test_tags_and_node_meta(api: RawHTTP) -> None:
+    api.register({**instance("a", Tags=["Primary", "v1"]), "NodeMeta": {"rack": "1"}})
+    api.register({**instance("b", Tags=["v1"]), "NodeMeta": {"rack": "2"}})
 
     def nodes(query: str) -> list[str]:
-        return [e["Node"]["Node"] for e in http.get("/v1/health/service/web" + query).json()]
+        return [e["Node"]["Node"] for e in api.get("/v1/health/service/web" + query).json()]
 
     assert nodes("?tag=v1") == ["a", "b"]
     assert nodes("?tag=v1&tag=PRIMARY") == ["a"]
@@ -136,63 +97,63 @@ def test_tags_and_node_meta(http: HTTP) -> None:
     assert nodes("?near=_agent") == ["a", "b"]
 
 
-def test_missing_service_name(http: HTTP) -> None:
+def test_missing_service_name(api: RawHTTP) -> None:
     for path in ("/v1/health/service/", "/v1/health/checks/", "/v1/health/connect/"):
-        response = http.get(path)
+        response = api.get(path)
         assert response.status_code == 400
         assert response.text == "Missing service name"
-    response = http.get("/v1/health/node/")
+    response = api.get("/v1/health/node/")
     assert (response.status_code, response.text) == (400, "Missing node name")
-    response = http.get("/v1/health/state/")
+    response = api.get("/v1/health/state/")
     assert (response.status_code, response.text) == (400, "Missing check state")
 
 
-def test_service_index_moves_with_its_checks_and_its_nodes_checks(http: HTTP) -> None:
-    http.register(instance("a", node_status="passing"))
-    http.register({"Node": "other", "Address": "x", "Service": {"Service": "db"}})
-    index = http.index("/v1/health/service/web")
+def test_service_index_moves_with_its_checks_and_its_nodes_checks(api: RawHTTP) -> None:
+    api.register(instance("a", node_status="passing"))
+    api.register({"Node": "other", "Address": "x", "Service": {"Service": "db"}})
+    index = api.index("/v1/health/service/web")
     # Unrelated services leave it alone ...
-    http.register({"Node": "other", "Address": "x", "Check": {"Name": "n", "Status": "passing"}})
-    assert http.index("/v1/health/service/web") == index
+    api.register({"Node": "other", "Address": "x", "Check": {"Name": "n", "Status": "passing"}})
+    assert api.index("/v1/health/service/web") == index
     # ... a node check of its node moves it (updateAllServiceIndexesOfNode).
-    http.register(instance("a", node_status="warning"))
-    assert http.index("/v1/health/service/web") > index
+    api.register(instance("a", node_status="warning"))
+    assert api.index("/v1/health/service/web") > index
 
 
 def test_a_blocking_health_query_wakes_when_a_check_changes(
-    http: HTTP, pool: concurrent.futures.ThreadPoolExecutor
+    api: RawHTTP, pool: concurrent.futures.ThreadPoolExecutor
 ) -> None:
-    http.register(instance("a"))
-    index = http.index("/v1/health/service/web")
-    pending = pool.submit(http.get, f"/v1/health/service/web?index={index}&wait=10s")
-    http.register(instance("a", status="critical"))
+    api.register(instance("a"))
+    index = api.index("/v1/health/service/web")
+    pending = pool.submit(api.get, f"/v1/health/service/web?index={index}&wait=10s")
+    api.register(instance("a", status="critical"))
     response = pending.result(10)
     assert int(response.headers["X-Consul-Index"]) > index
     assert response.json()[0]["Checks"][0]["Status"] == "critical"
 
 
 def test_a_blocking_passing_query_sees_an_instance_recover(
-    http: HTTP, pool: concurrent.futures.ThreadPoolExecutor
+    api: RawHTTP, pool: concurrent.futures.ThreadPoolExecutor
 ) -> None:
-    http.register(instance("a", status="critical"))
-    response = http.get("/v1/health/service/web?passing")
+    api.register(instance("a", status="critical"))
+    response = api.get("/v1/health/service/web?passing")
     assert response.json() == []
     index = int(response.headers["X-Consul-Index"])
-    pending = pool.submit(http.get, f"/v1/health/service/web?passing&index={index}&wait=10s")
-    http.register(instance("a"))
+    pending = pool.submit(api.get, f"/v1/health/service/web?passing&index={index}&wait=10s")
+    api.register(instance("a"))
     assert [e["Node"]["Node"] for e in pending.result(10).json()] == ["a"]
 
 
-def test_connect_entries(http: HTTP) -> None:
-    http.register(instance("a"))
+def test_connect_entries(api: RawHTTP) -> None:
+    api.register(instance("a"))
     proxy = {
         "Service": "web-proxy",
         "Kind": "connect-proxy",
         "Port": 21000,
         "Proxy": {"DestinationServiceName": "web"},
     }
-    http.register({"Node": "a", "Address": "x", "Service": proxy})
-    entries = http.get("/v1/health/connect/web").json()
+    api.register({"Node": "a", "Address": "x", "Service": proxy})
+    entries = api.get("/v1/health/connect/web").json()
     assert [e["Service"]["ID"] for e in entries] == ["web-proxy"]
     assert entries[0]["Service"]["Kind"] == "connect-proxy"
     assert entries[0]["Service"]["Proxy"]["DestinationServiceName"] == "web"
@@ -201,12 +162,12 @@ def test_connect_entries(http: HTTP) -> None:
 # -- checks ------------------------------------------------------------------------------
 
 
-def test_state_lists_checks_in_a_state(http: HTTP, consul_agent: DevAgent) -> None:
-    http.register(instance("a", status="warning", node_status="critical"))
-    http.register(instance("b", status="passing"))
+def test_state_lists_checks_in_a_state(api: RawHTTP, consul_agent: DevAgent) -> None:
+    api.register(instance("a", status="warning", node_status="critical"))
+    api.register(instance("b", status="passing"))
 
     def checks(state: str) -> list[tuple[str, str]]:
-        return [(c["Node"], c["CheckID"]) for c in http.get(f"/v1/health/state/{state}").json()]
+        return [(c["Node"], c["CheckID"]) for c in api.get(f"/v1/health/state/{state}").json()]
 
     me = consul_agent.config.node_name
     assert checks("critical") == [("a", "node")]
@@ -219,90 +180,66 @@ def test_state_lists_checks_in_a_state(http: HTTP, consul_agent: DevAgent) -> No
     assert checks("unknown") == []
 
 
-def test_state_with_node_meta(http: HTTP) -> None:
-    http.register({**instance("a"), "NodeMeta": {"env": "prod"}})
-    http.register(instance("b"))
-    checks = http.get("/v1/health/state/passing?node-meta=env:prod").json()
+def test_state_with_node_meta(api: RawHTTP) -> None:
+    api.register({**instance("a"), "NodeMeta": {"env": "prod"}})
+    api.register(instance("b"))
+    checks = api.get("/v1/health/state/passing?node-meta=env:prod").json()
     assert [c["Node"] for c in checks] == ["a"]
 
 
-def test_checks_of_a_service(http: HTTP) -> None:
-    http.register(instance("b", node_status="passing"))
-    http.register(instance("a"))
-    checks = http.get("/v1/health/checks/web").json()
+def test_checks_of_a_service(api: RawHTTP) -> None:
+    api.register(instance("b", node_status="passing"))
+    api.register(instance("a"))
+    checks = api.get("/v1/health/checks/web").json()
     assert [(c["Node"], c["CheckID"]) for c in checks] == [("a", "svc"), ("b", "svc")]
-    assert http.get("/v1/health/checks/WEB").json() == checks
-    assert http.get("/v1/health/checks/nope").json() == []
+    assert api.get("/v1/health/checks/WEB").json() == checks
+    assert api.get("/v1/health/checks/nope").json() == []
 
 
-def test_checks_of_a_node(http: HTTP) -> None:
-    http.register(instance("a", node_status="passing"))
-    response = http.get("/v1/health/node/a")
+def test_checks_of_a_node(api: RawHTTP) -> None:
+    api.register(instance("a", node_status="passing"))
+    response = api.get("/v1/health/node/a")
     assert [c["CheckID"] for c in response.json()] == ["node", "svc"]
-    assert http.get("/v1/health/node/nope").json() == []
+    assert api.get("/v1/health/node/nope").json() == []
 
 
-def test_check_queries_report_the_checks_index(http: HTTP) -> None:
-    http.register(instance("a"))
-    index = http.index("/v1/health/node/a")
-    assert http.index("/v1/health/state/any") == index
-    http.register({"Node": "z", "Address": "x", "Check": {"Name": "c"}})
+def test_check_queries_report_the_checks_index(api: RawHTTP) -> None:
+    api.register(instance("a"))
+    index = api.index("/v1/health/node/a")
+    assert api.index("/v1/health/state/any") == index
+    api.register({"Node": "z", "Address": "x", "Check": {"Name": "c"}})
     # The checks table index: any check anywhere moves it.
-    assert http.index("/v1/health/node/a") > index
-    assert http.index("/v1/health/checks/web") > index
+    assert api.index("/v1/health/node/a") > index
+    assert api.index("/v1/health/checks/web") > index
 
 
 def test_a_blocking_state_query_wakes_on_a_new_critical_check(
-    http: HTTP, pool: concurrent.futures.ThreadPoolExecutor
+    api: RawHTTP, pool: concurrent.futures.ThreadPoolExecutor
 ) -> None:
-    index = http.index("/v1/health/state/critical")
-    pending = pool.submit(http.get, f"/v1/health/state/critical?index={index}&wait=10s")
-    http.register({"Node": "z", "Address": "x", "Check": {"Name": "down"}})
+    index = api.index("/v1/health/state/critical")
+    pending = pool.submit(api.get, f"/v1/health/state/critical?index={index}&wait=10s")
+    api.register({"Node": "z", "Address": "x", "Check": {"Name": "down"}})
     assert [c["CheckID"] for c in pending.result(10).json()] == ["down"]
 
 
 # -- ACLs ----------------------------------------------------------------------------------
 
 
-class Limited(Authorizer):
-    """Denies the nodes and services it lists."""
-
-    def __init__(self, nodes: frozenset[str] = frozenset(), services: frozenset[str] = frozenset()):
-        self.denied_nodes = nodes
-        self.denied_services = services
-
-    def node_read(self, name: str) -> bool:
-        return name not in self.denied_nodes
-
-    def service_read(self, name: str) -> bool:
-        return name not in self.denied_services
-
-
-def _use(agent: DevAgent, authorizer: Authorizer) -> None:
-    def install(core: Any) -> None:
-        core.acl.authorizer = lambda secret: authorizer
-
-    agent.run(install)
-
-
-TOKEN = {"X-Consul-Token": "secret"}
-
-
-def test_health_results_are_filtered_by_acls(http: HTTP, consul_agent: DevAgent) -> None:
-    http.register(instance("a", node_status="passing"))
-    http.register(instance("b"))
-    _use(consul_agent, Limited(nodes=frozenset({"b"})))
-    response = http.get("/v1/health/service/web", headers=TOKEN)
+def test_health_results_are_filtered_by_acls(root: RawHTTP) -> None:
+    root.register(instance("a", node_status="passing"))
+    root.register(instance("b"))
+    token = make_token(root, denying(nodes=["b"]))["SecretID"]
+    response = root.get("/v1/health/service/web", token=token)
     assert [e["Node"]["Node"] for e in response.json()] == ["a"]
     assert response.headers["X-Consul-Results-Filtered-By-ACLs"] == "true"
-    response = http.get("/v1/health/node/b", headers=TOKEN)
+    response = root.get("/v1/health/node/b", token=token)
     assert response.json() == []
     assert response.headers["X-Consul-Results-Filtered-By-ACLs"] == "true"
     # A service check also needs service:read; a node check only node:read.
-    _use(consul_agent, Limited(services=frozenset({"web"})))
-    response = http.get("/v1/health/node/a", headers=TOKEN)
+    token = make_token(root, denying(services=["web"]))["SecretID"]
+    response = root.get("/v1/health/node/a", token=token)
     assert [c["CheckID"] for c in response.json()] == ["node"]
-    assert http.get("/v1/health/checks/web", headers=TOKEN).json() == []
+    assert root.get("/v1/health/checks/web", token=token).json() == []
     # health/connect refuses outright without service:read on the service.
-    response = http.get("/v1/health/connect/web", headers=TOKEN)
+    response = root.get("/v1/health/connect/web", token=token)
     assert (response.status_code, response.text) == (403, "Permission denied")

@@ -23,13 +23,6 @@ NOT_API = (
 )
 
 
-@pytest.fixture
-def api(consul_agent):
-    raw = RawHTTP(consul_agent.url)
-    yield raw
-    raw.close()
-
-
 def header(response, name):
     return response.getheader(name)
 

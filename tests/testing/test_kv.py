@@ -18,13 +18,6 @@ from consul.testing import DevAgent
 MAX = 512 * 1024
 
 
-@pytest.fixture
-def api(consul_agent):
-    raw = RawHTTP(consul_agent.url)
-    yield raw
-    raw.close()
-
-
 def put(api, key, value=b"", **params):
     response = api.put(f"/v1/kv/{key}", data=value, params=params)
     assert response.status_code == 200, response.text

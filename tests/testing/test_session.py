@@ -14,18 +14,11 @@ import json
 import time
 
 import pytest
-from harness import RawHTTP, wait_blocked, wait_until
+from harness import RawHTTP, make_token, wait_blocked, wait_until
 
 from consul.testing import DevAgent
 
 SECOND = 1_000_000_000
-
-
-@pytest.fixture
-def api(consul_agent):
-    raw = RawHTTP(consul_agent.url)
-    yield raw
-    raw.close()
 
 
 @pytest.fixture(scope="module")
@@ -566,29 +559,20 @@ def test_lock_delay_is_capped_at_a_minute(consul_agent, api):
 
 
 @pytest.fixture
-def acl(consul_acl_agent):
+def acl(root):
     """Raw HTTP as the management token, and a maker of tokens with given rules."""
-    root = RawHTTP(consul_acl_agent.url)
-    root.session.headers["X-Consul-Token"] = consul_acl_agent.management_token
     made = []
 
     def as_token(rules):
-        policy = root.put(
-            "/v1/acl/policy", data=json.dumps({"Name": f"p{len(made)}", "Rules": rules})
-        )
-        assert policy.status_code == 200, policy.text
-        token = root.put(
-            "/v1/acl/token", data=json.dumps({"Policies": [{"ID": policy.json()["ID"]}]})
-        ).json()
-        user = RawHTTP(consul_acl_agent.url)
-        user.session.headers["X-Consul-Token"] = token["SecretID"]
+        token = make_token(root, rules)
+        user = RawHTTP(root.url, token["SecretID"])
         made.append(user)
         return user, token["AccessorID"]
 
     for node in ("n1", "n2"):
         register(root, node, check("serfHealth"))
     yield root, as_token
-    for user in [root, *made]:
+    for user in made:
         user.close()
 
 

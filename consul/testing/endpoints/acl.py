@@ -14,7 +14,8 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
-from typing import Any
+from collections.abc import Callable, Container
+from typing import Any, TypeVar
 
 from .. import _structs as s
 from .._acl import (
@@ -31,8 +32,11 @@ from .._acl import (
     parse_rules,
 )
 from .._server import Ctx, HTTPError, Reply, Routes, RPCError, json_reply
+from .._structs import format_duration
 
 routes = Routes()
+
+T = TypeVar("T")
 
 _LINK = s.Struct("structs.ACLTokenPolicyLink", {"ID": s.STRING, "Name": s.STRING})
 _SERVICE_IDENTITY = s.Struct(
@@ -120,23 +124,6 @@ def _valid_identity_name(name: str) -> bool:
     return 0 < len(name) <= 256 and bool(_VALID_IDENTITY_NAME.match(name))
 
 
-def _go_duration(seconds: float) -> str:
-    """A duration as Go's ``time.Duration.String`` prints it (for messages)."""
-    total = round(seconds * 1e9)
-    if total == 0:
-        return "0s"
-    sign = "-" if total < 0 else ""
-    total = abs(total)
-    hours, rest = divmod(total, 3600 * 10**9)
-    minutes, rest = divmod(rest, 60 * 10**9)
-    text = f"{rest / 1e9:.9f}".rstrip("0").rstrip(".") + "s"
-    if hours:
-        return f"{sign}{hours}h{minutes}m{text}"
-    if minutes:
-        return f"{sign}{minutes}m{text}"
-    return sign + text
-
-
 def _parse_time(text: str) -> datetime.datetime:
     try:
         moment = datetime.datetime.fromisoformat(text)
@@ -194,50 +181,72 @@ def _identities(
     return list(services.values()), nodes
 
 
-def _policy_links(store: ACLStore, links: list[dict[str, Any]], check_ids: bool) -> list[str]:
-    """Policy links by name resolved to IDs, deduped (``tokenSetInternal``)."""
+def _links(
+    links: list[dict[str, Any]],
+    noun: str,
+    by_name: Callable[[str], Policy | Role | None],
+    known: Container[str] | None,
+) -> list[str]:
+    """Links by ID or name resolved to IDs, deduplicated (``tokenSetInternal``, ``RoleSet``).
+
+    A name must exist; an ID only if ``known`` is given (a role's policy
+    links are checked later, by the state store).
+    """
     ids: list[str] = []
     for link in links:
         link_id = link.get("ID", "")
         if not link_id:
             name = link.get("Name", "")
-            policy = store.policy_by_name(name)
-            if policy is None:
-                raise RPCError(f'No such ACL policy with name "{name}"')
-            link_id = policy.id
-        elif check_ids and link_id not in store.policies:
-            raise RPCError(f'No such ACL policy with ID "{link_id}"')
+            found = by_name(name)
+            if found is None:
+                raise RPCError(f'No such ACL {noun} with name "{name}"')
+            link_id = found.id
+        elif known is not None and link_id not in known:
+            raise RPCError(f'No such ACL {noun} with ID "{link_id}"')
         if link_id not in ids:
             ids.append(link_id)
     return ids
 
 
-def _role_links(store: ACLStore, links: list[dict[str, Any]]) -> list[str]:
-    ids: list[str] = []
-    for link in links:
-        link_id = link.get("ID", "")
-        if not link_id:
-            name = link.get("Name", "")
-            role = store.role_by_name(name)
-            if role is None:
-                raise RPCError(f'No such ACL role with name "{name}"')
-            link_id = role.id
-        elif link_id not in store.roles:
-            raise RPCError(f'No such ACL role with ID "{link_id}"')
-        if link_id not in ids:
-            ids.append(link_id)
-    return ids
+def _new_id(taken: Callable[[str], bool]) -> str:
+    """A fresh UUID outside the reserved range that ``taken`` does not claim."""
+    while True:
+        value = str(uuid.uuid4())
+        if not value.startswith(RESERVED_PREFIX) and not taken(value):
+            return value
 
 
 def _new_uuid(store: ACLStore) -> str:
-    """A fresh UUID outside the reserved range and unused as accessor or secret."""
-    while True:
-        value = str(uuid.uuid4())
-        if value.startswith(RESERVED_PREFIX):
-            continue
-        if value in store.tokens or store.token_by_secret(value) is not None:
-            continue
-        return value
+    """A fresh token UUID, unused as accessor or secret."""
+    return _new_id(lambda value: value in store.tokens or store.token_by_secret(value) is not None)
+
+
+def _require_acl_to_delete(ctx: Ctx, noun: str) -> None:
+    """``ACLWriteAllowed`` before a delete: an unknown token is a 404 naming ``noun``."""
+    try:
+        _require_acl(ctx, write=True)
+    except RPCError as exc:
+        if "ACL not found" in str(exc):
+            raise HTTPError(404, f"Cannot find {noun} to delete") from None
+        raise
+
+
+async def _read_one(
+    ctx: Ctx, index: Callable[[], int], find: Callable[[], T | None], noun: str
+) -> T:
+    """A blocking read of one ACL object (``acl:read``); 404 if there is none.
+
+    ``index`` is its table's index and ``find`` the object (None if absent).
+    """
+    ctx.check_consistency()
+    _require_acl(ctx, write=False)
+    index_now, found = await ctx.blocking(
+        lambda: (index(), find()), not_found=lambda item: item is None
+    )
+    ctx.set_meta(index_now)
+    if found is None:
+        raise HTTPError(404, f"Requested {noun} does not exist: ACL not found")
+    return found
 
 
 # -- bootstrap -------------------------------------------------------------------
@@ -379,21 +388,12 @@ async def token_crud(ctx: Ctx) -> Reply:
 
 
 async def _token_read(ctx: Ctx, store: ACLStore, accessor: str) -> Reply:
-    ctx.check_consistency()
-    authz = _require_acl(ctx, write=False)
-    redact = not authz.acl_write()
-
-    def lookup() -> tuple[int, Token | None]:
+    def unexpired() -> Token | None:
         token = store.tokens.get(accessor)
-        if token is not None and token.expired():
-            token = None
-        return store.tokens_index, token
+        return None if token is None or token.expired() else token
 
-    index, token = await ctx.blocking(lookup, not_found=lambda t: t is None)
-    ctx.set_meta(index)
-    if token is None:
-        raise HTTPError(404, "Requested token does not exist: ACL not found")
-    out = store.token_json(token, redact=redact)
+    token = await _read_one(ctx, lambda: store.tokens_index, unexpired, "token")
+    out = store.token_json(token, redact=not ctx.authz.acl_write())
     if ctx.flag("expanded"):
         out = _expanded(store, token, out)
     return json_reply(out)
@@ -451,7 +451,9 @@ def _token_set(ctx: Ctx, store: ACLStore, body: dict[str, Any], *, create: bool)
             raise RPCError("AuthMethod field is disallowed outside of Login")
         if ttl:
             if ttl < 0:
-                raise RPCError(f"Token Expiration TTL '{_go_duration(ttl)}' should be > 0")
+                raise RPCError(
+                    f"Token Expiration TTL '{format_duration(round(ttl * 1e9))}' should be > 0"
+                )
             if expiration is not None:
                 raise RPCError("Token Expiration TTL and Expiration Time cannot both be set")
             expiration = create_time + datetime.timedelta(seconds=ttl)
@@ -462,12 +464,12 @@ def _token_set(ctx: Ctx, store: ACLStore, body: dict[str, Any], *, create: bool)
             if expires_in > MAX_EXPIRATION_TTL:
                 raise RPCError(
                     "ExpirationTime cannot be more than 24h0m0s in the future "
-                    f"(was {_go_duration(expires_in.total_seconds())})"
+                    f"(was {format_duration(round(expires_in.total_seconds() * 1e9))})"
                 )
             if expires_in < MIN_EXPIRATION_TTL:
                 raise RPCError(
                     "ExpirationTime cannot be less than 1m0s in the future "
-                    f"(was {_go_duration(expires_in.total_seconds())})"
+                    f"(was {format_duration(round(expires_in.total_seconds() * 1e9))})"
                 )
         auth_method = ""
     else:
@@ -493,8 +495,8 @@ def _token_set(ctx: Ctx, store: ACLStore, body: dict[str, Any], *, create: bool)
         elif accessor_match.expiration_time != expiration:
             raise RPCError(f"Cannot change expiration time of {accessor}")
         create_time = accessor_match.create_time
-    policies = _policy_links(store, body.get("Policies") or [], check_ids=True)
-    roles = _role_links(store, body.get("Roles") or [])
+    policies = _links(body.get("Policies") or [], "policy", store.policy_by_name, store.policies)
+    roles = _links(body.get("Roles") or [], "role", store.role_by_name, store.roles)
     services, nodes = _identities(body, "token", local)
     token = Token(
         accessor,
@@ -538,12 +540,7 @@ async def _token_clone(ctx: Ctx, store: ACLStore, accessor: str) -> Reply:
 
 def _token_delete(ctx: Ctx, store: ACLStore, accessor: str) -> Reply:
     """``ACLTokenDelete``: true, also for a token that does not exist."""
-    try:
-        _require_acl(ctx, write=True)
-    except RPCError as exc:
-        if "ACL not found" in str(exc):
-            raise HTTPError(404, "Cannot find token to delete") from None
-        raise
+    _require_acl_to_delete(ctx, "token")
     if not is_uuid(accessor):
         raise RPCError("Accessor ID is missing or an invalid UUID")
     if accessor == ANONYMOUS_ID:
@@ -611,12 +608,7 @@ async def policy_crud(ctx: Ctx) -> Reply:
             raise HTTPError(400, "Policy ID in URL and payload do not match")
         _require_acl(ctx, write=True)
         return json_reply(_policy_set(store, body))
-    try:
-        _require_acl(ctx, write=True)
-    except RPCError as exc:
-        if "ACL not found" in str(exc):
-            raise HTTPError(404, "Cannot find policy to delete") from None
-        raise
+    _require_acl_to_delete(ctx, "policy")
     policy = store.policies.get(policy_id)
     if policy is not None:
         if policy.id == GLOBAL_MANAGEMENT_ID:
@@ -625,17 +617,8 @@ async def policy_crud(ctx: Ctx) -> Reply:
     return json_reply(True)
 
 
-async def _policy_read(ctx: Ctx, store: ACLStore, find: Any) -> Reply:
-    ctx.check_consistency()
-    _require_acl(ctx, write=False)
-
-    def lookup() -> tuple[int, Policy | None]:
-        return store.policies_index, find()
-
-    index, policy = await ctx.blocking(lookup, not_found=lambda p: p is None)
-    ctx.set_meta(index)
-    if policy is None:
-        raise HTTPError(404, "Requested policy does not exist: ACL not found")
+async def _policy_read(ctx: Ctx, store: ACLStore, find: Callable[[], Policy | None]) -> Reply:
+    policy = await _read_one(ctx, lambda: store.policies_index, find, "policy")
     return json_reply(policy.to_json())
 
 
@@ -653,9 +636,7 @@ def _policy_set(store: ACLStore, body: dict[str, Any]) -> dict[str, Any]:
     rules = body.get("Rules", "")
     datacenters = body.get("Datacenters")
     if not policy_id:
-        policy_id = str(uuid.uuid4())
-        while policy_id.startswith(RESERVED_PREFIX) or policy_id in store.policies:
-            policy_id = str(uuid.uuid4())
+        policy_id = _new_id(store.policies.__contains__)
         if name_match is not None:
             raise RPCError(f'Invalid Policy: A Policy with Name "{name}" already exists')
     else:
@@ -741,28 +722,14 @@ async def role_crud(ctx: Ctx) -> Reply:
         return await _role_read(ctx, store, lambda: store.roles.get(role_id))
     if ctx.method == "PUT":
         return await _role_write(ctx, store, role_id)
-    try:
-        _require_acl(ctx, write=True)
-    except RPCError as exc:
-        if "ACL not found" in str(exc):
-            raise HTTPError(404, "Cannot find role to delete") from None
-        raise
+    _require_acl_to_delete(ctx, "role")
     if role_id in store.roles:
         store.delete_role(role_id)
     return json_reply(True)
 
 
-async def _role_read(ctx: Ctx, store: ACLStore, find: Any) -> Reply:
-    ctx.check_consistency()
-    _require_acl(ctx, write=False)
-
-    def lookup() -> tuple[int, Role | None]:
-        return store.roles_index, find()
-
-    index, role = await ctx.blocking(lookup, not_found=lambda r: r is None)
-    ctx.set_meta(index)
-    if role is None:
-        raise HTTPError(404, "Requested role does not exist: ACL not found")
+async def _role_read(ctx: Ctx, store: ACLStore, find: Callable[[], Role | None]) -> Reply:
+    role = await _read_one(ctx, lambda: store.roles_index, find, "role")
     return json_reply(store.role_json(role))
 
 
@@ -780,9 +747,7 @@ async def _role_write(ctx: Ctx, store: ACLStore, role_id: str) -> Reply:
             "Invalid Role: invalid Name. Only alphanumeric characters, '-' and '_' are allowed"
         )
     if not role_id:
-        role_id = str(uuid.uuid4())
-        while role_id.startswith(RESERVED_PREFIX) or role_id in store.roles:
-            role_id = str(uuid.uuid4())
+        role_id = _new_id(store.roles.__contains__)
         if store.role_by_name(name) is not None:
             raise RPCError(f'Invalid Role: A Role with Name "{name}" already exists')
     else:
@@ -793,7 +758,7 @@ async def _role_write(ctx: Ctx, store: ACLStore, role_id: str) -> Reply:
             raise RPCError(f"cannot find role {role_id}")
         if existing.name != name and store.role_by_name(name) is not None:
             raise RPCError(f'Invalid Role: A role with name "{name}" already exists')
-    policies = _policy_links(store, body.get("Policies") or [], check_ids=False)
+    policies = _links(body.get("Policies") or [], "policy", store.policy_by_name, None)
     services, nodes = _identities(body, "role")
     for policy_id in policies:
         # The state store refuses links to policies that do not exist.

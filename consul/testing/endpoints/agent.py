@@ -21,10 +21,21 @@ import random
 import socket
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import _filter, _structs
+from .._catalog import (
+    LOCALITY,
+    SERVICE_ADDRESS,
+    SERVICE_CONNECT,
+    WEIGHTS,
+    go_map,
+    is_any_address,
+    node_service_problems,
+    validate_service_meta,
+    weights_problem,
+)
 from .._checks import (
     DEFAULT_BUF_SIZE,
     MIN_INTERVAL,
@@ -35,12 +46,13 @@ from .._checks import (
     StatusHandler,
     TCPCheck,
     TTLCheck,
-    go_duration,
 )
 from .._config import CONSUL_VERSION
+from .._gofmt import multierror, parse_bool
+from .._gofmt import quote as go_quote
 from .._server import (
-    DEFAULT_QUERY_TIME,
-    MAX_QUERY_TIME,
+    LOCAL_DEFAULT_QUERY_TIME,
+    LOCAL_MAX_QUERY_TIME,
     BadRequest,
     Ctx,
     HTTPError,
@@ -51,8 +63,21 @@ from .._server import (
     empty_reply,
     encode_json,
     json_reply,
+    query_timeout,
 )
-from .._structs import ANY, BOOL, INT, STRING, DecodeError, ListOf, MapOf, Struct
+from .._state import Wakeups
+from .._structs import (
+    ANY,
+    BOOL,
+    INT,
+    STRING,
+    DecodeError,
+    ListOf,
+    MapOf,
+    Struct,
+    format_duration,
+    json_kind,
+)
 
 if TYPE_CHECKING:
     from .._acl import Authorizer
@@ -90,10 +115,6 @@ BUILD_DATE = "1970-01-01T00:00:01Z"
 
 
 # -- request bodies (``lib.DecodeJSON`` into Consul's structs) ------------------------
-
-_WEIGHTS = Struct("structs.Weights", {"Passing": INT, "Warning": INT})
-_SERVICE_ADDRESS = Struct("structs.ServiceAddress", {"Address": STRING, "Port": INT})
-_LOCALITY = Struct("structs.Locality", {"Region": STRING, "Zone": STRING})
 
 # The definitions are decoded by custom UnmarshalJSON methods into anonymous
 # "aux" structs, so Go names no struct in their errors (".Port", not
@@ -164,14 +185,6 @@ CHECK_DEFINITION = Struct(
     aliases={**_CHECK_SNAKE, "disable_redirects": "DisableRedirects"},
 )
 
-#: ``structs.ServiceConnect`` decodes with plain ``json.Unmarshal``.
-_SERVICE_CONNECT = Struct(
-    "",
-    {"Native": BOOL, "SidecarService": ANY, "PeerMeta": ANY},
-    aliases={"sidecar_service": "SidecarService"},
-    allow_unknown=True,
-)
-
 #: ``structs.ServiceDefinition`` (``PUT /v1/agent/service/register``).
 SERVICE_DEFINITION = Struct(
     "",
@@ -181,18 +194,18 @@ SERVICE_DEFINITION = Struct(
         "Name": STRING,
         "Tags": ListOf(STRING),
         "Address": STRING,
-        "TaggedAddresses": MapOf(_SERVICE_ADDRESS),
+        "TaggedAddresses": MapOf(SERVICE_ADDRESS),
         "Meta": MapOf(STRING),
         "Port": INT,
         "SocketPath": STRING,
         "Check": CHECK_TYPE,
         "Checks": ListOf(CHECK_TYPE),
-        "Weights": _WEIGHTS,
+        "Weights": WEIGHTS,
         "Token": STRING,
         "EnableTagOverride": BOOL,
-        "Locality": _LOCALITY,
+        "Locality": LOCALITY,
         "Proxy": ANY,
-        "Connect": _SERVICE_CONNECT,
+        "Connect": SERVICE_CONNECT,
     },
     aliases={"enable_tag_override": "EnableTagOverride", "tagged_addresses": "TaggedAddresses"},
 )
@@ -227,8 +240,9 @@ async def _decode_definition(ctx: Ctx, spec: Struct, aux_type: str) -> dict[str,
     try:
         data = _structs.decode_json(await ctx.body())
         if data is not None and not isinstance(data, dict):
-            kind = {bool: "bool", str: "string", list: "array"}.get(type(data), "number")
-            raise DecodeError(f"json: cannot unmarshal {kind} into Go value of type {aux_type}")
+            raise DecodeError(
+                f"json: cannot unmarshal {json_kind(data)} into Go value of type {aux_type}"
+            )
         return _structs.decode(data, spec)
     except DecodeError as exc:
         raise BadRequest(f"Request decode failed: {exc}") from None
@@ -242,18 +256,7 @@ def _check_type(decoded: dict[str, Any]) -> CheckType:
         raise BadRequest(f"Request decode failed: {exc}") from None
 
 
-# -- Go's strconv.ParseBool and net.ParseIP ---------------------------------------
-
-_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
-_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
-
-
-def _parse_bool(text: str) -> bool | None:
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    return None
+# -- Go's net.ParseIP ------------------------------------------------------------
 
 
 def _ip_family(address: str) -> int:
@@ -267,24 +270,6 @@ def _ip_family(address: str) -> int:
     if ip.version == 4 or (isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped):
         return 4
     return 6
-
-
-def _is_any(address: str) -> bool:
-    """``ipaddr.IsAny``: an unspecified address a service may not advertise."""
-    return address in ("0.0.0.0", "::", "[::]")  # noqa: S104 - compared, not bound
-
-
-def _go_quote(text: str) -> str:
-    """Go's ``%q`` of a string."""
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _multierror(errors: list[str]) -> str:
-    """``go-multierror``'s text for a list of errors."""
-    if len(errors) == 1:
-        return f"1 error occurred:\n\t* {errors[0]}\n\n"
-    points = "\n\t".join(f"* {e}" for e in errors)
-    return f"{len(errors)} errors occurred:\n\t{points}\n\n"
 
 
 # -- local state ---------------------------------------------------------------------
@@ -314,30 +299,6 @@ class CheckState:
     deleted: bool = False
 
 
-@dataclass
-class _Watchers:
-    """Wake-ups for agent-local blocking queries (hash-based blocking)."""
-
-    waiters: list[asyncio.Future[bool]] = field(default_factory=list)
-
-    def notify(self, value: bool = True) -> None:
-        waiters, self.waiters = self.waiters, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(value)
-
-    async def wait(self, timeout: float) -> bool:  # noqa: ASYNC109
-        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self.waiters.append(waiter)
-        try:
-            return await asyncio.wait_for(waiter, timeout)
-        except TimeoutError:
-            return False
-        finally:
-            if waiter in self.waiters:
-                self.waiters.remove(waiter)
-
-
 class LocalAgent:
     """The agent's local services and checks, their check runners, and anti-entropy.
 
@@ -364,7 +325,8 @@ class LocalAgent:
         #: Whether the catalog holds the node as the agent would register it.
         self.node_in_sync = True
         self._stopped: list[Runner] = []
-        self._watchers = _Watchers()
+        #: The agent-local blocking queries (hash-based blocking).
+        self.wakeups = Wakeups()
         self.closed = False
 
     # -- lifecycle -----------------------------------------------------------------
@@ -395,7 +357,7 @@ class LocalAgent:
             if timer is not None:
                 timer.cancel()
         self._reaper = self._full_sync = None
-        self._watchers.notify(False)
+        self.wakeups.close()
 
     async def wait_closed(self) -> None:
         """Wait until stopped runners have let go of their tasks and processes."""
@@ -436,12 +398,6 @@ class LocalAgent:
             out[cid] = check
         return out
 
-    async def wait_for_change(self, timeout: float) -> bool:  # noqa: ASYNC109
-        """Wait until the local state changes (True), or timeout/close (False)."""
-        if self.closed:
-            return False
-        return await self._watchers.wait(timeout)
-
     # -- services --------------------------------------------------------------------
 
     def add_service(
@@ -474,7 +430,7 @@ class LocalAgent:
             if key in tagged and _ip_family(tagged[key].get("Address", "")) != family:
                 kind = "ipv4" if family == 4 else "ipv6"
                 raise RPCError(
-                    f"Service tagged address {_go_quote(key)} must be a valid {kind} address"
+                    f"Service tagged address {go_quote(key)} must be a valid {kind} address"
                 )
         self._add_service_internal(service, check_types, token, replace_existing_checks)
 
@@ -513,8 +469,8 @@ class LocalAgent:
                 notes=check_type.notes,
                 service=service,
                 kind=check_type.type(),
-                interval=go_duration(check_type.interval) if check_type.interval else "",
-                timeout=go_duration(check_type.timeout) if check_type.timeout else "",
+                interval=format_duration(check_type.interval) if check_type.interval else "",
+                timeout=format_duration(check_type.timeout) if check_type.timeout else "",
             )
             previous = snapshot.get(check_id)
             if previous is not None:
@@ -556,7 +512,7 @@ class LocalAgent:
         state = self.services.get(service_id)
         if state is None or state.deleted:
             raise RPCError(
-                f"Unknown service ID {_go_quote(service_id)}. "
+                f"Unknown service ID {go_quote(service_id)}. "
                 "Ensure that the service ID is passed, not the service name."
             )
         checks = self.checks_for_service(service_id, node_checks=False)
@@ -581,7 +537,7 @@ class LocalAgent:
         if check["ServiceID"]:
             service = self.service(check["ServiceID"])
             if service is None:
-                raise RPCError(f"ServiceID {_go_quote(check['ServiceID'])} does not exist")
+                raise RPCError(f"ServiceID {go_quote(check['ServiceID'])} does not exist")
         existing = self.check(check["CheckID"])
         previous = (existing["Status"], existing["Output"]) if existing is not None else None
         if service is not None:
@@ -730,7 +686,7 @@ class LocalAgent:
         """``Agent.updateTTLCheck``: 500 unless the check is a TTL check."""
         runner = self.runners.get(("ttl", check_id))
         if not isinstance(runner, TTLCheck):
-            raise RPCError(f"CheckID {_go_quote(check_id)} does not have associated TTL")
+            raise RPCError(f"CheckID {go_quote(check_id)} does not have associated TTL")
         runner.set_status(status, output)
 
     def update_check(self, check_id: str, status: str, output: str) -> None:
@@ -781,7 +737,7 @@ class LocalAgent:
         """``Agent.EnableServiceMaintenance``."""
         service = self.service(service_id)
         if service is None:
-            raise NotFound(f"No service registered with ID {_go_quote(service_id)}")
+            raise NotFound(f"No service registered with ID {go_quote(service_id)}")
         check_id = SERVICE_MAINT_PREFIX + service_id
         if self.check(check_id) is not None:
             return
@@ -799,7 +755,7 @@ class LocalAgent:
     def disable_service_maintenance(self, service_id: str) -> None:
         """``Agent.DisableServiceMaintenance``."""
         if self.service(service_id) is None:
-            raise NotFound(f"No service registered with ID {_go_quote(service_id)}")
+            raise NotFound(f"No service registered with ID {go_quote(service_id)}")
         check_id = SERVICE_MAINT_PREFIX + service_id
         if self.check(check_id) is not None:
             self.remove_check(check_id)
@@ -860,7 +816,7 @@ class LocalAgent:
 
     def _changed(self, *, sync: bool = True) -> None:
         """A local change: wake local blocking queries and sync to the catalog."""
-        self._watchers.notify()
+        self.wakeups.notify()
         if sync:
             self.sync_changes()
 
@@ -1151,11 +1107,6 @@ def _node_service_request(service: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _sorted(mapping: dict[str, Any]) -> dict[str, Any]:
-    """A Go map as ``encoding/json`` writes it: keys sorted."""
-    return dict(sorted(mapping.items()))
-
-
 def _agent_service(service: dict[str, Any], dc: str) -> dict[str, Any]:
     """``buildAgentService``: an ``api.AgentService``."""
     weights = {"Passing": 1, "Warning": 1}
@@ -1169,13 +1120,13 @@ def _agent_service(service: dict[str, Any], dc: str) -> dict[str, Any]:
     out["ID"] = service["ID"]
     out["Service"] = service["Service"]
     out["Tags"] = service.get("Tags") or []
-    out["Meta"] = _sorted(service.get("Meta") or {})
+    out["Meta"] = go_map(service.get("Meta") or {})
     out["Port"] = service.get("Port", 0)
     out["Address"] = service.get("Address", "")
     if service.get("SocketPath"):
         out["SocketPath"] = service["SocketPath"]
     if service.get("TaggedAddresses"):
-        out["TaggedAddresses"] = _sorted(service["TaggedAddresses"])
+        out["TaggedAddresses"] = go_map(service["TaggedAddresses"])
     out["Weights"] = weights
     out["EnableTagOverride"] = service.get("EnableTagOverride", False)
     kind = service.get("Kind", "")
@@ -1285,7 +1236,7 @@ def _member(agent: AgentCore, *, wan: bool) -> dict[str, Any]:
         "Name": f"{config.node_name}.{config.datacenter}" if wan else config.node_name,
         "Addr": ADVERTISE_ADDR,
         "Port": SERF_WAN_PORT if wan else SERF_LAN_PORT,
-        "Tags": dict(sorted(tags.items())),
+        "Tags": go_map(tags),
         "Status": 1,
         "ProtocolMin": 1,
         "ProtocolMax": 5,
@@ -1324,11 +1275,11 @@ async def agent_self(ctx: Ctx) -> Reply:
             },
             "DebugConfig": {
                 "ACLsEnabled": config.acl_enabled,
-                "CheckDeregisterIntervalMin": go_duration(
+                "CheckDeregisterIntervalMin": format_duration(
                     round(config.check_deregister_interval_min * 1e9)
                 ),
-                "CheckReapInterval": go_duration(round(config.check_reap_interval * 1e9)),
-                "CheckUpdateInterval": go_duration(round(config.check_update_interval * 1e9)),
+                "CheckReapInterval": format_duration(round(config.check_reap_interval * 1e9)),
+                "CheckUpdateInterval": format_duration(round(config.check_update_interval * 1e9)),
                 "Datacenter": config.datacenter,
                 "DevMode": True,
                 "EnableLocalScriptChecks": (
@@ -1402,7 +1353,7 @@ async def agent_join(ctx: Ctx) -> Reply:
     default_port = SERF_WAN_PORT if wan else SERF_LAN_PORT
     errors = await _join(ctx.tail, default_port)
     if errors:
-        raise RPCError(_multierror(errors))
+        raise RPCError(multierror(errors))
     return empty_reply()
 
 
@@ -1498,9 +1449,9 @@ def _enable_param(ctx: Ctx) -> bool:
     if not ctx.flag("enable"):
         raise BadRequest("Missing value for enable")
     raw = ctx.param("enable") or ""
-    enable = _parse_bool(raw)
+    enable = parse_bool(raw)
     if enable is None:
-        raise BadRequest(f"Invalid value for enable: {_go_quote(raw)}")
+        raise BadRequest(f"Invalid value for enable: {go_quote(raw)}")
     return enable
 
 
@@ -1518,7 +1469,7 @@ async def agent_services(ctx: Ctx) -> Reply:
     total = len(services)
     services = {sid: s for sid, s in services.items() if authz.service_read(s["Service"])}
     ctx.set_filtered(total != len(services))
-    return json_reply(_sorted(services))
+    return json_reply(go_map(services))
 
 
 @routes("/v1/agent/service/", "GET")
@@ -1560,20 +1511,18 @@ async def _local_blocking(
     wait: float,
     query: Callable[[], tuple[str, dict[str, Any]]],
 ) -> tuple[str, dict[str, Any]]:
-    """``Agent.LocalBlockingQuery``: block while the result's hash is still ``hash_``."""
+    """``Agent.LocalBlockingQuery``: block while the result's hash is still ``hash_``.
+
+    Its wait is bounded by the agent package's constants, not by
+    ``default_query_time``/``max_query_time`` (``agent/agent.go``).
+    """
     if not hash_:
         return query()
-    if wait <= 0:
-        wait = DEFAULT_QUERY_TIME
-    wait = min(wait, MAX_QUERY_TIME)
-    wait += random.uniform(0, wait / 16)  # noqa: S311 - jitter
+    wait = query_timeout(wait, LOCAL_DEFAULT_QUERY_TIME, LOCAL_MAX_QUERY_TIME)
     deadline = time.monotonic() + wait
     while True:
         current, result = query()
-        remaining = deadline - time.monotonic()
-        if current != hash_ or remaining <= 0:
-            return current, result
-        if not await local.wait_for_change(remaining):
+        if current != hash_ or not await local.wakeups.wait(deadline):
             return current, result
 
 
@@ -1583,21 +1532,20 @@ async def agent_register_service(ctx: Ctx) -> Reply:
     args = await _decode_definition(ctx, SERVICE_DEFINITION, _SERVICE_DEFINITION_AUX)
     if not args.get("Name"):
         raise BadRequest("Missing service name")
-    if _is_any(args.get("Address", "")):
+    if is_any_address(args.get("Address", "")):
         raise BadRequest("Invalid service address")
     authz = ctx.authz
     service = _node_service(args)
     weights = args.get("Weights")
-    if weights is not None:
-        error = _validate_weights(weights)
-        if error:
-            raise BadRequest(f"Invalid Weights: {error}")
-    error = _validate_meta(service.get("Kind", ""), service.get("Meta") or {})
-    if error:
-        raise BadRequest(f"Invalid Service Meta: {error}")
-    errors = _validate_node_service(service)
+    if weights is not None and (problem := weights_problem(weights)):
+        raise BadRequest(f"Invalid Weights: {problem}")
+    problem = validate_service_meta(service.get("Kind", ""), service.get("Meta"))
+    if problem:
+        raise BadRequest(f"Invalid Service Meta: {problem}")
+    # NodeService.Validate still sees the sidecar, which is dropped afterwards.
+    errors = node_service_problems({**service, "Connect": args.get("Connect")})
     if errors:
-        raise BadRequest(f"Validation failed: {_multierror(errors)}")
+        raise BadRequest(f"Validation failed: {multierror(errors)}")
     check_types = []
     definitions = [args["Check"]] if args.get("Check") else []
     definitions += [c for c in args.get("Checks") or [] if c is not None]
@@ -1659,69 +1607,6 @@ def _node_service(args: dict[str, Any]) -> dict[str, Any]:
     return service
 
 
-def _validate_weights(weights: dict[str, Any]) -> str | None:
-    """``structs.ValidateWeights``."""
-    passing, warning = weights.get("Passing", 0), weights.get("Warning", 0)
-    if passing < 1:
-        return "Passing must be greater than 0"
-    if warning < 0:
-        return "Warning must be greater or equal than 0"
-    if passing > 65535 or warning > 65535:
-        return "DNS Weight must be between 0 and 65535"
-    return None
-
-
-def _validate_meta(kind: str, meta: dict[str, str]) -> str | None:
-    """``structs.ValidateServiceMetadata`` (``consul-`` keys are reserved)."""
-    if len(meta) > 64:
-        return "Node metadata cannot contain more than 64 key/value pairs"
-    allowed = {"consul-wan-federation"} if kind == "mesh-gateway" else set()
-    for key, value in meta.items():
-        error = None
-        if not key:
-            error = "Key cannot be blank"
-        elif not all(c.isascii() and (c.isalnum() or c in "_-") for c in key):
-            error = "Key contains invalid characters"
-        elif len(key) > 128:
-            error = "Key is too long (limit: 128 characters)"
-        elif key.startswith("consul-") and key not in allowed:
-            error = "Key prefix 'consul-' is reserved for internal use"
-        elif len(value or "") > 512:
-            error = "Value is too long (limit: 512 characters)"
-        if error:
-            return f"Couldn't load metadata pair ('{key}', '{value}'): {error}"
-    return None
-
-
-def _validate_node_service(service: dict[str, Any]) -> list[str]:
-    """The errors of ``NodeService.Validate`` that apply without Connect internals."""
-    errors = []
-    kind = service.get("Kind", "")
-    port, socket_path = service.get("Port", 0), service.get("SocketPath", "")
-    proxy = service.get("Proxy") or {}
-    native = bool((service.get("Connect") or {}).get("Native"))
-    if kind == "connect-proxy":
-        if not port and not socket_path:
-            errors.append(f"Port or SocketPath must be set for a {kind}")
-        destination = proxy.get("DestinationServiceName") or ""
-        if not destination.strip():
-            errors.append(
-                "Proxy.DestinationServiceName must be non-empty for Connect proxy services"
-            )
-        if destination == "*":
-            errors.append(
-                "Proxy.DestinationServiceName must not be a wildcard for Connect proxy services"
-            )
-        if native:
-            errors.append("A Proxy cannot also be Connect Native, only typical services")
-    gateways = ("mesh-gateway", "terminating-gateway", "ingress-gateway", "api-gateway")
-    if kind in gateways and not port and kind not in ("ingress-gateway", "api-gateway"):
-        errors.append(f"Port must be non-zero for a {kind}")
-    if native and not port and not socket_path:
-        errors.append("Port or SocketPath must be set for a Connect native service.")
-    return errors
-
-
 @routes("/v1/agent/service/deregister/", "PUT")
 async def agent_deregister_service(ctx: Ctx) -> Reply:
     """``AgentDeregisterService``."""
@@ -1736,7 +1621,7 @@ def _vet_service_update(ctx: Ctx, service_id: str) -> None:
     existing = _local(ctx).service(service_id)
     if existing is None:
         raise NotFound(
-            f"Unknown service ID {_go_quote(service_id)}. "
+            f"Unknown service ID {go_quote(service_id)}. "
             "Ensure that the service ID is passed, not the service name."
         )
     name = existing["Service"]
@@ -1777,7 +1662,7 @@ async def agent_checks(ctx: Ctx) -> Reply:
         if (authz.service_read(c["ServiceName"]) if c["ServiceName"] else authz.node_read(node))
     }
     ctx.set_filtered(total != len(checks))
-    return json_reply(_sorted(checks))
+    return json_reply(go_map(checks))
 
 
 @routes("/v1/agent/check/register", "PUT")
@@ -1806,14 +1691,14 @@ async def agent_register_check(ctx: Ctx) -> Reply:
         status=status or CRITICAL,
         notes=check_type.notes,
         kind=check_type.type(),
-        interval=go_duration(check_type.interval),
-        timeout=go_duration(check_type.timeout),
+        interval=format_duration(check_type.interval),
+        timeout=format_duration(check_type.timeout),
     )
     service_id = args.get("ServiceID", "")
     if service_id:
         service = local.service(service_id)
         if service is None:
-            raise NotFound(f"ServiceID {_go_quote(service_id)} does not exist")
+            raise NotFound(f"ServiceID {go_quote(service_id)} does not exist")
         check["ServiceID"] = service_id
         check["ServiceName"] = service["Service"]
     _vet_check_register(ctx, authz, check)
@@ -1840,7 +1725,7 @@ def _vet_check_update(ctx: Ctx, check_id: str) -> None:
     existing = _local(ctx).check(check_id)
     if existing is None:
         raise NotFound(
-            f"Unknown check ID {_go_quote(check_id)}. "
+            f"Unknown check ID {go_quote(check_id)}. "
             "Ensure that the check ID is passed, not the check name."
         )
     authz = ctx.authz

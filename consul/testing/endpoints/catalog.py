@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import _filter, _structs
 from .._catalog import (
@@ -29,6 +29,7 @@ from .._catalog import (
     check_record,
     check_type,
     go_map,
+    is_any_address,
     node_json,
     node_service,
     node_service_json,
@@ -37,11 +38,11 @@ from .._catalog import (
     service_node,
     service_node_json,
     to_node_service,
-    valid_uuid,
     validate_node_service,
     validate_service_meta,
 )
 from .._config import CONSUL_VERSION
+from .._gofmt import uuid_error
 from .._server import BadRequest, Ctx, Reply, Routes, RPCError, json_reply
 from .._structs import Struct
 
@@ -50,6 +51,8 @@ if TYPE_CHECKING:
     from .._state import Datacenter
 
 routes = Routes()
+
+T = TypeVar("T")
 
 
 #: The health check of every agent's node, kept by the servers from Serf
@@ -322,7 +325,7 @@ class CatalogStore:
         if not node:
             raise RPCError("Must provide node")
         node_id = request.get("ID", "")
-        if node_id and (problem := valid_uuid(node_id)):
+        if node_id and (problem := uuid_error(node_id)):
             raise RPCError(f"Bad node ID: {problem}")
         if not request.get("Address") and not request.get("SkipNodeUpdate"):
             raise RPCError("Must provide address if SkipNodeUpdate is not set")
@@ -335,7 +338,7 @@ class CatalogStore:
                 raise RPCError(
                     "Must provide service name (Service.Service) when service ID is provided"
                 )
-            if service.get("Address", "") in ("0.0.0.0", "::", "[::]"):  # noqa: S104
+            if is_any_address(service.get("Address", "")):
                 raise RPCError("Invalid service address")
             name = service.get("Service", "")
             if name != "consul" and not authz.service_write(name):
@@ -908,6 +911,25 @@ def filtered(items: list[Any], keep: Callable[[Any], bool]) -> tuple[list[Any], 
     return kept, len(kept) != len(items)
 
 
+async def filtered_read(ctx: Ctx, query: Callable[[], tuple[int, T, bool]]) -> T:
+    """A catalog or health read: a blocking query, then its meta headers.
+
+    ``query`` returns the index, the result and whether ACLs dropped part
+    of it (for ``X-Consul-Results-Filtered-By-ACLs``).
+    """
+    dropped = False
+
+    def run() -> tuple[int, T]:
+        nonlocal dropped
+        index, result, dropped = query()
+        return index, result
+
+    index, result = await ctx.blocking(run)
+    ctx.set_meta(index, consistency=True)
+    ctx.set_filtered(dropped)
+    return result
+
+
 def node_name(ctx: Ctx, prefix: str) -> str:
     """The node name after ``prefix`` in the path (400 ``Missing node name``)."""
     name = ctx.path[len(prefix) :]
@@ -1001,19 +1023,14 @@ async def nodes(ctx: Ctx) -> Reply:
     meta = meta_filters(ctx)
     store = ctx.dc.catalog
     authz = ctx.authz
-    dropped = False
 
-    def query() -> tuple[int, list[Record]]:
-        nonlocal dropped
+    def query() -> tuple[int, list[Record], bool]:
         index, found = store.node_list(meta)
         items = ctx.filter([node_json(n) for n in found], _filter.NODE)
         items, dropped = filtered(items, lambda n: authz.node_read(n["Node"]))
-        return index, items
+        return index, items, dropped
 
-    index, items = await ctx.blocking(query)
-    ctx.set_meta(index, consistency=True)
-    ctx.set_filtered(dropped)
-    return json_reply(items)
+    return json_reply(await filtered_read(ctx, query))
 
 
 @routes("/v1/catalog/services", "GET")
@@ -1028,10 +1045,8 @@ async def services(ctx: Ctx) -> Reply:
     meta = meta_filters(ctx)
     store = ctx.dc.catalog
     authz = ctx.authz
-    dropped = False
 
-    def query() -> tuple[int, dict[str, list[str]]]:
-        nonlocal dropped
+    def query() -> tuple[int, dict[str, list[str]], bool]:
         index, records = store.service_list(meta)
         instances = ctx.filter([_raw_service_node_json(r) for r in records], _filter.SERVICE_NODE)
         names: dict[str, list[str]] = {}
@@ -1041,13 +1056,9 @@ async def services(ctx: Ctx) -> Reply:
                 if tag not in tags:
                     tags.append(tag)
         allowed = {n: t for n, t in names.items() if authz.service_read(n)}
-        dropped = len(allowed) != len(names)
-        return index, go_map(allowed) or {}
+        return index, go_map(allowed) or {}, len(allowed) != len(names)
 
-    index, result = await ctx.blocking(query)
-    ctx.set_meta(index, consistency=True)
-    ctx.set_filtered(dropped)
-    return json_reply(result)
+    return json_reply(await filtered_read(ctx, query))
 
 
 def _raw_service_node_json(record: Record) -> Record:
@@ -1083,13 +1094,11 @@ async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Rep
     name = service_name(ctx, prefix)
     store = ctx.dc.catalog
     authz = ctx.authz
-    dropped = False
     if connect and not authz.service_read(name):
         ctx.set_meta(0, consistency=True)
         return json_reply([])
 
-    def query() -> tuple[int, list[Record]]:
-        nonlocal dropped
+    def query() -> tuple[int, list[Record], bool]:
         if connect:
             index, found = store.connect_service_nodes(name)
         else:
@@ -1100,12 +1109,9 @@ async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Rep
         items, dropped = filtered(
             items, lambda s: authz.node_read(s["Node"]) and authz.service_read(s["ServiceName"])
         )
-        return index, items
+        return index, items, dropped
 
-    index, items = await ctx.blocking(query)
-    ctx.set_meta(index, consistency=True)
-    ctx.set_filtered(dropped)
-    return json_reply(items)
+    return json_reply(await filtered_read(ctx, query))
 
 
 @routes("/v1/catalog/node/", "GET")
@@ -1115,33 +1121,26 @@ async def node_services(ctx: Ctx) -> Reply:
     name = node_name(ctx, "/v1/catalog/node/")
     store = ctx.dc.catalog
     authz = ctx.authz
-    dropped = False
 
-    def query() -> tuple[int, Record | None]:
-        nonlocal dropped
-        dropped = False
+    def query() -> tuple[int, Record | None, bool]:
         index, node, records = store.node_service_records(name)
         if node is None:
-            return index, None
+            return index, None, False
         # ?filter runs on the values of the ID -> service map.
         services = {r["ServiceID"]: node_service_json(r) for r in records}
         kept = {id(s) for s in ctx.filter(services.values(), _filter.NODE_SERVICE)}
         services = {k: v for k, v in services.items() if id(v) in kept}
         if not authz.node_read(node["Node"]):
-            dropped = True
-            return index, None
+            return index, None, True
         # filterNodeServices checks service:read on the map key, the service ID.
         allowed = {k: v for k, v in services.items() if authz.service_read(k)}
-        dropped = len(allowed) != len(services)
         for service in allowed.values():
             if service["Tags"] is None:
                 service["Tags"] = []
-        return index, {"Node": node_json(node), "Services": go_map(allowed)}
+        result = {"Node": node_json(node), "Services": go_map(allowed)}
+        return index, result, len(allowed) != len(services)
 
-    index, result = await ctx.blocking(query)
-    ctx.set_meta(index, consistency=True)
-    ctx.set_filtered(dropped)
-    return json_reply(result)
+    return json_reply(await filtered_read(ctx, query))
 
 
 @routes("/v1/catalog/node-services/", "GET")
@@ -1155,28 +1154,22 @@ async def node_service_list(ctx: Ctx) -> Reply:
     name = node_name(ctx, "/v1/catalog/node-services/")
     store = ctx.dc.catalog
     authz = ctx.authz
-    dropped = False
 
-    def query() -> tuple[int, Record]:
-        nonlocal dropped
-        dropped = False
+    def query() -> tuple[int, Record, bool]:
         index, node, records = store.node_service_records(name)
         if node is None or index == 0:
-            return index, {"Node": None, "Services": None}
+            return index, {"Node": None, "Services": None}, False
         services: list[Record] | None = None
         if records:
             services = ctx.filter([node_service_json(r) for r in records], _filter.NODE_SERVICE)
         if not authz.node_read(node["Node"]):
-            dropped = True
-            return index, {"Node": None, "Services": None}
+            return index, {"Node": None, "Services": None}, True
+        dropped = False
         if services is not None:
             services, dropped = filtered(services, lambda s: authz.service_read(s["Service"]))
             for service in services:
                 if service["Tags"] is None:
                     service["Tags"] = []
-        return index, {"Node": node_json(node), "Services": services}
+        return index, {"Node": node_json(node), "Services": services}, dropped
 
-    index, result = await ctx.blocking(query)
-    ctx.set_meta(index, consistency=True)
-    ctx.set_filtered(dropped)
-    return json_reply(result)
+    return json_reply(await filtered_read(ctx, query))

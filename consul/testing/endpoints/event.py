@@ -15,7 +15,6 @@ a moment later, through its gossip layer).
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import dataclasses
 import re
@@ -25,8 +24,9 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._gofmt import multierror
 from .._server import (
-    MAX_QUERY_TIME,
+    LOCAL_MAX_QUERY_TIME,
     BadRequest,
     Ctx,
     HTTPError,
@@ -35,6 +35,7 @@ from .._server import (
     RPCError,
     json_reply,
 )
+from .._state import Wakeups
 
 if TYPE_CHECKING:
     from .._agent import AgentCore
@@ -96,8 +97,8 @@ class EventBuffer:
         self.events: deque[UserEvent] = deque(maxlen=EVENT_BUFFER_SIZE)
         #: datacenter -> the event clock of its LAN pool (Serf starts it at 1).
         self.clocks: dict[str, int] = {}
-        self.abandoned = False
-        self._waiters: list[asyncio.Future[bool]] = []
+        #: The blocked listings.
+        self.wakeups = Wakeups()
 
     def clock(self, dc: str) -> int:
         """The current event Lamport time of ``dc``'s LAN pool."""
@@ -138,32 +139,11 @@ class EventBuffer:
         if event.name == REMOTE_EXEC_NAME:
             return
         self.events.append(event)
-        waiters, self._waiters = self._waiters, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(True)
-
-    async def wait(self, timeout: float) -> bool:  # noqa: ASYNC109
-        """Wait for the next event (True), or ``timeout`` or abandon (False)."""
-        if self.abandoned:
-            return False
-        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            return await asyncio.wait_for(waiter, timeout)
-        except TimeoutError:
-            return False
-        finally:
-            if waiter in self._waiters:
-                self._waiters.remove(waiter)
+        self.wakeups.notify()
 
     def abandon(self) -> None:
         """Release the blocked listings (the agent was reset or stopped)."""
-        self.abandoned = True
-        waiters, self._waiters = self._waiters, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(False)
+        self.wakeups.close()
 
 
 def _local_services(agent: AgentCore) -> Iterable[tuple[str, Sequence[str]]]:
@@ -370,10 +350,7 @@ async def fire(ctx: Ctx) -> Reply:
     if problem is not None:
         # Internal.EventFire fires on every LAN segment (only the default
         # one, "", here) and gathers the errors with go-multierror.
-        raise HTTPError(
-            500,
-            f'1 error occurred:\n\t* error broadcasting event to segment "": {problem}\n\n',
-        )
+        raise HTTPError(500, multierror([f'error broadcasting event to segment "": {problem}']))
     events.broadcast(dc.name, event)
     return json_reply(event.to_json(ltime=0))
 
@@ -384,22 +361,21 @@ async def list_events(ctx: Ctx) -> Reply:
 
     Its blocking differs from the others (``EventList``): the index is the
     last event's ID folded to 64 bits (1 with no event), the query blocks
-    only while that equals ``?index``, for ``?wait`` or else 10 minutes, with
-    no jitter, and ``X-Consul-Index`` is the only meta header.
+    only while that equals ``?index``, for ``?wait`` or else 10 minutes (the
+    agent package's ``maxQueryTime``, not ``max_query_time``), with no
+    jitter, and ``X-Consul-Index`` is the only meta header.
     """
     min_index, wait = ctx.wait_params()
     authz = ctx.authz
     name = ctx.param("name") or ""
     buffer = ctx.agent.events
-    deadline = time.monotonic() + min(wait if wait > 0 else MAX_QUERY_TIME, MAX_QUERY_TIME)
+    wait = min(wait if wait > 0 else LOCAL_MAX_QUERY_TIME, LOCAL_MAX_QUERY_TIME)
+    deadline = time.monotonic() + wait
     while True:
         events = [e for e in buffer.events if not name or e.name == name]
         visible = [e for e in events if authz.event_read(e.name)]
         index = uuid_to_index(visible[-1].id) if visible else 1
-        if min_index == 0 or index != min_index:
-            break
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not await buffer.wait(remaining):
+        if min_index == 0 or index != min_index or not await buffer.wakeups.wait(deadline):
             break
     ctx.set_filtered(len(visible) != len(events))
     ctx.set_index(index)

@@ -11,9 +11,11 @@ from collections.abc import Callable
 
 from .. import _filter
 from .._catalog import Record, check_json, node_json, node_service_json
+from .._gofmt import parse_bool
 from .._server import BadRequest, Ctx, Reply, Routes, RPCError, json_reply
 from .catalog import (
     filtered,
+    filtered_read,
     meta_filters,
     meta_matches,
     node_name,
@@ -23,9 +25,6 @@ from .catalog import (
 )
 
 routes = Routes()
-
-_TRUE = ("1", "t", "T", "TRUE", "true", "True")
-_FALSE = ("0", "f", "F", "FALSE", "false", "False")
 
 
 def _checks_reply(items: list[Record]) -> list[Record]:
@@ -54,18 +53,13 @@ async def node_checks(ctx: Ctx) -> Reply:
     name = node_name(ctx, "/v1/health/node/")
     store = ctx.dc.catalog
     allowed = _authorized_check(ctx)
-    dropped = False
 
-    def query() -> tuple[int, list[Record]]:
-        nonlocal dropped
+    def query() -> tuple[int, list[Record], bool]:
         index, checks = store.node_check_list(name)
         items, dropped = filtered([check_json(c) for c in checks], allowed)
-        return index, ctx.filter(items, _filter.HEALTH_CHECK)
+        return index, ctx.filter(items, _filter.HEALTH_CHECK), dropped
 
-    index, items = await ctx.blocking(query)
-    ctx.set_meta(index, consistency=True)
-    ctx.set_filtered(dropped)
-    return json_reply(_checks_reply(items))
+    return json_reply(_checks_reply(await filtered_read(ctx, query)))
 
 
 @routes("/v1/health/checks/", "GET")
@@ -80,19 +74,13 @@ async def service_checks(ctx: Ctx) -> Reply:
     name = service_name(ctx, "/v1/health/checks/")
     store = ctx.dc.catalog
     allowed = _authorized_check(ctx)
-    dropped = False
 
-    def query() -> tuple[int, list[Record]]:
-        nonlocal dropped
+    def query() -> tuple[int, list[Record], bool]:
         index, checks = store.service_check_list(name, meta)
         items = ctx.filter([check_json(c) for c in checks], _filter.HEALTH_CHECK)
-        items, dropped = filtered(items, allowed)
-        return index, items
+        return index, *filtered(items, allowed)
 
-    index, items = await ctx.blocking(query)
-    ctx.set_meta(index, consistency=True)
-    ctx.set_filtered(dropped)
-    return json_reply(_checks_reply(items))
+    return json_reply(_checks_reply(await filtered_read(ctx, query)))
 
 
 @routes("/v1/health/state/", "GET")
@@ -108,18 +96,13 @@ async def checks_in_state(ctx: Ctx) -> Reply:
         raise BadRequest("Missing check state")
     store = ctx.dc.catalog
     allowed = _authorized_check(ctx)
-    dropped = False
 
-    def query() -> tuple[int, list[Record]]:
-        nonlocal dropped
+    def query() -> tuple[int, list[Record], bool]:
         index, checks = store.checks_in_state(state, meta)
         items, dropped = filtered([check_json(c) for c in checks], allowed)
-        return index, ctx.filter(items, _filter.HEALTH_CHECK)
+        return index, ctx.filter(items, _filter.HEALTH_CHECK), dropped
 
-    index, items = await ctx.blocking(query)
-    ctx.set_meta(index, consistency=True)
-    ctx.set_filtered(dropped)
-    return json_reply(_checks_reply(items))
+    return json_reply(_checks_reply(await filtered_read(ctx, query)))
 
 
 def passing_flag(ctx: Ctx) -> bool:
@@ -127,11 +110,10 @@ def passing_flag(ctx: Ctx) -> bool:
     if not ctx.flag("passing"):
         return False
     value = ctx.param("passing") or ""
-    if value == "" or value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise BadRequest("Invalid value for ?passing")
+    passing = True if value == "" else parse_bool(value)
+    if passing is None:
+        raise BadRequest("Invalid value for ?passing")
+    return passing
 
 
 def only_passing(entries: list[Record]) -> list[Record]:
@@ -179,10 +161,8 @@ async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Rep
     authz = ctx.authz
     if connect and not authz.service_read(name):
         raise RPCError("Permission denied")
-    dropped = False
 
-    def query() -> tuple[int, list[Record]]:
-        nonlocal dropped
+    def query() -> tuple[int, list[Record], bool]:
         if connect:
             index, found = store.check_connect_service_nodes(name)
         else:
@@ -206,11 +186,9 @@ async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Rep
         entries = ctx.filter(entries, _filter.CHECK_SERVICE_NODE)
         if passing:
             entries = only_passing(entries)
-        return index, entries
+        return index, entries, dropped
 
-    index, entries = await ctx.blocking(query)
-    ctx.set_meta(index, consistency=True)
-    ctx.set_filtered(dropped)
+    entries = await filtered_read(ctx, query)
     for entry in entries:
         _checks_reply(entry["Checks"])
         if entry["Service"]["Tags"] is None:

@@ -26,6 +26,7 @@ from .._structs import (
     decode,
     decode_json,
     format_duration,
+    json_kind,
     parse_duration_ns,
 )
 
@@ -231,7 +232,6 @@ _SESSION = Struct(
     True,
 )
 _ANONYMOUS = "struct { LockDelay interface {}; *structs.Alias }"
-_KINDS = ((bool, "bool"), (int, "number"), (float, "number"), (str, "string"), (list, "array"))
 
 
 def _wrap_int64(value: int) -> int:
@@ -264,7 +264,7 @@ def _decode_into(session: Session, body: bytes) -> None:
         if data is None:
             return
         if not isinstance(data, dict):
-            kind = next(name for kinds, name in _KINDS if isinstance(data, kinds))
+            kind = json_kind(data)
             raise DecodeError(f"json: cannot unmarshal {kind} into Go value of type {_ANONYMOUS}")
         fields = decode(data, _SESSION)
         # json.Unmarshal sets a slice to nil for null; decode() skips nulls.
@@ -336,6 +336,14 @@ def _validate(ctx: Ctx, session: Session) -> None:
 # -- HTTP ----------------------------------------------------------------------
 
 
+def _path_parameter(ctx: Ctx, missing: str) -> str:
+    """The session ID or node name the path ends with (after the Enterprise checks)."""
+    ctx.check_enterprise_meta()
+    if not ctx.tail:
+        raise BadRequest(missing)
+    return ctx.tail
+
+
 @routes("/v1/session/create", "PUT")
 async def create(ctx: Ctx) -> Reply:
     """``PUT /v1/session/create``: a session on the agent's node by default."""
@@ -364,10 +372,7 @@ async def create(ctx: Ctx) -> Reply:
 @routes("/v1/session/destroy/", "PUT")
 async def destroy(ctx: Ctx) -> Reply:
     """``PUT /v1/session/destroy/:id``: true, even for a session that does not exist."""
-    ctx.check_enterprise_meta()
-    session_id = ctx.tail
-    if not session_id:
-        raise BadRequest("Missing session")
+    session_id = _path_parameter(ctx, "Missing session")
     dc = ctx.dc
     authz = ctx.authz
     existing = dc.sessions.get(session_id)
@@ -385,10 +390,7 @@ async def destroy(ctx: Ctx) -> Reply:
 async def renew(ctx: Ctx) -> Reply:
     """``PUT /v1/session/renew/:id``: restart a TTL session's clock; 404 if unknown."""
     ctx.check_consistency()
-    ctx.check_enterprise_meta()
-    session_id = ctx.tail
-    if not session_id:
-        raise BadRequest("Missing session")
+    session_id = _path_parameter(ctx, "Missing session")
     dc = ctx.dc
     authz = ctx.authz
     session = dc.sessions.get(session_id)
@@ -437,10 +439,7 @@ async def _read(
 async def info(ctx: Ctx) -> Reply:
     """``GET /v1/session/info/:id``: ``[session]``, or ``[]``; blocks until it exists."""
     ctx.check_consistency()
-    ctx.check_enterprise_meta()
-    session_id = ctx.tail
-    if not session_id:
-        raise BadRequest("Missing session")
+    session_id = _path_parameter(ctx, "Missing session")
 
     def lookup(store: SessionStore) -> list[Session]:
         session = store.get(session_id)
@@ -453,10 +452,7 @@ async def info(ctx: Ctx) -> Reply:
 async def node(ctx: Ctx) -> Reply:
     """``GET /v1/session/node/:node``: the node's sessions."""
     ctx.check_consistency()
-    ctx.check_enterprise_meta()
-    name = ctx.tail
-    if not name:
-        raise BadRequest("Missing node name")
+    name = _path_parameter(ctx, "Missing node name")
     return await _read(ctx, lambda store: store.for_node(name))
 
 

@@ -21,7 +21,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .._gofmt import quote
+from .._catalog import is_any_address
+from .._gofmt import quote, uuid_error
 from .._server import Ctx, HTTPError, Reply, Routes, RPCError, json_reply
 from .._structs import (
     ANY,
@@ -36,6 +37,7 @@ from .._structs import (
     Scalar,
     decode,
     decode_json,
+    json_kind,
 )
 from .._structs import Struct as Spec
 from .kv import KV_MAX_VALUE_SIZE, Entry
@@ -225,10 +227,7 @@ async def _convert(ctx: Ctx) -> list[_Op]:
     try:
         raw = decode_json(body)
         if raw is not None and not isinstance(raw, list):
-            kind = "object" if isinstance(raw, dict) else type(raw).__name__
-            kind = {"str": "string", "int": "number", "float": "number", "bool": "bool"}.get(
-                kind, kind
-            )
+            kind = json_kind(raw)
             raise DecodeError(f"json: cannot unmarshal {kind} into Go value of type api.TxnOps")
         decoded = [decode(item, _TXN_OP) for item in raw or [] if item is not None]
         for item in decoded:
@@ -302,6 +301,12 @@ def _pre_check(ctx: Ctx, dc: Datacenter, ops: list[_Op]) -> list[dict[str, Any]]
 def _check_one(authz: Authorizer, dc: Datacenter, op: _Op) -> str | None:
     if op.kind == "KV":
         return _check_kv(authz, dc, op)
+    # nodeVerbValidate, serviceVerbValidate, checkVerbValidate; a read needs
+    # no other check (its result is filtered instead).
+    if op.verb not in _NODE_VERBS:
+        return f"unknown {op.kind.lower()} operation: {op.verb}"
+    if op.verb == "get":
+        return None
     if op.kind == "Node":
         return _check_node(authz, dc, op)
     if op.kind == "Service":
@@ -329,10 +334,7 @@ def _check_kv(authz: Authorizer, dc: Datacenter, op: _Op) -> str | None:
     return None
 
 
-#: ``ipaddr.IsAny``: a service may not register these as its address.
-_ANY_ADDRESSES = ("0.0.0.0", "::", "[::]")  # noqa: S104 - compared, not bound
 _NODE_VERBS = ("get", "set", "cas", "delete", "delete-cas")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 
 
 def _node_by_id(dc: Datacenter, node_id: str) -> dict[str, Any] | None:
@@ -343,18 +345,12 @@ def _node_by_id(dc: Datacenter, node_id: str) -> dict[str, Any] | None:
 
 
 def _check_node(authz: Authorizer, dc: Datacenter, op: _Op) -> str | None:
-    """``nodeVerbValidate``, ``nodePreApply`` and ``vetNodeTxnOp``."""
-    if op.verb not in _NODE_VERBS:
-        return f"unknown node operation: {op.verb}"
-    if op.verb == "get":
-        return None
+    """``nodePreApply`` and ``vetNodeTxnOp``."""
     name, node_id = op.data.get("Node", ""), op.data.get("ID", "")
     if not name:
         return "Must provide node"
-    if node_id and not _UUID.match(node_id):
-        if len(node_id) != 36:
-            return "Invalid node ID: uuid string is wrong length"
-        return "Invalid node ID: uuid is improperly formatted"
+    if node_id and (problem := uuid_error(node_id)):
+        return f"Invalid node ID: {problem}"
     names = [name]
     existing = _node_by_id(dc, node_id) if node_id else None
     if existing is not None:
@@ -368,17 +364,13 @@ def _check_node(authz: Authorizer, dc: Datacenter, op: _Op) -> str | None:
 
 
 def _check_service(authz: Authorizer, dc: Datacenter, op: _Op) -> str | None:
-    """``serviceVerbValidate``, ``servicePreApplyValidate`` and ``vetServiceTxnOp``."""
-    if op.verb not in _NODE_VERBS:
-        return f"unknown service operation: {op.verb}"
-    if op.verb == "get":
-        return None
+    """``servicePreApplyValidate`` and ``vetServiceTxnOp``."""
     service = op.data
     if not service.get("ID") and service.get("Service"):
         service["ID"] = service["Service"]
     if service.get("ID") and not service.get("Service"):
         return "Must provide service name with ID"
-    if service.get("Address") in _ANY_ADDRESSES:
+    if is_any_address(service.get("Address", "")):
         return "Invalid service address"
     existing = dc.catalog.service(op.node, service.get("ID", ""))
     if existing is not None and existing["Service"] != service.get("Service"):
@@ -392,11 +384,7 @@ def _check_service(authz: Authorizer, dc: Datacenter, op: _Op) -> str | None:
 
 
 def _check_check(authz: Authorizer, dc: Datacenter, op: _Op) -> str | None:
-    """``checkVerbValidate``, ``checkPreApply`` and ``vetCheckTxnOp``."""
-    if op.verb not in _NODE_VERBS:
-        return f"unknown check operation: {op.verb}"
-    if op.verb == "get":
-        return None
+    """``checkPreApply`` and ``vetCheckTxnOp``."""
     check = op.data
     if not check.get("CheckID") and check.get("Name"):
         check["CheckID"] = check["Name"]
@@ -512,38 +500,65 @@ def _cas_refused(existing: dict[str, Any] | None, wanted: int) -> bool:
     return existing is None or existing["ModifyIndex"] != wanted
 
 
+def _run_record(
+    op: _Op,
+    result_key: str,
+    what: str,
+    *,
+    lookup: Callable[[], dict[str, Any] | None],
+    current: Callable[[], dict[str, Any] | None],
+    write: Callable[[], object],
+    delete: Callable[[], object],
+) -> list[dict[str, Any]]:
+    """The verbs node, service and check operations share: get, set, cas, delete, delete-cas.
+
+    ``txnNode``, ``txnService`` and ``txnCheck`` differ only in the record:
+    ``what`` names it in errors (``node "n"``), ``lookup`` reads it as
+    ``get`` answers it, ``current`` as the CAS verbs compare it.
+    """
+    wanted = op.data.get("ModifyIndex", 0)
+    try:
+        if op.verb == "get":
+            found = lookup()
+            if found is None:
+                raise _Failed(f"{what} doesn't exist")
+            return [{result_key: found}]
+        if op.verb in ("set", "cas"):
+            if op.verb == "cas" and _cas_refused(current(), wanted):
+                raise _Failed(f"failed to set {what}, index is stale")
+            write()
+            found = lookup()
+            return [] if found is None else [{result_key: found}]
+        if op.verb == "delete-cas":
+            existing = current()
+            if existing is None or existing["ModifyIndex"] != wanted:
+                raise _Failed(f"failed to delete {what}, index is stale")
+        delete()
+        return []
+    except RPCError as exc:
+        raise _Failed(str(exc)) from None
+
+
 def _run_node(dc: Datacenter, idx: int, op: _Op) -> list[dict[str, Any]]:
-    """``txnNode``."""
+    """``txnNode``: a node is read by its ID when the operation gives one."""
     catalog = dc.catalog
     node = op.data
     name = node.get("Node", "")
 
-    def current() -> dict[str, Any] | None:
+    def lookup() -> dict[str, Any] | None:
         if node.get("ID"):
             return _node_by_id(dc, node["ID"])
         return catalog.node(name)
 
-    try:
-        if op.verb == "get":
-            found = current()
-            if found is None:
-                raise _Failed(f"node {quote(name)} doesn't exist")
-            return [{"Node": found}]
-        if op.verb in ("set", "cas"):
-            if op.verb == "cas" and _cas_refused(catalog.node(name), node.get("ModifyIndex", 0)):
-                raise _Failed(f"failed to set node {quote(name)}, index is stale")
-            catalog.ensure_node(idx, node)
-            found = current()
-            return [] if found is None else [{"Node": found}]
-        existing = catalog.node(name)
-        if op.verb == "delete-cas" and (
-            existing is None or existing["ModifyIndex"] != node.get("ModifyIndex", 0)
-        ):
-            raise _Failed(f"failed to delete node {quote(name)}, index is stale")
-        catalog.delete_node(idx, name)
-        return []
-    except RPCError as exc:
-        raise _Failed(str(exc)) from None
+    return _run_record(
+        op,
+        "Node",
+        f"node {quote(name)}",
+        lookup=lookup,
+        current=lambda: catalog.node(name),
+        write=lambda: catalog.ensure_node(idx, node),
+        delete=lambda: catalog.delete_node(idx, name),
+    )
 
 
 def _run_service(dc: Datacenter, idx: int, op: _Op) -> list[dict[str, Any]]:
@@ -551,32 +566,19 @@ def _run_service(dc: Datacenter, idx: int, op: _Op) -> list[dict[str, Any]]:
     catalog = dc.catalog
     service, node = op.data, op.node
     service_id = service.get("ID", "")
-    existing = catalog.service(node, service_id)
-    try:
-        if op.verb == "get":
-            if existing is None:
-                raise _Failed(f"service {quote(service_id)} on node {quote(node)} doesn't exist")
-            return [{"Service": existing}]
-        if op.verb in ("set", "cas"):
-            if op.verb == "cas" and _cas_refused(existing, service.get("ModifyIndex", 0)):
-                raise _Failed(
-                    f"failed to set service {quote(service_id)} on node {quote(node)}, "
-                    "index is stale"
-                )
-            catalog.ensure_service(idx, node, service)
-            found = catalog.service(node, service_id)
-            return [] if found is None else [{"Service": found}]
-        if op.verb == "delete-cas" and (
-            existing is None or existing["ModifyIndex"] != service.get("ModifyIndex", 0)
-        ):
-            raise _Failed(
-                f"failed to delete service {quote(service_id)} on node {quote(node)}, "
-                "index is stale"
-            )
-        catalog.delete_service(idx, node, service_id)
-        return []
-    except RPCError as exc:
-        raise _Failed(str(exc)) from None
+
+    def lookup() -> dict[str, Any] | None:
+        return catalog.service(node, service_id)
+
+    return _run_record(
+        op,
+        "Service",
+        f"service {quote(service_id)} on node {quote(node)}",
+        lookup=lookup,
+        current=lookup,
+        write=lambda: catalog.ensure_service(idx, node, service),
+        delete=lambda: catalog.delete_service(idx, node, service_id),
+    )
 
 
 def _run_check(dc: Datacenter, idx: int, op: _Op) -> list[dict[str, Any]]:
@@ -584,30 +586,19 @@ def _run_check(dc: Datacenter, idx: int, op: _Op) -> list[dict[str, Any]]:
     catalog = dc.catalog
     check = op.data
     node, check_id = check.get("Node", ""), check.get("CheckID", "")
-    existing = catalog.check(node, check_id)
-    try:
-        if op.verb == "get":
-            if existing is None:
-                raise _Failed(f"check {quote(check_id)} on node {quote(node)} doesn't exist")
-            return [{"Check": existing}]
-        if op.verb in ("set", "cas"):
-            if op.verb == "cas" and _cas_refused(existing, check.get("ModifyIndex", 0)):
-                raise _Failed(
-                    f"failed to set check {quote(check_id)} on node {quote(node)}, index is stale"
-                )
-            catalog.ensure_check(idx, check)
-            found = catalog.check(node, check_id)
-            return [] if found is None else [{"Check": found}]
-        if op.verb == "delete-cas" and (
-            existing is None or existing["ModifyIndex"] != check.get("ModifyIndex", 0)
-        ):
-            raise _Failed(
-                f"failed to delete check {quote(check_id)} on node {quote(node)}, index is stale"
-            )
-        catalog.delete_check(idx, node, check_id)
-        return []
-    except RPCError as exc:
-        raise _Failed(str(exc)) from None
+
+    def lookup() -> dict[str, Any] | None:
+        return catalog.check(node, check_id)
+
+    return _run_record(
+        op,
+        "Check",
+        f"check {quote(check_id)} on node {quote(node)}",
+        lookup=lookup,
+        current=lookup,
+        write=lambda: catalog.ensure_check(idx, check),
+        delete=lambda: catalog.delete_check(idx, node, check_id),
+    )
 
 
 _RUNNERS: dict[str, Callable[[Datacenter, int, _Op], list[dict[str, Any]]]] = {
