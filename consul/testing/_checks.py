@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import ipaddress
 import os
-import random
 import signal
 import socket
 import ssl
@@ -32,6 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ._state import RANDOM
 from ._structs import format_duration, parse_duration_ns
 
 __all__ = [
@@ -406,7 +406,7 @@ class _IntervalCheck(Runner):
         return self._task is None or self._task.done()
 
     async def _run(self) -> None:
-        await asyncio.sleep(random.uniform(0, self.interval / 1e9))  # noqa: S311
+        await asyncio.sleep(RANDOM.uniform(0, self.interval / 1e9))
         while True:
             await self.check()
             await asyncio.sleep(self.interval / 1e9)

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import random
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -47,6 +46,7 @@ from aiohttp import web
 from . import _structs
 from ._filter import FilterError, GoType, compile_filter
 from ._gofmt import quote as go_quote
+from ._state import RANDOM
 from ._structs import DecodeError, parse_duration
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ GZIP_MIN_SIZE = 1400
 
 
 def query_timeout(
-    wait: float, default: float, maximum: float, rng: Callable[[], float] = random.random
+    wait: float, default: float, maximum: float, rng: Callable[[], float] = RANDOM.random
 ) -> float:
     """How long a blocking query may block (``RPCQueryTimeout``, ``agent/consul/rpc.go``).
 

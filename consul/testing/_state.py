@@ -16,12 +16,19 @@ a handler's synchronous code is one atomic step.
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._agent import AgentCore
+
+
+#: The agent's own random numbers (blocking-query jitter, check staggers):
+#: never the ``random`` module's shared state, which the program under test
+#: may have seeded, or whose draws a property-based test may be watching.
+RANDOM = random.Random()  # noqa: S311 - jitter, not security
 
 
 class Wakeups:

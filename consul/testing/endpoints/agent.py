@@ -17,7 +17,6 @@ import asyncio
 import hashlib
 import ipaddress
 import json
-import random
 import socket
 import time
 from collections.abc import Callable, Iterable
@@ -65,7 +64,7 @@ from .._server import (
     json_reply,
     query_timeout,
 )
-from .._state import Wakeups
+from .._state import RANDOM, Wakeups
 from .._structs import (
     ANY,
     BOOL,
@@ -711,7 +710,7 @@ class LocalAgent:
         if interval > 0 and check["Status"] == status:
             check["Output"] = output
             if state.deferred is None:
-                delay = interval / 2 + random.uniform(0, interval)  # noqa: S311
+                delay = interval / 2 + RANDOM.uniform(0, interval)
                 state.deferred = asyncio.get_running_loop().call_later(
                     delay, self._deferred_sync, check_id
                 )
@@ -823,7 +822,7 @@ class LocalAgent:
     def _schedule_full_sync(self) -> None:
         """The next periodic full sync: after ``ae_interval`` plus up to as much again."""
         interval = self.agent.config.ae_interval
-        delay = interval + random.uniform(0, interval)  # noqa: S311 - stagger
+        delay = interval + RANDOM.uniform(0, interval)  # stagger
         self._full_sync = asyncio.get_running_loop().call_later(delay, self._full_sync_tick)
 
     def _full_sync_tick(self) -> None:
