@@ -380,6 +380,26 @@ def test_a_failed_transaction_leaves_the_catalog_alone(api: Any) -> None:
     assert api("GET", "/v1/catalog/nodes").json() == before
 
 
+def test_a_failed_transaction_keeps_the_sessions_and_locks_a_deletion_would_end(
+    api: Any,
+) -> None:
+    # Deleting a node ends its sessions (and releases their locks) within the
+    # same write; when the transaction fails, that must be undone too.
+    node = {"Node": "n3", "Address": "10.0.0.3"}
+    assert api("PUT", "/v1/catalog/register", json=node).json() is True
+    session = api("PUT", "/v1/session/create", json={"Node": "n3", "NodeChecks": []}).json()["ID"]
+    assert api("PUT", f"/v1/kv/held?acquire={session}", data="x").json() is True
+    r = api(
+        "PUT",
+        "/v1/txn",
+        json=[{"Node": {"Verb": "delete", "Node": {"Node": "n3"}}}, kv("get", "missing")],
+    )
+    assert r.status_code == 409
+    assert [s["ID"] for s in api("GET", f"/v1/session/info/{session}").json()] == [session]
+    assert api("GET", "/v1/kv/held").json()[0]["Session"] == session
+    assert api("GET", "/v1/catalog/node/n3").json()["Node"]["Node"] == "n3"
+
+
 def test_node_pre_checks(api: Any) -> None:
     r = api(
         "PUT",

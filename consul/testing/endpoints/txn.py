@@ -632,20 +632,25 @@ class _Savepoint:
     """The tables a transaction may write, captured so a failure leaves no trace.
 
     Consul runs a transaction in one memdb write transaction and aborts it on
-    any error. Here the KV and catalog stores' tables (their dict, list and
-    set attributes) are copied before the operations run and put back if any
-    fails; nothing is announced (``dc.changed()``) until the transaction has
-    succeeded, so no blocking query sees the attempt.
+    any error. Here the tables of every store a transaction reaches are copied
+    before the operations run and put back if any fails: KV and the catalog,
+    and the sessions and coordinates that a node or check deletion takes with
+    it. A table is a store's public attribute (timers and other private
+    state are left alone: a deletion does not touch them). Nothing is
+    announced (``dc.changed()``) until the transaction has succeeded, so no
+    blocking query sees the attempt.
     """
 
     def __init__(self, dc: Datacenter) -> None:
-        self._saved = [(store, self._capture(store)) for store in (dc.kv, dc.catalog)]
+        stores = (dc.kv, dc.catalog, dc.sessions, dc.coordinates)
+        self._saved = [(store, self._capture(store)) for store in stores]
 
     @staticmethod
     def _capture(store: object) -> dict[str, Any]:
         return {
             name: copy.deepcopy(value) if isinstance(value, dict | list | set) else value
             for name, value in vars(store).items()
+            if not name.startswith("_") and name != "dc"
         }
 
     def rollback(self) -> None:
