@@ -61,16 +61,6 @@ def boolean(response: Response) -> bool:
     return check(response).body.strip() == b"true"
 
 
-def nothing(response: Response) -> None:
-    """Check the status of a call whose 200 body is empty or uninteresting."""
-    check(response)
-
-
-def raw(response: Response) -> bytes:
-    """The raw body of a 200 response."""
-    return check(response).body
-
-
 def true(response: Response) -> bool:
     """True once the call succeeded (the original API's ``True`` for writes)."""
     check(response)

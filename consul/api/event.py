@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any, TypedDict, TypeVar
 
 from .. import _decode as d
@@ -39,7 +38,7 @@ def event_index(event_id: str) -> int:
 
 def _event(data: dict[str, Any]) -> UserEvent:
     payload = data.get("Payload")
-    data["Payload"] = base64.b64decode(payload) if payload else None
+    data["Payload"] = d.b64(payload or None)
     return data  # type: ignore[return-value]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal, NotRequired, TypedDict, TypeVar, cast
 
 from .. import _decode as d
-from .._endpoint import Group, endpoint, optional_int
+from .._endpoint import Group, endpoint, optional_int, string
 from .._http import Call, path
 
 M = TypeVar("M")
@@ -33,9 +33,7 @@ def _key(key: str, *, allow_empty: bool = False) -> str:
     segments could never be read back as written: it is refused here. A
     trailing slash is fine (``dir/``).
     """
-    if not isinstance(key, str):
-        raise TypeError(f"key must be a str, not {type(key).__name__}")
-    if key.startswith("/"):
+    if string(key, "key").startswith("/"):
         raise ValueError(f"key must not start with '/': {key!r}")
     if not key and not allow_empty:
         raise ValueError("key must not be empty")

@@ -78,13 +78,10 @@ class TestValues:
         with pytest.raises(consul.BadRequest):
             d.boolean(answer(400, b"true"))
 
-    def test_nothing_raw_and_true(self):
-        assert d.nothing(answer(body=b"ignored")) is None
-        assert d.raw(answer(body=b"\x00\x01")) == b"\x00\x01"
+    def test_true(self):
         assert d.true(answer()) is True
-        for decoder in (d.nothing, d.raw, d.true):
-            with pytest.raises(consul.ACLPermissionDenied):
-                decoder(answer(403, b"ACL not found"))
+        with pytest.raises(consul.ACLPermissionDenied):
+            d.true(answer(403, b"ACL not found"))
 
     def test_indexed(self):
         decode = d.indexed(d.json)
