@@ -7,9 +7,12 @@ and hands it to ``decode``.
 
 Work that needs several requests (locks, watches, the legacy ACL shims) is a
 :data:`Flow`: a generator that yields :class:`Call` and :class:`Sleep` steps and
-receives each call's decoded result (or has its exception thrown in). Every
-adapter has one small driver for flows, so the logic of such work is written
-once.
+receives each call's decoded result (or has its exception thrown in). Flows
+that run in the background (a watch, a lock's monitor) also yield
+:class:`Deliver` (a value for their consumer) and :class:`Join` (wait for a
+background flow they started), and have :class:`Stopped` thrown in when
+stopped. Every adapter has one small driver for flows, so the logic of such
+work is written once.
 """
 
 from __future__ import annotations
@@ -122,7 +125,39 @@ class Sleep:
     seconds: float
 
 
-Step: TypeAlias = "Call[Any] | Sleep"
+@dataclasses.dataclass(frozen=True, slots=True)
+class Deliver:
+    """A step of a flow that produces values as it runs (a watch, an election).
+
+    The driver hands ``value`` to whoever consumes the flow (an iterator's
+    next item, a callback) and resumes the flow with None once it has been
+    taken (a callback that returned an awaitable has finished with it).
+    """
+
+    value: Any
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Join:
+    """A step of a flow: stop a background flow it started, and wait for its end.
+
+    ``task`` is what the runner's ``spawn_flow`` returned; the step's result
+    is None.
+    """
+
+    task: Any
+
+
+class Stopped(Exception):
+    """Thrown into a flow that is being stopped (a watch's ``stop()``, a released lock).
+
+    The step in flight is abandoned (its request aborted, its sleep cut
+    short). The flow may still yield steps to clean up, which run to their
+    end; a flow that lets this escape simply ends, with the result None.
+    """
+
+
+Step: TypeAlias = "Call[Any] | Sleep | Deliver | Join"
 #: A multi-request operation: yields steps, receives each call's result.
 Flow: TypeAlias = Generator[Step, Any, T]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from typing import Any, Self, TypeVar
 
@@ -13,7 +14,7 @@ from .._http import Call, Flow, Request, Response
 from ..base import ConsulBase
 from ..config import Config
 from ..exceptions import ConsulConnectionError, Timeout
-from ._drive import drive_async
+from ._drive import AsyncFlows, asyncio_future, drive_async
 
 T = TypeVar("T")
 
@@ -27,6 +28,8 @@ class AiohttpRunner:
         self.config = config
         self._ssl: ssl.SSLContext | bool = config.ssl_context() or True
         self._session: aiohttp.ClientSession | None = None
+        #: How the recipes run flows on this client (iterate, spawn, future).
+        self.flows = AsyncFlows(self.run, asyncio.sleep, asyncio.ensure_future, asyncio_future)
 
     def _get_session(self) -> aiohttp.ClientSession:
         # Made on first use, inside the running loop it belongs to.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Callable, Iterator
 from typing import Any, Self, TypeVar
 
 import requests
@@ -13,7 +15,8 @@ from .._http import Call, Flow, Request, Response
 from ..base import ConsulBase
 from ..config import Config
 from ..exceptions import ConsulConnectionError, Timeout
-from ._drive import drive
+from ._drive import Stopper, ThreadFlows, drive
+from ._stoppable import abortable, stopping
 
 T = TypeVar("T")
 
@@ -64,6 +67,8 @@ class RequestsRunner:
         # Only the on/off of verification reaches requests (it must agree
         # with the context); the context has the CAs and the certificate.
         self.session.verify = config.verify
+        #: How the recipes run flows on this client (iterate, spawn, future).
+        self.flows = ThreadFlows(self.run, self.open_stoppable)
 
     def send(self, request: Request) -> Response:
         """Send ``request``; transport failures become our exceptions."""
@@ -98,6 +103,21 @@ class RequestsRunner:
     def run_flow(self, flow: Flow[T]) -> T:
         """Drive ``flow`` in this thread."""
         return drive(flow, self.run, time.sleep)
+
+    @contextlib.contextmanager
+    def open_stoppable(self, stopper: Stopper) -> Iterator[Callable[[Call[Any]], Any]]:
+        """A transport of its own for a flow that ``stopper`` may stop mid-request."""
+        private = RequestsRunner(self.config, pool_size=1)
+        abortable(private.session)
+
+        def run(call: Call[Any]) -> Any:
+            with stopping(stopper):
+                return private.run(call)
+
+        try:
+            yield run
+        finally:
+            private.close()
 
     def close(self) -> None:
         """Close the pooled connections."""

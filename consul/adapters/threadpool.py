@@ -10,7 +10,7 @@ from .._endpoint import ThreadPool, integer
 from .._http import Call, Flow
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
-from ._drive import drive
+from ._drive import ThreadFlows, drive
 from .std import RequestsRunner
 
 T = TypeVar("T")
@@ -24,6 +24,9 @@ class ThreadPoolRunner:
     def __init__(self, config: Config, max_workers: int) -> None:
         self.transport = RequestsRunner(config, pool_size=max_workers)
         self.executor = ThreadPoolExecutor(max_workers, thread_name_prefix="consul")
+        #: How the recipes run flows: background flows get threads of their
+        #: own, not the pool's workers, which they would hold for long.
+        self.flows = ThreadFlows(self.transport.run, self.transport.open_stoppable)
 
     def run(self, call: Call[T]) -> Future[T]:
         """Send ``call`` on a worker thread."""

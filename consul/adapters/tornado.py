@@ -18,7 +18,7 @@ from .._http import Call, Flow, Request, Response
 from ..base import ConsulBase
 from ..config import Config
 from ..exceptions import ConsulConnectionError, Timeout
-from ._drive import drive_async
+from ._drive import AsyncFlows, asyncio_future, drive_async
 
 T = TypeVar("T")
 
@@ -88,6 +88,8 @@ class TornadoRunner:
             # URL names the server name and the mapping says where it is.
             self._hostname_mapping[config.tls_server_name] = config.host
             self._base_url = dataclasses.replace(config, host=config.tls_server_name).base_url
+        #: How the recipes run flows on this client (iterate, spawn, future).
+        self.flows = AsyncFlows(self._run, asyncio.sleep, asyncio.ensure_future, asyncio_future)
 
     def _get_client(self) -> tuple[SimpleAsyncHTTPClient, asyncio.Semaphore]:
         if self._client is None or self._slots is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import treq
@@ -23,7 +24,7 @@ from .._http import Call, Flow, Request, Response
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
 from ..exceptions import ConsulConnectionError, Timeout
-from ._drive import drive_async
+from ._drive import AsyncFlows, drive_async
 
 T = TypeVar("T")
 
@@ -97,6 +98,8 @@ class TwistedRunner:
             connectTimeout=config.timeout,
             pool=self.pool,
         )
+        #: How the recipes run flows on this client (spawn, future).
+        self.flows = AsyncFlows(self._run, self._sleep, defer.ensureDeferred, _future)
 
     async def _exchange(self, request: Request) -> tuple[Any, bytes]:
         headers = Headers({k: [v] for k, v in request.headers})
@@ -184,6 +187,20 @@ class TwistedRunner:
     def close(self) -> defer.Deferred[None]:
         """Close the pooled connections; a Deferred that fires when they are."""
         return self.pool.closeCachedConnections()  # type: ignore[no-any-return]
+
+
+def _future() -> tuple[defer.Deferred[Any], Callable[[Any, BaseException | None], None]]:
+    """A Deferred, and the function that fires it (once) with a result or an exception."""
+    future: defer.Deferred[Any] = defer.Deferred()
+
+    def resolve(result: Any, error: BaseException | None) -> None:
+        if not future.called:
+            if error is not None:
+                future.errback(Failure(error))
+            else:
+                future.callback(result)
+
+    return future, resolve
 
 
 @implementer(IBodyProducer)
