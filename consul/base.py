@@ -32,6 +32,7 @@ from .exceptions import (
     NotFound,
     Timeout,
 )
+from .recipes.client import Recipes
 
 M = TypeVar("M")
 
@@ -48,7 +49,7 @@ __all__ = [
 ]
 
 
-class ConsulBase(Generic[M]):
+class ConsulBase(Recipes[M], Generic[M]):
     """A Consul client; the adapters' ``Consul`` classes derive from this.
 
     Arguments (each falls back to the ``CONSUL_*`` environment variable that
