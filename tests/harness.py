@@ -113,6 +113,8 @@ class ReactorThread(Loop):
 
         def call() -> None:
             d = defer.maybeDeferred(fn)
+            # A coroutine function (a test's ``async def``) runs as Twisted runs them.
+            d.addCallback(lambda r: defer.ensureDeferred(r) if inspect.iscoroutine(r) else r)
             d.addCallbacks(future.set_result, lambda f: future.set_exception(f.value))
 
         self.reactor.callFromThread(call)
@@ -141,6 +143,21 @@ class Sync:
         """The wrapped client or group itself."""
         return self._target
 
+    @property
+    def loop(self) -> Loop:
+        """The loop the client's calls run in."""
+        return self._loop
+
+    def wrap(self, target: Any) -> Sync:
+        """``target`` (a recipe's handle of this client) run as the client's calls run."""
+        return Sync(target, self._loop, start=self._start)
+
+    def settle(self, value: Any) -> Any:
+        """Wait for a future of the client's loop (concurrent, asyncio or Deferred)."""
+        if isinstance(value, concurrent.futures.Future):
+            return value.result(CALL_TIMEOUT)
+        return self._loop.submit(lambda: value).result(CALL_TIMEOUT)
+
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._target, name)
         if hasattr(value, "_client"):
@@ -149,6 +166,10 @@ class Sync:
         if callable(value):
             return self._runs(value)
         return value
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Call the wrapped object's method ``name`` (for names of Sync's own: ``start``)."""
+        return self._runs(getattr(self._target, name))(*args, **kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Call the wrapped object itself (a callable group)."""
@@ -160,6 +181,33 @@ class Sync:
             return future if self._start else future.result(CALL_TIMEOUT)
 
         return call
+
+
+def run_watch(
+    c: Sync, watch: Any, deliver: Callable[[Any, Any], object]
+) -> concurrent.futures.Future[Any]:
+    """Run ``watch`` (made by ``c``) the way its loop does; a Future of its end.
+
+    Each change goes to ``deliver(index, value)``: from a ``for`` loop on
+    the blocking client, ``async for`` on asyncio and Tornado, the callback
+    of ``watch.start`` on the thread-pool and Twisted clients.
+    """
+    loop = c.loop
+    if isinstance(loop, Inline):
+
+        def iterate() -> None:
+            for index, value in watch:
+                deliver(index, value)
+
+        return loop.submit(iterate)
+    if isinstance(loop, AsyncioThread):
+
+        async def consume() -> None:
+            async for index, value in watch:
+                deliver(index, value)
+
+        return loop.submit(consume)
+    return loop.submit(lambda: watch.start(deliver))
 
 
 def make_client(adapter: str, loop: Loop, **kwargs: Any) -> Any:

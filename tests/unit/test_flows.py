@@ -9,15 +9,20 @@ return what the flow returns, and close the flow on anything else.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
+import threading
+import time
 
 import pytest
+from harness import CALL_TIMEOUT
 from twisted.internet import defer
 from twisted.internet.testing import MemoryReactorClock
 from twisted.python.failure import Failure
 
 import consul
-from consul._http import Call, Request, Sleep, single
-from consul.adapters._drive import drive, drive_async
+from consul._http import Call, Deliver, Join, Request, Sleep, Stopped, single
+from consul.adapters._drive import AsyncFlows, ThreadFlows, asyncio_future, drive, drive_async
 from consul.adapters.twisted import TwistedRunner
 from consul.config import Config
 
@@ -190,3 +195,183 @@ def test_twisted_cancellation_closes_the_flow():
     assert failures[0].check(defer.CancelledError)
     assert tracked.closed
     assert not clock.getDelayedCalls()
+
+
+# -- deliveries, joins and stopping ---------------------------------------------
+
+
+def delivering():
+    """A flow that delivers two values around a call, and returns the call's result."""
+    yield Deliver("first")
+    answer = yield FIRST
+    yield Deliver(answer)
+    return "end"
+
+
+def run_blocking_delivering(flow, script, deliver):
+    return drive(flow, script.run, script.sleep, deliver=deliver)
+
+
+def run_asyncio_delivering(flow, script, deliver):
+    async def call(c):
+        return script.run(c)
+
+    async def main():
+        return await drive_async(flow, call, deliver=deliver)
+
+    return asyncio.run(main())
+
+
+@pytest.mark.parametrize("runner", [run_blocking_delivering, run_asyncio_delivering])
+def test_delivered_values_reach_the_consumer_in_order(runner):
+    got = []
+    script = Script({FIRST.request.path: "one"})
+    assert runner(delivering(), script, got.append) == "end"
+    assert got == ["first", "one"]
+
+
+@pytest.mark.parametrize("runner", [run_blocking_delivering, run_asyncio_delivering])
+def test_a_flow_that_delivers_needs_a_consumer(runner):
+    with pytest.raises(TypeError, match="delivers values"):
+        runner(delivering(), Script({}), None)
+
+
+def test_a_consumer_returning_a_future_is_waited_for():
+    order = []
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+
+    def deliver(value):
+        def slow():
+            time.sleep(0.05)  # the consumer's own work, which the flow must wait for
+            order.append(("handled", value))
+
+        return pool.submit(slow)
+
+    script = Script({FIRST.request.path: "one"})
+    original = script.run
+
+    def run(call):
+        order.append("call")
+        return original(call)
+
+    script.run = run
+    drive(delivering(), script.run, script.sleep, deliver=deliver)
+    pool.shutdown()
+    assert order == [("handled", "first"), "call", ("handled", "one")]
+
+
+def stoppable(log):
+    """Reads forever; once stopped, makes one more call to clean up."""
+    try:
+        while True:
+            value = yield FIRST
+            yield Deliver(value)
+    except Stopped:
+        log.append("stopped")
+        log.append((yield SECOND))
+
+
+def test_the_thread_iterator_stops_between_steps_and_lets_the_flow_clean_up():
+    log = []
+    script = Script({FIRST.request.path: "one", SECOND.request.path: "cleaned"})
+
+    @contextlib.contextmanager
+    def open_run(stopper):
+        yield script.run
+
+    flows = ThreadFlows(script.run, open_run)
+    iterator = flows.iterate(stoppable(log))
+    assert next(iterator) == "one"
+    iterator.stop()
+    assert list(iterator) == []
+    assert log == ["stopped", "cleaned"]
+
+
+def test_a_stopped_thread_task_aborts_its_step_and_is_joined():
+    log = []
+    aborted = threading.Event()
+    ended = []
+
+    @contextlib.contextmanager
+    def open_run(stopper):
+        def run(call):
+            if call is FIRST:
+                stopper.abortable(aborted.set)
+                aborted.wait(CALL_TIMEOUT)  # a read blocked until aborted
+                stopper.settled()
+                raise consul.ConsulConnectionError("aborted")
+            return "cleaned"
+
+        yield run
+
+    flows = ThreadFlows(None, open_run)
+    task = flows.spawn(stoppable(log), on_end=lambda r, e: ended.append((r, e)))
+
+    def join():
+        yield Join(task)
+        return "joined"
+
+    assert drive(join(), None, time.sleep) == "joined"
+    assert not task.thread.is_alive()
+    assert log == ["stopped", "cleaned"]
+    assert ended == [(None, None)]
+
+
+def test_asyncio_stop_cancels_the_step_in_flight_and_lets_the_flow_clean_up():
+    log = []
+
+    async def run(call):
+        if call is FIRST:
+            await asyncio.Event().wait()  # a read that never ends by itself
+        return "cleaned"
+
+    async def main():
+        flows = AsyncFlows(run, asyncio.sleep, asyncio.ensure_future, asyncio_future)
+        ended, resolve = flows.future()
+        task = flows.spawn(stoppable(log), on_end=resolve)
+        await asyncio.sleep(0.01)
+        task.stop()
+        await task.join()
+        return await ended
+
+    assert asyncio.run(main()) is None
+    assert log == ["stopped", "cleaned"]
+
+
+def test_asyncio_iterator_stop_ends_the_iteration():
+    async def run(call):
+        await asyncio.sleep(0)
+        return "one"
+
+    async def main():
+        flows = AsyncFlows(run, asyncio.sleep, asyncio.ensure_future, asyncio_future)
+        log = []
+        iterator = flows.iterate(stoppable(log))
+        got = []
+        async for value in iterator:
+            got.append(value)
+            iterator.stop()
+        return got, log
+
+    assert asyncio.run(main()) == (["one"], ["stopped", "one"])
+
+
+def test_twisted_stop_cancels_the_step_in_flight():
+    log = []
+    clock = MemoryReactorClock()
+    runner = TwistedRunner(Config(), reactor=clock)
+    pending = defer.Deferred()
+
+    async def answer(call):
+        if call is FIRST:
+            return await pending  # cancelled by the stop
+        return "cleaned"
+
+    runner._run = answer
+    runner.flows = type(runner.flows)(answer, runner._sleep, defer.ensureDeferred, lambda: None)
+    ended = []
+    task = runner.flows.spawn(stoppable(log), on_end=lambda r, e: ended.append((r, e)))
+    assert not ended
+    task.stop()
+    assert log == ["stopped", "cleaned"]
+    assert ended == [(None, None)]
