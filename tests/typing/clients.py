@@ -22,7 +22,13 @@ import consul.aio
 import consul.threadpool
 import consul.tornado
 import consul.twisted
+from consul._endpoint import AsyncIO, Blocking
+from consul.api.agent import AgentService
+from consul.api.catalog import Node
+from consul.api.event import UserEvent
+from consul.api.health import HealthCheck
 from consul.api.kv import KVPair
+from consul.recipes import Lock
 
 Entry = tuple[int, KVPair | None]
 
@@ -85,3 +91,86 @@ def errors() -> None:
     except consul.ConsulException as exc:
         assert_type(exc.message, str)
         assert_type(exc.path, str | None)
+
+
+# -- recipes ------------------------------------------------------------------------
+
+
+def recipes_blocking() -> None:
+    c = consul.Consul()
+    lock = c.lock("locks/a", value="me", lock_wait="15s")
+    assert_type(lock, Lock[Blocking])
+    assert_type(lock.acquire(timeout=0), bool)
+    assert_type(lock.release(), None)
+    assert_type(lock.held, bool)
+    assert_type(lock.lost, concurrent.futures.Future[None])
+    with lock as held:
+        assert_type(held, Lock[Blocking])
+    for index, entry in c.watch.key("config/x", wait="5m"):
+        assert_type(index, int)
+        assert_type(entry, KVPair | None)
+    for _, services in c.watch.services():
+        assert_type(services, dict[str, list[str]])
+    for content_hash, service in c.watch.agent_service("web"):
+        assert_type(content_hash, str)
+        assert_type(service, AgentService | None)
+    c.watch.key("k").start(print)  # type: ignore[misc]  # iterate on a blocking client
+    semaphore = c.semaphore("sem/jobs", 2)
+    assert_type(semaphore.acquire(), bool)
+    with c.election("service/leader", on_elected=lambda: None) as election:
+        assert_type(election.leader, bool)
+        assert_type(election.leader_value(), bytes | None)
+    with c.session.keep_alive(ttl=15) as keeper:
+        assert_type(keeper.session_id, str | None)
+    with c.agent.service.keep_registered("web", ttl="10s") as registration:
+        assert_type(registration.service_id, str)
+
+
+def recipes_thread_pool() -> None:
+    c = consul.threadpool.Consul()
+    lock = c.lock("locks/a")
+    assert_type(lock.acquire(), concurrent.futures.Future[bool])
+    assert_type(lock.lost, concurrent.futures.Future[None])
+    with lock:
+        pass
+    assert_type(c.watch.prefix("app/").start(lambda i, v: None), concurrent.futures.Future[None])
+    assert_type(c.election("k").start(), concurrent.futures.Future[None])
+
+
+async def recipes_asyncio() -> None:
+    c = consul.aio.Consul()
+    lock = c.lock("locks/a")
+    assert_type(await lock.acquire(timeout=1.5), bool)
+    assert_type(lock.lost, asyncio.Future[None])
+    async with lock as held:
+        assert_type(held, Lock[AsyncIO])
+    with lock:  # type: ignore[misc]  # an asyncio client takes 'async with'
+        pass
+    async for index, checks in c.watch.checks(state="critical"):
+        assert_type(index, int)
+        assert_type(checks, list[HealthCheck])
+    async for _, events in c.watch.events("deploy"):
+        assert_type(events, list[UserEvent])
+    assert_type(await c.session.keep_alive().start(), str)
+    async with c.semaphore("sem", 3) as semaphore:
+        assert_type(semaphore.held, bool)
+
+
+async def recipes_tornado() -> None:
+    c = consul.tornado.Consul()
+    assert_type(c.lock("locks/a").acquire(), asyncio.Future[bool])
+    async for _, nodes in c.watch.nodes():
+        assert_type(nodes, list[Node])
+    async with c.agent.service.keep_registered("web"):
+        pass
+
+
+async def recipes_twisted() -> None:
+    c = consul.twisted.Consul()
+    lock = c.lock("locks/a")
+    assert_type(lock.acquire(), Deferred[bool])
+    assert_type(lock.lost, Deferred[None])
+    assert_type(c.watch.service("web", passing=True).start(print), Deferred[None])
+    assert_type(c.election("k").stop(), Deferred[None])
+    async with c.lock("locks/b"):
+        pass
