@@ -8,9 +8,10 @@ create policies and tokens.
 
 Each client runs the same scenario: a key written and read back, a blocking
 read woken by a write made elsewhere, a service registered with a TTL check
-and found healthy, a lock taken with a session, and a write refused to a
-read-only token. The blocking and thread-pool clients share one body of code
-(only how a result is waited for differs); asyncio, Tornado and Twisted share
+and found healthy, a watch seeing a key appear, a lock held while a rival
+is refused, and a write refused to a read-only token. The blocking and
+thread-pool clients share one body of code (only how a result is waited for,
+and how a watch is consumed, differ); asyncio, Tornado and Twisted share
 another, with ``await``.
 """
 
@@ -79,15 +80,38 @@ def scenario(adapter: str, c: Any, settings: dict[str, Any], wait: Callable[[Any
     say(adapter, f"service      {service_id} registered, TTL check passing; healthy: {ids}")
     wait(c.agent.service.deregister(service_id))
 
+    watched = f"demo/{adapter}/feature"
+    seen: list[bytes | None] = []
+    watch = c.watch.key(watched)
+    writer = write_soon(settings, watched, "on")
+    if adapter == "threadpool":
+        changed = threading.Event()
+
+        def note(index: int, entry: Any) -> None:
+            seen.append(entry and entry["Value"])
+            if len(seen) == 2:
+                changed.set()
+
+        ended = watch.start(note)
+        changed.wait(10)
+        watch.stop()
+        ended.result()
+    else:
+        for _, entry in watch:  # the value at once (absent), then each change
+            seen.append(entry and entry["Value"])
+            if len(seen) == 2:
+                watch.stop()
+    writer.join()
+    say(adapter, f"watch        {watched}: {seen[0]!r}, then {seen[1]!r}")
+
     lock = f"demo/{adapter}/leader"
-    mine = wait(c.session.create(name=f"demo-{adapter}", ttl="15s"))
-    theirs = wait(c.session.create(name=f"demo-{adapter}-rival", ttl="15s"))
-    got = wait(c.kv.put(lock, "me", acquire=mine))
-    rival = wait(c.kv.put(lock, "them", acquire=theirs))
-    say(adapter, f"lock         {lock}: acquired={got}, rival acquired={rival}")
-    wait(c.kv.put(lock, "", release=mine))
-    wait(c.session.destroy(mine))
-    wait(c.session.destroy(theirs))
+    rival = c.lock(lock, value="them")
+    with c.lock(lock, value="me") as mine:
+        taken = wait(rival.acquire(timeout=0))
+        say(adapter, f"lock         {lock}: held={mine.held}, rival acquired={taken}")
+    taken = wait(rival.acquire(timeout=5))
+    say(adapter, f"lock         released: rival acquired={taken}")
+    wait(rival.release())
 
     try:
         policy = wait(c.acl.policy.create(f"demo-read-only-{adapter}", rules=READ_ONLY_RULES))
@@ -132,15 +156,34 @@ async def scenario_async(adapter: str, c: Any, settings: dict[str, Any]) -> None
     say(adapter, f"service      {service_id} registered, TTL check passing; healthy: {ids}")
     await c.agent.service.deregister(service_id)
 
+    watched = f"demo/{adapter}/feature"
+    seen: list[bytes | None] = []
+    watch = c.watch.key(watched)
+    writer = write_soon(settings, watched, "on")
+    if adapter == "twisted":
+
+        def note(index: int, entry: Any) -> None:
+            seen.append(entry and entry["Value"])
+            if len(seen) == 2:
+                watch.stop()
+
+        await watch.start(note)  # a Deferred of the watch's end
+    else:
+        async for _, entry in watch:  # the value at once (absent), then each change
+            seen.append(entry and entry["Value"])
+            if len(seen) == 2:
+                watch.stop()
+    writer.join()
+    say(adapter, f"watch        {watched}: {seen[0]!r}, then {seen[1]!r}")
+
     lock = f"demo/{adapter}/leader"
-    mine = await c.session.create(name=f"demo-{adapter}", ttl="15s")
-    theirs = await c.session.create(name=f"demo-{adapter}-rival", ttl="15s")
-    got = await c.kv.put(lock, "me", acquire=mine)
-    rival = await c.kv.put(lock, "them", acquire=theirs)
-    say(adapter, f"lock         {lock}: acquired={got}, rival acquired={rival}")
-    await c.kv.put(lock, "", release=mine)
-    await c.session.destroy(mine)
-    await c.session.destroy(theirs)
+    rival = c.lock(lock, value="them")
+    async with c.lock(lock, value="me") as mine:
+        taken = await rival.acquire(timeout=0)
+        say(adapter, f"lock         {lock}: held={mine.held}, rival acquired={taken}")
+    taken = await rival.acquire(timeout=5)
+    say(adapter, f"lock         released: rival acquired={taken}")
+    await rival.release()
 
     try:
         policy = await c.acl.policy.create(f"demo-read-only-{adapter}", rules=READ_ONLY_RULES)

@@ -17,7 +17,8 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._endpoint import flow
-from .._http import Deliver, Flow, Join, Sleep, Stopped
+from .._http import Call, Deliver, Flow, Join, Sleep, Stopped
+from ..api.session import Session
 from ..exceptions import ConsulException
 from ._handle import Handle, Stopping, count, seconds, then_join
 from .lock import (
@@ -91,6 +92,10 @@ class Election(Handle[M]):
             monitor_retries=monitor_retries,
             monitor_retry_time=monitor_retry_time,
             token=token,
+        )
+        sessions = client.session
+        self._info: Callable[[str], Call[tuple[int, Any]]] = lambda sid: Session.info(
+            sessions, sid, token=token
         )
         self.key = key
         self._retry = seconds(lock_retry, "lock_retry")
@@ -182,6 +187,8 @@ class Election(Handle[M]):
                 )
             except RETRYABLE:
                 # Consul unreachable, or our session gone ("invalid session").
+                if not (yield from self._alive(session)):
+                    return
                 yield Sleep(self._retry)
                 continue
             try:
@@ -199,6 +206,16 @@ class Election(Handle[M]):
                 yield Deliver(False)
                 raise
             yield Deliver(False)
+            if not (yield from self._alive(session)):
+                return  # lost with the session: campaign with a new one
+
+    def _alive(self, session: str) -> Flow[bool]:
+        """Whether ``session`` still exists (a failed read counts as yes: try again)."""
+        try:
+            _, entry = yield self._info(session)
+        except ConsulException:
+            return True
+        return entry is not None
 
     def _changed(self, leading: bool) -> object:
         self._leader = leading
