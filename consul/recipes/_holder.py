@@ -9,12 +9,15 @@ holding back and ends the renewal, which destroys our session.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._endpoint import flow
-from .._http import Call, Flow, Join
-from ..exceptions import ConsulException
+from .._http import Call, Flow, Join, Sleep
+from ..api.session import Session
+from ..exceptions import ConsulException, ServerError, TransportError
 from ._handle import ByMode, Handle, Stopping, seconds, then_join
 from .session import keep_alive
 
@@ -24,8 +27,76 @@ if TYPE_CHECKING:
     from ._handle import Notice
 
 M = TypeVar("M")
+R = TypeVar("R")
 
-__all__ = ["Holder"]
+__all__ = ["RETRYABLE", "Holder", "Patience", "monitoring"]
+
+#: The errors a monitor may ride out (Go's ``IsRetryableError``: no answer,
+#: or a server error).
+RETRYABLE = (TransportError, ServerError)
+
+
+class Patience:
+    """How long an acquisition may still wait: its ``timeout`` (None: forever).
+
+    Each blocking read waits ``wait`` seconds, less once the timeout is near
+    (Go's ``LockTryOnce`` mode); the first read is always made.
+    """
+
+    def __init__(
+        self, timeout: float | None, wait: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._timeout = timeout
+        self._wait = wait
+        self._clock = clock
+        self._start = clock()
+        self._reads = 0
+
+    def left(self) -> float:
+        """Seconds left (infinite without a timeout)."""
+        if self._timeout is None:
+            return math.inf
+        return max(0.0, self._timeout - (self._clock() - self._start))
+
+    def next_wait(self) -> float | None:
+        """The wait of the next read; None once the time is up."""
+        left = self.left()
+        if self._reads and left <= 0:
+            return None
+        self._reads += 1
+        return min(self._wait, left) if self._reads > 1 else self._wait
+
+
+def monitoring(
+    read: Callable[[int | None], Call[tuple[int, R]]],
+    holds: Callable[[R], bool],
+    *,
+    retries: int,
+    retry_time: float,
+) -> Flow[None]:
+    """Blocking reads until ``holds(answer)`` is false: the holding is lost.
+
+    ``read`` should be consistent. With ``retries``, that many failures in a
+    row (no answer, a server error) are ridden out, waiting ``retry_time``
+    before reading afresh; any other error ends the flow.
+    """
+    index: int | None = None
+    left = retries
+    while True:
+        try:
+            got, answer = yield read(index)
+        except RETRYABLE:
+            if left <= 0:
+                raise
+            left -= 1
+            yield Sleep(retry_time)
+            index = None
+            continue
+        left = retries
+        if not holds(answer):
+            return
+        # An index that went backwards would block until it caught up.
+        index = got if index is None or got >= index else None
 
 
 class _Holding:
@@ -60,18 +131,25 @@ class Holder(Handle[M]):
         client: ConsulBase[M],
         *,
         session: str | None,
-        create: Call[str] | None,
-        ttl: float,
-        renew: Callable[[str], Call[Any]],
-        destroy: Callable[[str], Call[bool]],
+        session_ttl: str | float,
+        session_options: dict[str, Any],
+        token: str | None,
         on_lost: Callable[[], object] | None,
     ) -> None:
+        """``session_options`` are ``session.create``'s for a session of our own."""
         super().__init__(client)
+        sessions = client.session
         self._session = session
-        self._create = create
-        self._ttl = ttl
-        self._renew = renew
-        self._destroy = destroy
+        self._create: Call[str] | None = None
+        if session is None:
+            self._create = Session.create(sessions, ttl=session_ttl, token=token, **session_options)
+        self._ttl = seconds(session_ttl, "session_ttl")
+        self._renew: Callable[[str], Call[Any]] = lambda sid: Session.renew(
+            sessions, sid, token=token
+        )
+        self._destroy: Callable[[str], Call[bool]] = lambda sid: Session.destroy(
+            sessions, sid, token=token
+        )
         self._on_lost = on_lost
         self._holding: _Holding | None = None
         self._acquiring = False

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Generic, TypeVar, Unpack, cast
 
 from .election import Election
-from .lock import LOCK_RETRY, LOCK_SESSION_NAME, LOCK_WAIT, MONITOR_RETRY, SESSION_TTL, Lock
-from .semaphore import SEMAPHORE_SESSION_NAME, SEMAPHORE_WAIT, Semaphore
+from .lock import CampaignOptions, Lock, LockOptions
+from .semaphore import Semaphore, SemaphoreOptions
 from .watch import Watches
 
 if TYPE_CHECKING:
@@ -34,111 +34,36 @@ class Recipes(Generic[M]):
         """The watches: ``client.watch.key(...)``... (:class:`~consul.recipes.Watches`)."""
         return Watches(self._self)
 
-    def lock(
-        self,
-        key: str,
-        *,
-        value: bytes | str | None = None,
-        session: str | None = None,
-        session_name: str = LOCK_SESSION_NAME,
-        session_ttl: str | float = SESSION_TTL,
-        lock_delay: str | float = 15,
-        lock_wait: str | float = LOCK_WAIT,
-        lock_retry: str | float = LOCK_RETRY,
-        monitor_retries: int = 0,
-        monitor_retry_time: str | float = MONITOR_RETRY,
-        on_lost: Callable[[], object] | None = None,
-        token: str | None = None,
-    ) -> Lock[M]:
-        """A lock on ``key``, compatible with Go's ``api.Lock`` (see :class:`~consul.recipes.Lock`).
+    def lock(self, key: str, **options: Unpack[LockOptions]) -> Lock[M]:
+        """A lock on ``key``, compatible with Go's ``api.Lock``.
 
-        Nothing is sent until it is acquired.
+        ``options`` are :class:`~consul.recipes.Lock`'s. Nothing is sent
+        until it is acquired.
         """
-        return Lock(
-            self._self,
-            key,
-            value=value,
-            session=session,
-            session_name=session_name,
-            session_ttl=session_ttl,
-            lock_delay=lock_delay,
-            lock_wait=lock_wait,
-            lock_retry=lock_retry,
-            monitor_retries=monitor_retries,
-            monitor_retry_time=monitor_retry_time,
-            on_lost=on_lost,
-            token=token,
-        )
+        return Lock(self._self, key, **options)
 
     def semaphore(
-        self,
-        prefix: str,
-        limit: int,
-        *,
-        value: bytes | str | None = None,
-        session: str | None = None,
-        session_name: str = SEMAPHORE_SESSION_NAME,
-        session_ttl: str | float = SESSION_TTL,
-        wait: str | float = SEMAPHORE_WAIT,
-        monitor_retries: int = 0,
-        monitor_retry_time: str | float = MONITOR_RETRY,
-        on_lost: Callable[[], object] | None = None,
-        token: str | None = None,
+        self, prefix: str, limit: int, **options: Unpack[SemaphoreOptions]
     ) -> Semaphore[M]:
         """A semaphore of ``limit`` slots under ``prefix``, compatible with Go's ``api.Semaphore``.
 
-        See :class:`~consul.recipes.Semaphore`. Nothing is sent until it is
-        acquired.
+        ``options`` are :class:`~consul.recipes.Semaphore`'s. Nothing is
+        sent until it is acquired.
         """
-        return Semaphore(
-            self._self,
-            prefix,
-            limit,
-            value=value,
-            session=session,
-            session_name=session_name,
-            session_ttl=session_ttl,
-            wait=wait,
-            monitor_retries=monitor_retries,
-            monitor_retry_time=monitor_retry_time,
-            on_lost=on_lost,
-            token=token,
-        )
+        return Semaphore(self._self, prefix, limit, **options)
 
     def election(
         self,
         key: str,
         *,
-        value: bytes | str | None = None,
-        session_name: str = LOCK_SESSION_NAME,
-        session_ttl: str | float = SESSION_TTL,
-        lock_delay: str | float = 15,
-        lock_wait: str | float = LOCK_WAIT,
-        lock_retry: str | float = LOCK_RETRY,
-        monitor_retries: int = 0,
-        monitor_retry_time: str | float = MONITOR_RETRY,
         on_elected: Callable[[], object] | None = None,
         on_lost: Callable[[], object] | None = None,
-        token: str | None = None,
+        **options: Unpack[CampaignOptions],
     ) -> Election[M]:
-        """A candidate in the leader election on ``key`` (see :class:`~consul.recipes.Election`).
+        """A candidate in the leader election on ``key`` (an :class:`~consul.recipes.Election`).
 
         The election is a :meth:`lock` on ``key``: a Go program taking the
-        same lock with ``api.Lock`` competes in it. Nothing is sent until it
-        starts.
+        same lock with ``api.Lock`` competes in it. ``options`` are the
+        lock's. Nothing is sent until it starts.
         """
-        return Election(
-            self._self,
-            key,
-            value=value,
-            session_name=session_name,
-            session_ttl=session_ttl,
-            lock_delay=lock_delay,
-            lock_wait=lock_wait,
-            lock_retry=lock_retry,
-            monitor_retries=monitor_retries,
-            monitor_retry_time=monitor_retry_time,
-            on_elected=on_elected,
-            on_lost=on_lost,
-            token=token,
-        )
+        return Election(self._self, key, on_elected=on_elected, on_lost=on_lost, **options)

@@ -14,21 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 from .._endpoint import flow
 from .._http import Call, Deliver, Flow, Join, Sleep, Stopped
 from ..api.session import Session
 from ..exceptions import ConsulException
-from ._handle import Handle, Stopping, count, seconds, then_join
+from ._handle import Handle, Stopping, then_join
+from ._holder import RETRYABLE
 from .lock import (
     LOCK_FLAG,
-    LOCK_RETRY,
-    LOCK_SESSION_NAME,
-    LOCK_WAIT,
-    MONITOR_RETRY,
-    RETRYABLE,
-    SESSION_TTL,
+    CampaignOptions,
     Lock,
     acquire_lock,
     monitor_lock,
@@ -57,8 +53,9 @@ class Election(Handle[M]):
     Deferred) is waited for before the campaign goes on.
     :meth:`leader_value` reads the leader's value.
 
-    ``value`` is written to the key while leading; the other arguments are
-    :class:`~consul.recipes.Lock`'s.
+    ``value`` is written to the key while leading; the other ``options`` are
+    :class:`~consul.recipes.Lock`'s (but ``session`` and ``on_lost``: the
+    campaign makes its own sessions).
     """
 
     def __init__(
@@ -66,40 +63,18 @@ class Election(Handle[M]):
         client: ConsulBase[M],
         key: str,
         *,
-        value: bytes | str | None = None,
-        session_name: str = LOCK_SESSION_NAME,
-        session_ttl: str | float = SESSION_TTL,
-        lock_delay: str | float = 15,
-        lock_wait: str | float = LOCK_WAIT,
-        lock_retry: str | float = LOCK_RETRY,
-        monitor_retries: int = 0,
-        monitor_retry_time: str | float = MONITOR_RETRY,
         on_elected: Callable[[], object] | None = None,
         on_lost: Callable[[], object] | None = None,
-        token: str | None = None,
+        **options: Unpack[CampaignOptions],
     ) -> None:
         super().__init__(client)
         # The lock handle builds (and checks) every call the campaign makes.
-        self._lock: Lock[M] = Lock(
-            client,
-            key,
-            value=value,
-            session_name=session_name,
-            session_ttl=session_ttl,
-            lock_delay=lock_delay,
-            lock_wait=lock_wait,
-            lock_retry=lock_retry,
-            monitor_retries=monitor_retries,
-            monitor_retry_time=monitor_retry_time,
-            token=token,
-        )
-        sessions = client.session
+        self._lock: Lock[M] = Lock(client, key, **options)
+        sessions, token = client.session, options.get("token")
         self._info: Callable[[str], Call[tuple[int, Any]]] = lambda sid: Session.info(
             sessions, sid, token=token
         )
         self.key = key
-        self._retry = seconds(lock_retry, "lock_retry")
-        self._monitor_retries = count(monitor_retries, "monitor_retries")
         self._on_elected = on_elected
         self._on_lost = on_lost
         self._task: Task | None = None
@@ -171,7 +146,7 @@ class Election(Handle[M]):
                     session, keeper, expired = yield from self._session()
                     break
                 except RETRYABLE:
-                    yield Sleep(self._retry)
+                    yield Sleep(self._lock._retry)
 
     def _terms(self, session: str, expired: Stopping) -> Flow[None]:
         """Lead whenever the lock can be had, while ``session`` lives."""
@@ -189,7 +164,7 @@ class Election(Handle[M]):
                 # Consul unreachable, or our session gone ("invalid session").
                 if not (yield from self._alive(session)):
                     return
-                yield Sleep(self._retry)
+                yield Sleep(self._lock._retry)
                 continue
             try:
                 yield Deliver(True)
@@ -197,7 +172,7 @@ class Election(Handle[M]):
                     yield from monitor_lock(
                         lock._consistent,
                         session,
-                        retries=self._monitor_retries,
+                        retries=lock._monitor_retries,
                         retry_time=lock._monitor_retry_time,
                     )
             except Stopped:

@@ -23,15 +23,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from .._endpoint import flow
 from .._http import Call, Flow, Sleep
 from ..api.kv import KV, KVPair
-from ..api.session import Session
-from ..exceptions import ServerError, TransportError
 from ._handle import count, seconds
-from ._holder import Holder
+from ._holder import Holder, Patience, monitoring
 from .errors import LockConflict, LockHeld, LockInUse, LockNotHeld
 
 if TYPE_CHECKING:
@@ -68,10 +66,6 @@ MONITOR_RETRY = 2.0
 Read = Callable[[int | None, float | None], Call[tuple[int, KVPair | None]]]
 Clock = Callable[[], float]
 
-#: The errors a monitor may ride out (Go's ``IsRetryableError``: no answer,
-#: or a server error).
-RETRYABLE = (TransportError, ServerError)
-
 
 def acquire_lock(
     read: Read,
@@ -88,17 +82,9 @@ def acquire_lock(
     ``timeout`` None tries until held; 0 tries once. Raises
     :class:`LockConflict` if the key is not a lock.
     """
-    start = clock()
+    patience = Patience(timeout, wait, clock)
     index: int | None = None
-    attempts = 0
-    while True:
-        block = wait
-        if timeout is not None and attempts:
-            elapsed = clock() - start
-            if elapsed >= timeout:
-                return False
-            block = min(wait, timeout - elapsed)
-        attempts += 1
+    while (block := patience.next_wait()) is not None:
         got, pair = yield read(index, block)
         if pair is not None and pair["Flags"] != LOCK_FLAG:
             raise LockConflict()
@@ -116,11 +102,9 @@ def acquire_lock(
         if pair is not None and pair.get("Session"):
             index = got
             continue
-        pause = retry
-        if timeout is not None:
-            pause = max(0.0, min(pause, timeout - (clock() - start)))
-        yield Sleep(pause)
+        yield Sleep(min(retry, patience.left()))
         index = None
+    return False
 
 
 def monitor_lock(
@@ -128,27 +112,14 @@ def monitor_lock(
 ) -> Flow[None]:
     """Watch the lock's key until ``session`` no longer holds it (the lock is lost).
 
-    ``read`` should be a consistent read. With ``retries``, that many
-    failures in a row (no answer, a server error) are ridden out, waiting
-    ``retry_time`` before reading afresh; any other error ends the flow.
+    ``read`` should be a consistent read; ``retries``: see :func:`monitoring`.
     """
-    index: int | None = None
-    left = retries
-    while True:
-        try:
-            got, pair = yield read(index, None)
-        except RETRYABLE:
-            if left <= 0:
-                raise
-            left -= 1
-            yield Sleep(retry_time)
-            index = None
-            continue
-        left = retries
-        if pair is None or pair.get("Session") != session:
-            return
-        # An index that went backwards would block until it caught up.
-        index = got if index is None or got >= index else None
+    return monitoring(
+        lambda index: read(index, None),
+        lambda pair: pair is not None and pair.get("Session") == session,
+        retries=retries,
+        retry_time=retry_time,
+    )
 
 
 def destroy_lock(read: Read, delete: Callable[[int], Call[bool]]) -> Flow[None]:
@@ -166,6 +137,27 @@ def destroy_lock(read: Read, delete: Callable[[int], Call[bool]]) -> Flow[None]:
         raise LockInUse()
     if not (yield delete(pair["ModifyIndex"])):
         raise LockInUse()
+
+
+class CampaignOptions(TypedDict, total=False):
+    """The options of a :class:`Lock` that an election shares (see there)."""
+
+    value: bytes | str | None
+    session_name: str
+    session_ttl: str | float
+    lock_delay: str | float
+    lock_wait: str | float
+    lock_retry: str | float
+    monitor_retries: int
+    monitor_retry_time: str | float
+    token: str | None
+
+
+class LockOptions(CampaignOptions, total=False):
+    """The keyword arguments of :class:`Lock` (``client.lock(key, **options)``)."""
+
+    session: str | None
+    on_lost: Callable[[], object] | None
 
 
 class Lock(Holder[M]):
@@ -223,7 +215,7 @@ class Lock(Holder[M]):
         on_lost: Callable[[], object] | None = None,
         token: str | None = None,
     ) -> None:
-        kv, sessions = client.kv, client.session
+        kv = client.kv
 
         def read(index: int | None, wait: float | None, consistency: str | None = None) -> Any:
             return KV.get(kv, key, index=index, wait=wait, consistency=consistency, token=token)
@@ -232,14 +224,9 @@ class Lock(Holder[M]):
         super().__init__(
             client,
             session=session,
-            create=None
-            if session is not None
-            else Session.create(
-                sessions, name=session_name, ttl=session_ttl, lock_delay=lock_delay, token=token
-            ),
-            ttl=seconds(session_ttl, "session_ttl"),
-            renew=lambda sid: Session.renew(sessions, sid, token=token),
-            destroy=lambda sid: Session.destroy(sessions, sid, token=token),
+            session_ttl=session_ttl,
+            session_options={"name": session_name, "lock_delay": lock_delay},
+            token=token,
             on_lost=on_lost,
         )
         self.key = key

@@ -23,14 +23,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from .._endpoint import flow, integer, non_empty
-from .._http import Call, Flow, Sleep
+from .._http import Call, Flow
 from ..api.kv import KV, KVPair
-from ..api.session import Session
 from ._handle import count, seconds
-from ._holder import Holder
+from ._holder import Holder, Patience, monitoring
 from .errors import (
     SemaphoreConflict,
     SemaphoreError,
@@ -38,7 +37,7 @@ from .errors import (
     SemaphoreInUse,
     SemaphoreNotHeld,
 )
-from .lock import MONITOR_RETRY, RETRYABLE, SESSION_TTL
+from .lock import MONITOR_RETRY, SESSION_TTL
 
 if TYPE_CHECKING:
     from ..base import ConsulBase
@@ -132,17 +131,9 @@ def acquire_slot(
     another semaphore (another flag, another limit).
     """
     key = join_key(prefix, SEMAPHORE_KEY)
-    start = clock()
+    patience = Patience(timeout, wait, clock)
     index: int | None = None
-    attempts = 0
-    while True:
-        block = wait
-        if timeout is not None and attempts:
-            elapsed = clock() - start
-            if elapsed >= timeout:
-                return False
-            block = min(wait, timeout - elapsed)
-        attempts += 1
+    while (block := patience.next_wait()) is not None:
         got, pairs = yield listing(index, block)
         pair = _find_lock(pairs, key)
         if pair is not None and pair["Flags"] != SEMAPHORE_FLAG:
@@ -162,6 +153,7 @@ def acquire_slot(
         # Another contender changed the document first: read it again (the
         # index it changed at is past ours, so this read does not block).
         index = got
+    return False
 
 
 def monitor_slot(
@@ -175,28 +167,19 @@ def monitor_slot(
 ) -> Flow[None]:
     """Watch the prefix until ``session`` is no (live) holder any more: the slot is lost.
 
-    ``listing`` should be a consistent read; ``retries`` as for
-    :func:`~consul.recipes.lock.monitor_lock`.
+    ``listing`` should be a consistent read; ``retries``: see
+    :func:`~consul.recipes._holder.monitoring`.
     """
     key = join_key(prefix, SEMAPHORE_KEY)
-    index: int | None = None
-    left = retries
-    while True:
-        try:
-            got, pairs = yield listing(index, None)
-        except RETRYABLE:
-            if left <= 0:
-                raise
-            left -= 1
-            yield Sleep(retry_time)
-            index = None
-            continue
-        left = retries
+
+    def holds(pairs: list[KVPair]) -> bool:
         document = decode_lock(_find_lock(pairs, key), limit)
         _prune(document, pairs)
-        if session not in document["Holders"]:
-            return
-        index = got if index is None or got >= index else None
+        return session in document["Holders"]
+
+    return monitoring(
+        lambda index: listing(index, None), holds, retries=retries, retry_time=retry_time
+    )
 
 
 def release_slot(
@@ -234,6 +217,20 @@ def destroy_semaphore(
         raise SemaphoreInUse()
     if not (yield delete(pair["ModifyIndex"])):
         raise SemaphoreInUse()
+
+
+class SemaphoreOptions(TypedDict, total=False):
+    """The keyword arguments of :class:`Semaphore` (and of ``client.semaphore``)."""
+
+    value: bytes | str | None
+    session: str | None
+    session_name: str
+    session_ttl: str | float
+    wait: str | float
+    monitor_retries: int
+    monitor_retry_time: str | float
+    on_lost: Callable[[], object] | None
+    token: str | None
 
 
 class Semaphore(Holder[M]):
@@ -278,7 +275,7 @@ class Semaphore(Holder[M]):
     ) -> None:
         if integer(limit, "limit") <= 0:
             raise ValueError(f"limit must be positive, not {limit}")
-        kv, sessions = client.kv, client.session
+        kv = client.kv
         lock_key = join_key(non_empty(prefix, "prefix"), SEMAPHORE_KEY)
 
         def listing(index: int | None, wait: float | None, consistency: str | None = None) -> Any:
@@ -288,14 +285,9 @@ class Semaphore(Holder[M]):
         super().__init__(
             client,
             session=session,
-            create=None
-            if session is not None
-            else Session.create(
-                sessions, name=session_name, ttl=session_ttl, behavior="delete", token=token
-            ),
-            ttl=seconds(session_ttl, "session_ttl"),
-            renew=lambda sid: Session.renew(sessions, sid, token=token),
-            destroy=lambda sid: Session.destroy(sessions, sid, token=token),
+            session_ttl=session_ttl,
+            session_options={"name": session_name, "behavior": "delete"},
+            token=token,
             on_lost=on_lost,
         )
         self.prefix = prefix

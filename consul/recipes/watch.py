@@ -107,25 +107,45 @@ class Backoff:
         return wait * (1 - self.jitter * rand())
 
 
-def _failed(
-    error: ConsulException,
-    failures: int,
-    backoff: Backoff,
-    on_error: OnError | None,
-    rand: Callable[[], float],
-) -> float:
-    """A read failed: the seconds to wait; a 400 ends the watch."""
-    if isinstance(error, BadRequest):
-        raise error
-    delay = backoff.delay(failures, rand)
-    log.warning("watch read failed (retry in %.2fs): %s", delay, error)
-    if on_error is not None:
-        on_error(error, delay)
-    return delay
-
-
+#: What :meth:`_Reads.read` gives for a read that failed.
+_FAILED: Any = object()
 #: The last value delivered, before the first.
 _NOTHING: Any = object()
+
+
+class _Reads:
+    """A watch's reads: each failure is reported and backed off from."""
+
+    def __init__(
+        self, backoff: Backoff, on_error: OnError | None, rand: Callable[[], float]
+    ) -> None:
+        self._backoff = backoff
+        self._on_error = on_error
+        self._rand = rand
+        self.failures = 0
+
+    def read(self, call: Call[Any], indexed: bool = True) -> Flow[Any]:
+        """The answer to ``call``, or :data:`_FAILED` once the backoff is waited out.
+
+        An ``indexed`` answer without a usable index is a failure; a 400 ends
+        the watch (the query itself is wrong).
+        """
+        try:
+            answer = yield call
+            if indexed and not answer[0]:
+                raise InvalidIndex("Consul returned no X-Consul-Index (or 0): cannot block on it")
+        except BadRequest:
+            raise
+        except ConsulException as exc:
+            self.failures += 1
+            delay = self._backoff.delay(self.failures, self._rand)
+            log.warning("watch read failed (retry in %.2fs): %s", delay, exc)
+            if self._on_error is not None:
+                self._on_error(exc, delay)
+            yield Sleep(delay)
+            return _FAILED
+        self.failures = 0
+        return answer
 
 
 def watch_index(
@@ -139,20 +159,15 @@ def watch_index(
 
     ``fetch(index)`` builds the read (index None: do not block).
     """
+    reads = _Reads(backoff, on_error, rand)
     index: int | None = None
     last: Any = _NOTHING
-    failures = 0
     while True:
-        try:
-            got, value = yield fetch(index)
-            if not got:
-                raise InvalidIndex("Consul returned no X-Consul-Index (or 0): cannot block on it")
-        except ConsulException as exc:
-            failures += 1
-            index = None
-            yield Sleep(_failed(exc, failures, backoff, on_error, rand))
+        answer = yield from reads.read(fetch(index))
+        if answer is _FAILED:
+            index = None  # the next read does not block: its server may be gone
             continue
-        failures = 0
+        got, value = answer
         if got == index:
             continue  # the wait ended with nothing new
         # Backwards (the state started over): read afresh before blocking.
@@ -176,20 +191,15 @@ def watch_events(
     ordered (Consul's ``IDToIndex`` of the newest event): it only tells
     that something changed.
     """
+    reads = _Reads(backoff, on_error, rand)
     index: int | None = None
     seen: set[str] | None = None
-    failures = 0
     while True:
-        try:
-            got, events = yield fetch(index)
-            if not got:
-                raise InvalidIndex("Consul returned no X-Consul-Index (or 0): cannot block on it")
-        except ConsulException as exc:
-            failures += 1
+        answer = yield from reads.read(fetch(index))
+        if answer is _FAILED:
             index = None
-            yield Sleep(_failed(exc, failures, backoff, on_error, rand))
             continue
-        failures = 0
+        got, events = answer
         if got == index:
             continue
         index = got
@@ -212,19 +222,15 @@ def watch_hash(
     service does not exist, ``("", None)`` once, polling after the
     :class:`Backoff` (there is no hash to block on).
     """
+    reads = _Reads(backoff, on_error, rand)
     hash_: str | None = None
     last: Any = _NOTHING
-    failures = 0
     absent = 0
     while True:
-        try:
-            value = yield fetch(hash_)
-        except ConsulException as exc:
-            failures += 1
+        value = yield from reads.read(fetch(hash_), indexed=False)
+        if value is _FAILED:
             hash_ = None
-            yield Sleep(_failed(exc, failures, backoff, on_error, rand))
             continue
-        failures = 0
         got = value.get("ContentHash", "") if value is not None else ""
         if value is not None and got and got == hash_:
             continue
@@ -534,31 +540,17 @@ class Watches(Group[M]):
         if service is not None and state is not None:
             raise ValueError("give service or state, not both")
         health = self._client.health
+        # Both reads take the same arguments after their subject.
+        read: Callable[..., Call[Any]] = HealthGroup.state
+        subject = "any" if state is None else state
         if service is not None:
-            name = non_empty(service, "service")
-            return self._watch(
-                lambda index: HealthGroup.checks(
-                    health,
-                    name,
-                    index=index,
-                    wait=wait,
-                    dc=dc,
-                    near=near,
-                    token=token,
-                    node_meta=node_meta,
-                    filter_expr=filter_expr,
-                    consistency=consistency,
-                ),
-                backoff,
-                on_error,
-            )
-        wanted = "any" if state is None else state
-        if wanted not in STATES:
+            read, subject = HealthGroup.checks, non_empty(service, "service")
+        elif subject not in STATES:
             raise ValueError(f"state must be one of {', '.join(STATES)}, not {state!r}")
         return self._watch(
-            lambda index: HealthGroup.state(
+            lambda index: read(
                 health,
-                wanted,
+                subject,
                 index=index,
                 wait=wait,
                 dc=dc,
