@@ -19,14 +19,16 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import math
 import re
 from asyncio import Future as AsyncioFuture
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from concurrent.futures import Future
+from types import CoroutineType
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from . import _decode as d
-from ._http import Call, Flow, Request
+from ._http import Call, Flow, Request, header_value
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
@@ -104,7 +106,7 @@ class Group(Generic[M]):
         """
         config = self._client.config
         query = list(params)
-        dc = dc if dc is not None else config.dc
+        dc = optional_str(dc, "dc") if dc is not None else config.dc
         if dc:
             query.append(("dc", dc))
         if read:
@@ -119,8 +121,9 @@ class Group(Generic[M]):
             raise TypeError("consistency only applies to reads")
         wait_seconds: float | None = None
         if (index := optional_int(index, "index")) is not None:
-            if index < 0:
-                raise ValueError(f"index must be >= 0, not {index}")
+            # Consul parses it as a uint64 (agent/http.go parseWait).
+            if not 0 <= index < 2**64:
+                raise ValueError(f"index must be an unsigned 64-bit integer, not {index}")
             query.append(("index", str(index)))
         if hash := optional_str(hash, "hash"):
             query.append(("hash", hash))
@@ -131,7 +134,10 @@ class Group(Generic[M]):
         if index or hash:
             blocking_wait = wait_seconds if wait_seconds is not None else 0.0
         headers: list[tuple[str, str]] = []
-        token = token if token is not None else config.token
+        if token is None:
+            token = config.token  # checked when the client was built
+        elif token != "":
+            header_value(token, "token")
         if token:
             headers.append(("X-Consul-Token", token))
         if config.http_auth is not None:
@@ -208,10 +214,16 @@ class _Bound(Generic[P, T]):
             return self._build
         build = self._build
         run = self._runner_method(obj._client._runner)
+        name = self.__qualname__
 
         @functools.wraps(build)
         def method(*args: P.args, **kwargs: P.kwargs) -> Any:
-            return run(build(obj, *args, **kwargs))
+            result = run(build(obj, *args, **kwargs))
+            if type(result) is CoroutineType:
+                # A forgotten await warns with the coroutine's name: make it
+                # the method that was called (``KV.get``), not the runner's.
+                result.__qualname__ = name
+            return result
 
         return method
 
@@ -250,7 +262,7 @@ def duration(value: str | float, name: str) -> tuple[str, float]:
     if isinstance(value, bool):
         raise TypeError(f"{name} must be a number of seconds or a duration string")
     if isinstance(value, int | float):
-        if value < 0:
+        if seconds(value, name) < 0:
             raise ValueError(f"{name} must not be negative, not {value!r}")
         ms = int(value * 1000)
         if value > 0 and ms == 0:
@@ -312,6 +324,22 @@ def integer(value: int, argument: str) -> int:
 def optional_int(value: int | None, argument: str) -> int | None:
     """An int (not a bool), or None."""
     return None if value is None else integer(value, argument)
+
+
+def positive_int(value: int, argument: str) -> int:
+    """An int of at least 1 (a number of threads or connections)."""
+    if integer(value, argument) < 1:
+        raise ValueError(f"{argument} must be at least 1, not {value}")
+    return value
+
+
+def seconds(value: float, argument: str) -> float:
+    """A number of seconds: an int or a float (not a bool), neither NaN nor infinite."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{argument} must be a number of seconds, not {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"{argument} must be a finite number of seconds, not {value!r}")
+    return value
 
 
 def str_list(value: Sequence[str] | None, argument: str, of: str = "str") -> list[str] | None:

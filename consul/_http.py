@@ -15,9 +15,12 @@ once.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import Any, Generic, TypeAlias, TypeVar
 from urllib.parse import quote, urlencode
+
+from .exceptions import ConsulException, InvalidResponse, TransportError
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -25,10 +28,20 @@ T_co = TypeVar("T_co", covariant=True)
 Params: TypeAlias = tuple[tuple[str, str], ...]
 Headers: TypeAlias = tuple[tuple[str, str], ...]
 
-#: Seconds added to a blocking query's wait (and its jitter) before the
-#: transport gives up reading: the server answers at ``wait + wait/16`` at the
-#: latest, so only a dead connection gets this far.
+#: Seconds added to a blocking query's wait (and its jitter) on top of the
+#: client's timeout: the server answers at ``wait + wait/16`` at the latest,
+#: so only a dead connection gets this far.
 BLOCKING_MARGIN = 5.0
+
+#: The methods a client may send again when a pooled connection turns out to
+#: be closed before the answer (RFC 9110 9.2.2 calls PUT and DELETE
+#: idempotent too, but Consul's are not: ``PUT /v1/event/fire`` fires another
+#: event, ``PUT /v1/session/create`` makes another session, a ``?cas=`` write
+#: or delete answers false the second time).
+RETRYABLE_METHODS = frozenset({"GET", "HEAD"})
+
+#: Headers whose values are secrets: never shown in a repr.
+SECRET_HEADERS = frozenset({"x-consul-token", "authorization"})
 
 #: Consul's default wait for a blocking query (``default_query_time``).
 DEFAULT_WAIT = 300.0
@@ -40,11 +53,12 @@ MAX_WAIT = 600.0
 class Request:
     """One HTTP request to Consul, described without sending it.
 
-    ``path`` is already percent-encoded and starts with ``/v1/``. ``params`` is
-    a sequence of pairs because Consul repeats some parameters (``tag=``,
-    ``node-meta=``). ``wait`` is set on blocking queries: it is the number of
-    seconds the server may hold the request, from which adapters derive their
-    read timeout (see :meth:`read_timeout`).
+    ``path`` is already percent-encoded and starts with ``/v1/`` (see
+    :func:`path`). ``params`` is a sequence of pairs because Consul repeats
+    some parameters (``tag=``, ``node-meta=``). ``wait`` is set on blocking
+    queries: it is the number of seconds the server may hold the request,
+    which the adapters add to the time they allow the call (see
+    :meth:`time_limit`). The repr shows neither the token nor the body.
     """
 
     method: str
@@ -60,21 +74,57 @@ class Request:
             return base + self.path
         return base + self.path + "?" + urlencode(self.params, quote_via=quote)
 
-    def read_timeout(self, timeout: float | None) -> float | None:
-        """The read timeout for this request, given the client's ``timeout``.
+    @property
+    def retryable(self) -> bool:
+        """Whether sending this request twice is harmless (GET and HEAD only).
 
-        A blocking query may legitimately be held by the server for its wait
-        plus up to ``wait/16`` of jitter (``agent/consul/rpc.go``
-        ``RPCQueryTimeout``), so its read timeout is at least that plus
-        :data:`BLOCKING_MARGIN`.
+        Adapters may send a retryable request again once when a pooled
+        connection was closed under it; any other request that may have
+        reached Consul fails instead (see :meth:`transport_error`).
         """
-        if self.wait is None:
+        return self.method in RETRYABLE_METHODS
+
+    def time_limit(self, timeout: float | None) -> float | None:
+        """Seconds the whole exchange may take, given the client's ``timeout``.
+
+        Connecting, sending, and receiving the headers and the body: all of
+        it within ``timeout``. A blocking query may legitimately be held by
+        the server for its wait plus up to ``wait/16`` of jitter
+        (``agent/consul/rpc.go`` ``RPCQueryTimeout``), which it gets on top,
+        with :data:`BLOCKING_MARGIN`. None (no timeout) waits forever.
+        """
+        if timeout is None or self.wait is None:
             return timeout
         wait = min(self.wait if self.wait > 0 else DEFAULT_WAIT, MAX_WAIT)
-        floor = wait + wait / 16 + BLOCKING_MARGIN
-        if timeout is None:
-            return None
-        return max(timeout, floor)
+        return timeout + wait + wait / 16 + BLOCKING_MARGIN
+
+    def transport_error(
+        self, kind: type[TransportError], description: str, *, sent: bool = True
+    ) -> TransportError:
+        """The exception for a request that got no (complete) answer.
+
+        ``sent`` says whether the request may have reached Consul (it did
+        not if the connection could not be made). Such a request is never
+        sent again unless :attr:`retryable`, and the message says that it
+        may have been applied.
+        """
+        if sent and not self.retryable:
+            description += (
+                f"; the {self.method} may have reached Consul and been applied:"
+                " it was not sent again"
+            )
+        return kind(description, method=self.method, path=self.path)
+
+    def __repr__(self) -> str:
+        headers = tuple(
+            (name, "<hidden>" if name.lower() in SECRET_HEADERS else value)
+            for name, value in self.headers
+        )
+        body = None if self.body is None else f"<{len(self.body)} bytes>"
+        return (
+            f"Request(method={self.method!r}, path={self.path!r}, params={self.params!r}, "
+            f"headers={headers!r}, body={body}, wait={self.wait!r})"
+        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -85,6 +135,13 @@ class Response:
     headers: Headers
     body: bytes
     request: Request
+
+    def __repr__(self) -> str:
+        # The body may hold secrets (a token's SecretID): only its size.
+        return (
+            f"Response(status={self.status!r}, headers={self.headers!r}, "
+            f"body=<{len(self.body)} bytes>, request={self.request!r})"
+        )
 
     def header(self, name: str) -> str | None:
         """The value of header ``name`` (case-insensitive), or None."""
@@ -114,6 +171,26 @@ class Call(Generic[T_co]):
     request: Request
     decode: Callable[[Response], T_co]
 
+    def result(self, response: Response) -> T_co:
+        """``decode(response)``, every failure of which is a ConsulException.
+
+        A decoder raises ours for an unexpected status; anything else it
+        raises means an answer it could not read (a body that is not the
+        expected JSON...), reported as :class:`InvalidResponse` with the
+        status, method and path.
+        """
+        try:
+            return self.decode(response)
+        except ConsulException:
+            raise
+        except Exception as exc:
+            raise InvalidResponse(
+                f"unreadable answer: {type(exc).__name__}: {exc}",
+                status=response.status,
+                method=self.request.method,
+                path=self.request.path,
+            ) from exc
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Sleep:
@@ -133,10 +210,66 @@ def single(call: Call[T]) -> Flow[T]:
     return result
 
 
-def path(*segments: str) -> str:
-    """Join ``/v1/``-rooted path segments, percent-encoding each one.
+def path_segment(value: str, argument: str = "path segment") -> str:
+    """Check that ``value`` (an ID or a name) can be one segment of a URL path.
 
-    Slashes inside a segment are kept (a KV key is one segment with slashes);
-    everything else that is not URL-safe is escaped.
+    Consul routes on the decoded path, so an escape does not keep a slash
+    inside a segment: Go's ``ServeMux`` (before Go 1.22) matches and cleans
+    ``req.URL.Path``, where ``%2F`` is already ``/``, and every handler then
+    takes its argument with ``strings.TrimPrefix(req.URL.Path, prefix)``
+    (``agent/acl_endpoint.go`` ``ACLTokenCRUD``: the ID of
+    ``PUT /v1/acl/token/a%2Fclone`` is ``a/clone``, which clones token
+    ``a``). A ``/`` is therefore refused, as are ``.`` and ``..``, which
+    every HTTP stack may resolve against the path. Anything else is
+    percent-escaped by :func:`path` (a ``%`` as ``%25``, which Go decodes
+    back to ``%``). Returns ``value``.
     """
-    return "/v1/" + "/".join(quote(s, safe="/") for s in segments)
+    if not isinstance(value, str):
+        raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{argument} must not be empty")
+    if "/" in value:
+        raise ValueError(f"{argument} must not contain '/' (it names one path segment): {value!r}")
+    if value in (".", ".."):
+        raise ValueError(f"{argument} must not be '.' or '..' (it names one path segment)")
+    return value
+
+
+def path(*segments: str, key: str | None = None) -> str:
+    """Join ``/v1/``-rooted path segments, checking and percent-encoding each one.
+
+    Each segment must name exactly one segment (:func:`path_segment`). ``key``, a
+    KV key, comes last and keeps its slashes; its parts must not be ``.``,
+    ``..`` or (except a trailing one) empty, since a server that cleans the
+    path would read another key.
+    """
+    text = "/v1/" + "/".join(quote(path_segment(s), safe="") for s in segments)
+    if key is None:
+        return text
+    parts = key.split("/")
+    if parts[-1] == "":
+        parts.pop()
+    if key and any(part in ("", ".", "..") for part in parts):
+        raise ValueError(f"key must not have empty, '.' or '..' segments: {key!r}")
+    return text + "/" + quote(key, safe="/")
+
+
+_HEADER_VALUE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")
+
+
+def header_value(value: str, argument: str) -> str:
+    """Check a value sent in a header (the token): printable ASCII, no spaces around.
+
+    HTTP libraries differ on anything else: one refuses a CR or LF, another
+    strips it and sends an altered value, a third puts the whole header in its
+    error message. The message here never includes the value, which may be a
+    secret. Returns ``value``.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
+    if not _HEADER_VALUE.fullmatch(value):
+        raise ValueError(
+            f"{argument} must be printable ASCII without spaces around it "
+            "(it is sent in an HTTP header); the value given is not shown"
+        )
+    return value

@@ -23,7 +23,7 @@ from .._endpoint import (
     str_list,
     str_map,
 )
-from .._http import Call, Request, Response, path
+from .._http import Call, Request, Response, path, path_segment
 from .catalog import ServiceAddress, Weights
 from .health import HealthCheck
 
@@ -235,7 +235,11 @@ class Agent(Group[M]):
         """``PUT /v1/agent/join/:address``: join a gossip pool through ``address``."""
         params = [("wan", "1")] if wan else []
         request = self._request(
-            "PUT", path("agent", "join", non_empty(address, "address")), params, token=token, dc=""
+            "PUT",
+            path("agent", "join", path_segment(address, "address")),
+            params,
+            token=token,
+            dc="",
         )
         return Call(request, d.true)
 
@@ -253,7 +257,11 @@ class Agent(Group[M]):
         if wan:
             params.append(("wan", "1"))
         request = self._request(
-            "PUT", path("agent", "force-leave", non_empty(node, "node")), params, token=token, dc=""
+            "PUT",
+            path("agent", "force-leave", path_segment(node, "node")),
+            params,
+            token=token,
+            dc="",
         )
         return Call(request, d.true)
 
@@ -294,7 +302,7 @@ class AgentServices(Group[M]):
         """
         request = self._request(
             "GET",
-            path("agent", "service", non_empty(service_id, "service_id")),
+            path("agent", "service", path_segment(service_id, "service_id")),
             token=token,
             dc="",
             hash=hash,
@@ -388,7 +396,7 @@ class AgentServices(Group[M]):
         """``PUT /v1/agent/service/deregister/:service_id``: remove a service and its checks."""
         request = self._request(
             "PUT",
-            path("agent", "service", "deregister", non_empty(service_id, "service_id")),
+            path("agent", "service", "deregister", path_segment(service_id, "service_id")),
             token=token,
             dc="",
         )
@@ -412,7 +420,7 @@ class AgentServices(Group[M]):
             params.append(("reason", reason or ""))
         request = self._request(
             "PUT",
-            path("agent", "service", "maintenance", non_empty(service_id, "service_id")),
+            path("agent", "service", "maintenance", path_segment(service_id, "service_id")),
             params,
             token=token,
             dc="",
@@ -472,7 +480,7 @@ class AgentChecks(Group[M]):
         """``PUT /v1/agent/check/deregister/:check_id``: remove a check."""
         request = self._request(
             "PUT",
-            path("agent", "check", "deregister", non_empty(check_id, "check_id")),
+            path("agent", "check", "deregister", path_segment(check_id, "check_id")),
             token=token,
             dc="",
         )
@@ -484,7 +492,7 @@ class AgentChecks(Group[M]):
             params.append(("note", notes or ""))
         request = self._request(
             "PUT",
-            path("agent", "check", verb, non_empty(check_id, "check_id")),
+            path("agent", "check", verb, path_segment(check_id, "check_id")),
             params,
             token=token,
             dc="",
@@ -522,7 +530,7 @@ class AgentChecks(Group[M]):
         body = {"Status": status, "Output": optional_str(output, "output") or ""}
         request = self._request(
             "PUT",
-            path("agent", "check", "update", non_empty(check_id, "check_id")),
+            path("agent", "check", "update", path_segment(check_id, "check_id")),
             token=token,
             dc="",
             json_body=body,
@@ -541,7 +549,7 @@ class AgentHealth(Group[M]):
     def _lookup(self, kind: str, value: str, argument: str, token: str | None) -> Request:
         return self._request(
             "GET",
-            path("agent", "health", "service", kind, non_empty(value, argument)),
+            path("agent", "health", "service", kind, path_segment(value, argument)),
             [("format", "json")],
             token=token,
             dc="",

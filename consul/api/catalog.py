@@ -7,7 +7,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint, non_empty, optional_str, str_map, string
-from .._http import Call, path
+from .._http import Call, path, path_segment
 
 M = TypeVar("M")
 
@@ -324,7 +324,7 @@ class Catalog(Group[M]):
         ``node`` may also be a unique prefix of the node's ID.
         """
         return self._read(
-            path("catalog", "node", non_empty(node, "node")),
+            path("catalog", "node", path_segment(node, "node")),
             d.json,
             _read_params(filter_expr=filter_expr),
             token=token,
@@ -347,7 +347,7 @@ class Catalog(Group[M]):
     ) -> Call[tuple[int, NodeServiceList]]:
         """``GET /v1/catalog/node-services/:node``: the node and a list of its services."""
         return self._read(
-            path("catalog", "node-services", non_empty(node, "node")),
+            path("catalog", "node-services", path_segment(node, "node")),
             d.json,
             _read_params(filter_expr=filter_expr),
             token=token,
@@ -377,7 +377,7 @@ class Catalog(Group[M]):
         given (compared case-insensitively).
         """
         return self._read(
-            path("catalog", "service", non_empty(service, "service")),
+            path("catalog", "service", path_segment(service, "service")),
             d.json_list,
             _read_params(near=near, node_meta=node_meta, tag=tag, filter_expr=filter_expr),
             token=token,
@@ -405,7 +405,7 @@ class Catalog(Group[M]):
         (its proxies and Connect-native instances). Arguments as :meth:`service`.
         """
         return self._read(
-            path("catalog", "connect", non_empty(service, "service")),
+            path("catalog", "connect", path_segment(service, "service")),
             d.json_list,
             _read_params(near=near, node_meta=node_meta, tag=tag, filter_expr=filter_expr),
             token=token,

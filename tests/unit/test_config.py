@@ -343,10 +343,15 @@ def test_clients_resolve_their_arguments_against_the_environment(monkeypatch):
         assert (c.token, c.dc) == ("mine", "dc2")
 
 
+CONNECTION_BUDGETS = {"max_connections", "max_blocking_connections"}
+
+
 @pytest.mark.parametrize(
     ("build", "own"),
     [
-        ("consul.adapters.threadpool:Consul.__init__", {"max_workers"}),
+        ("consul.adapters.threadpool:Consul.__init__", {"max_workers", "max_blocking_workers"}),
+        ("consul.adapters.aio:Consul.__init__", CONNECTION_BUDGETS),
+        ("consul.adapters.tornado:Consul.__init__", CONNECTION_BUDGETS),
         ("consul.adapters.twisted:Consul.__init__", {"reactor"}),
         ("consul.config:Config.resolve", {"env"}),
     ],

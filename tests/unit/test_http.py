@@ -12,9 +12,12 @@ from typing import Any
 
 import pytest
 
+import consul
 from consul._endpoint import Group, duration
-from consul._http import BLOCKING_MARGIN, Call, Request, Response, path
+from consul._http import BLOCKING_MARGIN, Call, Request, Response, path, path_segment
 from consul.base import ConsulBase
+
+TOKEN = "5f4e3d2c-never-shown-token"
 
 
 class Recorder:
@@ -55,38 +58,121 @@ class TestURL:
     @pytest.mark.parametrize(
         ("segments", "expected"),
         [
-            (("kv", "a/b/c"), "/v1/kv/a/b/c"),
-            (("kv", "a b"), "/v1/kv/a%20b"),
-            (("kv", "x%2Fy"), "/v1/kv/x%252Fy"),
-            (("kv", "ключ"), "/v1/kv/%D0%BA%D0%BB%D1%8E%D1%87"),
-            (("kv", "q?#"), "/v1/kv/q%3F%23"),
             (("agent", "service", "web 1"), "/v1/agent/service/web%201"),
+            (("session", "info", "x%2Fy"), "/v1/session/info/x%252Fy"),
+            (("catalog", "node", "ключ"), "/v1/catalog/node/%D0%BA%D0%BB%D1%8E%D1%87"),
+            (("health", "service", "q?#;"), "/v1/health/service/q%3F%23%3B"),
+            (("acl", "token", "..."), "/v1/acl/token/..."),
         ],
     )
-    def test_path_segments(self, segments, expected):
+    def test_path_segments_are_escaped(self, segments, expected):
         assert path(*segments) == expected
 
+    @pytest.mark.parametrize(
+        ("key", "expected"),
+        [
+            ("a/b/c", "/v1/kv/a/b/c"),
+            ("dir/", "/v1/kv/dir/"),
+            ("", "/v1/kv/"),
+            ("a b", "/v1/kv/a%20b"),
+            ("x%2Fy", "/v1/kv/x%252Fy"),
+            ("ключ", "/v1/kv/%D0%BA%D0%BB%D1%8E%D1%87"),
+            ("q?#", "/v1/kv/q%3F%23"),
+            ("..a/b..", "/v1/kv/..a/b.."),
+        ],
+    )
+    def test_a_key_keeps_its_slashes(self, key, expected):
+        assert path("kv", key=key) == expected
 
-class TestReadTimeout:
-    def test_a_plain_request_uses_the_client_timeout(self):
-        assert Request("GET", "/v1/kv/k").read_timeout(7.0) == 7.0
-        assert Request("GET", "/v1/kv/k").read_timeout(None) is None
+
+class TestPathSegments:
+    """An ID or a name is one path segment, or refused before any I/O."""
+
+    @pytest.mark.parametrize("value", ["..", ".", "a/b", "../../acl/tokens", "x/..", "/", "a/"])
+    def test_refused(self, value):
+        with pytest.raises(ValueError, match="service_id"):
+            path_segment(value, "service_id")
+        with pytest.raises(ValueError, match="path segment"):
+            path("agent", "service", value)
+
+    def test_empty_or_not_a_string(self):
+        with pytest.raises(ValueError, match="node must not be empty"):
+            path_segment("", "node")
+        with pytest.raises(TypeError, match="node must be a str, not int"):
+            path_segment(7, "node")  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("key", ["..", "a/../b", "./a", "a//b", "/a", "a/."])
+    def test_a_key_with_dot_or_empty_segments(self, key):
+        with pytest.raises(ValueError, match="key must not have empty"):
+            path("kv", key=key)
+
+
+class TestTimeLimit:
+    def test_a_plain_request_gets_the_client_timeout(self):
+        assert Request("GET", "/v1/kv/k").time_limit(7.0) == 7.0
+        assert Request("GET", "/v1/kv/k").time_limit(None) is None
 
     @pytest.mark.parametrize(
         ("wait", "expected_wait"),
         [(1.0, 1.0), (60.0, 60.0), (0.0, 300.0), (600.0, 600.0), (3600.0, 600.0)],
     )
-    def test_a_blocking_query_gets_its_wait_and_jitter(self, wait, expected_wait):
+    def test_a_blocking_query_gets_its_wait_and_jitter_on_top(self, wait, expected_wait):
         # The server may hold it for wait + wait/16 (0 means 300 s; 600 s at most).
-        timeout = Request("GET", "/v1/kv/k", wait=wait).read_timeout(0.5)
-        assert timeout == expected_wait + expected_wait / 16 + BLOCKING_MARGIN
-        assert timeout >= expected_wait * 17 / 16 + 1
-
-    def test_a_longer_client_timeout_wins(self):
-        assert Request("GET", "/v1/kv/k", wait=1.0).read_timeout(100.0) == 100.0
+        limit = Request("GET", "/v1/kv/k", wait=wait).time_limit(0.5)
+        assert limit == 0.5 + expected_wait + expected_wait / 16 + BLOCKING_MARGIN
 
     def test_no_client_timeout_means_none(self):
-        assert Request("GET", "/v1/kv/k", wait=1.0).read_timeout(None) is None
+        assert Request("GET", "/v1/kv/k", wait=1.0).time_limit(None) is None
+
+
+class TestRetryable:
+    @pytest.mark.parametrize(
+        ("method", "retryable"),
+        [("GET", True), ("HEAD", True), ("PUT", False), ("DELETE", False), ("POST", False)],
+    )
+    def test_only_reads_may_be_sent_twice(self, method, retryable):
+        assert Request(method, "/v1/kv/k").retryable is retryable
+
+    def test_a_lost_write_says_it_may_have_been_applied(self):
+        error = Request("PUT", "/v1/event/fire/x").transport_error(
+            consul.ConsulConnectionError, "connection reset"
+        )
+        assert type(error) is consul.ConsulConnectionError
+        assert (error.method, error.path) == ("PUT", "/v1/event/fire/x")
+        assert "may have reached Consul" in str(error)
+        assert "not sent again" in str(error)
+
+    def test_unless_it_was_never_sent(self):
+        error = Request("PUT", "/v1/kv/k").transport_error(
+            consul.ConsulConnectionError, "connection refused", sent=False
+        )
+        assert "may have" not in str(error)
+
+    def test_a_lost_read_says_nothing_of_the_kind(self):
+        error = Request("GET", "/v1/kv/k").transport_error(consul.Timeout, "no answer")
+        assert type(error) is consul.Timeout
+        assert "may have" not in str(error)
+
+
+class TestNoSecretInRepr:
+    def test_request(self):
+        request = build(token=TOKEN, http_auth=("user", "pass"))._request(
+            "PUT", "/v1/acl/token", json_body={"SecretID": TOKEN}
+        )
+        text = repr(request)
+        assert TOKEN not in text
+        assert base64.b64encode(b"user:pass").decode() not in text
+        assert "'X-Consul-Token', '<hidden>'" in text
+        assert "body=<" in text
+        response = Response(200, (), json.dumps({"SecretID": TOKEN}).encode(), request)
+        assert TOKEN not in repr(response)
+        assert TOKEN not in repr(Call(request, lambda r: None))
+
+    def test_config_and_client(self):
+        client = Client(token=TOKEN, http_auth="user:secret-password")
+        for text in (repr(client), repr(client.config), str(client.config)):
+            assert TOKEN not in text
+            assert "secret-password" not in text
 
 
 class TestResponse:
@@ -176,7 +262,7 @@ class TestBlockingQueries:
     def test_an_index_alone_waits_for_the_server_default(self):
         request = build()._request("GET", "/x", index=42)
         assert request.wait == 0.0
-        assert request.read_timeout(1.0) == 300 + 300 / 16 + BLOCKING_MARGIN
+        assert request.time_limit(1.0) == 1 + 300 + 300 / 16 + BLOCKING_MARGIN
 
     def test_index_zero_does_not_block(self):
         # Consul answers at once for index 0 (and no index).

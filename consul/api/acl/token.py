@@ -6,8 +6,8 @@ import builtins
 from typing import Any, TypeVar
 
 from ... import _decode as d
-from ..._endpoint import Group, duration, endpoint, non_empty, string
-from ..._http import Call, path
+from ..._endpoint import Group, duration, endpoint, string
+from ..._http import Call, path, path_segment
 from ._types import (
     ACLToken,
     ACLTokenExpanded,
@@ -109,7 +109,7 @@ class Token(Group[M]):
         params = [("expanded", "")] if expanded else []
         request = self._request(
             "GET",
-            path("acl", "token", non_empty(accessor_id, "accessor_id")),
+            path("acl", "token", path_segment(accessor_id, "accessor_id")),
             params,
             token=token,
         )
@@ -154,7 +154,7 @@ class Token(Group[M]):
             node_identities,
             local,
         )
-        body["AccessorID"] = non_empty(accessor_id, "accessor_id")
+        body["AccessorID"] = path_segment(accessor_id, "accessor_id")
         if secret_id:
             body["SecretID"] = secret_id
         request = self._request(
@@ -170,7 +170,7 @@ class Token(Group[M]):
         body = {"Description": description} if description else {}
         request = self._request(
             "PUT",
-            path("acl", "token", non_empty(accessor_id, "accessor_id"), "clone"),
+            path("acl", "token", path_segment(accessor_id, "accessor_id"), "clone"),
             token=token,
             json_body=body,
         )
@@ -180,7 +180,7 @@ class Token(Group[M]):
     def delete(self, accessor_id: str, token: str | None = None) -> Call[bool]:
         """``DELETE /v1/acl/token/:AccessorID``: True (also if there was no such token)."""
         request = self._request(
-            "DELETE", path("acl", "token", non_empty(accessor_id, "accessor_id")), token=token
+            "DELETE", path("acl", "token", path_segment(accessor_id, "accessor_id")), token=token
         )
         return Call(request, d.boolean)
 
