@@ -9,6 +9,7 @@ import ssl
 from collections.abc import Coroutine
 from typing import Any, Self, TypeVar
 
+from tornado import simple_httpclient
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.httputil import HTTPInputError
 from tornado.iostream import IOStream, StreamClosedError, UnsatisfiableReadError
@@ -97,6 +98,29 @@ class _TCPClient(TCPClient):
         return stream
 
 
+class _HTTPConnection(simple_httpclient._HTTPConnection):
+    """Tornado's connection, failing its fetch when the stream breaks mid-answer.
+
+    Tornado's ``on_connection_close`` raises the stream's error (a reset
+    while the body is read) out of the reader, where it is only logged: the
+    fetch would then wait for its timeout. Here the error ends the fetch.
+    """
+
+    def on_connection_close(self) -> None:
+        error = self.stream.error
+        if self.final_callback is not None and error is not None:
+            self._handle_exception(type(error), error, error.__traceback__)
+            return
+        super().on_connection_close()
+
+
+class _Client(SimpleAsyncHTTPClient):
+    """The simple client, with the connection class above."""
+
+    def _connection_class(self) -> type:
+        return _HTTPConnection
+
+
 class TornadoRunner:
     """Sends requests with a private ``SimpleAsyncHTTPClient`` made in the loop of the first call.
 
@@ -136,7 +160,7 @@ class TornadoRunner:
             # The simple client whatever AsyncHTTPClient.configure() chose:
             # hostname_mapping and the connection tracking need it. Room for
             # both budgets, so that Tornado's own queue is never used.
-            client = SimpleAsyncHTTPClient(
+            client = _Client(
                 force_instance=True,
                 max_clients=plain + blocking + 1,
                 hostname_mapping=self._hostname_mapping,
