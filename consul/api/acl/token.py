@@ -21,6 +21,17 @@ M = TypeVar("M")
 __all__ = ["Token"]
 
 
+def _accessor(accessor_id: str) -> str:
+    """An AccessorID for ``/v1/acl/token/:id``; ``self`` would name ``/v1/acl/token/self``.
+
+    Consul registers that path on its own (``agent/http_register.go``): a
+    read of ``self`` would answer with the caller's own token.
+    """
+    if path_segment(accessor_id, "accessor_id") == "self":
+        raise ValueError("accessor_id 'self' is not an AccessorID: use read_self()")
+    return accessor_id
+
+
 def _token_body(
     description: str,
     policies_id: builtins.list[str] | None,
@@ -109,7 +120,7 @@ class Token(Group[M]):
         params = [("expanded", "")] if expanded else []
         request = self._request(
             "GET",
-            path("acl", "token", path_segment(accessor_id, "accessor_id")),
+            path("acl", "token", _accessor(accessor_id)),
             params,
             token=token,
         )
@@ -154,7 +165,7 @@ class Token(Group[M]):
             node_identities,
             local,
         )
-        body["AccessorID"] = path_segment(accessor_id, "accessor_id")
+        body["AccessorID"] = _accessor(accessor_id)
         if secret_id:
             body["SecretID"] = secret_id
         request = self._request(
@@ -170,7 +181,7 @@ class Token(Group[M]):
         body = {"Description": description} if description else {}
         request = self._request(
             "PUT",
-            path("acl", "token", path_segment(accessor_id, "accessor_id"), "clone"),
+            path("acl", "token", _accessor(accessor_id), "clone"),
             token=token,
             json_body=body,
         )
@@ -180,7 +191,7 @@ class Token(Group[M]):
     def delete(self, accessor_id: str, token: str | None = None) -> Call[bool]:
         """``DELETE /v1/acl/token/:AccessorID``: True (also if there was no such token)."""
         request = self._request(
-            "DELETE", path("acl", "token", path_segment(accessor_id, "accessor_id")), token=token
+            "DELETE", path("acl", "token", _accessor(accessor_id)), token=token
         )
         return Call(request, d.boolean)
 
