@@ -98,6 +98,8 @@ class AiohttpRunner:
         """Send ``request``; transport failures become our exceptions."""
         session, slots = self._bind(request)
         async with slots:
+            if self.closed:  # while waiting for a turn
+                raise ClientClosed(f"the client was closed ({request.method} {request.path})")
             timeout = self._timeout
             if request.wait is not None:
                 timeout = aiohttp.ClientTimeout(total=request.time_limit(self.config.timeout))
@@ -141,7 +143,11 @@ class AiohttpRunner:
         return drive_async(flow, self.run)
 
     async def close(self) -> None:
-        """Close the session and its connections (in the client's loop)."""
+        """Close the session and its connections (in the client's loop).
+
+        The calls under way are aborted: they, and any made afterwards, raise
+        :class:`ClientClosed`.
+        """
         self.closed = True
         if self._session is not None:
             self._loop.check()

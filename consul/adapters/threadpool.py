@@ -72,10 +72,12 @@ class ThreadPoolRunner:
         Returns once the worker threads have ended, which is promptly: calls
         under way fail with :class:`ClientClosed`.
         """
-        self._closing.set()
-        self.transport.close()
+        # Cancel what has not started first, so that no worker freed by the
+        # abort below starts it.
         for executor in (self._plain, self._blocking):
             executor.shutdown(wait=False, cancel_futures=True)
+        self._closing.set()
+        self.transport.close()
         for executor in (self._plain, self._blocking):
             executor.shutdown(wait=True)
 

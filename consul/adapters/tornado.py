@@ -142,6 +142,8 @@ class TornadoRunner:
         self._loop = LoopBinding("consul.tornado.Consul")
         self._client: SimpleAsyncHTTPClient | None = None
         self._slots: tuple[asyncio.Semaphore, asyncio.Semaphore] | None = None
+        #: The connections of the calls under way, which close() aborts.
+        self._inflight: set[_Connection] = set()
         self._base_url = config.base_url
         self._hostname_mapping: dict[str, str] = {}
         if config.tls_server_name and config.scheme == "https":
@@ -174,6 +176,8 @@ class TornadoRunner:
         """Send ``request``; transport failures become our exceptions."""
         client, slots = self._bind(request)
         async with slots:
+            if self.closed:  # while waiting for a turn
+                raise ClientClosed(f"the client was closed ({request.method} {request.path})")
             limit = request.time_limit(self.config.timeout) or _FOREVER
             http_request = HTTPRequest(
                 request.url(self._base_url),
@@ -196,6 +200,7 @@ class TornadoRunner:
                 fetching = client.fetch(http_request, raise_error=False)
             finally:
                 _CURRENT.reset(token)
+            self._inflight.add(connection)
             try:
                 # Shielded: a cancelled call closes its connection, which
                 # ends the fetch with an error nobody needs to hear about.
@@ -206,6 +211,8 @@ class TornadoRunner:
                 raise
             except _TRANSPORT_ERRORS as exc:
                 raise self._failure(request, exc, connection) from detached(exc)
+            finally:
+                self._inflight.discard(connection)
         return Response.build(answer.code, answer.headers.get_all(), answer.body or b"", request)
 
     def _failure(
@@ -246,8 +253,13 @@ class TornadoRunner:
         return self._start(drive_async(flow, self._run))
 
     def close(self) -> None:
-        """Close the HTTP client; later calls raise :class:`ClientClosed`."""
+        """Close the HTTP client, aborting the calls under way.
+
+        Those calls, and any made afterwards, raise :class:`ClientClosed`.
+        """
         self.closed = True
+        for connection in list(self._inflight):
+            connection.abandon()
         if self._client is not None:
             self._client.close()
             self._client = self._slots = None
@@ -317,7 +329,7 @@ class Consul(ConsulBase[Tornado]):
         return TornadoRunner(config, *self._limits)
 
     def close(self) -> None:
-        """Close the HTTP client and its connections."""
+        """Close the HTTP client and its connections, aborting the calls under way."""
         self._runner.close()
 
     def __enter__(self) -> Self:

@@ -96,6 +96,8 @@ class TwistedRunner:
         self.config = config
         self.reactor = reactor
         self.closed = False
+        #: The exchanges under way, which close() aborts.
+        self._inflight: set[defer.Deferred[tuple[Any, bytes]]] = set()
         policy = _TLSPolicy(config)
         self.pool = HTTPConnectionPool(reactor, persistent=True)
         self._once_pool = HTTPConnectionPool(reactor, persistent=True)
@@ -147,10 +149,11 @@ class TwistedRunner:
             exchange.cancel()
 
         timer = None if limit is None else self.reactor.callLater(limit, expire)
+        self._inflight.add(exchange)
         try:
             answer, body = await exchange
         except Exception as exc:
-            if not expired and _cancelled(exc):
+            if not expired and not self.closed and _cancelled(exc):
                 # The caller cancelled: Twisted wraps that in ResponseFailed.
                 raise defer.CancelledError() from exc
             failure = self._failure(request, exc, expired)
@@ -158,6 +161,7 @@ class TwistedRunner:
                 raise
             raise failure from detached(exc)
         finally:
+            self._inflight.discard(exchange)
             if timer is not None and timer.active():
                 timer.cancel()
         headers = [
@@ -203,9 +207,12 @@ class TwistedRunner:
     def close(self) -> defer.Deferred[None]:
         """Close the pooled connections; a Deferred that fires when they are.
 
-        Later calls raise :class:`ClientClosed`.
+        The calls under way are aborted: they, and any made afterwards, raise
+        :class:`ClientClosed`.
         """
         self.closed = True
+        for exchange in list(self._inflight):
+            exchange.cancel()
         closing = [pool.closeCachedConnections() for pool in (self.pool, self._once_pool)]
         return defer.gatherResults(closing).addCallback(lambda _: None)
 
