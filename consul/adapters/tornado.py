@@ -238,8 +238,10 @@ class TornadoRunner:
 
     def _start(self, work: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
         try:
+            if self.closed:
+                raise ClientClosed("the client was closed")
             loop = self._loop.check()
-        except EventLoopError:
+        except (ClientClosed, EventLoopError):
             work.close()  # never started: no "never awaited" warning
             raise
         return loop.create_task(work)
