@@ -56,9 +56,9 @@ class ConsulBase(Generic[M]):
     wins over the environment):
 
     Args:
-        host: the agent's address; ``host`` and ``port`` together replace
-            ``CONSUL_HTTP_ADDR`` (``host:port``, ``https://host:port/prefix``).
-            Default ``127.0.0.1``.
+        host: the agent's host name or IP address (not a URL); ``host`` and
+            ``port`` together replace ``CONSUL_HTTP_ADDR`` (``host:port``,
+            ``https://host:port/prefix``). Default ``127.0.0.1``.
         port: the agent's HTTP port (default 8500).
         token: the ACL token of every request that names none
             (``CONSUL_HTTP_TOKEN``). It is sent only in the ``X-Consul-Token``
@@ -76,10 +76,11 @@ class ConsulBase(Generic[M]):
         cert: a client certificate: the path of a PEM file holding
             certificate and key, or a ``(cert, key)`` pair
             (``CONSUL_CLIENT_CERT``, ``CONSUL_CLIENT_KEY``).
-        timeout: seconds to wait for a connection and for each answer
-            (default 30; None waits forever). A blocking query is given its
-            ``wait`` and Consul's jitter on top, so a long poll never times
-            out early while a dead connection still ends.
+        timeout: seconds a call may take as a whole: connecting, sending,
+            and reading the answer to its last byte (default 30; None waits
+            forever). A blocking query is given its ``wait`` and Consul's
+            jitter on top, so a long poll never times out early while a dead
+            connection still ends. See the "Failure behaviour" page.
         token_file: read the token from this file
             (``CONSUL_HTTP_TOKEN_FILE``); it wins over ``token`` unless empty.
         tls_server_name: the name to verify the server's certificate against

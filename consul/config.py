@@ -26,8 +26,7 @@ __all__ = ["CONSISTENCY_MODES", "DEFAULT_TIMEOUT", "Cert", "Config"]
 #: The values of the ``consistency`` argument.
 CONSISTENCY_MODES = ("default", "consistent", "stale")
 
-#: Seconds to wait for a connection, and for each answer (blocking queries get
-#: their wait on top).
+#: Seconds a call may take as a whole (blocking queries get their wait on top).
 DEFAULT_TIMEOUT = 30.0
 
 #: A client certificate: one PEM file holding certificate and key, or a
@@ -64,8 +63,9 @@ class Config:
         tls_server_name: the name to send as SNI and verify the server's
             certificate against, instead of ``host``.
         http_auth: HTTP basic authentication ``(user, password)``.
-        timeout: seconds to wait for a connection and for each answer; a
-            blocking query is given its wait on top (None: wait forever).
+        timeout: seconds a call may take as a whole, connecting and reading
+            the answer included; a blocking query is given its wait on top
+            (None: wait forever).
     """
 
     host: str = "127.0.0.1"
