@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import (
@@ -165,6 +165,10 @@ class Agent(Group[M]):
     ``service``, ``check`` and ``health`` are the sub-groups for the agent's
     services, checks and local service health.
     """
+
+    # The sub-groups' classes under python-consul's names (set below them).
+    Service: ClassVar[type[AgentServices[Any]]]
+    Check: ClassVar[type[AgentChecks[Any]]]
 
     def __init__(self, client: ConsulBase[M]) -> None:
         super().__init__(client)
@@ -571,3 +575,7 @@ class AgentHealth(Group[M]):
             return status, data or []
 
         return Call(self._lookup("name", name, "name", token), decode)
+
+
+Agent.Service = AgentServices
+Agent.Check = AgentChecks

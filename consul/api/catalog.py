@@ -197,7 +197,7 @@ class Catalog(Group[M]):
         applied.
         """
         body: dict[str, Any] = {}
-        datacenter = dc if dc is not None else self._client.config.dc
+        datacenter = dc if dc is not None else self._client.dc
         if optional_str(datacenter, "dc"):
             body["Datacenter"] = datacenter
         if optional_str(node_id, "node_id"):
@@ -242,7 +242,7 @@ class Catalog(Group[M]):
         if service_id is not None and check_id is not None:
             raise ValueError("only one of service_id and check_id may be given")
         body: dict[str, Any] = {}
-        datacenter = dc if dc is not None else self._client.config.dc
+        datacenter = dc if dc is not None else self._client.dc
         if optional_str(datacenter, "dc"):
             body["Datacenter"] = datacenter
         body["Node"] = non_empty(node, "node")

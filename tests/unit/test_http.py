@@ -144,6 +144,18 @@ class TestRequestDefaults:
             name == "X-Consul-Token" for name, _ in build()._request("GET", "/x").headers
         )
 
+    def test_settings_assigned_after_construction(self):
+        # python-consul's attributes: Patroni sets them on reloading its configuration.
+        group = build(token="old", dc="dc1")
+        group.agent.token = "new"
+        group.agent.dc = "dc2"
+        group.agent.consistency = "consistent"
+        request = group._request("GET", "/x", read=True)
+        assert request.params == (("dc", "dc2"), ("consistent", ""))
+        assert request.headers == (("X-Consul-Token", "new"),)
+        group.agent.token = group.agent.dc = None
+        assert group._request("GET", "/x") == Request("GET", "/x")
+
     def test_basic_auth(self):
         request = build(http_auth=("user", "pa:ss"))._request("GET", "/x")
         expected = "Basic " + base64.b64encode(b"user:pa:ss").decode()
@@ -196,11 +208,23 @@ class TestBlockingQueries:
 
     @pytest.mark.parametrize(
         ("index", "error"),
-        [(True, TypeError), ("5", TypeError), (1.0, TypeError), (-1, ValueError)],
+        [
+            (True, TypeError),
+            ("5s", TypeError),
+            ("-1", TypeError),
+            (1.0, TypeError),
+            (-1, ValueError),
+        ],
     )
     def test_bad_index(self, index, error):
         with pytest.raises(error, match="index"):
             build()._request("GET", "/x", index=index)
+
+    def test_index_as_python_consul_returned_it(self):
+        # python-consul's reads returned X-Consul-Index as the header's text.
+        request = build()._request("GET", "/x", index="42", wait="1s")
+        assert request.params == (("index", "42"), ("wait", "1s"))
+        assert request.wait == 1.0
 
 
 class TestDurations:
