@@ -93,29 +93,10 @@ class HTTPClient(abc.ABC):
         data: str | bytes = "",
         headers: Mapping[str, str] | None = None,
     ) -> Any:
-        """``PUT path`` with ``data`` as the body."""
+        """``PUT path`` with ``data`` as the body (``delete`` and ``post`` alike)."""
 
-    @abc.abstractmethod
-    def delete(
-        self,
-        callback: Callable[[Response], Any],
-        path: str,
-        params: Params | None = None,
-        data: str | bytes = "",
-        headers: Mapping[str, str] | None = None,
-    ) -> Any:
-        """``DELETE path``."""
-
-    @abc.abstractmethod
-    def post(
-        self,
-        callback: Callable[[Response], Any],
-        path: str,
-        params: Params | None = None,
-        data: str | bytes = "",
-        headers: Mapping[str, str] | None = None,
-    ) -> Any:
-        """``POST path`` with ``data`` as the body."""
+    delete = put
+    post = put
 
 
 class CB:

@@ -9,6 +9,7 @@ TLS settings and exceptions.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -58,9 +59,9 @@ class HTTPClient(_HTTPClient):
         method: str,
         callback: Callable[[Response], Any],
         path: str,
-        params: Params | None,
-        data: str | bytes | None,
-        headers: Mapping[str, str] | None,
+        params: Params | None = None,
+        data: str | bytes | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         pairs = tuple(
             (str(name), str(value))
@@ -98,38 +99,12 @@ class HTTPClient(_HTTPClient):
         """``GET path``; returns ``callback(response)``."""
         return self._send("GET", callback, path, params, None, headers)
 
-    def put(
-        self,
-        callback: Callable[[Response], Any],
-        path: str,
-        params: Params | None = None,
-        data: str | bytes = "",
-        headers: Mapping[str, str] | None = None,
-    ) -> Any:
-        """``PUT path`` with ``data``; returns ``callback(response)``."""
-        return self._send("PUT", callback, path, params, data, headers)
-
-    def delete(
-        self,
-        callback: Callable[[Response], Any],
-        path: str,
-        params: Params | None = None,
-        data: str | bytes = "",
-        headers: Mapping[str, str] | None = None,
-    ) -> Any:
-        """``DELETE path``; returns ``callback(response)``."""
-        return self._send("DELETE", callback, path, params, data, headers)
-
-    def post(
-        self,
-        callback: Callable[[Response], Any],
-        path: str,
-        params: Params | None = None,
-        data: str | bytes = "",
-        headers: Mapping[str, str] | None = None,
-    ) -> Any:
-        """``POST path`` with ``data``; returns ``callback(response)``."""
-        return self._send("POST", callback, path, params, data, headers)
+    #: ``PUT path`` with ``data``; returns ``callback(response)``.
+    put = functools.partialmethod(_send, "PUT")
+    #: ``DELETE path``; returns ``callback(response)``.
+    delete = functools.partialmethod(_send, "DELETE")
+    #: ``POST path`` with ``data``; returns ``callback(response)``.
+    post = functools.partialmethod(_send, "POST")
 
     def close(self) -> None:
         """Close the pooled connections."""

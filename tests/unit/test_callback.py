@@ -9,6 +9,8 @@ endpoint tests (tests/api) run it against the embedded agent through
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -216,3 +218,41 @@ def test_std_http_client_uri():
 
 def test_consul_std_is_the_blocking_client():
     assert consul.std.Consul is consul.Consul
+
+
+#: What python-consul 1.1 and py-consul programs import, module by module.
+NAMES = {
+    "consul": "Consul Check ConsulException ACLPermissionDenied ACLDisabled NotFound Timeout",
+    "consul.base": (
+        "Consul HTTPClient Response CB Check ConsulException ACLDisabled ACLPermissionDenied "
+        "NotFound Timeout BadRequest ClientError"
+    ),
+    "consul.std": "Consul HTTPClient",
+    "consul.aio": "Consul",
+    "consul.tornado": "Consul",
+    "consul.twisted": "Consul",
+    "consul.check": "Check",
+    "consul.callback": "CB",
+    "consul.exceptions": (
+        "ConsulException ACLDisabled ACLPermissionDenied NotFound Timeout BadRequest ClientError"
+    ),
+}
+
+
+def test_python_consuls_names_exist_after_a_plain_import():
+    # In a fresh interpreter: ``import consul`` alone reaches consul.std and
+    # consul.base as python-consul's did (the Datadog tracer relies on it),
+    # without loading requests until then.
+    script = f"""
+import importlib, sys
+import consul
+assert "requests" not in sys.modules
+assert consul.std.HTTPClient and consul.base.Consul and consul.callback.CB
+for module, names in {NAMES!r}.items():
+    for name in names.split():
+        getattr(importlib.import_module(module), name)
+"""
+    ran = subprocess.run(
+        [sys.executable, "-W", "error", "-c", script], capture_output=True, text=True, check=False
+    )
+    assert ran.returncode == 0, ran.stderr
