@@ -24,6 +24,7 @@ from .._endpoint import (
     str_map,
 )
 from .._http import Call, Request, Response, path
+from ..check import Check
 from .catalog import ServiceAddress, Weights
 from .health import HealthCheck
 
@@ -125,8 +126,6 @@ def _legacy_check(
 
     A ``script`` string runs under ``sh -c`` (Consul 1.x only runs ``Args``).
     """
-    from ..check import Check
-
     given = [name for name, v in (("script", script), ("ttl", ttl), ("http", http)) if v]
     if not given:
         if interval is not None or timeout is not None:
