@@ -10,6 +10,7 @@ never loads it.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._http import Call, Request, Response
@@ -39,11 +40,19 @@ if TYPE_CHECKING:
 __version__ = "2.0.0.dev0"
 
 
+#: Submodules that python-consul's ``import consul`` made reachable as
+#: attributes (``consul.std.HTTPClient``, ``consul.base.Consul``); imported
+#: here on first use, so that ``import consul`` stays light.
+_SUBMODULES = frozenset({"base", "callback", "std"})
+
+
 def __getattr__(name: str) -> Any:
     if name == "Consul":
         from .adapters.std import Consul
 
         return Consul
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -211,18 +211,19 @@ def single(call: Call[T]) -> Flow[T]:
 
 
 def path_segment(value: str, argument: str = "path segment") -> str:
-    """Check that ``value`` (an ID or a name) can be one segment of a URL path.
+    """Check an ID or name that must be exactly one segment of a URL path.
 
-    Consul routes on the decoded path, so an escape does not keep a slash
-    inside a segment: Go's ``ServeMux`` (before Go 1.22) matches and cleans
-    ``req.URL.Path``, where ``%2F`` is already ``/``, and every handler then
-    takes its argument with ``strings.TrimPrefix(req.URL.Path, prefix)``
-    (``agent/acl_endpoint.go`` ``ACLTokenCRUD``: the ID of
-    ``PUT /v1/acl/token/a%2Fclone`` is ``a/clone``, which clones token
-    ``a``). A ``/`` is therefore refused, as are ``.`` and ``..``, which
-    every HTTP stack may resolve against the path. Anything else is
-    percent-escaped by :func:`path` (a ``%`` as ``%25``, which Go decodes
-    back to ``%``). Returns ``value``.
+    Consul routes and reads the decoded path, so escaping a ``/`` as ``%2F``
+    does not keep it inside the segment: Go's ``ServeMux`` (before Go 1.22)
+    matches and cleans ``req.URL.Path``, where ``%2F`` is already ``/``, and
+    the handlers take their argument with ``strings.TrimPrefix(req.URL.Path,
+    prefix)``. Where a ``/`` means something to Consul, it must be refused:
+    ``ACLTokenCRUD`` (``agent/acl_endpoint.go``) clones token ``a`` for
+    ``PUT /v1/acl/token/a%2Fclone``, and ``/v1/acl/policy/name/...`` is another
+    endpoint than ``/v1/acl/policy/:id``. ``.`` and ``..`` are refused too:
+    every HTTP stack may resolve them against the path. Anything else is
+    percent-escaped by :func:`path` (a ``%`` as ``%25``, which Go decodes back
+    to ``%``). Returns ``value``.
     """
     if not isinstance(value, str):
         raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
@@ -235,23 +236,48 @@ def path_segment(value: str, argument: str = "path segment") -> str:
     return value
 
 
-def path(*segments: str, key: str | None = None) -> str:
-    """Join ``/v1/``-rooted path segments, checking and percent-encoding each one.
+def path_tail(value: str, argument: str = "path") -> str:
+    """Check an ID or name that Consul reads as the whole rest of the path.
 
-    Each segment must name exactly one segment (:func:`path_segment`). ``key``, a
-    KV key, comes last and keeps its slashes; its parts must not be ``.``,
-    ``..`` or (except a trailing one) empty, since a server that cleans the
-    path would read another key.
+    Most handlers take their argument with ``strings.TrimPrefix(req.URL.Path,
+    prefix)`` and nothing is registered below that prefix
+    (``agent/http_register.go``): a KV key, a service or check ID (Patroni's
+    are ``scope/name``), a service or node name. A ``/`` in such a value is
+    read back whole, so it is kept (and sent as it is, as Consul's Go client
+    sends it). But no part of it may be ``.`` or ``..``, which resolve against
+    the path (``../../acl/tokens`` would reach another endpoint with the
+    client's token), or empty, which ``ServeMux`` cleans away (``a//b`` is
+    redirected to ``a/b``); a trailing ``/`` is fine. Returns ``value``.
     """
-    text = "/v1/" + "/".join(quote(path_segment(s), safe="") for s in segments)
-    if key is None:
-        return text
-    parts = key.split("/")
+    if not isinstance(value, str):
+        raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{argument} must not be empty")
+    _check_tail(value, argument)
+    return value
+
+
+def _check_tail(value: str, argument: str) -> None:
+    parts = value.split("/")
     if parts[-1] == "":
         parts.pop()
-    if key and any(part in ("", ".", "..") for part in parts):
-        raise ValueError(f"key must not have empty, '.' or '..' segments: {key!r}")
-    return text + "/" + quote(key, safe="/")
+    if value and any(part in ("", ".", "..") for part in parts):
+        raise ValueError(f"{argument} must not have empty, '.' or '..' segments: {value!r}")
+
+
+def path(*segments: str, tail: str | None = None) -> str:
+    """The ``/v1/`` path of ``segments``, then ``tail``, each checked and percent-encoded.
+
+    Every segment must be one path segment (:func:`path_segment`); ``tail``,
+    which comes last, keeps its slashes (:func:`path_tail`, but it may be
+    empty: ``/v1/kv/`` lists the whole store). This is the one place where
+    a value enters a URL path.
+    """
+    text = "/v1/" + "/".join(quote(path_segment(s), safe="") for s in segments)
+    if tail is None:
+        return text
+    _check_tail(tail, "path")
+    return text + "/" + quote(tail, safe="/")
 
 
 _HEADER_VALUE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")

@@ -265,8 +265,8 @@ def test_read_parameters(client: consul.Consul) -> None:
     nodes = Catalog.nodes(client.catalog, filter_expr="Node == x", dc="dc1")
     assert ("filter", "Node == x") in nodes.request.params
     assert ("dc", "dc1") in nodes.request.params
-    node = Catalog.node(client.catalog, "a b", filter_expr="Port == 1")
-    assert node.request.path == "/v1/catalog/node/a%20b"
+    node = Catalog.node(client.catalog, "a/b", filter_expr="Port == 1")
+    assert node.request.path == "/v1/catalog/node/a/b"
     assert ("filter", "Port == 1") in node.request.params
     listing = Catalog.node_services(client.catalog, "n", filter_expr="Port == 1")
     assert listing.request.path == "/v1/catalog/node-services/n"

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, assert_type
 
 from twisted.internet.defer import Deferred
 
 import consul
 import consul.aio
+import consul.base
+import consul.std
 import consul.threadpool
 import consul.tornado
 import consul.twisted
@@ -42,6 +44,32 @@ def blocking() -> None:
         c.kv.get("k", recurse=True)  # type: ignore[arg-type]
         c.kv.put("k", 3)  # type: ignore[arg-type]
         c.kv.get("k", bogus=1)  # type: ignore[call-arg]
+
+
+def blocking_at_python_consuls_path() -> None:
+    c = consul.std.Consul()
+    assert_type(c, consul.Consul)
+    assert_type(c.kv.get("k"), Entry)
+    c.token = "new"
+    c.dc = None
+    c.consistency = "stale"
+    c.token = 3  # type: ignore[assignment]
+
+
+class OwnHTTP(consul.base.Consul):
+    def http_connect(
+        self, host: str, port: int, scheme: str, verify: bool | str = True, cert: Any = None
+    ) -> consul.std.HTTPClient:
+        return consul.std.HTTPClient(host, port, scheme, verify, cert)
+
+
+def callback_protocol() -> None:
+    # What a call returns is what the http object returns: unknown to checkers.
+    c = OwnHTTP(token="t")
+    assert_type(c.kv.get("k"), Any)
+    assert_type(c.http, Any)
+    c.kv.get(1)  # type: ignore[arg-type]
+    assert_type(consul.base.CB.json(index=True), Callable[[consul.base.Response], Any])
 
 
 def thread_pool() -> None:

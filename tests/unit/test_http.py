@@ -14,7 +14,15 @@ import pytest
 
 import consul
 from consul._endpoint import Group, duration
-from consul._http import BLOCKING_MARGIN, Call, Request, Response, path, path_segment
+from consul._http import (
+    BLOCKING_MARGIN,
+    Call,
+    Request,
+    Response,
+    path,
+    path_segment,
+    path_tail,
+)
 from consul.base import ConsulBase
 
 TOKEN = "5f4e3d2c-never-shown-token"
@@ -81,30 +89,48 @@ class TestURL:
             ("..a/b..", "/v1/kv/..a/b.."),
         ],
     )
-    def test_a_key_keeps_its_slashes(self, key, expected):
-        assert path("kv", key=key) == expected
+    def test_a_tail_keeps_its_slashes(self, key, expected):
+        assert path("kv", tail=key) == expected
 
 
 class TestPathSegments:
-    """An ID or a name is one path segment, or refused before any I/O."""
+    """An ID or a name is one path segment (or the rest of the path), or refused before any I/O."""
 
     @pytest.mark.parametrize("value", ["..", ".", "a/b", "../../acl/tokens", "x/..", "/", "a/"])
-    def test_refused(self, value):
-        with pytest.raises(ValueError, match="service_id"):
-            path_segment(value, "service_id")
+    def test_a_segment(self, value):
+        with pytest.raises(ValueError, match="accessor_id"):
+            path_segment(value, "accessor_id")
         with pytest.raises(ValueError, match="path segment"):
-            path("agent", "service", value)
+            path("acl", "token", value)
+
+    @pytest.mark.parametrize(
+        "value", ["..", ".", "../../acl/tokens", "x/..", "a/./b", "a//b", "/a", "/"]
+    )
+    def test_a_tail(self, value):
+        with pytest.raises(ValueError, match="service_id must not have empty"):
+            path_tail(value, "service_id")
+        with pytest.raises(ValueError, match="path must not have empty"):
+            path("agent", "service", "deregister", tail=value)
+
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            ("demo/pg 0", "/v1/agent/service/deregister/demo/pg%200"),
+            ("a%2Fb", "/v1/agent/service/deregister/a%252Fb"),
+            ("dir/", "/v1/agent/service/deregister/dir/"),
+            ("..x/y..", "/v1/agent/service/deregister/..x/y.."),
+        ],
+    )
+    def test_a_tail_keeps_its_slashes_and_escapes_the_rest(self, value, expected):
+        assert path_tail(value, "service_id") == value
+        assert path("agent", "service", "deregister", tail=value) == expected
 
     def test_empty_or_not_a_string(self):
-        with pytest.raises(ValueError, match="node must not be empty"):
-            path_segment("", "node")
-        with pytest.raises(TypeError, match="node must be a str, not int"):
-            path_segment(7, "node")  # type: ignore[arg-type]
-
-    @pytest.mark.parametrize("key", ["..", "a/../b", "./a", "a//b", "/a", "a/."])
-    def test_a_key_with_dot_or_empty_segments(self, key):
-        with pytest.raises(ValueError, match="key must not have empty"):
-            path("kv", key=key)
+        for check in (path_segment, path_tail):
+            with pytest.raises(ValueError, match="node must not be empty"):
+                check("", "node")
+            with pytest.raises(TypeError, match="node must be a str, not int"):
+                check(7, "node")  # type: ignore[arg-type]
 
 
 class TestTimeLimit:
@@ -230,6 +256,18 @@ class TestRequestDefaults:
             name == "X-Consul-Token" for name, _ in build()._request("GET", "/x").headers
         )
 
+    def test_settings_assigned_after_construction(self):
+        # python-consul's attributes: Patroni sets them on reloading its configuration.
+        group = build(token="old", dc="dc1")
+        group.agent.token = "new"
+        group.agent.dc = "dc2"
+        group.agent.consistency = "consistent"
+        request = group._request("GET", "/x", read=True)
+        assert request.params == (("dc", "dc2"), ("consistent", ""))
+        assert request.headers == (("X-Consul-Token", "new"),)
+        group.agent.token = group.agent.dc = None
+        assert group._request("GET", "/x") == Request("GET", "/x")
+
     def test_basic_auth(self):
         request = build(http_auth=("user", "pa:ss"))._request("GET", "/x")
         expected = "Basic " + base64.b64encode(b"user:pa:ss").decode()
@@ -282,11 +320,23 @@ class TestBlockingQueries:
 
     @pytest.mark.parametrize(
         ("index", "error"),
-        [(True, TypeError), ("5", TypeError), (1.0, TypeError), (-1, ValueError)],
+        [
+            (True, TypeError),
+            ("5s", TypeError),
+            ("-1", TypeError),
+            (1.0, TypeError),
+            (-1, ValueError),
+        ],
     )
     def test_bad_index(self, index, error):
         with pytest.raises(error, match="index"):
             build()._request("GET", "/x", index=index)
+
+    def test_index_as_python_consul_returned_it(self):
+        # python-consul's reads returned X-Consul-Index as the header's text.
+        request = build()._request("GET", "/x", index="42", wait="1s")
+        assert request.params == (("index", "42"), ("wait", "1s"))
+        assert request.wait == 1.0
 
 
 class TestDurations:

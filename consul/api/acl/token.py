@@ -190,9 +190,7 @@ class Token(Group[M]):
     @endpoint
     def delete(self, accessor_id: str, token: str | None = None) -> Call[bool]:
         """``DELETE /v1/acl/token/:AccessorID``: True (also if there was no such token)."""
-        request = self._request(
-            "DELETE", path("acl", "token", _accessor(accessor_id)), token=token
-        )
+        request = self._request("DELETE", path("acl", "token", _accessor(accessor_id)), token=token)
         return Call(request, d.boolean)
 
     # Defined last: in the class body, later annotations would read ``list``
