@@ -290,7 +290,11 @@ class _Bound(Generic[P, T]):
 
         @functools.wraps(build)
         def method(*args: Any, **kwargs: Any) -> Any:
-            result = run(build(obj, *args, **kwargs))
+            call = build(obj, *args, **kwargs)
+            # The arguments may hold a token: out of this frame's locals before
+            # the call runs (and may fail with a traceback showing them).
+            del args, kwargs
+            result = run(call)
             if type(result) is CoroutineType:
                 # A forgotten await warns with the coroutine's name: make it
                 # the method that was called (``KV.get``), not the runner's.

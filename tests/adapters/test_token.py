@@ -89,3 +89,16 @@ def test_bad_request_options_fail_before_any_io(client, stub, call, error, messa
     with pytest.raises(error, match=message):
         call(client(stub))
     assert stub.seen == []
+
+
+def test_not_in_a_traceback_when_given_to_one_call(stub):
+    # Straight on a blocking client, without the test harness's frames (whose
+    # locals hold the arguments it passes on).
+    stub.answer(403, "Permission denied")
+    with (
+        consul.Consul(host=stub.host, port=stub.port) as c,
+        pytest.raises(consul.ACLPermissionDenied) as caught,
+    ):
+        c.kv.put("secret/key", "value", token=TOKEN)
+    assert TOKEN not in _rendered(caught.value)
+    assert stub.seen[0].headers["X-Consul-Token"] == TOKEN
