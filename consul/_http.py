@@ -20,10 +20,18 @@ from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import Any, Generic, TypeAlias, TypeVar
 from urllib.parse import quote, urlencode
 
-from .exceptions import ConsulException, InvalidResponse, TransportError
+from .exceptions import (
+    ClientClosed,
+    ConsulConnectionError,
+    ConsulException,
+    InvalidResponse,
+    Timeout,
+    TransportError,
+)
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
+E = TypeVar("E", bound=TransportError)
 
 Params: TypeAlias = tuple[tuple[str, str], ...]
 Headers: TypeAlias = tuple[tuple[str, str], ...]
@@ -80,7 +88,7 @@ class Request:
 
         Adapters may send a retryable request again once when a pooled
         connection was closed under it; any other request that may have
-        reached Consul fails instead (see :meth:`transport_error`).
+        reached Consul fails instead (see :meth:`connection_failed`).
         """
         return self.method in RETRYABLE_METHODS
 
@@ -98,22 +106,40 @@ class Request:
         wait = min(self.wait if self.wait > 0 else DEFAULT_WAIT, MAX_WAIT)
         return timeout + wait + wait / 16 + BLOCKING_MARGIN
 
-    def transport_error(
-        self, kind: type[TransportError], description: str, *, sent: bool = True
-    ) -> TransportError:
-        """The exception for a request that got no (complete) answer.
+    def timed_out(self, timeout: float | None, *, sent: bool) -> Timeout:
+        """The :class:`Timeout` of this request under the client's ``timeout``.
+
+        ``sent`` says whether the request may have reached Consul (see
+        :meth:`connection_failed`).
+        """
+        limit = self.time_limit(timeout)
+        return self._lost(Timeout, f"no answer within {limit} s", sent)
+
+    def connection_failed(
+        self, base_url: str, cause: BaseException, *, sent: bool
+    ) -> ConsulConnectionError:
+        """The :class:`ConsulConnectionError` of this request, from the library's ``cause``.
 
         ``sent`` says whether the request may have reached Consul (it did
-        not if the connection could not be made). Such a request is never
-        sent again unless :attr:`retryable`, and the message says that it
-        may have been applied.
+        not if no connection was made). A request that did, and is not
+        :attr:`retryable`, is never sent again: the message says that it may
+        have been applied.
         """
+        description = f"cannot reach {base_url}: {type(cause).__name__}: {cause}"
+        return self._lost(ConsulConnectionError, description, sent)
+
+    def _lost(self, kind: type[E], description: str, sent: bool) -> E:
         if sent and not self.retryable:
             description += (
                 f"; the {self.method} may have reached Consul and been applied:"
                 " it was not sent again"
             )
         return kind(description, method=self.method, path=self.path)
+
+    def closed(self, *, under_way: bool = False) -> ClientClosed:
+        """The :class:`ClientClosed` of this request: made after ``close()``, or cut short by it."""
+        when = " during the call" if under_way else ""
+        return ClientClosed(f"the client was closed{when}", method=self.method, path=self.path)
 
     def __repr__(self) -> str:
         headers = tuple(

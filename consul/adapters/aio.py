@@ -13,7 +13,7 @@ from .._endpoint import AsyncIO, positive_int
 from .._http import Call, Flow, Request, Response
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
-from ..exceptions import ClientClosed, ConsulConnectionError, ConsulException, Timeout, detached
+from ..exceptions import ConsulException, detached
 from ._drive import drive_async
 from ._loop import LoopBinding
 
@@ -81,7 +81,7 @@ class AiohttpRunner:
     def _bind(self, request: Request) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
         """The session and the slots of ``request``'s kind, in the client's loop."""
         if self.closed:
-            raise ClientClosed(f"the client was closed ({request.method} {request.path})")
+            raise request.closed()
         self._loop.check()
         if self._session is None or self._slots is None:
             plain, blocking = self._limits
@@ -99,7 +99,7 @@ class AiohttpRunner:
         session, slots = self._bind(request)
         async with slots:
             if self.closed:  # while waiting for a turn
-                raise ClientClosed(f"the client was closed ({request.method} {request.path})")
+                raise request.closed()
             timeout = self._timeout
             if request.wait is not None:
                 timeout = aiohttp.ClientTimeout(total=request.time_limit(self.config.timeout))
@@ -121,16 +121,13 @@ class AiohttpRunner:
 
     def _failure(self, request: Request, exc: Exception) -> ConsulException:
         if self.closed:
-            return ClientClosed(
-                f"the client was closed during the call ({request.method} {request.path})"
-            )
+            return request.closed(under_way=True)
         if isinstance(exc, TimeoutError):
-            limit = request.time_limit(self.config.timeout)
             sent = not isinstance(exc, aiohttp.ConnectionTimeoutError)
-            return request.transport_error(Timeout, f"no answer within {limit} s", sent=sent)
-        return request.transport_error(
-            ConsulConnectionError,
-            f"cannot reach {self.config.base_url}: {type(exc).__name__}: {exc}",
+            return request.timed_out(self.config.timeout, sent=sent)
+        return request.connection_failed(
+            self.config.base_url,
+            exc,
             sent=not isinstance(exc, aiohttp.ClientConnectorError),
         )
 

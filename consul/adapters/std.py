@@ -28,7 +28,7 @@ from .._endpoint import Blocking
 from .._http import Call, Flow, Request, Response
 from ..base import ConsulBase
 from ..config import Config
-from ..exceptions import ClientClosed, ConsulConnectionError, ConsulException, Timeout, detached
+from ..exceptions import ClientClosed, ConsulException, detached
 from ._drive import drive
 
 T = TypeVar("T")
@@ -208,7 +208,7 @@ class RequestsRunner:
     def send(self, request: Request) -> Response:
         """Send ``request``; transport failures become our exceptions."""
         if self.closed:
-            raise ClientClosed(f"the client was closed ({request.method} {request.path})")
+            raise request.closed()
         limit = request.time_limit(self.config.timeout)
         current = _CURRENT
         current.runner = self
@@ -235,9 +235,7 @@ class RequestsRunner:
 
     def _failure(self, request: Request, exc: Exception) -> ConsulException:
         if self.closed:
-            return ClientClosed(
-                f"the client was closed during the call ({request.method} {request.path})"
-            )
+            return request.closed(under_way=True)
         reason = exc.args[0] if exc.args else None
         reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError
         sent = not isinstance(
@@ -247,13 +245,8 @@ class RequestsRunner:
         if isinstance(exc, requests.Timeout) or (
             deadline is not None and time.monotonic() >= deadline
         ):
-            limit = request.time_limit(self.config.timeout)
-            return request.transport_error(Timeout, f"no answer within {limit} s", sent=sent)
-        return request.transport_error(
-            ConsulConnectionError,
-            f"cannot reach {self.config.base_url}: {type(exc).__name__}: {exc}",
-            sent=sent,
-        )
+            return request.timed_out(self.config.timeout, sent=sent)
+        return request.connection_failed(self.config.base_url, exc, sent=sent)
 
     def run(self, call: Call[T]) -> T:
         """Send ``call``'s request and return the decoded value."""

@@ -22,10 +22,8 @@ from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
 from ..exceptions import (
     ClientClosed,
-    ConsulConnectionError,
     ConsulException,
     EventLoopError,
-    Timeout,
     detached,
 )
 from ._drive import drive_async
@@ -155,7 +153,7 @@ class TornadoRunner:
     def _bind(self, request: Request) -> tuple[SimpleAsyncHTTPClient, asyncio.Semaphore]:
         """The HTTP client and the slots of ``request``'s kind, in the client's loop."""
         if self.closed:
-            raise ClientClosed(f"the client was closed ({request.method} {request.path})")
+            raise request.closed()
         self._loop.check()
         if self._client is None or self._slots is None:
             plain, blocking = self._limits
@@ -177,7 +175,7 @@ class TornadoRunner:
         client, slots = self._bind(request)
         async with slots:
             if self.closed:  # while waiting for a turn
-                raise ClientClosed(f"the client was closed ({request.method} {request.path})")
+                raise request.closed()
             limit = request.time_limit(self.config.timeout) or _FOREVER
             http_request = HTTPRequest(
                 request.url(self._base_url),
@@ -219,19 +217,12 @@ class TornadoRunner:
         self, request: Request, exc: Exception, connection: _Connection
     ) -> ConsulException:
         if self.closed:
-            return ClientClosed(
-                f"the client was closed during the call ({request.method} {request.path})"
-            )
+            return request.closed(under_way=True)
         # Once connected (TLS included), the request may have been sent.
         sent = connection.stream is not None
         if isinstance(exc, HTTPTimeoutError):
-            limit = request.time_limit(self.config.timeout)
-            return request.transport_error(Timeout, f"no answer within {limit} s", sent=sent)
-        return request.transport_error(
-            ConsulConnectionError,
-            f"cannot reach {self.config.base_url}: {type(exc).__name__}: {exc}",
-            sent=sent,
-        )
+            return request.timed_out(self.config.timeout, sent=sent)
+        return request.connection_failed(self.config.base_url, exc, sent=sent)
 
     async def _run(self, call: Call[T]) -> T:
         return call.result(await self.send(call.request))

@@ -22,7 +22,7 @@ from .._endpoint import Twisted
 from .._http import Call, Flow, Request, Response
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
-from ..exceptions import ClientClosed, ConsulConnectionError, ConsulException, Timeout, detached
+from ..exceptions import ConsulException, detached
 from ._drive import drive_async
 
 T = TypeVar("T")
@@ -138,7 +138,7 @@ class TwistedRunner:
         call with ``CancelledError``.
         """
         if self.closed:
-            raise ClientClosed(f"the client was closed ({request.method} {request.path})")
+            raise request.closed()
         limit = request.time_limit(self.config.timeout)
         exchange = defer.ensureDeferred(self._exchange(request))
         expired = False
@@ -174,20 +174,13 @@ class TwistedRunner:
     def _failure(self, request: Request, exc: Exception, expired: bool) -> ConsulException | None:
         """Our exception for ``exc``; None for one that is not a transport failure (a bug)."""
         if self.closed:
-            return ClientClosed(
-                f"the client was closed during the call ({request.method} {request.path})"
-            )
+            return request.closed(under_way=True)
         # Not connected: nothing was sent.
         sent = not isinstance(exc, error.ConnectError | error.TimeoutError)
         if expired or isinstance(exc, error.TimeoutError):
-            limit = request.time_limit(self.config.timeout)
-            return request.transport_error(Timeout, f"no answer within {limit} s", sent=sent)
+            return request.timed_out(self.config.timeout, sent=sent)
         if isinstance(exc, error.ConnectError | ResponseFailed | OSError):
-            return request.transport_error(
-                ConsulConnectionError,
-                f"cannot reach {self.config.base_url}: {type(exc).__name__}: {exc}",
-                sent=sent,
-            )
+            return request.connection_failed(self.config.base_url, exc, sent=sent)
         return None
 
     async def _run(self, call: Call[T]) -> T:

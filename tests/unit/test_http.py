@@ -160,24 +160,36 @@ class TestRetryable:
         assert Request(method, "/v1/kv/k").retryable is retryable
 
     def test_a_lost_write_says_it_may_have_been_applied(self):
-        error = Request("PUT", "/v1/event/fire/x").transport_error(
-            consul.ConsulConnectionError, "connection reset"
-        )
+        cause = ConnectionResetError("reset by peer")
+        error = Request("PUT", "/v1/event/fire/x").connection_failed("http://h:1", cause, sent=True)
         assert type(error) is consul.ConsulConnectionError
         assert (error.method, error.path) == ("PUT", "/v1/event/fire/x")
+        assert "cannot reach http://h:1: ConnectionResetError: reset by peer" in str(error)
         assert "may have reached Consul" in str(error)
         assert "not sent again" in str(error)
 
     def test_unless_it_was_never_sent(self):
-        error = Request("PUT", "/v1/kv/k").transport_error(
-            consul.ConsulConnectionError, "connection refused", sent=False
-        )
+        cause = ConnectionRefusedError("refused")
+        error = Request("PUT", "/v1/kv/k").connection_failed("http://h:1", cause, sent=False)
         assert "may have" not in str(error)
 
-    def test_a_lost_read_says_nothing_of_the_kind(self):
-        error = Request("GET", "/v1/kv/k").transport_error(consul.Timeout, "no answer")
+    def test_a_timed_out_write_too(self):
+        error = Request("DELETE", "/v1/kv/k").timed_out(2.0, sent=True)
         assert type(error) is consul.Timeout
-        assert "may have" not in str(error)
+        assert str(error).startswith("no answer within 2.0 s; the DELETE may have reached Consul")
+
+    def test_a_lost_read_says_nothing_of_the_kind(self):
+        error = Request("GET", "/v1/kv/k", wait=1.0).timed_out(0.5, sent=True)
+        assert type(error) is consul.Timeout
+        assert (
+            str(error) == f"no answer within {0.5 + 1 + 1 / 16 + BLOCKING_MARGIN} s (GET /v1/kv/k)"
+        )
+
+    def test_closed(self):
+        assert str(Request("GET", "/v1/kv/k").closed()) == "the client was closed (GET /v1/kv/k)"
+        error = Request("PUT", "/v1/kv/k").closed(under_way=True)
+        assert type(error) is consul.ClientClosed
+        assert str(error) == "the client was closed during the call (PUT /v1/kv/k)"
 
 
 class TestNoSecretInRepr:
