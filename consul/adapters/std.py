@@ -225,8 +225,6 @@ class RequestsRunner:
             return Response.build(
                 answer.status_code, answer.headers.items(), answer.content, request
             )
-        except ConsulException:
-            raise
         except (requests.RequestException, OSError, http.client.HTTPException) as exc:
             raise self._failure(request, exc) from detached(exc)
         finally:
