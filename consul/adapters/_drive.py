@@ -12,7 +12,8 @@ A flow yields steps; the driver performs each one and resumes the flow:
 - :class:`~consul._http.Join`: stop a background flow and wait for its end.
 
 Any other exception is a bug, or a cancellation: it closes the flow (running
-its ``finally`` blocks) and propagates.
+its ``finally`` blocks) and propagates; so does
+:class:`~consul.exceptions.ClientClosed`, which no retry can get past.
 
 Flows that run until stopped (watches, a lock's monitor, a session's
 renewals) are driven with a :class:`Stopper`: stopping aborts the step in
@@ -37,7 +38,7 @@ from typing import Any, Protocol, TypeVar
 
 from .._flows import OnDeliver, OnEnd, Resolve
 from .._http import Call, Deliver, Flow, Join, Sleep, Step, Stopped
-from ..exceptions import ConsulException
+from ..exceptions import ClientClosed, ConsulException
 
 T = TypeVar("T")
 
@@ -163,7 +164,11 @@ def thread_steps(
                 else:
                     value = run(step)
             except ConsulException as exc:
-                if stopper is None or not stopper.interrupted:
+                if stopper is not None and stopper.interrupted:
+                    pass  # what the stop's abort made of the step
+                elif isinstance(exc, ClientClosed):
+                    raise
+                else:
                     error = exc
 
 
@@ -193,6 +198,32 @@ def drive(
 ) -> T:
     """Run ``flow`` to its end with a blocking ``run`` and ``sleep``."""
     return _hand_over(thread_steps(flow, run, sleep, stopper), deliver)
+
+
+class _Running:
+    """The stoppers of the flows under way, which closing the client stops."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stoppers: set[Stopper] = set()
+
+    @contextlib.contextmanager
+    def add(self, stopper: Stopper) -> Generator[None, None, None]:
+        """Count ``stopper``'s flow as under way while the block runs."""
+        with self._lock:
+            self._stoppers.add(stopper)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._stoppers.discard(stopper)
+
+    def stop_all(self) -> None:
+        """Stop them all."""
+        with self._lock:
+            stoppers = list(self._stoppers)
+        for stopper in stoppers:
+            stopper.stop()
 
 
 class ThreadTask:
@@ -252,6 +283,7 @@ class ThreadFlows:
     def __init__(self, run: Callable[[Call[Any]], Any], open_run: OpenRun) -> None:
         self._run = run
         self._open_run = open_run
+        self._running = _Running()
 
     def drive(self, flow: Flow[T]) -> T:
         """Run ``flow`` to its end in this thread."""
@@ -262,7 +294,7 @@ class ThreadFlows:
         stopper = Stopper()
 
         def steps() -> Generator[Any, None, Any]:
-            with self._open_run(stopper) as run:
+            with self._running.add(stopper), self._open_run(stopper) as run:
                 return (yield from thread_steps(flow, run, stopper.sleep, stopper))
 
         return FlowIterator(steps(), stopper)
@@ -282,7 +314,7 @@ class ThreadFlows:
             result: Any = None
             error: BaseException | None = None
             try:
-                with self._open_run(stopper) as run:
+                with self._running.add(stopper), self._open_run(stopper) as run:
                     steps = thread_steps(flow, run, stopper.sleep, stopper)
                     result = _hand_over(steps, deliver)
             except Exception as exc:  # noqa: BLE001 - handed to on_end, whatever it is
@@ -293,6 +325,10 @@ class ThreadFlows:
         task.thread = threading.Thread(target=main, name="consul-flow", daemon=True)
         task.thread.start()
         return task
+
+    def close(self) -> None:
+        """Stop every flow under way (the client is closing)."""
+        self._running.stop_all()
 
     @staticmethod
     def future() -> tuple[concurrent.futures.Future[Any], Resolve]:
@@ -371,7 +407,11 @@ async def _async_steps(
                     finally:
                         stopper.settled()
             except ConsulException as exc:
-                if stopper is None or not stopper.interrupted:
+                if stopper is not None and stopper.interrupted:
+                    pass  # what the stop's abort made of the step
+                elif isinstance(exc, ClientClosed):
+                    raise
+                else:
                     error = exc
             except BaseException:
                 # The cancellation of an aborted step is the stop itself.
@@ -474,6 +514,7 @@ class AsyncFlows:
         self._sleep = sleep
         self._start = start
         self.future = future
+        self._running = _Running()
 
     def drive(self, flow: Flow[T]) -> Awaitable[T]:
         """A coroutine running ``flow`` to its end."""
@@ -482,8 +523,15 @@ class AsyncFlows:
     def iterate(self, flow: Flow[Any]) -> AsyncFlowIterator:
         """An async iterator over the values ``flow`` delivers (on the running loop)."""
         stopper = Stopper()
-        steps = _async_steps(flow, self._run, self._sleep, self._start, stopper, [])
-        return AsyncFlowIterator(steps, stopper)
+
+        async def steps() -> AsyncGenerator[Any, None]:
+            with self._running.add(stopper):
+                async for value in _async_steps(
+                    flow, self._run, self._sleep, self._start, stopper, []
+                ):
+                    yield value
+
+        return AsyncFlowIterator(steps(), stopper)
 
     def spawn(
         self, flow: Flow[Any], *, on_end: OnEnd, deliver: OnDeliver | None = None
@@ -498,14 +546,15 @@ class AsyncFlows:
 
         async def main() -> None:
             try:
-                result = await drive_async(
-                    flow,
-                    self._run,
-                    self._sleep,
-                    start=self._start,
-                    stopper=stopper,
-                    deliver=deliver,
-                )
+                with self._running.add(stopper):
+                    result = await drive_async(
+                        flow,
+                        self._run,
+                        self._sleep,
+                        start=self._start,
+                        stopper=stopper,
+                        deliver=deliver,
+                    )
             except Exception as exc:  # noqa: BLE001 - handed to on_end, whatever it is
                 on_end(None, exc)
             else:
@@ -516,6 +565,10 @@ class AsyncFlows:
         _RUNNING.add(task)
         task.handle = self._start(main())
         return task
+
+    def close(self) -> None:
+        """Stop every flow under way (the client is closing; call it in the loop)."""
+        self._running.stop_all()
 
 
 def asyncio_future() -> tuple[asyncio.Future[Any], Resolve]:

@@ -15,7 +15,17 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast, overload
 
-from .._endpoint import AsyncIO, Blocking, Group, ThreadPool, Tornado, Twisted, duration, integer
+from .._endpoint import (
+    AsyncIO,
+    Blocking,
+    Callback,
+    Group,
+    ThreadPool,
+    Tornado,
+    Twisted,
+    duration,
+    integer,
+)
 from .._flows import Flows, Task
 from .._http import Flow, Join
 
@@ -56,6 +66,8 @@ class ByMode(Generic[B, P, A, O, W]):
     def __get__(self, obj: Group[Tornado], owner: type[Any]) -> O: ...
     @overload
     def __get__(self, obj: Group[Twisted], owner: type[Any]) -> W: ...
+    @overload
+    def __get__(self, obj: Group[Callback], owner: type[Any]) -> Any: ...
     def __get__(self, obj: Any, owner: type[Any]) -> Any:
         if obj is None:
             return self
@@ -75,7 +87,7 @@ if TYPE_CHECKING:
         Deferred[None],
     ]
 
-_Sync = TypeVar("_Sync", bound="Handle[Blocking] | Handle[ThreadPool]")
+_Sync = TypeVar("_Sync", bound="Handle[Blocking] | Handle[ThreadPool] | Handle[Callback]")
 _Async = TypeVar("_Async", bound="Handle[AsyncIO] | Handle[Tornado] | Handle[Twisted]")
 
 
@@ -89,7 +101,8 @@ class Handle(Group[M]):
 
     ``with`` on the blocking and thread-pool clients, ``async with`` on the
     asyncio, Tornado and Twisted ones (in a coroutine of the loop; with
-    Twisted, one run by ``Deferred.fromCoroutine``). Entering runs
+    Twisted, one run by ``Deferred.fromCoroutine``). ``consul.base.Consul``
+    on an ``http`` object that blocks is a blocking client here. Entering runs
     :meth:`_enter`'s flow (acquire, register...), leaving :meth:`_exit`'s
     (release, deregister...), also when the block raised.
     """

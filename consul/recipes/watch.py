@@ -36,7 +36,16 @@ import random
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, overload
 
-from .._endpoint import AsyncIO, Blocking, Group, ThreadPool, Tornado, Twisted, non_empty
+from .._endpoint import (
+    AsyncIO,
+    Blocking,
+    Callback,
+    Group,
+    ThreadPool,
+    Tornado,
+    Twisted,
+    non_empty,
+)
 from .._http import Call, Deliver, Flow, Sleep
 from ..api.agent import AgentService, AgentServices
 from ..api.catalog import Catalog, Node
@@ -280,7 +289,7 @@ class Watch(Group[M], Generic[M, K, V]):
             self._running.stop()
         return self._running
 
-    def __iter__(self: Watch[Blocking, K, V]) -> Iterator[tuple[K, V]]:
+    def __iter__(self: Watch[Blocking, K, V] | Watch[Callback, K, V]) -> Iterator[tuple[K, V]]:
         iterator = self._iterate()
         if not hasattr(iterator, "__next__"):
             raise TypeError("use 'async for' with this client")

@@ -11,7 +11,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from harness import CALL_TIMEOUT, Sync, run_watch, sync_client, wait_blocked
+from harness import (
+    CALL_TIMEOUT,
+    Sync,
+    close_client,
+    make_client,
+    run_watch,
+    sync_client,
+    wait_blocked,
+)
 
 import consul
 from consul.recipes import Backoff
@@ -235,3 +243,32 @@ def test_bad_arguments_are_refused_before_any_io(c):
         c.watch.key("k", backoff=1.0)
     with pytest.raises(ValueError, match="wait"):
         c.watch.nodes(wait="soon")
+
+
+def test_closing_the_client_ends_its_watches(adapter, loops, consul_agent):
+    loop = loops(adapter)
+    client = make_client(adapter, loop, host=consul_agent.host, port=consul_agent.port)
+    changes = Changes(Sync(client, loop), client.watch.key("config/x", wait="10m"))
+    changes.next()
+    wait_blocked(consul_agent)
+    close_client(client, loop)  # the read in flight is aborted: the watch ends
+    assert changes.end.result(CALL_TIMEOUT) is None
+
+
+def test_a_watch_on_a_python_consul_client(loops, consul_agent):
+    """``consul.base.Consul`` on a blocking ``http`` object: a watch is iterated."""
+    loop = loops("callback")
+    client = make_client("callback", loop, host=consul_agent.host, port=consul_agent.port)
+    try:
+        c = Sync(client, loop)
+        c.kv.put("config/x", "1")
+        # Its http object's calls cannot be aborted: a short wait keeps stop() prompt.
+        changes = Changes(c, client.watch.key("config/x", wait=0.2))
+        assert value(changes.next()[1]) == b"1"
+        c.kv.put("config/x", "2")
+        assert value(changes.next()[1]) == b"2"
+        changes.stop()
+        with client.lock("locks/a", lock_delay=0) as lock:
+            assert lock.held
+    finally:
+        close_client(client, loop)
