@@ -18,12 +18,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ._config import (
-    AgentConfig,
-    ConsulConfigError,
-    load_consul_config_file,
-    load_consul_local_config,
-)
+from .agent import DevAgent
+from .configfile import ConsulConfigError, load_consul_config_file, load_consul_local_config
+from .state.config import AgentConfig
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,8 +93,6 @@ def build_config(args: argparse.Namespace, environ: dict[str, str]) -> AgentConf
 
 
 async def _serve(config: AgentConfig) -> None:
-    from ._agent import DevAgent
-
     agent = DevAgent(config)
     await agent.start_async()
     loop = asyncio.get_running_loop()

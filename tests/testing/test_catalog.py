@@ -11,7 +11,7 @@ import requests
 from harness import RawHTTP, denying, make_token
 
 from consul.testing import DevAgent
-from consul.testing._config import CONSUL_VERSION
+from consul.testing.state.config import CONSUL_VERSION
 
 WEB = {
     "Node": "web1",

@@ -7,7 +7,7 @@ import argparse
 import pytest
 
 from consul.testing.__main__ import build_config
-from consul.testing._config import (
+from consul.testing.configfile import (
     ConsulConfigError,
     consul_config_settings,
     load_consul_config_file,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from consul.testing._filter import (
+from consul.testing.state.filter import (
     AGENT_SERVICE,
     CHECK_SERVICE_NODE,
     HEALTH_CHECK,
