@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from .state.config import AgentConfig
+from .state.gojson import decode_json
 from .state.golang import multierror, parse_duration
 from .state.hcl import parse as parse_hcl
 from .state.hcl import to_dict
@@ -395,12 +396,12 @@ def parse_consul_config(text: str, fmt: str, source: str) -> dict[str, Any]:
     """
     try:
         if fmt == "json":
-            raw = json.loads(text) if text.strip() else {}
+            raw = decode_json(text.encode()) if text.strip() else {}
         elif fmt == "hcl":
             raw = to_dict(parse_hcl(text))
         else:
             raise ValueError(f"invalid format: {fmt}")
-    except ValueError as exc:  # HCLError is one
+    except ValueError as exc:  # DecodeError and HCLError are ValueErrors
         raise ConsulConfigError(f"failed to parse {source}: {exc}") from None
     if not isinstance(raw, dict):
         raise ConsulConfigError(

@@ -16,14 +16,13 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..state import filter as bexpr
-from ..state import gojson
+from ..state import structs
 from ..state.acl.authorizer import Authorizer
+from ..state.apitypes import AGENT_SERVICE
 from ..state.checks import CRITICAL, PASSING, WARNING, CheckType
 from ..state.config import CONSUL_VERSION
 from ..state.core import AgentCore
 from ..state.errors import RPCError
-from ..state.gojson import ANY, BOOL, INT, STRING, DecodeError, ListOf, MapOf, Struct, json_kind
 from ..state.golang import format_duration, multierror, parse_bool
 from ..state.golang import quote as go_quote
 from ..state.local import (
@@ -33,11 +32,7 @@ from ..state.local import (
     LocalAgent,
     health_check,
 )
-from ..state.structs import (
-    LOCALITY,
-    SERVICE_ADDRESS,
-    SERVICE_CONNECT,
-    WEIGHTS,
+from ..state.records import (
     go_map,
     is_any_address,
     node_service_problems,
@@ -61,140 +56,6 @@ GRPC_PORT = 8502
 #: (``version/version.go``).
 REVISION = ""
 BUILD_DATE = "1970-01-01T00:00:01Z"
-
-
-# -- request bodies (``lib.DecodeJSON`` into Consul's structs) ------------------------
-
-# The definitions are decoded by custom UnmarshalJSON methods into anonymous
-# "aux" structs, so Go names no struct in their errors (".Port", not
-# "ServiceDefinition.Port"). Durations are interface{} there: a string is
-# parsed afterwards, a number is nanoseconds, anything else is ignored.
-_CHECK_COMMON: dict[str, gojson.Spec] = {
-    "Name": STRING,
-    "Status": STRING,
-    "Notes": STRING,
-    "ScriptArgs": ListOf(STRING),
-    "HTTP": STRING,
-    "H2PING": STRING,
-    "H2PingUseTLS": BOOL,
-    "Header": MapOf(ListOf(STRING)),
-    "Method": STRING,
-    "Body": STRING,
-    "DisableRedirects": BOOL,
-    "TCP": STRING,
-    "UDP": STRING,
-    "Interval": ANY,
-    "AliasNode": STRING,
-    "AliasService": STRING,
-    "DockerContainerID": STRING,
-    "Shell": STRING,
-    "GRPC": STRING,
-    "GRPCUseTLS": BOOL,
-    "OSService": STRING,
-    "TLSServerName": STRING,
-    "TLSSkipVerify": BOOL,
-    "Timeout": ANY,
-    "TTL": ANY,
-    "SuccessBeforePassing": INT,
-    "FailuresBeforeWarning": INT,
-    "FailuresBeforeCritical": INT,
-    "DeregisterCriticalServiceAfter": ANY,
-    "OutputMaxSize": INT,
-}
-_CHECK_SNAKE = {
-    "args": "ScriptArgs",
-    "script_args": "ScriptArgs",
-    "deregister_critical_service_after": "DeregisterCriticalServiceAfter",
-    "docker_container_id": "DockerContainerID",
-    "tls_server_name": "TLSServerName",
-    "tls_skip_verify": "TLSSkipVerify",
-    "grpc_use_tls": "GRPCUseTLS",
-    "h2ping_use_tls": "H2PingUseTLS",
-    "service_id": "ServiceID",
-}
-
-#: ``structs.CheckType`` (a service's ``Check``/``Checks``); ``ServiceID`` is
-#: accepted and ignored.
-CHECK_TYPE = Struct(
-    "",
-    {
-        "CheckID": STRING,
-        **_CHECK_COMMON,
-        "ProxyHTTP": STRING,
-        "ProxyGRPC": STRING,
-        "ServiceID": STRING,
-    },
-    aliases=_CHECK_SNAKE,
-)
-
-#: ``structs.CheckDefinition`` (``PUT /v1/agent/check/register``).
-CHECK_DEFINITION = Struct(
-    "",
-    {"ID": STRING, "ServiceID": STRING, "Token": STRING, **_CHECK_COMMON},
-    aliases={**_CHECK_SNAKE, "disable_redirects": "DisableRedirects"},
-)
-
-#: ``structs.ServiceDefinition`` (``PUT /v1/agent/service/register``).
-SERVICE_DEFINITION = Struct(
-    "",
-    {
-        "Kind": STRING,
-        "ID": STRING,
-        "Name": STRING,
-        "Tags": ListOf(STRING),
-        "Address": STRING,
-        "TaggedAddresses": MapOf(SERVICE_ADDRESS),
-        "Meta": MapOf(STRING),
-        "Port": INT,
-        "SocketPath": STRING,
-        "Check": CHECK_TYPE,
-        "Checks": ListOf(CHECK_TYPE),
-        "Weights": WEIGHTS,
-        "Token": STRING,
-        "EnableTagOverride": BOOL,
-        "Locality": LOCALITY,
-        "Proxy": ANY,
-        "Connect": SERVICE_CONNECT,
-    },
-    aliases={"enable_tag_override": "EnableTagOverride", "tagged_addresses": "TaggedAddresses"},
-)
-
-#: ``agent.checkUpdate`` (``PUT /v1/agent/check/update/:id``).
-CHECK_UPDATE = Struct("agent.checkUpdate", {"Status": STRING, "Output": STRING})
-
-# What Go names when a body is not a JSON object: the aux structs' types.
-_SERVICE_DEFINITION_AUX = (
-    'struct { EnableTagOverrideSnake bool "json:\\"enable_tag_override\\""; '
-    'TaggedAddressesSnake map[string]structs.ServiceAddress "json:\\"tagged_addresses\\""; '
-    "*structs.Alias }"
-)
-_CHECK_DEFINITION_AUX = (
-    "struct { Interval interface {}; Timeout interface {}; TTL interface {}; "
-    "DeregisterCriticalServiceAfter interface {}; "
-    'Args []string "json:\\"args\\""; ScriptArgsSnake []string "json:\\"script_args\\""; '
-    "DeregisterCriticalServiceAfterSnake interface {} "
-    '"json:\\"deregister_critical_service_after\\""; '
-    'DockerContainerIDSnake string "json:\\"docker_container_id\\""; '
-    'TLSServerNameSnake string "json:\\"tls_server_name\\""; '
-    'TLSSkipVerifySnake bool "json:\\"tls_skip_verify\\""; '
-    'GRPCUseTLSSnake bool "json:\\"grpc_use_tls\\""; '
-    'ServiceIDSnake string "json:\\"service_id\\""; '
-    'H2PingUseTLSSnake bool "json:\\"h2ping_use_tls\\""; '
-    'DisableRedirectsSnake bool "json:\\"disable_redirects\\""; *structs.Alias }'
-)
-
-
-async def _decode_definition(ctx: Ctx, spec: Struct, aux_type: str) -> dict[str, Any]:
-    """Decode a service or check definition as its custom ``UnmarshalJSON`` does."""
-    try:
-        data = gojson.decode_json(await ctx.body())
-        if data is not None and not isinstance(data, dict):
-            raise DecodeError(
-                f"json: cannot unmarshal {json_kind(data)} into Go value of type {aux_type}"
-            )
-        return gojson.decode(data, spec)
-    except DecodeError as exc:
-        raise BadRequest(f"Request decode failed: {exc}") from None
 
 
 def _check_type(decoded: dict[str, Any]) -> CheckType:
@@ -574,7 +435,7 @@ async def agent_services(ctx: Ctx) -> Reply:
     authz = ctx.authz
     dc = ctx.agent.config.datacenter
     services = {sid: _agent_service(s, dc) for sid, s in local.live_services().items()}
-    services = ctx.filter_map(services, bexpr.AGENT_SERVICE)
+    services = ctx.filter_map(services, AGENT_SERVICE)
     total = len(services)
     services = {sid: s for sid, s in services.items() if authz.service_read(s["Service"])}
     ctx.set_filtered(total != len(services))
@@ -638,7 +499,7 @@ async def _local_blocking(
 @routes("/v1/agent/service/register", "PUT")
 async def agent_register_service(ctx: Ctx) -> Reply:
     """``AgentRegisterService``: validate, vet ACLs, add the service and its checks."""
-    args = await _decode_definition(ctx, SERVICE_DEFINITION, _SERVICE_DEFINITION_AUX)
+    args = await ctx.decode(structs.SERVICE_DEFINITION)
     if not args.get("Name"):
         raise BadRequest("Missing service name")
     if is_any_address(args.get("Address", "")):
@@ -763,7 +624,7 @@ async def agent_checks(ctx: Ctx) -> Reply:
     authz = ctx.authz
     node = ctx.agent.config.node_name
     checks = {cid: _check_json(c) for cid, c in local.live_checks().items()}
-    checks = ctx.filter_map(checks, bexpr.HEALTH_CHECK)
+    checks = ctx.filter_map(checks, structs.HEALTH_CHECK)
     total = len(checks)
     checks = {
         cid: c
@@ -777,7 +638,7 @@ async def agent_checks(ctx: Ctx) -> Reply:
 @routes("/v1/agent/check/register", "PUT")
 async def agent_register_check(ctx: Ctx) -> Reply:
     """``AgentRegisterCheck``."""
-    args = await _decode_definition(ctx, CHECK_DEFINITION, _CHECK_DEFINITION_AUX)
+    args = await ctx.decode(structs.CHECK_DEFINITION)
     if not args.get("Name"):
         raise BadRequest("Missing check name")
     status = args.get("Status", "")
@@ -883,7 +744,7 @@ async def agent_check_fail(ctx: Ctx) -> Reply:
 @routes("/v1/agent/check/update/", "PUT")
 async def agent_check_update(ctx: Ctx) -> Reply:
     """``AgentCheckUpdate``: ``{"Status", "Output"}``."""
-    update = await ctx.decode(CHECK_UPDATE)
+    update = await ctx.decode(structs.CHECK_UPDATE)
     status = update.get("Status", "")
     if status not in (PASSING, WARNING, CRITICAL):
         raise BadRequest(f"Invalid check status: '{status}'")

@@ -11,20 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..state import filter as bexpr
+from ..state import structs
 from ..state.catalog import meta_matches
 from ..state.datacenter import Datacenter
 from ..state.errors import RPCError
-from ..state.gojson import DecodeError, Struct, decode_json
-from ..state.structs import (
-    DEREGISTER_REQUEST,
-    REGISTER_REQUEST,
-    Record,
-    go_map,
-    node_json,
-    node_service_json,
-    service_node_json,
-)
+from ..state.gojson import DecodeError, decode_json
+from ..state.gotypes import Struct
+from ..state.records import Record, go_map, node_json, node_service_json, service_node_json
 from .context import Ctx
 from .errors import BadRequest
 from .reply import Reply, json_reply
@@ -135,7 +128,7 @@ def _request_dc(ctx: Ctx, name: str) -> Datacenter:
 async def register(ctx: Ctx) -> Reply:
     """``PUT /v1/catalog/register``: ``true`` once applied."""
     ctx.check_enterprise_meta()
-    request = await _decode_body(ctx, REGISTER_REQUEST)
+    request = await _decode_body(ctx, structs.REGISTER_REQUEST)
     request.pop("Token", None)
     if not request.get("Datacenter"):
         request["Datacenter"] = ctx.agent.config.datacenter
@@ -151,7 +144,7 @@ async def register(ctx: Ctx) -> Reply:
 async def deregister(ctx: Ctx) -> Reply:
     """``PUT /v1/catalog/deregister``: ``true`` once applied (even if nothing was there)."""
     ctx.check_enterprise_meta()
-    request = await _decode_body(ctx, DEREGISTER_REQUEST)
+    request = await _decode_body(ctx, structs.DEREGISTER_REQUEST)
     dc = _request_dc(ctx, request.get("Datacenter", ""))
     node = request.get("Node", "")
     if not node:
@@ -192,7 +185,7 @@ async def nodes(ctx: Ctx) -> Reply:
 
     def query() -> tuple[int, list[Record], bool]:
         index, found = store.node_list(meta)
-        items = ctx.filter([node_json(n) for n in found], bexpr.NODE)
+        items = ctx.filter([node_json(n) for n in found], structs.NODE)
         items, dropped = filtered(items, lambda n: authz.node_read(n["Node"]))
         return index, items, dropped
 
@@ -214,7 +207,7 @@ async def services(ctx: Ctx) -> Reply:
 
     def query() -> tuple[int, dict[str, list[str]], bool]:
         index, records = store.service_list(meta)
-        instances = ctx.filter([_raw_service_node_json(r) for r in records], bexpr.SERVICE_NODE)
+        instances = ctx.filter([_raw_service_node_json(r) for r in records], structs.SERVICE_NODE)
         names: dict[str, list[str]] = {}
         for instance in instances:
             tags = names.setdefault(instance["ServiceName"], [])
@@ -271,7 +264,7 @@ async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Rep
             index, found = store.service_nodes(name, tags)
         if meta:
             found = [(r, n) for r, n in found if meta_matches(n["Meta"], meta)]
-        items = ctx.filter([service_node_json(r, n) for r, n in found], bexpr.SERVICE_NODE)
+        items = ctx.filter([service_node_json(r, n) for r, n in found], structs.SERVICE_NODE)
         items, dropped = filtered(
             items, lambda s: authz.node_read(s["Node"]) and authz.service_read(s["ServiceName"])
         )
@@ -294,7 +287,7 @@ async def node_services(ctx: Ctx) -> Reply:
             return index, None, False
         # ?filter runs on the values of the ID -> service map.
         services = {r["ServiceID"]: node_service_json(r) for r in records}
-        kept = {id(s) for s in ctx.filter(services.values(), bexpr.NODE_SERVICE)}
+        kept = {id(s) for s in ctx.filter(services.values(), structs.NODE_SERVICE)}
         services = {k: v for k, v in services.items() if id(v) in kept}
         if not authz.node_read(node["Node"]):
             return index, None, True
@@ -327,7 +320,7 @@ async def node_service_list(ctx: Ctx) -> Reply:
             return index, {"Node": None, "Services": None}, False
         services: list[Record] | None = None
         if records:
-            services = ctx.filter([node_service_json(r) for r in records], bexpr.NODE_SERVICE)
+            services = ctx.filter([node_service_json(r) for r in records], structs.NODE_SERVICE)
         if not authz.node_read(node["Node"]):
             return index, {"Node": None, "Services": None}, True
         dropped = False

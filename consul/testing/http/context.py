@@ -20,10 +20,11 @@ from ..state.acl.authorizer import Authorizer
 from ..state.core import AgentCore
 from ..state.datacenter import Datacenter
 from ..state.errors import RPCError
-from ..state.filter import FilterError, GoType, compile_filter
-from ..state.gojson import DecodeError, Struct, decode_json
+from ..state.filter import FilterError, compile_filter
+from ..state.gojson import DecodeError, decode_json
 from ..state.golang import parse_duration
 from ..state.golang import quote as go_quote
+from ..state.gotypes import GoType, Struct
 from .errors import BadRequest
 
 __all__ = [
@@ -194,8 +195,8 @@ class Ctx:
     def filter(self, items: Iterable[T], element: GoType) -> list[T]:
         """Apply ``?filter=`` (Consul's filter language) to JSON-shaped items.
 
-        ``element`` is the Go type of the items (``_filter.AGENT_SERVICE``,
-        ``_filter.SERVICE_NODE``...): selectors are its field names. A bad
+        ``element`` is the Go type of the items (``structs.SERVICE_NODE``,
+        ``apitypes.AGENT_SERVICE``...): selectors are its field names. A bad
         expression is Consul's 500 ``Failed to create boolean expression
         evaluator: ...``.
         """

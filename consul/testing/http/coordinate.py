@@ -13,11 +13,11 @@ from typing import Any
 from ..state.coordinate import (
     AREA_WAN,
     DIMENSIONALITY,
-    UPDATE_REQUEST,
     coordinate_json,
     new_coordinate,
 )
 from ..state.errors import RPCError
+from ..state.structs import COORDINATE_UPDATE_REQUEST
 from .context import Ctx
 from .errors import HTTPError
 from .reply import Reply, empty_reply, json_reply
@@ -103,7 +103,7 @@ async def node(ctx: Ctx) -> Reply:
 @routes("/v1/coordinate/update", "PUT")
 async def update(ctx: Ctx) -> Reply:
     """``PUT /v1/coordinate/update``: queue a node's new LAN coordinate (``node:write``)."""
-    body = await ctx.decode(UPDATE_REQUEST)
+    body = await ctx.decode(COORDINATE_UPDATE_REQUEST)
     dc = ctx.dc
     coord = body.get("Coord")
     if coord is None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..state import filter as bexpr
+from ..state import structs
 from ..state.catalog import meta_matches
 from ..state.errors import RPCError
 from ..state.golang import parse_bool
-from ..state.structs import Record, check_json, node_json, node_service_json
+from ..state.records import Record, check_json, node_json, node_service_json
 from .catalog import (
     filtered,
     filtered_read,
@@ -61,7 +61,7 @@ async def node_checks(ctx: Ctx) -> Reply:
     def query() -> tuple[int, list[Record], bool]:
         index, checks = store.node_check_list(name)
         items, dropped = filtered([check_json(c) for c in checks], allowed)
-        return index, ctx.filter(items, bexpr.HEALTH_CHECK), dropped
+        return index, ctx.filter(items, structs.HEALTH_CHECK), dropped
 
     return json_reply(_checks_reply(await filtered_read(ctx, query)))
 
@@ -81,7 +81,7 @@ async def service_checks(ctx: Ctx) -> Reply:
 
     def query() -> tuple[int, list[Record], bool]:
         index, checks = store.service_check_list(name, meta)
-        items = ctx.filter([check_json(c) for c in checks], bexpr.HEALTH_CHECK)
+        items = ctx.filter([check_json(c) for c in checks], structs.HEALTH_CHECK)
         return index, *filtered(items, allowed)
 
     return json_reply(_checks_reply(await filtered_read(ctx, query)))
@@ -104,7 +104,7 @@ async def checks_in_state(ctx: Ctx) -> Reply:
     def query() -> tuple[int, list[Record], bool]:
         index, checks = store.checks_in_state(state, meta)
         items, dropped = filtered([check_json(c) for c in checks], allowed)
-        return index, ctx.filter(items, bexpr.HEALTH_CHECK), dropped
+        return index, ctx.filter(items, structs.HEALTH_CHECK), dropped
 
     return json_reply(_checks_reply(await filtered_read(ctx, query)))
 
@@ -187,7 +187,7 @@ async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Rep
                 authz.node_read(e["Node"]["Node"]) and authz.service_read(e["Service"]["Service"])
             ),
         )
-        entries = ctx.filter(entries, bexpr.CHECK_SERVICE_NODE)
+        entries = ctx.filter(entries, structs.CHECK_SERVICE_NODE)
         if passing:
             entries = only_passing(entries)
         return index, entries, dropped

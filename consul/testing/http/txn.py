@@ -13,28 +13,11 @@ Consul's session operations exist only inside its servers.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 from typing import Any
 
+from ..state.apitypes import TXN_OP
 from ..state.datacenter import Savepoint
-from ..state.gojson import (
-    ANY,
-    BOOL,
-    DURATION,
-    INT,
-    STRING,
-    UINT,
-    DecodeError,
-    ListOf,
-    MapOf,
-    Scalar,
-    decode,
-    decode_json,
-    json_kind,
-)
-from ..state.gojson import Struct as Spec
+from ..state.gojson import DecodeError, decode, decode_json, json_kind
 from ..state.golang import quote
 from ..state.kv import KV_MAX_VALUE_SIZE
 from ..state.txn import Op, dispatch, pre_check, readable
@@ -51,139 +34,6 @@ MAX_TXN_OPS = 128
 TXN_MAX_REQ_LEN = 512 * 1024
 
 _TXN_MAX_REQ_LEN_DOCS = "https://www.consul.io/docs/agent/config/config-files#txn_max_req_len"
-
-
-def _string(value: Any) -> Any:
-    if isinstance(value, str):
-        return value
-    raise TypeError
-
-
-#: ``[]byte``: JSON carries it as a base64 string (decoded in :func:`_b64`).
-_BYTES = Scalar("[]uint8", _string)
-
-_KV_OP = Spec(
-    "api.KVTxnOp",
-    {
-        "Verb": STRING,
-        "Key": STRING,
-        "Value": _BYTES,
-        "Flags": UINT,
-        "Index": UINT,
-        "Session": STRING,
-        "Namespace": STRING,
-        "Partition": STRING,
-    },
-)
-_NODE = Spec(
-    "api.Node",
-    {
-        "ID": STRING,
-        "Node": STRING,
-        "Address": STRING,
-        "Datacenter": STRING,
-        "TaggedAddresses": MapOf(STRING),
-        "Meta": MapOf(STRING),
-        "CreateIndex": UINT,
-        "ModifyIndex": UINT,
-        "Partition": STRING,
-        "PeerName": STRING,
-        "Locality": Spec("api.Locality", {"Region": STRING, "Zone": STRING}),
-    },
-)
-_SERVICE = Spec(
-    "api.AgentService",
-    {
-        "Kind": STRING,
-        "ID": STRING,
-        "Service": STRING,
-        "Tags": ListOf(STRING),
-        "Meta": MapOf(STRING),
-        "Port": INT,
-        "Address": STRING,
-        "SocketPath": STRING,
-        "TaggedAddresses": MapOf(Spec("api.ServiceAddress", {"Address": STRING, "Port": INT})),
-        "Weights": Spec("api.AgentWeights", {"Passing": INT, "Warning": INT}),
-        "EnableTagOverride": BOOL,
-        "CreateIndex": UINT,
-        "ModifyIndex": UINT,
-        "ContentHash": STRING,
-        "Proxy": ANY,
-        "Connect": ANY,
-        "PeerName": STRING,
-        "Namespace": STRING,
-        "Partition": STRING,
-        "Datacenter": STRING,
-        "Locality": ANY,
-    },
-)
-_DEFINITION = Spec(
-    "api.HealthCheckDefinition",
-    {
-        "HTTP": STRING,
-        "Header": MapOf(ListOf(STRING)),
-        "Method": STRING,
-        "Body": STRING,
-        "TLSServerName": STRING,
-        "TLSSkipVerify": BOOL,
-        "TCP": STRING,
-        "UDP": STRING,
-        "GRPC": STRING,
-        "OSService": STRING,
-        "GRPCUseTLS": BOOL,
-        "IntervalDuration": DURATION,
-        "TimeoutDuration": DURATION,
-        "DeregisterCriticalServiceAfterDuration": DURATION,
-        "Interval": DURATION,
-        "Timeout": DURATION,
-        "DeregisterCriticalServiceAfter": DURATION,
-    },
-)
-_CHECK = Spec(
-    "api.HealthCheck",
-    {
-        "Node": STRING,
-        "CheckID": STRING,
-        "Name": STRING,
-        "Status": STRING,
-        "Notes": STRING,
-        "Output": STRING,
-        "ServiceID": STRING,
-        "ServiceName": STRING,
-        "ServiceTags": ListOf(STRING),
-        "Type": STRING,
-        "Namespace": STRING,
-        "Partition": STRING,
-        "ExposedPort": INT,
-        "PeerName": STRING,
-        "Definition": _DEFINITION,
-        "CreateIndex": UINT,
-        "ModifyIndex": UINT,
-    },
-)
-_TXN_OP = Spec(
-    "api.TxnOp",
-    {
-        "KV": _KV_OP,
-        "Node": Spec("api.NodeTxnOp", {"Verb": STRING, "Node": _NODE}),
-        "Service": Spec("api.ServiceTxnOp", {"Verb": STRING, "Node": STRING, "Service": _SERVICE}),
-        "Check": Spec("api.CheckTxnOp", {"Verb": STRING, "Check": _CHECK}),
-    },
-)
-
-_BASE64 = re.compile(r"[A-Za-z0-9+/]")
-
-
-def _b64(text: str) -> bytes:
-    """``base64.StdEncoding`` as Go's JSON decodes ``[]byte`` (newlines are skipped)."""
-    data = text.replace("\r", "").replace("\n", "")
-    try:
-        return base64.b64decode(data, validate=True)
-    except binascii.Error:
-        position = next((i for i, c in enumerate(data) if not _BASE64.match(c) and c != "="), None)
-        if position is None:
-            position = len(data) - len(data) % 4 if len(data) % 4 else data.find("=")
-        raise DecodeError(f"illegal base64 data at input byte {max(position, 0)}") from None
 
 
 async def _convert(ctx: Ctx) -> list[Op]:
@@ -207,11 +57,7 @@ async def _convert(ctx: Ctx) -> list[Op]:
         if raw is not None and not isinstance(raw, list):
             kind = json_kind(raw)
             raise DecodeError(f"json: cannot unmarshal {kind} into Go value of type api.TxnOps")
-        decoded = [decode(item, _TXN_OP) for item in raw or [] if item is not None]
-        for item in decoded:
-            kv = item.get("KV")
-            if kv is not None and "Value" in kv:
-                kv["Value"] = _b64(kv["Value"])
+        decoded = [decode(item, TXN_OP) for item in raw or [] if item is not None]
     except DecodeError as exc:
         raise HTTPError(400, f"Failed to parse body: {exc}") from None
     count = len(raw or [])

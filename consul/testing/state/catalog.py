@@ -19,7 +19,7 @@ from .acl.authorizer import Authorizer
 from .config import CONSUL_VERSION
 from .errors import RPCError
 from .golang import uuid_error
-from .structs import (
+from .records import (
     CHECK_SAME,
     NODE_SAME,
     NODE_SERVICE_SAME,

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import gojson as s
-
 if TYPE_CHECKING:
     import asyncio
 
@@ -25,9 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AREA_WAN",
-    "COORDINATE",
     "DIMENSIONALITY",
-    "UPDATE_REQUEST",
     "CoordinateStore",
     "coordinate_json",
     "new_coordinate",
@@ -63,24 +59,6 @@ def coordinate_json(
 def new_coordinate() -> dict[str, Any]:
     """``coordinate.NewCoordinate``: the origin, with the maximum error."""
     return coordinate_json([0.0] * DIMENSIONALITY, VIVALDI_ERROR_MAX, 0.0, HEIGHT_MIN)
-
-
-#: ``coordinate.Coordinate``.
-COORDINATE = s.Struct(
-    "coordinate.Coordinate",
-    {"Vec": s.ListOf(s.FLOAT), "Error": s.FLOAT, "Adjustment": s.FLOAT, "Height": s.FLOAT},
-)
-#: ``structs.CoordinateUpdateRequest`` (its ``WriteRequest`` brings ``Token``).
-UPDATE_REQUEST = s.Struct(
-    "structs.CoordinateUpdateRequest",
-    {
-        "Datacenter": s.STRING,
-        "Node": s.STRING,
-        "Segment": s.STRING,
-        "Coord": COORDINATE,
-        "Token": s.STRING,
-    },
-)
 
 
 class CoordinateStore:

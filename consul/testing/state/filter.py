@@ -10,13 +10,13 @@ filtered, and runs it on each element. This module reproduces the three steps
 - **Parsing** follows the PEG grammar with a Lark Earley parser whose
   terminals are mostly single characters, so that a failure is reported where
   go-bexpr's parser reports it, with the same "expected" list.
-- **Validation** needs the element's Go type, given as a :data:`GoType`
-  (:class:`Struct`, :class:`Slice`, :class:`Map`, :class:`Ptr`,
-  :class:`Prim`). A selector must name fields of that type (struct fields by
-  their Go names; any key of a ``map[string]...``); the operator must suit the
-  field's type; the value is converted to the field's type once, here.
-  Fields tagged ``bexpr:"-"`` in Consul's structs are simply left out of the
-  types below, so selecting them is an error, as in Consul.
+- **Validation** needs the element's Go type, as :mod:`.gotypes` models it
+  (the same types request bodies are decoded into). A selector must name
+  fields of that type (struct fields by their Go names; any key of a
+  ``map[string]...``); the operator must suit the field's type; the value is
+  converted to the field's type once, here. Fields tagged ``bexpr:"-"`` in
+  Consul's structs (``Field.filter`` false) and ``interface{}`` fields cannot
+  be selected, as in Consul.
 - **Evaluation** runs on the elements' JSON (dicts with the Go field names),
   reading a field absent from the JSON (``omitempty``) as Go's zero value.
 
@@ -39,87 +39,13 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, VisitError
 
 from .golang import compile_regexp, parse_bool, quote
+from .gotypes import STRING, UINT8, GoType, Map, Ptr, Scalar, Slice, Struct
 
-__all__ = [
-    "AGENT_SERVICE",
-    "CHECK_SERVICE_NODE",
-    "HEALTH_CHECK",
-    "NODE",
-    "NODE_SERVICE",
-    "SERVICE_NODE",
-    "FilterError",
-    "GoType",
-    "Map",
-    "Prim",
-    "Ptr",
-    "Slice",
-    "Struct",
-    "compile_filter",
-]
+__all__ = ["FilterError", "compile_filter"]
 
 
 class FilterError(Exception):
     """A filter Consul refuses, or one that fails on an element; ``str()`` is Consul's text."""
-
-
-# -- Go types ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Prim:
-    """A Go primitive: ``kind`` is ``string``, ``bool``, ``int``, ``uint``
-    or ``float`` and ``bits`` its size (0 for Go's ``int``/``uint``)."""
-
-    kind: str
-    bits: int = 0
-
-
-@dataclass(frozen=True)
-class Slice:
-    """A Go slice ``[]elem``."""
-
-    elem: GoType
-
-
-@dataclass(frozen=True)
-class Map:
-    """A Go map ``map[string]elem`` (``string_keys=False``: any other key type)."""
-
-    elem: GoType
-    string_keys: bool = True
-
-
-@dataclass(frozen=True)
-class Ptr:
-    """A Go pointer ``*elem`` (JSON ``null`` or absent is the nil pointer)."""
-
-    elem: GoType
-
-
-@dataclass(frozen=True)
-class Struct:
-    """A Go struct: its selectable fields in order, as ``(name, type)`` pairs.
-
-    The JSON key of each field is its Go name (true of every Consul type
-    filtered here).
-    """
-
-    name: str
-    fields: tuple[tuple[str, GoType], ...]
-
-    def field(self, name: str) -> GoType | None:
-        """The type of field ``name``, or None."""
-        for field_name, go_type in self.fields:
-            if field_name == name:
-                return go_type
-        return None
-
-
-GoType = Prim | Slice | Map | Ptr | Struct
-
-STRING = Prim("string")
-BOOL = Prim("bool")
-INT = Prim("int")
 
 
 # -- field configurations (field_config.go) ---------------------------------------
@@ -153,31 +79,48 @@ def _deref(go_type: GoType) -> GoType:
     return go_type
 
 
+def _real(go_type: GoType) -> GoType:
+    """``go_type`` through its pointers, with ``[]byte`` as the slice it is."""
+    go_type = _deref(go_type)
+    if isinstance(go_type, Scalar) and go_type.kind == "bytes":
+        return Slice(UINT8)
+    return go_type
+
+
 @functools.cache
-def _config(go_type: GoType) -> _Config:
-    """``generateFieldConfigurationInternal`` for ``go_type``."""
-    real = _deref(go_type)
-    if isinstance(real, Prim):
+def _config(go_type: GoType) -> _Config | None:
+    """``generateFieldConfigurationInternal`` for ``go_type`` (None: not selectable)."""
+    real = _real(go_type)
+    if isinstance(real, Scalar):
+        if real.kind == "any":
+            return None
         ops: tuple[str, ...] = (EQUAL, NOT_EQUAL)
         if real.kind == "string":
             ops += (IN, NOT_IN, MATCHES, NOT_MATCHES)
         return _Config(go_type, ops, real)
     if isinstance(real, Map):
-        if not real.string_keys:
+        if real.key.kind != "string":
             return _Config(go_type, (IS_EMPTY, IS_NOT_EMPTY))
-        return _Config(
-            go_type, (IS_EMPTY, IS_NOT_EMPTY, IN, NOT_IN), STRING, {_ANY: _config(real.elem)}
-        )
+        elem = _config(real.elem)
+        entries: Mapping[str, _Config] = {} if elem is None else {_ANY: elem}
+        return _Config(go_type, (IS_EMPTY, IS_NOT_EMPTY, IN, NOT_IN), STRING, entries)
     if isinstance(real, Slice):
-        elem = _deref(real.elem)
-        if isinstance(elem, Prim):
+        elem_type = _real(real.elem)
+        if isinstance(elem_type, Scalar):
             # Slices of primitives: membership and emptiness only.
-            return _Config(go_type, (IN, NOT_IN, IS_EMPTY, IS_NOT_EMPTY), elem)
+            return _Config(go_type, (IN, NOT_IN, IS_EMPTY, IS_NOT_EMPTY), elem_type)
         # Slices of compound types: emptiness, and their elements' fields
         # (matched if any element matches).
-        return _Config(go_type, (IS_EMPTY, IS_NOT_EMPTY), None, _config(real.elem).subfields)
+        elem = _config(real.elem)
+        members: Mapping[str, _Config] = {} if elem is None else elem.subfields
+        return _Config(go_type, (IS_EMPTY, IS_NOT_EMPTY), None, members)
     assert isinstance(real, Struct)
-    return _Config(go_type, (), None, {name: _config(t) for name, t in real.fields})
+    fields: dict[str, _Config] = {}
+    for member in real.fields:
+        config = _config(member.type) if member.filter else None
+        if config is not None:
+            fields[member.name] = config
+    return _Config(go_type, (), None, fields)
 
 
 # -- coercion (coerce.go: strconv.Parse*) ------------------------------------------
@@ -232,7 +175,7 @@ def _parse_float(text: str, bits: int) -> float:
     return number
 
 
-def _coerce(prim: Prim, raw: str) -> Any:
+def _coerce(prim: Scalar, raw: str) -> Any:
     """The ``Coerce*`` function of ``prim``'s kind."""
     if prim.kind == "string":
         return raw
@@ -243,7 +186,7 @@ def _coerce(prim: Prim, raw: str) -> Any:
         return value
     if prim.kind == "float":
         return _parse_float(raw, prim.bits or 64)
-    return _parse_int(raw, prim.bits, prim.kind == "int")
+    return _parse_int(raw, prim.bits, prim.kind in ("int", "duration"))
 
 
 # -- the grammar (grammar.peg) -------------------------------------------------
@@ -614,7 +557,7 @@ def _validate(node: _Node, fields: Mapping[str, _Config]) -> _Node:
     converted: Any = None
     if node.raw is not None:
         if last.coerce is not None:
-            assert isinstance(last.coerce, Prim)
+            assert isinstance(last.coerce, Scalar)
             try:
                 converted = _coerce(last.coerce, node.raw)
             except FilterError as exc:
@@ -643,8 +586,8 @@ _NIL_POINTER = "reflect: call of reflect.Value.Interface on zero Value"
 
 def _zero(go_type: GoType) -> Any:
     """Go's zero value of ``go_type``, as JSON would hold it (nil pointers are None)."""
-    if isinstance(go_type, Prim):
-        return {"string": "", "bool": False}.get(go_type.kind, 0)
+    if isinstance(go_type, Scalar):
+        return {"string": "", "bool": False, "any": None}.get(go_type.kind, 0)
     if isinstance(go_type, Slice):
         return []
     if isinstance(go_type, Map | Struct):
@@ -652,20 +595,20 @@ def _zero(go_type: GoType) -> Any:
     return None
 
 
-def _equal(expected: Any, prim: Prim, value: Any) -> bool:
+def _equal(expected: Any, prim: Scalar, value: Any) -> bool:
     if prim.kind == "float" and prim.bits == 32:
         return bool(expected == _float32(float(value)))
-    if prim.kind in ("int", "uint", "float") and isinstance(value, bool):
+    if prim.kind in ("int", "uint", "float", "duration") and isinstance(value, bool):
         return False
     return bool(expected == value)
 
 
 def _apply(node: _MatchExpr, go_type: GoType, value: Any) -> bool:
     """The operator at the end of the selector (``doMatch*``)."""
-    real = _deref(go_type)
+    real = _real(go_type)
     operator = node.operator
     if operator in (EQUAL, NOT_EQUAL):
-        assert isinstance(real, Prim)
+        assert isinstance(real, Scalar)
         return _equal(node.converted, real, value) == (operator == EQUAL)
     if operator in (IS_EMPTY, IS_NOT_EMPTY):
         return (not value) == (operator == IS_EMPTY)
@@ -675,8 +618,8 @@ def _apply(node: _MatchExpr, go_type: GoType, value: Any) -> bool:
     if isinstance(real, Map):
         found = node.converted in (value or {})
     elif isinstance(real, Slice):
-        elem = _deref(real.elem)
-        assert isinstance(elem, Prim)
+        elem = _real(real.elem)
+        assert isinstance(elem, Scalar)
         found = any(_equal(node.converted, elem, item) for item in value or ())
     else:
         found = node.converted in value
@@ -695,10 +638,10 @@ def _walk(node: _MatchExpr, depth: int, go_type: GoType, value: Any) -> bool:
         return _apply(node, go_type, value)
     if isinstance(go_type, Struct):
         name = node.selector[depth]
-        field_type = go_type.field(name)
-        assert field_type is not None
-        found = value.get(name) if name in value else _zero(field_type)
-        return _walk(node, depth + 1, field_type, found)
+        member = go_type.field(name)
+        assert member is not None
+        found = value.get(name) if name in value else _zero(member.type)
+        return _walk(node, depth + 1, member.type, found)
     if isinstance(go_type, Slice):
         # Any element matching is a match (selection into elements).
         return any(_walk(node, depth, go_type.elem, item) for item in value)
@@ -710,7 +653,7 @@ def _walk(node: _MatchExpr, depth: int, go_type: GoType, value: Any) -> bool:
         return _walk(node, depth + 1, go_type.elem, value[key])
     raise FilterError(
         f"Value at selector {_selector_text(node.selector[:depth])} with type "
-        f"{go_type.kind} does not support nested field selection"
+        f"{go_type.name} does not support nested field selection"
     )
 
 
@@ -734,8 +677,9 @@ def compile_filter(expression: str, element: GoType) -> Callable[[Any], bool]:
     :class:`FilterError` where go-bexpr fails on an element (a selector
     through a nil pointer, where go-bexpr v0.1.2 panics).
     """
+    config = _config(element)
     try:
-        tree = _validate(_parse(expression), _config(element).subfields)
+        tree = _validate(_parse(expression), config.subfields if config is not None else {})
     except (_SyntaxError, FilterError) as exc:
         raise FilterError(f"Failed to create boolean expression evaluator: {exc}") from None
 
@@ -743,188 +687,3 @@ def compile_filter(expression: str, element: GoType) -> Callable[[Any], bool]:
         return _evaluate(tree, element, item)
 
     return matches
-
-
-# -- the element types of Consul's filtered endpoints ----------------------------------
-
-
-def _struct(name: str, **fields: GoType) -> Struct:
-    return Struct(name, tuple(fields.items()))
-
-
-_WEIGHTS = _struct("Weights", Passing=INT, Warning=INT)
-_SERVICE_ADDRESS = _struct("ServiceAddress", Address=STRING, Port=INT)
-_MESH_GATEWAY = _struct("MeshGatewayConfig", Mode=STRING)
-_ENVOY_EXTENSION = _struct(
-    "EnvoyExtension", Name=STRING, Required=BOOL, ConsulVersion=STRING, EnvoyVersion=STRING
-)
-_UPSTREAM = _struct(
-    "Upstream",
-    DestinationType=STRING,
-    DestinationNamespace=STRING,
-    DestinationPartition=STRING,
-    DestinationPeer=STRING,
-    DestinationName=STRING,
-    Datacenter=STRING,
-    LocalBindAddress=STRING,
-    LocalBindPort=INT,
-    LocalBindSocketPath=STRING,
-    LocalBindSocketMode=STRING,
-    MeshGateway=_MESH_GATEWAY,
-)
-_EXPOSE = _struct(
-    "ExposeConfig",
-    Checks=BOOL,
-    Paths=Slice(
-        _struct(
-            "ExposePath",
-            ListenerPort=INT,
-            Path=STRING,
-            LocalPathPort=INT,
-            Protocol=STRING,
-            ParsedFromCheck=BOOL,
-        )
-    ),
-)
-_TRANSPARENT_PROXY = _struct(
-    "TransparentProxyConfig", OutboundListenerPort=INT, DialedDirectly=BOOL
-)
-_ACCESS_LOGS = _struct(
-    "AccessLogsConfig",
-    Enabled=BOOL,
-    DisableListenerLogs=BOOL,
-    Type=STRING,
-    Path=STRING,
-    JSONFormat=STRING,
-    TextFormat=STRING,
-)
-
-
-def _proxy_config(name: str, pointers: bool) -> Struct:
-    """``structs.ConnectProxyConfig`` (``api.AgentServiceConnectProxyConfig`` with pointers)."""
-    transparent: GoType = Ptr(_TRANSPARENT_PROXY) if pointers else _TRANSPARENT_PROXY
-    access_logs: GoType = Ptr(_ACCESS_LOGS) if pointers else _ACCESS_LOGS
-    return _struct(
-        name,
-        EnvoyExtensions=Slice(_ENVOY_EXTENSION),
-        DestinationServiceName=STRING,
-        DestinationServiceID=STRING,
-        LocalServiceAddress=STRING,
-        LocalServicePort=INT,
-        LocalServiceSocketPath=STRING,
-        Mode=STRING,
-        TransparentProxy=transparent,
-        Upstreams=Slice(_UPSTREAM),
-        MeshGateway=_MESH_GATEWAY,
-        Expose=_EXPOSE,
-        AccessLogs=access_logs,
-    )
-
-
-_CONNECT = _struct("ServiceConnect", Native=BOOL)
-
-#: ``api.AgentService``: the values of ``GET /v1/agent/services`` (``api/agent.go``).
-AGENT_SERVICE = _struct(
-    "AgentService",
-    Kind=STRING,
-    ID=STRING,
-    Service=STRING,
-    Tags=Slice(STRING),
-    Meta=Map(STRING),
-    Port=INT,
-    Address=STRING,
-    SocketPath=STRING,
-    TaggedAddresses=Map(_SERVICE_ADDRESS),
-    Weights=_WEIGHTS,
-    EnableTagOverride=BOOL,
-    Proxy=Ptr(_proxy_config("AgentServiceConnectProxyConfig", pointers=True)),
-    Connect=Ptr(_CONNECT),
-)
-
-#: ``structs.Node``: ``GET /v1/catalog/nodes`` (``agent/structs/structs.go``).
-NODE = _struct(
-    "Node",
-    ID=STRING,
-    Node=STRING,
-    Address=STRING,
-    Datacenter=STRING,
-    Partition=STRING,
-    PeerName=STRING,
-    TaggedAddresses=Map(STRING),
-    Meta=Map(STRING),
-)
-
-_PROXY = _proxy_config("ConnectProxyConfig", pointers=False)
-
-#: ``structs.NodeService``: the services of ``/v1/catalog/node/:node`` and
-#: ``/v1/catalog/node-services/:node``.
-NODE_SERVICE = _struct(
-    "NodeService",
-    Kind=STRING,
-    ID=STRING,
-    Service=STRING,
-    Tags=Slice(STRING),
-    Address=STRING,
-    TaggedAddresses=Map(_SERVICE_ADDRESS),
-    Meta=Map(STRING),
-    Port=INT,
-    SocketPath=STRING,
-    Weights=Ptr(_WEIGHTS),
-    EnableTagOverride=BOOL,
-    Proxy=_PROXY,
-    Connect=_CONNECT,
-    PeerName=STRING,
-)
-
-#: ``structs.ServiceNode``: ``/v1/catalog/service/:service`` and ``/v1/catalog/connect/:service``.
-SERVICE_NODE = _struct(
-    "ServiceNode",
-    ID=STRING,
-    Node=STRING,
-    Address=STRING,
-    Datacenter=STRING,
-    TaggedAddresses=Map(STRING),
-    NodeMeta=Map(STRING),
-    ServiceKind=STRING,
-    ServiceID=STRING,
-    ServiceName=STRING,
-    ServiceTags=Slice(STRING),
-    ServiceAddress=STRING,
-    ServiceTaggedAddresses=Map(_SERVICE_ADDRESS),
-    ServiceWeights=_WEIGHTS,
-    ServiceMeta=Map(STRING),
-    ServicePort=INT,
-    ServiceSocketPath=STRING,
-    ServiceEnableTagOverride=BOOL,
-    ServiceProxy=_PROXY,
-    ServiceConnect=_CONNECT,
-    PeerName=STRING,
-)
-
-#: ``structs.HealthCheck``: ``/v1/agent/checks``, ``/v1/health/node/:node``,
-#: ``/v1/health/checks/:service``, ``/v1/health/state/:state``.
-HEALTH_CHECK = _struct(
-    "HealthCheck",
-    Node=STRING,
-    CheckID=STRING,
-    Name=STRING,
-    Status=STRING,
-    Notes=STRING,
-    Output=STRING,
-    ServiceID=STRING,
-    ServiceName=STRING,
-    ServiceTags=Slice(STRING),
-    Type=STRING,
-    Interval=STRING,
-    Timeout=STRING,
-    ExposedPort=INT,
-    PeerName=STRING,
-)
-
-#: ``structs.CheckServiceNode``: ``/v1/health/service/:service`` and friends.
-CHECK_SERVICE_NODE = _struct(
-    "CheckServiceNode",
-    Node=Ptr(NODE),
-    Service=Ptr(NODE_SERVICE),
-    Checks=Slice(Ptr(HEALTH_CHECK)),
-)

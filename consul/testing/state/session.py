@@ -13,19 +13,10 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from .errors import RPCError
-from .gojson import (
-    ANY,
-    STRING,
-    UINT,
-    DecodeError,
-    ListOf,
-    Scalar,
-    Struct,
-    decode,
-    decode_json,
-    json_kind,
-)
+from .gojson import DecodeError, decode_json
+from .gojson import decode as decode_struct
 from .golang import format_duration, parse_duration_ns
+from .structs import SESSION
 
 if TYPE_CHECKING:
     from .datacenter import Datacenter
@@ -216,31 +207,6 @@ class SessionStore:
 
 # -- decoding a session create body ---------------------------------------------
 
-_SERVICE_CHECK = Struct("structs.ServiceCheck", {"ID": STRING, "Namespace": STRING}, {}, True)
-_CHECK_ID = Scalar("types.CheckID", STRING.accept)
-#: ``structs.Session`` as ``Session.UnmarshalJSON`` decodes it: into an
-#: anonymous struct (hence ``.Name`` in errors) with plain ``json.Unmarshal``
-#: (unknown fields are ignored) and ``LockDelay`` as an ``interface{}``.
-_SESSION = Struct(
-    "",
-    {
-        "ID": STRING,
-        "Name": STRING,
-        "Node": STRING,
-        "LockDelay": ANY,
-        "Behavior": Scalar("structs.SessionBehavior", STRING.accept),
-        "TTL": STRING,
-        "NodeChecks": ListOf(STRING),
-        "ServiceChecks": ListOf(_SERVICE_CHECK),
-        "Checks": ListOf(_CHECK_ID),
-        "CreateIndex": UINT,
-        "ModifyIndex": UINT,
-    },
-    {},
-    True,
-)
-_ANONYMOUS = "struct { LockDelay interface {}; *structs.Alias }"
-
 
 def _wrap_int64(value: int) -> int:
     return (value + _INT64) % (2 * _INT64) - _INT64
@@ -275,18 +241,15 @@ def decode_into(session: Session, body: bytes) -> None:
         data = decode_json(body)
         if data is None:
             return
-        if not isinstance(data, dict):
-            kind = json_kind(data)
-            raise DecodeError(f"json: cannot unmarshal {kind} into Go value of type {_ANONYMOUS}")
-        fields = decode(data, _SESSION)
-        # json.Unmarshal sets a slice to nil for null; decode() skips nulls.
-        for key, value in data.items():
-            name = _SESSION.lookup(key)
-            if name in ("NodeChecks", "ServiceChecks", "Checks"):
-                fields[name] = None if value is None else fields[name]
+        fields = decode_struct(data, SESSION)
+        # json.Unmarshal sets a slice to nil for null; the decoder skips nulls.
         lock_delay = None
         for key, value in data.items():
-            if _SESSION.lookup(key) == "LockDelay" and value is not None:
+            found = SESSION.lookup(key)
+            name = found.name if found is not None else ""
+            if name in ("NodeChecks", "ServiceChecks", "Checks"):
+                fields[name] = None if value is None else fields[name]
+            elif name == "LockDelay" and value is not None:
                 lock_delay = value
         if lock_delay is not None:
             session.lock_delay = _lock_delay(lock_delay)

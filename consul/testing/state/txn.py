@@ -20,7 +20,7 @@ from .datacenter import Datacenter
 from .errors import RPCError
 from .golang import quote, uuid_error
 from .kv import Entry
-from .structs import is_any_address
+from .records import is_any_address
 
 __all__ = ["Op", "dispatch", "pre_check", "readable"]
 

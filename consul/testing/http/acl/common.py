@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Callable, Container
 from typing import Any, TypeVar
 
-from ...state import gojson as s
 from ...state.acl.authorizer import Authorizer
 from ...state.acl.objects import RESERVED_PREFIX, Policy, Role
 from ...state.acl.store import ACLStore
@@ -21,9 +20,6 @@ from ..context import Ctx
 from ..errors import HTTPError
 
 __all__ = [
-    "LINK",
-    "NODE_IDENTITY",
-    "SERVICE_IDENTITY",
     "identities",
     "links",
     "new_id",
@@ -36,11 +32,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-LINK = s.Struct("structs.ACLTokenPolicyLink", {"ID": s.STRING, "Name": s.STRING})
-SERVICE_IDENTITY = s.Struct(
-    "structs.ACLServiceIdentity", {"ServiceName": s.STRING, "Datacenters": s.ListOf(s.STRING)}
-)
-NODE_IDENTITY = s.Struct("structs.ACLNodeIdentity", {"NodeName": s.STRING, "Datacenter": s.STRING})
 _VALID_IDENTITY_NAME = re.compile(r"^[a-z0-9]([a-z0-9\-_]*[a-z0-9])?$")
 
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ...state import gojson as s
+from ...state import structs
 from ...state.acl.objects import GLOBAL_MANAGEMENT_ID, Policy, is_uuid
 from ...state.acl.rules import RulesError, parse_rules
 from ...state.acl.store import ACLStore
@@ -24,19 +24,6 @@ from .common import acl_store, new_id, read_one, require_acl, require_acl_to_del
 
 routes = Routes()
 
-_POLICY = s.Struct(
-    "structs.ACLPolicy",
-    {
-        "ID": s.STRING,
-        "Name": s.STRING,
-        "Description": s.STRING,
-        "Rules": s.STRING,
-        "Datacenters": s.ListOf(s.STRING),
-        "Hash": s.STRING,
-        "CreateIndex": s.UINT,
-        "ModifyIndex": s.UINT,
-    },
-)
 
 _VALID_POLICY_NAME = re.compile(r"^[A-Za-z0-9\-_]{1,128}$")
 
@@ -61,7 +48,7 @@ async def policy_list(ctx: Ctx) -> Reply:
 async def policy_create(ctx: Ctx) -> Reply:
     """``ACLPolicyCreate``."""
     store = acl_store(ctx)
-    body = await ctx.decode(_POLICY, "Policy decoding failed: ")
+    body = await ctx.decode(structs.ACL_POLICY, "Policy decoding failed: ")
     if body.get("ID"):
         raise HTTPError(400, "Cannot specify the ID when creating a new policy")
     require_acl(ctx, write=True)
@@ -87,7 +74,7 @@ async def policy_crud(ctx: Ctx) -> Reply:
     if ctx.method == "GET":
         return await _policy_read(ctx, store, lambda: store.policies.get(policy_id))
     if ctx.method == "PUT":
-        body = await ctx.decode(_POLICY, "Policy decoding failed: ")
+        body = await ctx.decode(structs.ACL_POLICY, "Policy decoding failed: ")
         body.setdefault("ID", policy_id)
         if body["ID"] != policy_id:
             raise HTTPError(400, "Policy ID in URL and payload do not match")

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ...state import gojson as s
+from ...state import structs
 from ...state.acl.objects import Role, is_uuid
 from ...state.acl.store import ACLStore
 from ...state.errors import RPCError
@@ -20,9 +20,6 @@ from ..errors import HTTPError
 from ..reply import Reply, json_reply
 from ..routes import Routes
 from .common import (
-    LINK,
-    NODE_IDENTITY,
-    SERVICE_IDENTITY,
     acl_store,
     identities,
     links,
@@ -34,20 +31,6 @@ from .common import (
 
 routes = Routes()
 
-_ROLE = s.Struct(
-    "structs.ACLRole",
-    {
-        "ID": s.STRING,
-        "Name": s.STRING,
-        "Description": s.STRING,
-        "Policies": s.ListOf(LINK),
-        "ServiceIdentities": s.ListOf(SERVICE_IDENTITY),
-        "NodeIdentities": s.ListOf(NODE_IDENTITY),
-        "Hash": s.STRING,
-        "CreateIndex": s.UINT,
-        "ModifyIndex": s.UINT,
-    },
-)
 
 _VALID_ROLE_NAME = re.compile(r"^[A-Za-z0-9\-_]{1,256}$")
 
@@ -110,7 +93,7 @@ async def _role_read(ctx: Ctx, store: ACLStore, find: Callable[[], Role | None])
 
 async def _role_write(ctx: Ctx, store: ACLStore, role_id: str) -> Reply:
     """``ACLRoleWrite`` and ``RoleSet``."""
-    body = await ctx.decode(_ROLE, "Role decoding failed: ")
+    body = await ctx.decode(structs.ACL_ROLE, "Role decoding failed: ")
     if body.get("ID") and body["ID"] != role_id:
         raise HTTPError(400, "Role ID in URL and payload do not match")
     require_acl(ctx, write=True)

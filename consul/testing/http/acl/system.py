@@ -6,7 +6,7 @@ Request handling from ``agent/acl_endpoint.go``, the RPCs from
 
 from __future__ import annotations
 
-from ...state import gojson as s
+from ...state import structs
 from ...state.acl.objects import GLOBAL_MANAGEMENT_ID, Token
 from ...state.errors import RPCError
 from ..context import Ctx
@@ -16,8 +16,6 @@ from .common import acl_store, new_uuid
 
 routes = Routes()
 
-_BOOTSTRAP = s.Struct("api.BootstrapRequest", {"BootstrapSecret": s.STRING})
-
 
 @routes("/v1/acl/bootstrap", "PUT")
 async def bootstrap(ctx: Ctx) -> Reply:
@@ -25,7 +23,7 @@ async def bootstrap(ctx: Ctx) -> Reply:
     store = acl_store(ctx)
     secret = ""
     if ctx.request.content_length:
-        body = await ctx.decode(_BOOTSTRAP, "Request decoding failed: ")
+        body = await ctx.decode(structs.ACL_BOOTSTRAP, "Request decoding failed: ")
         secret = body.get("BootstrapSecret", "")
     if not store.can_bootstrap():
         # The HTTP layer turns ACLBootstrapNotAllowedErr into a permission denial.

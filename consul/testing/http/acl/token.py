@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from ...state import gojson as s
+from ...state import structs
 from ...state.acl.objects import ANONYMOUS_ID, RESERVED_PREFIX, Token, is_uuid
 from ...state.acl.store import ACLStore
 from ...state.errors import RPCError
@@ -20,9 +20,6 @@ from ..errors import HTTPError
 from ..reply import Reply, json_reply
 from ..routes import Routes
 from .common import (
-    LINK,
-    NODE_IDENTITY,
-    SERVICE_IDENTITY,
     acl_store,
     identities,
     links,
@@ -34,26 +31,6 @@ from .common import (
 
 routes = Routes()
 
-_TOKEN = s.Struct(
-    "structs.ACLToken",
-    {
-        "AccessorID": s.STRING,
-        "SecretID": s.STRING,
-        "Description": s.STRING,
-        "Policies": s.ListOf(LINK),
-        "Roles": s.ListOf(LINK),
-        "ServiceIdentities": s.ListOf(SERVICE_IDENTITY),
-        "NodeIdentities": s.ListOf(NODE_IDENTITY),
-        "Local": s.BOOL,
-        "AuthMethod": s.STRING,
-        "ExpirationTime": s.STRING,
-        "ExpirationTTL": s.DURATION,
-        "CreateTime": s.STRING,
-        "Hash": s.STRING,
-        "CreateIndex": s.UINT,
-        "ModifyIndex": s.UINT,
-    },
-)
 
 #: ``ACLTokenMinExpirationTTL`` / ``ACLTokenMaxExpirationTTL`` of a default agent.
 MIN_EXPIRATION_TTL = datetime.timedelta(minutes=1)
@@ -109,7 +86,7 @@ async def token_list(ctx: Ctx) -> Reply:
 async def token_create(ctx: Ctx) -> Reply:
     """``ACLTokenCreate``."""
     store = acl_store(ctx)
-    body = await ctx.decode(_TOKEN, "Token decoding failed: ")
+    body = await ctx.decode(structs.ACL_TOKEN, "Token decoding failed: ")
     require_acl(ctx, write=True)
     return json_reply(_token_set(ctx, store, body, create=True))
 
@@ -146,7 +123,7 @@ async def token_crud(ctx: Ctx) -> Reply:
     if ctx.method == "GET":
         return await _token_read(ctx, store, accessor)
     if ctx.method == "PUT":
-        body = await ctx.decode(_TOKEN, "Token decoding failed: ")
+        body = await ctx.decode(structs.ACL_TOKEN, "Token decoding failed: ")
         body.setdefault("AccessorID", accessor)
         if body["AccessorID"] != accessor:
             raise HTTPError(400, "Token Accessor ID in URL and payload do not match")
@@ -286,7 +263,7 @@ def _token_set(ctx: Ctx, store: ACLStore, body: dict[str, Any], *, create: bool)
 
 async def _token_clone(ctx: Ctx, store: ACLStore, accessor: str) -> Reply:
     """``ACLTokenClone``: a new token with the same links; ``Description`` may change."""
-    body = await ctx.decode(_TOKEN, "Token decoding failed: ")
+    body = await ctx.decode(structs.ACL_TOKEN, "Token decoding failed: ")
     require_acl(ctx, write=True)
     source = store.tokens.get(accessor)
     if source is None or source.expired():
