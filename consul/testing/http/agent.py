@@ -30,9 +30,12 @@ from ..state.local import (
     NODE_MAINT,
     SERVICE_MAINT_PREFIX,
     LocalAgent,
+    LocalCheck,
+    LocalService,
     health_check,
 )
 from ..state.records import (
+    JSON,
     go_map,
     is_any_address,
     node_service_problems,
@@ -66,7 +69,7 @@ def _check_type(decoded: dict[str, Any]) -> CheckType:
         raise BadRequest(f"Request decode failed: {exc}") from None
 
 
-def _check_json(check: dict[str, Any]) -> dict[str, Any]:
+def _check_json(check: LocalCheck) -> JSON:
     """A local check as ``/v1/agent/checks`` shows it (``ServiceTags`` never null)."""
     out = dict(check)
     if out["ServiceTags"] is None:
@@ -77,14 +80,15 @@ def _check_json(check: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _agent_service(service: dict[str, Any], dc: str) -> dict[str, Any]:
+def _agent_service(service: LocalService, dc: str) -> JSON:
     """``buildAgentService``: an ``api.AgentService``."""
     weights = {"Passing": 1, "Warning": 1}
-    if service.get("Weights") is not None:
-        if service["Weights"].get("Passing", 0) > 0:
-            weights["Passing"] = service["Weights"]["Passing"]
-        weights["Warning"] = service["Weights"].get("Warning", 0)
-    out: dict[str, Any] = {}
+    given = service.get("Weights")
+    if given is not None:
+        if given["Passing"] > 0:
+            weights["Passing"] = given["Passing"]
+        weights["Warning"] = given["Warning"]
+    out: JSON = {}
     if service.get("Kind"):
         out["Kind"] = service["Kind"]
     out["ID"] = service["ID"]
@@ -124,7 +128,7 @@ def _content_hash(agent_service: dict[str, Any]) -> str:
     return format(int.from_bytes(digest.digest(), "big"), "x")
 
 
-def _apihealth_check(check: dict[str, Any]) -> dict[str, Any]:
+def _api_health_check(check: LocalCheck) -> JSON:
     """The ``api.HealthCheck`` that ``agentHealthService`` builds from a local check.
 
     Only the identifying fields are copied: ``Type`` stays empty and the
@@ -547,9 +551,10 @@ async def agent_register_service(ctx: Ctx) -> Reply:
     return empty_reply()
 
 
-def _node_service(args: dict[str, Any]) -> dict[str, Any]:
+def _node_service(args: dict[str, Any]) -> LocalService:
     """``ServiceDefinition.NodeService``: the service to add (a sidecar is not registered)."""
-    service: dict[str, Any] = {
+    weights = args.get("Weights")
+    service: LocalService = {
         "Kind": args.get("Kind", ""),
         "ID": args.get("ID") or args["Name"],
         "Service": args["Name"],
@@ -558,7 +563,11 @@ def _node_service(args: dict[str, Any]) -> dict[str, Any]:
         "Meta": args.get("Meta"),
         "Port": args.get("Port", 0),
         "SocketPath": args.get("SocketPath", ""),
-        "Weights": args.get("Weights"),
+        "Weights": (
+            None
+            if weights is None
+            else {"Passing": weights.get("Passing", 0), "Warning": weights.get("Warning", 0)}
+        ),
         "EnableTagOverride": args.get("EnableTagOverride", False),
     }
     if args.get("TaggedAddresses"):
@@ -676,7 +685,7 @@ async def agent_register_check(ctx: Ctx) -> Reply:
     return empty_reply()
 
 
-def _vet_check_register(ctx: Ctx, authz: Authorizer, check: dict[str, Any]) -> None:
+def _vet_check_register(ctx: Ctx, authz: Authorizer, check: LocalCheck) -> None:
     """``vetCheckRegisterWithAuthorizer``: the check and any check it replaces."""
     node = ctx.agent.config.node_name
     existing = _local(ctx).check(check["CheckID"])
@@ -779,7 +788,7 @@ def _wants_text(ctx: Ctx) -> bool:
 
 def _service_health(local: LocalAgent, service_id: str) -> tuple[int, str, list[dict[str, Any]]]:
     """``agentHealthService``: status code, aggregated status, checks (node's included)."""
-    checks = [_apihealth_check(c) for c in local.checks_for_service(service_id, True).values()]
+    checks = [_api_health_check(c) for c in local.checks_for_service(service_id, True).values()]
     status = _aggregated_status(checks)
     return _status_code(status), status, checks
 

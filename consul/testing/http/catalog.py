@@ -17,7 +17,15 @@ from ..state.datacenter import Datacenter
 from ..state.errors import RPCError
 from ..state.gojson import DecodeError, decode_json
 from ..state.gotypes import Struct
-from ..state.records import Record, go_map, node_json, node_service_json, service_node_json
+from ..state.records import (
+    JSON,
+    go_map,
+    node_json,
+    node_record,
+    node_service_json,
+    service_node_json,
+)
+from ..state.structs import ServiceNode
 from .context import Ctx
 from .errors import BadRequest
 from .reply import Reply, json_reply
@@ -183,7 +191,7 @@ async def nodes(ctx: Ctx) -> Reply:
     store = ctx.dc.catalog
     authz = ctx.authz
 
-    def query() -> tuple[int, list[Record], bool]:
+    def query() -> tuple[int, list[JSON], bool]:
         index, found = store.node_list(meta)
         items = ctx.filter([node_json(n) for n in found], structs.NODE)
         items, dropped = filtered(items, lambda n: authz.node_read(n["Node"]))
@@ -220,10 +228,9 @@ async def services(ctx: Ctx) -> Reply:
     return json_reply(await filtered_read(ctx, query))
 
 
-def _raw_service_node_json(record: Record) -> Record:
+def _raw_service_node_json(record: ServiceNode) -> JSON:
     """A services-table record as ``?filter`` sees it: the node fields are empty."""
-    blank = {"ID": "", "Address": "", "Datacenter": "", "TaggedAddresses": None, "Meta": None}
-    out = service_node_json(record, blank)
+    out = service_node_json(record, node_record({}))
     out["ServiceTags"] = record["ServiceTags"]
     out["ServiceMeta"] = go_map(record["ServiceMeta"])
     return out
@@ -257,7 +264,7 @@ async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Rep
         ctx.set_meta(0, consistency=True)
         return json_reply([])
 
-    def query() -> tuple[int, list[Record], bool]:
+    def query() -> tuple[int, list[JSON], bool]:
         if connect:
             index, found = store.connect_service_nodes(name)
         else:
@@ -281,7 +288,7 @@ async def node_services(ctx: Ctx) -> Reply:
     store = ctx.dc.catalog
     authz = ctx.authz
 
-    def query() -> tuple[int, Record | None, bool]:
+    def query() -> tuple[int, JSON | None, bool]:
         index, node, records = store.node_service_records(name)
         if node is None:
             return index, None, False
@@ -314,11 +321,11 @@ async def node_service_list(ctx: Ctx) -> Reply:
     store = ctx.dc.catalog
     authz = ctx.authz
 
-    def query() -> tuple[int, Record, bool]:
+    def query() -> tuple[int, JSON, bool]:
         index, node, records = store.node_service_records(name)
         if node is None or index == 0:
             return index, {"Node": None, "Services": None}, False
-        services: list[Record] | None = None
+        services: list[JSON] | None = None
         if records:
             services = ctx.filter([node_service_json(r) for r in records], structs.NODE_SERVICE)
         if not authz.node_read(node["Node"]):

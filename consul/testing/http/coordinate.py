@@ -8,7 +8,6 @@ Request handling from ``agent/coordinate_endpoint.go``, the server side from
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from ..state.coordinate import (
     AREA_WAN,
@@ -17,7 +16,7 @@ from ..state.coordinate import (
     new_coordinate,
 )
 from ..state.errors import RPCError
-from ..state.structs import COORDINATE_UPDATE_REQUEST
+from ..state.structs import COORDINATE_UPDATE_REQUEST, CoordinateEntry
 from .context import Ctx
 from .errors import HTTPError
 from .reply import Reply, empty_reply, json_reply
@@ -26,7 +25,7 @@ from .routes import Routes
 routes = Routes()
 
 
-def _segment_filter(ctx: Ctx, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _segment_filter(ctx: Ctx, rows: list[CoordinateEntry]) -> list[CoordinateEntry]:
     """``filterCoordinates``: ``?segment`` (even empty) keeps that segment only."""
     if "segment" not in ctx.request.query:
         return rows
@@ -72,7 +71,7 @@ async def nodes(ctx: Ctx) -> Reply:
     authz = ctx.authz
     filtered = False
 
-    def query() -> tuple[int, list[dict[str, Any]]]:
+    def query() -> tuple[int, list[CoordinateEntry]]:
         nonlocal filtered
         index, rows = store.all()
         visible = [row for row in rows if authz.node_read(row["Node"])]
@@ -94,7 +93,8 @@ async def node(ctx: Ctx) -> Reply:
     ctx.require(ctx.authz.node_read(name), "node:read", name)
     index, rows = await ctx.blocking(lambda: store.node(name))
     ctx.set_meta(index)
-    rows = _segment_filter(ctx, [{**row, "Node": name} for row in rows])
+    found = [CoordinateEntry(Node=name, Segment=row["Segment"], Coord=row["Coord"]) for row in rows]
+    rows = _segment_filter(ctx, found)
     if not rows:
         return Reply(404)
     return json_reply(rows)

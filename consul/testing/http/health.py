@@ -13,7 +13,7 @@ from ..state import structs
 from ..state.catalog import meta_matches
 from ..state.errors import RPCError
 from ..state.golang import parse_bool
-from ..state.records import Record, check_json, node_json, node_service_json
+from ..state.records import JSON, check_json, node_json, node_service_json
 from .catalog import (
     filtered,
     filtered_read,
@@ -31,7 +31,7 @@ from .routes import Routes
 routes = Routes()
 
 
-def _checks_reply(items: list[Record]) -> list[Record]:
+def _checks_reply(items: list[JSON]) -> list[JSON]:
     """The handlers' last step: a list, never null, and ``ServiceTags`` never null."""
     for item in items:
         if item["ServiceTags"] is None:
@@ -39,11 +39,11 @@ def _checks_reply(items: list[Record]) -> list[Record]:
     return items
 
 
-def _authorized_check(ctx: Ctx) -> Callable[[Record], bool]:
+def _authorized_check(ctx: Ctx) -> Callable[[JSON], bool]:
     """``filterHealthChecks``: node read, and service read for a service's check."""
     authz = ctx.authz
 
-    def allowed(check: Record) -> bool:
+    def allowed(check: JSON) -> bool:
         service = check["ServiceName"]
         return bool(authz.node_read(check["Node"]) and (not service or authz.service_read(service)))
 
@@ -58,7 +58,7 @@ async def node_checks(ctx: Ctx) -> Reply:
     store = ctx.dc.catalog
     allowed = _authorized_check(ctx)
 
-    def query() -> tuple[int, list[Record], bool]:
+    def query() -> tuple[int, list[JSON], bool]:
         index, checks = store.node_check_list(name)
         items, dropped = filtered([check_json(c) for c in checks], allowed)
         return index, ctx.filter(items, structs.HEALTH_CHECK), dropped
@@ -79,7 +79,7 @@ async def service_checks(ctx: Ctx) -> Reply:
     store = ctx.dc.catalog
     allowed = _authorized_check(ctx)
 
-    def query() -> tuple[int, list[Record], bool]:
+    def query() -> tuple[int, list[JSON], bool]:
         index, checks = store.service_check_list(name, meta)
         items = ctx.filter([check_json(c) for c in checks], structs.HEALTH_CHECK)
         return index, *filtered(items, allowed)
@@ -101,7 +101,7 @@ async def checks_in_state(ctx: Ctx) -> Reply:
     store = ctx.dc.catalog
     allowed = _authorized_check(ctx)
 
-    def query() -> tuple[int, list[Record], bool]:
+    def query() -> tuple[int, list[JSON], bool]:
         index, checks = store.checks_in_state(state, meta)
         items, dropped = filtered([check_json(c) for c in checks], allowed)
         return index, ctx.filter(items, structs.HEALTH_CHECK), dropped
@@ -120,7 +120,7 @@ def passing_flag(ctx: Ctx) -> bool:
     return passing
 
 
-def only_passing(entries: list[Record]) -> list[Record]:
+def only_passing(entries: list[JSON]) -> list[JSON]:
     """``CheckServiceNodes.Filter`` with only-passing: drop entries with any other check.
 
     Go swaps a dropped entry with the last one still kept and looks at the
@@ -166,7 +166,7 @@ async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Rep
     if connect and not authz.service_read(name):
         raise RPCError("Permission denied")
 
-    def query() -> tuple[int, list[Record], bool]:
+    def query() -> tuple[int, list[JSON], bool]:
         if connect:
             index, found = store.check_connect_service_nodes(name)
         else:

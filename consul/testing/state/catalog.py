@@ -21,27 +21,31 @@ from .errors import RPCError
 from .golang import uuid_error
 from .records import (
     CHECK_SAME,
+    JSON,
     NODE_SAME,
     NODE_SERVICE_SAME,
     SERVICENODE_SAME,
-    Record,
     check_json,
     check_record,
     check_type,
     is_any_address,
     node_json,
+    node_record,
     node_service,
     node_service_json,
-    normalize_definition,
     same,
     service_node,
     to_node_service,
     validate_node_service,
     validate_service_meta,
 )
+from .structs import HealthCheck, Node, ServiceNode
 
 if TYPE_CHECKING:
     from .datacenter import Datacenter
+
+#: A service instance as health queries see it: its row, its node, its checks.
+Instance = tuple[ServiceNode, Node, list[HealthCheck]]
 
 __all__ = [
     "DEV_ADDRESS",
@@ -96,11 +100,11 @@ class CatalogStore:
     def __init__(self, dc: Datacenter) -> None:
         self.dc = dc
         #: lower-cased node name -> ``structs.Node`` record.
-        self.nodes: dict[str, Record] = {}
+        self.nodes: dict[str, Node] = {}
         #: (lower-cased node, lower-cased service ID) -> ``structs.ServiceNode`` record.
-        self.services: dict[tuple[str, str], Record] = {}
+        self.services: dict[tuple[str, str], ServiceNode] = {}
         #: (lower-cased node, lower-cased check ID) -> ``structs.HealthCheck`` record.
-        self.checks: dict[tuple[str, str], Record] = {}
+        self.checks: dict[tuple[str, str], HealthCheck] = {}
         #: The ``index`` table: ``nodes``, ``services``, ``checks``,
         #: ``node.<name>``, ``service.<name>`` and the extinction indexes
         #: (keys lower-cased, as its memdb index is).
@@ -147,28 +151,28 @@ class CatalogStore:
 
     # -- lookups ------------------------------------------------------------------
 
-    def _node(self, name: str) -> Record | None:
+    def _node(self, name: str) -> Node | None:
         return self.nodes.get(name.lower())
 
-    def _node_by_id(self, node_id: str) -> Record | None:
+    def _node_by_id(self, node_id: str) -> Node | None:
         for record in self.nodes.values():
             if record["ID"] and record["ID"].lower() == node_id.lower():
                 return record
         return None
 
-    def _node_services(self, node: str) -> list[Record]:
+    def _node_services(self, node: str) -> list[ServiceNode]:
         key = node.lower()
         return [r for (n, s), r in sorted(self.services.items()) if n == key]
 
-    def _node_checks(self, node: str) -> list[Record]:
+    def _node_checks(self, node: str) -> list[HealthCheck]:
         key = node.lower()
         return [r for (n, c), r in sorted(self.checks.items()) if n == key]
 
-    def _service_checks(self, node: str, service_id: str) -> list[Record]:
+    def _service_checks(self, node: str, service_id: str) -> list[HealthCheck]:
         """Checks of one service instance (``node_service`` index): by check ID."""
         return [c for c in self._node_checks(node) if c["ServiceID"].lower() == service_id.lower()]
 
-    def lookup_node(self, name_or_id: str) -> tuple[Record | None, bool]:
+    def lookup_node(self, name_or_id: str) -> tuple[Node | None, bool]:
         """``nodeServices``' node lookup: by name, else by a unique node-ID prefix.
 
         Returns the node (or None) and whether an ID lookup was tried and
@@ -203,26 +207,26 @@ class CatalogStore:
 
     # -- reads for other stores -------------------------------------------------------
 
-    def node(self, name: str) -> dict[str, Any] | None:
+    def node(self, name: str) -> JSON | None:
         """The ``structs.Node`` JSON of ``name``, or None."""
         record = self._node(name)
         return None if record is None else node_json(record)
 
-    def check(self, node: str, check_id: str) -> dict[str, Any] | None:
+    def check(self, node: str, check_id: str) -> JSON | None:
         """The ``structs.HealthCheck`` JSON of a check, or None."""
         record = self.checks.get((node.lower(), check_id.lower()))
         return None if record is None else check_json(record)
 
-    def service(self, node: str, service_id: str) -> dict[str, Any] | None:
+    def service(self, node: str, service_id: str) -> JSON | None:
         """The ``structs.NodeService`` JSON of a service instance, or None."""
         record = self.services.get((node.lower(), service_id.lower()))
         return None if record is None else node_service_json(record)
 
-    def node_services(self, node: str) -> list[dict[str, Any]]:
+    def node_services(self, node: str) -> list[JSON]:
         """The ``structs.NodeService`` JSON of every service of ``node``, by ID."""
         return [node_service_json(r) for r in self._node_services(node)]
 
-    def node_checks(self, node: str) -> list[dict[str, Any]]:
+    def node_checks(self, node: str) -> list[JSON]:
         """The ``structs.HealthCheck`` JSON of every check of ``node``, by ID."""
         return [check_json(r) for r in self._node_checks(node)]
 
@@ -351,7 +355,7 @@ class CatalogStore:
             if not check.get("CheckID") and check.get("Name"):
                 check["CheckID"] = check["Name"]
             if not check.get("Type"):
-                check["Type"] = check_type(normalize_definition(check.get("Definition")))
+                check["Type"] = check_type(check_record(check)["Definition"])
         request["Checks"] = checks
         self._vet_register(request, authz)
 
@@ -427,18 +431,28 @@ class CatalogStore:
     # -- the state store: registration ---------------------------------------------------
 
     @staticmethod
-    def _changes_node(request: Mapping[str, Any], node: Record) -> bool:
+    def _requested_node(request: Mapping[str, Any]) -> Node:
+        """The node a ``RegisterRequest`` describes."""
+        return node_record(
+            {
+                "ID": request.get("ID"),
+                "Node": request.get("Node"),
+                "Address": request.get("Address"),
+                "Datacenter": request.get("Datacenter"),
+                "TaggedAddresses": request.get("TaggedAddresses"),
+                "Meta": request.get("NodeMeta"),
+                "Locality": request.get("Locality"),
+            }
+        )
+
+    @classmethod
+    def _changes_node(cls, request: Mapping[str, Any], node: Node) -> bool:
         """``RegisterRequest.ChangesNode``."""
         if request.get("SkipNodeUpdate"):
             return False
-        return bool(
-            request.get("ID", "") != node["ID"]
-            or request.get("Node", "").lower() != node["Node"].lower()
-            or request.get("Address", "") != node["Address"]
-            or request.get("Datacenter", "") != node["Datacenter"]
-            or request.get("TaggedAddresses") != node["TaggedAddresses"]
-            or request.get("NodeMeta") != node["Meta"]
-            or request.get("Locality") != node["Locality"]
+        wanted = cls._requested_node(request)
+        return wanted["Node"].lower() != node["Node"].lower() or not same(
+            wanted, node, ("ID", "Address", "Datacenter", "TaggedAddresses", "Meta", "Locality")
         )
 
     def register(self, idx: int, request: dict[str, Any]) -> bool:
@@ -454,17 +468,8 @@ class CatalogStore:
         node_name = request.get("Node", "")
         existing = self._node(node_name)
         if existing is None or self._changes_node(request, existing):
-            node = {
-                "ID": request.get("ID", ""),
-                "Node": node_name,
-                "Address": request.get("Address", ""),
-                "Datacenter": request.get("Datacenter", ""),
-                "TaggedAddresses": copy.deepcopy(request.get("TaggedAddresses")),
-                "Meta": copy.deepcopy(request.get("NodeMeta")),
-                "Locality": copy.deepcopy(request.get("Locality")),
-            }
             try:
-                self.ensure_node(idx, node)
+                self.ensure_node(idx, self._requested_node(request))
             except RPCError as exc:
                 raise RPCError(f"failed inserting node: {exc}") from None
         service = request.get("Service")
@@ -497,16 +502,8 @@ class CatalogStore:
         refused.
         """
         before = self._writes
-        record: Record = {
-            "ID": node.get("ID", ""),
-            "Node": node.get("Node", ""),
-            "Address": node.get("Address", ""),
-            "Datacenter": node.get("Datacenter", ""),
-            "TaggedAddresses": copy.deepcopy(node.get("TaggedAddresses")),
-            "Meta": copy.deepcopy(node.get("Meta")),
-            "Locality": copy.deepcopy(node.get("Locality")),
-        }
-        previous: Record | None = None
+        record = node_record(node)
+        previous: Node | None = None
         if record["ID"]:
             by_id = self._node_by_id(record["ID"])
             if by_id is not None:
@@ -537,9 +534,7 @@ class CatalogStore:
         self._update_service_indexes_of_node(idx, record["Node"])
         return self._writes != before
 
-    def _check_name_free(
-        self, node: Record, *, allow_clash_without_id: bool, renaming: bool
-    ) -> None:
+    def _check_name_free(self, node: Node, *, allow_clash_without_id: bool, renaming: bool) -> None:
         """``ensureNoNodeWithSimilarNameTxn``."""
         for other in self.nodes.values():
             if other["Node"].lower() != node["Node"].lower() or other["ID"] == node["ID"]:
@@ -639,7 +634,7 @@ class CatalogStore:
         return True
 
     @staticmethod
-    def _check_same(existing: Record, record: Record) -> bool:
+    def _check_same(existing: HealthCheck, record: HealthCheck) -> bool:
         return existing["Node"].lower() == record["Node"].lower() and same(
             existing, record, CHECK_SAME
         )
@@ -721,14 +716,14 @@ class CatalogStore:
 
     # -- queries ---------------------------------------------------------------------
 
-    def node_list(self, meta: Mapping[str, str] | None = None) -> tuple[int, list[Record]]:
+    def node_list(self, meta: Mapping[str, str] | None = None) -> tuple[int, list[Node]]:
         """``Nodes`` / ``NodesByMeta``: nodes by name, with the nodes table index."""
         nodes = [self.nodes[k] for k in sorted(self.nodes)]
         if meta:
             nodes = [n for n in nodes if meta_matches(n["Meta"], meta)]
         return self.max_index("nodes"), nodes
 
-    def service_list(self, meta: Mapping[str, str] | None = None) -> tuple[int, list[Record]]:
+    def service_list(self, meta: Mapping[str, str] | None = None) -> tuple[int, list[ServiceNode]]:
         """``Services`` / ``ServicesByNodeMeta``: every instance (raw, no node fields)."""
         index = self.max_index("services")
         records = [self.services[k] for k in sorted(self.services)]
@@ -740,7 +735,7 @@ class CatalogStore:
 
     def service_nodes(
         self, name: str, tags: list[str] | None = None
-    ) -> tuple[int, list[tuple[Record, Record]]]:
+    ) -> tuple[int, list[tuple[ServiceNode, Node]]]:
         """``ServiceNodes`` / ``ServiceTagNodes``: instances of ``name`` with their nodes.
 
         Sorted as the ``service`` index lists them (by node, then ID); tags
@@ -753,13 +748,13 @@ class CatalogStore:
         results = [(r, self.nodes[r["Node"].lower()]) for r in instances]
         return self.service_index(name, exists, checks=False), results
 
-    def _instances(self, name: str) -> list[Record]:
+    def _instances(self, name: str) -> list[ServiceNode]:
         key = name.lower()
         return [r for _, r in sorted(self.services.items()) if r["ServiceName"].lower() == key]
 
     def check_service_nodes(
         self, name: str, tags: list[str] | None = None
-    ) -> tuple[int, list[tuple[Record, Record, list[Record]]]]:
+    ) -> tuple[int, list[Instance]]:
         """``CheckServiceNodes`` / ``CheckServiceTagNodes``: instances, nodes and checks.
 
         Each instance's checks are its node's checks, then its own, each
@@ -774,7 +769,7 @@ class CatalogStore:
             index = self._names_index(name, instances)
         return index, self._with_checks(instances)
 
-    def _connect_instances(self, name: str) -> list[Record]:
+    def _connect_instances(self, name: str) -> list[ServiceNode]:
         """The ``connect`` index: proxies for ``name`` and its Connect-native instances."""
         key = name.lower()
         return [
@@ -787,7 +782,7 @@ class CatalogStore:
             or (r["ServiceConnect"]["Native"] and r["ServiceName"].lower() == key)
         ]
 
-    def connect_service_nodes(self, name: str) -> tuple[int, list[tuple[Record, Record]]]:
+    def connect_service_nodes(self, name: str) -> tuple[int, list[tuple[ServiceNode, Node]]]:
         """``ConnectServiceNodes``: the instances of the ``connect`` index with their nodes.
 
         Terminating gateways, which Consul adds, are not modelled.
@@ -796,14 +791,12 @@ class CatalogStore:
         results = [(r, self.nodes[r["Node"].lower()]) for r in instances]
         return self.service_index(name, bool(instances), checks=False), results
 
-    def check_connect_service_nodes(
-        self, name: str
-    ) -> tuple[int, list[tuple[Record, Record, list[Record]]]]:
+    def check_connect_service_nodes(self, name: str) -> tuple[int, list[Instance]]:
         """``CheckConnectServiceNodes``: as :meth:`connect_service_nodes`, with checks."""
         instances = self._connect_instances(name)
         return self._names_index(name, instances), self._with_checks(instances)
 
-    def _names_index(self, name: str, instances: list[Record]) -> int:
+    def _names_index(self, name: str, instances: list[ServiceNode]) -> int:
         """``checkServiceNodesTxn``'s index: the highest index of the service names
         found, or (nothing found) that of the name asked for."""
         if not instances:
@@ -811,7 +804,7 @@ class CatalogStore:
         names = {r["ServiceName"] for r in instances}
         return max(self.service_index(n, True, checks=True) for n in names)
 
-    def _with_checks(self, instances: list[Record]) -> list[tuple[Record, Record, list[Record]]]:
+    def _with_checks(self, instances: list[ServiceNode]) -> list[Instance]:
         results = []
         for record in instances:
             node = self.nodes[record["Node"].lower()]
@@ -820,7 +813,7 @@ class CatalogStore:
             results.append((record, node, checks))
         return results
 
-    def node_service_records(self, name_or_id: str) -> tuple[int, Record | None, list[Record]]:
+    def node_service_records(self, name_or_id: str) -> tuple[int, Node | None, list[ServiceNode]]:
         """``NodeServices``: the node (by name or ID prefix), its services and the index.
 
         A node that exists reports its own index (``node.<name>``); a miss
@@ -832,13 +825,13 @@ class CatalogStore:
         index = self.max_index(f"node.{node['Node']}")
         return index, node, self._node_services(node["Node"])
 
-    def node_check_list(self, node: str) -> tuple[int, list[Record]]:
+    def node_check_list(self, node: str) -> tuple[int, list[HealthCheck]]:
         """``NodeChecks``: the checks of ``node`` by ID, with the checks table index."""
         return self.max_index("checks"), self._node_checks(node)
 
     def service_check_list(
         self, name: str, meta: Mapping[str, str] | None = None
-    ) -> tuple[int, list[Record]]:
+    ) -> tuple[int, list[HealthCheck]]:
         """``ServiceChecks`` / ``ServiceChecksByNodeMeta``: checks of a service name."""
         key = name.lower()
         checks = [c for _, c in sorted(self.checks.items()) if c["ServiceName"].lower() == key]
@@ -849,7 +842,7 @@ class CatalogStore:
 
     def checks_in_state(
         self, state: str, meta: Mapping[str, str] | None = None
-    ) -> tuple[int, list[Record]]:
+    ) -> tuple[int, list[HealthCheck]]:
         """``ChecksInState``: checks with status ``state`` (``any``: all), by node and ID."""
         checks = [c for _, c in sorted(self.checks.items()) if state in ("any", c["Status"])]
         if meta:
@@ -869,7 +862,7 @@ def meta_matches(have: Mapping[str, str] | None, want: Mapping[str, str]) -> boo
     return all(key in have and have[key] == value for key, value in want.items())
 
 
-def _has_tags(record: Record, tags: list[str]) -> bool:
+def _has_tags(record: ServiceNode, tags: list[str]) -> bool:
     """``serviceTagsFilter`` negated: every tag present, compared case-insensitively."""
     own = {t.lower() for t in record["ServiceTags"] or []}
     return all(tag.lower() in own for tag in tags)

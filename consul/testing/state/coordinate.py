@@ -14,7 +14,9 @@ first sync, 15 s or more after start).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .structs import Coordinate, CoordinateEntry
 
 if TYPE_CHECKING:
     import asyncio
@@ -44,9 +46,7 @@ def go_float(value: float) -> float | int:
     return int(value) if value.is_integer() and abs(value) < 1e21 else value
 
 
-def coordinate_json(
-    vec: list[float], error: float, adjustment: float, height: float
-) -> dict[str, Any]:
+def coordinate_json(vec: list[float], error: float, adjustment: float, height: float) -> Coordinate:
     """A ``coordinate.Coordinate`` in its JSON field order."""
     return {
         "Vec": [go_float(x) for x in vec],
@@ -56,7 +56,7 @@ def coordinate_json(
     }
 
 
-def new_coordinate() -> dict[str, Any]:
+def new_coordinate() -> Coordinate:
     """``coordinate.NewCoordinate``: the origin, with the maximum error."""
     return coordinate_json([0.0] * DIMENSIONALITY, VIVALDI_ERROR_MAX, 0.0, HEIGHT_MIN)
 
@@ -66,11 +66,11 @@ class CoordinateStore:
 
     def __init__(self, dc: Datacenter) -> None:
         self.dc = dc
-        #: (lower-cased node, lower-cased segment) -> ``structs.Coordinate`` JSON.
-        self.rows: dict[tuple[str, str], dict[str, Any]] = {}
+        #: (lower-cased node, lower-cased segment) -> the row.
+        self.rows: dict[tuple[str, str], CoordinateEntry] = {}
         self.index = 0
         #: ``node:segment`` -> the latest update not yet written.
-        self.pending: dict[str, dict[str, Any]] = {}
+        self.pending: dict[str, CoordinateEntry] = {}
         self._flush: asyncio.TimerHandle | None = None
 
     def bootstrap(self) -> None:
@@ -82,11 +82,11 @@ class CoordinateStore:
 
     # -- reads ----------------------------------------------------------------
 
-    def all(self) -> tuple[int, list[dict[str, Any]]]:
+    def all(self) -> tuple[int, list[CoordinateEntry]]:
         """``Coordinates``: the table index and every row, by node then segment."""
         return self.index, [self.rows[key] for key in sorted(self.rows)]
 
-    def node(self, name: str) -> tuple[int, list[dict[str, Any]]]:
+    def node(self, name: str) -> tuple[int, list[CoordinateEntry]]:
         """``Coordinate``: the table index and the rows of ``name`` (any case)."""
         wanted = name.lower()
         rows = [row for (node, _), row in sorted(self.rows.items()) if node == wanted]
@@ -94,7 +94,7 @@ class CoordinateStore:
 
     # -- writes ---------------------------------------------------------------
 
-    def queue(self, update: dict[str, Any]) -> None:
+    def queue(self, update: CoordinateEntry) -> None:
         """``Coordinate.Update``: keep the latest update per node and segment."""
         self.pending[f"{update['Node']}:{update['Segment']}"] = update
         if self._flush is None:

@@ -8,6 +8,15 @@ type is a :class:`Scalar`, :class:`Slice`, :class:`Map`, :class:`Ptr` or
 ``agent/structs`` package) and :mod:`.apitypes` (the ``api`` package), with
 the Go names their errors print.
 
+A struct whose values the state keeps (a catalog node, a health check...)
+is declared as a ``TypedDict`` keyed by its Go field names and registered
+with :func:`go_struct`: the same declaration types the records statically
+and, through :func:`struct_of`, gives the :class:`Struct` the decoder and
+``?filter`` use. Python's types map to Go's (``str`` to ``string``,
+``list[X] | None`` to a nil-able ``[]X``, ``X | None`` of a struct to
+``*X``...); ``Annotated[..., Go(...)]`` says the rest (a named or sized
+type, ``bexpr:"-"``).
+
 What each use needs beyond the shape is on the :class:`Field`: whether
 go-bexpr may select it (``bexpr:"-"`` says no), and whether the decoder
 checks what is inside (Consul's custom ``UnmarshalJSON`` methods take some
@@ -16,8 +25,12 @@ fields as they come).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+import types
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Annotated, Any, TypeVar
 
 __all__ = [
     "ANY",
@@ -38,13 +51,20 @@ __all__ = [
     "Ptr",
     "Scalar",
     "Slice",
+    "Go",
+    "HIDDEN",
     "Struct",
     "fields",
+    "go_struct",
     "hidden",
     "named",
     "struct",
+    "struct_of",
     "unchecked",
+    "zero_filled",
 ]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -221,3 +241,129 @@ def struct(
     Keyword arguments keep their order, so a struct reads as its Go declaration.
     """
     return Struct(name, fields(**types), dict(aliases or {}), allow_unknown)
+
+
+# -- Go structs declared as TypedDicts ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Go:
+    """``Annotated`` metadata of a TypedDict field: the Go side of it.
+
+    ``type`` replaces the Go type Python's type maps to (``UINT64`` for an
+    ``int``, a named string type...); ``filter`` and ``opaque`` are
+    :class:`Field`'s.
+    """
+
+    type: GoType | None = None
+    filter: bool = True
+    opaque: bool = False
+
+
+#: A field go-bexpr cannot select (``bexpr:"-"``).
+HIDDEN = Go(filter=False)
+
+_REGISTERED: dict[type, Struct] = {}
+_BASIC: dict[Any, GoType] = {str: STRING, bool: BOOL, int: INT, float: FLOAT64, Any: ANY}
+
+
+def _go_type(hint: Any) -> GoType:
+    """The Go type a Python annotation of a TypedDict field stands for."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin is Annotated:
+        meta = next((m for m in hint.__metadata__ if isinstance(m, Go)), Go())
+        return meta.type if meta.type is not None else _go_type(args[0])
+    if origin in (typing.Required, typing.NotRequired):
+        return _go_type(args[0])
+    if hint in _BASIC:
+        return _BASIC[hint]
+    if hint in _REGISTERED:
+        return _REGISTERED[hint]
+    if origin is list:
+        return Slice(_go_type(args[0]))
+    if origin is dict:
+        return Map(_go_type(args[1]))
+    if origin in (typing.Union, types.UnionType):
+        (inner,) = (arg for arg in args if arg is not type(None))
+        elem = _go_type(inner)
+        # A nil slice or map is None too, but no pointer.
+        return elem if isinstance(elem, Slice | Map) else Ptr(elem)
+    raise TypeError(f"no Go type for {hint!r}")
+
+
+def go_struct(
+    name: str, *, aliases: Mapping[str, str] | None = None, allow_unknown: bool = False
+) -> Callable[[T], T]:
+    """Register a TypedDict as the Go struct ``name`` (see :func:`struct_of`).
+
+    Its fields are the TypedDict's keys, in order; nested structs must be
+    registered before the structs that hold them.
+    """
+
+    def register(cls: T) -> T:
+        hints = typing.get_type_hints(cls, include_extras=True)
+        members = []
+        for key, hint in hints.items():
+            meta = Go()
+            if typing.get_origin(hint) is Annotated:
+                meta = next((m for m in hint.__metadata__ if isinstance(m, Go)), meta)
+            members.append(Field(key, _go_type(hint), meta.filter, meta.opaque))
+        _REGISTERED[cls] = Struct(name, tuple(members), dict(aliases or {}), allow_unknown)  # type: ignore[index]
+        return cls
+
+    return register
+
+
+def struct_of(cls: type) -> Struct:
+    """The :class:`Struct` a TypedDict was registered as (:func:`go_struct`)."""
+    return _REGISTERED[cls]
+
+
+def zero_filled(value: Mapping[str, Any] | None, spec: Struct) -> dict[str, Any]:
+    """``value`` (a decoded body) as Go holds it: every field, absent ones at their zero value.
+
+    A zero struct is filled too; nil slices, maps and pointers are None.
+    Values are copied, so the result shares nothing with ``value``.
+    """
+    value = value or {}
+    return {member.name: _zero_value(value.get(member.name), member) for member in spec.fields}
+
+
+def _zero_value(given: Any, member: Field) -> Any:
+    go_type = member.type
+    if member.opaque:
+        return copy.deepcopy(given)
+    if isinstance(go_type, Struct):
+        return zero_filled(given, go_type)
+    if given is None:
+        return _ZEROS[go_type.kind] if isinstance(go_type, Scalar) else None
+    return _filled_value(given, go_type)
+
+
+#: Go's zero value of each kind of :class:`Scalar`.
+_ZEROS: dict[str, Any] = {
+    "string": "",
+    "bool": False,
+    "int": 0,
+    "uint": 0,
+    "float": 0,
+    "duration": 0,
+    "bytes": b"",
+    "any": None,
+}
+
+
+def _filled_value(given: Any, go_type: GoType) -> Any:
+    if isinstance(go_type, Ptr):
+        return _filled_value(given, go_type.elem)
+    if isinstance(go_type, Struct):
+        return zero_filled(given, go_type)
+    if isinstance(go_type, Slice):
+        return [None if item is None else _filled_value(item, go_type.elem) for item in given]
+    if isinstance(go_type, Map):
+        return {
+            key: None if item is None else _filled_value(item, go_type.elem)
+            for key, item in given.items()
+        }
+    return copy.deepcopy(given)

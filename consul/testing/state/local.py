@@ -16,9 +16,9 @@ import asyncio
 import ipaddress
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Required, TypedDict
 
 from .catalog import DEV_ADDRESS
 from .checks import (
@@ -36,6 +36,8 @@ from .datacenter import Datacenter
 from .errors import RPCError
 from .golang import format_duration
 from .golang import quote as go_quote
+from .records import JSON, same
+from .structs import ServiceAddress, Weights
 from .wakeups import Wakeups
 
 __all__ = [
@@ -43,6 +45,8 @@ __all__ = [
     "NODE_MAINT",
     "SERVICE_MAINT_PREFIX",
     "CheckState",
+    "LocalCheck",
+    "LocalService",
     "LocalAgent",
     "ServiceState",
     "health_check",
@@ -80,11 +84,53 @@ def ip_family(address: str) -> int:
     return 6
 
 
+class LocalService(TypedDict, total=False):
+    """A service registered with this agent: ``structs.NodeService`` as its definition gave it.
+
+    The fields a definition may leave out are absent then.
+    """
+
+    Kind: str
+    ID: Required[str]
+    Service: Required[str]
+    Tags: list[str] | None
+    Address: str
+    TaggedAddresses: dict[str, ServiceAddress]
+    Meta: dict[str, str] | None
+    Port: int
+    SocketPath: str
+    Weights: Weights | None
+    EnableTagOverride: bool
+    Locality: dict[str, Any]
+    Proxy: dict[str, Any]
+    Connect: dict[str, Any]
+
+
+class LocalCheck(TypedDict):
+    """A check registered with this agent: ``structs.HealthCheck`` (its definition
+    lives in its runner, so ``Definition`` stays empty)."""
+
+    Node: str
+    CheckID: str
+    Name: str
+    Status: str
+    Notes: str
+    Output: str
+    ServiceID: str
+    ServiceName: str
+    ServiceTags: list[str] | None
+    Type: str
+    Interval: str
+    Timeout: str
+    ExposedPort: int
+    Definition: dict[str, Any]
+
+
 @dataclass
 class ServiceState:
     """``local.ServiceState``: a service of the agent and its sync status."""
 
-    service: dict[str, Any]
+    service: LocalService
     token: str = ""
     in_sync: bool = False
     deleted: bool = False
@@ -94,7 +140,7 @@ class ServiceState:
 class CheckState:
     """``local.CheckState``: a check of the agent and its sync status."""
 
-    check: dict[str, Any]
+    check: LocalCheck
     token: str = ""
     #: Monotonic time it went critical (``CriticalTime``), None if not critical.
     critical_since: float | None = None
@@ -186,23 +232,23 @@ class LocalAgent:
 
     # -- reads -----------------------------------------------------------------------
 
-    def service(self, service_id: str) -> dict[str, Any] | None:
+    def service(self, service_id: str) -> LocalService | None:
         """``State.Service``: the local service, None if absent or being deleted."""
         state = self.services.get(service_id)
         return None if state is None or state.deleted else state.service
 
-    def check(self, check_id: str) -> dict[str, Any] | None:
+    def check(self, check_id: str) -> LocalCheck | None:
         """``State.Check``: the local check, None if absent or being deleted."""
         state = self.checks.get(check_id)
         return None if state is None or state.deleted else state.check
 
-    def live_services(self) -> dict[str, dict[str, Any]]:
+    def live_services(self) -> dict[str, LocalService]:
         return {sid: s.service for sid, s in self.services.items() if not s.deleted}
 
-    def live_checks(self) -> dict[str, dict[str, Any]]:
+    def live_checks(self) -> dict[str, LocalCheck]:
         return {cid: c.check for cid, c in self.checks.items() if not c.deleted}
 
-    def checks_for_service(self, service_id: str, node_checks: bool) -> dict[str, dict[str, Any]]:
+    def checks_for_service(self, service_id: str, node_checks: bool) -> dict[str, LocalCheck]:
         """``State.ChecksForService``: a service's checks (and the node's, if asked)."""
         out = {}
         for cid, check in self.live_checks().items():
@@ -218,7 +264,7 @@ class LocalAgent:
 
     def add_service(
         self,
-        service: dict[str, Any],
+        service: LocalService,
         check_types: list[CheckType],
         token: str,
         *,
@@ -252,7 +298,7 @@ class LocalAgent:
 
     def _add_service_internal(
         self,
-        service: dict[str, Any],
+        service: LocalService,
         check_types: list[CheckType],
         token: str,
         replace_existing_checks: bool,
@@ -269,7 +315,7 @@ class LocalAgent:
         service_id = service["ID"]
         existing = dict.fromkeys(self.checks_for_service(service_id, node_checks=False), False)
         snapshot = self.live_checks()
-        checks: list[dict[str, Any]] = []
+        checks: list[LocalCheck] = []
         for i, check_type in enumerate(check_types):
             check_id = check_type.check_id
             if not check_id:
@@ -315,7 +361,7 @@ class LocalAgent:
                     self._remove_check(cid)
         self._changed()
 
-    def _set_service(self, service: dict[str, Any], token: str) -> None:
+    def _set_service(self, service: LocalService, token: str) -> None:
         """``setServiceStateLocked``: in sync only if nothing changed."""
         old = self.services.get(service["ID"])
         state = ServiceState(service, token)
@@ -342,7 +388,7 @@ class LocalAgent:
 
     def add_check(
         self,
-        check: dict[str, Any],
+        check: LocalCheck,
         check_type: CheckType | None,
         token: str,
         *,
@@ -371,7 +417,7 @@ class LocalAgent:
             self.update_check(check["CheckID"], *previous)
         self._changed()
 
-    def _set_check(self, check: dict[str, Any], token: str) -> None:
+    def _set_check(self, check: LocalCheck, token: str) -> None:
         """``setCheckStateLocked``: in sync only if ``HealthCheck.IsSame``."""
         old = self.checks.get(check["CheckID"])
         check["Node"] = self.node
@@ -385,7 +431,7 @@ class LocalAgent:
         self.checks[check["CheckID"]] = state
 
     def _start_check(
-        self, check: dict[str, Any], check_type: CheckType | None, *, source_local: bool
+        self, check: LocalCheck, check_type: CheckType | None, *, source_local: bool
     ) -> None:
         """``Agent.addCheck``: start the runner of ``check_type`` (raises RPCError)."""
         check_id = check["CheckID"]
@@ -652,7 +698,7 @@ class LocalAgent:
             local = self.services.get(service_id)
             if local is None:
                 if service_id != "consul":
-                    placeholder = {"ID": service_id, "Service": remote["Service"]}
+                    placeholder: LocalService = {"ID": service_id, "Service": remote["Service"]}
                     self.services[service_id] = ServiceState(placeholder, deleted=True)
                 continue
             if local.deleted:
@@ -677,9 +723,9 @@ class LocalAgent:
             local_check = self.checks.get(check_id)
             if local_check is None:
                 if check_id != "serfHealth":
-                    placeholder = health_check(self.node, check_id, "", status=CRITICAL)
-                    placeholder["ServiceID"] = remote["ServiceID"]
-                    self.checks[check_id] = CheckState(placeholder, deleted=True)
+                    unknown = health_check(self.node, check_id, "", status=CRITICAL)
+                    unknown["ServiceID"] = remote["ServiceID"]
+                    self.checks[check_id] = CheckState(unknown, deleted=True)
                 continue
             if local_check.deleted:
                 continue
@@ -715,7 +761,7 @@ class LocalAgent:
         """The token a sync uses: the registration's, else the agent's default."""
         return token or self.config.acl_default_token
 
-    def _register_request(self) -> dict[str, Any]:
+    def _register_request(self) -> JSON:
         """A ``RegisterRequest`` for the agent's node (node info already in sync)."""
         catalog = self.home.catalog
         tagged = {"lan": DEV_ADDRESS, "lan_ipv4": DEV_ADDRESS}
@@ -801,11 +847,11 @@ def health_check(
     *,
     status: str,
     notes: str = "",
-    service: dict[str, Any] | None = None,
+    service: LocalService | None = None,
     kind: str = "",
     interval: str = "",
     timeout: str = "",
-) -> dict[str, Any]:
+) -> LocalCheck:
     """A ``structs.HealthCheck`` of this agent (its ``Definition`` is empty)."""
     return {
         "Node": node,
@@ -825,15 +871,13 @@ def health_check(
     }
 
 
-def _same_check(a: dict[str, Any], b: dict[str, Any]) -> bool:
+def _same_check(a: LocalCheck, b: LocalCheck) -> bool:
     """``HealthCheck.IsSame`` (``Type``, ``Interval`` and ``Timeout`` are not compared)."""
     keys = ("Node", "CheckID", "Name", "Status", "Notes", "Output", "ServiceID", "ServiceName")
-    return all(a[k] == b[k] for k in keys) and (
-        a["ServiceTags"] == b["ServiceTags"] and a["Definition"] == b["Definition"]
-    )
+    return same(a, b, (*keys, "ServiceTags", "Definition"))
 
 
-def _same_remote_service(local: dict[str, Any], remote: dict[str, Any]) -> bool:
+def _same_remote_service(local: LocalService, remote: Mapping[str, Any]) -> bool:
     """``NodeService.IsSame`` of the agent's service and the catalog's copy.
 
     The catalog's JSON leaves out empty fields the agent sends (and the
@@ -847,25 +891,26 @@ def _same_remote_service(local: dict[str, Any], remote: dict[str, Any]) -> bool:
     return all((wanted.get(k) or None) == (remote.get(k) or None) for k in keys)
 
 
-def _same_remote_check(local: dict[str, Any], remote: dict[str, Any], ignore_output: bool) -> bool:
+def _same_remote_check(local: LocalCheck, remote: Mapping[str, Any], ignore_output: bool) -> bool:
     """``HealthCheck.IsSame`` of the agent's check and the catalog's copy."""
     keys = ["CheckID", "Name", "Status", "Notes", "ServiceID", "ServiceName"]
     if not ignore_output:
         keys.append("Output")
-    same = all(local[k] == remote.get(k) for k in keys)
-    return same and list(local["ServiceTags"] or []) == list(remote.get("ServiceTags") or [])
+    fields: Mapping[str, object] = local
+    alike = all(fields[k] == remote.get(k) for k in keys)
+    return alike and list(local["ServiceTags"] or []) == list(remote.get("ServiceTags") or [])
 
 
-def _check_request(check: dict[str, Any]) -> dict[str, Any]:
+def _check_request(check: LocalCheck) -> JSON:
     """A check as the agent sends it in a ``RegisterRequest``."""
-    out = dict(check)
-    out["ServiceTags"] = list(out["ServiceTags"] or [])
+    out: JSON = dict(check)
+    out["ServiceTags"] = list(check["ServiceTags"] or [])
     return out
 
 
-def _node_service_request(service: dict[str, Any]) -> dict[str, Any]:
+def _node_service_request(service: LocalService) -> JSON:
     """A ``structs.NodeService`` as the agent sends it in a ``RegisterRequest``."""
-    out: dict[str, Any] = {}
+    out: JSON = {}
     if service.get("Kind"):
         out["Kind"] = service["Kind"]
     out["ID"] = service["ID"]

@@ -7,107 +7,70 @@ Records with Go's zero values, the ``IsSame`` rules, the JSON of
 types of :mod:`.structs` first; the store using the records is
 :class:`~.catalog.CatalogStore`.
 
-Records are dicts keyed by the Go field names, with Go's zero values filled
-in and ``None`` where Go holds a nil map or slice: ``reflect.DeepEqual``
-tells nil from empty, and so do the ``IsSame`` rules that decide whether a
-write changes anything.
+Records are the TypedDicts of :mod:`.structs`, keyed by the Go field names,
+with Go's zero values filled in and ``None`` where Go holds a nil map, slice
+or pointer: ``reflect.DeepEqual`` tells nil from empty, and so do the
+``IsSame`` rules that decide whether a write changes anything. What the
+endpoints answer is JSON (:data:`JSON`), built from them.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from .checks import CheckType
 from .errors import RPCError
 from .golang import format_duration, multierror
+from .gotypes import zero_filled
+from .structs import (
+    HEALTH_CHECK,
+    NODE,
+    NODE_SERVICE,
+    ConnectProxyConfig,
+    HealthCheck,
+    HealthCheckDefinition,
+    Locality,
+    Node,
+    NodeService,
+    ServiceAddress,
+    ServiceConnect,
+    ServiceNode,
+    Weights,
+)
 
-Record = dict[str, Any]
-
-# -- records -------------------------------------------------------------------
+#: A JSON object as an endpoint answers it.
+JSON = dict[str, Any]
 
 _DEFINITION_DURATIONS = ("Interval", "Timeout", "DeregisterCriticalServiceAfter", "TTL")
-_DEFINITION_FIELDS: dict[str, Any] = {
-    "HTTP": "",
-    "TLSServerName": "",
-    "TLSSkipVerify": False,
-    "Header": None,
-    "Method": "",
-    "Body": "",
-    "DisableRedirects": False,
-    "TCP": "",
-    "UDP": "",
-    "H2PING": "",
-    "OSService": "",
-    "H2PingUseTLS": False,
-    "Interval": 0,
-    "OutputMaxSize": 0,
-    "Timeout": 0,
-    "DeregisterCriticalServiceAfter": 0,
-    "ScriptArgs": None,
-    "DockerContainerID": "",
-    "Shell": "",
-    "GRPC": "",
-    "GRPCUseTLS": False,
-    "AliasNode": "",
-    "AliasService": "",
-    "TTL": 0,
-}
-
-_PROXY_FIELDS: dict[str, Any] = {
-    "EnvoyExtensions": None,
-    "DestinationServiceName": "",
-    "DestinationServiceID": "",
-    "LocalServiceAddress": "",
-    "LocalServicePort": 0,
-    "LocalServiceSocketPath": "",
-    "Mode": "",
-    "Config": None,
-    "Upstreams": None,
-    "MeshGateway": {"Mode": ""},
-    "Expose": {"Checks": False, "Paths": None},
-    "TransparentProxy": {"OutboundListenerPort": 0, "DialedDirectly": False},
-    "AccessLogs": {
-        "Enabled": False,
-        "DisableListenerLogs": False,
-        "Type": "",
-        "Path": "",
-        "JSONFormat": "",
-        "TextFormat": "",
-    },
-}
 
 
-def _filled(value: Mapping[str, Any] | None, zero: Mapping[str, Any]) -> Record:
-    """``value`` with Go's zero value for every field it lacks (nested structs too)."""
-    value = value or {}
-    out: Record = {}
-    for name, default in zero.items():
-        given = value.get(name)
-        if isinstance(default, dict):
-            out[name] = _filled(given, default)
-        elif given is None:
-            out[name] = copy.deepcopy(default)
-        else:
-            out[name] = copy.deepcopy(given)
-    return out
-
-
-def _nanoseconds(seconds: float | int) -> int:
+def _nanoseconds(seconds: float) -> int:
     return round(seconds * 1e9)
 
 
-def normalize_definition(definition: Mapping[str, Any] | None) -> Record:
-    """A ``HealthCheckDefinition`` record: every field, durations in nanoseconds.
+def node_record(node: Mapping[str, Any]) -> Node:
+    """A ``structs.Node`` from decoded (or JSON) fields, Go's zero values filled in."""
+    return cast(Node, zero_filled(node, NODE))
 
-    ``definition`` is what :data:`HEALTH_CHECK_DEFINITION` decodes (durations
-    in seconds, as the decoder gives ``time.Duration`` fields).
+
+def node_service(service: Mapping[str, Any]) -> NodeService:
+    """A request's ``NodeService`` with Go's zero values (``Weights`` stays a pointer)."""
+    return cast(NodeService, zero_filled(service, NODE_SERVICE))
+
+
+def check_record(check: Mapping[str, Any]) -> HealthCheck:
+    """A request's ``HealthCheck`` with Go's zero values, definition durations in ns.
+
+    The decoder gives a definition's ``time.Duration`` fields in seconds.
     """
-    out = _filled(definition, _DEFINITION_FIELDS)
+    record = cast(HealthCheck, zero_filled(check, HEALTH_CHECK))
+    definition: dict[str, Any] = dict(record["Definition"])
     for name in _DEFINITION_DURATIONS:
-        out[name] = _nanoseconds(out[name])
-    return out
+        definition[name] = _nanoseconds(definition[name])
+    record["Definition"] = cast(HealthCheckDefinition, definition)
+    return record
 
 
 def weights_problem(weights: Mapping[str, Any]) -> str | None:
@@ -122,56 +85,25 @@ def weights_problem(weights: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _weights(weights: Mapping[str, Any] | None) -> Record:
+def _weights(weights: Weights | None) -> Weights:
     """``ToServiceNode``: the given weights if ``ValidateWeights`` accepts them, else 1/1."""
     if weights is not None and weights_problem(weights) is None:
-        return {"Passing": weights.get("Passing", 0), "Warning": weights.get("Warning", 0)}
+        return {"Passing": weights["Passing"], "Warning": weights["Warning"]}
     return {"Passing": 1, "Warning": 1}
 
 
-def node_service(service: Mapping[str, Any]) -> Record:
-    """A request's ``NodeService`` with Go's zero values (``Weights`` stays a pointer)."""
+def service_node(node: str, service: NodeService) -> ServiceNode:
+    """``NodeService.ToServiceNode``: the services-table record of ``service``.
+
+    The node's own fields stay blank: reads take them from the node.
+    """
     return {
-        "Kind": service.get("Kind", ""),
-        "ID": service.get("ID", ""),
-        "Service": service.get("Service", ""),
-        "Tags": copy.deepcopy(service.get("Tags")),
-        "Address": service.get("Address", ""),
-        "TaggedAddresses": _service_addresses(service.get("TaggedAddresses")),
-        "Meta": copy.deepcopy(service.get("Meta")),
-        "Port": service.get("Port", 0),
-        "SocketPath": service.get("SocketPath", ""),
-        "Weights": copy.deepcopy(service.get("Weights")),
-        "EnableTagOverride": service.get("EnableTagOverride", False),
-        "Locality": copy.deepcopy(service.get("Locality")),
-        "Proxy": _filled(service.get("Proxy"), _PROXY_FIELDS),
-        "Connect": _connect(service.get("Connect")),
-        "PeerName": service.get("PeerName", ""),
-    }
-
-
-def _service_addresses(addresses: Mapping[str, Any] | None) -> Record | None:
-    if addresses is None:
-        return None
-    return {
-        key: {"Address": value.get("Address", ""), "Port": value.get("Port", 0)}
-        for key, value in addresses.items()
-    }
-
-
-def _connect(connect: Mapping[str, Any] | None) -> Record:
-    connect = connect or {}
-    return {
-        "Native": connect.get("Native", False),
-        "SidecarService": copy.deepcopy(connect.get("SidecarService")),
-        "PeerMeta": copy.deepcopy(connect.get("PeerMeta")),
-    }
-
-
-def service_node(node: str, service: Record) -> Record:
-    """``NodeService.ToServiceNode``: the services-table record of ``service``."""
-    return {
+        "ID": "",
         "Node": node,
+        "Address": "",
+        "Datacenter": "",
+        "TaggedAddresses": None,
+        "NodeMeta": None,
         "ServiceKind": service["Kind"],
         "ServiceID": service["ID"],
         "ServiceName": service["Service"],
@@ -192,7 +124,7 @@ def service_node(node: str, service: Record) -> Record:
     }
 
 
-def to_node_service(record: Record) -> Record:
+def to_node_service(record: ServiceNode) -> NodeService:
     """``ServiceNode.ToNodeService`` (``Weights`` always set)."""
     return {
         "Kind": record["ServiceKind"],
@@ -210,6 +142,8 @@ def to_node_service(record: Record) -> Record:
         "Proxy": record["ServiceProxy"],
         "Connect": record["ServiceConnect"],
         "PeerName": record["PeerName"],
+        "CreateIndex": record["CreateIndex"],
+        "ModifyIndex": record["ModifyIndex"],
     }
 
 
@@ -265,31 +199,9 @@ CHECK_SAME = (
 NODE_SAME = ("ID", "Address", "Datacenter", "TaggedAddresses", "Meta")
 
 
-def same(a: Mapping[str, Any], b: Mapping[str, Any], fields: Iterable[str]) -> bool:
+def same(a: Mapping[str, object], b: Mapping[str, object], fields: Iterable[str]) -> bool:
+    """Whether ``a`` and ``b`` agree on every one of ``fields`` (an ``IsSame`` rule)."""
     return all(a[name] == b[name] for name in fields)
-
-
-def check_record(check: Mapping[str, Any]) -> Record:
-    """A request's ``HealthCheck`` with Go's zero values."""
-    return {
-        "Node": check.get("Node", ""),
-        "CheckID": check.get("CheckID", ""),
-        "Name": check.get("Name", ""),
-        "Status": check.get("Status", ""),
-        "Notes": check.get("Notes", ""),
-        "Output": check.get("Output", ""),
-        "ServiceID": check.get("ServiceID", ""),
-        "ServiceName": check.get("ServiceName", ""),
-        "ServiceTags": copy.deepcopy(check.get("ServiceTags")),
-        "Type": check.get("Type", ""),
-        "Interval": check.get("Interval", ""),
-        "Timeout": check.get("Timeout", ""),
-        "ExposedPort": check.get("ExposedPort", 0),
-        "PeerName": check.get("PeerName", ""),
-        "Definition": normalize_definition(check.get("Definition")),
-        "CreateIndex": 0,
-        "ModifyIndex": 0,
-    }
 
 
 def check_type(definition: Mapping[str, Any]) -> str:
@@ -307,17 +219,18 @@ def go_map(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {key: value[key] for key in sorted(value)}
 
 
-def _locality_json(locality: Mapping[str, Any]) -> Record:
-    out: Record = {}
-    for name in ("Region", "Zone"):
-        if locality.get(name):
-            out[name] = locality[name]
+def _locality_json(locality: Locality) -> JSON:
+    out: JSON = {}
+    if locality["Region"]:
+        out["Region"] = locality["Region"]
+    if locality["Zone"]:
+        out["Zone"] = locality["Zone"]
     return out
 
 
-def node_json(node: Record) -> Record:
+def node_json(node: Node) -> JSON:
     """``structs.Node`` (``Partition``, ``PeerName``, ``Locality`` omitted when empty)."""
-    out: Record = {
+    out: JSON = {
         "ID": node["ID"],
         "Node": node["Node"],
         "Address": node["Address"],
@@ -332,17 +245,17 @@ def node_json(node: Record) -> Record:
     return out
 
 
-def _address_map_json(addresses: Mapping[str, Any]) -> Record:
+def _address_map_json(addresses: Mapping[str, ServiceAddress]) -> JSON:
     return {
         key: {"Address": addresses[key]["Address"], "Port": addresses[key]["Port"]}
         for key in sorted(addresses)
     }
 
 
-def proxy_json(proxy: Record) -> Record:
+def proxy_json(proxy: ConnectProxyConfig) -> JSON:
     """``ConnectProxyConfig.MarshalJSON``: transparent proxy and access logs
     first when set, then the remaining fields with their ``omitempty`` rules."""
-    out: Record = {}
+    out: JSON = {}
     tproxy = proxy["TransparentProxy"]
     if tproxy["OutboundListenerPort"] or tproxy["DialedDirectly"]:
         out["TransparentProxy"] = {
@@ -353,9 +266,10 @@ def proxy_json(proxy: Record) -> Record:
             )
             if v
         }
-    logs = proxy["AccessLogs"]
+    logs: Mapping[str, object] = proxy["AccessLogs"]
     if any(logs.values()):
         out["AccessLogs"] = {k: v for k, v in logs.items() if v}
+    fields: Mapping[str, object] = proxy
     for name in (
         "EnvoyExtensions",
         "DestinationServiceName",
@@ -364,8 +278,8 @@ def proxy_json(proxy: Record) -> Record:
         "LocalServicePort",
         "LocalServiceSocketPath",
     ):
-        if proxy[name]:
-            out[name] = proxy[name]
+        if fields[name]:
+            out[name] = fields[name]
     out["Mode"] = proxy["Mode"]
     if proxy["Config"]:
         out["Config"] = go_map(proxy["Config"])
@@ -373,20 +287,21 @@ def proxy_json(proxy: Record) -> Record:
         out["Upstreams"] = proxy["Upstreams"]
     mesh = proxy["MeshGateway"]
     out["MeshGateway"] = {"Mode": mesh["Mode"]} if mesh["Mode"] else {}
-    expose = proxy["Expose"]
+    expose: Mapping[str, object] = proxy["Expose"]
     out["Expose"] = {k: v for k, v in expose.items() if v}
     return out
 
 
-def connect_json(connect: Record) -> Record:
+def connect_json(connect: ServiceConnect) -> JSON:
     """``structs.ServiceConnect`` (every field ``omitempty``)."""
-    return {k: v for k, v in connect.items() if v}
+    fields: Mapping[str, object] = connect
+    return {k: v for k, v in fields.items() if v}
 
 
-def node_service_json(record: Record) -> Record:
+def node_service_json(record: ServiceNode) -> JSON:
     """``structs.NodeService`` of a services-table record (``ToNodeService``)."""
     service = to_node_service(record)
-    out: Record = {}
+    out: JSON = {}
     if service["Kind"]:
         out["Kind"] = service["Kind"]
     out["ID"] = service["ID"]
@@ -400,7 +315,7 @@ def node_service_json(record: Record) -> Record:
         out["Port"] = service["Port"]
     if service["SocketPath"]:
         out["SocketPath"] = service["SocketPath"]
-    out["Weights"] = dict(service["Weights"])
+    out["Weights"] = dict(record["ServiceWeights"])
     out["EnableTagOverride"] = service["EnableTagOverride"]
     if service["Locality"] is not None:
         out["Locality"] = _locality_json(service["Locality"])
@@ -412,14 +327,14 @@ def node_service_json(record: Record) -> Record:
     return out
 
 
-def service_node_json(record: Record, node: Record) -> Record:
+def service_node_json(record: ServiceNode, node: Node) -> JSON:
     """``structs.ServiceNode`` as catalog service queries return it.
 
     ``parseServiceNodes`` works on a ``PartialClone``, which always has tags
     and meta (possibly empty, never nil) and drops empty tagged addresses;
     the node fields come from ``node``.
     """
-    out: Record = {
+    out: JSON = {
         "ID": node["ID"],
         "Node": record["Node"],
         "Address": node["Address"],
@@ -450,7 +365,7 @@ def service_node_json(record: Record, node: Record) -> Record:
     return out
 
 
-def definition_json(definition: Record) -> Record:
+def definition_json(definition: HealthCheckDefinition) -> JSON:
     """``HealthCheckDefinition.MarshalJSON``.
 
     Its wrapper writes ``Interval``, ``OutputMaxSize``, ``Timeout`` and
@@ -458,23 +373,23 @@ def definition_json(definition: Record) -> Record:
     fields follow in struct order, all ``omitempty``. ``TTL`` is not wrapped,
     so it stays a number of nanoseconds.
     """
-    out: Record = {}
+    out: JSON = {}
+    fields: Mapping[str, Any] = definition
     for name in ("Interval", "OutputMaxSize", "Timeout", "DeregisterCriticalServiceAfter"):
-        value = definition[name]
+        value = fields[name]
         if value:
             out[name] = value if name == "OutputMaxSize" else format_duration(value)
-    for name in _DEFINITION_FIELDS:
+    for name, value in fields.items():
         if name in out or name in ("Interval", "Timeout", "DeregisterCriticalServiceAfter"):
             continue
-        value = definition[name]
         if value:
             out[name] = go_map(value) if name == "Header" else value
     return out
 
 
-def check_json(check: Record) -> Record:
+def check_json(check: HealthCheck) -> JSON:
     """``structs.HealthCheck`` (``ServiceTags`` may be null; endpoints make it ``[]``)."""
-    out: Record = {
+    out: JSON = {
         "Node": check["Node"],
         "CheckID": check["CheckID"],
         "Name": check["Name"],
@@ -549,7 +464,7 @@ def node_service_problems(service: Mapping[str, Any]) -> list[str]:
     return errors
 
 
-def validate_node_service(service: Record) -> None:
+def validate_node_service(service: Mapping[str, Any]) -> None:
     """:func:`node_service_problems`, raised as ``Catalog.Register`` returns them."""
     errors = node_service_problems(service)
     if errors:

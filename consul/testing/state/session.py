@@ -16,7 +16,7 @@ from .errors import RPCError
 from .gojson import DecodeError, decode_json
 from .gojson import decode as decode_struct
 from .golang import format_duration, parse_duration_ns
-from .structs import SESSION
+from .structs import SESSION, ServiceCheck
 
 if TYPE_CHECKING:
     from .datacenter import Datacenter
@@ -58,7 +58,7 @@ class Session:
     behavior: str = "release"
     ttl: str = ""
     node_checks: list[str] | None = dataclasses.field(default_factory=lambda: [SERF_CHECK])
-    service_checks: list[dict[str, str]] | None = None
+    service_checks: list[ServiceCheck] | None = None
     checks: list[str] | None = dataclasses.field(default_factory=lambda: [SERF_CHECK])
     create_index: int = 0
     modify_index: int = 0

@@ -14,22 +14,27 @@ their ``Go value of type`` errors print the aux struct's whole type.
 
 from __future__ import annotations
 
+from typing import Annotated, Any, NotRequired, TypedDict
+
 from .gotypes import (
     ANY,
     BOOL,
     DURATION,
-    FLOAT64,
+    HIDDEN,
     INT,
     STRING,
     UINT64,
+    Go,
     Map,
     Ptr,
     Slice,
     Struct,
     fields,
+    go_struct,
     hidden,
     named,
     struct,
+    struct_of,
     unchecked,
 )
 
@@ -45,6 +50,11 @@ __all__ = [
     "CONNECT_PROXY_CONFIG",
     "COORDINATE",
     "COORDINATE_UPDATE_REQUEST",
+    "Coordinate",
+    "NodeIdentity",
+    "ServiceCheck",
+    "ServiceIdentity",
+    "CoordinateEntry",
     "DEREGISTER_REQUEST",
     "HEALTH_CHECK",
     "HEALTH_CHECK_DEFINITION",
@@ -62,26 +72,44 @@ __all__ = [
 
 _NODE_ID = named("types.NodeID")
 _CHECK_ID = named("types.CheckID")
+_SERVICE_KIND = named("structs.ServiceKind")
 
-WEIGHTS = struct("structs.Weights", Passing=INT, Warning=INT)
-SERVICE_ADDRESS = struct("structs.ServiceAddress", Address=STRING, Port=INT)
-LOCALITY = struct("structs.Locality", Region=STRING, Zone=STRING)
+#: A field of the ``RaftIndex`` every stored struct embeds (``bexpr:"-"``).
+RaftIndex = Annotated[int, Go(UINT64, filter=False)]
+
+
+@go_struct("structs.Weights")
+class Weights(TypedDict):
+    """``structs.Weights``: DNS SRV weights of a service instance."""
+
+    Passing: int
+    Warning: int
+
+
+@go_struct("structs.ServiceAddress")
+class ServiceAddress(TypedDict):
+    """``structs.ServiceAddress``: one of a service's tagged addresses."""
+
+    Address: str
+    Port: int
+
+
+@go_struct("structs.Locality")
+class Locality(TypedDict):
+    """``structs.Locality``."""
+
+    Region: str
+    Zone: str
+
+
+WEIGHTS = struct_of(Weights)
+SERVICE_ADDRESS = struct_of(ServiceAddress)
+LOCALITY = struct_of(Locality)
 
 # -- Connect -------------------------------------------------------------------------
 
-_MESH_GATEWAY = struct("structs.MeshGatewayConfig", Mode=named("structs.MeshGatewayMode"))
-_TRANSPARENT_PROXY = struct(
-    "structs.TransparentProxyConfig", OutboundListenerPort=INT, DialedDirectly=BOOL
-)
-_ACCESS_LOGS = struct(
-    "structs.AccessLogsConfig",
-    Enabled=BOOL,
-    DisableListenerLogs=BOOL,
-    Type=named("structs.LogSinkType"),
-    Path=STRING,
-    JSONFormat=STRING,
-    TextFormat=STRING,
-)
+# What upstreams, Envoy extensions and exposed paths hold is kept as given
+# (``unchecked``); their types serve ``?filter``.
 ENVOY_EXTENSION = struct(
     "structs.EnvoyExtension",
     Name=STRING,
@@ -103,7 +131,7 @@ UPSTREAM = struct(
     LocalBindSocketPath=STRING,
     LocalBindSocketMode=STRING,
     Config=hidden(Map(ANY)),
-    MeshGateway=_MESH_GATEWAY,
+    MeshGateway=struct("structs.MeshGatewayConfig", Mode=named("structs.MeshGatewayMode")),
 )
 EXPOSE_PATH = struct(
     "structs.ExposePath",
@@ -113,26 +141,45 @@ EXPOSE_PATH = struct(
     Protocol=STRING,
     ParsedFromCheck=BOOL,
 )
-_EXPOSE = struct("structs.ExposeConfig", Checks=BOOL, Paths=unchecked(Slice(EXPOSE_PATH)))
 
-#: ``structs.ConnectProxyConfig``; its ``UnmarshalJSON`` also takes the
-#: snake_case spellings of a few fields. What its upstreams, extensions and
-#: exposed paths hold is kept as given.
-CONNECT_PROXY_CONFIG = struct(
+
+@go_struct("structs.MeshGatewayConfig")
+class MeshGatewayConfig(TypedDict):
+    """``structs.MeshGatewayConfig``."""
+
+    Mode: Annotated[str, Go(named("structs.MeshGatewayMode"))]
+
+
+@go_struct("structs.TransparentProxyConfig")
+class TransparentProxyConfig(TypedDict):
+    """``structs.TransparentProxyConfig``."""
+
+    OutboundListenerPort: int
+    DialedDirectly: bool
+
+
+@go_struct("structs.AccessLogsConfig")
+class AccessLogsConfig(TypedDict):
+    """``structs.AccessLogsConfig``."""
+
+    Enabled: bool
+    DisableListenerLogs: bool
+    Type: Annotated[str, Go(named("structs.LogSinkType"))]
+    Path: str
+    JSONFormat: str
+    TextFormat: str
+
+
+@go_struct("structs.ExposeConfig")
+class ExposeConfig(TypedDict):
+    """``structs.ExposeConfig``."""
+
+    Checks: bool
+    Paths: Annotated[list[Any] | None, Go(Slice(EXPOSE_PATH), opaque=True)]
+
+
+@go_struct(
     "structs.ConnectProxyConfig",
-    EnvoyExtensions=unchecked(Slice(ENVOY_EXTENSION)),
-    DestinationServiceName=STRING,
-    DestinationServiceID=STRING,
-    LocalServiceAddress=STRING,
-    LocalServicePort=INT,
-    LocalServiceSocketPath=STRING,
-    Mode=named("structs.ProxyMode"),
-    Config=hidden(Map(ANY)),
-    Upstreams=unchecked(Slice(UPSTREAM)),
-    MeshGateway=_MESH_GATEWAY,
-    Expose=_EXPOSE,
-    TransparentProxy=_TRANSPARENT_PROXY,
-    AccessLogs=_ACCESS_LOGS,
     aliases={
         "destination_service_name": "DestinationServiceName",
         "destination_service_id": "DestinationServiceID",
@@ -144,141 +191,179 @@ CONNECT_PROXY_CONFIG = struct(
         "access_logs": "AccessLogs",
     },
 )
+class ConnectProxyConfig(TypedDict):
+    """``structs.ConnectProxyConfig``; its ``UnmarshalJSON`` also takes the
+    snake_case spellings of a few fields."""
 
-#: ``structs.ServiceConnect``: its ``UnmarshalJSON`` uses plain
-#: ``json.Unmarshal``, so unknown fields inside are ignored.
-SERVICE_CONNECT = struct(
-    "structs.ServiceConnect",
-    Native=BOOL,
-    SidecarService=hidden(ANY),
-    PeerMeta=hidden(ANY),
-    aliases={"sidecar_service": "SidecarService"},
-    allow_unknown=True,
+    EnvoyExtensions: Annotated[list[Any] | None, Go(Slice(ENVOY_EXTENSION), opaque=True)]
+    DestinationServiceName: str
+    DestinationServiceID: str
+    LocalServiceAddress: str
+    LocalServicePort: int
+    LocalServiceSocketPath: str
+    Mode: Annotated[str, Go(named("structs.ProxyMode"))]
+    Config: Annotated[dict[str, Any] | None, HIDDEN]
+    Upstreams: Annotated[list[Any] | None, Go(Slice(UPSTREAM), opaque=True)]
+    MeshGateway: MeshGatewayConfig
+    Expose: ExposeConfig
+    TransparentProxy: TransparentProxyConfig
+    AccessLogs: AccessLogsConfig
+
+
+@go_struct(
+    "structs.ServiceConnect", aliases={"sidecar_service": "SidecarService"}, allow_unknown=True
 )
+class ServiceConnect(TypedDict):
+    """``structs.ServiceConnect``: its ``UnmarshalJSON`` uses plain
+    ``json.Unmarshal``, so unknown fields inside are ignored."""
+
+    Native: bool
+    SidecarService: Annotated[Any, HIDDEN]
+    PeerMeta: Annotated[Any, HIDDEN]
+
+
+CONNECT_PROXY_CONFIG = struct_of(ConnectProxyConfig)
+SERVICE_CONNECT = struct_of(ServiceConnect)
 
 # -- the catalog -----------------------------------------------------------------------
 
-#: ``structs.Node``: ``GET /v1/catalog/nodes``.
-NODE = struct(
-    "structs.Node",
-    ID=_NODE_ID,
-    Node=STRING,
-    Address=STRING,
-    Datacenter=STRING,
-    Partition=STRING,
-    PeerName=STRING,
-    TaggedAddresses=Map(STRING),
-    Meta=Map(STRING),
-    Locality=hidden(Ptr(LOCALITY)),
-    CreateIndex=hidden(UINT64),
-    ModifyIndex=hidden(UINT64),
-)
 
-#: ``structs.NodeService``: a registration's service, and the services of
-#: ``/v1/catalog/node/:node`` and ``/v1/catalog/node-services/:node``.
-NODE_SERVICE = struct(
-    "structs.NodeService",
-    Kind=named("structs.ServiceKind"),
-    ID=STRING,
-    Service=STRING,
-    Tags=Slice(STRING),
-    Address=STRING,
-    TaggedAddresses=Map(SERVICE_ADDRESS),
-    Meta=Map(STRING),
-    Port=INT,
-    SocketPath=STRING,
-    Weights=Ptr(WEIGHTS),
-    EnableTagOverride=BOOL,
-    Locality=hidden(Ptr(LOCALITY)),
-    Proxy=CONNECT_PROXY_CONFIG,
-    Connect=SERVICE_CONNECT,
-    PeerName=STRING,
-    CreateIndex=hidden(UINT64),
-    ModifyIndex=hidden(UINT64),
-)
+@go_struct("structs.Node")
+class Node(TypedDict):
+    """``structs.Node``: a row of the ``nodes`` table; ``GET /v1/catalog/nodes``."""
 
-#: ``structs.ServiceNode``: ``/v1/catalog/service/:service`` and ``/v1/catalog/connect/:service``.
-SERVICE_NODE = struct(
-    "structs.ServiceNode",
-    ID=_NODE_ID,
-    Node=STRING,
-    Address=STRING,
-    Datacenter=STRING,
-    TaggedAddresses=Map(STRING),
-    NodeMeta=Map(STRING),
-    ServiceKind=named("structs.ServiceKind"),
-    ServiceID=STRING,
-    ServiceName=STRING,
-    ServiceTags=Slice(STRING),
-    ServiceAddress=STRING,
-    ServiceTaggedAddresses=Map(SERVICE_ADDRESS),
-    ServiceWeights=WEIGHTS,
-    ServiceMeta=Map(STRING),
-    ServicePort=INT,
-    ServiceSocketPath=STRING,
-    ServiceEnableTagOverride=BOOL,
-    ServiceProxy=CONNECT_PROXY_CONFIG,
-    ServiceConnect=SERVICE_CONNECT,
-    ServiceLocality=hidden(Ptr(LOCALITY)),
-    PeerName=STRING,
-    CreateIndex=hidden(UINT64),
-    ModifyIndex=hidden(UINT64),
-)
+    ID: Annotated[str, Go(_NODE_ID)]
+    Node: str
+    Address: str
+    Datacenter: str
+    Partition: str
+    PeerName: str
+    TaggedAddresses: dict[str, str] | None
+    Meta: dict[str, str] | None
+    Locality: Annotated[Locality | None, HIDDEN]
+    CreateIndex: RaftIndex
+    ModifyIndex: RaftIndex
 
-#: ``structs.HealthCheckDefinition``: decoded by its own ``UnmarshalJSON``
-#: with plain ``json.Unmarshal`` (unknown fields ignored); durations are Go
-#: duration strings or nanoseconds.
-HEALTH_CHECK_DEFINITION = struct(
-    "structs.HealthCheckDefinition",
-    HTTP=STRING,
-    TLSServerName=STRING,
-    TLSSkipVerify=BOOL,
-    Header=Map(Slice(STRING)),
-    Method=STRING,
-    Body=STRING,
-    DisableRedirects=BOOL,
-    TCP=STRING,
-    UDP=STRING,
-    H2PING=STRING,
-    OSService=STRING,
-    H2PingUseTLS=BOOL,
-    Interval=DURATION,
-    OutputMaxSize=UINT64,
-    Timeout=DURATION,
-    DeregisterCriticalServiceAfter=DURATION,
-    ScriptArgs=Slice(STRING),
-    DockerContainerID=STRING,
-    Shell=STRING,
-    GRPC=STRING,
-    GRPCUseTLS=BOOL,
-    AliasNode=STRING,
-    AliasService=STRING,
-    TTL=DURATION,
-    allow_unknown=True,
-)
 
-#: ``structs.HealthCheck``: a registration's checks, ``/v1/agent/checks``,
-#: ``/v1/health/node/:node``, ``/v1/health/checks/:service``, ``/v1/health/state/:state``.
-HEALTH_CHECK = struct(
-    "structs.HealthCheck",
-    Node=STRING,
-    CheckID=_CHECK_ID,
-    Name=STRING,
-    Status=STRING,
-    Notes=STRING,
-    Output=STRING,
-    ServiceID=STRING,
-    ServiceName=STRING,
-    ServiceTags=Slice(STRING),
-    Type=STRING,
-    Interval=STRING,
-    Timeout=STRING,
-    ExposedPort=INT,
-    PeerName=STRING,
-    Definition=hidden(HEALTH_CHECK_DEFINITION),
-    CreateIndex=hidden(UINT64),
-    ModifyIndex=hidden(UINT64),
-)
+@go_struct("structs.NodeService")
+class NodeService(TypedDict):
+    """``structs.NodeService``: a registration's service, and the services of
+    ``/v1/catalog/node/:node`` and ``/v1/catalog/node-services/:node``."""
+
+    Kind: Annotated[str, Go(_SERVICE_KIND)]
+    ID: str
+    Service: str
+    Tags: list[str] | None
+    Address: str
+    TaggedAddresses: dict[str, ServiceAddress] | None
+    Meta: dict[str, str] | None
+    Port: int
+    SocketPath: str
+    Weights: Weights | None
+    EnableTagOverride: bool
+    Locality: Annotated[Locality | None, HIDDEN]
+    Proxy: ConnectProxyConfig
+    Connect: ServiceConnect
+    PeerName: str
+    CreateIndex: RaftIndex
+    ModifyIndex: RaftIndex
+
+
+@go_struct("structs.ServiceNode")
+class ServiceNode(TypedDict):
+    """``structs.ServiceNode``: a row of the ``services`` table (its node fields
+    blank, filled from the node when read); ``/v1/catalog/service/:service``."""
+
+    ID: Annotated[str, Go(_NODE_ID)]
+    Node: str
+    Address: str
+    Datacenter: str
+    TaggedAddresses: dict[str, str] | None
+    NodeMeta: dict[str, str] | None
+    ServiceKind: Annotated[str, Go(_SERVICE_KIND)]
+    ServiceID: str
+    ServiceName: str
+    ServiceTags: list[str] | None
+    ServiceAddress: str
+    ServiceTaggedAddresses: dict[str, ServiceAddress] | None
+    ServiceWeights: Weights
+    ServiceMeta: dict[str, str] | None
+    ServicePort: int
+    ServiceSocketPath: str
+    ServiceEnableTagOverride: bool
+    ServiceProxy: ConnectProxyConfig
+    ServiceConnect: ServiceConnect
+    ServiceLocality: Annotated[Locality | None, HIDDEN]
+    PeerName: str
+    CreateIndex: RaftIndex
+    ModifyIndex: RaftIndex
+
+
+#: A ``time.Duration`` kept in nanoseconds.
+_Duration = Annotated[int, Go(DURATION)]
+
+
+@go_struct("structs.HealthCheckDefinition", allow_unknown=True)
+class HealthCheckDefinition(TypedDict):
+    """``structs.HealthCheckDefinition``: decoded by its own ``UnmarshalJSON``
+    with plain ``json.Unmarshal`` (unknown fields ignored); durations are Go
+    duration strings or nanoseconds."""
+
+    HTTP: str
+    TLSServerName: str
+    TLSSkipVerify: bool
+    Header: dict[str, list[str]] | None
+    Method: str
+    Body: str
+    DisableRedirects: bool
+    TCP: str
+    UDP: str
+    H2PING: str
+    OSService: str
+    H2PingUseTLS: bool
+    Interval: _Duration
+    OutputMaxSize: Annotated[int, Go(UINT64)]
+    Timeout: _Duration
+    DeregisterCriticalServiceAfter: _Duration
+    ScriptArgs: list[str] | None
+    DockerContainerID: str
+    Shell: str
+    GRPC: str
+    GRPCUseTLS: bool
+    AliasNode: str
+    AliasService: str
+    TTL: _Duration
+
+
+@go_struct("structs.HealthCheck")
+class HealthCheck(TypedDict):
+    """``structs.HealthCheck``: a row of the ``checks`` table; a registration's
+    checks, ``/v1/health/node/:node``, ``/v1/health/state/:state``..."""
+
+    Node: str
+    CheckID: Annotated[str, Go(_CHECK_ID)]
+    Name: str
+    Status: str
+    Notes: str
+    Output: str
+    ServiceID: str
+    ServiceName: str
+    ServiceTags: list[str] | None
+    Type: str
+    Interval: str
+    Timeout: str
+    ExposedPort: int
+    PeerName: str
+    Definition: Annotated[HealthCheckDefinition, HIDDEN]
+    CreateIndex: RaftIndex
+    ModifyIndex: RaftIndex
+
+
+NODE = struct_of(Node)
+NODE_SERVICE = struct_of(NodeService)
+SERVICE_NODE = struct_of(ServiceNode)
+HEALTH_CHECK_DEFINITION = struct_of(HealthCheckDefinition)
+HEALTH_CHECK = struct_of(HealthCheck)
 
 #: ``structs.CheckServiceNode``: ``/v1/health/service/:service`` and friends.
 CHECK_SERVICE_NODE = struct(
@@ -430,6 +515,15 @@ CHECK_UPDATE = struct("agent.checkUpdate", Status=STRING, Output=STRING)
 
 # -- sessions ----------------------------------------------------------------------------
 
+
+@go_struct("structs.ServiceCheck", allow_unknown=True)
+class ServiceCheck(TypedDict):
+    """``structs.ServiceCheck``: a service check a session depends on."""
+
+    ID: str
+    Namespace: str
+
+
 #: ``structs.Session`` as ``Session.UnmarshalJSON`` decodes it: into an aux
 #: struct with plain ``json.Unmarshal`` (unknown fields are ignored) and
 #: ``LockDelay`` as an ``interface{}``.
@@ -442,9 +536,7 @@ SESSION = struct(
     Behavior=named("structs.SessionBehavior"),
     TTL=STRING,
     NodeChecks=Slice(STRING),
-    ServiceChecks=Slice(
-        struct("structs.ServiceCheck", ID=STRING, Namespace=STRING, allow_unknown=True)
-    ),
+    ServiceChecks=Slice(struct_of(ServiceCheck)),
     Checks=Slice(_CHECK_ID),
     CreateIndex=UINT64,
     ModifyIndex=UINT64,
@@ -453,14 +545,26 @@ SESSION = struct(
 
 # -- coordinates ---------------------------------------------------------------------------
 
-#: ``coordinate.Coordinate`` (``hashicorp/serf``).
-COORDINATE = struct(
-    "coordinate.Coordinate",
-    Vec=Slice(FLOAT64),
-    Error=FLOAT64,
-    Adjustment=FLOAT64,
-    Height=FLOAT64,
-)
+
+@go_struct("coordinate.Coordinate")
+class Coordinate(TypedDict):
+    """``coordinate.Coordinate`` (``hashicorp/serf``): a Vivaldi network coordinate."""
+
+    Vec: list[float]
+    Error: float
+    Adjustment: float
+    Height: float
+
+
+class CoordinateEntry(TypedDict):
+    """``structs.Coordinate``: a row of the ``coordinates`` table."""
+
+    Node: str
+    Segment: str
+    Coord: Coordinate
+
+
+COORDINATE = struct_of(Coordinate)
 #: ``structs.CoordinateUpdateRequest`` (its ``WriteRequest`` brings ``Token``).
 COORDINATE_UPDATE_REQUEST = struct(
     "structs.CoordinateUpdateRequest",
@@ -474,10 +578,26 @@ COORDINATE_UPDATE_REQUEST = struct(
 # -- ACLs ----------------------------------------------------------------------------------
 
 _LINK = struct("structs.ACLTokenPolicyLink", ID=STRING, Name=STRING)
-_SERVICE_IDENTITY = struct(
-    "structs.ACLServiceIdentity", ServiceName=STRING, Datacenters=Slice(STRING)
-)
-_NODE_IDENTITY = struct("structs.ACLNodeIdentity", NodeName=STRING, Datacenter=STRING)
+
+
+@go_struct("structs.ACLServiceIdentity")
+class ServiceIdentity(TypedDict):
+    """``structs.ACLServiceIdentity`` (``Datacenters`` omitted when empty)."""
+
+    ServiceName: str
+    Datacenters: NotRequired[list[str]]
+
+
+@go_struct("structs.ACLNodeIdentity")
+class NodeIdentity(TypedDict):
+    """``structs.ACLNodeIdentity``."""
+
+    NodeName: str
+    Datacenter: str
+
+
+_SERVICE_IDENTITY = struct_of(ServiceIdentity)
+_NODE_IDENTITY = struct_of(NodeIdentity)
 
 ACL_TOKEN = struct(
     "structs.ACLToken",

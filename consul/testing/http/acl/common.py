@@ -16,6 +16,7 @@ from ...state.acl.authorizer import Authorizer
 from ...state.acl.objects import RESERVED_PREFIX, Policy, Role
 from ...state.acl.store import ACLStore
 from ...state.errors import RPCError
+from ...state.structs import NodeIdentity, ServiceIdentity
 from ..context import Ctx
 from ..errors import HTTPError
 
@@ -59,9 +60,9 @@ def _valid_identity_name(name: str) -> bool:
 
 def identities(
     body: dict[str, Any], owner: str, local: bool = False
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[ServiceIdentity], list[NodeIdentity]]:
     """Validate and dedupe service and node identities (``tokenSetInternal``, ``RoleSet``)."""
-    services: dict[str, dict[str, Any]] = {}
+    services: dict[str, ServiceIdentity] = {}
     for identity in body.get("ServiceIdentities") or []:
         name = identity.get("ServiceName", "")
         if not name:
@@ -84,7 +85,7 @@ def identities(
             services[name] = {"ServiceName": name}
             if datacenters:
                 services[name]["Datacenters"] = sorted(datacenters)
-    nodes: list[dict[str, Any]] = []
+    nodes: list[NodeIdentity] = []
     for identity in body.get("NodeIdentities") or []:
         name = identity.get("NodeName", "")
         if not name:
@@ -96,7 +97,7 @@ def identities(
                 "Node identity has an invalid name. "
                 "Only alphanumeric characters, '-' and '_' are allowed"
             )
-        node = {"NodeName": name, "Datacenter": identity["Datacenter"]}
+        node: NodeIdentity = {"NodeName": name, "Datacenter": identity["Datacenter"]}
         if node not in nodes:
             nodes.append(node)
     return list(services.values()), nodes

@@ -14,6 +14,7 @@ import hashlib
 from typing import Any
 
 from ..golang import uuid_error
+from ..structs import NodeIdentity, ServiceIdentity
 from .rules import PolicyRules
 
 __all__ = [
@@ -101,7 +102,7 @@ def _hash(*parts: str) -> bytes:
     return digest.digest()
 
 
-def _identity_parts(services: list[dict[str, Any]], nodes: list[dict[str, Any]]) -> list[str]:
+def _identity_parts(services: list[ServiceIdentity], nodes: list[NodeIdentity]) -> list[str]:
     parts: list[str] = []
     for service in services:
         parts.append(service["ServiceName"])
@@ -163,8 +164,8 @@ class Role:
     name: str
     description: str = ""
     policies: list[str] = dataclasses.field(default_factory=list)
-    service_identities: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    node_identities: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    service_identities: list[ServiceIdentity] = dataclasses.field(default_factory=list)
+    node_identities: list[NodeIdentity] = dataclasses.field(default_factory=list)
     hash: bytes = b""
     create_index: int = 0
     modify_index: int = 0
@@ -184,8 +185,8 @@ class Token:
     description: str = ""
     policies: list[str] = dataclasses.field(default_factory=list)
     roles: list[str] = dataclasses.field(default_factory=list)
-    service_identities: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    node_identities: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    service_identities: list[ServiceIdentity] = dataclasses.field(default_factory=list)
+    node_identities: list[NodeIdentity] = dataclasses.field(default_factory=list)
     local: bool = False
     auth_method: str = ""
     expiration_time: datetime.datetime | None = None
