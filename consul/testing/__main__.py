@@ -30,6 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="HTTP port (default 8500; 0: any free port)")
+    parser.add_argument(
+        "--bind", metavar="ADDRESS", help="the cluster address to bind (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--advertise", metavar="ADDRESS", help="the address to advertise (default: --bind)"
+    )
     parser.add_argument("--datacenter", help="the agent's datacenter (default dc1)")
     parser.add_argument(
         "--extra-datacenter",
@@ -73,6 +79,8 @@ def build_config(args: argparse.Namespace, environ: dict[str, str]) -> AgentConf
     flags = {
         "host": args.host,
         "port": args.port,
+        "bind_addr": args.bind,
+        "advertise_addr": args.advertise,
         "datacenter": args.datacenter,
         "node_name": args.node,
         "acl_initial_management": args.acl_initial_management,

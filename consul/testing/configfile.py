@@ -422,6 +422,9 @@ _STRING_SETTINGS = {
     ("node_id",): "node_id",
     ("primary_datacenter",): "primary_datacenter",
     ("client_addr",): "host",
+    ("bind_addr",): "bind_addr",
+    ("advertise_addr",): "advertise_addr",
+    ("advertise_addr_wan",): "advertise_addr_wan",
     ("addresses", "http"): "host",
     ("acl", "default_policy"): "acl_default_policy",
     ("acl", "tokens", "initial_management"): "acl_initial_management",
@@ -434,6 +437,15 @@ _STRING_SETTINGS = {
     ("tls", "https", "cert_file"): "tls_cert_file",
     ("tls", "https", "key_file"): "tls_key_file",
     ("tls", "https", "ca_file"): "tls_ca_file",
+}
+_PORT_SETTINGS = {
+    ("ports", "http"): "port",
+    ("ports", "https"): "https_port",
+    ("ports", "server"): "server_port",
+    ("ports", "serf_lan"): "serf_lan_port",
+    ("ports", "serf_wan"): "serf_wan_port",
+    ("ports", "grpc"): "grpc_port",
+    ("ports", "grpc_tls"): "grpc_tls_port",
 }
 _BOOL_SETTINGS = {
     ("acl", "enabled"): "acl_enabled",
@@ -514,8 +526,8 @@ def consul_config_settings(config: dict[str, Any], source: str) -> dict[str, Any
         take(path, field, str, "string")
     for path, field in _BOOL_SETTINGS.items():
         take(path, field, bool, "bool")
-    take(("ports", "http"), "port", int, "int")
-    take(("ports", "https"), "https_port", int, "int")
+    for path, field in _PORT_SETTINGS.items():
+        take(path, field, int, "int")
     for name in ("session_ttl_min", "default_query_time", "max_query_time"):
         value = _dig(config, (name,))
         if value is not None and name in fields:

@@ -57,6 +57,34 @@ def test_keys_that_matter_hcl():
     }
 
 
+def test_address_and_port_keys():
+    # agent/config/builder.go: bind_addr, advertise_addr(_wan) and the ports
+    # of the server RPC, Serf and gRPC, as a config file sets them.
+    assert settings(
+        """{"bind_addr": "10.0.0.5", "advertise_addr": "10.0.0.6",
+            "advertise_addr_wan": "192.0.2.1", "client_addr": "127.0.0.1",
+            "ports": {"server": 9300, "serf_lan": 9301, "serf_wan": 9302,
+                      "grpc": 9502, "grpc_tls": -1}}"""
+    ) == {
+        "bind_addr": "10.0.0.5",
+        "advertise_addr": "10.0.0.6",
+        "advertise_addr_wan": "192.0.2.1",
+        "host": "127.0.0.1",
+        "server_port": 9300,
+        "serf_lan_port": 9301,
+        "serf_wan_port": 9302,
+        "grpc_port": 9502,
+        "grpc_tls_port": -1,
+    }
+
+
+def test_bind_and_advertise_flags():
+    config = build_config(args("--bind", "127.0.0.3"), {})
+    assert (config.bind_addr, config.advertise_addr) == ("127.0.0.3", "127.0.0.3")
+    config = build_config(args("--bind", "127.0.0.3", "--advertise", "10.9.9.9"), {})
+    assert (config.advertise_addr, config.advertise_addr_wan) == ("10.9.9.9", "10.9.9.9")
+
+
 def test_legacy_acl_keys_move_and_acl_datacenter_enables_acls():
     assert settings(
         '{"acl_datacenter": "dc1", "acl_master_token": "root", "acl_default_policy": "deny",'

@@ -20,10 +20,10 @@ from ..state import structs
 from ..state.acl.authorizer import Authorizer
 from ..state.apitypes import AGENT_SERVICE
 from ..state.checks import CRITICAL, PASSING, WARNING, CheckType
-from ..state.config import CONSUL_VERSION
+from ..state.config import CONSUL_VERSION, AgentConfig
 from ..state.core import AgentCore
 from ..state.errors import RPCError
-from ..state.golang import format_duration, multierror, parse_bool
+from ..state.golang import format_duration, is_any_address, multierror, parse_bool
 from ..state.golang import quote as go_quote
 from ..state.local import (
     MAINTENANCE,
@@ -37,7 +37,6 @@ from ..state.local import (
 from ..state.records import (
     JSON,
     go_map,
-    is_any_address,
     node_service_problems,
     validate_service_meta,
     weights_problem,
@@ -49,16 +48,15 @@ from .routes import Routes
 
 routes = Routes()
 
-#: A dev agent binds and advertises 127.0.0.1; its serf ports and server port.
-ADVERTISE_ADDR = "127.0.0.1"
-SERF_LAN_PORT = 8301
-SERF_WAN_PORT = 8302
-SERVER_PORT = 8300
-GRPC_PORT = 8502
 #: A build from source has no git revision and Go's placeholder build date
 #: (``version/version.go``).
 REVISION = ""
 BUILD_DATE = "1970-01-01T00:00:01Z"
+#: The Envoy versions this Consul release supports, newest first: one per
+#: release line, 1.35 to 1.32 for Consul 1.22
+#: (``envoyextensions/xdscommon/ENVOY_VERSIONS``). ``/v1/agent/self`` reports
+#: them while the agent serves xDS.
+ENVOY_VERSIONS = ("1.35.3", "1.34.7", "1.33.11", "1.32.12")
 
 
 def _check_type(decoded: dict[str, Any]) -> CheckType:
@@ -194,22 +192,25 @@ def _member(agent: AgentCore, *, wan: bool) -> dict[str, Any]:
         "dc": config.datacenter,
         "ft_fs": "1",
         "ft_si": "1",
-        "grpc_port": str(GRPC_PORT),
         "id": config.node_id,
-        "port": str(SERVER_PORT),
+        "port": str(config.server_port),
         "raft_vsn": "3",
         "role": "consul",
         "vsn": "2",
         "vsn_max": "3",
         "vsn_min": "2",
     }
+    if config.grpc_port > 0:
+        tags["grpc_port"] = str(config.grpc_port)
     if not wan:
         tags["segment"] = ""
-        tags["wan_join_port"] = str(SERF_WAN_PORT)
+        tags["wan_join_port"] = str(config.serf_wan_port)
+    # Serf advertises the agent's advertise address (agent/config/builder.go:
+    # advertiseAddr defaults to bindAddr), the WAN pool its WAN one.
     return {
         "Name": f"{config.node_name}.{config.datacenter}" if wan else config.node_name,
-        "Addr": ADVERTISE_ADDR,
-        "Port": SERF_WAN_PORT if wan else SERF_LAN_PORT,
+        "Addr": config.advertise_addr_wan if wan else config.advertise_addr,
+        "Port": config.serf_wan_port if wan else config.serf_lan_port,
         "Tags": go_map(tags),
         "Status": 1,
         "ProtocolMin": 1,
@@ -288,13 +289,32 @@ async def agent_self(ctx: Ctx) -> Reply:
                     "bootstrap": "true",
                     "known_datacenters": str(len(config.datacenters)),
                     "leader": "true",
-                    "leader_addr": f"{ADVERTISE_ADDR}:{SERVER_PORT}",
+                    "leader_addr": config.server_addr,
                     "server": "true",
                 },
             },
             "Meta": dict(local.metadata),
+            **_xds(config),
         }
     )
+
+
+def _xds(config: AgentConfig) -> dict[str, Any]:
+    """``Self.XDS`` (``xDS``, omitted when empty): set whenever the agent serves xDS.
+
+    A dev agent does, on its gRPC port; ``Port`` prefers the TLS one and
+    falls back to the plain one (``AgentSelf``, ``agent/agent_endpoint.go``).
+    """
+    if config.grpc_port <= 0 and config.grpc_tls_port <= 0:
+        return {}
+    port = config.grpc_tls_port if config.grpc_tls_port > 0 else config.grpc_port
+    return {
+        "xDS": {
+            "SupportedProxies": {"envoy": list(ENVOY_VERSIONS)},
+            "Port": port,
+            "Ports": {"Plaintext": config.grpc_port, "TLS": config.grpc_tls_port},
+        }
+    }
 
 
 @routes("/v1/agent/members", "GET")
@@ -324,14 +344,15 @@ async def agent_join(ctx: Ctx) -> Reply:
     config = ctx.agent.config
     ctx.require(ctx.authz.agent_write(config.node_name), "agent:write", config.node_name)
     wan = bool(ctx.param("wan"))
-    default_port = SERF_WAN_PORT if wan else SERF_LAN_PORT
-    errors = await _join(ctx.tail, default_port)
+    default_port = config.serf_wan_port if wan else config.serf_lan_port
+    own = config.advertise_addr_wan if wan else config.advertise_addr
+    errors = await _join(ctx.tail, default_port, own)
     if errors:
         raise RPCError(multierror(errors))
     return empty_reply()
 
 
-async def _join(address: str, default_port: int) -> list[str]:
+async def _join(address: str, default_port: int, own: str) -> list[str]:
     """Memberlist's join of one address: no errors once any of its IPs answered.
 
     Only the agent's own serf address answers; any other address is dialed
@@ -356,7 +377,7 @@ async def _join(address: str, default_port: int) -> list[str]:
     errors = []
     for ip in dict.fromkeys(str(info[4][0]) for info in infos):
         target = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
-        if ip == ADVERTISE_ADDR and port == default_port:
+        if ip == own and port == default_port:
             return []
         try:
             _, writer = await asyncio.wait_for(asyncio.open_connection(ip, port), 10.0)

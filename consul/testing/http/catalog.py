@@ -36,6 +36,7 @@ __all__ = [
     "filtered_read",
     "meta_filters",
     "node_name",
+    "peer_name",
     "read_options",
     "routes",
     "service_name",
@@ -65,6 +66,11 @@ def meta_filters(ctx: Ctx) -> dict[str, str]:
         key, _, value = raw.partition(":")
         filters[key] = value
     return filters
+
+
+def peer_name(ctx: Ctx) -> str:
+    """``parsePeerName``: ``?peer`` scopes a service lookup to a cluster peer."""
+    return ctx.param("peer") or ""
 
 
 def tag_filter(ctx: Ctx) -> Tags:
@@ -258,6 +264,7 @@ async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Rep
     meta = meta_filters(ctx)
     tags = tag_filter(ctx)
     name = service_name(ctx, prefix)
+    peer = peer_name(ctx)
     store = ctx.dc.catalog
     authz = ctx.authz
     if connect and not authz.service_read(name):
@@ -266,9 +273,9 @@ async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Rep
 
     def query() -> tuple[int, list[JSON], bool]:
         if connect:
-            index, found = store.connect_service_nodes(name)
+            index, found = store.connect_service_nodes(name, peer)
         else:
-            index, found = store.service_nodes(name, tags)
+            index, found = store.service_nodes(name, tags, peer)
         if meta:
             found = [(r, n) for r, n in found if meta_matches(n["Meta"], meta)]
         items = ctx.filter([service_node_json(r, n) for r, n in found], structs.SERVICE_NODE)

@@ -19,6 +19,7 @@ from .catalog import (
     filtered_read,
     meta_filters,
     node_name,
+    peer_name,
     read_options,
     service_name,
     tag_filter,
@@ -160,6 +161,7 @@ async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Rep
     meta = meta_filters(ctx)
     tags = tag_filter(ctx)
     name = service_name(ctx, prefix)
+    peer = peer_name(ctx)
     passing = passing_flag(ctx)
     store = ctx.dc.catalog
     authz = ctx.authz
@@ -168,9 +170,9 @@ async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Rep
 
     def query() -> tuple[int, list[JSON], bool]:
         if connect:
-            index, found = store.check_connect_service_nodes(name)
+            index, found = store.check_connect_service_nodes(name, peer)
         else:
-            index, found = store.check_service_nodes(name, tags)
+            index, found = store.check_service_nodes(name, tags, peer)
         if meta:
             found = [e for e in found if meta_matches(e[1]["Meta"], meta)]
         entries = [

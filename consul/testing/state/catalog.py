@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .acl.authorizer import Authorizer
 from .config import CONSUL_VERSION
 from .errors import RPCError
-from .golang import uuid_error
+from .golang import is_any_address, uuid_error
 from .records import (
     CHECK_SAME,
     JSON,
@@ -28,7 +28,6 @@ from .records import (
     check_json,
     check_record,
     check_type,
-    is_any_address,
     node_json,
     node_record,
     node_service,
@@ -48,12 +47,9 @@ if TYPE_CHECKING:
 Instance = tuple[ServiceNode, Node, list[HealthCheck]]
 
 __all__ = [
-    "DEV_ADDRESS",
-    "GRPC_PORT",
     "SERF_CHECK_ALIVE_OUTPUT",
     "SERF_CHECK_ID",
     "SERF_CHECK_NAME",
-    "SERVER_PORT",
     "CatalogStore",
     "meta_matches",
 ]
@@ -63,11 +59,6 @@ __all__ = [
 SERF_CHECK_ID = "serfHealth"
 SERF_CHECK_NAME = "Serf Health Status"
 SERF_CHECK_ALIVE_OUTPUT = "Agent alive and reachable"
-
-#: The address, ports and Serf protocol a dev agent's server announces.
-DEV_ADDRESS = "127.0.0.1"
-SERVER_PORT = 8300
-GRPC_PORT = 8502
 
 
 class CatalogStore:
@@ -128,13 +119,18 @@ class CatalogStore:
         """``maxIndexTxn``: the highest of the named index entries (0 if none)."""
         return max((self.indexes.get(k.lower(), 0) for k in keys), default=0)
 
-    def service_index(self, name: str, exists: bool, checks: bool) -> int:
+    def service_index(self, name: str, exists: bool, checks: bool, peer: str = "") -> int:
         """``maxIndexForService``: the index a query on service ``name`` reports.
 
         Once services have gone extinct, a query that found nothing gets the
         last extinction index; otherwise the service's own index, or the
-        table indexes for a service that never had one.
+        table indexes for a service that never had one. A peer's entries
+        have index entries of their own (``peeredIndexEntryName``); only
+        peering replication writes them, which this agent does not run, so
+        a query scoped to a peer reports 0.
         """
+        if peer:
+            return 0
         if not exists and "service_last_extinction" in self.indexes:
             return self.indexes["service_last_extinction"]
         own = self.indexes.get(f"service.{name}".lower())
@@ -260,33 +256,31 @@ class CatalogStore:
         agent synced its node (tagged addresses, node meta).
         """
         name = self.server_node_name()
+        config = self.dc.config
+        meta = {
+            "non_voter": "false",
+            "raft_version": "3",
+            "read_replica": "false",
+            "serf_protocol_current": "2",
+            "serf_protocol_max": "5",
+            "serf_protocol_min": "1",
+            "version": CONSUL_VERSION,
+        }
+        if config.grpc_port > 0:
+            meta["grpc_port"] = str(config.grpc_port)
         return {
             "Datacenter": self.dc.name,
             "ID": self.server_node_id(),
             "Node": name,
-            "Address": DEV_ADDRESS,
-            "TaggedAddresses": {
-                "lan": DEV_ADDRESS,
-                "lan_ipv4": DEV_ADDRESS,
-                "wan": DEV_ADDRESS,
-                "wan_ipv4": DEV_ADDRESS,
-            },
+            "Address": config.advertise_addr,
+            "TaggedAddresses": config.tagged_addresses(),
             "NodeMeta": {"consul-network-segment": "", "consul-version": CONSUL_VERSION},
             "Service": {
                 "ID": "consul",
                 "Service": "consul",
-                "Port": SERVER_PORT,
+                "Port": config.server_port,
                 "Weights": {"Passing": 1, "Warning": 1},
-                "Meta": {
-                    "grpc_port": str(GRPC_PORT),
-                    "non_voter": "false",
-                    "raft_version": "3",
-                    "read_replica": "false",
-                    "serf_protocol_current": "2",
-                    "serf_protocol_max": "5",
-                    "serf_protocol_min": "1",
-                    "version": CONSUL_VERSION,
-                },
+                "Meta": meta,
             },
             "Check": {
                 "Node": name,
@@ -734,73 +728,84 @@ class CatalogStore:
         return index, records
 
     def service_nodes(
-        self, name: str, tags: list[str] | None = None
+        self, name: str, tags: list[str] | None = None, peer: str = ""
     ) -> tuple[int, list[tuple[ServiceNode, Node]]]:
         """``ServiceNodes`` / ``ServiceTagNodes``: instances of ``name`` with their nodes.
 
         Sorted as the ``service`` index lists them (by node, then ID); tags
-        match case-insensitively and all of them must be present.
+        match case-insensitively and all of them must be present. ``peer``
+        (``?peer``) scopes the lookup to what was imported from that peer.
         """
-        instances = self._instances(name)
+        instances = self._instances(name, peer)
         exists = bool(instances)
         if tags is not None:
             instances = [r for r in instances if _has_tags(r, tags)]
         results = [(r, self.nodes[r["Node"].lower()]) for r in instances]
-        return self.service_index(name, exists, checks=False), results
+        return self.service_index(name, exists, checks=False, peer=peer), results
 
-    def _instances(self, name: str) -> list[ServiceNode]:
+    def _instances(self, name: str, peer: str) -> list[ServiceNode]:
+        """The ``service`` index: instances of ``name`` from ``peer`` ("": local ones)."""
         key = name.lower()
-        return [r for _, r in sorted(self.services.items()) if r["ServiceName"].lower() == key]
+        return [
+            r
+            for _, r in sorted(self.services.items())
+            if r["ServiceName"].lower() == key and r["PeerName"] == peer
+        ]
 
     def check_service_nodes(
-        self, name: str, tags: list[str] | None = None
+        self, name: str, tags: list[str] | None = None, peer: str = ""
     ) -> tuple[int, list[Instance]]:
         """``CheckServiceNodes`` / ``CheckServiceTagNodes``: instances, nodes and checks.
 
         Each instance's checks are its node's checks, then its own, each
         group by check ID (``parseCheckServiceNodes``).
         """
-        instances = self._instances(name)
+        instances = self._instances(name, peer)
         exists = bool(instances)
         if tags is not None:
             instances = [r for r in instances if _has_tags(r, tags)]
-            index = self.service_index(name, exists, checks=True)
+            index = self.service_index(name, exists, checks=True, peer=peer)
         else:
-            index = self._names_index(name, instances)
+            index = self._names_index(name, instances, peer)
         return index, self._with_checks(instances)
 
-    def _connect_instances(self, name: str) -> list[ServiceNode]:
+    def _connect_instances(self, name: str, peer: str) -> list[ServiceNode]:
         """The ``connect`` index: proxies for ``name`` and its Connect-native instances."""
         key = name.lower()
         return [
             r
             for _, r in sorted(self.services.items())
             if (
-                r["ServiceKind"] == "connect-proxy"
-                and r["ServiceProxy"]["DestinationServiceName"].lower() == key
+                r["PeerName"] == peer
+                and (
+                    r["ServiceKind"] == "connect-proxy"
+                    and r["ServiceProxy"]["DestinationServiceName"].lower() == key
+                )
             )
             or (r["ServiceConnect"]["Native"] and r["ServiceName"].lower() == key)
         ]
 
-    def connect_service_nodes(self, name: str) -> tuple[int, list[tuple[ServiceNode, Node]]]:
+    def connect_service_nodes(
+        self, name: str, peer: str = ""
+    ) -> tuple[int, list[tuple[ServiceNode, Node]]]:
         """``ConnectServiceNodes``: the instances of the ``connect`` index with their nodes.
 
         Terminating gateways, which Consul adds, are not modelled.
         """
-        instances = self._connect_instances(name)
+        instances = self._connect_instances(name, peer)
         results = [(r, self.nodes[r["Node"].lower()]) for r in instances]
-        return self.service_index(name, bool(instances), checks=False), results
+        return self.service_index(name, bool(instances), checks=False, peer=peer), results
 
-    def check_connect_service_nodes(self, name: str) -> tuple[int, list[Instance]]:
+    def check_connect_service_nodes(self, name: str, peer: str = "") -> tuple[int, list[Instance]]:
         """``CheckConnectServiceNodes``: as :meth:`connect_service_nodes`, with checks."""
-        instances = self._connect_instances(name)
-        return self._names_index(name, instances), self._with_checks(instances)
+        instances = self._connect_instances(name, peer)
+        return self._names_index(name, instances, peer), self._with_checks(instances)
 
-    def _names_index(self, name: str, instances: list[ServiceNode]) -> int:
+    def _names_index(self, name: str, instances: list[ServiceNode], peer: str) -> int:
         """``checkServiceNodesTxn``'s index: the highest index of the service names
         found, or (nothing found) that of the name asked for."""
         if not instances:
-            return self.service_index(name, False, checks=True)
+            return self.service_index(name, False, checks=True, peer=peer)
         names = {r["ServiceName"] for r in instances}
         return max(self.service_index(n, True, checks=True) for n in names)
 

@@ -9,11 +9,14 @@ The settings mirror those of a real agent that matter to a dev agent
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import socket
 import ssl
 import uuid
 
-__all__ = ["CONSUL_VERSION", "AgentConfig"]
+from .golang import is_any_address
+
+__all__ = ["CONSUL_VERSION", "AgentConfig", "join_host_port"]
 
 #: The Consul release this agent answers as (``/v1/agent/self`` ``Config.Version``).
 CONSUL_VERSION = "1.22.0"
@@ -24,7 +27,21 @@ class AgentConfig:
     """Everything that shapes an embedded agent.
 
     Attributes:
-        host, port: where the HTTP API listens (port 0: any free port).
+        host, port: where the HTTP API listens (port 0: any free port);
+            Consul's ``client_addr`` and ``ports.http``.
+        bind_addr: the address the agent's cluster traffic (Serf, server
+            RPC) binds to (a dev agent's ``127.0.0.1``); an embedded agent
+            opens no such listeners, but advertises this address unless told
+            otherwise.
+        advertise_addr, advertise_addr_wan: the addresses the agent gives
+            the cluster (``Member.Addr``, its catalog node's ``Address`` and
+            tagged addresses); by default ``bind_addr`` (a private address of
+            this host if that is ``0.0.0.0``), and the LAN one for the WAN
+            (``agent/config/builder.go``).
+        server_port, serf_lan_port, serf_wan_port, grpc_port, grpc_tls_port:
+            ``ports.server``, ``serf_lan``, ``serf_wan``, ``grpc`` and
+            ``grpc_tls`` as a dev agent has them (8300, 8301, 8302, 8502,
+            8503); they are only advertised (-1 turns gRPC off).
         datacenter: the agent's datacenter.
         primary_datacenter: where ACLs live (default: ``datacenter``).
         extra_datacenters: more datacenters, each with its own state,
@@ -77,6 +94,14 @@ class AgentConfig:
 
     host: str = "127.0.0.1"
     port: int = 8500
+    bind_addr: str = "127.0.0.1"
+    advertise_addr: str = ""
+    advertise_addr_wan: str = ""
+    server_port: int = 8300
+    serf_lan_port: int = 8301
+    serf_wan_port: int = 8302
+    grpc_port: int = 8502
+    grpc_tls_port: int = 8503
     datacenter: str = "dc1"
     primary_datacenter: str = ""
     extra_datacenters: tuple[str, ...] = ()
@@ -122,6 +147,22 @@ class AgentConfig:
         if self.tls_verify_incoming and not self.tls_ca_file:
             # tlsutil: "VerifyIncoming set, and no CA certificate provided!"
             raise ValueError("tls verify_incoming needs a ca_file")
+        self._resolve_addresses()
+
+    def _resolve_addresses(self) -> None:
+        """The advertised addresses as ``builder.go`` derives them from ``bind_addr``."""
+        try:
+            bind = ipaddress.ip_address(self.bind_addr)
+        except ValueError:
+            raise ValueError("bind_addr must be an ip address") from None
+        if is_any_address(self.advertise_addr):
+            raise ValueError("Advertise address cannot be 0.0.0.0, :: or [::]")
+        if is_any_address(self.advertise_addr_wan):
+            raise ValueError("Advertise WAN address cannot be 0.0.0.0, :: or [::]")
+        if not self.advertise_addr:
+            self.advertise_addr = _detect_address(bind) if bind.is_unspecified else str(bind)
+        if not self.advertise_addr_wan:
+            self.advertise_addr_wan = self.advertise_addr
 
     def https_context(self) -> ssl.SSLContext | None:
         """The HTTPS listener's TLS context (None without ``ports.https``)."""
@@ -136,6 +177,20 @@ class AgentConfig:
         context.verify_mode = ssl.CERT_REQUIRED if self.tls_verify_incoming else ssl.CERT_NONE
         return context
 
+    def tagged_addresses(self) -> dict[str, str]:
+        """The node's tagged addresses: ``lan``, ``wan`` and their ``_ipv4``/``_ipv6`` twins."""
+        tagged: dict[str, str] = {}
+        for name, address in (("lan", self.advertise_addr), ("wan", self.advertise_addr_wan)):
+            tagged[name] = address
+            family = "ipv6" if ipaddress.ip_address(address).version == 6 else "ipv4"
+            tagged[f"{name}_{family}"] = address
+        return tagged
+
+    @property
+    def server_addr(self) -> str:
+        """``HOST:PORT`` of the server RPC (``/v1/status/leader``), as Go joins them."""
+        return join_host_port(self.advertise_addr, self.server_port)
+
     @property
     def datacenters(self) -> tuple[str, ...]:
         """Every datacenter this agent serves, its own first."""
@@ -144,3 +199,36 @@ class AgentConfig:
             if name not in names:
                 names.append(name)
         return tuple(names)
+
+
+def join_host_port(host: str, port: int) -> str:
+    """Go's ``net.JoinHostPort``: brackets around an IPv6 host."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _detect_address(bind: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """The address to advertise for an unspecified ``bind_addr`` (``advertiseAddrFunc``).
+
+    For ``0.0.0.0`` Consul takes the host's one private IPv4 address
+    (``GetPrivateIP``), for ``::`` its one public IPv6 address; none or more
+    than one is an error. This host's addresses are those its name resolves to.
+    """
+    kind = "public IPv6" if bind.version == 6 else "private IPv4"
+    family = socket.AF_INET6 if bind.version == 6 else socket.AF_INET
+    try:
+        infos = socket.getaddrinfo(socket.gethostname(), None, family, socket.SOCK_STREAM)
+    except OSError:
+        infos = []
+    found = []
+    for info in infos:
+        ip = ipaddress.ip_address(str(info[4][0]).partition("%")[0])
+        wanted = ip.is_global if ip.version == 6 else ip.is_private and not ip.is_loopback
+        if wanted and str(ip) not in found:
+            found.append(str(ip))
+    if not found:
+        raise ValueError(f"No {kind} address found")
+    if len(found) > 1:
+        raise ValueError(
+            f"Multiple {kind} addresses found. Please configure one with 'bind' and/or 'advertise'."
+        )
+    return found[0]

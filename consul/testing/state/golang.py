@@ -54,6 +54,11 @@ def quote(text: str) -> str:
     return "".join(out)
 
 
+def is_any_address(address: str) -> bool:
+    """Consul's ``ipaddr.IsAny``: an unspecified address, which cannot be advertised."""
+    return address in ("0.0.0.0", "::", "[::]")  # noqa: S104 - compared, not bound
+
+
 _TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
 _FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 
@@ -82,9 +87,29 @@ def uuid_error(text: str) -> str | None:
     if any(raw[i] != ord("-") for i in (8, 13, 18, 23)):
         return "uuid is improperly formatted"
     for byte in raw[0:8] + raw[9:13] + raw[14:18] + raw[19:23] + raw[24:36]:
-        if chr(byte) not in "0123456789abcdefABCDEF":
-            # Go's hex.InvalidByteError, printed with %#U.
-            return f"encoding/hex: invalid byte: U+{byte:04X} {chr(byte)!r}"
+        if chr(byte) not in _HEX_DIGITS:
+            return hex_byte_error(byte)
+    return None
+
+
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def hex_byte_error(byte: int) -> str:
+    """Go's ``hex.InvalidByteError`` for ``byte`` (``%#U``: ``U+0067 'g'``)."""
+    char = chr(byte)
+    shown = f" '{char}'" if char.isprintable() else ""
+    return f"encoding/hex: invalid byte: U+{byte:04X}{shown}"
+
+
+def hex_decode_error(text: str) -> str | None:
+    """Go's ``hex.DecodeString`` error for ``text``, or None if it decodes."""
+    raw = text.encode()
+    for byte in raw:
+        if chr(byte) not in _HEX_DIGITS:
+            return hex_byte_error(byte)
+    if len(raw) % 2:
+        return "encoding/hex: odd length hex string"
     return None
 
 

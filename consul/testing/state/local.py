@@ -20,7 +20,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Required, TypedDict
 
-from .catalog import DEV_ADDRESS
 from .checks import (
     CRITICAL,
     DEFAULT_BUF_SIZE,
@@ -764,14 +763,12 @@ class LocalAgent:
     def _register_request(self) -> JSON:
         """A ``RegisterRequest`` for the agent's node (node info already in sync)."""
         catalog = self.home.catalog
-        tagged = {"lan": DEV_ADDRESS, "lan_ipv4": DEV_ADDRESS}
-        tagged.update({"wan": DEV_ADDRESS, "wan_ipv4": DEV_ADDRESS})
         return {
             "Datacenter": self.config.datacenter,
             "ID": self.config.node_id,
             "Node": self.node,
-            "Address": DEV_ADDRESS,
-            "TaggedAddresses": tagged,
+            "Address": self.config.advertise_addr,
+            "TaggedAddresses": self.config.tagged_addresses(),
             "NodeMeta": dict(self.metadata),
             "SkipNodeUpdate": self.node_in_sync and catalog.node(self.node) is not None,
         }

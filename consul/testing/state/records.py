@@ -501,8 +501,3 @@ def validate_service_meta(kind: str, meta: Mapping[str, str] | None) -> str | No
         if problem:
             return f"Couldn't load metadata pair ('{key}', '{value}'): {problem}"
     return None
-
-
-def is_any_address(address: str) -> bool:
-    """``ipaddr.IsAny``: an unspecified address, which a service may not advertise."""
-    return address in ("0.0.0.0", "::", "[::]")  # noqa: S104 - compared, not bound

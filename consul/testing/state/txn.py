@@ -18,9 +18,8 @@ from typing import Any
 from .acl.authorizer import Authorizer
 from .datacenter import Datacenter
 from .errors import RPCError
-from .golang import quote, uuid_error
+from .golang import is_any_address, quote, uuid_error
 from .kv import Entry
-from .records import is_any_address
 
 __all__ = ["Op", "dispatch", "pre_check", "readable"]
 

@@ -72,7 +72,7 @@ async def policy_crud(ctx: Ctx) -> Reply:
     if not policy_id and ctx.method != "PUT":
         raise HTTPError(400, "Missing policy ID")
     if ctx.method == "GET":
-        return await _policy_read(ctx, store, lambda: store.policies.get(policy_id))
+        return await _policy_read(ctx, store, lambda: store.policy(policy_id))
     if ctx.method == "PUT":
         body = await ctx.decode(structs.ACL_POLICY, "Policy decoding failed: ")
         body.setdefault("ID", policy_id)
@@ -81,11 +81,11 @@ async def policy_crud(ctx: Ctx) -> Reply:
         require_acl(ctx, write=True)
         return json_reply(_policy_set(store, body))
     require_acl_to_delete(ctx, "policy")
-    policy = store.policies.get(policy_id)
+    policy = store.policy(policy_id)
     if policy is not None:
         if policy.id == GLOBAL_MANAGEMENT_ID:
             raise RPCError("Delete operation not permitted on the builtin global-management policy")
-        store.delete_policy(policy_id)
+        store.delete_policy(policy.id)
     return json_reply(True)
 
 

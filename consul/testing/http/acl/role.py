@@ -77,12 +77,13 @@ async def role_crud(ctx: Ctx) -> Reply:
     if not role_id and ctx.method != "PUT":
         raise HTTPError(400, "Missing role ID")
     if ctx.method == "GET":
-        return await _role_read(ctx, store, lambda: store.roles.get(role_id))
+        return await _role_read(ctx, store, lambda: store.role(role_id))
     if ctx.method == "PUT":
         return await _role_write(ctx, store, role_id)
     require_acl_to_delete(ctx, "role")
-    if role_id in store.roles:
-        store.delete_role(role_id)
+    role = store.role(role_id)
+    if role is not None:
+        store.delete_role(role.id)
     return json_reply(True)
 
 

@@ -134,7 +134,7 @@ async def token_crud(ctx: Ctx) -> Reply:
 
 async def _token_read(ctx: Ctx, store: ACLStore, accessor: str) -> Reply:
     def unexpired() -> Token | None:
-        token = store.tokens.get(accessor)
+        token = store.token(accessor)
         return None if token is None or token.expired() else token
 
     token = await read_one(ctx, lambda: store.tokens_index, unexpired, "token")
@@ -265,7 +265,7 @@ async def _token_clone(ctx: Ctx, store: ACLStore, accessor: str) -> Reply:
     """``ACLTokenClone``: a new token with the same links; ``Description`` may change."""
     body = await ctx.decode(structs.ACL_TOKEN, "Token decoding failed: ")
     require_acl(ctx, write=True)
-    source = store.tokens.get(accessor)
+    source = store.token(accessor)
     if source is None or source.expired():
         raise RPCError("ACL not found")
     if source.auth_method:
@@ -290,9 +290,9 @@ def _token_delete(ctx: Ctx, store: ACLStore, accessor: str) -> Reply:
         raise RPCError("Accessor ID is missing or an invalid UUID")
     if accessor == ANONYMOUS_ID:
         raise RPCError("Delete operation not permitted on the anonymous token")
-    token = store.tokens.get(accessor)
+    token = store.token(accessor)
     if token is not None:
         if ctx.token == token.secret_id:
             raise RPCError("Deletion of the request's authorization token is not permitted")
-        store.delete_token(accessor)
+        store.delete_token(token.accessor_id)
     return json_reply(True)

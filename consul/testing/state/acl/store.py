@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import AgentConfig
 from ..errors import RPCError
+from ..golang import hex_decode_error
 from .authorizer import ALLOW_ALL, Authorizer, PolicyAuthorizer, TokenAuthorizer
 from .objects import (
     ANONYMOUS_ID,
@@ -147,6 +148,25 @@ class ACLStore:
             self.dc.changed()
 
     # -- lookups ------------------------------------------------------------------
+
+    def token(self, accessor: str) -> Token | None:
+        """``ACLTokenGetByAccessor``: the token with this AccessorID, or None.
+
+        The accessor index is a UUID index (``acl_schema.go``): any case, and
+        a value it cannot parse is an error (see :func:`_uuid_index_key`).
+        """
+        key = _uuid_index_key(accessor, "token")
+        return next((t for t in self.tokens.values() if _uuid_key(t.accessor_id) == key), None)
+
+    def policy(self, policy_id: str) -> Policy | None:
+        """``ACLPolicyGetByID``: the policy with this ID (any case), or None."""
+        key = _uuid_index_key(policy_id, "policy")
+        return next((p for p in self.policies.values() if _uuid_key(p.id) == key), None)
+
+    def role(self, role_id: str) -> Role | None:
+        """``ACLRoleGetByID``: the role with this ID (any case), or None."""
+        key = _uuid_index_key(role_id, "role")
+        return next((r for r in self.roles.values() if _uuid_key(r.id) == key), None)
 
     def token_by_secret(self, secret: str) -> Token | None:
         for token in self.tokens.values():
@@ -289,3 +309,29 @@ class ACLStore:
         out["CreateIndex"] = role.create_index
         out["ModifyIndex"] = role.modify_index
         return out
+
+
+def _uuid_key(value: str) -> str:
+    """What go-memdb's ``UUIDFieldIndex`` keeps of a UUID: its hex digits, any case."""
+    return value.replace("-", "").lower()
+
+
+def _uuid_index_key(value: str, table: str) -> str:
+    """A lookup value as ``UUIDFieldIndex.FromArgs`` parses it (``parseString``).
+
+    A value it refuses fails the lookup, which the RPC returns as a 500:
+    ``failed acl token lookup: index error: UUID must be 36 characters``.
+    """
+    problem = None
+    hyphens = value.count("-")
+    if len(value.encode()) != 36:
+        problem = "UUID must be 36 characters"
+    elif hyphens > 4:
+        problem = f'UUID should have maximum of 4 "-"; got {hyphens}'
+    elif len(value.replace("-", "").encode()) % 2:
+        problem = "Input (without hyphens) must be even length"
+    elif (hex_error := hex_decode_error(value.replace("-", ""))) is not None:
+        problem = f"Invalid UUID: {hex_error}"
+    if problem is not None:
+        raise RPCError(f"failed acl {table} lookup: index error: {problem}")
+    return _uuid_key(value)
