@@ -17,7 +17,7 @@ from typing import Any, Self
 from aiohttp import web
 
 from .http.endpoints import all_routes
-from .http.server import build_app
+from .http.server import build_server
 from .probes import probe_factory
 from .state.config import AgentConfig
 from .state.core import AgentCore
@@ -58,7 +58,7 @@ class DevAgent:
             raise TypeError("pass either config or settings, not both")
         self.config = config
         self.core: AgentCore | None = None
-        self._runner: web.AppRunner | None = None
+        self._runner: web.ServerRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
@@ -124,10 +124,9 @@ class DevAgent:
             raise RuntimeError("the agent is already running")
         core = AgentCore(self.config, probe_factory)
         core.on_leave = self._leave
-        runner = web.AppRunner(
-            build_app(core, all_routes()),
+        runner = web.ServerRunner(
+            build_server(core, all_routes()),
             handle_signals=False,
-            access_log=None,
             shutdown_timeout=0.5,
         )
         await runner.setup()

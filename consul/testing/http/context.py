@@ -52,6 +52,13 @@ _DIGITS = re.compile(r"[0-9]+\Z")
 _GO_ATOI = re.compile(r"[+-]?[0-9]+\Z")
 
 
+#: What Consul CE refuses: (header, query parameter, the feature's name).
+_ENTERPRISE = (
+    ("X-Consul-Namespace", "ns", "Namespaces"),
+    ("X-Consul-Partition", "partition", "Partitions"),
+)
+
+
 def query_timeout(wait: float, default: float, maximum: float, rng: Callable[[], float]) -> float:
     """How long a blocking query may block (``RPCQueryTimeout``, ``agent/consul/rpc.go``).
 
@@ -78,8 +85,12 @@ class Ctx:
         headers: response headers set so far (meta headers and the like).
     """
 
-    def __init__(self, request: web.Request, agent: AgentCore, path: str, tail: str = "") -> None:
+    def __init__(
+        self, request: web.BaseRequest, agent: AgentCore, path: str, tail: str = ""
+    ) -> None:
         self.request = request
+        #: The query parameters (``request.query``, parsed once).
+        self.query = request.query
         self.agent = agent
         self.path = path
         self.tail = tail
@@ -97,15 +108,15 @@ class Ctx:
 
     def param(self, name: str) -> str | None:
         """The first value of query parameter ``name``, or None (Go's ``Query().Get``)."""
-        return self.request.query.get(name)
+        return self.query.get(name)
 
     def params(self, name: str) -> list[str]:
         """Every value of a repeatable query parameter (``tag``, ``node-meta``)."""
-        return self.request.query.getall(name, [])
+        return self.query.getall(name, [])
 
     def flag(self, name: str) -> bool:
         """True if the parameter is present at all: ``?recurse=false`` still recurses."""
-        return name in self.request.query
+        return name in self.query
 
     # -- body ---------------------------------------------------------------
 
@@ -129,14 +140,12 @@ class Ctx:
         (``?partition``, ``X-Consul-Partition``) is refused; ``namespace=False``
         checks only the partition (``parseEntMetaPartition``).
         """
-        checks = [("Partition", "partition", "Partitions")]
-        if namespace:
-            checks.insert(0, ("Namespace", "ns", "Namespaces"))
-        for header, query, feature in checks:
-            enterprise = f"{feature} are a Consul Enterprise feature"
-            if self.request.headers.get(f"X-Consul-{header}"):
-                raise BadRequest(f'Invalid header: "X-Consul-{header}" - {enterprise}')
-            if self.param(query):
+        for header, query, feature in _ENTERPRISE if namespace else _ENTERPRISE[1:]:
+            if self.request.headers.get(header):
+                enterprise = f"{feature} are a Consul Enterprise feature"
+                raise BadRequest(f'Invalid header: "{header}" - {enterprise}')
+            if self.query and self.param(query):
+                enterprise = f"{feature} are a Consul Enterprise feature"
                 raise BadRequest(f'Invalid query parameter: "{query}" - {enterprise}')
 
     # -- datacenter, token, ACLs -------------------------------------------
@@ -270,26 +279,31 @@ class Ctx:
         ``?cached``, ``?max_stale``), ``parseCacheControl`` (the
         ``Cache-Control`` header) and ``parseWait`` (``?wait``, ``?index``).
         """
-        stale = self.flag("stale")
-        consistent = self.flag("consistent")
-        max_stale = self.param("max_stale")
-        if max_stale:
-            try:
-                if parse_duration(max_stale) > 0:
-                    stale = True
-            except ValueError:
-                raise BadRequest(f"Invalid max_stale value {go_quote(max_stale)}") from None
-        if stale and consistent:
-            raise BadRequest("Cannot specify ?stale with ?consistent, conflicting semantics.")
-        if consistent and self.flag("cached"):
-            raise BadRequest("Cannot specify ?cached with ?consistent, conflicting semantics.")
-        cache_control = self.request.headers.get("Cache-Control", "").lower()
-        for directive in cache_control.split(",") if cache_control else ():
-            directive = directive.strip()
-            for prefix in ("max-age=", "stale-if-error="):
-                if directive.startswith(prefix) and not _GO_ATOI.match(directive[len(prefix) :]):
-                    raise BadRequest("Invalid Cache-Control header.")
-        self.wait_params()
+        if self.query:
+            stale = self.flag("stale")
+            consistent = self.flag("consistent")
+            max_stale = self.param("max_stale")
+            if max_stale:
+                try:
+                    if parse_duration(max_stale) > 0:
+                        stale = True
+                except ValueError:
+                    raise BadRequest(f"Invalid max_stale value {go_quote(max_stale)}") from None
+            if stale and consistent:
+                raise BadRequest("Cannot specify ?stale with ?consistent, conflicting semantics.")
+            if consistent and self.flag("cached"):
+                raise BadRequest("Cannot specify ?cached with ?consistent, conflicting semantics.")
+        cache_control = self.request.headers.get("Cache-Control")
+        if cache_control:
+            for directive in cache_control.lower().split(","):
+                directive = directive.strip()
+                for prefix in ("max-age=", "stale-if-error="):
+                    if directive.startswith(prefix) and not _GO_ATOI.match(
+                        directive[len(prefix) :]
+                    ):
+                        raise BadRequest("Invalid Cache-Control header.")
+        if self.query:
+            self.wait_params()
 
     def wait_params(self) -> tuple[int, float]:
         """``?index`` and ``?wait`` (seconds), as ``parseWait`` reads them (wait first)."""

@@ -7,6 +7,7 @@ checks) and ``agent/consul/kvs_endpoint.go`` (ACLs, lock-delay, blocking).
 
 from __future__ import annotations
 
+import weakref
 from urllib.parse import urlencode
 
 from ..state.errors import RPCError
@@ -15,7 +16,7 @@ from ..state.kv import KV_MAX_VALUE_SIZE, Entry
 from .context import Ctx
 from .errors import BadRequest, HTTPError
 from .mux import path_clean, unescape
-from .reply import Reply, json_reply
+from .reply import Reply, encode_json, json_reply
 from .routes import Routes
 
 routes = Routes()
@@ -25,8 +26,8 @@ routes = Routes()
 
 def _clean_key(raw: str) -> str:
     """The key as ``KVSEndpoint`` cleans it: ``path.Clean``, keeping a trailing slash."""
-    if not raw:
-        return ""
+    if "//" not in raw and "." not in raw:  # already clean (or empty)
+        return raw
     key = path_clean(raw)
     if raw.endswith("/") and not key.endswith("/"):
         key += "/"
@@ -39,8 +40,10 @@ def _key_problem(key: str) -> str | None:
     traversal = "invalid key name, path traversal is not allowed"
     if key.startswith(" ") or key.endswith(" "):
         return spaces
-    if ".." in key.split("/"):
+    if "." in key and ".." in key.split("/"):
         return traversal
+    if "%" not in key and key.isascii():  # nothing to unescape
+        return None
     decoded = unescape(key)
     if decoded is not None and decoded != key:
         if ".." in decoded:
@@ -131,7 +134,44 @@ async def _get(ctx: Ctx, key: str) -> Reply:
             "text/plain; charset=utf-8",
             {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
         )
-    return json_reply([e.to_json() for e in entries])
+    return Reply(200, _encoded.entries(entries), "application/json")
+
+
+class _EncodedEntries:
+    """The JSON of KV entries, each encoded once for as long as it is stored.
+
+    A read answers with the entries' JSON: a watch loop or a lock contender
+    asks for the same ones over and over, and encoding is most of a read's
+    cost. An entry is known by its identity and ``ModifyIndex`` (a write
+    stores a new entry, or at least gives it a new index); what is
+    remembered is forgotten at once when it passes :data:`_CACHE_BYTES`.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[int, int], tuple[weakref.ref[Entry], bytes]] = {}
+        self._size = 0
+
+    def entries(self, entries: list[Entry]) -> bytes:
+        """``encode_json([e.to_json() for e in entries])``, for a non-empty list."""
+        parts = []
+        for entry in entries:
+            key = (id(entry), entry.modify_index)
+            known = self._known.get(key)
+            if known is None or known[0]() is not entry:
+                # As an element of the list: every line one level deeper.
+                encoded = encode_json(entry.to_json()).replace(b"\n", b"\n    ")
+                if self._size > _CACHE_BYTES:
+                    self._known.clear()
+                    self._size = 0
+                self._known[key] = known = (weakref.ref(entry), encoded)
+                self._size += len(encoded)
+            parts.append(known[1])
+        return b"[\n    " + b",\n    ".join(parts) + b"\n]"
+
+
+#: How many bytes of encoded entries :class:`_EncodedEntries` keeps.
+_CACHE_BYTES = 8 * 1024 * 1024
+_encoded = _EncodedEntries()
 
 
 async def _get_keys(ctx: Ctx, prefix: str) -> Reply:

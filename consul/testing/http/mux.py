@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from .routes import Route
 
 __all__ = [
+    "CACHE_SIZE",
     "Mux",
     "clean_path",
     "escape_path",
@@ -40,6 +41,8 @@ def unescape(text: str, *, query: bool = False) -> str | None:
 
     The bytes are read as UTF-8, invalid sequences becoming U+FFFD.
     """
+    if "%" not in text and text.isascii() and not (query and "+" in text):
+        return text
     if _BAD_ESCAPE.search(text):
         return None
     raw = text.encode("utf-8", "surrogateescape")
@@ -97,10 +100,24 @@ def clean_path(path: str) -> str:
     return cleaned
 
 
+#: How many paths a :class:`Mux` remembers the route of.
+CACHE_SIZE = 1024
+
+
 def _segments(escaped_path: str) -> tuple[str, ...]:
     # Go 1.22's ServeMux splits the escaped path at its slashes and compares
     # each segment unescaped: "/v1/%6Bv/x" is under "/v1/kv/", "/v1/kv%2Fx" is not.
-    return tuple(unescape(part) or part for part in escaped_path[1:].split("/"))
+    parts = escaped_path[1:].split("/")
+    if "%" not in escaped_path:
+        return tuple(parts)
+    return tuple(unescape(part) or part for part in parts)
+
+
+def _is_clean(escaped_path: str) -> bool:
+    """``clean_path(escaped_path) == escaped_path``, cheaply for the common case."""
+    if "//" not in escaped_path and "/." not in escaped_path:
+        return True
+    return clean_path(escaped_path) == escaped_path
 
 
 class Mux:
@@ -108,45 +125,65 @@ class Mux:
 
     def __init__(self, routes: Iterable[Route]) -> None:
         self.exact: dict[tuple[str, ...], Route] = {}
-        self.subtrees: list[tuple[tuple[str, ...], Route]] = []
+        #: Subtree patterns by their segments without the trailing "".
+        self.subtrees: dict[tuple[str, ...], Route] = {}
         for route in routes:
             segments = _segments(route.pattern)
             if route.pattern.endswith("/"):
-                self.subtrees.append((segments[:-1], route))
+                self.subtrees[segments[:-1]] = route
             else:
                 self.exact[segments] = route
-        self.subtrees.sort(key=lambda item: len(item[0]), reverse=True)
+        self._depth = max((len(prefix) for prefix in self.subtrees), default=0)
+        self._found: dict[str, tuple[str | None, Route | None, str | None]] = {}
 
-    def match(self, escaped_path: str) -> Route | None:
-        """The route for a clean escaped path: the exact pattern, else the longest subtree."""
-        segments = _segments(escaped_path)
+    def find(self, escaped_path: str) -> tuple[str | None, Route | None, str | None]:
+        """The decoded path (None if badly escaped), its route and redirect (:meth:`resolve`).
+
+        Remembered for the last :data:`CACHE_SIZE` paths: a client tends
+        to ask for the same few again and again.
+        """
+        found = self._found.get(escaped_path)
+        if found is None:
+            path = unescape(escaped_path)
+            found = (None, None, None)
+            if path is not None:
+                found = (path, *self.resolve(escaped_path, path))
+            if len(self._found) >= CACHE_SIZE:
+                self._found.clear()
+            self._found[escaped_path] = found
+        return found
+
+    def _match(self, segments: tuple[str, ...]) -> Route | None:
+        """The exact pattern of ``segments``, else the longest subtree holding them."""
         route = self.exact.get(segments)
         if route is not None:
             return route
-        for prefix, subtree in self.subtrees:
-            if len(segments) > len(prefix) and segments[: len(prefix)] == prefix:
-                return subtree
+        for end in range(min(len(segments) - 1, self._depth), 0, -1):
+            route = self.subtrees.get(segments[:end])
+            if route is not None:
+                return route
         return None
 
-    def redirect(self, escaped_path: str, path: str) -> str | None:
-        """Where ServeMux redirects (301), if anywhere (``findHandler``).
+    def resolve(self, escaped_path: str, path: str) -> tuple[Route | None, str | None]:
+        """The route of a path, or where ServeMux redirects it instead (301, ``findHandler``).
 
         A path one slash short of a subtree pattern goes to that pattern
         (built from the decoded ``path``); an unclean one to its clean form,
         which Go builds from the *escaped* path and so escapes twice
-        (golang/go#79897, in the Go 1.25 Consul 1.22 is built with).
+        (golang/go#79897, in the Go 1.25 Consul 1.22 is built with). A path
+        no pattern matches has neither (``HTTPHandlers.Index`` answers it).
         """
-        cleaned = clean_path(escaped_path)
-        route = self.match(cleaned)
-        if not cleaned.endswith("/") and (route is None or route.pattern.endswith("/")):
-            with_slash = self.match(cleaned + "/")
-            # Only if the pattern matches exactly (``exactMatch``): "/v1/kv" -> "/v1/kv/".
-            if (
-                with_slash is not None
-                and with_slash.pattern.endswith("/")
-                and len(_segments(with_slash.pattern)) == len(_segments(cleaned + "/"))
-            ):
-                return escape_path(clean_path(path) + "/")
-        if cleaned != escaped_path:
-            return escape_path(cleaned)
-        return None
+        clean = _is_clean(escaped_path)
+        cleaned = escaped_path if clean else clean_path(escaped_path)
+        segments = _segments(cleaned)
+        route = self._match(segments)
+        if (
+            not cleaned.endswith("/")
+            and (route is None or route.pattern.endswith("/"))
+            and segments in self.subtrees
+        ):
+            # Only a pattern matched exactly (``exactMatch``): "/v1/kv" -> "/v1/kv/".
+            return None, escape_path(clean_path(path) + "/")
+        if not clean:
+            return None, escape_path(cleaned)
+        return route, None

@@ -29,14 +29,16 @@ The endpoint modules (listed in :mod:`.endpoints`) register their handlers
 in :class:`~.routes.Routes` tables; a handler takes a :class:`~.context.Ctx` and
 returns a :class:`~.reply.Reply` (or raises). What concerns the connection
 itself (limits on headers, bodies, connections) belongs here, around
-:func:`build_app`.
+:func:`build_server`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 from collections.abc import Iterable
 from html import escape as html_escape
+from typing import Any
 
 from aiohttp import web
 
@@ -44,11 +46,11 @@ from ..state.core import AgentCore
 from ..state.errors import RPCError
 from .context import Ctx
 from .errors import HTTPError
-from .mux import Mux, unescape, valid_query
+from .mux import Mux, valid_query
 from .reply import Reply, text_reply
 from .routes import Route
 
-__all__ = ["GZIP_MIN_SIZE", "build_app"]
+__all__ = ["GZIP_MIN_SIZE", "MAX_BODY_SIZE", "build_server"]
 
 #: gziphandler's ``DefaultMinSize``: smaller bodies are never compressed.
 GZIP_MIN_SIZE = 1400
@@ -59,35 +61,56 @@ _NOT_API = (
 _NOT_ENDPOINT = "Invalid URL path: not a recognized HTTP API endpoint\n"
 
 
-def build_app(agent: AgentCore, routes: Iterable[Route]) -> web.Application:
-    """The aiohttp application serving ``routes`` for ``agent``."""
-    mux = Mux(routes)
+#: The largest request body aiohttp reads (``client_max_size``).
+MAX_BODY_SIZE = 64 * 1024 * 1024
 
-    async def dispatch(request: web.Request) -> web.StreamResponse:
+
+class _Request(web.BaseRequest):
+    """A request of the agent's server: its responses carry no ``Server`` header.
+
+    Go's ``net/http`` never sends one; aiohttp adds its own while preparing a
+    response, then calls this hook, as ``web.BaseRequest`` does for an
+    application's ``on_response_prepare`` signal.
+    """
+
+    async def _prepare_hook(self, response: web.StreamResponse) -> None:
+        response.headers.pop("Server", None)
+
+
+def build_server(agent: AgentCore, routes: Iterable[Route]) -> web.Server:
+    """The aiohttp server answering every request for ``agent`` with ``routes``.
+
+    A low-level ``web.Server``: the routing is :class:`~.mux.Mux`'s (Go's
+    ``ServeMux``), so no ``web.Application`` router stands in between. Must
+    be called in the loop it will serve.
+    """
+    mux = Mux(routes)
+    loop = asyncio.get_running_loop()
+
+    def make_request(
+        message: Any, payload: Any, protocol: Any, writer: Any, task: Any
+    ) -> web.BaseRequest:
+        return _Request(
+            message, payload, protocol, writer, task, loop, client_max_size=MAX_BODY_SIZE
+        )
+
+    async def dispatch(request: web.BaseRequest) -> web.StreamResponse:
         reply = await _serve(request, agent, mux)
-        response = web.Response(status=reply.status, body=reply.body)
+        headers = reply.headers
         if reply.content_type:
-            response.headers["Content-Type"] = reply.content_type
-        for name, value in reply.headers.items():
-            response.headers[name] = value
+            headers = {"Content-Type": reply.content_type, **headers}
+        response = web.Response(status=reply.status, body=reply.body, headers=headers)
         if reply.after is not None:
             await response.prepare(request)
             await response.write_eof()
             reply.after()
         return response
 
-    async def no_server_header(request: web.Request, response: web.StreamResponse) -> None:
-        # Go's net/http never sends one.
-        response.headers.pop("Server", None)
-
-    app = web.Application(client_max_size=64 * 1024 * 1024)
-    app.on_response_prepare.append(no_server_header)
-    # Any path at all, newlines included: the printable check is ours to make.
-    app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch)
-    return app
+    # No access log: Consul's is its own, and aiohttp's costs per request.
+    return web.Server(dispatch, request_factory=make_request, access_log=None)
 
 
-def _redirect(request: web.Request, location: str) -> Reply:
+def _redirect(request: web.BaseRequest, location: str) -> Reply:
     """``http.Redirect`` with 301: a short HTML body for GET (and its type for HEAD)."""
     raw_query = request.raw_path.partition("?")[2]
     if raw_query:
@@ -100,7 +123,7 @@ def _redirect(request: web.Request, location: str) -> Reply:
     return reply
 
 
-def _accepts_gzip(request: web.Request) -> bool:
+def _accepts_gzip(request: web.BaseRequest) -> bool:
     # gziphandler's acceptsGzip: a "gzip" coding whose q-value is not 0.
     for coding in request.headers.get("Accept-Encoding", "").split(","):
         name, _, params = coding.strip().partition(";")
@@ -120,26 +143,24 @@ def _accepts_gzip(request: web.Request) -> bool:
 _BAD_REQUEST = Reply(400, b"400 Bad Request", "text/plain; charset=utf-8", {"Connection": "close"})
 
 
-async def _serve(request: web.Request, agent: AgentCore, mux: Mux) -> Reply:
-    escaped_path = request.raw_path.partition("?")[0]
+async def _serve(request: web.BaseRequest, agent: AgentCore, mux: Mux) -> Reply:
+    escaped_path, _, raw_query = request.raw_path.partition("?")
     if not escaped_path.startswith("/"):  # absolute-form target: scheme://host/path
         escaped_path = request.rel_url.raw_path
-    path = unescape(escaped_path)
+    path, route, target = mux.find(escaped_path)
     if path is None:
         return _BAD_REQUEST
     # cleanhttp.PrintablePathCheckHandler: 400, empty body.
     if not path.isprintable():
         return Reply(400)
-    target = mux.redirect(escaped_path, path)
     if target is not None:
         return _redirect(request, target)
-    route = mux.match(escaped_path)
     if route is None:
         # HTTPHandlers.Index: "/" goes to the UI a dev agent serves.
         if path == "/":
             return _redirect(request, "/ui/")
         return text_reply(_NOT_ENDPOINT if "/v1/" in path else _NOT_API, 404)
-    reply = await _wrap(request, agent, route, path)
+    reply = await _wrap(request, agent, route, path, raw_query)
     # The gzip handler around every endpoint (NYTimes/gziphandler).
     reply.headers["Vary"] = "Accept-Encoding"
     if len(reply.body) >= GZIP_MIN_SIZE and request.method != "HEAD" and _accepts_gzip(request):
@@ -148,10 +169,12 @@ async def _serve(request: web.Request, agent: AgentCore, mux: Mux) -> Reply:
     return reply
 
 
-async def _wrap(request: web.Request, agent: AgentCore, route: Route, path: str) -> Reply:
+async def _wrap(
+    request: web.BaseRequest, agent: AgentCore, route: Route, path: str, raw_query: str
+) -> Reply:
     """``HTTPHandlers.wrap``: what every endpoint's answer goes through."""
     policy = {"X-Consul-Default-ACL-Policy": agent.config.acl_default_policy}
-    if not valid_query(request.raw_path.partition("?")[2]):
+    if raw_query and not valid_query(raw_query):
         return Reply(500, b"", "text/plain; charset=utf-8", policy)
     allow = ",".join(("OPTIONS", *route.methods))
     if request.method == "OPTIONS":
@@ -170,16 +193,18 @@ async def _wrap(request: web.Request, agent: AgentCore, route: Route, path: str)
         message = str(exc)
         status = 403 if "Permission denied" in message or "ACL not found" in message else 500
         reply = text_reply(message, status)
-    if reply.content_type == "application/json" and ctx.flag("pretty"):
+    if raw_query and reply.content_type == "application/json" and ctx.flag("pretty"):
         reply.body += b"\n"
     if reply.status == 200 and not reply.body and reply.content_type is None:
         # Nothing written: ensureContentTypeHeader still gets to set a type.
         reply.content_type = _default_content_type(request, path)
-    reply.headers = {**policy, **ctx.headers, **reply.headers}
+    policy.update(ctx.headers)
+    policy.update(reply.headers)
+    reply.headers = policy
     return reply
 
 
-def _default_content_type(request: web.Request, path: str) -> str:
+def _default_content_type(request: web.BaseRequest, path: str) -> str:
     """``api.GetContentType``: the type ``ensureContentTypeHeader`` gives a silent response."""
     if request.method in ("GET", "DELETE") or path.startswith("/v1/internal"):
         return request.headers.get("Content-Type") or "application/json; charset=utf-8"

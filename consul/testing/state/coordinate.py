@@ -41,18 +41,13 @@ UPDATE_PERIOD = 0.1
 AREA_WAN = "wan"
 
 
-def go_float(value: float) -> float | int:
-    """A float64 as Go's JSON writes it when integral (``0``, not ``0.0``)."""
-    return int(value) if value.is_integer() and abs(value) < 1e21 else value
-
-
 def coordinate_json(vec: list[float], error: float, adjustment: float, height: float) -> Coordinate:
     """A ``coordinate.Coordinate`` in its JSON field order."""
     return {
-        "Vec": [go_float(x) for x in vec],
-        "Error": go_float(error),
-        "Adjustment": go_float(adjustment),
-        "Height": go_float(height),
+        "Vec": list(vec),
+        "Error": error,
+        "Adjustment": adjustment,
+        "Height": height,
     }
 
 
