@@ -1,7 +1,7 @@
 """Every endpoint module of the embedded agent: the one place routes are registered.
 
 One module per page of Consul's HTTP API docs, as ``consul/api/`` has one per
-group of the client; each has a ``routes`` table (:class:`~.mux.Routes`). A
+group of the client; each has a ``routes`` table (:class:`~.routes.Routes`). A
 new endpoint module is added to :data:`MODULES`.
 """
 

@@ -35,7 +35,7 @@ class Route:
 
 
 class Routes:
-    """The routes of one endpoint module (collected by :func:`build_app`)."""
+    """The routes of one endpoint module (collected by :func:`~.endpoints.all_routes`)."""
 
     def __init__(self) -> None:
         self.routes: list[Route] = []
