@@ -10,6 +10,7 @@ never loads it.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._http import Call, Request, Response
@@ -18,10 +19,13 @@ from .exceptions import (
     ACLDisabled,
     ACLPermissionDenied,
     BadRequest,
+    ClientClosed,
     ClientError,
     Conflict,
     ConsulConnectionError,
     ConsulException,
+    EventLoopError,
+    InvalidResponse,
     NotFound,
     RateLimited,
     RequestEntityTooLarge,
@@ -36,11 +40,19 @@ if TYPE_CHECKING:
 __version__ = "2.0.0.dev0"
 
 
+#: Submodules that python-consul's ``import consul`` made reachable as
+#: attributes (``consul.std.HTTPClient``, ``consul.base.Consul``); imported
+#: here on first use, so that ``import consul`` stays light.
+_SUBMODULES = frozenset({"base", "callback", "std"})
+
+
 def __getattr__(name: str) -> Any:
     if name == "Consul":
         from .adapters.std import Consul
 
         return Consul
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -50,11 +62,14 @@ __all__ = [
     "BadRequest",
     "Call",
     "Check",
+    "ClientClosed",
     "ClientError",
     "Conflict",
     "Consul",
     "ConsulConnectionError",
     "ConsulException",
+    "EventLoopError",
+    "InvalidResponse",
     "NotFound",
     "RateLimited",
     "Request",

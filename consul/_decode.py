@@ -2,7 +2,10 @@
 
 Every decoder starts by mapping an unexpected HTTP status to the exception of
 :mod:`consul.exceptions`, so this is the one place where a status becomes an
-error. Adapters never raise for a status.
+error. Adapters never raise for a status. An answer a decoder cannot read
+(invalid JSON, an unexpected shape) becomes
+:class:`~consul.exceptions.InvalidResponse` in :meth:`Call.result
+<consul._http.Call.result>`.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ._http import Response
-from .exceptions import ConsulException, for_status
+from .exceptions import ConsulException, InvalidResponse, for_status
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -40,9 +43,26 @@ def check(response: Response, *ok: int) -> Response:
 
 
 def index(response: Response) -> int:
-    """The ``X-Consul-Index`` of a response (Consul never sends 0; absent is 0)."""
+    """The ``X-Consul-Index`` of the answer to an indexed read.
+
+    Consul sets it on every such answer, 404 included, and never to 0
+    (``agent/http.go`` ``setIndex``); a missing or malformed one is an error
+    here, as in Consul's Go client (``api/api.go`` ``parseQueryMeta``), rather
+    than an index 0 that would turn a blocking loop into a busy one.
+    """
     value = response.header("X-Consul-Index")
-    return int(value) if value else 0
+    if value is None:
+        problem = "no X-Consul-Index header"
+    elif value.isascii() and value.isdigit() and int(value) < 2**64:
+        return int(value)
+    else:
+        problem = f"X-Consul-Index is not an unsigned 64-bit integer: {value[:40]!r}"
+    raise InvalidResponse(
+        f"{problem} in the answer to an indexed read",
+        status=response.status,
+        method=response.request.method,
+        path=response.request.path,
+    )
 
 
 def json(response: Response) -> Any:
@@ -71,7 +91,10 @@ def indexed(decoder: Decoder[T]) -> Decoder[tuple[int, T]]:
     """Pair ``decoder``'s value with the response's ``X-Consul-Index``."""
 
     def decode(response: Response) -> tuple[int, T]:
-        return index(response), decoder(response)
+        # The value first: an error status raises its own exception, whether
+        # or not the answer has an index.
+        value = decoder(response)
+        return index(response), value
 
     return decode
 

@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import base64
 import functools
+import inspect
 import json
+import math
 import re
 from asyncio import Future as AsyncioFuture
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from concurrent.futures import Future
+from types import CoroutineType
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from . import _decode as d
-from ._http import Call, Flow, Request
+from ._http import Call, Flow, Request, header_value
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
@@ -38,24 +41,52 @@ T = TypeVar("T")
 M = TypeVar("M")
 
 
-class Blocking:
+class Mode:
+    """A client's mode: what its calls return, for type checkers and ``inspect``.
+
+    ``returns`` is the return annotation a bound method shows
+    (``inspect.signature``, ``help``), ``{}`` standing for the endpoint's value.
+    """
+
+    returns = "{}"
+
+
+class Blocking(Mode):
     """Mode of :class:`consul.Consul`: a call returns its value."""
 
 
-class ThreadPool:
+class ThreadPool(Mode):
     """Mode of :class:`consul.threadpool.Consul`: a call returns a ``Future``."""
 
+    returns = "concurrent.futures.Future[{}]"
 
-class AsyncIO:
+
+class AsyncIO(Mode):
     """Mode of :class:`consul.aio.Consul`: a call returns a coroutine."""
 
+    returns = "Coroutine[Any, Any, {}]"
 
-class Tornado:
+
+class Tornado(Mode):
     """Mode of :class:`consul.tornado.Consul`: a call returns an asyncio ``Future``."""
 
+    returns = "asyncio.Future[{}]"
 
-class Twisted:
+
+class Twisted(Mode):
     """Mode of :class:`consul.twisted.Consul`: a call returns a ``Deferred``."""
+
+    returns = "Deferred[{}]"
+
+
+class Callback(Mode):
+    """Mode of :class:`consul.base.Consul`: a call returns what its ``http`` object returns.
+
+    That is the value for a blocking ``http`` object (python-consul's
+    ``consul.std.HTTPClient``, Patroni's), something else for others.
+    """
+
+    returns = "Any"
 
 
 class Runner(Protocol):
@@ -77,6 +108,13 @@ class Group(Generic[M]):
 
     def __init__(self, client: ConsulBase[M]) -> None:
         self._client = client
+        # The bound methods, made on first access (see _Bound.__get__).
+        self._methods: dict[_Bound[Any, Any], Callable[..., Any]] = {}
+
+    @property
+    def agent(self) -> ConsulBase[M]:
+        """The client this group belongs to (python-consul's name for it)."""
+        return self._client
 
     def _request(
         self,
@@ -102,13 +140,14 @@ class Group(Generic[M]):
         a ``hash``) makes it a blocking query, held at most ``wait``. The
         token goes only into the ``X-Consul-Token`` header.
         """
-        config = self._client.config
+        client = self._client
         query = list(params)
-        dc = dc if dc is not None else config.dc
+        # The client's settings are assignable: they are checked here, each call.
+        dc = optional_str(dc if dc is not None else client.dc, "dc")
         if dc:
             query.append(("dc", dc))
         if read:
-            mode = consistency if consistency is not None else config.consistency
+            mode = consistency if consistency is not None else client.consistency
             if mode not in ("default", "consistent", "stale"):
                 raise ValueError(
                     f"consistency must be 'default', 'consistent' or 'stale', not {mode!r}"
@@ -118,9 +157,14 @@ class Group(Generic[M]):
         elif consistency is not None:
             raise TypeError("consistency only applies to reads")
         wait_seconds: float | None = None
+        if isinstance(index, str):
+            # python-consul returned the X-Consul-Index header's text; untyped
+            # code may pass it back.
+            index = int(index) if index.isascii() and index.isdigit() else index  # type: ignore[unreachable]
         if (index := optional_int(index, "index")) is not None:
-            if index < 0:
-                raise ValueError(f"index must be >= 0, not {index}")
+            # Consul parses it as a uint64 (agent/http.go parseWait).
+            if not 0 <= index < 2**64:
+                raise ValueError(f"index must be an unsigned 64-bit integer, not {index}")
             query.append(("index", str(index)))
         if hash := optional_str(hash, "hash"):
             query.append(("hash", hash))
@@ -131,11 +175,13 @@ class Group(Generic[M]):
         if index or hash:
             blocking_wait = wait_seconds if wait_seconds is not None else 0.0
         headers: list[tuple[str, str]] = []
-        token = token if token is not None else config.token
+        token = token if token is not None else client.token
+        if token:
+            header_value(token, "token")
         if token:
             headers.append(("X-Consul-Token", token))
-        if config.http_auth is not None:
-            user, password = config.http_auth
+        if client.config.http_auth is not None:
+            user, password = client.config.http_auth
             basic = base64.b64encode(f"{user}:{password}".encode()).decode()
             headers.append(("Authorization", f"Basic {basic}"))
         if json_body is not None:
@@ -176,6 +222,10 @@ class Group(Generic[M]):
         return Call(request, d.indexed(decode))
 
 
+#: An endpoint's return annotation (``Call[X]`` or ``Flow[X]``), to find ``X``.
+_RESULT = re.compile(r"^(?:Call|Flow)\[(.*)\]$")
+
+
 class _Bound(Generic[P, T]):
     """The common part of :class:`endpoint` and :class:`flow`."""
 
@@ -185,9 +235,25 @@ class _Bound(Generic[P, T]):
         self.__name__ = build.__name__
         self.__qualname__ = build.__qualname__
         self.__wrapped__ = build
+        self._signatures: dict[str, inspect.Signature] = {}
 
     def _runner_method(self, runner: Runner) -> Callable[[Any], Any]:
         raise NotImplementedError
+
+    def _signature(self, returns: str) -> inspect.Signature:
+        """The signature of the bound method: no ``self``, the client's return type.
+
+        ``returns`` is the client mode's template (see :class:`Mode`).
+        """
+        if returns not in self._signatures:
+            signature = inspect.signature(self._build)
+            result = _RESULT.match(str(signature.return_annotation))
+            annotation = returns.format(result.group(1)) if result else signature.return_annotation
+            self._signatures[returns] = signature.replace(
+                parameters=list(signature.parameters.values())[1:],
+                return_annotation=annotation,
+            )
+        return self._signatures[returns]
 
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> Callable[Concatenate[Any, P], Any]: ...
@@ -203,16 +269,41 @@ class _Bound(Generic[P, T]):
     def __get__(self, obj: Group[Tornado], owner: type[Any]) -> Callable[P, AsyncioFuture[T]]: ...
     @overload
     def __get__(self, obj: Group[Twisted], owner: type[Any]) -> Callable[P, Deferred[T]]: ...
+    @overload
+    def __get__(self, obj: Group[Callback], owner: type[Any]) -> Callable[P, Any]: ...
     def __get__(self, obj: Group[Any] | None, owner: type[Any]) -> Any:
         if obj is None:
             return self._build
+        # Made once per group and kept in the group, not in its __dict__ under
+        # the method's name: that would hide a later mock.patch.object of the
+        # class's method (a common way to fake a client in tests).
+        method = obj._methods.get(self)
+        if method is None:
+            method = obj._methods[self] = self._bind(obj)
+        return method
+
+    def _bind(self, obj: Group[Any]) -> Callable[..., Any]:
+        """The method of ``obj``: builds the call and hands it to the client's runner."""
         build = self._build
         run = self._runner_method(obj._client._runner)
+        name = self.__qualname__
 
         @functools.wraps(build)
-        def method(*args: P.args, **kwargs: P.kwargs) -> Any:
-            return run(build(obj, *args, **kwargs))
+        def method(*args: Any, **kwargs: Any) -> Any:
+            call = build(obj, *args, **kwargs)
+            # The arguments may hold a token: out of this frame's locals before
+            # the call runs (and may fail with a traceback showing them).
+            del args, kwargs
+            result = run(call)
+            if type(result) is CoroutineType:
+                # A forgotten await warns with the coroutine's name: make it
+                # the method that was called (``KV.get``), not the runner's.
+                result.__qualname__ = name
+            return result
 
+        signature = self._signature(obj._client._mode.returns)
+        method.__signature__ = signature  # type: ignore[attr-defined]
+        method.__annotations__ = {**build.__annotations__, "return": signature.return_annotation}
         return method
 
 
@@ -250,7 +341,7 @@ def duration(value: str | float, name: str) -> tuple[str, float]:
     if isinstance(value, bool):
         raise TypeError(f"{name} must be a number of seconds or a duration string")
     if isinstance(value, int | float):
-        if value < 0:
+        if seconds(value, name) < 0:
             raise ValueError(f"{name} must not be negative, not {value!r}")
         ms = int(value * 1000)
         if value > 0 and ms == 0:
@@ -312,6 +403,22 @@ def integer(value: int, argument: str) -> int:
 def optional_int(value: int | None, argument: str) -> int | None:
     """An int (not a bool), or None."""
     return None if value is None else integer(value, argument)
+
+
+def positive_int(value: int, argument: str) -> int:
+    """An int of at least 1 (a number of threads or connections)."""
+    if integer(value, argument) < 1:
+        raise ValueError(f"{argument} must be at least 1, not {value}")
+    return value
+
+
+def seconds(value: float, argument: str) -> float:
+    """A number of seconds: an int or a float (not a bool), neither NaN nor infinite."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{argument} must be a number of seconds, not {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"{argument} must be a finite number of seconds, not {value!r}")
+    return value
 
 
 def str_list(value: Sequence[str] | None, argument: str, of: str = "str") -> list[str] | None:

@@ -15,20 +15,41 @@ once.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import Any, Generic, TypeAlias, TypeVar
 from urllib.parse import quote, urlencode
 
+from .exceptions import (
+    ClientClosed,
+    ConsulConnectionError,
+    ConsulException,
+    InvalidResponse,
+    Timeout,
+    TransportError,
+)
+
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
+E = TypeVar("E", bound=TransportError)
 
 Params: TypeAlias = tuple[tuple[str, str], ...]
 Headers: TypeAlias = tuple[tuple[str, str], ...]
 
-#: Seconds added to a blocking query's wait (and its jitter) before the
-#: transport gives up reading: the server answers at ``wait + wait/16`` at the
-#: latest, so only a dead connection gets this far.
+#: Seconds added to a blocking query's wait (and its jitter) on top of the
+#: client's timeout: the server answers at ``wait + wait/16`` at the latest,
+#: so only a dead connection gets this far.
 BLOCKING_MARGIN = 5.0
+
+#: The methods a client may send again when a pooled connection turns out to
+#: be closed before the answer (RFC 9110 9.2.2 calls PUT and DELETE
+#: idempotent too, but Consul's are not: ``PUT /v1/event/fire`` fires another
+#: event, ``PUT /v1/session/create`` makes another session, a ``?cas=`` write
+#: or delete answers false the second time).
+RETRYABLE_METHODS = frozenset({"GET", "HEAD"})
+
+#: Headers whose values are secrets: never shown in a repr.
+SECRET_HEADERS = frozenset({"x-consul-token", "authorization"})
 
 #: Consul's default wait for a blocking query (``default_query_time``).
 DEFAULT_WAIT = 300.0
@@ -40,11 +61,12 @@ MAX_WAIT = 600.0
 class Request:
     """One HTTP request to Consul, described without sending it.
 
-    ``path`` is already percent-encoded and starts with ``/v1/``. ``params`` is
-    a sequence of pairs because Consul repeats some parameters (``tag=``,
-    ``node-meta=``). ``wait`` is set on blocking queries: it is the number of
-    seconds the server may hold the request, from which adapters derive their
-    read timeout (see :meth:`read_timeout`).
+    ``path`` is already percent-encoded and starts with ``/v1/`` (see
+    :func:`path`). ``params`` is a sequence of pairs because Consul repeats
+    some parameters (``tag=``, ``node-meta=``). ``wait`` is set on blocking
+    queries: it is the number of seconds the server may hold the request,
+    which the adapters add to the time they allow the call (see
+    :meth:`time_limit`). The repr shows neither the token nor the body.
     """
 
     method: str
@@ -60,21 +82,75 @@ class Request:
             return base + self.path
         return base + self.path + "?" + urlencode(self.params, quote_via=quote)
 
-    def read_timeout(self, timeout: float | None) -> float | None:
-        """The read timeout for this request, given the client's ``timeout``.
+    @property
+    def retryable(self) -> bool:
+        """Whether sending this request twice is harmless (GET and HEAD only).
 
-        A blocking query may legitimately be held by the server for its wait
-        plus up to ``wait/16`` of jitter (``agent/consul/rpc.go``
-        ``RPCQueryTimeout``), so its read timeout is at least that plus
-        :data:`BLOCKING_MARGIN`.
+        Adapters may send a retryable request again once when a pooled
+        connection was closed under it; any other request that may have
+        reached Consul fails instead (see :meth:`connection_failed`).
         """
-        if self.wait is None:
+        return self.method in RETRYABLE_METHODS
+
+    def time_limit(self, timeout: float | None) -> float | None:
+        """Seconds the whole exchange may take, given the client's ``timeout``.
+
+        Connecting, sending, and receiving the headers and the body: all of
+        it within ``timeout``. A blocking query may legitimately be held by
+        the server for its wait plus up to ``wait/16`` of jitter
+        (``agent/consul/rpc.go`` ``RPCQueryTimeout``), which it gets on top,
+        with :data:`BLOCKING_MARGIN`. None (no timeout) waits forever.
+        """
+        if timeout is None or self.wait is None:
             return timeout
         wait = min(self.wait if self.wait > 0 else DEFAULT_WAIT, MAX_WAIT)
-        floor = wait + wait / 16 + BLOCKING_MARGIN
-        if timeout is None:
-            return None
-        return max(timeout, floor)
+        return timeout + wait + wait / 16 + BLOCKING_MARGIN
+
+    def timed_out(self, timeout: float | None, *, sent: bool) -> Timeout:
+        """The :class:`Timeout` of this request under the client's ``timeout``.
+
+        ``sent`` says whether the request may have reached Consul (see
+        :meth:`connection_failed`).
+        """
+        limit = self.time_limit(timeout)
+        return self._lost(Timeout, f"no answer within {limit} s", sent)
+
+    def connection_failed(
+        self, base_url: str, cause: BaseException, *, sent: bool
+    ) -> ConsulConnectionError:
+        """The :class:`ConsulConnectionError` of this request, from the library's ``cause``.
+
+        ``sent`` says whether the request may have reached Consul (it did
+        not if no connection was made). A request that did, and is not
+        :attr:`retryable`, is never sent again: the message says that it may
+        have been applied.
+        """
+        description = f"cannot reach {base_url}: {type(cause).__name__}: {cause}"
+        return self._lost(ConsulConnectionError, description, sent)
+
+    def _lost(self, kind: type[E], description: str, sent: bool) -> E:
+        if sent and not self.retryable:
+            description += (
+                f"; the {self.method} may have reached Consul and been applied:"
+                " it was not sent again"
+            )
+        return kind(description, method=self.method, path=self.path)
+
+    def closed(self, *, under_way: bool = False) -> ClientClosed:
+        """The :class:`ClientClosed` of this request: made after ``close()``, or cut short by it."""
+        when = " during the call" if under_way else ""
+        return ClientClosed(f"the client was closed{when}", method=self.method, path=self.path)
+
+    def __repr__(self) -> str:
+        headers = tuple(
+            (name, "<hidden>" if name.lower() in SECRET_HEADERS else value)
+            for name, value in self.headers
+        )
+        body = None if self.body is None else f"<{len(self.body)} bytes>"
+        return (
+            f"Request(method={self.method!r}, path={self.path!r}, params={self.params!r}, "
+            f"headers={headers!r}, body={body}, wait={self.wait!r})"
+        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -85,6 +161,13 @@ class Response:
     headers: Headers
     body: bytes
     request: Request
+
+    def __repr__(self) -> str:
+        # The body may hold secrets (a token's SecretID): only its size.
+        return (
+            f"Response(status={self.status!r}, headers={self.headers!r}, "
+            f"body=<{len(self.body)} bytes>, request={self.request!r})"
+        )
 
     def header(self, name: str) -> str | None:
         """The value of header ``name`` (case-insensitive), or None."""
@@ -114,6 +197,26 @@ class Call(Generic[T_co]):
     request: Request
     decode: Callable[[Response], T_co]
 
+    def result(self, response: Response) -> T_co:
+        """``decode(response)``, every failure of which is a ConsulException.
+
+        A decoder raises ours for an unexpected status; anything else it
+        raises means an answer it could not read (a body that is not the
+        expected JSON...), reported as :class:`InvalidResponse` with the
+        status, method and path.
+        """
+        try:
+            return self.decode(response)
+        except ConsulException:
+            raise
+        except Exception as exc:
+            raise InvalidResponse(
+                f"unreadable answer: {type(exc).__name__}: {exc}",
+                status=response.status,
+                method=self.request.method,
+                path=self.request.path,
+            ) from exc
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Sleep:
@@ -133,10 +236,92 @@ def single(call: Call[T]) -> Flow[T]:
     return result
 
 
-def path(*segments: str) -> str:
-    """Join ``/v1/``-rooted path segments, percent-encoding each one.
+def path_segment(value: str, argument: str = "path segment") -> str:
+    """Check an ID or name that must be exactly one segment of a URL path.
 
-    Slashes inside a segment are kept (a KV key is one segment with slashes);
-    everything else that is not URL-safe is escaped.
+    Consul routes and reads the decoded path, so escaping a ``/`` as ``%2F``
+    does not keep it inside the segment: Go's ``ServeMux`` (before Go 1.22)
+    matches and cleans ``req.URL.Path``, where ``%2F`` is already ``/``, and
+    the handlers take their argument with ``strings.TrimPrefix(req.URL.Path,
+    prefix)``. Where a ``/`` means something to Consul, it must be refused:
+    ``ACLTokenCRUD`` (``agent/acl_endpoint.go``) clones token ``a`` for
+    ``PUT /v1/acl/token/a%2Fclone``, and ``/v1/acl/policy/name/...`` is another
+    endpoint than ``/v1/acl/policy/:id``. ``.`` and ``..`` are refused too:
+    every HTTP stack may resolve them against the path. Anything else is
+    percent-escaped by :func:`path` (a ``%`` as ``%25``, which Go decodes back
+    to ``%``). Returns ``value``.
     """
-    return "/v1/" + "/".join(quote(s, safe="/") for s in segments)
+    if not isinstance(value, str):
+        raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{argument} must not be empty")
+    if "/" in value:
+        raise ValueError(f"{argument} must not contain '/' (it names one path segment): {value!r}")
+    if value in (".", ".."):
+        raise ValueError(f"{argument} must not be '.' or '..' (it names one path segment)")
+    return value
+
+
+def path_tail(value: str, argument: str = "path") -> str:
+    """Check an ID or name that Consul reads as the whole rest of the path.
+
+    Most handlers take their argument with ``strings.TrimPrefix(req.URL.Path,
+    prefix)`` and nothing is registered below that prefix
+    (``agent/http_register.go``): a KV key, a service or check ID (Patroni's
+    are ``scope/name``), a service or node name. A ``/`` in such a value is
+    read back whole, so it is kept (and sent as it is, as Consul's Go client
+    sends it). But no part of it may be ``.`` or ``..``, which resolve against
+    the path (``../../acl/tokens`` would reach another endpoint with the
+    client's token), or empty, which ``ServeMux`` cleans away (``a//b`` is
+    redirected to ``a/b``); a trailing ``/`` is fine. Returns ``value``.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{argument} must not be empty")
+    _check_tail(value, argument)
+    return value
+
+
+def _check_tail(value: str, argument: str) -> None:
+    parts = value.split("/")
+    if parts[-1] == "":
+        parts.pop()
+    if value and any(part in ("", ".", "..") for part in parts):
+        raise ValueError(f"{argument} must not have empty, '.' or '..' segments: {value!r}")
+
+
+def path(*segments: str, tail: str | None = None) -> str:
+    """The ``/v1/`` path of ``segments``, then ``tail``, each checked and percent-encoded.
+
+    Every segment must be one path segment (:func:`path_segment`); ``tail``,
+    which comes last, keeps its slashes (:func:`path_tail`, but it may be
+    empty: ``/v1/kv/`` lists the whole store). This is the one place where
+    a value enters a URL path.
+    """
+    text = "/v1/" + "/".join(quote(path_segment(s), safe="") for s in segments)
+    if tail is None:
+        return text
+    _check_tail(tail, "path")
+    return text + "/" + quote(tail, safe="/")
+
+
+_HEADER_VALUE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")
+
+
+def header_value(value: str, argument: str) -> str:
+    """Check a value sent in a header (the token): printable ASCII, no spaces around.
+
+    HTTP libraries differ on anything else: one refuses a CR or LF, another
+    strips it and sends an altered value, a third puts the whole header in its
+    error message. The message here never includes the value, which may be a
+    secret. Returns ``value``.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
+    if not _HEADER_VALUE.fullmatch(value):
+        raise ValueError(
+            f"{argument} must be printable ASCII without spaces around it "
+            "(it is sent in an HTTP header); the value given is not shown"
+        )
+    return value

@@ -1,16 +1,21 @@
-"""The client base class shared by the five adapters.
+"""The client base class shared by the adapters, and python-consul's ``consul.base``.
 
 :class:`ConsulBase` resolves the configuration once and hangs the endpoint
 groups on itself; an adapter subclass supplies the runner that sends requests.
-This module also keeps the names the original python-consul exported from
-``consul.base``.
+
+This module also keeps what python-consul programs import from
+``consul.base``: :class:`Consul`, the class to subclass with an ``http``
+object of one's own (as Patroni does), the callback protocol's
+:class:`Response`, :class:`HTTPClient` and :class:`CB`, :class:`Check` and
+the exceptions.
 """
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, get_args
 
-from ._endpoint import Runner
+from ._endpoint import Callback, Mode, Runner
+from .adapters.callback import CallbackRunner
 from .api.acl import ACL
 from .api.agent import Agent
 from .api.catalog import Catalog
@@ -21,6 +26,7 @@ from .api.kv import KV
 from .api.session import Session
 from .api.status import Status
 from .api.txn import Txn
+from .callback import CB, HTTPClient, Response
 from .check import Check
 from .config import DEFAULT_TIMEOUT, Cert, Config
 from .exceptions import (
@@ -36,14 +42,18 @@ from .exceptions import (
 M = TypeVar("M")
 
 __all__ = [
+    "CB",
     "ACLDisabled",
     "ACLPermissionDenied",
     "BadRequest",
     "Check",
     "ClientError",
+    "Consul",
     "ConsulBase",
     "ConsulException",
+    "HTTPClient",
     "NotFound",
+    "Response",
     "Timeout",
 ]
 
@@ -56,9 +66,9 @@ class ConsulBase(Generic[M]):
     wins over the environment):
 
     Args:
-        host: the agent's address; ``host`` and ``port`` together replace
-            ``CONSUL_HTTP_ADDR`` (``host:port``, ``https://host:port/prefix``).
-            Default ``127.0.0.1``.
+        host: the agent's host name or IP address (not a URL); ``host`` and
+            ``port`` together replace ``CONSUL_HTTP_ADDR`` (``host:port``,
+            ``https://host:port/prefix``). Default ``127.0.0.1``.
         port: the agent's HTTP port (default 8500).
         token: the ACL token of every request that names none
             (``CONSUL_HTTP_TOKEN``). It is sent only in the ``X-Consul-Token``
@@ -76,10 +86,11 @@ class ConsulBase(Generic[M]):
         cert: a client certificate: the path of a PEM file holding
             certificate and key, or a ``(cert, key)`` pair
             (``CONSUL_CLIENT_CERT``, ``CONSUL_CLIENT_KEY``).
-        timeout: seconds to wait for a connection and for each answer
-            (default 30; None waits forever). A blocking query is given its
-            ``wait`` and Consul's jitter on top, so a long poll never times
-            out early while a dead connection still ends.
+        timeout: seconds a call may take as a whole: connecting, sending,
+            and reading the answer to its last byte (default 30; None waits
+            forever). A blocking query is given its ``wait`` and Consul's
+            jitter on top, so a long poll never times out early while a dead
+            connection still ends. See the "Failure behaviour" page.
         token_file: read the token from this file
             (``CONSUL_HTTP_TOKEN_FILE``); it wins over ``token`` unless empty.
         tls_server_name: the name to verify the server's certificate against
@@ -87,6 +98,29 @@ class ConsulBase(Generic[M]):
         http_auth: HTTP basic authentication, ``"user:password"`` or a
             ``(user, password)`` pair (``CONSUL_HTTP_AUTH``).
     """
+
+    #: What a call returns on this client, from the class's ``ConsulBase[mode]``.
+    _mode: ClassVar[type[Mode]] = Mode
+
+    # The endpoint groups' classes under python-consul's names (``Consul.KV``,
+    # ``Consul.Agent.Service``...), for code that patches them in its tests.
+    ACL = ACL
+    Agent = Agent
+    Catalog = Catalog
+    Coordinate = Coordinate
+    Event = Event
+    Health = Health
+    KV = KV
+    Session = Session
+    Status = Status
+    Txn = Txn
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in cls.__dict__.get("__orig_bases__", ()):
+            for arg in get_args(base):
+                if isinstance(arg, type) and issubclass(arg, Mode):
+                    cls._mode = arg
 
     def __init__(
         self,
@@ -118,6 +152,13 @@ class ConsulBase(Generic[M]):
             tls_server_name=tls_server_name,
             http_auth=http_auth,
         )
+        #: The default ACL token (None: none); assignable, as python-consul's was.
+        #: It is sent only in the ``X-Consul-Token`` header, never in a URL.
+        self.token: str | None = self.config.token
+        #: The default datacenter (None: the agent's own); assignable.
+        self.dc: str | None = self.config.dc
+        #: The default consistency mode of reads; assignable.
+        self.consistency: str = self.config.consistency
         self._runner = self._make_runner(self.config)
         self.acl: ACL[M] = ACL(self)
         self.agent: Agent[M] = Agent(self)
@@ -140,24 +181,59 @@ class ConsulBase(Generic[M]):
         return self._runner
 
     @property
-    def token(self) -> str | None:
-        """The default ACL token."""
-        return self.config.token
-
-    @property
     def scheme(self) -> str:
         """``http`` or ``https``."""
         return self.config.scheme
 
-    @property
-    def dc(self) -> str | None:
-        """The default datacenter, or None for the agent's own."""
-        return self.config.dc
-
-    @property
-    def consistency(self) -> str:
-        """The default consistency mode of reads."""
-        return self.config.consistency
-
     def __repr__(self) -> str:
         return f"<{type(self).__module__}.{type(self).__qualname__} {self.config.base_url}>"
+
+
+class Consul(ConsulBase[Callback]):
+    """python-consul's base class: a client on an ``http`` object of one's own.
+
+    Subclass it and define ``http_connect(host, port, scheme, verify, cert)``
+    (py-consul's name; python-consul's ``connect`` works too) returning an
+    object with python-consul's callback protocol, such as
+    :class:`consul.std.HTTPClient` or a subclass of :class:`HTTPClient`. The
+    client calls the hook once, while it is built, with the resolved address,
+    ``verify`` (a CA path if one was given) and ``cert``, and keeps the object
+    as :attr:`http`; each call then goes through it (see
+    :mod:`consul.adapters.callback`) and returns what it returns. ``token``,
+    ``dc`` and ``consistency`` may be set before ``super().__init__()`` runs
+    (it sets them from its arguments) and changed at any time after.
+
+    The legacy ACL methods (``acl.create``...) take several requests and need
+    an ``http`` object that returns values (blocks).
+    """
+
+    #: The ``http`` object the hook returned.
+    http: Any = None
+
+    def _make_runner(self, config: Config) -> CallbackRunner:
+        verify: bool | str = config.verify
+        if verify:
+            verify = config.ca_file or config.ca_path or True
+        cert: Cert | None = config.cert_file
+        if config.cert_file is not None and config.key_file is not None:
+            cert = (config.cert_file, config.key_file)
+        self.http = self.http_connect(config.host, config.port, config.scheme, verify, cert)
+        return CallbackRunner(self)
+
+    def http_connect(
+        self, host: str, port: int, scheme: str, verify: bool | str = True, cert: Cert | None = None
+    ) -> Any:
+        """The ``http`` object to send requests with (py-consul's hook).
+
+        Calls :meth:`connect` unless a subclass defines it.
+        """
+        return self.connect(host, port, scheme, verify, cert)
+
+    def connect(
+        self, host: str, port: int, scheme: str, verify: bool | str = True, cert: Cert | None = None
+    ) -> Any:
+        """The ``http`` object to send requests with (python-consul's hook)."""
+        raise NotImplementedError(
+            "subclass consul.base.Consul and define http_connect() (or connect()) returning "
+            "an http object such as consul.std.HTTPClient; or use consul.Consul"
+        )

@@ -11,21 +11,22 @@ beat an explicit token, and an ``https://`` address beat an explicit scheme).
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import ssl
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from ._endpoint import integer
+from ._endpoint import integer, optional_str, seconds
+from ._http import header_value
 
 __all__ = ["CONSISTENCY_MODES", "DEFAULT_TIMEOUT", "Cert", "Config"]
 
 #: The values of the ``consistency`` argument.
 CONSISTENCY_MODES = ("default", "consistent", "stale")
 
-#: Seconds to wait for a connection, and for each answer (blocking queries get
-#: their wait on top).
+#: Seconds a call may take as a whole (blocking queries get their wait on top).
 DEFAULT_TIMEOUT = 30.0
 
 #: A client certificate: one PEM file holding certificate and key, or a
@@ -62,8 +63,9 @@ class Config:
         tls_server_name: the name to send as SNI and verify the server's
             certificate against, instead of ``host``.
         http_auth: HTTP basic authentication ``(user, password)``.
-        timeout: seconds to wait for a connection and for each answer; a
-            blocking query is given its wait on top (None: wait forever).
+        timeout: seconds a call may take as a whole, connecting and reading
+            the answer included; a blocking query is given its wait on top
+            (None: wait forever).
     """
 
     host: str = "127.0.0.1"
@@ -84,6 +86,9 @@ class Config:
     timeout: float | None = DEFAULT_TIMEOUT
 
     def __post_init__(self) -> None:
+        # Checked here, once, so that a bad setting fails when the client is
+        # built rather than at its first call.
+        _host(self.host, "host")
         if self.scheme not in ("http", "https"):
             raise ValueError(f"scheme must be 'http' or 'https', not {self.scheme!r}")
         if self.consistency not in CONSISTENCY_MODES:
@@ -92,14 +97,11 @@ class Config:
             )
         if not 0 < integer(self.port, "port") < 65536:
             raise ValueError(f"port must be between 1 and 65535, not {self.port}")
-        if self.timeout is not None:
-            if isinstance(self.timeout, bool) or not isinstance(self.timeout, int | float):
-                raise TypeError(
-                    f"timeout must be a number of seconds or None, "
-                    f"not {type(self.timeout).__name__}"
-                )
-            if self.timeout <= 0:
-                raise ValueError(f"timeout must be positive or None, not {self.timeout!r}")
+        if self.timeout is not None and seconds(self.timeout, "timeout") <= 0:
+            raise ValueError(f"timeout must be positive or None, not {self.timeout!r}")
+        if self.token is not None:
+            header_value(self.token, "token")
+        optional_str(self.dc, "dc")
         if self.key_file is not None and self.cert_file is None:
             raise ValueError("a client key needs its certificate (cert_file)")
 
@@ -205,7 +207,7 @@ class Config:
             # for an http:// address.
             env_scheme = "https"
         values["scheme"] = scheme = scheme or env_scheme or "http"
-        values["host"] = host if host is not None else "127.0.0.1"
+        values["host"] = "127.0.0.1" if host is None else _host(host, "host")
         if port is None:
             # An address without a port means the scheme's port (Go's
             # net/http dials the URL's host); the arguments default to 8500.
@@ -336,11 +338,7 @@ def _parse_addr(addr: str) -> tuple[str, int | None, str | None, str]:
     """
     scheme: str | None = None
     if "://" in addr:
-        scheme = addr.split("://", 1)[0]
-        if scheme == "unix":
-            raise ValueError("CONSUL_HTTP_ADDR: unix sockets are not supported by this client")
-        if scheme not in ("http", "https"):
-            raise ValueError(f"CONSUL_HTTP_ADDR: unknown protocol scheme {scheme!r}")
+        scheme = _scheme(addr.split("://", 1)[0], "CONSUL_HTTP_ADDR")
         if scheme == "http":
             # An http:// address leaves the scheme to CONSUL_HTTP_SSL.
             scheme = None
@@ -355,3 +353,40 @@ def _parse_addr(addr: str) -> tuple[str, int | None, str | None, str]:
         raise ValueError(f"CONSUL_HTTP_ADDR: bad port in {addr!r}") from exc
     prefix = parts.path.rstrip("/")
     return parts.hostname, port, scheme, prefix
+
+
+def _scheme(scheme: str, source: str) -> str:
+    """The scheme of an address given as ``source``: http or https."""
+    if scheme == "unix":
+        raise ValueError(f"{source}: unix sockets are not supported by this client")
+    if scheme not in ("http", "https"):
+        raise ValueError(f"{source}: unknown protocol scheme {scheme!r}")
+    return scheme
+
+
+def _host(value: str, source: str) -> str:
+    """A host name or IP address (an IPv6 one with or without brackets).
+
+    An address with a scheme is refused with the messages of
+    ``CONSUL_HTTP_ADDR``'s (unix sockets, unknown schemes), and an http(s)
+    URL or a port with a message saying where those go.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{source} must be a str, not {type(value).__name__}")
+    if "://" in value:
+        _scheme(value.split("://", 1)[0], source)
+        raise ValueError(
+            f"{source} must be a host name or IP address, not a URL: {value!r} "
+            "(give scheme= and port= on their own, or the URL as CONSUL_HTTP_ADDR)"
+        )
+    host = value[1:-1] if value.startswith("[") and value.endswith("]") else value
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError(
+                f"{source} must not include a port (give port= on its own): {value!r}"
+            ) from None
+    elif not host or not host.isprintable() or any(c in host for c in " /?#@[]"):
+        raise ValueError(f"{source} is not a host name or IP address: {value!r}")
+    return host

@@ -4,6 +4,9 @@ Every failure is a :class:`ConsulException`. Those caused by an HTTP status
 carry the status, Consul's own message (the response body) and the request's
 method and path. The token is never part of them: it only ever travels in the
 ``X-Consul-Token`` header, which no exception records.
+
+Misuse of the arguments is the exception: a bad argument raises
+``ValueError`` or ``TypeError`` naming it, before anything is sent.
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ __all__ = [
     "ACLDisabled",
     "ACLPermissionDenied",
     "BadRequest",
+    "ClientClosed",
     "ClientError",
     "Conflict",
     "ConsulConnectionError",
     "ConsulException",
+    "EventLoopError",
+    "InvalidResponse",
     "NotFound",
     "RateLimited",
     "RequestEntityTooLarge",
@@ -97,16 +103,64 @@ class ServerError(ConsulException):
     """5xx: Consul failed to serve the request (``message`` says why)."""
 
 
+class InvalidResponse(ConsulException):
+    """Consul answered, but not in a form this client can read.
+
+    A body that is not the JSON the endpoint returns, or an indexed read
+    without a valid ``X-Consul-Index``. ``status`` is the answer's status.
+    """
+
+
 class TransportError(ConsulException):
-    """The request got no HTTP response (base of the transport failures)."""
+    """The request got no HTTP response (base of the transport failures).
+
+    The message says when a request that is not safe to repeat (anything but
+    ``GET`` and ``HEAD``) may have reached Consul: such a request is never
+    sent twice, so it may or may not have been applied.
+    """
 
 
 class ConsulConnectionError(TransportError):
-    """Consul could not be reached: connection refused, reset, DNS or TLS failure."""
+    """Consul could not be reached, or the connection failed before the answer was complete.
+
+    Connection refused or reset, DNS or TLS failure, an answer that is not
+    HTTP or is cut short.
+    """
 
 
 class Timeout(TransportError):
-    """Consul did not answer within the timeout."""
+    """Consul did not answer within the timeout (see the client's ``timeout``)."""
+
+
+class ClientClosed(ConsulException, RuntimeError):
+    """The client was closed: by a call made after ``close()``, or cut short by it."""
+
+
+class EventLoopError(ConsulException, RuntimeError):
+    """A loop-bound client was called with no event loop running, or on another loop.
+
+    The asyncio and Tornado clients belong to the event loop of their first
+    call; make one client per loop.
+    """
+
+
+def detached(exc: BaseException) -> BaseException:
+    """``exc`` and the exceptions it chains, without their tracebacks.
+
+    A transport failure is re-raised as one of ours ``from`` the HTTP
+    library's exception, for its message. That exception's frames are the
+    library's, and their locals hold the request's headers, token included:
+    dropping the frames keeps the token out of tracebacks that show locals
+    (``traceback.TracebackException(capture_locals=True)``, pytest's
+    ``--showlocals``).
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.__traceback__ = None
+        current = current.__cause__ or current.__context__
+    return exc
 
 
 _BY_STATUS: dict[int, type[ConsulException]] = {

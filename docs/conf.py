@@ -7,8 +7,8 @@ from typing import Any
 
 import consul
 
-project = "python-consul"
-author = "python-consul developers"
+project = "consul-client"
+author = "consul-client developers"
 release = consul.__version__
 version = release
 
@@ -16,7 +16,7 @@ extensions = ["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.napoleon"]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 exclude_patterns = ["_build"]
 html_theme = "furo"
-html_title = f"python-consul {release}"
+html_title = f"consul-client {release}"
 
 myst_heading_anchors = 3
 autodoc_member_order = "bysource"

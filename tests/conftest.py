@@ -33,6 +33,7 @@ def loops() -> Iterator[Callable[[str], Loop]]:
     made: dict[str, Loop] = {}
     kinds: dict[str, Callable[[], Loop]] = {
         "std": Inline,
+        "callback": Inline,
         "threadpool": Futures,
         "aio": AsyncioThread,
         "tornado": AsyncioThread,

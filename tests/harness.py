@@ -25,6 +25,10 @@ CALL_TIMEOUT = 30.0
 
 ADAPTERS = ("std", "threadpool", "aio", "tornado", "twisted")
 
+#: The five, and python-consul's way: ``consul.base.Consul`` on an ``http``
+#: object (``consul.std.HTTPClient``), for the endpoint tests.
+ENDPOINT_ADAPTERS = (*ADAPTERS, "callback")
+
 
 class Loop:
     """Runs callables somewhere and hands back a concurrent Future of the result."""
@@ -174,6 +178,8 @@ def make_client(adapter: str, loop: Loop, **kwargs: Any) -> Any:
             import consul.threadpool
 
             return consul.threadpool.Consul(**kwargs)
+        if adapter == "callback":
+            return callback_client(**kwargs)
         if adapter == "aio":
             import consul.aio
 
@@ -189,6 +195,23 @@ def make_client(adapter: str, loop: Loop, **kwargs: Any) -> Any:
     if adapter == "threadpool":
         return build()
     return loop.submit(build).result(CALL_TIMEOUT)
+
+
+def callback_client(**kwargs: Any) -> Any:
+    """A python-consul style client: ``consul.base.Consul`` with its ``http_connect`` hook."""
+    import consul.base
+    import consul.std
+
+    class Client(consul.base.Consul):
+        def http_connect(self, host, port, scheme, verify=True, cert=None):
+            return consul.std.HTTPClient(
+                host, port, scheme, verify, cert, timeout=self.config.timeout
+            )
+
+        def close(self) -> None:
+            self.http.close()
+
+    return Client(**kwargs)
 
 
 def close_client(client: Any, loop: Loop) -> None:

@@ -4,7 +4,8 @@ A flow yields :class:`Call` and :class:`Sleep` steps. The driver performs each
 step and sends the result back, or throws the step's
 :class:`~consul.exceptions.ConsulException` into the flow so that it can
 decide (retry, give up, ...). Any other exception is a bug, or a cancellation:
-it closes the flow (running its ``finally`` blocks) and propagates.
+it closes the flow (running its ``finally`` blocks) and propagates; so does
+:class:`~consul.exceptions.ClientClosed`, which no retry can get past.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from .._http import Call, Flow, Sleep, Step
-from ..exceptions import ConsulException
+from ..exceptions import ClientClosed, ConsulException
 
 T = TypeVar("T")
 
@@ -53,6 +54,8 @@ def drive(flow: Flow[T], run: Callable[[Call[Any]], Any], sleep: Callable[[float
                     sleep(step.seconds)
                 else:
                     value = run(step)
+            except ClientClosed:
+                raise
             except ConsulException as exc:
                 error = exc
 
@@ -82,5 +85,7 @@ async def drive_async(
                     await sleep(step.seconds)
                 else:
                     value = await run(step)
+            except ClientClosed:
+                raise
             except ConsulException as exc:
                 error = exc

@@ -1,51 +1,96 @@
-"""The thread-pool client: every call returns a ``concurrent.futures.Future``."""
+"""The thread-pool client: every call returns a ``concurrent.futures.Future``.
+
+Two pools of threads: one for the calls that may block (blocking queries,
+and flows, which may be watches) and one for the rest, so that quick calls
+never queue behind long polls.
+"""
 
 from __future__ import annotations
 
-import time
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Self, TypeVar
 
-from .._endpoint import ThreadPool, integer
+from .._endpoint import ThreadPool, positive_int
 from .._http import Call, Flow
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
+from ..exceptions import ClientClosed
 from ._drive import drive
 from .std import RequestsRunner
 
 T = TypeVar("T")
 
-__all__ = ["Consul"]
+__all__ = ["Consul", "ThreadPoolRunner"]
+
+#: Default number of threads for calls that do not block.
+MAX_WORKERS = 10
+#: Default number of threads for blocking queries and flows.
+MAX_BLOCKING_WORKERS = 32
 
 
 class ThreadPoolRunner:
-    """Runs the blocking transport on a pool of threads."""
+    """Runs the blocking transport on two pools of threads.
 
-    def __init__(self, config: Config, max_workers: int) -> None:
-        self.transport = RequestsRunner(config, pool_size=max_workers)
-        self.executor = ThreadPoolExecutor(max_workers, thread_name_prefix="consul")
+    ``max_workers`` threads serve the calls that return at once,
+    ``max_blocking_workers`` the blocking queries (a request with a ``wait``)
+    and the flows. There are as many pooled connections as threads.
+    """
+
+    def __init__(self, config: Config, max_workers: int, max_blocking_workers: int) -> None:
+        self.transport = RequestsRunner(config, pool_size=max_workers + max_blocking_workers)
+        self._plain = ThreadPoolExecutor(max_workers, thread_name_prefix="consul")
+        self._blocking = ThreadPoolExecutor(
+            max_blocking_workers, thread_name_prefix="consul-blocking"
+        )
+        # Flows sleep on this, so that close() wakes them.
+        self._closing = threading.Event()
 
     def run(self, call: Call[T]) -> Future[T]:
-        """Send ``call`` on a worker thread."""
-        return self.executor.submit(self.transport.run, call)
+        """Send ``call`` on a worker thread (a blocking one if it may block)."""
+        executor = self._plain if call.request.wait is None else self._blocking
+        return self._submit(executor, self.transport.run, call)
 
     def run_flow(self, flow: Flow[T]) -> Future[T]:
-        """Drive ``flow`` on a worker thread."""
-        return self.executor.submit(drive, flow, self.transport.run, time.sleep)
+        """Drive ``flow`` on a blocking worker thread."""
+        return self._submit(self._blocking, drive, flow, self.transport.run, self._sleep)
+
+    def _submit(self, executor: ThreadPoolExecutor, fn: object, *args: object) -> Future[T]:
+        if self.transport.closed:
+            raise ClientClosed("the client was closed")
+        try:
+            return executor.submit(fn, *args)  # type: ignore[arg-type]
+        except RuntimeError:  # shut down by close() in another thread
+            raise ClientClosed("the client was closed") from None
+
+    def _sleep(self, seconds: float) -> None:
+        self._closing.wait(seconds)
 
     def close(self) -> None:
-        """Wait for the calls under way, then close the connections."""
-        self.executor.shutdown(wait=True)
+        """Abort the calls under way, cancel those not started, close the connections.
+
+        Returns once the worker threads have ended, which is promptly: calls
+        under way fail with :class:`ClientClosed`.
+        """
+        # Cancel what has not started first, so that no worker freed by the
+        # abort below starts it.
+        for executor in (self._plain, self._blocking):
+            executor.shutdown(wait=False, cancel_futures=True)
+        self._closing.set()
         self.transport.close()
+        for executor in (self._plain, self._blocking):
+            executor.shutdown(wait=True)
 
 
 class Consul(ConsulBase[ThreadPool]):
     """The thread-pool client: every call returns a ``concurrent.futures.Future``.
 
-    ``max_workers`` (default 10) is the number of threads, and of pooled
-    connections; a blocking query holds one of each while it waits. See
+    ``max_workers`` (default 10) threads send the calls that return at once;
+    ``max_blocking_workers`` (default 32) send blocking queries (calls with
+    ``index``/``hash``) and multi-request operations, each holding its thread
+    while Consul holds it, so that they never delay the others. See
     :class:`consul.base.ConsulBase` for the other arguments. Use as a context
-    manager, or call :meth:`close`, which waits for calls under way.
+    manager, or call :meth:`close`, which aborts the calls under way.
     """
 
     _runner: ThreadPoolRunner
@@ -65,11 +110,13 @@ class Consul(ConsulBase[ThreadPool]):
         token_file: str | None = None,
         tls_server_name: str | None = None,
         http_auth: str | tuple[str, str] | None = None,
-        max_workers: int = 10,
+        max_workers: int = MAX_WORKERS,
+        max_blocking_workers: int = MAX_BLOCKING_WORKERS,
     ) -> None:
-        if integer(max_workers, "max_workers") < 1:
-            raise ValueError(f"max_workers must be at least 1, not {max_workers}")
-        self._max_workers = max_workers
+        self._workers = (
+            positive_int(max_workers, "max_workers"),
+            positive_int(max_blocking_workers, "max_blocking_workers"),
+        )
         super().__init__(
             host,
             port,
@@ -86,10 +133,10 @@ class Consul(ConsulBase[ThreadPool]):
         )
 
     def _make_runner(self, config: Config) -> ThreadPoolRunner:
-        return ThreadPoolRunner(config, self._max_workers)
+        return ThreadPoolRunner(config, *self._workers)
 
     def close(self) -> None:
-        """Wait for the calls under way, then close the pool and its connections."""
+        """Abort the calls under way, then close the pools and their connections."""
         self._runner.close()
 
     def __enter__(self) -> Self:

@@ -6,19 +6,28 @@ import asyncio
 import contextvars
 import dataclasses
 import ssl
+from collections.abc import Coroutine
 from typing import Any, Self, TypeVar
 
+from tornado import simple_httpclient
 from tornado.httpclient import HTTPClientError, HTTPRequest
-from tornado.iostream import IOStream, StreamClosedError
+from tornado.httputil import HTTPInputError
+from tornado.iostream import IOStream, StreamClosedError, UnsatisfiableReadError
 from tornado.simple_httpclient import HTTPTimeoutError, SimpleAsyncHTTPClient
 from tornado.tcpclient import TCPClient
 
-from .._endpoint import Tornado
+from .._endpoint import Tornado, positive_int
 from .._http import Call, Flow, Request, Response
 from ..base import ConsulBase
-from ..config import Config
-from ..exceptions import ConsulConnectionError, Timeout
+from ..config import DEFAULT_TIMEOUT, Cert, Config
+from ..exceptions import (
+    ClientClosed,
+    ConsulException,
+    EventLoopError,
+    detached,
+)
 from ._drive import drive_async
+from ._loop import LoopBinding
 
 T = TypeVar("T")
 
@@ -28,11 +37,25 @@ __all__ = ["Consul", "TornadoRunner"]
 #: for "wait forever" when the client's timeout is None.
 _FOREVER = 1e9
 
-#: Requests one client runs at once; more wait their turn in :meth:`send`
-#: (a blocking query holds its slot while it waits). Tornado's own queue is
-#: never used, so that each request's connection is opened from the call that
-#: made it, where a cancellation can find it.
-MAX_CLIENTS = 100
+#: Default number of calls that do not block sent at once; more wait their
+#: turn in :meth:`TornadoRunner.send`. Tornado's own queue is never used, so
+#: that each request's connection is opened from the call that made it, where
+#: a cancellation can find it.
+MAX_CONNECTIONS = 100
+#: Default number of blocking queries sent at once (each holds its connection
+#: while Consul holds it).
+MAX_BLOCKING_CONNECTIONS = 100
+
+#: What a fetch raises when it gets no (complete, readable) answer: Tornado's
+#: 599s, socket errors, and an answer that is not HTTP or whose headers are
+#: over Tornado's 64 KB (``UnsatisfiableReadError``).
+_TRANSPORT_ERRORS = (
+    HTTPClientError,
+    OSError,
+    StreamClosedError,
+    UnsatisfiableReadError,
+    HTTPInputError,
+)
 
 
 class _Connection:
@@ -73,14 +96,52 @@ class _TCPClient(TCPClient):
         return stream
 
 
-class TornadoRunner:
-    """Sends requests with a private ``SimpleAsyncHTTPClient`` made on the running loop."""
+class _HTTPConnection(simple_httpclient._HTTPConnection):
+    """Tornado's connection, failing its fetch when the stream breaks mid-answer.
 
-    def __init__(self, config: Config) -> None:
+    Tornado's ``on_connection_close`` raises the stream's error (a reset
+    while the body is read) out of the reader, where it is only logged: the
+    fetch would then wait for its timeout. Here the error ends the fetch.
+    """
+
+    def on_connection_close(self) -> None:
+        error = self.stream.error
+        if self.final_callback is not None and error is not None:
+            self._handle_exception(type(error), error, error.__traceback__)
+            return
+        super().on_connection_close()
+
+
+class _Client(SimpleAsyncHTTPClient):
+    """The simple client, with the connection class above."""
+
+    def _connection_class(self) -> type:
+        return _HTTPConnection
+
+
+class TornadoRunner:
+    """Sends requests with a private ``SimpleAsyncHTTPClient`` made in the loop of the first call.
+
+    At most ``max_connections`` calls that do not block, and
+    ``max_blocking_connections`` blocking queries, are sent at once; the
+    others wait for a turn, before their time limit starts.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        max_connections: int = MAX_CONNECTIONS,
+        max_blocking_connections: int = MAX_BLOCKING_CONNECTIONS,
+    ) -> None:
         self.config = config
+        self.closed = False
         self._ssl: ssl.SSLContext | None = config.ssl_context()
+        self._limits = (max_connections, max_blocking_connections)
+        self._loop = LoopBinding("consul.tornado.Consul")
         self._client: SimpleAsyncHTTPClient | None = None
-        self._slots: asyncio.Semaphore | None = None
+        self._slots: tuple[asyncio.Semaphore, asyncio.Semaphore] | None = None
+        #: The connections of the calls under way, which close() aborts.
+        self._inflight: set[_Connection] = set()
         self._base_url = config.base_url
         self._hostname_mapping: dict[str, str] = {}
         if config.tls_server_name and config.scheme == "https":
@@ -89,44 +150,55 @@ class TornadoRunner:
             self._hostname_mapping[config.tls_server_name] = config.host
             self._base_url = dataclasses.replace(config, host=config.tls_server_name).base_url
 
-    def _get_client(self) -> tuple[SimpleAsyncHTTPClient, asyncio.Semaphore]:
+    def _bind(self, request: Request) -> tuple[SimpleAsyncHTTPClient, asyncio.Semaphore]:
+        """The HTTP client and the slots of ``request``'s kind, in the client's loop."""
+        if self.closed:
+            raise request.closed()
+        self._loop.check()
         if self._client is None or self._slots is None:
+            plain, blocking = self._limits
             # The simple client whatever AsyncHTTPClient.configure() chose:
-            # hostname_mapping and the connection tracking need it.
-            client = SimpleAsyncHTTPClient(
+            # hostname_mapping and the connection tracking need it. Room for
+            # both budgets, so that Tornado's own queue is never used.
+            client = _Client(
                 force_instance=True,
-                max_clients=MAX_CLIENTS + 1,
+                max_clients=plain + blocking + 1,
                 hostname_mapping=self._hostname_mapping,
             )
             client.tcp_client = _TCPClient(resolver=client.resolver)
-            self._client, self._slots = client, asyncio.Semaphore(MAX_CLIENTS)
-        return self._client, self._slots
+            self._client = client
+            self._slots = (asyncio.Semaphore(plain), asyncio.Semaphore(blocking))
+        return self._client, self._slots[request.wait is not None]
 
     async def send(self, request: Request) -> Response:
         """Send ``request``; transport failures become our exceptions."""
-        timeout = self.config.timeout
-        read_timeout = request.read_timeout(timeout)
-        http_request = HTTPRequest(
-            request.url(self._base_url),
-            method=request.method,
-            headers=dict(request.headers),
-            body=request.body,
-            # A PUT without a body, a DELETE with one: Consul takes both.
-            allow_nonstandard_methods=True,
-            connect_timeout=timeout or _FOREVER,
-            request_timeout=(read_timeout or _FOREVER) + (timeout or 0),
-            follow_redirects=False,
-            decompress_response=True,
-            ssl_options=self._ssl,
-        )
-        client, slots = self._get_client()
+        client, slots = self._bind(request)
         async with slots:
+            if self.closed:  # while waiting for a turn
+                raise request.closed()
+            limit = request.time_limit(self.config.timeout) or _FOREVER
+            http_request = HTTPRequest(
+                request.url(self._base_url),
+                method=request.method,
+                headers=dict(request.headers),
+                body=request.body,
+                # A PUT without a body, a DELETE with one: Consul takes both.
+                allow_nonstandard_methods=True,
+                # Both count from the start of the request: the whole
+                # exchange ends within the limit.
+                connect_timeout=limit,
+                request_timeout=limit,
+                follow_redirects=False,
+                decompress_response=True,
+                ssl_options=self._ssl,
+            )
             connection = _Connection()
             token = _CURRENT.set(connection)
             try:
                 fetching = client.fetch(http_request, raise_error=False)
             finally:
                 _CURRENT.reset(token)
+            self._inflight.add(connection)
             try:
                 # Shielded: a cancelled call closes its connection, which
                 # ends the fetch with an error nobody needs to hear about.
@@ -135,41 +207,52 @@ class TornadoRunner:
                 connection.abandon()
                 fetching.add_done_callback(_ignore_outcome)
                 raise
-            except HTTPTimeoutError as exc:
-                raise Timeout(
-                    f"no answer within the timeout: {exc}",
-                    method=request.method,
-                    path=request.path,
-                ) from exc
-            except HTTPClientError as exc:
-                # Tornado's other 599s (HTTPStreamClosedError: the server hung
-                # up, as a TLS server does on a refused client certificate).
-                raise ConsulConnectionError(
-                    f"cannot reach {self.config.base_url}: {exc}",
-                    method=request.method,
-                    path=request.path,
-                ) from exc
-            except (OSError, StreamClosedError) as exc:
-                raise ConsulConnectionError(
-                    f"cannot reach {self.config.base_url}: {type(exc).__name__}",
-                    method=request.method,
-                    path=request.path,
-                ) from exc
+            except _TRANSPORT_ERRORS as exc:
+                raise self._failure(request, exc, connection) from detached(exc)
+            finally:
+                self._inflight.discard(connection)
         return Response.build(answer.code, answer.headers.get_all(), answer.body or b"", request)
 
+    def _failure(
+        self, request: Request, exc: Exception, connection: _Connection
+    ) -> ConsulException:
+        if self.closed:
+            return request.closed(under_way=True)
+        # Once connected (TLS included), the request may have been sent.
+        sent = connection.stream is not None
+        if isinstance(exc, HTTPTimeoutError):
+            return request.timed_out(self.config.timeout, sent=sent)
+        return request.connection_failed(self.config.base_url, exc, sent=sent)
+
     async def _run(self, call: Call[T]) -> T:
-        return call.decode(await self.send(call.request))
+        return call.result(await self.send(call.request))
+
+    def _start(self, work: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
+        try:
+            if self.closed:
+                raise ClientClosed("the client was closed")
+            loop = self._loop.check()
+        except (ClientClosed, EventLoopError):
+            work.close()  # never started: no "never awaited" warning
+            raise
+        return loop.create_task(work)
 
     def run(self, call: Call[T]) -> asyncio.Future[T]:
         """Start ``call`` on the running loop; a Future of its value."""
-        return asyncio.ensure_future(self._run(call))
+        return self._start(self._run(call))
 
     def run_flow(self, flow: Flow[T]) -> asyncio.Future[T]:
         """Start ``flow`` on the running loop; a Future of its result."""
-        return asyncio.ensure_future(drive_async(flow, self._run))
+        return self._start(drive_async(flow, self._run))
 
     def close(self) -> None:
-        """Close the HTTP client (Tornado keeps no idle connections)."""
+        """Close the HTTP client, aborting the calls under way.
+
+        Those calls, and any made afterwards, raise :class:`ClientClosed`.
+        """
+        self.closed = True
+        for connection in list(self._inflight):
+            connection.abandon()
         if self._client is not None:
             self._client.close()
             self._client = self._slots = None
@@ -184,21 +267,72 @@ class Consul(ConsulBase[Tornado]):
     """The Tornado client: every call returns a Future.
 
     Await it in a native coroutine, or ``yield`` it in a ``gen.coroutine``.
-    Calls must be made on the running IOLoop. Call :meth:`close` when done.
-    See :class:`consul.base.ConsulBase` for the arguments.
+    The client belongs to the event loop (IOLoop) of its first call; a call
+    with no loop running, or on another loop, raises
+    :class:`~consul.exceptions.EventLoopError`. ``with`` and ``async with``
+    close it on exit; otherwise call :meth:`close`, after which calls raise
+    :class:`~consul.exceptions.ClientClosed`.
+
+    At most ``max_connections`` (default 100) calls that do not block, and
+    ``max_blocking_connections`` (default 100) blocking queries, are sent at
+    once; more wait their turn, so that quick calls never queue behind long
+    polls. See :class:`consul.base.ConsulBase` for the other arguments.
     """
 
     _runner: TornadoRunner
 
+    def __init__(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        token: str | None = None,
+        scheme: str | None = None,
+        consistency: str | None = None,
+        dc: str | None = None,
+        verify: bool | str | None = None,
+        cert: Cert | None = None,
+        *,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        token_file: str | None = None,
+        tls_server_name: str | None = None,
+        http_auth: str | tuple[str, str] | None = None,
+        max_connections: int = MAX_CONNECTIONS,
+        max_blocking_connections: int = MAX_BLOCKING_CONNECTIONS,
+    ) -> None:
+        self._limits = (
+            positive_int(max_connections, "max_connections"),
+            positive_int(max_blocking_connections, "max_blocking_connections"),
+        )
+        super().__init__(
+            host,
+            port,
+            token,
+            scheme,
+            consistency,
+            dc,
+            verify,
+            cert,
+            timeout=timeout,
+            token_file=token_file,
+            tls_server_name=tls_server_name,
+            http_auth=http_auth,
+        )
+
     def _make_runner(self, config: Config) -> TornadoRunner:
-        return TornadoRunner(config)
+        return TornadoRunner(config, *self._limits)
 
     def close(self) -> None:
-        """Close the HTTP client and its connections."""
+        """Close the HTTP client and its connections, aborting the calls under way."""
         self._runner.close()
 
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
         self.close()

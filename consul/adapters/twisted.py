@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from typing import Any, TypeVar, cast
+from typing import Any, Self, TypeVar, cast
 
 import treq
 from cryptography import x509
@@ -22,7 +22,7 @@ from .._endpoint import Twisted
 from .._http import Call, Flow, Request, Response
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
-from ..exceptions import ConsulConnectionError, Timeout
+from ..exceptions import ConsulException, detached
 from ._drive import drive_async
 
 T = TypeVar("T")
@@ -78,7 +78,15 @@ class _TLSPolicy:
 
 
 class TwistedRunner:
-    """Sends requests with Twisted's ``Agent`` over one persistent connection pool."""
+    """Sends requests with Twisted's ``Agent`` over persistent connection pools.
+
+    Two pools: Twisted sends a request again once when a pooled connection
+    turns out to be closed, if its method is GET, HEAD, OPTIONS, TRACE or a
+    DELETE without a body (``_RetryingHTTP11ClientProtocol._shouldRetry``).
+    Consul's DELETEs are not safe to repeat (``?cas=``), so only
+    :attr:`~consul._http.Request.retryable` requests use the pool that
+    retries.
+    """
 
     def __init__(self, config: Config, reactor: Any = None) -> None:
         if reactor is None:
@@ -87,21 +95,28 @@ class TwistedRunner:
             reactor = default_reactor
         self.config = config
         self.reactor = reactor
+        self.closed = False
+        #: The exchanges under way, which close() aborts.
+        self._inflight: set[defer.Deferred[tuple[Any, bytes]]] = set()
+        policy = _TLSPolicy(config)
         self.pool = HTTPConnectionPool(reactor, persistent=True)
+        self._once_pool = HTTPConnectionPool(reactor, persistent=True)
+        self._once_pool.retryAutomatically = False
         # Twisted's Agent itself rather than treq's client around it: treq's
         # gzip decoding (ContentDecoderAgent) turns a corrupt body into an
         # empty one, and its cookies and redirects are not wanted here.
         self.agent = Agent(
-            reactor,
-            contextFactory=_TLSPolicy(config),
-            connectTimeout=config.timeout,
-            pool=self.pool,
+            reactor, contextFactory=policy, connectTimeout=config.timeout, pool=self.pool
+        )
+        self._once_agent = Agent(
+            reactor, contextFactory=policy, connectTimeout=config.timeout, pool=self._once_pool
         )
 
     async def _exchange(self, request: Request) -> tuple[Any, bytes]:
         headers = Headers({k: [v] for k, v in request.headers})
         headers.setRawHeaders(b"Accept-Encoding", [b"gzip"])
-        answer = await self.agent.request(
+        agent = self.agent if request.retryable else self._once_agent
+        answer = await agent.request(
             request.method.encode("ascii"),
             request.url(self.config.base_url).encode("ascii"),
             headers,
@@ -118,11 +133,13 @@ class TwistedRunner:
     async def send(self, request: Request) -> Response:
         """Send ``request``; transport failures become our exceptions.
 
-        The read timeout bounds the whole exchange, body included. Cancelling
+        The time limit bounds the whole exchange, body included. Cancelling
         the call (``Deferred.cancel``) aborts the connection and fails the
         call with ``CancelledError``.
         """
-        timeout = request.read_timeout(self.config.timeout)
+        if self.closed:
+            raise request.closed()
+        limit = request.time_limit(self.config.timeout)
         exchange = defer.ensureDeferred(self._exchange(request))
         expired = False
 
@@ -131,33 +148,20 @@ class TwistedRunner:
             expired = True
             exchange.cancel()
 
-        timer = None if timeout is None else self.reactor.callLater(timeout, expire)
+        timer = None if limit is None else self.reactor.callLater(limit, expire)
+        self._inflight.add(exchange)
         try:
             answer, body = await exchange
         except Exception as exc:
-            if expired:
-                raise Timeout(
-                    f"no answer within {timeout} s",
-                    method=request.method,
-                    path=request.path,
-                ) from exc
-            if _cancelled(exc):
+            if not expired and not self.closed and _cancelled(exc):
                 # The caller cancelled: Twisted wraps that in ResponseFailed.
                 raise defer.CancelledError() from exc
-            if isinstance(exc, error.TimeoutError):
-                raise Timeout(
-                    f"no connection within {self.config.timeout} s",
-                    method=request.method,
-                    path=request.path,
-                ) from exc
-            if isinstance(exc, error.ConnectError | ResponseFailed | OSError):
-                raise ConsulConnectionError(
-                    f"cannot reach {self.config.base_url}: {type(exc).__name__}",
-                    method=request.method,
-                    path=request.path,
-                ) from exc
-            raise
+            failure = self._failure(request, exc, expired)
+            if failure is None:
+                raise
+            raise failure from detached(exc)
         finally:
+            self._inflight.discard(exchange)
             if timer is not None and timer.active():
                 timer.cancel()
         headers = [
@@ -167,8 +171,20 @@ class TwistedRunner:
         ]
         return Response.build(answer.code, headers, body, request)
 
+    def _failure(self, request: Request, exc: Exception, expired: bool) -> ConsulException | None:
+        """Our exception for ``exc``; None for one that is not a transport failure (a bug)."""
+        if self.closed:
+            return request.closed(under_way=True)
+        # Not connected: nothing was sent.
+        sent = not isinstance(exc, error.ConnectError | error.TimeoutError)
+        if expired or isinstance(exc, error.TimeoutError):
+            return request.timed_out(self.config.timeout, sent=sent)
+        if isinstance(exc, error.ConnectError | ResponseFailed | OSError):
+            return request.connection_failed(self.config.base_url, exc, sent=sent)
+        return None
+
     async def _run(self, call: Call[T]) -> T:
-        return call.decode(await self.send(call.request))
+        return call.result(await self.send(call.request))
 
     def run(self, call: Call[T]) -> defer.Deferred[T]:
         """Start ``call``; a Deferred of its value."""
@@ -182,8 +198,16 @@ class TwistedRunner:
         return deferLater(self.reactor, seconds, lambda: None)
 
     def close(self) -> defer.Deferred[None]:
-        """Close the pooled connections; a Deferred that fires when they are."""
-        return self.pool.closeCachedConnections()  # type: ignore[no-any-return]
+        """Close the pooled connections; a Deferred that fires when they are.
+
+        The calls under way are aborted: they, and any made afterwards, raise
+        :class:`ClientClosed`.
+        """
+        self.closed = True
+        for exchange in list(self._inflight):
+            exchange.cancel()
+        closing = [pool.closeCachedConnections() for pool in (self.pool, self._once_pool)]
+        return defer.gatherResults(closing).addCallback(lambda _: None)
 
 
 @implementer(IBodyProducer)
@@ -221,8 +245,11 @@ class Consul(ConsulBase[Twisted]):
     """The Twisted client: every call returns a ``Deferred``.
 
     Uses the global reactor unless given one (``reactor=``). Call
-    :meth:`close` (a Deferred) when done, to close the pooled connections.
-    See :class:`consul.base.ConsulBase` for the other arguments.
+    :meth:`close` (a Deferred) when done, to close the pooled connections,
+    or use ``async with consul.twisted.Consul() as c:`` in a coroutine run by
+    ``ensureDeferred``; calls after ``close()`` raise
+    :class:`~consul.exceptions.ClientClosed`. See
+    :class:`consul.base.ConsulBase` for the other arguments.
     """
 
     _runner: TwistedRunner
@@ -266,3 +293,9 @@ class Consul(ConsulBase[Twisted]):
     def close(self) -> defer.Deferred[None]:
         """Close the pooled connections; a Deferred that fires when they are."""
         return self._runner.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import (
@@ -23,7 +23,8 @@ from .._endpoint import (
     str_list,
     str_map,
 )
-from .._http import Call, Request, Response, path
+from .._http import Call, Request, Response, path, path_tail
+from ..check import Check
 from .catalog import ServiceAddress, Weights
 from .health import HealthCheck
 
@@ -125,8 +126,6 @@ def _legacy_check(
 
     A ``script`` string runs under ``sh -c`` (Consul 1.x only runs ``Args``).
     """
-    from ..check import Check
-
     given = [name for name, v in (("script", script), ("ttl", ttl), ("http", http)) if v]
     if not given:
         if interval is not None or timeout is not None:
@@ -165,6 +164,10 @@ class Agent(Group[M]):
     ``service``, ``check`` and ``health`` are the sub-groups for the agent's
     services, checks and local service health.
     """
+
+    # The sub-groups' classes under python-consul's names (set below them).
+    Service: ClassVar[type[AgentServices[Any]]]
+    Check: ClassVar[type[AgentChecks[Any]]]
 
     def __init__(self, client: ConsulBase[M]) -> None:
         super().__init__(client)
@@ -235,7 +238,11 @@ class Agent(Group[M]):
         """``PUT /v1/agent/join/:address``: join a gossip pool through ``address``."""
         params = [("wan", "1")] if wan else []
         request = self._request(
-            "PUT", path("agent", "join", non_empty(address, "address")), params, token=token, dc=""
+            "PUT",
+            path("agent", "join", tail=path_tail(address, "address")),
+            params,
+            token=token,
+            dc="",
         )
         return Call(request, d.true)
 
@@ -253,7 +260,11 @@ class Agent(Group[M]):
         if wan:
             params.append(("wan", "1"))
         request = self._request(
-            "PUT", path("agent", "force-leave", non_empty(node, "node")), params, token=token, dc=""
+            "PUT",
+            path("agent", "force-leave", tail=path_tail(node, "node")),
+            params,
+            token=token,
+            dc="",
         )
         return Call(request, d.true)
 
@@ -294,7 +305,7 @@ class AgentServices(Group[M]):
         """
         request = self._request(
             "GET",
-            path("agent", "service", non_empty(service_id, "service_id")),
+            path("agent", "service", tail=path_tail(service_id, "service_id")),
             token=token,
             dc="",
             hash=hash,
@@ -388,7 +399,7 @@ class AgentServices(Group[M]):
         """``PUT /v1/agent/service/deregister/:service_id``: remove a service and its checks."""
         request = self._request(
             "PUT",
-            path("agent", "service", "deregister", non_empty(service_id, "service_id")),
+            path("agent", "service", "deregister", tail=path_tail(service_id, "service_id")),
             token=token,
             dc="",
         )
@@ -412,7 +423,7 @@ class AgentServices(Group[M]):
             params.append(("reason", reason or ""))
         request = self._request(
             "PUT",
-            path("agent", "service", "maintenance", non_empty(service_id, "service_id")),
+            path("agent", "service", "maintenance", tail=path_tail(service_id, "service_id")),
             params,
             token=token,
             dc="",
@@ -472,7 +483,7 @@ class AgentChecks(Group[M]):
         """``PUT /v1/agent/check/deregister/:check_id``: remove a check."""
         request = self._request(
             "PUT",
-            path("agent", "check", "deregister", non_empty(check_id, "check_id")),
+            path("agent", "check", "deregister", tail=path_tail(check_id, "check_id")),
             token=token,
             dc="",
         )
@@ -484,7 +495,7 @@ class AgentChecks(Group[M]):
             params.append(("note", notes or ""))
         request = self._request(
             "PUT",
-            path("agent", "check", verb, non_empty(check_id, "check_id")),
+            path("agent", "check", verb, tail=path_tail(check_id, "check_id")),
             params,
             token=token,
             dc="",
@@ -522,7 +533,7 @@ class AgentChecks(Group[M]):
         body = {"Status": status, "Output": optional_str(output, "output") or ""}
         request = self._request(
             "PUT",
-            path("agent", "check", "update", non_empty(check_id, "check_id")),
+            path("agent", "check", "update", tail=path_tail(check_id, "check_id")),
             token=token,
             dc="",
             json_body=body,
@@ -541,7 +552,7 @@ class AgentHealth(Group[M]):
     def _lookup(self, kind: str, value: str, argument: str, token: str | None) -> Request:
         return self._request(
             "GET",
-            path("agent", "health", "service", kind, non_empty(value, argument)),
+            path("agent", "health", "service", kind, tail=path_tail(value, argument)),
             [("format", "json")],
             token=token,
             dc="",
@@ -571,3 +582,7 @@ class AgentHealth(Group[M]):
             return status, data or []
 
         return Call(self._lookup("name", name, "name", token), decode)
+
+
+Agent.Service = AgentServices
+Agent.Check = AgentChecks

@@ -7,7 +7,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint, non_empty, optional_str, str_map, string
-from .._http import Call, path
+from .._http import Call, path, path_tail
 
 M = TypeVar("M")
 
@@ -197,7 +197,7 @@ class Catalog(Group[M]):
         applied.
         """
         body: dict[str, Any] = {}
-        datacenter = dc if dc is not None else self._client.config.dc
+        datacenter = dc if dc is not None else self._client.dc
         if optional_str(datacenter, "dc"):
             body["Datacenter"] = datacenter
         if optional_str(node_id, "node_id"):
@@ -242,7 +242,7 @@ class Catalog(Group[M]):
         if service_id is not None and check_id is not None:
             raise ValueError("only one of service_id and check_id may be given")
         body: dict[str, Any] = {}
-        datacenter = dc if dc is not None else self._client.config.dc
+        datacenter = dc if dc is not None else self._client.dc
         if optional_str(datacenter, "dc"):
             body["Datacenter"] = datacenter
         body["Node"] = non_empty(node, "node")
@@ -324,7 +324,7 @@ class Catalog(Group[M]):
         ``node`` may also be a unique prefix of the node's ID.
         """
         return self._read(
-            path("catalog", "node", non_empty(node, "node")),
+            path("catalog", "node", tail=path_tail(node, "node")),
             d.json,
             _read_params(filter_expr=filter_expr),
             token=token,
@@ -347,7 +347,7 @@ class Catalog(Group[M]):
     ) -> Call[tuple[int, NodeServiceList]]:
         """``GET /v1/catalog/node-services/:node``: the node and a list of its services."""
         return self._read(
-            path("catalog", "node-services", non_empty(node, "node")),
+            path("catalog", "node-services", tail=path_tail(node, "node")),
             d.json,
             _read_params(filter_expr=filter_expr),
             token=token,
@@ -377,7 +377,7 @@ class Catalog(Group[M]):
         given (compared case-insensitively).
         """
         return self._read(
-            path("catalog", "service", non_empty(service, "service")),
+            path("catalog", "service", tail=path_tail(service, "service")),
             d.json_list,
             _read_params(near=near, node_meta=node_meta, tag=tag, filter_expr=filter_expr),
             token=token,
@@ -405,7 +405,7 @@ class Catalog(Group[M]):
         (its proxies and Connect-native instances). Arguments as :meth:`service`.
         """
         return self._read(
-            path("catalog", "connect", non_empty(service, "service")),
+            path("catalog", "connect", tail=path_tail(service, "service")),
             d.json_list,
             _read_params(near=near, node_meta=node_meta, tag=tag, filter_expr=filter_expr),
             token=token,

@@ -6,8 +6,8 @@ import math
 from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, endpoint, non_empty, string
-from .._http import Call, path
+from .._endpoint import Group, endpoint, string
+from .._http import Call, path, path_tail
 
 M = TypeVar("M")
 
@@ -112,7 +112,7 @@ class Coordinate(Group[M]):
         """
         params = [] if segment is None else [("segment", segment)]
         return self._read(
-            path("coordinate", "node", non_empty(node, "node")),
+            path("coordinate", "node", tail=path_tail(node, "node")),
             d.or_none(d.json),
             params,
             token=token,

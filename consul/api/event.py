@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, endpoint, non_empty, optional_str
-from .._http import Call, path
+from .._endpoint import Group, endpoint, optional_str
+from .._http import Call, path, path_tail
 
 M = TypeVar("M")
 
@@ -79,7 +79,7 @@ class Event(Group[M]):
         refuses events whose name and payload do not fit in 512 bytes of
         gossip. ``tag`` needs ``service``. Needs ``event:write``.
         """
-        non_empty(name, "name")
+        path_tail(name, "name")
         if isinstance(body, str):
             data = body.encode()
         elif isinstance(body, bytes | bytearray):
@@ -91,7 +91,7 @@ class Event(Group[M]):
         params = _filter(node, "node") + _filter(service, "service") + _filter(tag, "tag")
         request = self._request(
             "PUT",
-            path("event", "fire", name),
+            path("event", "fire", tail=name),
             params,
             token=token,
             dc=dc,

@@ -7,7 +7,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint, non_empty
-from .._http import Call, path
+from .._http import Call, path, path_tail
 from .catalog import Node, NodeService, _read_params
 
 M = TypeVar("M")
@@ -83,7 +83,7 @@ class Health(Group[M]):
         tag given.
         """
         return self._read(
-            path("health", "service", non_empty(service, "service")),
+            path("health", "service", tail=path_tail(service, "service")),
             d.json_list,
             _read_params(
                 near=near, node_meta=node_meta, tag=tag, filter_expr=filter_expr, passing=passing
@@ -116,7 +116,7 @@ class Health(Group[M]):
         Arguments as :meth:`service`.
         """
         return self._read(
-            path("health", "connect", non_empty(service, "service")),
+            path("health", "connect", tail=path_tail(service, "service")),
             d.json_list,
             _read_params(
                 near=near, node_meta=node_meta, tag=tag, filter_expr=filter_expr, passing=passing
@@ -144,7 +144,7 @@ class Health(Group[M]):
     ) -> Call[tuple[int, list[HealthCheck]]]:
         """``GET /v1/health/checks/:service``: the checks of the service's instances."""
         return self._read(
-            path("health", "checks", non_empty(service, "service")),
+            path("health", "checks", tail=path_tail(service, "service")),
             d.json_list,
             _read_params(near=near, node_meta=node_meta, filter_expr=filter_expr),
             token=token,
@@ -200,7 +200,7 @@ class Health(Group[M]):
     ) -> Call[tuple[int, list[HealthCheck]]]:
         """``GET /v1/health/node/:node``: the node's checks (its services' too)."""
         return self._read(
-            path("health", "node", non_empty(node, "node")),
+            path("health", "node", tail=path_tail(node, "node")),
             d.json_list,
             _read_params(filter_expr=filter_expr),
             token=token,

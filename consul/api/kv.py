@@ -111,7 +111,7 @@ class KV(Group[M]):
         else:
             decode = d.or_none(d.mapped(d.json, _entry))
         return self._read(
-            path("kv", _key(key, allow_empty=tree or listing)),
+            path("kv", tail=_key(key, allow_empty=tree or listing)),
             decode,
             params,
             token=token,
@@ -142,7 +142,7 @@ class KV(Group[M]):
         if separator is not None:
             params.append(("separator", separator))
         return self._read(
-            path("kv", _key(prefix, allow_empty=True)),
+            path("kv", tail=_key(prefix, allow_empty=True)),
             d.mapped(d.or_none(d.json), d.listed),
             params,
             token=token,
@@ -193,7 +193,9 @@ class KV(Group[M]):
                 if not isinstance(session, str) or not session:
                     raise ValueError(f"{name} must be a session ID")
                 params.append((name, session))
-        request = self._request("PUT", path("kv", _key(key)), params, token=token, dc=dc, body=body)
+        request = self._request(
+            "PUT", path("kv", tail=_key(key)), params, token=token, dc=dc, body=body
+        )
         return Call(request, d.boolean)
 
     @endpoint
@@ -218,7 +220,11 @@ class KV(Group[M]):
         if (cas := _uint(cas, "cas")) is not None:
             params.append(("cas", str(cas)))
         request = self._request(
-            "DELETE", path("kv", _key(key, allow_empty=bool(recurse))), params, token=token, dc=dc
+            "DELETE",
+            path("kv", tail=_key(key, allow_empty=bool(recurse))),
+            params,
+            token=token,
+            dc=dc,
         )
         return Call(request, d.boolean)
 
@@ -239,7 +245,7 @@ class KV(Group[M]):
         An empty list if there is none. Blocking as :meth:`get`.
         """
         return self._read(
-            path("kv", _key(prefix, allow_empty=True)),
+            path("kv", tail=_key(prefix, allow_empty=True)),
             d.mapped(d.or_none(d.json), lambda e: _entries(e) or []),
             [("recurse", "")],
             token=token,

@@ -7,7 +7,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, duration, duration_field, endpoint, non_empty, optional_str, str_list
-from .._http import Call, path
+from .._http import Call, path, path_tail
 
 M = TypeVar("M")
 
@@ -137,7 +137,7 @@ class Session(Group[M]):
         """
         request = self._request(
             "PUT",
-            path("session", "destroy", non_empty(session_id, "session_id")),
+            path("session", "destroy", tail=path_tail(session_id, "session_id")),
             token=token,
             dc=dc,
         )
@@ -153,7 +153,10 @@ class Session(Group[M]):
         more).
         """
         request = self._request(
-            "PUT", path("session", "renew", non_empty(session_id, "session_id")), token=token, dc=dc
+            "PUT",
+            path("session", "renew", tail=path_tail(session_id, "session_id")),
+            token=token,
+            dc=dc,
         )
         return Call(request, d.mapped(d.json, d.first))
 
@@ -173,7 +176,7 @@ class Session(Group[M]):
         ``wait`` has passed, whatever other sessions do.
         """
         return self._read(
-            path("session", "info", non_empty(session_id, "session_id")),
+            path("session", "info", tail=path_tail(session_id, "session_id")),
             d.mapped(d.json, d.first),
             token=token,
             dc=dc,
@@ -194,7 +197,7 @@ class Session(Group[M]):
     ) -> Call[tuple[int, list[SessionEntry]]]:
         """``GET /v1/session/node/:node``: the sessions of a node."""
         return self._read(
-            path("session", "node", non_empty(node, "node")),
+            path("session", "node", tail=path_tail(node, "node")),
             d.json_list,
             token=token,
             dc=dc,

@@ -10,11 +10,10 @@ from .. import _decode as d
 from .._endpoint import Group, endpoint
 from .._http import Call, Response, path
 from ..exceptions import Conflict
-from .kv import KVPair
 
 M = TypeVar("M")
 
-__all__ = ["Txn", "TxnConflict", "TxnError", "TxnResponse", "TxnResult"]
+__all__ = ["Txn", "TxnConflict", "TxnError", "TxnKVPair", "TxnResponse", "TxnResult"]
 
 
 class TxnError(TypedDict):
@@ -24,14 +23,27 @@ class TxnError(TypedDict):
     What: str
 
 
-class TxnResult(TypedDict, total=False):
-    """The result of one operation: exactly one of its keys is present.
+class TxnKVPair(TypedDict):
+    """A KV entry in a transaction's results, ``Value`` as Consul sent it.
 
-    ``KV`` entries have their ``Value`` decoded to bytes; Consul sends a
-    value only for the reading verbs (``get``, ``get-or-empty``, ``get-tree``).
+    ``Value`` is base64 text (``base64.b64decode`` gives the bytes), as
+    python-consul returned it; Consul sends one only for the reading verbs
+    (``get``, ``get-or-empty``, ``get-tree``), None otherwise.
     """
 
-    KV: KVPair
+    LockIndex: int
+    Key: str
+    Flags: int
+    Value: str | None
+    Session: NotRequired[str]
+    CreateIndex: int
+    ModifyIndex: int
+
+
+class TxnResult(TypedDict, total=False):
+    """The result of one operation: exactly one of its keys is present."""
+
+    KV: TxnKVPair
     Node: dict[str, Any]
     Service: dict[str, Any]
     Check: dict[str, Any]
@@ -59,11 +71,13 @@ class TxnConflict(Conflict):
     """409: the transaction was rolled back; nothing of it was applied.
 
     A :class:`consul.Conflict` (catch either). ``errors`` lists Consul's
-    ``Errors``: the index of each failed operation and why it failed.
+    ``Errors``: the index of each failed operation and why it failed; the
+    message names them, and ``body`` is Consul's whole answer.
     """
 
-    def __init__(self, message: str, errors: list[TxnError], **kwargs: Any) -> None:
+    def __init__(self, message: str, errors: list[TxnError], body: str = "", **kwargs: Any) -> None:
         self.errors = errors
+        self.body = body
         super().__init__(message, **kwargs)
 
 
@@ -75,35 +89,46 @@ def _encode_op(op: Any, position: int) -> Any:
     if not isinstance(kv, dict) or "Value" not in kv:
         return op
     value = kv["Value"]
+    name = f"payload[{position}]['KV']['Value']"
     if isinstance(value, bytes | bytearray | memoryview):
         value = base64.b64encode(bytes(value)).decode("ascii")
-    elif value is not None and not isinstance(value, str):
-        raise TypeError(
-            f"payload[{position}]['KV']['Value'] must be bytes, a base64 str or None, "
-            f"not {type(value).__name__}"
-        )
+    elif isinstance(value, str):
+        try:
+            base64.b64decode(value, validate=True)
+        except ValueError:
+            raise ValueError(
+                f"{name} must be base64 text when a str (give bytes for the value itself), "
+                f"not {value!r}"
+            ) from None
+    elif value is not None:
+        raise TypeError(f"{name} must be bytes, a base64 str or None, not {type(value).__name__}")
     return {**op, "KV": {**kv, "Value": value}}
 
 
-def _response(data: dict[str, Any]) -> TxnResponse:
-    for result in data.get("Results") or ():
-        if result.get("KV") is not None:
-            d.kv_entry(result["KV"])
-    return data  # type: ignore[return-value]
+def _conflict(response: Response) -> TxnConflict:
+    """The exception of a rolled-back transaction: its errors, in one short line."""
+    body = response.body.decode("utf-8", "replace")
+    try:
+        errors = json.loads(body).get("Errors") or []
+    except (ValueError, AttributeError):
+        errors = []
+    described = [f"operation {e.get('OpIndex')}: {e.get('What')}" for e in errors]
+    message = "transaction rolled back: " + ("; ".join(described) or body.strip())
+    return TxnConflict(
+        message,
+        errors,
+        body,
+        status=409,
+        method=response.request.method,
+        path=response.request.path,
+    )
 
 
 def _decode(response: Response) -> TxnResponse:
     if response.status == 409:
-        body = response.body.decode("utf-8", "replace")
-        errors = json.loads(body).get("Errors") or []
-        raise TxnConflict(
-            body.strip(),
-            errors,
-            status=409,
-            method=response.request.method,
-            path=response.request.path,
-        )
-    return _response(d.json(response))
+        raise _conflict(response)
+    result: TxnResponse = d.json(response)
+    return result
 
 
 class Txn(Group[M]):
@@ -122,11 +147,14 @@ class Txn(Group[M]):
         ``payload`` is a list of operations in Consul's JSON, each a dict with
         one key (``KV``, ``Node``, ``Service`` or ``Check``), e.g.
         ``{"KV": {"Verb": "set", "Key": "k", "Value": b"v"}}``. A KV
-        ``Value`` may be bytes (encoded here) or, as python-consul required,
-        a str already in base64. Consul takes at most 128 operations.
+        ``Value`` given as bytes is the value itself (encoded here); a str
+        is taken as the base64 text of the value, as Consul's JSON and
+        python-consul have it (``"aGk="`` stores ``b"hi"``). Consul takes
+        at most 128 operations.
 
-        Returns Consul's answer with KV values decoded to bytes. If any
-        operation fails, nothing is applied and :class:`TxnConflict` (a
+        Returns Consul's answer as Consul sent it: KV values are base64
+        text, as in python-consul (:class:`TxnKVPair`). If any operation
+        fails, nothing is applied and :class:`TxnConflict` (a
         :class:`consul.Conflict`) is raised with Consul's ``Errors``.
         ``consistency`` applies when no operation writes (Consul then serves
         the transaction as a read).

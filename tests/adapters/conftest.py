@@ -27,8 +27,9 @@ from typing import Any
 
 import pytest
 import trustme
+from adapters.faults import FaultServer
 from aiohttp import web
-from harness import Loop, Sync, sync_client
+from harness import CALL_TIMEOUT, Loop, Sync, sync_client
 
 from consul.testing import DevAgent
 
@@ -133,17 +134,20 @@ class Stub:
 
     Every request is recorded in :attr:`seen`. By default it answers 200 with
     ``null``; :meth:`answer` sets another status, body and headers;
-    :meth:`hang` makes it accept requests and never answer, noting in
-    :attr:`holding` that a request is held and in :attr:`dropped` that the
-    client went away (the handler is cancelled when the connection closes).
+    :meth:`hang` makes it accept requests (all, or those it names) and never
+    answer, noting in :attr:`holding` that a request is held (and counting
+    them in :attr:`held`) and in :attr:`dropped` that the client went away
+    (the handler is cancelled when the connection closes).
     """
 
     def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
         self.seen: list[Seen] = []
         self.holding = threading.Event()
         self.dropped = threading.Event()
+        self.held = 0
+        self._changed = threading.Condition()
         self._reply: tuple[int, bytes, dict[str, str]] = (200, b"null", {})
-        self._hang = False
+        self._hang: Callable[[web.Request], bool] | None = None
         self._compress = False
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="stub-server")
@@ -173,11 +177,17 @@ class Stub:
         self.seen.append(
             Seen(request.method, request.raw_path, dict(request.headers), await request.read())
         )
-        if self._hang:
+        if self._hang is not None and self._hang(request):
+            with self._changed:
+                self.held += 1
+                self._changed.notify_all()
             self.holding.set()
             try:
                 await asyncio.Event().wait()
             finally:
+                with self._changed:
+                    self.held -= 1
+                    self._changed.notify_all()
                 self.dropped.set()
         status, body, headers = self._reply
         response = web.Response(status=status, body=body, headers=headers)
@@ -196,7 +206,7 @@ class Stub:
         """Answer every request with ``status`` and ``body`` (gzipped if asked for)."""
         raw = body.encode() if isinstance(body, str) else body
         self._reply = (status, raw, headers or {})
-        self._hang = False
+        self._hang = None
         self._compress = compress
 
     def answer_json(self, value: Any, *, index: int = 1, compress: bool = False) -> None:
@@ -204,9 +214,15 @@ class Stub:
         headers = {"Content-Type": "application/json", "X-Consul-Index": str(index)}
         self.answer(200, json.dumps(value), headers, compress=compress)
 
-    def hang(self) -> None:
-        """Accept requests and never answer them."""
-        self._hang = True
+    def hang(self, when: Callable[[web.Request], bool] = lambda request: True) -> None:
+        """Accept requests (those for which ``when`` is true) and never answer them."""
+        self._hang = when
+
+    def wait_held(self, count: int) -> None:
+        """Wait until exactly ``count`` requests are held (fail after CALL_TIMEOUT)."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: self.held == count, CALL_TIMEOUT):
+                raise AssertionError(f"{self.held} requests held, not {count}")
 
     def close(self) -> None:
         """Stop the server and its thread."""
@@ -269,6 +285,14 @@ def broken_server() -> Iterator[Callable[[bytes], tuple[str, int]]]:
         server.shutdown()
         thread.join()
         server.server_close()
+
+
+@pytest.fixture
+def fault_server() -> Iterator[FaultServer]:
+    """A :class:`FaultServer` for this test."""
+    server = FaultServer()
+    yield server
+    server.close()
 
 
 @pytest.fixture

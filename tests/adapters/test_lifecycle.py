@@ -20,6 +20,10 @@ import pytest
 from harness import CALL_TIMEOUT, close_client, make_client
 
 import consul
+import consul.aio
+import consul.threadpool
+import consul.tornado
+import consul.twisted
 
 ASYNC_ADAPTERS = ["aio", "tornado", "twisted"]
 
@@ -163,3 +167,156 @@ def test_each_client_imports_only_its_own_library(module):
         ).stdout.split()
     )
     assert loaded & LIBRARIES == IMPORTS[module]
+
+
+class TestClosed:
+    """One lifecycle on every client: after close(), a clear error."""
+
+    def test_a_call_after_close_is_refused(self, adapter, loops, stub):
+        loop = loops(adapter)
+        client = make_client(adapter, loop, host=stub.host, port=stub.port)
+        c = _sync(client, loop)
+        assert c.status.leader() is None
+        close_client(client, loop)
+        with pytest.raises(consul.ClientClosed):
+            c.status.leader()
+        with pytest.raises(consul.ClientClosed):
+            c.kv.put("k", "v")
+        close_client(client, loop)
+        assert len(stub.seen) == 1
+
+    @pytest.mark.parametrize("adapter", ["std", "threadpool"])
+    def test_with(self, adapter, loops, stub):
+        settings = {"host": stub.host, "port": stub.port}
+        kind = consul.Consul if adapter == "std" else consul.threadpool.Consul
+        with kind(**settings) as c:
+            result = c.status.leader()
+            assert (result if adapter == "std" else result.result(CALL_TIMEOUT)) is None
+        with pytest.raises(consul.ClientClosed):
+            c.status.leader()
+
+    @pytest.mark.parametrize("adapter", ["tornado"])
+    def test_tornado_with_and_async_with(self, adapter, loops, stub):
+        async def scenario():
+            with consul.tornado.Consul(host=stub.host, port=stub.port) as one:
+                await one.status.leader()
+            async with consul.tornado.Consul(host=stub.host, port=stub.port) as other:
+                await other.status.leader()
+            for c in (one, other):
+                with pytest.raises(consul.ClientClosed):
+                    c.status.leader()
+
+        loops(adapter).submit(scenario).result(CALL_TIMEOUT)
+        assert len(stub.seen) == 2
+
+    @pytest.mark.parametrize("adapter", ["aio"])
+    def test_aio_async_with(self, adapter, loops, stub):
+        async def scenario():
+            async with consul.aio.Consul(host=stub.host, port=stub.port) as c:
+                await c.status.leader()
+            with pytest.raises(consul.ClientClosed):
+                await c.status.leader()
+
+        loops(adapter).submit(scenario).result(CALL_TIMEOUT)
+
+    @pytest.mark.parametrize("adapter", ["twisted"])
+    def test_twisted_async_with(self, adapter, loops, stub):
+        from twisted.internet import defer
+
+        async def scenario():
+            async with consul.twisted.Consul(host=stub.host, port=stub.port) as c:
+                await c.status.leader()
+            with pytest.raises(consul.ClientClosed):
+                await c.status.leader()
+
+        loops(adapter).submit(lambda: defer.ensureDeferred(scenario())).result(CALL_TIMEOUT)
+        assert len(stub.seen) == 1
+
+
+class TestEventLoops:
+    """A loop-bound client belongs to the loop of its first call, and says so."""
+
+    def test_tornado_with_no_loop_running(self, stub):
+        c = consul.tornado.Consul(host=stub.host, port=stub.port)
+        # It used to hand back a future that would never run.
+        with pytest.raises(consul.EventLoopError, match="with no event loop running"):
+            c.kv.get("k")
+        c.close()
+        assert stub.seen == []
+
+    @pytest.mark.parametrize("adapter", ["aio", "tornado"])
+    def test_on_another_loop(self, adapter, loops, stub):
+        loop = loops(adapter)
+        client = make_client(adapter, loop, host=stub.host, port=stub.port)
+        assert _sync(client, loop).status.leader() is None
+
+        async def elsewhere():
+            return await client.status.leader()
+
+        with pytest.raises(consul.EventLoopError, match="one client per event loop") as caught:
+            asyncio.run(elsewhere())
+        assert "still open" in str(caught.value)
+        assert isinstance(caught.value, consul.ConsulException)
+        close_client(client, loop)
+        assert len(stub.seen) == 1
+
+    def test_asyncio_run_twice(self, stub):
+        # A module-level client across asyncio.run calls (pytest-asyncio's
+        # loop per test): closed in the first, it says so in the second.
+        c = consul.aio.Consul(host=stub.host, port=stub.port)
+
+        async def first():
+            async with c:
+                return await c.status.leader()
+
+        async def second():
+            return await c.status.leader()
+
+        assert asyncio.run(first()) is None
+        with pytest.raises(consul.ClientClosed):
+            asyncio.run(second())
+
+    @pytest.mark.filterwarnings("ignore:acl.create:DeprecationWarning")
+    def test_a_forgotten_await_names_the_method(self, stub):
+        # The coroutine is dropped at once (its last reference goes), and
+        # warns with its name: the method's, not the runner's.
+        c = consul.aio.Consul(host=stub.host, port=stub.port)
+        with pytest.warns(RuntimeWarning, match=r"coroutine 'KV\.get' was never awaited"):
+            c.kv.get("k")
+        with pytest.warns(RuntimeWarning, match=r"coroutine 'ACL\.create' was never awaited"):
+            c.acl.create(name="a flow")
+        assert stub.seen == []
+
+
+class TestConstruction:
+    """Arguments are checked when a client is built, not at its first call."""
+
+    @pytest.mark.parametrize(
+        ("host", "message"),
+        [
+            ("http://127.0.0.1", "host must be a host name or IP address, not a URL"),
+            ("unix:///var/run/consul.sock", "host: unix sockets are not supported"),
+            ("ftp://consul", "host: unknown protocol scheme"),
+            ("127.0.0.1:8500", "host must not include a port"),
+            ("", "host is not a host name"),
+        ],
+    )
+    def test_bad_hosts(self, adapter, loops, host, message):
+        with pytest.raises(ValueError, match=message):
+            make_client(adapter, loops(adapter), host=host)
+
+    @pytest.mark.parametrize(
+        ("settings", "error", "message"),
+        [
+            ({"port": 0}, ValueError, "port must be between"),
+            ({"scheme": "unix"}, ValueError, "scheme must be"),
+            ({"timeout": float("nan")}, ValueError, "timeout must be a finite"),
+            ({"timeout": 0}, ValueError, "timeout must be positive"),
+            ({"dc": 123}, TypeError, "dc must be a str"),
+            ({"token": "line\r\nbreak"}, ValueError, "token must be printable ASCII"),
+        ],
+    )
+    def test_bad_settings(self, adapter, loops, settings, error, message):
+        with pytest.raises(error, match=message) as caught:
+            make_client(adapter, loops(adapter), **settings)
+        assert "break" not in str(caught.value)

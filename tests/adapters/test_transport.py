@@ -151,9 +151,9 @@ class TestWhatIsSent:
         # the server exactly as the core encoded them: no library may
         # re-encode or normalise the path or the query.
         key = "a b/ünï/x%2Fy/q?&=#/+;~"
-        stub.answer(404, "")
+        stub.answer(404, "", {"X-Consul-Index": "1"})
         client(stub).kv.get(key, dc="dc 1/ü")
-        expected = Request("GET", path("kv", key), (("dc", "dc 1/ü"),)).url("")
+        expected = Request("GET", path("kv", tail=key), (("dc", "dc 1/ü"),)).url("")
         assert stub.seen[0].target == expected
         assert stub.seen[0].target == (
             "/v1/kv/a%20b/%C3%BCn%C3%AF/x%252Fy/q%3F%26%3D%23/%2B%3B~?dc=dc%201%2F%C3%BC"

@@ -249,7 +249,8 @@ def test_key_names_the_agent_refuses(c):
         (lambda kv: kv.delete("./a"), ValueError, "segments"),
         (lambda kv: kv.delete("a/", recurse=True, cas=1), ValueError, "cas cannot be combined"),
         (lambda kv: kv.get("k", consistency="eventual"), ValueError, "consistency must be"),
-        (lambda kv: kv.get("k", index=-1), ValueError, "index must be >= 0"),
+        (lambda kv: kv.get("k", index=-1), ValueError, "index must be an unsigned 64-bit"),
+        (lambda kv: kv.get("k", index=2**64), ValueError, "index must be an unsigned 64-bit"),
         (lambda kv: kv.get("k", wait="soon"), ValueError, "wait must be a duration"),
     ],
 )

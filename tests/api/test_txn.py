@@ -24,12 +24,24 @@ def test_put_applies_every_operation(c):
     assert c.kv.get("b")[1]["Value"] == b"pre"
 
 
-def test_reads_decode_values_and_carry_query_meta(c):
+def test_reads_return_values_as_base64_and_carry_query_meta(c):
+    # As Consul sends them and python-consul returned them.
     c.kv.put("dir/x", b"1")
-    c.kv.put("dir/y", b"2")
+    c.kv.put("dir/y", b"\xff\x00")
     result = c.txn.put([{"KV": {"Verb": "get-tree", "Key": "dir/"}}], consistency="stale")
-    assert [r["KV"]["Value"] for r in result["Results"]] == [b"1", b"2"]
+    assert [r["KV"]["Value"] for r in result["Results"]] == ["MQ==", "/wA="]
     assert result["KnownLeader"] is True
+
+
+def test_str_values_are_base64_and_bytes_are_raw(c):
+    c.txn.put(
+        [
+            {"KV": {"Verb": "set", "Key": "text", "Value": base64.b64encode(b"hi").decode()}},
+            {"KV": {"Verb": "set", "Key": "raw", "Value": b"aGk="}},
+        ]
+    )
+    assert c.kv.get("text")[1]["Value"] == b"hi"
+    assert c.kv.get("raw")[1]["Value"] == b"aGk="
 
 
 def test_conflict_carries_the_errors_and_applies_nothing(c):
@@ -44,6 +56,10 @@ def test_conflict_carries_the_errors_and_applies_nothing(c):
     assert isinstance(error, consul.Conflict)
     assert error.status == 409
     assert error.errors == [{"OpIndex": 1, "What": 'key "never" exists'}]
+    assert str(error) == (
+        '409 transaction rolled back: operation 1: key "never" exists (PUT /v1/txn)'
+    )
+    assert '"Errors"' in error.body
     assert c.kv.get("never")[1] is None
 
 
@@ -58,3 +74,10 @@ def test_bad_payload_is_refused_before_any_request(c):
         c.txn.put({"KV": {}})
     with pytest.raises(TypeError, match=r"payload\[0\]\['KV'\]\['Value'\]"):
         c.txn.put([{"KV": {"Verb": "set", "Key": "k", "Value": 3}}])
+    with pytest.raises(ValueError, match=r"payload\[1\]\['KV'\]\['Value'\] must be base64"):
+        c.txn.put(
+            [
+                {"KV": {"Verb": "get", "Key": "k"}},
+                {"KV": {"Verb": "set", "Key": "k", "Value": "hello"}},
+            ]
+        )

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, assert_type
 
 from twisted.internet.defer import Deferred
 
 import consul
 import consul.aio
+import consul.base
+import consul.std
 import consul.threadpool
 import consul.tornado
 import consul.twisted
@@ -44,15 +46,41 @@ def blocking() -> None:
         c.kv.get("k", bogus=1)  # type: ignore[call-arg]
 
 
+def blocking_at_python_consuls_path() -> None:
+    c = consul.std.Consul()
+    assert_type(c, consul.Consul)
+    assert_type(c.kv.get("k"), Entry)
+    c.token = "new"
+    c.dc = None
+    c.consistency = "stale"
+    c.token = 3  # type: ignore[assignment]
+
+
+class OwnHTTP(consul.base.Consul):
+    def http_connect(
+        self, host: str, port: int, scheme: str, verify: bool | str = True, cert: Any = None
+    ) -> consul.std.HTTPClient:
+        return consul.std.HTTPClient(host, port, scheme, verify, cert)
+
+
+def callback_protocol() -> None:
+    # What a call returns is what the http object returns: unknown to checkers.
+    c = OwnHTTP(token="t")
+    assert_type(c.kv.get("k"), Any)
+    assert_type(c.http, Any)
+    c.kv.get(1)  # type: ignore[arg-type]
+    assert_type(consul.base.CB.json(index=True), Callable[[consul.base.Response], Any])
+
+
 def thread_pool() -> None:
-    with consul.threadpool.Consul(max_workers=4, timeout=None) as c:
+    with consul.threadpool.Consul(max_workers=4, max_blocking_workers=8, timeout=None) as c:
         assert_type(c.kv.get("k"), concurrent.futures.Future[Entry])
         assert_type(c.kv.put("k", "v"), concurrent.futures.Future[bool])
         assert_type(c.status.leader().result(), str)
 
 
 async def asyncio_client() -> None:
-    async with consul.aio.Consul(cert=("/c.pem", "/k.pem")) as c:
+    async with consul.aio.Consul(cert=("/c.pem", "/k.pem"), max_connections=50) as c:
         assert_type(c, consul.aio.Consul)
         pending = assert_type(c.kv.get("k"), Coroutine[Any, Any, Entry])
         assert_type(await pending, Entry)
@@ -62,11 +90,15 @@ async def asyncio_client() -> None:
 
 
 async def tornado_client() -> None:
-    c = consul.tornado.Consul(token="t", dc="dc2")
+    c = consul.tornado.Consul(token="t", dc="dc2", max_blocking_connections=20)
     assert_type(c.kv.get("k"), asyncio.Future[Entry])
     assert_type(await c.kv.get("k"), Entry)
     assert_type(await c.kv.delete("k", recurse=True), bool)
     assert_type(c.close(), None)
+    with consul.tornado.Consul() as managed:
+        assert_type(managed, consul.tornado.Consul)
+    async with consul.tornado.Consul(max_connections=10) as managed:
+        assert_type(managed, consul.tornado.Consul)
 
 
 def twisted_client() -> None:
@@ -77,11 +109,18 @@ def twisted_client() -> None:
     assert_type(c.close(), Deferred[None])
 
 
+async def twisted_coroutine() -> None:
+    async with consul.twisted.Consul() as c:
+        assert_type(await c.kv.get("k"), Entry)
+
+
 def errors() -> None:
     try:
         consul.Consul().kv.get("k")
     except consul.Timeout as exc:
         assert_type(exc.status, int | None)
+    except (consul.ClientClosed, consul.EventLoopError, consul.InvalidResponse) as exc:
+        assert_type(exc.method, str | None)
     except consul.ConsulException as exc:
         assert_type(exc.message, str)
         assert_type(exc.path, str | None)

@@ -71,6 +71,43 @@ class TestAddress:
         with pytest.raises(ValueError, match=message):
             resolve({"CONSUL_HTTP_ADDR": addr})
 
+    @pytest.mark.parametrize(
+        ("addr", "message"),
+        [
+            ("unix:///var/run/consul.sock", "unix sockets are not supported by this client"),
+            ("ftp://consul:21", "unknown protocol scheme 'ftp'"),
+        ],
+        ids=["unix", "ftp"],
+    )
+    def test_a_host_argument_gets_the_messages_of_the_environment(self, addr, message):
+        with pytest.raises(ValueError, match=f"^CONSUL_HTTP_ADDR: {message}$"):
+            resolve({"CONSUL_HTTP_ADDR": addr})
+        with pytest.raises(ValueError, match=f"^host: {message}$"):
+            resolve(host=addr)
+
+    @pytest.mark.parametrize(
+        ("host", "message"),
+        [
+            ("http://127.0.0.1", "not a URL"),
+            ("https://consul:8501/prefix", "not a URL"),
+            ("consul:8500", "must not include a port"),
+            ("[fd00::1]:8500", "must not include a port"),
+            ("a b", "not a host name"),
+            ("user@consul", "not a host name"),
+            ("", "not a host name"),
+        ],
+    )
+    def test_a_bad_host_argument(self, host, message):
+        with pytest.raises(ValueError, match=message):
+            resolve(host=host)
+
+    @pytest.mark.parametrize(
+        ("host", "base_url"),
+        [("::1", "http://[::1]:8500"), ("[fd00::1]", "http://[fd00::1]:8500"), ("consul", None)],
+    )
+    def test_good_host_arguments(self, host, base_url):
+        assert resolve(host=host).base_url == (base_url or f"http://{host}:8500")
+
     def test_arguments_replace_the_whole_address(self):
         env = {"CONSUL_HTTP_ADDR": "https://far.example:9999/prefix"}
         assert resolve(env, host="near", port=1).base_url == "http://near:1"
@@ -343,10 +380,15 @@ def test_clients_resolve_their_arguments_against_the_environment(monkeypatch):
         assert (c.token, c.dc) == ("mine", "dc2")
 
 
+CONNECTION_BUDGETS = {"max_connections", "max_blocking_connections"}
+
+
 @pytest.mark.parametrize(
     ("build", "own"),
     [
-        ("consul.adapters.threadpool:Consul.__init__", {"max_workers"}),
+        ("consul.adapters.threadpool:Consul.__init__", {"max_workers", "max_blocking_workers"}),
+        ("consul.adapters.aio:Consul.__init__", CONNECTION_BUDGETS),
+        ("consul.adapters.tornado:Consul.__init__", CONNECTION_BUDGETS),
         ("consul.adapters.twisted:Consul.__init__", {"reactor"}),
         ("consul.config:Config.resolve", {"env"}),
     ],

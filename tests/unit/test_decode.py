@@ -6,7 +6,7 @@ import pytest
 
 import consul
 from consul import _decode as d
-from consul._http import Request, Response
+from consul._http import Call, Request, Response
 
 REQUEST = Request(
     "PUT", "/v1/kv/some%20key", (("dc", "dc1"),), (("X-Consul-Token", "b7e1-secret"),)
@@ -64,7 +64,29 @@ class TestErrors:
 class TestValues:
     def test_index(self):
         assert d.index(answer(X_Consul_Index="17")) == 17
-        assert d.index(answer()) == 0
+        assert d.index(answer(X_Consul_Index=str(2**64 - 1))) == 2**64 - 1
+
+    @pytest.mark.parametrize(
+        ("headers", "problem"),
+        [
+            ({}, "no X-Consul-Index"),
+            ({"X_Consul_Index": ""}, "not an unsigned 64-bit integer"),
+            ({"X_Consul_Index": "abc"}, "not an unsigned 64-bit integer: 'abc'"),
+            ({"X_Consul_Index": "-1"}, "not an unsigned 64-bit integer"),
+            ({"X_Consul_Index": str(2**64)}, "not an unsigned 64-bit integer"),
+            ({"X_Consul_Index": "١٢"}, "not an unsigned 64-bit integer"),  # Arabic digits
+        ],
+    )
+    def test_an_index_that_is_missing_or_malformed_is_an_error(self, headers, problem):
+        # A blocking loop fed index 0 would spin (api/api.go refuses it too).
+        with pytest.raises(consul.InvalidResponse, match=problem) as caught:
+            d.index(answer(**headers))
+        assert caught.value.status == 200
+        assert (caught.value.method, caught.value.path) == ("PUT", "/v1/kv/some%20key")
+
+    def test_an_error_status_wins_over_a_missing_index(self):
+        with pytest.raises(consul.ACLPermissionDenied):
+            d.indexed(d.json)(answer(403, b"Permission denied"))
 
     def test_json(self):
         assert d.json(answer(body=b'{"a": [1, null]}')) == {"a": [1, None]}
@@ -113,3 +135,26 @@ class TestValues:
         assert d.b64(None) is None
         assert d.kv_entry({"Key": "k", "Value": "AAH/"}) == {"Key": "k", "Value": b"\x00\x01\xff"}
         assert d.kv_entry({"Key": "k", "Value": None})["Value"] is None
+
+
+class TestUnreadableAnswers:
+    """Whatever a decoder cannot read is an InvalidResponse, with status, method and path."""
+
+    @pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b"[1,", b'{"a": 1} trailing'])
+    def test_invalid_json(self, body):
+        with pytest.raises(consul.InvalidResponse, match="unreadable answer") as caught:
+            Call(REQUEST, d.json).result(answer(body=body))
+        error = caught.value
+        assert (error.status, error.method, error.path) == (200, "PUT", "/v1/kv/some%20key")
+        assert "b7e1-secret" not in str(error)
+
+    def test_an_unexpected_shape(self):
+        with pytest.raises(consul.InvalidResponse, match="TypeError"):
+            Call(REQUEST, d.field("ID")).result(answer(body=b"[]"))
+        with pytest.raises(consul.InvalidResponse, match="Invalid base64"):
+            Call(REQUEST, d.mapped(d.json, d.b64)).result(answer(body=b'"not base64!"'))
+
+    def test_our_own_errors_pass_through(self):
+        with pytest.raises(consul.ServerError):
+            Call(REQUEST, d.json).result(answer(500, b"rpc error"))
+        assert Call(REQUEST, d.json).result(answer(body=b"[1]")) == [1]

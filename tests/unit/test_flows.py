@@ -151,6 +151,21 @@ def test_any_other_error_closes_the_flow_without_entering_it(run):
     assert tracked.closed
 
 
+def test_a_closed_client_ends_the_flow_without_entering_it(run):
+    # A flow that retries on every ConsulException would otherwise spin.
+    def retrying():
+        while True:
+            try:
+                return (yield FIRST)
+            except consul.ConsulException:
+                yield Sleep(0.01)
+
+    script = Script({FIRST.request.path: consul.ClientClosed("the client was closed")})
+    with pytest.raises(consul.ClientClosed):
+        run(retrying(), script)
+    assert script.log == ["/v1/kv/first"]
+
+
 def test_a_single_call(run):
     assert run(single(FIRST), Script({FIRST.request.path: 42})) == 42
 

@@ -12,9 +12,20 @@ from typing import Any
 
 import pytest
 
+import consul
 from consul._endpoint import Group, duration
-from consul._http import BLOCKING_MARGIN, Call, Request, Response, path
+from consul._http import (
+    BLOCKING_MARGIN,
+    Call,
+    Request,
+    Response,
+    path,
+    path_segment,
+    path_tail,
+)
 from consul.base import ConsulBase
+
+TOKEN = "5f4e3d2c-never-shown-token"
 
 
 class Recorder:
@@ -55,38 +66,151 @@ class TestURL:
     @pytest.mark.parametrize(
         ("segments", "expected"),
         [
-            (("kv", "a/b/c"), "/v1/kv/a/b/c"),
-            (("kv", "a b"), "/v1/kv/a%20b"),
-            (("kv", "x%2Fy"), "/v1/kv/x%252Fy"),
-            (("kv", "ключ"), "/v1/kv/%D0%BA%D0%BB%D1%8E%D1%87"),
-            (("kv", "q?#"), "/v1/kv/q%3F%23"),
             (("agent", "service", "web 1"), "/v1/agent/service/web%201"),
+            (("session", "info", "x%2Fy"), "/v1/session/info/x%252Fy"),
+            (("catalog", "node", "ключ"), "/v1/catalog/node/%D0%BA%D0%BB%D1%8E%D1%87"),
+            (("health", "service", "q?#;"), "/v1/health/service/q%3F%23%3B"),
+            (("acl", "token", "..."), "/v1/acl/token/..."),
         ],
     )
-    def test_path_segments(self, segments, expected):
+    def test_path_segments_are_escaped(self, segments, expected):
         assert path(*segments) == expected
 
+    @pytest.mark.parametrize(
+        ("key", "expected"),
+        [
+            ("a/b/c", "/v1/kv/a/b/c"),
+            ("dir/", "/v1/kv/dir/"),
+            ("", "/v1/kv/"),
+            ("a b", "/v1/kv/a%20b"),
+            ("x%2Fy", "/v1/kv/x%252Fy"),
+            ("ключ", "/v1/kv/%D0%BA%D0%BB%D1%8E%D1%87"),
+            ("q?#", "/v1/kv/q%3F%23"),
+            ("..a/b..", "/v1/kv/..a/b.."),
+        ],
+    )
+    def test_a_tail_keeps_its_slashes(self, key, expected):
+        assert path("kv", tail=key) == expected
 
-class TestReadTimeout:
-    def test_a_plain_request_uses_the_client_timeout(self):
-        assert Request("GET", "/v1/kv/k").read_timeout(7.0) == 7.0
-        assert Request("GET", "/v1/kv/k").read_timeout(None) is None
+
+class TestPathSegments:
+    """An ID or a name is one path segment (or the rest of the path), or refused before any I/O."""
+
+    @pytest.mark.parametrize("value", ["..", ".", "a/b", "../../acl/tokens", "x/..", "/", "a/"])
+    def test_a_segment(self, value):
+        with pytest.raises(ValueError, match="accessor_id"):
+            path_segment(value, "accessor_id")
+        with pytest.raises(ValueError, match="path segment"):
+            path("acl", "token", value)
+
+    @pytest.mark.parametrize(
+        "value", ["..", ".", "../../acl/tokens", "x/..", "a/./b", "a//b", "/a", "/"]
+    )
+    def test_a_tail(self, value):
+        with pytest.raises(ValueError, match="service_id must not have empty"):
+            path_tail(value, "service_id")
+        with pytest.raises(ValueError, match="path must not have empty"):
+            path("agent", "service", "deregister", tail=value)
+
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            ("demo/pg 0", "/v1/agent/service/deregister/demo/pg%200"),
+            ("a%2Fb", "/v1/agent/service/deregister/a%252Fb"),
+            ("dir/", "/v1/agent/service/deregister/dir/"),
+            ("..x/y..", "/v1/agent/service/deregister/..x/y.."),
+        ],
+    )
+    def test_a_tail_keeps_its_slashes_and_escapes_the_rest(self, value, expected):
+        assert path_tail(value, "service_id") == value
+        assert path("agent", "service", "deregister", tail=value) == expected
+
+    def test_empty_or_not_a_string(self):
+        for check in (path_segment, path_tail):
+            with pytest.raises(ValueError, match="node must not be empty"):
+                check("", "node")
+            with pytest.raises(TypeError, match="node must be a str, not int"):
+                check(7, "node")  # type: ignore[arg-type]
+
+
+class TestTimeLimit:
+    def test_a_plain_request_gets_the_client_timeout(self):
+        assert Request("GET", "/v1/kv/k").time_limit(7.0) == 7.0
+        assert Request("GET", "/v1/kv/k").time_limit(None) is None
 
     @pytest.mark.parametrize(
         ("wait", "expected_wait"),
         [(1.0, 1.0), (60.0, 60.0), (0.0, 300.0), (600.0, 600.0), (3600.0, 600.0)],
     )
-    def test_a_blocking_query_gets_its_wait_and_jitter(self, wait, expected_wait):
+    def test_a_blocking_query_gets_its_wait_and_jitter_on_top(self, wait, expected_wait):
         # The server may hold it for wait + wait/16 (0 means 300 s; 600 s at most).
-        timeout = Request("GET", "/v1/kv/k", wait=wait).read_timeout(0.5)
-        assert timeout == expected_wait + expected_wait / 16 + BLOCKING_MARGIN
-        assert timeout >= expected_wait * 17 / 16 + 1
-
-    def test_a_longer_client_timeout_wins(self):
-        assert Request("GET", "/v1/kv/k", wait=1.0).read_timeout(100.0) == 100.0
+        limit = Request("GET", "/v1/kv/k", wait=wait).time_limit(0.5)
+        assert limit == 0.5 + expected_wait + expected_wait / 16 + BLOCKING_MARGIN
 
     def test_no_client_timeout_means_none(self):
-        assert Request("GET", "/v1/kv/k", wait=1.0).read_timeout(None) is None
+        assert Request("GET", "/v1/kv/k", wait=1.0).time_limit(None) is None
+
+
+class TestRetryable:
+    @pytest.mark.parametrize(
+        ("method", "retryable"),
+        [("GET", True), ("HEAD", True), ("PUT", False), ("DELETE", False), ("POST", False)],
+    )
+    def test_only_reads_may_be_sent_twice(self, method, retryable):
+        assert Request(method, "/v1/kv/k").retryable is retryable
+
+    def test_a_lost_write_says_it_may_have_been_applied(self):
+        cause = ConnectionResetError("reset by peer")
+        error = Request("PUT", "/v1/event/fire/x").connection_failed("http://h:1", cause, sent=True)
+        assert type(error) is consul.ConsulConnectionError
+        assert (error.method, error.path) == ("PUT", "/v1/event/fire/x")
+        assert "cannot reach http://h:1: ConnectionResetError: reset by peer" in str(error)
+        assert "may have reached Consul" in str(error)
+        assert "not sent again" in str(error)
+
+    def test_unless_it_was_never_sent(self):
+        cause = ConnectionRefusedError("refused")
+        error = Request("PUT", "/v1/kv/k").connection_failed("http://h:1", cause, sent=False)
+        assert "may have" not in str(error)
+
+    def test_a_timed_out_write_too(self):
+        error = Request("DELETE", "/v1/kv/k").timed_out(2.0, sent=True)
+        assert type(error) is consul.Timeout
+        assert str(error).startswith("no answer within 2.0 s; the DELETE may have reached Consul")
+
+    def test_a_lost_read_says_nothing_of_the_kind(self):
+        error = Request("GET", "/v1/kv/k", wait=1.0).timed_out(0.5, sent=True)
+        assert type(error) is consul.Timeout
+        assert (
+            str(error) == f"no answer within {0.5 + 1 + 1 / 16 + BLOCKING_MARGIN} s (GET /v1/kv/k)"
+        )
+
+    def test_closed(self):
+        assert str(Request("GET", "/v1/kv/k").closed()) == "the client was closed (GET /v1/kv/k)"
+        error = Request("PUT", "/v1/kv/k").closed(under_way=True)
+        assert type(error) is consul.ClientClosed
+        assert str(error) == "the client was closed during the call (PUT /v1/kv/k)"
+
+
+class TestNoSecretInRepr:
+    def test_request(self):
+        request = build(token=TOKEN, http_auth=("user", "pass"))._request(
+            "PUT", "/v1/acl/token", json_body={"SecretID": TOKEN}
+        )
+        text = repr(request)
+        assert TOKEN not in text
+        assert base64.b64encode(b"user:pass").decode() not in text
+        assert "'X-Consul-Token', '<hidden>'" in text
+        assert "body=<" in text
+        response = Response(200, (), json.dumps({"SecretID": TOKEN}).encode(), request)
+        assert TOKEN not in repr(response)
+        assert TOKEN not in repr(Call(request, lambda r: None))
+
+    def test_config_and_client(self):
+        client = Client(token=TOKEN, http_auth="user:secret-password")
+        for text in (repr(client), repr(client.config), str(client.config)):
+            assert TOKEN not in text
+            assert "secret-password" not in text
 
 
 class TestResponse:
@@ -144,6 +268,18 @@ class TestRequestDefaults:
             name == "X-Consul-Token" for name, _ in build()._request("GET", "/x").headers
         )
 
+    def test_settings_assigned_after_construction(self):
+        # python-consul's attributes: Patroni sets them on reloading its configuration.
+        group = build(token="old", dc="dc1")
+        group.agent.token = "new"
+        group.agent.dc = "dc2"
+        group.agent.consistency = "consistent"
+        request = group._request("GET", "/x", read=True)
+        assert request.params == (("dc", "dc2"), ("consistent", ""))
+        assert request.headers == (("X-Consul-Token", "new"),)
+        group.agent.token = group.agent.dc = None
+        assert group._request("GET", "/x") == Request("GET", "/x")
+
     def test_basic_auth(self):
         request = build(http_auth=("user", "pa:ss"))._request("GET", "/x")
         expected = "Basic " + base64.b64encode(b"user:pa:ss").decode()
@@ -176,7 +312,7 @@ class TestBlockingQueries:
     def test_an_index_alone_waits_for_the_server_default(self):
         request = build()._request("GET", "/x", index=42)
         assert request.wait == 0.0
-        assert request.read_timeout(1.0) == 300 + 300 / 16 + BLOCKING_MARGIN
+        assert request.time_limit(1.0) == 1 + 300 + 300 / 16 + BLOCKING_MARGIN
 
     def test_index_zero_does_not_block(self):
         # Consul answers at once for index 0 (and no index).
@@ -196,11 +332,23 @@ class TestBlockingQueries:
 
     @pytest.mark.parametrize(
         ("index", "error"),
-        [(True, TypeError), ("5", TypeError), (1.0, TypeError), (-1, ValueError)],
+        [
+            (True, TypeError),
+            ("5s", TypeError),
+            ("-1", TypeError),
+            (1.0, TypeError),
+            (-1, ValueError),
+        ],
     )
     def test_bad_index(self, index, error):
         with pytest.raises(error, match="index"):
             build()._request("GET", "/x", index=index)
+
+    def test_index_as_python_consul_returned_it(self):
+        # python-consul's reads returned X-Consul-Index as the header's text.
+        request = build()._request("GET", "/x", index="42", wait="1s")
+        assert request.params == (("index", "42"), ("wait", "1s"))
+        assert request.wait == 1.0
 
 
 class TestDurations:

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from ... import _decode as d
 from ..._endpoint import Group, endpoint, non_empty
-from ..._http import Call, path
+from ..._http import Call, path, path_segment
 from ._types import ACLPolicy, ACLPolicyStub
 
 M = TypeVar("M")
@@ -69,14 +69,16 @@ class Policy(Group[M]):
     @endpoint
     def read(self, uuid: str, token: str | None = None) -> Call[ACLPolicy | None]:
         """``GET /v1/acl/policy/:id``: the policy, or None if there is none."""
-        request = self._request("GET", path("acl", "policy", non_empty(uuid, "uuid")), token=token)
+        request = self._request(
+            "GET", path("acl", "policy", path_segment(uuid, "uuid")), token=token
+        )
         return Call(request, d.or_none(d.json))
 
     @endpoint
     def read_by_name(self, name: str, token: str | None = None) -> Call[ACLPolicy | None]:
         """``GET /v1/acl/policy/name/:name``: the policy, or None if there is none."""
         request = self._request(
-            "GET", path("acl", "policy", "name", non_empty(name, "name")), token=token
+            "GET", path("acl", "policy", "name", path_segment(name, "name")), token=token
         )
         return Call(request, d.or_none(d.json))
 
@@ -92,7 +94,7 @@ class Policy(Group[M]):
     ) -> Call[ACLPolicy]:
         """``PUT /v1/acl/policy/:id``: replace the policy's name, description and rules."""
         body = _policy_body(name, description, rules, datacenters)
-        body["ID"] = non_empty(policy_id, "policy_id")
+        body["ID"] = path_segment(policy_id, "policy_id")
         request = self._request(
             "PUT", path("acl", "policy", policy_id), token=token, json_body=body
         )
@@ -102,7 +104,7 @@ class Policy(Group[M]):
     def delete(self, policy_id: str, token: str | None = None) -> Call[bool]:
         """``DELETE /v1/acl/policy/:id``: True (also if there was no such policy)."""
         request = self._request(
-            "DELETE", path("acl", "policy", non_empty(policy_id, "policy_id")), token=token
+            "DELETE", path("acl", "policy", path_segment(policy_id, "policy_id")), token=token
         )
         return Call(request, d.boolean)
 

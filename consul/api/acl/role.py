@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from ... import _decode as d
 from ..._endpoint import Group, endpoint, non_empty
-from ..._http import Call, path
+from ..._http import Call, path, path_segment
 from ._types import ACLRole, NodeIdentity, ServiceIdentity, links
 
 M = TypeVar("M")
@@ -61,7 +61,7 @@ class Role(Group[M]):
     def read(self, role_id: str, token: str | None = None) -> Call[ACLRole | None]:
         """``GET /v1/acl/role/:id``: the role, or None if there is none."""
         request = self._request(
-            "GET", path("acl", "role", non_empty(role_id, "role_id")), token=token
+            "GET", path("acl", "role", path_segment(role_id, "role_id")), token=token
         )
         return Call(request, d.or_none(d.json))
 
@@ -69,7 +69,7 @@ class Role(Group[M]):
     def read_by_name(self, name: str, token: str | None = None) -> Call[ACLRole | None]:
         """``GET /v1/acl/role/name/:name``: the role, or None if there is none."""
         request = self._request(
-            "GET", path("acl", "role", "name", non_empty(name, "name")), token=token
+            "GET", path("acl", "role", "name", path_segment(name, "name")), token=token
         )
         return Call(request, d.or_none(d.json))
 
@@ -89,7 +89,7 @@ class Role(Group[M]):
         body = _role_body(
             name, description, policies_id, policies_name, service_identities, node_identities
         )
-        body["ID"] = non_empty(role_id, "role_id")
+        body["ID"] = path_segment(role_id, "role_id")
         request = self._request("PUT", path("acl", "role", role_id), token=token, json_body=body)
         return Call(request, d.json)
 
@@ -97,7 +97,7 @@ class Role(Group[M]):
     def delete(self, role_id: str, token: str | None = None) -> Call[bool]:
         """``DELETE /v1/acl/role/:id``: True (also if there was no such role)."""
         request = self._request(
-            "DELETE", path("acl", "role", non_empty(role_id, "role_id")), token=token
+            "DELETE", path("acl", "role", path_segment(role_id, "role_id")), token=token
         )
         return Call(request, d.boolean)
 

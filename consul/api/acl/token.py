@@ -6,8 +6,8 @@ import builtins
 from typing import Any, TypeVar
 
 from ... import _decode as d
-from ..._endpoint import Group, duration, endpoint, non_empty, string
-from ..._http import Call, path
+from ..._endpoint import Group, duration, endpoint, string
+from ..._http import Call, path, path_segment
 from ._types import (
     ACLToken,
     ACLTokenExpanded,
@@ -19,6 +19,17 @@ from ._types import (
 M = TypeVar("M")
 
 __all__ = ["Token"]
+
+
+def _accessor(accessor_id: str) -> str:
+    """An AccessorID for ``/v1/acl/token/:id``; ``self`` would name ``/v1/acl/token/self``.
+
+    Consul registers that path on its own (``agent/http_register.go``): a
+    read of ``self`` would answer with the caller's own token.
+    """
+    if path_segment(accessor_id, "accessor_id") == "self":
+        raise ValueError("accessor_id 'self' is not an AccessorID: use read_self()")
+    return accessor_id
 
 
 def _token_body(
@@ -109,7 +120,7 @@ class Token(Group[M]):
         params = [("expanded", "")] if expanded else []
         request = self._request(
             "GET",
-            path("acl", "token", non_empty(accessor_id, "accessor_id")),
+            path("acl", "token", _accessor(accessor_id)),
             params,
             token=token,
         )
@@ -154,7 +165,7 @@ class Token(Group[M]):
             node_identities,
             local,
         )
-        body["AccessorID"] = non_empty(accessor_id, "accessor_id")
+        body["AccessorID"] = _accessor(accessor_id)
         if secret_id:
             body["SecretID"] = secret_id
         request = self._request(
@@ -170,7 +181,7 @@ class Token(Group[M]):
         body = {"Description": description} if description else {}
         request = self._request(
             "PUT",
-            path("acl", "token", non_empty(accessor_id, "accessor_id"), "clone"),
+            path("acl", "token", _accessor(accessor_id), "clone"),
             token=token,
             json_body=body,
         )
@@ -179,9 +190,7 @@ class Token(Group[M]):
     @endpoint
     def delete(self, accessor_id: str, token: str | None = None) -> Call[bool]:
         """``DELETE /v1/acl/token/:AccessorID``: True (also if there was no such token)."""
-        request = self._request(
-            "DELETE", path("acl", "token", non_empty(accessor_id, "accessor_id")), token=token
-        )
+        request = self._request("DELETE", path("acl", "token", _accessor(accessor_id)), token=token)
         return Call(request, d.boolean)
 
     # Defined last: in the class body, later annotations would read ``list``

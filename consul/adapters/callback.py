@@ -1,0 +1,96 @@
+"""The callback adapter: a python-consul ``http`` object as the transport.
+
+:class:`consul.base.Consul` gets its ``http`` object from its ``http_connect``
+(or ``connect``) hook, as python-consul's did. Its runner hands each call's
+request to that object with python-consul's protocol,
+``http.get(callback, path, params=[...], headers={...})`` (``put``,
+``delete`` and ``post`` also take ``data=``), where ``callback`` turns the
+object's :class:`consul.callback.Response` into the call's value. Whatever the
+object returns is the call's result: the value for a blocking object, its
+loop's awaitable otherwise.
+
+What the object is given is what python-consul gave it: the path not yet
+percent-encoded (the object encodes it, see
+:meth:`consul.callback.HTTPClient.uri`), the query parameters as a list of
+pairs, a JSON body as a ``str`` and any other body as ``bytes``, and a
+``headers`` mapping whenever there are headers to send (the token travels in
+``X-Consul-Token``, never among the parameters). This module does no I/O: the
+object does.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol, TypeVar
+from urllib.parse import unquote
+
+from .._http import Call, Flow, Headers, Response
+from ..callback import Response as CallbackResponse
+from ..config import Config
+from ._drive import drive
+
+T = TypeVar("T")
+
+__all__ = ["CallbackRunner"]
+
+
+class _Client(Protocol):
+    """What the runner needs of its client: the ``http`` object and the settings."""
+
+    http: Any
+    config: Config
+
+
+class CallbackRunner:
+    """Runs calls through the client's ``http`` object, read at each call."""
+
+    def __init__(self, client: _Client) -> None:
+        self._client = client
+
+    def run(self, call: Call[T]) -> Any:
+        """Hand ``call``'s request to ``client.http``; its result is the call's."""
+        request = call.request
+        send = getattr(self._client.http, request.method.lower())
+        kwargs: dict[str, Any] = {}
+        if request.params:
+            kwargs["params"] = list(request.params)
+        if request.body is not None:
+            kwargs["data"] = _data(request.body, request.headers)
+        if request.headers:
+            kwargs["headers"] = dict(request.headers)
+        path = self._client.config.path_prefix + unquote(request.path)
+        return send(functools.partial(_answer, call), path, **kwargs)
+
+    def run_flow(self, flow: Flow[T]) -> T:
+        """Drive ``flow`` in this thread: it needs an ``http`` object that blocks."""
+        return drive(flow, self.run, time.sleep)
+
+
+def _data(body: bytes, headers: Headers) -> str | bytes:
+    """The body as python-consul passed it: JSON as ``str``, anything else as bytes."""
+    if ("Content-Type", "application/json") in headers:
+        return body.decode("utf-8")
+    return body
+
+
+def _answer(call: Call[T], response: CallbackResponse) -> T:
+    """The callback: the ``http`` object's response decoded as the call decodes."""
+    body = response.body
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    headers = _header_items(response.headers)
+    return call.result(Response.build(int(response.code), headers, body or b"", call.request))
+
+
+def _header_items(headers: Any) -> list[tuple[str, str]]:
+    """Header pairs as text, from whatever mapping (or None) the object's library has."""
+    if not headers:
+        return []
+    items: Iterable[tuple[Any, Any]] = headers.items() if isinstance(headers, Mapping) else headers
+    return [(_text(name), _text(value)) for name, value in items]
+
+
+def _text(value: Any) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)

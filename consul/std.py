@@ -1,0 +1,111 @@
+"""The blocking client, at python-consul's import path: ``consul.std.Consul``.
+
+:class:`Consul` is :class:`consul.Consul`. :class:`HTTPClient` is
+python-consul's blocking ``http`` object, for programs that build a
+:class:`consul.base.Consul` subclass on it (or subclass it): the callback
+protocol over this package's own ``requests`` transport, with its timeouts,
+TLS settings and exceptions.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+from requests.structures import CaseInsensitiveDict
+
+from ._endpoint import duration
+from ._http import Request
+from .adapters.std import Consul, RequestsRunner
+from .callback import HTTPClient as _HTTPClient
+from .callback import Params, Response
+from .config import DEFAULT_TIMEOUT, Cert, Config
+
+__all__ = ["Consul", "HTTPClient"]
+
+
+class HTTPClient(_HTTPClient):
+    """python-consul's blocking ``http`` object, on one pooled ``requests`` session.
+
+    ``get``/``put``/``delete``/``post(callback, path, params=None, data=...,
+    headers=None)`` send the request and return ``callback(response)``, the
+    response's body as text. ``timeout`` is as :class:`consul.Consul`'s: a
+    blocking query (``index`` among the parameters) is given its ``wait`` on
+    top. The environment is not read: the arguments are the settings.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8500,
+        scheme: str = "http",
+        verify: bool | str = True,
+        cert: Cert | None = None,
+        *,
+        timeout: float | None = DEFAULT_TIMEOUT,
+    ) -> None:
+        super().__init__(host, port, scheme, verify, cert)
+        config = Config.resolve(
+            host, port, scheme=scheme, verify=verify, cert=cert, timeout=timeout, env={}
+        )
+        self._transport = RequestsRunner(config)
+        #: The ``requests.Session`` the requests go through.
+        self.session = self._transport.session
+
+    def _send(
+        self,
+        method: str,
+        callback: Callable[[Response], Any],
+        path: str,
+        params: Params | None = None,
+        data: str | bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        pairs = tuple(
+            (str(name), str(value))
+            for name, value in ((params.items() if isinstance(params, Mapping) else params) or ())
+        )
+        found = dict(pairs)
+        wait = None
+        if "index" in found:
+            wait = duration(found["wait"], "wait")[1] if "wait" in found else 0.0
+        body = data.encode("utf-8") if isinstance(data, str) else data
+        request = Request(
+            method,
+            quote(path, safe="/:"),
+            pairs,
+            tuple((headers or {}).items()),
+            body or None,
+            wait,
+        )
+        answer = self._transport.send(request)
+        return callback(
+            Response(
+                answer.status,
+                CaseInsensitiveDict(answer.headers),
+                answer.body.decode("utf-8", "replace"),
+            )
+        )
+
+    def get(
+        self,
+        callback: Callable[[Response], Any],
+        path: str,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """``GET path``; returns ``callback(response)``."""
+        return self._send("GET", callback, path, params, None, headers)
+
+    #: ``PUT path`` with ``data``; returns ``callback(response)``.
+    put = functools.partialmethod(_send, "PUT")
+    #: ``DELETE path``; returns ``callback(response)``.
+    delete = functools.partialmethod(_send, "DELETE")
+    #: ``POST path`` with ``data``; returns ``callback(response)``.
+    post = functools.partialmethod(_send, "POST")
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._transport.close()
