@@ -13,7 +13,8 @@ import uuid
 
 from ..state.errors import RPCError
 from ..state.event import UserEvent, serf_size_error, uuid_to_index
-from ..state.golang import compile_regexp, multierror
+from ..state.golang import multierror
+from ..state.regexp import compile_regexp
 from .context import LOCAL_MAX_QUERY_TIME, Ctx
 from .errors import BadRequest, HTTPError
 from .reply import Reply, json_reply

@@ -19,8 +19,8 @@ from collections import deque
 from typing import Any
 
 from .config import AgentConfig
-from .golang import compile_regexp
 from .local import LocalAgent
+from .regexp import compile_regexp
 from .wakeups import Wakeups
 
 __all__ = [

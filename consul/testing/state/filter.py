@@ -38,8 +38,9 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, VisitError
 
-from .golang import compile_regexp, parse_bool, quote
+from .golang import parse_bool, quote
 from .gotypes import STRING, UINT8, GoType, Map, Ptr, Scalar, Slice, Struct
+from .regexp import compile_regexp
 
 __all__ = ["FilterError", "compile_filter"]
 

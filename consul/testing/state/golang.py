@@ -7,13 +7,11 @@ Consul's boolean query parameters; :func:`multierror` is the text of a
 ``go-multierror`` error, which Consul returns when it gathers several;
 :func:`uuid_error` is what ``go-uuid``'s ``ParseUUID`` says of a bad UUID.
 Durations are ``time.ParseDuration`` and ``time.Duration.String``
-(:func:`parse_duration_ns`, :func:`format_duration`); regular expressions
-are checked as ``regexp.Compile`` checks them (:func:`compile_regexp`).
+(:func:`parse_duration_ns`, :func:`format_duration`). Go's regular
+expressions are :mod:`.regexp`'s.
 """
 
 from __future__ import annotations
-
-import re
 
 _ESCAPES = {
     "\a": "\\a",
@@ -248,54 +246,3 @@ def _fraction(value: int, precision: int) -> str:
     if value == 0:
         return ""
     return "." + str(value).rjust(precision, "0").rstrip("0")
-
-
-# -- regular expressions (Go's regexp package, RE2 syntax) --------------------------
-
-
-def compile_regexp(pattern: str) -> re.Pattern[str]:
-    """Compile ``pattern`` as Go's ``regexp.Compile`` would accept it.
-
-    Raises ValueError with Go's message (``error parsing regexp: CODE:
-    `ARG```) for the constructs Go rejects. Python's engine then matches;
-    for the patterns both accept, the two agree on what ``MatchString``
-    finds, except for Perl features RE2 lacks, which are rejected here.
-    """
-    perl = re.search(r"\(\?(?:<?[=!])", pattern)
-    if perl:
-        raise ValueError(_regexp_error("invalid or unsupported Perl syntax", perl.group(0)))
-    backref = re.search(r"(?<!\\)(?:\\\\)*(\\[1-9])", pattern)
-    if backref:
-        raise ValueError(_regexp_error("invalid escape sequence", backref.group(1)))
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(_regexp_reason(exc, pattern)) from None
-
-
-def _regexp_error(code: str, arg: str) -> str:
-    return f"error parsing regexp: {code}: `{arg}`"
-
-
-def _regexp_reason(exc: re.error, pattern: str) -> str:
-    """Go's error for a pattern Python's ``re`` refused (``regexp/syntax`` codes)."""
-    message = exc.msg
-    pos = exc.pos or 0
-    if message.startswith("missing ), unterminated subpattern"):
-        return _regexp_error("missing closing )", pattern)
-    if message.startswith("unbalanced parenthesis"):
-        return _regexp_error("unexpected )", pattern)
-    if message.startswith("unterminated character set"):
-        return _regexp_error("missing closing ]", pattern[pos:])
-    if message.startswith("nothing to repeat"):
-        return _regexp_error("missing argument to repetition operator", pattern[pos : pos + 1])
-    if message.startswith("multiple repeat"):
-        return _regexp_error("invalid nested repetition operator", pattern[pos - 1 : pos + 1])
-    if message.startswith("bad escape"):
-        return _regexp_error("invalid escape sequence", pattern[pos : pos + 2])
-    if message.startswith("bad character range"):
-        end = pattern.find("]", pos)
-        return _regexp_error(
-            "invalid character class range", pattern[pos : end if end > 0 else None]
-        )
-    return _regexp_error("invalid regexp", pattern)
