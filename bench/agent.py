@@ -314,44 +314,42 @@ def main() -> None:
             def agent_write() -> None:
                 _put(agent, KEY, str(time.monotonic()).encode())
 
-            for _ in range(args.rounds):
+            def wake_agent(memory: Callable[[], int] | None = None) -> tuple[list[float], float]:
                 blocked = f"{target}?index={_index(agent)}&wait=5m"
-                latencies, _ = wake(
-                    agent_port, blocked, args.watchers, args.procs, agent_waiting, agent_write
-                )
-                wakes["agent"].append(percentile(latencies, 0.99))
-                wakes["agent_max"].append(latencies[-1])
-                latencies, _ = wake(
-                    base_port,
-                    "/wait",
-                    args.watchers,
-                    args.procs,
-                    lambda: int(baseline.call(lambda: baseline.waiting)),
-                    lambda: _send(base_port, "PUT", "/set"),
-                )
-                wakes["baseline"].append(percentile(latencies, 0.99))
-            tracemalloc.start()
-            try:
-                traced = lambda: tracemalloc.get_traced_memory()[0]  # noqa: E731
-                blocked = f"{target}?index={_index(agent)}&wait=5m"
-                _, memory["agent"] = wake(
+                return wake(
                     agent_port,
                     blocked,
                     args.watchers,
                     args.procs,
                     agent_waiting,
                     agent_write,
-                    traced,
+                    memory,
                 )
-                _, memory["baseline"] = wake(
+
+            def wake_baseline(
+                memory: Callable[[], int] | None = None,
+            ) -> tuple[list[float], float]:
+                return wake(
                     base_port,
                     "/wait",
                     args.watchers,
                     args.procs,
                     lambda: int(baseline.call(lambda: baseline.waiting)),
                     lambda: _send(base_port, "PUT", "/set"),
-                    traced,
+                    memory,
                 )
+
+            for _ in range(args.rounds):
+                latencies, _ = wake_agent()
+                wakes["agent"].append(percentile(latencies, 0.99))
+                wakes["agent_max"].append(latencies[-1])
+                latencies, _ = wake_baseline()
+                wakes["baseline"].append(percentile(latencies, 0.99))
+            tracemalloc.start()
+            try:
+                traced = lambda: tracemalloc.get_traced_memory()[0]  # noqa: E731
+                _, memory["agent"] = wake_agent(traced)
+                _, memory["baseline"] = wake_baseline(traced)
             finally:
                 tracemalloc.stop()
         finally:

@@ -9,6 +9,7 @@ endpoints share (query options, ACL-filtered blocking reads) are here too.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..state import structs
@@ -32,6 +33,7 @@ from .reply import Reply, json_reply
 from .routes import Routes
 
 __all__ = [
+    "ServiceLookup",
     "filtered",
     "filtered_read",
     "meta_filters",
@@ -117,6 +119,29 @@ def service_name(ctx: Ctx, prefix: str) -> str:
     if not name:
         raise BadRequest("Missing service name")
     return name
+
+
+@dataclass(frozen=True)
+class ServiceLookup:
+    """What a lookup of a service's instances reads from the request.
+
+    ``/v1/catalog/service/:service`` and ``/v1/health/service/:service`` (and
+    their ``connect`` twins) read them in the same order, which decides
+    which of several bad parameters answers: the read options, ``?node-meta``,
+    ``?tag``, the name in the path, ``?peer``.
+    """
+
+    name: str
+    tags: Tags
+    meta: dict[str, str]
+    peer: str
+
+    @classmethod
+    def read(cls, ctx: Ctx, prefix: str) -> ServiceLookup:
+        read_options(ctx)
+        meta = meta_filters(ctx)
+        tags = tag_filter(ctx)
+        return cls(service_name(ctx, prefix), tags, meta, peer_name(ctx))
 
 
 async def _decode_body(ctx: Ctx, spec: Struct) -> dict[str, Any]:
@@ -260,11 +285,8 @@ async def connect_nodes(ctx: Ctx) -> Reply:
 
 
 async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Reply:
-    read_options(ctx)
-    meta = meta_filters(ctx)
-    tags = tag_filter(ctx)
-    name = service_name(ctx, prefix)
-    peer = peer_name(ctx)
+    lookup = ServiceLookup.read(ctx, prefix)
+    name, tags, meta, peer = lookup.name, lookup.tags, lookup.meta, lookup.peer
     store = ctx.dc.catalog
     authz = ctx.authz
     if connect and not authz.service_read(name):

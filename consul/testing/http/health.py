@@ -15,14 +15,13 @@ from ..state.errors import RPCError
 from ..state.golang import parse_bool
 from ..state.records import JSON, check_json, node_json, node_service_json
 from .catalog import (
+    ServiceLookup,
     filtered,
     filtered_read,
     meta_filters,
     node_name,
-    peer_name,
     read_options,
     service_name,
-    tag_filter,
 )
 from .context import Ctx
 from .errors import BadRequest
@@ -157,11 +156,8 @@ async def connect_nodes(ctx: Ctx) -> Reply:
 
 
 async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Reply:
-    read_options(ctx)
-    meta = meta_filters(ctx)
-    tags = tag_filter(ctx)
-    name = service_name(ctx, prefix)
-    peer = peer_name(ctx)
+    lookup = ServiceLookup.read(ctx, prefix)
+    name, tags, meta, peer = lookup.name, lookup.tags, lookup.meta, lookup.peer
     passing = passing_flag(ctx)
     store = ctx.dc.catalog
     authz = ctx.authz
