@@ -24,6 +24,9 @@ from .state.core import AgentCore
 
 __all__ = ["DevAgent"]
 
+#: Loop turns an accepted connection takes to be attached to its server.
+_ACCEPT_TURNS = 3
+
 
 def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
     """The agent thread: run the loop until stopped, then close it."""
@@ -33,6 +36,24 @@ def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
     finally:
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
+
+
+async def _stop_accepting(runner: web.BaseRunner) -> None:
+    """Stop taking connections, and let those taken reach the server, before it closes.
+
+    asyncio (3.11) accepts a connection in one loop turn and attaches it to
+    its listening server in a later one. A server closed in between fails
+    the attach (``Server._attach`` asserts it is open) and the accepted
+    socket stays open, its client waiting for an answer: a client that
+    reconnects at once as the agent stops (a watch) hits this.
+    """
+    loop = asyncio.get_running_loop()
+    for site in runner.sites:
+        server = getattr(site, "_server", None)  # aiohttp keeps it private
+        for sock in getattr(server, "sockets", None) or ():
+            loop.remove_reader(sock.fileno())
+    for _ in range(_ACCEPT_TURNS):
+        await asyncio.sleep(0)
 
 
 class DevAgent:
@@ -176,6 +197,7 @@ class DevAgent:
             await core.local.wait_closed()
         if self._runner is not None:
             runner, self._runner = self._runner, None
+            await _stop_accepting(runner)
             await runner.cleanup()
         self._https_port = 0
         self._stopped.set()
