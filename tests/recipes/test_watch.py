@@ -205,31 +205,50 @@ def test_a_watch_across_an_agent_reset(c, watching, consul_agent):
     assert value(changes.next()[1]) == b"again"
 
 
-def test_a_watch_backs_off_while_the_agent_is_away_and_recovers(adapter, loops):
+def test_a_watch_backs_off_while_refused_and_recovers(adapter, loops):
+    """No agent at the address: the reads fail, backed off; one starts: the watch recovers."""
+    errors: queue.Queue[Any] = queue.Queue()
+    with DevAgent() as gone:
+        host, port = gone.host, gone.port  # a port nothing listens on once it stopped
+    agent: DevAgent | None = None
+    try:
+        with sync_client(adapter, loops(adapter), host=host, port=port, timeout=5) as c:
+            watch = c.watch.key("config/x", backoff=FAST, on_error=lambda e, d: errors.put((e, d)))
+            changes = Changes(c, watch)
+            for _ in range(3):  # refused, and refused again after each backoff
+                error, delay = errors.get(timeout=CALL_TIMEOUT)
+                assert isinstance(error, consul.ConsulConnectionError)
+                assert 0 < delay <= FAST.cap
+            assert changes.nothing_more()
+            agent = DevAgent(port=port).start()
+            assert changes.next()[1] is None  # the first value, once it answers
+            c.kv.put("config/x", "after")
+            assert value(changes.next()[1]) == b"after"
+            changes.stop()
+    finally:
+        if agent is not None:
+            agent.stop()
+
+
+def test_a_watch_across_an_agent_restart(adapter, loops):
+    """The agent stops under the watch and starts again, empty: the watch recovers."""
     errors: queue.Queue[Any] = queue.Queue()
     agent = DevAgent().start()
     port = agent.port
     try:
-        with sync_client(adapter, loops(adapter), host=agent.host, port=port, timeout=5) as c:
+        with sync_client(adapter, loops(adapter), host=agent.host, port=port) as c:
             c.kv.put("config/x", "before")
-            # A short wait: a read that the stopping agent neither answers nor
-            # closes still ends, at its read timeout (wait + wait/16 + a margin).
-            watch = c.watch.key(
-                "config/x", wait=1, backoff=FAST, on_error=lambda e, d: errors.put((e, d))
-            )
+            watch = c.watch.key("config/x", backoff=FAST, on_error=lambda e, d: errors.put((e, d)))
             changes = Changes(c, watch)
             assert value(changes.next()[1]) == b"before"
-            agent.stop()  # the read in flight fails, and the next are refused
-            first, delay = errors.get(timeout=CALL_TIMEOUT)
-            second, _ = errors.get(timeout=CALL_TIMEOUT)
-            assert isinstance(second, consul.ConsulConnectionError)
-            assert 0 < delay <= FAST.cap
-            agent = DevAgent(port=port).start()  # back, with nothing in it
-            assert changes.next()[1] is None
+            agent.stop()  # the read in flight ends; the next ones are refused
+            error, _ = errors.get(timeout=CALL_TIMEOUT)
+            assert isinstance(error, consul.TransportError)
+            agent = DevAgent(port=port).start()
+            assert changes.next()[1] is None  # a new agent: the key is gone
             c.kv.put("config/x", "after")
             assert value(changes.next()[1]) == b"after"
             changes.stop()
-            assert isinstance(first, consul.TransportError)
     finally:
         agent.stop()
 
