@@ -18,16 +18,13 @@ import ssl
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from ._endpoint import integer, optional_str, seconds
-from ._http import header_value
+from ._endpoint import integer, optional_str, timeout_seconds
+from ._http import DEFAULT_TIMEOUT, header_value
 
 __all__ = ["CONSISTENCY_MODES", "DEFAULT_TIMEOUT", "Cert", "Config"]
 
 #: The values of the ``consistency`` argument.
 CONSISTENCY_MODES = ("default", "consistent", "stale")
-
-#: Seconds a call may take as a whole (blocking queries get their wait on top).
-DEFAULT_TIMEOUT = 30.0
 
 #: A client certificate: one PEM file holding certificate and key, or a
 #: ``(cert_file, key_file)`` pair.
@@ -97,8 +94,7 @@ class Config:
             )
         if not 0 < integer(self.port, "port") < 65536:
             raise ValueError(f"port must be between 1 and 65535, not {self.port}")
-        if self.timeout is not None and seconds(self.timeout, "timeout") <= 0:
-            raise ValueError(f"timeout must be positive or None, not {self.timeout!r}")
+        timeout_seconds(self.timeout)
         if self.token is not None:
             header_value(self.token, "token")
         optional_str(self.dc, "dc")

@@ -75,7 +75,8 @@ class AiohttpRunner:
         self._loop = LoopBinding("consul.aio.Consul")
         self._session: aiohttp.ClientSession | None = None
         self._slots: tuple[asyncio.Semaphore, asyncio.Semaphore] | None = None
-        # The time limit of every call that does not block, made once.
+        # The time limit of the calls that do not block and keep the
+        # client's timeout, made once.
         self._timeout = aiohttp.ClientTimeout(total=config.timeout)
 
     def _bind(self, request: Request) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
@@ -101,8 +102,8 @@ class AiohttpRunner:
             if self.closed:  # while waiting for a turn
                 raise request.closed()
             timeout = self._timeout
-            if request.wait is not None:
-                timeout = aiohttp.ClientTimeout(total=request.time_limit(self.config.timeout))
+            if request.wait is not None or request.timeout != timeout.total:
+                timeout = aiohttp.ClientTimeout(total=request.time_limit())
             try:
                 async with session.request(
                     request.method,
@@ -124,7 +125,7 @@ class AiohttpRunner:
             return request.closed(under_way=True)
         if isinstance(exc, TimeoutError):
             sent = not isinstance(exc, aiohttp.ConnectionTimeoutError)
-            return request.timed_out(self.config.timeout, sent=sent)
+            return request.timed_out(sent=sent)
         return request.connection_failed(
             self.config.base_url,
             exc,

@@ -14,8 +14,10 @@ percent-encoded (the object encodes it, see
 :meth:`consul.callback.HTTPClient.uri`), the query parameters as a list of
 pairs, a JSON body as a ``str`` and any other body as ``bytes``, and a
 ``headers`` mapping whenever there are headers to send (the token travels in
-``X-Consul-Token``, never among the parameters). This module does no I/O: the
-object does.
+``X-Consul-Token``, never among the parameters). A call given a ``timeout=``
+of its own hands it on as ``timeout=`` (seconds or None), which an object
+written for python-consul does not take: it then fails with a ``TypeError``
+rather than ignore the limit. This module does no I/O: the object does.
 """
 
 from __future__ import annotations
@@ -60,6 +62,10 @@ class CallbackRunner:
             kwargs["data"] = _data(request.body, request.headers)
         if request.headers:
             kwargs["headers"] = dict(request.headers)
+        if request.timeout != self._client.config.timeout:
+            # A call's own timeout=, which python-consul's protocol does not
+            # have: the object must take it (consul.std.HTTPClient does).
+            kwargs["timeout"] = request.timeout
         path = self._client.config.path_prefix + unquote(request.path)
         return send(functools.partial(_answer, call), path, **kwargs)
 

@@ -209,7 +209,7 @@ class RequestsRunner:
         """Send ``request``; transport failures become our exceptions."""
         if self.closed:
             raise request.closed()
-        limit = request.time_limit(self.config.timeout)
+        limit = request.time_limit()
         current = _CURRENT
         current.runner = self
         current.deadline = None if limit is None else time.monotonic() + limit
@@ -243,7 +243,7 @@ class RequestsRunner:
         if isinstance(exc, requests.Timeout) or (
             deadline is not None and time.monotonic() >= deadline
         ):
-            return request.timed_out(self.config.timeout, sent=sent)
+            return request.timed_out(sent=sent)
         return request.connection_failed(self.config.base_url, exc, sent=sent)
 
     def run(self, call: Call[T]) -> T:

@@ -176,7 +176,7 @@ class TornadoRunner:
         async with slots:
             if self.closed:  # while waiting for a turn
                 raise request.closed()
-            limit = request.time_limit(self.config.timeout) or _FOREVER
+            limit = request.time_limit() or _FOREVER
             http_request = HTTPRequest(
                 request.url(self._base_url),
                 method=request.method,
@@ -221,7 +221,7 @@ class TornadoRunner:
         # Once connected (TLS included), the request may have been sent.
         sent = connection.stream is not None
         if isinstance(exc, HTTPTimeoutError):
-            return request.timed_out(self.config.timeout, sent=sent)
+            return request.timed_out(sent=sent)
         return request.connection_failed(self.config.base_url, exc, sent=sent)
 
     async def _run(self, call: Call[T]) -> T:

@@ -98,7 +98,7 @@ class TwistedRunner:
         self.closed = False
         #: The exchanges under way, which close() aborts.
         self._inflight: set[defer.Deferred[tuple[Any, bytes]]] = set()
-        policy = _TLSPolicy(config)
+        self._policy = policy = _TLSPolicy(config)
         self.pool = HTTPConnectionPool(reactor, persistent=True)
         self._once_pool = HTTPConnectionPool(reactor, persistent=True)
         self._once_pool.retryAutomatically = False
@@ -116,6 +116,14 @@ class TwistedRunner:
         headers = Headers({k: [v] for k, v in request.headers})
         headers.setRawHeaders(b"Accept-Encoding", [b"gzip"])
         agent = self.agent if request.retryable else self._once_agent
+        if request.timeout != self.config.timeout:
+            # A call's own timeout: an agent that connects within it, on the same pool.
+            agent = Agent(
+                self.reactor,
+                contextFactory=self._policy,
+                connectTimeout=request.timeout,
+                pool=self.pool if request.retryable else self._once_pool,
+            )
         answer = await agent.request(
             request.method.encode("ascii"),
             request.url(self.config.base_url).encode("ascii"),
@@ -139,7 +147,7 @@ class TwistedRunner:
         """
         if self.closed:
             raise request.closed()
-        limit = request.time_limit(self.config.timeout)
+        limit = request.time_limit()
         exchange = defer.ensureDeferred(self._exchange(request))
         expired = False
 
@@ -178,7 +186,7 @@ class TwistedRunner:
         # Not connected: nothing was sent.
         sent = not isinstance(exc, error.ConnectError | error.TimeoutError)
         if expired or isinstance(exc, error.TimeoutError):
-            return request.timed_out(self.config.timeout, sent=sent)
+            return request.timed_out(sent=sent)
         if isinstance(exc, error.ConnectError | ResponseFailed | OSError):
             return request.connection_failed(self.config.base_url, exc, sent=sent)
         return None

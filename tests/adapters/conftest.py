@@ -133,7 +133,8 @@ class Stub:
     """A local aiohttp server on a thread of its own, answering as told.
 
     Every request is recorded in :attr:`seen`. By default it answers 200 with
-    ``null``; :meth:`answer` sets another status, body and headers;
+    ``null``; :meth:`answer` sets another status, body and headers (and a
+    delay before answering, for a slow server);
     :meth:`hang` makes it accept requests (all, or those it names) and never
     answer, noting in :attr:`holding` that a request is held (and counting
     them in :attr:`held`) and in :attr:`dropped` that the client went away
@@ -147,6 +148,7 @@ class Stub:
         self.held = 0
         self._changed = threading.Condition()
         self._reply: tuple[int, bytes, dict[str, str]] = (200, b"null", {})
+        self._delay = 0.0
         self._hang: Callable[[web.Request], bool] | None = None
         self._compress = False
         self._loop = asyncio.new_event_loop()
@@ -189,6 +191,8 @@ class Stub:
                     self.held -= 1
                     self._changed.notify_all()
                 self.dropped.set()
+        if self._delay:
+            await asyncio.sleep(self._delay)
         status, body, headers = self._reply
         response = web.Response(status=status, body=body, headers=headers)
         if self._compress:
@@ -202,17 +206,22 @@ class Stub:
         headers: dict[str, str] | None = None,
         *,
         compress: bool = False,
+        delay: float = 0.0,
     ) -> None:
-        """Answer every request with ``status`` and ``body`` (gzipped if asked for)."""
+        """Answer every request with ``status`` and ``body`` (gzipped if asked for),
+        ``delay`` seconds after it came."""
         raw = body.encode() if isinstance(body, str) else body
         self._reply = (status, raw, headers or {})
         self._hang = None
         self._compress = compress
+        self._delay = delay
 
-    def answer_json(self, value: Any, *, index: int = 1, compress: bool = False) -> None:
+    def answer_json(
+        self, value: Any, *, index: int = 1, compress: bool = False, delay: float = 0.0
+    ) -> None:
         """Answer 200 with ``value`` as JSON and an ``X-Consul-Index``."""
         headers = {"Content-Type": "application/json", "X-Consul-Index": str(index)}
-        self.answer(200, json.dumps(value), headers, compress=compress)
+        self.answer(200, json.dumps(value), headers, compress=compress, delay=delay)
 
     def hang(self, when: Callable[[web.Request], bool] = lambda request: True) -> None:
         """Accept requests (those for which ``when`` is true) and never answer them."""
