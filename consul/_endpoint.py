@@ -91,7 +91,11 @@ class Callback(Mode):
 
 
 class Runner(Protocol):
-    """What an adapter provides: run a call, or a flow, in its own way."""
+    """What an adapter provides: run a call, or a flow, in its own way, on its transport."""
+
+    @property
+    def transport(self) -> Any:
+        """What sends the requests."""
 
     def run(self, call: Call[Any]) -> Any:
         """Send ``call``'s request and decode the response."""

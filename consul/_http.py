@@ -77,7 +77,7 @@ class ClientTimeout(enum.Enum):
 CLIENT_TIMEOUT: Final = ClientTimeout.DEFAULT
 #: What a method's ``timeout=`` takes: seconds, None (no limit) or
 #: :data:`CLIENT_TIMEOUT`.
-CallTimeout: TypeAlias = "float | Literal[ClientTimeout.DEFAULT] | None"
+CallTimeout: TypeAlias = float | Literal[ClientTimeout.DEFAULT] | None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -176,9 +176,9 @@ class ConsulBase(Generic[M]):
         raise NotImplementedError
 
     @property
-    def http(self) -> Runner:
-        """The adapter that sends the requests (``consul.base`` compatibility)."""
-        return self._runner
+    def http(self) -> Any:
+        """The transport that sends the requests (``consul.base`` compatibility)."""
+        return self._runner.transport
 
     @property
     def scheme(self) -> str:

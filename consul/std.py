@@ -18,7 +18,7 @@ from requests.structures import CaseInsensitiveDict
 
 from ._endpoint import duration, timeout_seconds
 from ._http import CLIENT_TIMEOUT, CallTimeout, Request
-from .adapters.std import Consul, RequestsRunner
+from .adapters.std import Consul, RequestsTransport
 from .callback import HTTPClient as _HTTPClient
 from .callback import Params, Response
 from .config import DEFAULT_TIMEOUT, Cert, Config
@@ -52,7 +52,7 @@ class HTTPClient(_HTTPClient):
         config = Config.resolve(
             host, port, scheme=scheme, verify=verify, cert=cert, timeout=timeout, env={}
         )
-        self._transport = RequestsRunner(config)
+        self._transport = RequestsTransport(config)
         #: The ``requests.Session`` the requests go through.
         self.session = self._transport.session
 

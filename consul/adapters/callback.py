@@ -51,6 +51,11 @@ class CallbackRunner:
     def __init__(self, client: _Client) -> None:
         self._client = client
 
+    @property
+    def transport(self) -> Any:
+        """The client's ``http`` object."""
+        return self._client.http
+
     def run(self, call: Call[T]) -> Any:
         """Hand ``call``'s request to ``client.http``; its result is the call's."""
         request = call.request

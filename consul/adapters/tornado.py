@@ -26,19 +26,21 @@ from ..exceptions import (
     EventLoopError,
     detached,
 )
+from ..transport import AsyncTransport
 from ._drive import drive_async
 from ._loop import LoopBinding
+from ._run import AsyncRunner, given_transport
 
 T = TypeVar("T")
 
-__all__ = ["Consul", "TornadoRunner"]
+__all__ = ["Consul", "TornadoRunner", "TornadoTransport"]
 
 #: Tornado has no "no timeout": None means its 20 s default. This stands in
 #: for "wait forever" when the client's timeout is None.
 _FOREVER = 1e9
 
 #: Default number of calls that do not block sent at once; more wait their
-#: turn in :meth:`TornadoRunner.send`. Tornado's own queue is never used, so
+#: turn in :meth:`TornadoTransport.send`. Tornado's own queue is never used, so
 #: that each request's connection is opened from the call that made it, where
 #: a cancellation can find it.
 MAX_CONNECTIONS = 100
@@ -119,7 +121,7 @@ class _Client(SimpleAsyncHTTPClient):
         return _HTTPConnection
 
 
-class TornadoRunner:
+class TornadoTransport:
     """Sends requests with a private ``SimpleAsyncHTTPClient`` made in the loop of the first call.
 
     At most ``max_connections`` calls that do not block, and
@@ -224,8 +226,25 @@ class TornadoRunner:
             return request.timed_out(sent=sent)
         return request.connection_failed(self.config.base_url, exc, sent=sent)
 
-    async def _run(self, call: Call[T]) -> T:
-        return call.result(await self.send(call.request))
+    def close(self) -> None:
+        """Close the HTTP client, aborting the calls under way.
+
+        Those calls, and any made afterwards, raise :class:`ClientClosed`.
+        """
+        self.closed = True
+        for connection in list(self._inflight):
+            connection.abandon()
+        if self._client is not None:
+            self._client.close()
+            self._client = self._slots = None
+
+
+class TornadoRunner(AsyncRunner):
+    """Runs each call as a task of the running loop: the loop of the client's first call."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        super().__init__(transport)
+        self._loop = LoopBinding("consul.tornado.Consul")
 
     def _start(self, work: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
         try:
@@ -239,23 +258,15 @@ class TornadoRunner:
 
     def run(self, call: Call[T]) -> asyncio.Future[T]:
         """Start ``call`` on the running loop; a Future of its value."""
-        return self._start(self._run(call))
+        return self._start(self.result(call))
 
     def run_flow(self, flow: Flow[T]) -> asyncio.Future[T]:
         """Start ``flow`` on the running loop; a Future of its result."""
-        return self._start(drive_async(flow, self._run))
+        return self._start(drive_async(flow, self.result))
 
     def close(self) -> None:
-        """Close the HTTP client, aborting the calls under way.
-
-        Those calls, and any made afterwards, raise :class:`ClientClosed`.
-        """
-        self.closed = True
-        for connection in list(self._inflight):
-            connection.abandon()
-        if self._client is not None:
-            self._client.close()
-            self._client = self._slots = None
+        """Refuse further calls and close the transport (its ``close()`` must not be async)."""
+        self._close_transport()
 
 
 def _ignore_outcome(future: asyncio.Future[Any]) -> None:
@@ -276,7 +287,9 @@ class Consul(ConsulBase[Tornado]):
     At most ``max_connections`` (default 100) calls that do not block, and
     ``max_blocking_connections`` (default 100) blocking queries, are sent at
     once; more wait their turn, so that quick calls never queue behind long
-    polls. See :class:`consul.base.ConsulBase` for the other arguments.
+    polls. See :class:`consul.base.ConsulBase` for the other arguments, and
+    :mod:`consul.transport` for ``transport`` (an
+    :class:`~consul.transport.AsyncTransport`, instead of Tornado's client).
     """
 
     _runner: TornadoRunner
@@ -298,7 +311,11 @@ class Consul(ConsulBase[Tornado]):
         http_auth: str | tuple[str, str] | None = None,
         max_connections: int = MAX_CONNECTIONS,
         max_blocking_connections: int = MAX_BLOCKING_CONNECTIONS,
+        transport: AsyncTransport | None = None,
     ) -> None:
+        if transport is not None:
+            given_transport(transport, "consul.tornado.Consul", blocking=False)
+        self._transport = transport
         self._limits = (
             positive_int(max_connections, "max_connections"),
             positive_int(max_blocking_connections, "max_blocking_connections"),
@@ -319,7 +336,7 @@ class Consul(ConsulBase[Tornado]):
         )
 
     def _make_runner(self, config: Config) -> TornadoRunner:
-        return TornadoRunner(config, *self._limits)
+        return TornadoRunner(self._transport or TornadoTransport(config, *self._limits))
 
     def close(self) -> None:
         """Close the HTTP client and its connections, aborting the calls under way."""

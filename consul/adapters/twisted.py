@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import inspect
 import zlib
+from collections.abc import Awaitable
 from typing import Any, Self, TypeVar, cast
 
 import treq
@@ -23,11 +25,13 @@ from .._http import Call, Flow, Request, Response
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
 from ..exceptions import ConsulException, detached
+from ..transport import AsyncTransport
 from ._drive import drive_async
+from ._run import AsyncRunner, given_transport
 
 T = TypeVar("T")
 
-__all__ = ["Consul", "TwistedRunner"]
+__all__ = ["Consul", "TwistedRunner", "TwistedTransport"]
 
 
 @implementer(IPolicyForHTTPS)
@@ -77,7 +81,13 @@ class _TLSPolicy:
         )
 
 
-class TwistedRunner:
+def _default_reactor() -> Any:
+    from twisted.internet import reactor
+
+    return reactor
+
+
+class TwistedTransport:
     """Sends requests with Twisted's ``Agent`` over persistent connection pools.
 
     Two pools: Twisted sends a request again once when a pooled connection
@@ -88,11 +98,7 @@ class TwistedRunner:
     retries.
     """
 
-    def __init__(self, config: Config, reactor: Any = None) -> None:
-        if reactor is None:
-            from twisted.internet import reactor as default_reactor
-
-            reactor = default_reactor
+    def __init__(self, config: Config, reactor: Any) -> None:
         self.config = config
         self.reactor = reactor
         self.closed = False
@@ -191,20 +197,6 @@ class TwistedRunner:
             return request.connection_failed(self.config.base_url, exc, sent=sent)
         return None
 
-    async def _run(self, call: Call[T]) -> T:
-        return call.result(await self.send(call.request))
-
-    def run(self, call: Call[T]) -> defer.Deferred[T]:
-        """Start ``call``; a Deferred of its value."""
-        return defer.ensureDeferred(self._run(call))
-
-    def run_flow(self, flow: Flow[T]) -> defer.Deferred[T]:
-        """Start ``flow``; a Deferred of its result (sleeps are the reactor's)."""
-        return defer.ensureDeferred(drive_async(flow, self._run, self._sleep))
-
-    def _sleep(self, seconds: float) -> defer.Deferred[None]:
-        return deferLater(self.reactor, seconds, lambda: None)
-
     def close(self) -> defer.Deferred[None]:
         """Close the pooled connections; a Deferred that fires when they are.
 
@@ -216,6 +208,38 @@ class TwistedRunner:
             exchange.cancel()
         closing = [pool.closeCachedConnections() for pool in (self.pool, self._once_pool)]
         return defer.gatherResults(closing).addCallback(lambda _: None)
+
+
+class TwistedRunner(AsyncRunner):
+    """Runs each call as a coroutine in a ``Deferred``; flows sleep on ``reactor``."""
+
+    def __init__(self, transport: AsyncTransport, reactor: Any) -> None:
+        super().__init__(transport)
+        self.reactor = reactor
+
+    def run(self, call: Call[T]) -> defer.Deferred[T]:
+        """Start ``call``; a Deferred of its value."""
+        return defer.ensureDeferred(self.result(call))
+
+    def run_flow(self, flow: Flow[T]) -> defer.Deferred[T]:
+        """Start ``flow``; a Deferred of its result (sleeps are the reactor's)."""
+        return defer.ensureDeferred(drive_async(flow, self.result, self._sleep))
+
+    def _sleep(self, seconds: float) -> defer.Deferred[None]:
+        return deferLater(self.reactor, seconds, lambda: None)
+
+    def close(self) -> defer.Deferred[None]:
+        """Refuse further calls and close the transport; a Deferred that fires when it is."""
+        closing = self._close_transport()
+        if isinstance(closing, defer.Deferred):
+            return closing
+        if inspect.isawaitable(closing):
+            return defer.ensureDeferred(_awaited(closing))
+        return defer.succeed(None)
+
+
+async def _awaited(closing: Awaitable[Any]) -> None:
+    await closing
 
 
 @implementer(IBodyProducer)
@@ -257,7 +281,10 @@ class Consul(ConsulBase[Twisted]):
     or use ``async with consul.twisted.Consul() as c:`` in a coroutine run by
     ``ensureDeferred``; calls after ``close()`` raise
     :class:`~consul.exceptions.ClientClosed`. See
-    :class:`consul.base.ConsulBase` for the other arguments.
+    :class:`consul.base.ConsulBase` for the other arguments, and
+    :mod:`consul.transport` for ``transport`` (an
+    :class:`~consul.transport.AsyncTransport` whose ``send`` may return a
+    Deferred or a coroutine, instead of Twisted's ``Agent``).
     """
 
     _runner: TwistedRunner
@@ -278,7 +305,11 @@ class Consul(ConsulBase[Twisted]):
         tls_server_name: str | None = None,
         http_auth: str | tuple[str, str] | None = None,
         reactor: Any = None,
+        transport: AsyncTransport | None = None,
     ) -> None:
+        if transport is not None:
+            given_transport(transport, "consul.twisted.Consul", blocking=False)
+        self._transport = transport
         self._reactor = reactor
         super().__init__(
             host,
@@ -296,7 +327,8 @@ class Consul(ConsulBase[Twisted]):
         )
 
     def _make_runner(self, config: Config) -> TwistedRunner:
-        return TwistedRunner(config, self._reactor)
+        reactor = self._reactor or _default_reactor()
+        return TwistedRunner(self._transport or TwistedTransport(config, reactor), reactor)
 
     def close(self) -> defer.Deferred[None]:
         """Close the pooled connections; a Deferred that fires when they are."""

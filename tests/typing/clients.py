@@ -26,6 +26,7 @@ import consul.tornado
 import consul.twisted
 from consul.api.acl import ACLToken
 from consul.api.kv import KVPair
+from consul.transport import MockTransport, respond
 
 Entry = tuple[int, KVPair | None]
 
@@ -142,3 +143,23 @@ def errors() -> None:
     except consul.ConsulException as exc:
         assert_type(exc.message, str)
         assert_type(exc.path, str | None)
+
+
+class AsyncSend:
+    async def send(self, request: consul.Request) -> consul.Response:
+        return respond(request, json=True)
+
+
+def transports() -> None:
+    mock = MockTransport(lambda request: respond(request, json=True, index=3))
+    with consul.Consul(transport=mock) as c:
+        assert_type(c.kv.put("k", "v"), bool)
+        assert_type(mock.requests, list[consul.Request])
+    consul.threadpool.Consul(transport=mock)
+    consul.aio.Consul(transport=mock)
+    consul.tornado.Consul(transport=mock)
+    consul.twisted.Consul(transport=mock)
+    consul.aio.Consul(transport=AsyncSend())
+    consul.twisted.Consul(transport=AsyncSend())
+    consul.Consul(transport=AsyncSend())  # type: ignore[arg-type]
+    MockTransport(lambda request: None)  # type: ignore[arg-type,return-value]

@@ -380,16 +380,20 @@ def test_clients_resolve_their_arguments_against_the_environment(monkeypatch):
         assert (c.token, c.dc) == ("mine", "dc2")
 
 
-CONNECTION_BUDGETS = {"max_connections", "max_blocking_connections"}
+CONNECTION_BUDGETS = {"max_connections", "max_blocking_connections", "transport"}
 
 
 @pytest.mark.parametrize(
     ("build", "own"),
     [
-        ("consul.adapters.threadpool:Consul.__init__", {"max_workers", "max_blocking_workers"}),
+        ("consul.adapters.std:Consul.__init__", {"transport"}),
+        (
+            "consul.adapters.threadpool:Consul.__init__",
+            {"max_workers", "max_blocking_workers", "transport"},
+        ),
         ("consul.adapters.aio:Consul.__init__", CONNECTION_BUDGETS),
         ("consul.adapters.tornado:Consul.__init__", CONNECTION_BUDGETS),
-        ("consul.adapters.twisted:Consul.__init__", {"reactor"}),
+        ("consul.adapters.twisted:Consul.__init__", {"reactor", "transport"}),
         ("consul.config:Config.resolve", {"env"}),
     ],
 )
