@@ -2,7 +2,8 @@
 
 A runner owns what every client does around the sending: it refuses calls
 once closed, hands the request to the transport (its own, or one given with
-``transport=``), decodes the answer and drives flows. The blocking runner
+``transport=``), logs it when ``DEBUG`` is on (see :mod:`consul._log`),
+decodes the answer and drives flows. The blocking runner
 serves the blocking and thread-pool clients; :class:`AsyncRunner` is the
 part the asyncio, Tornado and Twisted runners share.
 """
@@ -13,7 +14,9 @@ import inspect
 import time
 from typing import Any, TypeVar
 
-from .._http import Call, Flow, Response
+from .. import _log
+from .._http import Call, Flow, Request, Response
+from .._log import DEBUG, LOG
 from ..transport import AsyncTransport, Transport
 from ._drive import drive
 
@@ -53,7 +56,19 @@ class BlockingRunner:
         request = call.request
         if self.closed:
             raise request.closed()
+        if LOG.isEnabledFor(DEBUG):
+            return call.result(self._logged(request))
         return call.result(self.transport.send(request))
+
+    def _logged(self, request: Request) -> Response:
+        since = _log.started()
+        try:
+            response = self.transport.send(request)
+        except Exception as exc:
+            _log.failed(request, exc, since)
+            raise
+        _log.answered(request, response, since)
+        return response
 
     def run_flow(self, flow: Flow[T]) -> T:
         """Drive ``flow`` in this thread."""
@@ -79,10 +94,24 @@ class AsyncRunner:
         request = call.request
         if self.closed:
             raise request.closed()
+        if LOG.isEnabledFor(DEBUG):
+            return call.result(await self._logged(request))
         response = self.transport.send(request)
         if not isinstance(response, Response):
             response = await response
         return call.result(response)
+
+    async def _logged(self, request: Request) -> Response:
+        since = _log.started()
+        try:
+            response = self.transport.send(request)
+            if not isinstance(response, Response):
+                response = await response
+        except Exception as exc:
+            _log.failed(request, exc, since)
+            raise
+        _log.answered(request, response, since)
+        return response
 
     def _close_transport(self) -> Any:
         """Refuse further calls and close the transport; what its ``close()`` returned."""
