@@ -90,12 +90,14 @@ class AiohttpTransport:
         self._loop.check()
         if self._session is None or self._slots is None:
             plain, blocking = self._limits
-            self._session = aiohttp.ClientSession(
-                # Room for both budgets: a call waits on its semaphore, not
-                # in the pool (where the wait would count in its timeout).
-                connector=aiohttp.TCPConnector(ssl=self._ssl, limit=plain + blocking),
-                trust_env=False,
-            )
+            # Room for both budgets: a call waits on its semaphore, not in
+            # the pool (where the wait would count in its timeout).
+            connector: aiohttp.BaseConnector
+            if self.config.unix_socket is not None:
+                connector = aiohttp.UnixConnector(self.config.unix_socket, limit=plain + blocking)
+            else:
+                connector = aiohttp.TCPConnector(ssl=self._ssl, limit=plain + blocking)
+            self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
             self._slots = (asyncio.Semaphore(plain), asyncio.Semaphore(blocking))
         return self._session, self._slots[request.wait is not None]
 
@@ -131,7 +133,7 @@ class AiohttpTransport:
             sent = not isinstance(exc, aiohttp.ConnectionTimeoutError)
             return request.timed_out(sent=sent)
         return request.connection_failed(
-            self.config.base_url,
+            self.config.address,
             exc,
             sent=not isinstance(exc, aiohttp.ClientConnectorError),
         )

@@ -21,7 +21,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.retry import Retry
 
 from .._endpoint import Blocking
@@ -140,8 +140,35 @@ class _HTTPSConnection(_Exchange, HTTPSConnection):
     pass
 
 
+class _UnixConnection(_Exchange, HTTPConnection):
+    """A connection to Consul's unix socket, ``socket_path``, instead of host and port."""
+
+    def __init__(self, *args: Any, socket_path: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.socket_path = socket_path
+
+    def _new_conn(self) -> socket.socket:
+        # urllib3's own, for an AF_UNIX socket: its failures are the ones
+        # urllib3 raises for TCP, which the transport reads as "not sent".
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(_CURRENT.remaining())
+            sock.connect(self.socket_path)
+        except TimeoutError as exc:
+            sock.close()
+            raise ConnectTimeoutError(self, f"connecting to {self.socket_path} timed out") from exc
+        except OSError as exc:
+            sock.close()
+            raise NewConnectionError(self, f"cannot connect to {self.socket_path}: {exc}") from exc
+        return sock
+
+
 class _HTTPPool(HTTPConnectionPool):
     ConnectionCls = _HTTPConnection
+
+
+class _UnixPool(HTTPConnectionPool):
+    ConnectionCls = _UnixConnection
 
 
 class _HTTPSPool(HTTPSConnectionPool):
@@ -156,13 +183,36 @@ class _Adapter(HTTPAdapter):
     pooled connection is checked before it is reused. With ``context``
     (HTTPS), the client's own TLS context decides alone, as in the other
     adapters: ``requests`` would otherwise add its own CAs (certifi's,
-    OpenSSL's hashed directories) on top.
+    OpenSSL's hashed directories) on top. With ``unix_socket``, every
+    request goes to the one pool of connections to that socket.
     """
 
-    def __init__(self, context: Any = None, server_name: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        context: Any = None,
+        server_name: str | None = None,
+        unix_socket: str | None = None,
+        *,
+        pool_maxsize: int,
+    ) -> None:
         self._context = context
         self._server_name = server_name
-        super().__init__(max_retries=Retry(0, read=False), **kwargs)
+        super().__init__(max_retries=Retry(0, read=False), pool_maxsize=pool_maxsize)
+        self._unix_pool = None
+        if unix_socket is not None:
+            self._unix_pool = _UnixPool("localhost", maxsize=pool_maxsize, socket_path=unix_socket)
+
+    def get_connection_with_tls_context(
+        self, request: Any, verify: Any, proxies: Any = None, cert: Any = None
+    ) -> Any:
+        if self._unix_pool is not None:
+            return self._unix_pool
+        return super().get_connection_with_tls_context(request, verify, proxies, cert)
+
+    def close(self) -> None:
+        super().close()
+        if self._unix_pool is not None:
+            self._unix_pool.close()
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         if self._context is not None:
@@ -197,6 +247,7 @@ class RequestsTransport:
         adapter = _Adapter(
             config.ssl_context() if https else None,
             config.tls_server_name if https else None,
+            config.unix_socket,
             pool_maxsize=pool_size,
         )
         self.session.mount(config.scheme + "://", adapter)
@@ -243,7 +294,7 @@ class RequestsTransport:
             deadline is not None and time.monotonic() >= deadline
         ):
             return request.timed_out(sent=sent)
-        return request.connection_failed(self.config.base_url, exc, sent=sent)
+        return request.connection_failed(self.config.address, exc, sent=sent)
 
     def close(self) -> None:
         """Close the connections, aborting the calls under way in other threads.

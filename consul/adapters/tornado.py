@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import dataclasses
+import socket
 import ssl
 from collections.abc import Coroutine
 from typing import Any, Self, TypeVar
@@ -13,6 +14,7 @@ from tornado import simple_httpclient
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.httputil import HTTPInputError
 from tornado.iostream import IOStream, StreamClosedError, UnsatisfiableReadError
+from tornado.netutil import Resolver
 from tornado.simple_httpclient import HTTPTimeoutError, SimpleAsyncHTTPClient
 from tornado.tcpclient import TCPClient
 
@@ -98,6 +100,18 @@ class _TCPClient(TCPClient):
         return stream
 
 
+class _UnixResolver(Resolver):
+    """Resolves every host to Consul's unix socket, ``path``: Tornado then connects there."""
+
+    def initialize(self, path: str) -> None:
+        self.path = path
+
+    async def resolve(
+        self, host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC
+    ) -> list[tuple[int, Any]]:
+        return [(socket.AF_UNIX, self.path)]
+
+
 class _HTTPConnection(simple_httpclient._HTTPConnection):
     """Tornado's connection, failing its fetch when the stream breaks mid-answer.
 
@@ -167,7 +181,10 @@ class TornadoTransport:
                 max_clients=plain + blocking + 1,
                 hostname_mapping=self._hostname_mapping,
             )
-            client.tcp_client = _TCPClient(resolver=client.resolver)
+            resolver = client.resolver
+            if self.config.unix_socket is not None:
+                resolver = _UnixResolver(path=self.config.unix_socket)
+            client.tcp_client = _TCPClient(resolver=resolver)
             self._client = client
             self._slots = (asyncio.Semaphore(plain), asyncio.Semaphore(blocking))
         return self._client, self._slots[request.wait is not None]
@@ -224,7 +241,7 @@ class TornadoTransport:
         sent = connection.stream is not None
         if isinstance(exc, HTTPTimeoutError):
             return request.timed_out(sent=sent)
-        return request.connection_failed(self.config.base_url, exc, sent=sent)
+        return request.connection_failed(self.config.address, exc, sent=sent)
 
     def close(self) -> None:
         """Close the HTTP client, aborting the calls under way.

@@ -12,12 +12,13 @@ import treq
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from twisted.internet import defer, error, ssl
+from twisted.internet.endpoints import UNIXClientEndpoint
 from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
 from twisted.internet.task import deferLater
 from twisted.python.failure import Failure
 from twisted.web.client import Agent, HTTPConnectionPool, ResponseFailed
 from twisted.web.http_headers import Headers
-from twisted.web.iweb import IBodyProducer, IPolicyForHTTPS
+from twisted.web.iweb import IAgentEndpointFactory, IBodyProducer, IPolicyForHTTPS
 from zope.interface import implementer
 
 from .._endpoint import Twisted
@@ -104,18 +105,26 @@ class TwistedTransport:
         self.closed = False
         #: The exchanges under way, which close() aborts.
         self._inflight: set[defer.Deferred[tuple[Any, bytes]]] = set()
-        self._policy = policy = _TLSPolicy(config)
+        self._policy = _TLSPolicy(config)
         self.pool = HTTPConnectionPool(reactor, persistent=True)
         self._once_pool = HTTPConnectionPool(reactor, persistent=True)
         self._once_pool.retryAutomatically = False
-        # Twisted's Agent itself rather than treq's client around it: treq's
-        # gzip decoding (ContentDecoderAgent) turns a corrupt body into an
-        # empty one, and its cookies and redirects are not wanted here.
-        self.agent = Agent(
-            reactor, contextFactory=policy, connectTimeout=config.timeout, pool=self.pool
-        )
-        self._once_agent = Agent(
-            reactor, contextFactory=policy, connectTimeout=config.timeout, pool=self._once_pool
+        self.agent = self._agent(self.pool, config.timeout)
+        self._once_agent = self._agent(self._once_pool, config.timeout)
+
+    def _agent(self, pool: HTTPConnectionPool, connect_timeout: float | None) -> Agent:
+        """An agent on ``pool`` that connects within ``connect_timeout``.
+
+        Twisted's Agent itself rather than treq's client around it: treq's
+        gzip decoding (ContentDecoderAgent) turns a corrupt body into an empty
+        one, and its cookies and redirects are not wanted here.
+        """
+        if self.config.unix_socket is not None:
+            endpoints = _UnixEndpoints(self.reactor, self.config.unix_socket, connect_timeout)
+            agent: Agent = Agent.usingEndpointFactory(self.reactor, endpoints, pool=pool)
+            return agent
+        return Agent(
+            self.reactor, contextFactory=self._policy, connectTimeout=connect_timeout, pool=pool
         )
 
     async def _exchange(self, request: Request) -> tuple[Any, bytes]:
@@ -124,12 +133,8 @@ class TwistedTransport:
         agent = self.agent if request.retryable else self._once_agent
         if request.timeout != self.config.timeout:
             # A call's own timeout: an agent that connects within it, on the same pool.
-            agent = Agent(
-                self.reactor,
-                contextFactory=self._policy,
-                connectTimeout=request.timeout,
-                pool=self.pool if request.retryable else self._once_pool,
-            )
+            pool = self.pool if request.retryable else self._once_pool
+            agent = self._agent(pool, request.timeout)
         answer = await agent.request(
             request.method.encode("ascii"),
             request.url(self.config.base_url).encode("ascii"),
@@ -194,7 +199,7 @@ class TwistedTransport:
         if expired or isinstance(exc, error.TimeoutError):
             return request.timed_out(sent=sent)
         if isinstance(exc, error.ConnectError | ResponseFailed | OSError):
-            return request.connection_failed(self.config.base_url, exc, sent=sent)
+            return request.connection_failed(self.config.address, exc, sent=sent)
         return None
 
     def close(self) -> defer.Deferred[None]:
@@ -240,6 +245,22 @@ class TwistedRunner(AsyncRunner):
 
 async def _awaited(closing: Awaitable[Any]) -> None:
     await closing
+
+
+@implementer(IAgentEndpointFactory)
+class _UnixEndpoints:
+    """Where an agent connects for any URL: Consul's unix socket, ``path``."""
+
+    def __init__(self, reactor: Any, path: str, timeout: float | None) -> None:
+        self._reactor = reactor
+        self._path = path
+        self._timeout = timeout
+
+    def endpointForURI(self, uri: Any) -> UNIXClientEndpoint:  # noqa: N802 - Twisted's interface
+        """The socket's endpoint, whatever ``uri`` is."""
+        if self._timeout is None:
+            return UNIXClientEndpoint(self._reactor, self._path)
+        return UNIXClientEndpoint(self._reactor, self._path, timeout=self._timeout)
 
 
 @implementer(IBodyProducer)

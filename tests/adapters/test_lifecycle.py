@@ -295,7 +295,7 @@ class TestConstruction:
         ("host", "message"),
         [
             ("http://127.0.0.1", "host must be a host name or IP address, not a URL"),
-            ("unix:///var/run/consul.sock", "host: unix sockets are not supported"),
+            ("unix://", "host: no unix socket path"),
             ("ftp://consul", "host: unknown protocol scheme"),
             ("127.0.0.1:8500", "host must not include a port"),
             ("", "host is not a host name"),
