@@ -143,12 +143,13 @@ def _sync(client, loop):
 
 IMPORTS = {
     "consul": set(),
-    "consul.threadpool": set(),
+    "consul.transport": set(),  # for tests with the mock transport, whatever their client
+    "consul.threadpool": {"requests"},
     "consul.aio": {"aiohttp"},
     "consul.tornado": {"tornado"},
     "consul.twisted": {"twisted", "treq"},
 }
-LIBRARIES = {"aiohttp", "tornado", "twisted", "treq"}
+LIBRARIES = {"requests", "aiohttp", "tornado", "twisted", "treq"}
 
 
 @pytest.mark.parametrize("module", sorted(IMPORTS))
