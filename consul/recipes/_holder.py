@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._endpoint import flow
-from .._http import Call, Flow, Join, Sleep
+from .._endpoint import flow, flow_with_call_timeout
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Flow, Join, Sleep
 from ..api.session import Session
 from ..exceptions import ConsulException, ServerError, TransportError
 from ._handle import ByMode, Handle, Stopping, seconds, then_join
@@ -174,11 +174,15 @@ class Holder(Handle[M]):
     def _giving_back(self, session: str) -> Flow[None]:
         raise NotImplementedError
 
-    @flow
-    def acquire(self, timeout: str | float | None = None) -> Flow[bool]:
+    @flow_with_call_timeout
+    def acquire(
+        self, timeout: str | float | None = None, *, call_timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Flow[bool]:
         """Take it: True once held, False if not held within ``timeout`` seconds.
 
-        ``timeout`` None waits as long as it takes; 0 tries once. Raises
+        ``timeout`` None waits as long as it takes; 0 tries once
+        (``call_timeout`` is the usual ``timeout=`` of a call: it bounds the
+        whole acquisition, failing with :class:`~consul.Timeout`). Raises
         ``LockHeld`` (``SemaphoreHeld``) if this handle holds it or is taking
         it, ``LockConflict`` (``SemaphoreConflict``) if the key is used
         otherwise.
@@ -222,7 +226,7 @@ class Holder(Handle[M]):
         holding.monitor = self._flows.spawn(self._watching(session), on_end=ended)
 
     @flow
-    def release(self) -> Flow[None]:
+    def release(self, *, timeout: CallTimeout = CLIENT_TIMEOUT) -> Flow[None]:
         """Give it back (also after it was lost); ends our session, if we made it.
 
         Raises ``LockNotHeld`` (``SemaphoreNotHeld``) if this handle has not

@@ -17,7 +17,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 from .._endpoint import flow
-from .._http import Call, Deliver, Flow, Join, Sleep, Stopped
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Deliver, Flow, Join, Sleep, Stopped
 from ..api.session import Session
 from ..exceptions import ConsulException
 from ._handle import Handle, Stopping, then_join
@@ -88,7 +88,7 @@ class Election(Handle[M]):
         return self._leader
 
     @flow
-    def start(self) -> Flow[None]:
+    def start(self, *, timeout: CallTimeout = CLIENT_TIMEOUT) -> Flow[None]:
         """Start campaigning in the background (creates the session first).
 
         An error creating the session (ACLs...) is raised here; later ones
@@ -106,7 +106,7 @@ class Election(Handle[M]):
         )
 
     @flow
-    def stop(self) -> Flow[None]:
+    def stop(self, *, timeout: CallTimeout = CLIENT_TIMEOUT) -> Flow[None]:
         """Resign: stop campaigning; if leading, release the lock (``on_lost`` is called)."""
         return self._stop()
 
@@ -116,7 +116,7 @@ class Election(Handle[M]):
             yield Join(task)
 
     @flow
-    def leader_value(self) -> Flow[bytes | None]:
+    def leader_value(self, *, timeout: CallTimeout = CLIENT_TIMEOUT) -> Flow[bytes | None]:
         """The value the leader holds the key with; None while nobody leads."""
         return self._leader_value()
 

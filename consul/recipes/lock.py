@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from .._endpoint import flow
-from .._http import Call, Flow, Sleep
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Flow, Sleep
 from ..api.kv import KV, KVPair
 from ._handle import count, seconds
 from ._holder import Holder, Patience, monitoring
@@ -271,7 +271,7 @@ class Lock(Holder[M]):
         yield self._let_go(session)
 
     @flow
-    def destroy(self) -> Flow[None]:
+    def destroy(self, *, timeout: CallTimeout = CLIENT_TIMEOUT) -> Flow[None]:
         """Delete the lock's key, if no session holds it (``DELETE ?cas=``).
 
         Raises :class:`~consul.recipes.LockHeld` while this handle holds it,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._endpoint import flow
-from .._http import Call, Flow, Join, Sleep
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Flow, Join, Sleep
 from ..exceptions import ConsulException, NotFound
 from ._handle import Handle
 
@@ -91,7 +91,7 @@ class Registration(Handle[M]):
         return self._task is not None
 
     @flow
-    def start(self) -> Flow[None]:
+    def start(self, *, timeout: CallTimeout = CLIENT_TIMEOUT) -> Flow[None]:
         """Register the service, set its check passing, and start the heartbeat."""
         return self._start()
 
@@ -104,7 +104,7 @@ class Registration(Handle[M]):
         self._task = self._flows.spawn(beating, on_end=_ignore)
 
     @flow
-    def stop(self) -> Flow[None]:
+    def stop(self, *, timeout: CallTimeout = CLIENT_TIMEOUT) -> Flow[None]:
         """End the heartbeat and deregister the service."""
         return self._stop()
 

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from .._endpoint import flow, integer, non_empty
-from .._http import Call, Flow
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Flow
 from ..api.kv import KV, KVPair
 from ._handle import count, seconds
 from ._holder import Holder, Patience, monitoring
@@ -354,7 +354,7 @@ class Semaphore(Holder[M]):
         )
 
     @flow
-    def destroy(self) -> Flow[None]:
+    def destroy(self, *, timeout: CallTimeout = CLIENT_TIMEOUT) -> Flow[None]:
         """Delete the ``.lock`` document if no live contender holds a slot.
 
         Raises :class:`~consul.recipes.SemaphoreHeld` while this handle holds

@@ -21,7 +21,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._endpoint import duration, flow
-from .._http import Call, Flow, Join, Sleep, Stopped
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Flow, Join, Sleep, Stopped
 from ..exceptions import ConsulException, NotFound
 from ._handle import ByMode, Handle, Stopping
 from .errors import SessionExpired
@@ -162,7 +162,7 @@ class SessionKeeper(Handle[M]):
         return self._alive
 
     @flow
-    def start(self) -> Flow[str]:
+    def start(self, *, timeout: CallTimeout = CLIENT_TIMEOUT) -> Flow[str]:
         """Create the session (unless given) and start renewing it; its ID.
 
         With a session given and no ``ttl``, reads the session
@@ -205,7 +205,7 @@ class SessionKeeper(Handle[M]):
         return session_id
 
     @flow
-    def stop(self) -> Flow[None]:
+    def stop(self, *, timeout: CallTimeout = CLIENT_TIMEOUT) -> Flow[None]:
         """Stop renewing, and destroy the session (unless ``destroy=False``)."""
         return self._stop()
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import base64
 import queue
 from collections.abc import Iterator
 from typing import Any
@@ -291,3 +292,29 @@ def test_a_watch_on_a_python_consul_client(loops, consul_agent):
             assert lock.held
     finally:
         close_client(client, loop)
+
+
+def test_a_watch_on_a_transport_of_ones_own():
+    """A transport without fork(): the watch runs on it; stop() takes effect between reads."""
+    from consul.transport import MockTransport, respond
+
+    # (X-Consul-Index, value, ModifyIndex): the index moves at 6 for another key.
+    answers = iter([(5, "a", 5), (5, "a", 5), (6, "a", 5), (9, "b", 9)])
+
+    def handler(request):
+        index, text, modified = next(answers)
+        value = base64.b64encode(text.encode()).decode()
+        entry = {"Key": "k", "Value": value, "Flags": 0, "LockIndex": 0}
+        entry.update(CreateIndex=1, ModifyIndex=modified)
+        return respond(request, json=[entry], index=index)
+
+    transport = MockTransport(handler)
+    with consul.Consul(transport=transport) as c:
+        watch = c.watch.key("k")
+        seen = []
+        for index, entry in watch:
+            seen.append((index, entry["Value"]))
+            if len(seen) == 2:
+                watch.stop()
+    assert seen == [(5, b"a"), (9, b"b")]
+    assert [dict(r.params).get("index") for r in transport.requests] == [None, "5", "5", "6"]

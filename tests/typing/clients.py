@@ -25,12 +25,14 @@ import consul.threadpool
 import consul.tornado
 import consul.twisted
 from consul._endpoint import AsyncIO, Blocking
+from consul.api.acl import ACLToken
 from consul.api.agent import AgentService
 from consul.api.catalog import Node
 from consul.api.event import UserEvent
 from consul.api.health import HealthCheck
 from consul.api.kv import KVPair
 from consul.recipes import Lock
+from consul.transport import MockTransport, respond
 
 Entry = tuple[int, KVPair | None]
 
@@ -50,6 +52,18 @@ def blocking() -> None:
         c.kv.get("k", recurse=True)  # type: ignore[arg-type]
         c.kv.put("k", 3)  # type: ignore[arg-type]
         c.kv.get("k", bogus=1)  # type: ignore[call-arg]
+        # A call's own timeout: seconds or None, by keyword only.
+        assert_type(c.kv.get("k", timeout=2.5), Entry)
+        assert_type(c.kv.put("k", b"v", timeout=None), bool)
+        assert_type(c.status.leader(timeout=1), str)
+        assert_type(c.acl.token.list(timeout=3), list[ACLToken])
+        c.kv.get("k", timeout="5s")  # type: ignore[arg-type]
+        # The registers keep python-consul's timeout (a check's).
+        registered = c.agent.service.register(
+            "web", http="http://127.0.0.1/health", interval="10s", timeout="1s", call_timeout=5
+        )
+        assert_type(registered, bool)
+        c.agent.check.register("up", ttl="10s", call_timeout="5s")  # type: ignore[arg-type]
 
 
 def blocking_at_python_consuls_path() -> None:
@@ -73,6 +87,7 @@ def callback_protocol() -> None:
     # What a call returns is what the http object returns: unknown to checkers.
     c = OwnHTTP(token="t")
     assert_type(c.kv.get("k"), Any)
+    assert_type(c.kv.get("k", timeout=1.0), Any)
     assert_type(c.http, Any)
     c.kv.get(1)  # type: ignore[arg-type]
     assert_type(consul.base.CB.json(index=True), Callable[[consul.base.Response], Any])
@@ -83,6 +98,7 @@ def thread_pool() -> None:
         assert_type(c.kv.get("k"), concurrent.futures.Future[Entry])
         assert_type(c.kv.put("k", "v"), concurrent.futures.Future[bool])
         assert_type(c.status.leader().result(), str)
+        assert_type(c.kv.get("k", timeout=None), concurrent.futures.Future[Entry])
 
 
 async def asyncio_client() -> None:
@@ -92,6 +108,7 @@ async def asyncio_client() -> None:
         assert_type(await pending, Entry)
         assert_type(await c.kv.put("k", "v"), bool)
         assert_type(await c.status.peers(), list[str])
+        assert_type(await c.kv.get("k", timeout=0.5), Entry)
     assert_type(await c.close(), None)
 
 
@@ -100,6 +117,7 @@ async def tornado_client() -> None:
     assert_type(c.kv.get("k"), asyncio.Future[Entry])
     assert_type(await c.kv.get("k"), Entry)
     assert_type(await c.kv.delete("k", recurse=True), bool)
+    assert_type(c.kv.get("k", timeout=2), asyncio.Future[Entry])
     assert_type(c.close(), None)
     with consul.tornado.Consul() as managed:
         assert_type(managed, consul.tornado.Consul)
@@ -112,6 +130,7 @@ def twisted_client() -> None:
     assert_type(c.kv.get("k"), Deferred[Entry])
     assert_type(c.kv.put("k", b"v"), Deferred[bool])
     assert_type(c.status.leader(), Deferred[str])
+    assert_type(c.status.leader(timeout=2), Deferred[str])
     assert_type(c.close(), Deferred[None])
 
 
@@ -132,6 +151,26 @@ def errors() -> None:
         assert_type(exc.path, str | None)
 
 
+class AsyncSend:
+    async def send(self, request: consul.Request) -> consul.Response:
+        return respond(request, json=True)
+
+
+def transports() -> None:
+    mock = MockTransport(lambda request: respond(request, json=True, index=3))
+    with consul.Consul(transport=mock) as c:
+        assert_type(c.kv.put("k", "v"), bool)
+        assert_type(mock.requests, list[consul.Request])
+    consul.threadpool.Consul(transport=mock)
+    consul.aio.Consul(transport=mock)
+    consul.tornado.Consul(transport=mock)
+    consul.twisted.Consul(transport=mock)
+    consul.aio.Consul(transport=AsyncSend())
+    consul.twisted.Consul(transport=AsyncSend())
+    consul.Consul(transport=AsyncSend())  # type: ignore[arg-type]
+    MockTransport(lambda request: None)  # type: ignore[arg-type,return-value]
+
+
 # -- recipes ------------------------------------------------------------------------
 
 
@@ -140,6 +179,8 @@ def recipes_blocking() -> None:
     lock = c.lock("locks/a", value="me", lock_wait="15s")
     assert_type(lock, Lock[Blocking])
     assert_type(lock.acquire(timeout=0), bool)
+    assert_type(lock.acquire(timeout=1, call_timeout=5), bool)
+    assert_type(lock.release(timeout=None), None)
     assert_type(lock.release(), None)
     assert_type(lock.held, bool)
     assert_type(lock.lost, concurrent.futures.Future[None])
