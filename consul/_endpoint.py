@@ -156,30 +156,13 @@ class Group(Generic[M]):
                 query.append((mode, ""))
         elif consistency is not None:
             raise TypeError("consistency only applies to reads")
-        wait_seconds: float | None = None
-        if isinstance(index, str):
-            # python-consul returned the X-Consul-Index header's text; untyped
-            # code may pass it back.
-            index = int(index) if index.isascii() and index.isdigit() else index  # type: ignore[unreachable]
-        if (index := optional_int(index, "index")) is not None:
-            # Consul parses it as a uint64 (agent/http.go parseWait).
-            if not 0 <= index < 2**64:
-                raise ValueError(f"index must be an unsigned 64-bit integer, not {index}")
-            query.append(("index", str(index)))
-        if hash := optional_str(hash, "hash"):
-            query.append(("hash", hash))
-        if wait is not None:
-            text, wait_seconds = duration(wait, "wait")
-            query.append(("wait", text))
         blocking_wait = None
-        if index or hash:
-            blocking_wait = wait_seconds if wait_seconds is not None else 0.0
+        if index is not None or hash is not None or wait is not None:
+            blocking_wait = _blocking(query, index, hash, wait)
         headers: list[tuple[str, str]] = []
         token = token if token is not None else client.token
         if token:
-            header_value(token, "token")
-        if token:
-            headers.append(("X-Consul-Token", token))
+            headers.append(("X-Consul-Token", header_value(token, "token")))
         if client.config.http_auth is not None:
             user, password = client.config.http_auth
             basic = base64.b64encode(f"{user}:{password}".encode()).decode()
@@ -220,6 +203,30 @@ class Group(Generic[M]):
             read=True,
         )
         return Call(request, d.indexed(decode))
+
+
+def _blocking(
+    query: list[tuple[str, str]], index: int | None, hash: str | None, wait: str | float | None
+) -> float | None:
+    """Add ``index``, ``hash`` and ``wait`` to ``query``; the wait of a blocking query, or None."""
+    wait_seconds: float | None = None
+    if isinstance(index, str):
+        # python-consul returned the X-Consul-Index header's text; untyped
+        # code may pass it back.
+        index = int(index) if index.isascii() and index.isdigit() else index  # type: ignore[unreachable]
+    if (index := optional_int(index, "index")) is not None:
+        # Consul parses it as a uint64 (agent/http.go parseWait).
+        if not 0 <= index < 2**64:
+            raise ValueError(f"index must be an unsigned 64-bit integer, not {index}")
+        query.append(("index", str(index)))
+    if hash := optional_str(hash, "hash"):
+        query.append(("hash", hash))
+    if wait is not None:
+        text, wait_seconds = duration(wait, "wait")
+        query.append(("wait", text))
+    if index or hash:
+        return wait_seconds if wait_seconds is not None else 0.0
+    return None
 
 
 #: An endpoint's return annotation (``Call[X]`` or ``Flow[X]``), to find ``X``.

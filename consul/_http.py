@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Generator, Iterable, Mapping
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 from urllib.parse import quote, urlencode
 
 from .exceptions import (
@@ -153,12 +153,28 @@ class Request:
         )
 
 
+class HeaderMap(Protocol):
+    """An HTTP library's own headers of an answer, looked up case-insensitively."""
+
+    def get(self, name: str, /) -> str | None:
+        """The value of header ``name``, whatever its case, or None."""
+
+    def items(self) -> Iterable[tuple[str, str]]:
+        """Every header, as (name, value) pairs."""
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Response:
-    """What Consul answered: status, headers (names in lower case) and body."""
+    """What Consul answered: status, headers and body.
+
+    ``headers`` is a tuple of (name in lower case, value) pairs, or the HTTP
+    library's own case-insensitive headers (:class:`HeaderMap`), which are
+    then read only where a decoder asks for one (:meth:`header`): most
+    answers are read for one header, if any.
+    """
 
     status: int
-    headers: Headers
+    headers: Headers | HeaderMap
     body: bytes
     request: Request
 
@@ -171,8 +187,11 @@ class Response:
 
     def header(self, name: str) -> str | None:
         """The value of header ``name`` (case-insensitive), or None."""
+        headers = self.headers
+        if not isinstance(headers, tuple):
+            return headers.get(name)
         wanted = name.lower()
-        for key, value in self.headers:
+        for key, value in headers:
             if key == wanted:
                 return value
         return None
@@ -284,6 +303,10 @@ def path_tail(value: str, argument: str = "path") -> str:
 
 
 def _check_tail(value: str, argument: str) -> None:
+    rooted = "/" + value
+    if "/." not in rooted and "//" not in rooted:
+        # No part starts with "." and none is empty: the common case, cheaply.
+        return
     parts = value.split("/")
     if parts[-1] == "":
         parts.pop()
@@ -299,11 +322,25 @@ def path(*segments: str, tail: str | None = None) -> str:
     empty: ``/v1/kv/`` lists the whole store). This is the one place where
     a value enters a URL path.
     """
-    text = "/v1/" + "/".join(quote(path_segment(s), safe="") for s in segments)
+    text = "/v1/" + "/".join([_quote(path_segment(s), "") for s in segments])
     if tail is None:
         return text
     _check_tail(tail, "path")
-    return text + "/" + quote(tail, safe="/")
+    return text + "/" + _quote(tail, "/")
+
+
+#: Text that percent-encoding leaves as it is (RFC 3986 unreserved characters),
+#: with and without ``/``.
+_UNRESERVED = {
+    "": re.compile(r"[A-Za-z0-9._~-]*").fullmatch,
+    "/": re.compile(r"[A-Za-z0-9._~/-]*").fullmatch,
+}
+
+
+def _quote(text: str, safe: str) -> str:
+    # The common case (a plain name) needs no encoding, and a match is
+    # cheaper than quote(), which encodes to bytes and back.
+    return text if _UNRESERVED[safe](text) else quote(text, safe=safe)
 
 
 _HEADER_VALUE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")

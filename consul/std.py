@@ -81,10 +81,11 @@ class HTTPClient(_HTTPClient):
             wait,
         )
         answer = self._transport.send(request)
+        fields = answer.headers
         return callback(
             Response(
                 answer.status,
-                CaseInsensitiveDict(answer.headers),
+                CaseInsensitiveDict(fields if isinstance(fields, tuple) else fields.items()),
                 answer.body.decode("utf-8", "replace"),
             )
         )

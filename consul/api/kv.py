@@ -61,6 +61,12 @@ def _entry(data: list[dict[str, Any]] | None) -> KVPair | None:
     return None if not data else d.kv_entry(data[0])  # type: ignore[return-value]
 
 
+# The decoders of kv.get's three shapes, made once: a 404 is an absent key.
+_ONE: d.Decoder[Any] = d.or_none(d.mapped(d.json, _entry))
+_TREE: d.Decoder[Any] = d.or_none(d.mapped(d.json, _entries))
+_KEYS: d.Decoder[Any] = d.or_none(d.json)
+
+
 class KV(Group[M]):
     """Read and write Consul's key/value store.
 
@@ -104,12 +110,7 @@ class KV(Group[M]):
             params.append(("keys", ""))
             if separator is not None:
                 params.append(("separator", separator))
-        if tree:
-            decode: d.Decoder[Any] = d.or_none(d.mapped(d.json, _entries))
-        elif listing:
-            decode = d.or_none(d.json)
-        else:
-            decode = d.or_none(d.mapped(d.json, _entry))
+        decode = _TREE if tree else _KEYS if listing else _ONE
         return self._read(
             path("kv", tail=_key(key, allow_empty=tree or listing)),
             decode,
