@@ -20,6 +20,7 @@ import asyncio
 import base64
 import gc
 import json
+import resource
 import sys
 import threading
 import time
@@ -67,18 +68,29 @@ def check(op: str, result: Any) -> None:
         raise RuntimeError(f"{op} answered {result!r}")
 
 
+def clocks() -> tuple[float, float, float]:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime, usage.ru_stime, time.perf_counter()
+
+
+def elapsed(start: tuple[float, float, float]) -> dict[str, float]:
+    """CPU seconds (user and system, all threads) and wall seconds since ``start``."""
+    user, system, wall = (end - begin for end, begin in zip(clocks(), start, strict=True))
+    return {"cpu": user + system, "user": user, "system": system, "wall": wall}
+
+
 def timed(run: Callable[[], None]) -> dict[str, float]:
     gc.collect()
-    cpu, wall = time.process_time(), time.perf_counter()
+    start = clocks()
     run()
-    return {"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall}
+    return elapsed(start)
 
 
 async def timed_async(run: Callable[[], Awaitable[None]]) -> dict[str, float]:
     gc.collect()
-    cpu, wall = time.process_time(), time.perf_counter()
+    start = clocks()
     await run()
-    return {"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall}
+    return elapsed(start)
 
 
 # -- blocking and thread pool ------------------------------------------------------

@@ -113,8 +113,8 @@ def ratio_text(values: list[float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--calls", type=int, default=1000, help="timed calls per case and round")
+    parser.add_argument("--rounds", type=int, default=21)
+    parser.add_argument("--calls", type=int, default=300, help="timed calls per case and round")
     parser.add_argument(
         "--loops", default=",".join(LOOPS), help="comma-separated: " + ", ".join(LOOPS)
     )
@@ -127,6 +127,12 @@ def main() -> None:
         help="also time the consul package of another interpreter (another build of this one)",
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--clock",
+        choices=("cpu", "user", "system", "wall"),
+        default="cpu",
+        help="what to count: CPU time (user + system, the default), either part, or wall time",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="write every measurement here")
     args = parser.parse_args()
     loops = [loop for loop in args.loops.split(",") if loop]
@@ -166,7 +172,7 @@ def main() -> None:
                     workers.append(worker)
                 else:
                     worker.stop()
-        results = measure(workers, args.rounds, args.calls, random.Random(args.seed))
+        results = measure(workers, args.rounds, args.calls, random.Random(args.seed), args.clock)
         for worker in workers:
             worker.stop()
     finally:
@@ -189,7 +195,7 @@ Key = tuple[str, str, str, str]
 
 
 def measure(
-    workers: list[Worker], rounds: int, calls: int, rng: random.Random
+    workers: list[Worker], rounds: int, calls: int, rng: random.Random, clock: str
 ) -> dict[Key, list[float]]:
     """CPU microseconds per call of every (impl, loop, case, op), one value per round."""
     results: dict[Key, list[float]] = {}
@@ -199,7 +205,7 @@ def measure(
         for worker, case, op in plan:
             answer = worker.ask({"case": case, "op": op, "calls": calls})
             key = (worker.impl, worker.loop, case, op)
-            results.setdefault(key, []).append(answer["cpu"] / calls * 1e6)
+            results.setdefault(key, []).append(answer[clock] / calls * 1e6)
         print(f"round {number + 1}/{rounds} done", file=sys.stderr, flush=True)
     return results
 

@@ -71,33 +71,41 @@ class AiohttpRunner:
         self.config = config
         self.closed = False
         self._ssl: ssl.SSLContext | bool = config.ssl_context() or True
-        self._limits = (max_connections, max_blocking_connections)
+        self._connections = max_connections + max_blocking_connections
         self._loop = LoopBinding("consul.aio.Consul")
         self._session: aiohttp.ClientSession | None = None
-        self._slots: tuple[asyncio.Semaphore, asyncio.Semaphore] | None = None
-        # The time limit of every call that does not block, made once.
+        # Bound to the loop of their first wait (which the loop binding makes
+        # the client's loop).
+        self._slots = (
+            asyncio.Semaphore(max_connections),
+            asyncio.Semaphore(max_blocking_connections),
+        )
+        # What every call uses, made once: the time limit of the calls that do
+        # not block, the address, the TLS server name.
         self._timeout = aiohttp.ClientTimeout(total=config.timeout)
+        self._base_url = config.base_url
+        self._server_hostname = config.tls_server_name
 
-    def _bind(self, request: Request) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
-        """The session and the slots of ``request``'s kind, in the client's loop."""
-        if self.closed:
-            raise request.closed()
-        self._loop.check()
-        if self._session is None or self._slots is None:
-            plain, blocking = self._limits
+    def _open(self) -> aiohttp.ClientSession:
+        """The session, made on the first call (in the client's loop)."""
+        if self._session is None:
             self._session = aiohttp.ClientSession(
                 # Room for both budgets: a call waits on its semaphore, not
                 # in the pool (where the wait would count in its timeout).
-                connector=aiohttp.TCPConnector(ssl=self._ssl, limit=plain + blocking),
+                connector=aiohttp.TCPConnector(ssl=self._ssl, limit=self._connections),
                 trust_env=False,
             )
-            self._slots = (asyncio.Semaphore(plain), asyncio.Semaphore(blocking))
-        return self._session, self._slots[request.wait is not None]
+        return self._session
 
     async def send(self, request: Request) -> Response:
         """Send ``request``; transport failures become our exceptions."""
-        session, slots = self._bind(request)
-        async with slots:
+        if self.closed:
+            raise request.closed()
+        self._loop.check()
+        session = self._session or self._open()
+        slots = self._slots[request.wait is not None]
+        await slots.acquire()
+        try:
             if self.closed:  # while waiting for a turn
                 raise request.closed()
             timeout = self._timeout
@@ -106,18 +114,21 @@ class AiohttpRunner:
             try:
                 async with session.request(
                     request.method,
-                    URL(request.url(self.config.base_url), encoded=True),
-                    headers=dict(request.headers),
+                    URL(request.url(self._base_url), encoded=True),
+                    headers=request.headers or None,
                     data=request.body,
                     allow_redirects=False,
-                    server_hostname=self.config.tls_server_name,
+                    server_hostname=self._server_hostname,
                     timeout=timeout,
                     middlewares=() if request.retryable else _ONCE,
                 ) as answer:
                     body = await answer.read()
-                    return Response.build(answer.status, answer.headers.items(), body, request)
+                    # aiohttp's headers are case-insensitive: read where needed.
+                    return Response(answer.status, answer.headers, body, request)
             except (aiohttp.ClientError, OSError) as exc:  # TimeoutError included
                 raise self._failure(request, exc) from detached(exc)
+        finally:
+            slots.release()
 
     def _failure(self, request: Request, exc: Exception) -> ConsulException:
         if self.closed:
