@@ -143,8 +143,9 @@ class Group(Generic[M]):
         client = self._client
         query = list(params)
         # The client's settings are assignable: they are checked here, each call.
-        dc = optional_str(dc if dc is not None else client.dc, "dc")
-        if dc:
+        if dc is None:
+            dc = client.dc
+        if dc is not None and string(dc, "dc"):
             query.append(("dc", dc))
         if read:
             mode = consistency if consistency is not None else client.consistency

@@ -303,10 +303,6 @@ def path_tail(value: str, argument: str = "path") -> str:
 
 
 def _check_tail(value: str, argument: str) -> None:
-    rooted = "/" + value
-    if "/." not in rooted and "//" not in rooted:
-        # No part starts with "." and none is empty: the common case, cheaply.
-        return
     parts = value.split("/")
     if parts[-1] == "":
         parts.pop()
@@ -323,10 +319,22 @@ def path(*segments: str, tail: str | None = None) -> str:
     a value enters a URL path.
     """
     text = "/v1/" + "/".join([_quote(path_segment(s), "") for s in segments])
-    if tail is None:
-        return text
-    _check_tail(tail, "path")
-    return text + "/" + _quote(tail, "/")
+    return text if tail is None else below(text, tail)
+
+
+def below(prefix: str, tail: str, argument: str = "path") -> str:
+    """``prefix`` (a path made by :func:`path`), then ``tail``, checked and percent-encoded.
+
+    The same as ``path(*segments, tail=tail)``, for a group that makes its
+    prefix once: ``KV`` puts every key below ``path("kv")``. ``argument``
+    names ``tail`` in the error for empty, ``.`` or ``..`` parts.
+    """
+    rooted = "/" + tail
+    if "/." in rooted or "//" in rooted:
+        # Perhaps a part that is empty, "." or "..": a closer look. (None of
+        # the parts starts with a dot, and none is empty, in the common case.)
+        _check_tail(tail, argument)
+    return prefix + "/" + (tail if _UNRESERVED["/"](tail) else quote(tail, safe="/"))
 
 
 #: Text that percent-encoding leaves as it is (RFC 3986 unreserved characters),

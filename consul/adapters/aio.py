@@ -10,7 +10,7 @@ import aiohttp
 from yarl import URL
 
 from .._endpoint import AsyncIO, positive_int
-from .._http import Call, Flow, Request, Response
+from .._http import RETRYABLE_METHODS, Call, Flow, Request, Response
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
 from ..exceptions import ConsulException, detached
@@ -32,6 +32,10 @@ class _Interrupted(aiohttp.ClientConnectionError):
 
     Not one of the errors on which aiohttp sends a request again.
     """
+
+
+def _the_response(response: Response) -> Response:
+    return response
 
 
 async def _send_once(
@@ -73,6 +77,8 @@ class AiohttpRunner:
         self._ssl: ssl.SSLContext | bool = config.ssl_context() or True
         self._connections = max_connections + max_blocking_connections
         self._loop = LoopBinding("consul.aio.Consul")
+        #: The loop the binding accepted: a call from it needs no other check.
+        self._bound: asyncio.AbstractEventLoop | None = None
         self._session: aiohttp.ClientSession | None = None
         # Bound to the loop of their first wait (which the loop binding makes
         # the client's loop).
@@ -99,9 +105,15 @@ class AiohttpRunner:
 
     async def send(self, request: Request) -> Response:
         """Send ``request``; transport failures become our exceptions."""
+        return await self.run(Call(request, _the_response))
+
+    async def run(self, call: Call[T]) -> T:
+        """Send ``call``'s request and return the decoded value."""
+        request = call.request
         if self.closed:
             raise request.closed()
-        self._loop.check()
+        if asyncio.get_running_loop() is not self._bound:
+            self._bound = self._loop.check()
         session = self._session or self._open()
         slots = self._slots[request.wait is not None]
         await slots.acquire()
@@ -111,24 +123,27 @@ class AiohttpRunner:
             timeout = self._timeout
             if request.wait is not None:
                 timeout = aiohttp.ClientTimeout(total=request.time_limit(self.config.timeout))
+            url = self._base_url + request.path if not request.params else None
             try:
-                async with session.request(
+                answer = await session.request(
                     request.method,
-                    URL(request.url(self._base_url), encoded=True),
+                    URL(url or request.url(self._base_url), encoded=True),
                     headers=request.headers or None,
                     data=request.body,
                     allow_redirects=False,
                     server_hostname=self._server_hostname,
                     timeout=timeout,
-                    middlewares=() if request.retryable else _ONCE,
-                ) as answer:
-                    body = await answer.read()
-                    # aiohttp's headers are case-insensitive: read where needed.
-                    return Response(answer.status, answer.headers, body, request)
+                    middlewares=() if request.method in RETRYABLE_METHODS else _ONCE,
+                )
+                # No "async with": read() closes the answer if it fails, and
+                # once it has read it all, the connection is back in the pool.
+                body = await answer.read()
             except (aiohttp.ClientError, OSError) as exc:  # TimeoutError included
                 raise self._failure(request, exc) from detached(exc)
         finally:
             slots.release()
+        # aiohttp's headers are case-insensitive: read where needed.
+        return call.result(Response(answer.status, answer.headers, body, request))
 
     def _failure(self, request: Request, exc: Exception) -> ConsulException:
         if self.closed:
@@ -141,10 +156,6 @@ class AiohttpRunner:
             exc,
             sent=not isinstance(exc, aiohttp.ClientConnectorError),
         )
-
-    async def run(self, call: Call[T]) -> T:
-        """Send ``call``'s request and return the decoded value."""
-        return call.result(await self.send(call.request))
 
     def run_flow(self, flow: Flow[T]) -> Any:
         """Drive ``flow`` on the running loop (a coroutine)."""

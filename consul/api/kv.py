@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired, TypedDict, TypeVar, cast
+from typing import Any, Literal, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint, optional_int, string
-from .._http import Call, path
+from .._http import Call, Response, below, path
 
 M = TypeVar("M")
 
@@ -25,24 +25,24 @@ class KVPair(TypedDict):
     ModifyIndex: int
 
 
-def _key(key: str, *, allow_empty: bool = False) -> str:
-    """Check a key before any I/O.
+#: Every key is below this path.
+_KV = path("kv")
+
+
+def _path(key: str, *, allow_empty: bool = False) -> str:
+    """The path of ``key``, checked before any I/O.
 
     Consul cleans the path of every request (``a//b``, ``a/./b`` and
     ``a/x/../b`` all name ``a/b``), so a key with empty, ``.`` or ``..``
-    segments could never be read back as written: it is refused here. A
-    trailing slash is fine (``dir/``).
+    segments could never be read back as written: :func:`below` refuses
+    it. A trailing slash is fine (``dir/``).
     """
-    if string(key, "key").startswith("/"):
-        raise ValueError(f"key must not start with '/': {key!r}")
-    if not key and not allow_empty:
-        raise ValueError("key must not be empty")
-    segments = key.split("/")
-    if key.endswith("/"):
-        segments.pop()
-    if key and any(segment in ("", ".", "..") for segment in segments):
-        raise ValueError(f"key must not have empty, '.' or '..' segments: {key!r}")
-    return key
+    if type(key) is not str or key[:1] in ("/", ""):
+        if string(key, "key").startswith("/"):
+            raise ValueError(f"key must not start with '/': {key!r}")
+        if not key and not allow_empty:
+            raise ValueError("key must not be empty")
+    return below(_KV, key, "key")
 
 
 def _uint(value: int | None, name: str) -> int | None:
@@ -61,8 +61,15 @@ def _entry(data: list[dict[str, Any]] | None) -> KVPair | None:
     return None if not data else d.kv_entry(data[0])  # type: ignore[return-value]
 
 
-# The decoders of kv.get's three shapes, made once: a 404 is an absent key.
-_ONE: d.Decoder[Any] = d.or_none(d.mapped(d.json, _entry))
+def _one(response: Response) -> KVPair | None:
+    """The entry of ``GET /v1/kv/:key``; None for a 404, an absent key."""
+    if response.status == 404:
+        return None
+    data = d.json(response)
+    return d.kv_entry(data[0]) if data else None  # type: ignore[return-value]
+
+
+# The decoders of kv.get's other shapes, made once.
 _TREE: d.Decoder[Any] = d.or_none(d.mapped(d.json, _entries))
 _KEYS: d.Decoder[Any] = d.or_none(d.json)
 
@@ -102,7 +109,7 @@ class KV(Group[M]):
         """
         # recurse and keys are typed Literal[False] to steer typed code to
         # list() and keys(); untyped python-consul code may still pass True.
-        tree, listing = cast(bool, recurse), cast(bool, keys)
+        tree, listing = bool(recurse), bool(keys)
         params: list[tuple[str, str]] = []
         if tree:
             params.append(("recurse", ""))
@@ -110,9 +117,9 @@ class KV(Group[M]):
             params.append(("keys", ""))
             if separator is not None:
                 params.append(("separator", separator))
-        decode = _TREE if tree else _KEYS if listing else _ONE
+        decode = _TREE if tree else _KEYS if listing else _one
         return self._read(
-            path("kv", tail=_key(key, allow_empty=tree or listing)),
+            _path(key, allow_empty=tree or listing),
             decode,
             params,
             token=token,
@@ -143,7 +150,7 @@ class KV(Group[M]):
         if separator is not None:
             params.append(("separator", separator))
         return self._read(
-            path("kv", tail=_key(prefix, allow_empty=True)),
+            _path(prefix, allow_empty=True),
             d.mapped(d.or_none(d.json), d.listed),
             params,
             token=token,
@@ -194,9 +201,7 @@ class KV(Group[M]):
                 if not isinstance(session, str) or not session:
                     raise ValueError(f"{name} must be a session ID")
                 params.append((name, session))
-        request = self._request(
-            "PUT", path("kv", tail=_key(key)), params, token=token, dc=dc, body=body
-        )
+        request = self._request("PUT", _path(key), params, token=token, dc=dc, body=body)
         return Call(request, d.boolean)
 
     @endpoint
@@ -222,7 +227,7 @@ class KV(Group[M]):
             params.append(("cas", str(cas)))
         request = self._request(
             "DELETE",
-            path("kv", tail=_key(key, allow_empty=bool(recurse))),
+            _path(key, allow_empty=bool(recurse)),
             params,
             token=token,
             dc=dc,
@@ -246,7 +251,7 @@ class KV(Group[M]):
         An empty list if there is none. Blocking as :meth:`get`.
         """
         return self._read(
-            path("kv", tail=_key(prefix, allow_empty=True)),
+            _path(prefix, allow_empty=True),
             d.mapped(d.or_none(d.json), lambda e: _entries(e) or []),
             [("recurse", "")],
             token=token,
