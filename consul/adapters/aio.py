@@ -14,6 +14,7 @@ from .._http import RETRYABLE_METHODS, Call, Flow, Request, Response
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
 from ..exceptions import ConsulException, detached
+from ._budget import Budget
 from ._drive import drive_async
 from ._loop import LoopBinding
 
@@ -80,12 +81,7 @@ class AiohttpRunner:
         #: The loop the binding accepted: a call from it needs no other check.
         self._bound: asyncio.AbstractEventLoop | None = None
         self._session: aiohttp.ClientSession | None = None
-        # Bound to the loop of their first wait (which the loop binding makes
-        # the client's loop).
-        self._slots = (
-            asyncio.Semaphore(max_connections),
-            asyncio.Semaphore(max_blocking_connections),
-        )
+        self._budgets = (Budget(max_connections), Budget(max_blocking_connections))
         # What every call uses, made once: the time limit of the calls that do
         # not block, the address, the TLS server name.
         self._timeout = aiohttp.ClientTimeout(total=config.timeout)
@@ -96,8 +92,9 @@ class AiohttpRunner:
         """The session, made on the first call (in the client's loop)."""
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                # Room for both budgets: a call waits on its semaphore, not
-                # in the pool (where the wait would count in its timeout).
+                # Room for both budgets: a call waits for a turn of its
+                # budget, not in the pool (where the wait would count in its
+                # timeout).
                 connector=aiohttp.TCPConnector(ssl=self._ssl, limit=self._connections),
                 trust_env=False,
             )
@@ -115,19 +112,19 @@ class AiohttpRunner:
         if asyncio.get_running_loop() is not self._bound:
             self._bound = self._loop.check()
         session = self._session or self._open()
-        slots = self._slots[request.wait is not None]
-        await slots.acquire()
+        budget = self._budgets[request.wait is not None]
+        if (turn := budget.take()) is not None:
+            await budget.wait(turn)
         try:
             if self.closed:  # while waiting for a turn
                 raise request.closed()
             timeout = self._timeout
             if request.wait is not None:
                 timeout = aiohttp.ClientTimeout(total=request.time_limit(self.config.timeout))
-            url = self._base_url + request.path if not request.params else None
             try:
                 answer = await session.request(
                     request.method,
-                    URL(url or request.url(self._base_url), encoded=True),
+                    URL(request.url(self._base_url), encoded=True),
                     headers=request.headers or None,
                     data=request.body,
                     allow_redirects=False,
@@ -141,7 +138,7 @@ class AiohttpRunner:
             except (aiohttp.ClientError, OSError) as exc:  # TimeoutError included
                 raise self._failure(request, exc) from detached(exc)
         finally:
-            slots.release()
+            budget.give()
         # aiohttp's headers are case-insensitive: read where needed.
         return call.result(Response(answer.status, answer.headers, body, request))
 

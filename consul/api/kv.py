@@ -53,6 +53,25 @@ def _uint(value: int | None, name: str) -> int | None:
     return value
 
 
+def _write_params(
+    cas: int | None, flags: int | None, acquire: str | None, release: str | None
+) -> list[tuple[str, str]]:
+    """The query of a write with any of ``cas``, ``flags``, ``acquire``, ``release``."""
+    if sum(x is not None for x in (cas, acquire, release)) > 1:
+        raise ValueError("only one of cas, acquire and release may be given")
+    params: list[tuple[str, str]] = []
+    if (cas := _uint(cas, "cas")) is not None:
+        params.append(("cas", str(cas)))
+    if (flags := _uint(flags, "flags")) is not None:
+        params.append(("flags", str(flags)))
+    for name, session in (("acquire", acquire), ("release", release)):
+        if session is not None:
+            if not isinstance(session, str) or not session:
+                raise ValueError(f"{name} must be a session ID")
+            params.append((name, session))
+    return params
+
+
 def _entries(data: list[dict[str, Any]] | None) -> list[KVPair] | None:
     return None if data is None else [d.kv_entry(e) for e in data]  # type: ignore[misc]
 
@@ -181,7 +200,9 @@ class KV(Group[M]):
         False if the lock is held by another session (or under lock-delay).
         At most one of ``cas``, ``acquire`` and ``release`` may be given.
         """
-        if value is None:
+        if type(value) is bytes:
+            body = value
+        elif value is None:
             body = b""
         elif isinstance(value, str):
             body = value.encode("utf-8")
@@ -189,18 +210,9 @@ class KV(Group[M]):
             body = bytes(value)
         else:
             raise TypeError(f"value must be bytes, str or None, not {type(value).__name__}")
-        if sum(x is not None for x in (cas, acquire, release)) > 1:
-            raise ValueError("only one of cas, acquire and release may be given")
         params: list[tuple[str, str]] = []
-        if (cas := _uint(cas, "cas")) is not None:
-            params.append(("cas", str(cas)))
-        if (flags := _uint(flags, "flags")) is not None:
-            params.append(("flags", str(flags)))
-        for name, session in (("acquire", acquire), ("release", release)):
-            if session is not None:
-                if not isinstance(session, str) or not session:
-                    raise ValueError(f"{name} must be a session ID")
-                params.append((name, session))
+        if cas is not None or flags is not None or acquire is not None or release is not None:
+            params = _write_params(cas, flags, acquire, release)
         request = self._request("PUT", _path(key), params, token=token, dc=dc, body=body)
         return Call(request, d.boolean)
 
