@@ -18,12 +18,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ._config import (
-    AgentConfig,
-    ConsulConfigError,
-    load_consul_config_file,
-    load_consul_local_config,
-)
+from .agent import DevAgent
+from .configfile import ConsulConfigError, load_consul_config_file, load_consul_local_config
+from .state.config import AgentConfig
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,6 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="HTTP port (default 8500; 0: any free port)")
+    parser.add_argument(
+        "--bind", metavar="ADDRESS", help="the cluster address to bind (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--advertise", metavar="ADDRESS", help="the address to advertise (default: --bind)"
+    )
     parser.add_argument("--datacenter", help="the agent's datacenter (default dc1)")
     parser.add_argument(
         "--extra-datacenter",
@@ -76,6 +79,8 @@ def build_config(args: argparse.Namespace, environ: dict[str, str]) -> AgentConf
     flags = {
         "host": args.host,
         "port": args.port,
+        "bind_addr": args.bind,
+        "advertise_addr": args.advertise,
         "datacenter": args.datacenter,
         "node_name": args.node,
         "acl_initial_management": args.acl_initial_management,
@@ -96,8 +101,6 @@ def build_config(args: argparse.Namespace, environ: dict[str, str]) -> AgentConf
 
 
 async def _serve(config: AgentConfig) -> None:
-    from ._agent import DevAgent
-
     agent = DevAgent(config)
     await agent.start_async()
     loop = asyncio.get_running_loop()

@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from consul import testing
+
 if TYPE_CHECKING:
-    from ._agent import DevAgent
+    from .agent import DevAgent
 
 
 @pytest.fixture(scope="session")
 def consul_agent_session() -> Iterator[DevAgent]:
     """One embedded agent for the whole test session (state is shared)."""
-    from ._agent import DevAgent
-
-    with DevAgent() as agent:
+    with testing.DevAgent() as agent:
         yield agent
 
 
@@ -41,9 +41,9 @@ def consul_agent(consul_agent_session: DevAgent) -> DevAgent:
 @pytest.fixture(scope="session")
 def consul_acl_agent_session() -> Iterator[DevAgent]:
     """One ACL-enabled embedded agent (default policy ``deny``) for the session."""
-    from ._agent import DevAgent
-
-    with DevAgent(acl_initial_management=str(uuid.uuid4()), acl_default_policy="deny") as agent:
+    with testing.DevAgent(
+        acl_initial_management=str(uuid.uuid4()), acl_default_policy="deny"
+    ) as agent:
         yield agent
 
 

@@ -12,7 +12,7 @@ import pytest
 import consul
 from consul.api.catalog import Catalog
 from consul.testing import DevAgent
-from consul.testing._acl import ALLOW_ALL, Authorizer
+from consul.testing.state.acl.authorizer import ALLOW_ALL, Authorizer
 
 WEB = {"Service": "web", "ID": "web1", "Tags": ["primary", "v1"], "Port": 8000}
 

@@ -284,6 +284,54 @@ def test_token_create_read_update_delete(root):
     assert root("DELETE", f"/v1/acl/token/{accessor}").json() is True
 
 
+# Tokens are found by AccessorID, policies and roles by ID, through go-memdb
+# UUID indexes (agent/consul/state/acl_schema.go): a value the index cannot
+# parse fails the lookup ("failed acl token lookup: %v", state/acl.go), a 500,
+# not the 404 of a well-formed UUID that matches nothing.
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("nope", "UUID must be 36 characters"),
+        ("a-b-c-d-e-f-012345678901234567890123", 'UUID should have maximum of 4 "-"; got 6'),
+        ("0123456789012345678901234567890123-5", "Input (without hyphens) must be even length"),
+        (
+            "g1234567-1234-1234-1234-123456789012",
+            "Invalid UUID: encoding/hex: invalid byte: U+0067 'g'",
+        ),
+    ],
+)
+@pytest.mark.parametrize(
+    ("path", "table"), [("token", "token"), ("policy", "policy"), ("role", "role")]
+)
+def test_reads_by_a_malformed_id_fail_in_the_uuid_index(root, path, table, value, problem):
+    response = root("GET", f"/v1/acl/{path}/{value}")
+    assert (response.status_code, response.text) == (
+        500,
+        f"failed acl {table} lookup: index error: {problem}",
+    )
+
+
+@pytest.mark.parametrize("path", ["policy", "role"])
+def test_deleting_a_policy_or_role_by_a_malformed_id_is_an_error(root, path):
+    # PolicyDelete and RoleDelete look the object up first (ACLPolicyGetByID).
+    response = root("DELETE", f"/v1/acl/{path}/nope")
+    assert (response.status_code, response.text) == (
+        500,
+        f"failed acl {path} lookup: index error: UUID must be 36 characters",
+    )
+
+
+def test_uuid_indexes_match_any_case(root):
+    # The index keeps the UUID's bytes, so the case of its hex digits does not matter.
+    policy = root("PUT", "/v1/acl/policy", json={"Name": "cased", "Rules": ""}).json()
+    token = root("PUT", "/v1/acl/token", json={"Policies": [{"ID": policy["ID"]}]}).json()
+    assert root("GET", f"/v1/acl/policy/{policy['ID'].upper()}").json()["Name"] == "cased"
+    read = root("GET", f"/v1/acl/token/{token['AccessorID'].upper()}").json()
+    assert read["AccessorID"] == token["AccessorID"]
+    assert root("DELETE", f"/v1/acl/policy/{policy['ID'].upper()}").json() is True
+    assert root("GET", f"/v1/acl/policy/{policy['ID']}").status_code == 404
+
+
 def test_token_create_with_chosen_ids(root):
     accessor, secret = str(uuid.uuid4()), str(uuid.uuid4())
     token = root("PUT", "/v1/acl/token", json={"AccessorID": accessor, "SecretID": secret}).json()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import sys
 import threading
@@ -167,7 +168,7 @@ def test_self_describes_the_dev_agent(consul_agent):
     assert response.status_code == 200
     assert "X-Consul-Index" not in response.headers
     body = response.json()
-    assert list(body) == ["Config", "DebugConfig", "Coord", "Member", "Stats", "Meta"]
+    assert list(body) == ["Config", "DebugConfig", "Coord", "Member", "Stats", "Meta", "xDS"]
     config = consul_agent.config
     assert body["Config"] == {
         "Datacenter": "dc1",
@@ -183,6 +184,78 @@ def test_self_describes_the_dev_agent(consul_agent):
     assert body["Member"]["Tags"]["role"] == "consul"
     assert body["Meta"] == {"consul-network-segment": "", "consul-version": "1.22.0"}
     assert list(body["Coord"]) == ["Vec", "Error", "Adjustment", "Height"]
+
+
+def test_self_has_the_xds_section_of_an_agent_serving_xds(consul_agent):
+    # AgentSelf (agent/agent_endpoint.go) adds xDS whenever the xDS server
+    # runs, as it does on a dev agent's gRPC port: the envoy versions it
+    # supports, newest first, and Port preferring the TLS port.
+    xds = call(consul_agent, "GET", "/v1/agent/self").json()["xDS"]
+    assert list(xds) == ["SupportedProxies", "Port", "Ports"]
+    envoy = xds["SupportedProxies"]["envoy"]
+    versions = [tuple(int(part) for part in v.split(".")) for v in envoy]
+    assert versions == sorted(versions, reverse=True)
+    assert len(versions) == 4
+    assert (xds["Port"], xds["Ports"]) == (8503, {"Plaintext": 8502, "TLS": 8503})
+
+
+def test_xds_port_falls_back_to_the_plain_grpc_port():
+    with DevAgent(grpc_tls_port=-1) as agent:
+        xds = call(agent, "GET", "/v1/agent/self").json()["xDS"]
+        assert (xds["Port"], xds["Ports"]) == (8502, {"Plaintext": 8502, "TLS": -1})
+    with DevAgent(grpc_port=-1, grpc_tls_port=-1) as agent:
+        assert "xDS" not in call(agent, "GET", "/v1/agent/self").json()
+
+
+def test_the_agent_advertises_its_bind_address():
+    # agent/config/builder.go: advertiseAddr defaults to bindAddr, the WAN one
+    # to the LAN one; Serf and the catalog show what is advertised.
+    with DevAgent(bind_addr="127.0.0.2", server_port=9300, serf_lan_port=9301) as agent:
+        [member] = call(agent, "GET", "/v1/agent/members").json()
+        assert (member["Addr"], member["Port"]) == ("127.0.0.2", 9301)
+        assert member["Tags"]["port"] == "9300"
+        [wan] = call(agent, "GET", "/v1/agent/members?wan=1").json()
+        assert (wan["Addr"], wan["Port"]) == ("127.0.0.2", 8302)
+        node = call(agent, "GET", f"/v1/catalog/node/{agent.config.node_name}").json()
+        assert node["Node"]["Address"] == "127.0.0.2"
+        assert node["Node"]["TaggedAddresses"] == {
+            "lan": "127.0.0.2",
+            "lan_ipv4": "127.0.0.2",
+            "wan": "127.0.0.2",
+            "wan_ipv4": "127.0.0.2",
+        }
+        assert node["Services"]["consul"]["Port"] == 9300
+        assert call(agent, "GET", "/v1/status/leader").json() == "127.0.0.2:9300"
+
+
+def test_advertise_addresses_win_over_the_bind_address():
+    with DevAgent(advertise_addr="10.1.2.3", advertise_addr_wan="2001:db8::1") as agent:
+        [member] = call(agent, "GET", "/v1/agent/members").json()
+        [wan] = call(agent, "GET", "/v1/agent/members?wan=1").json()
+        assert (member["Addr"], wan["Addr"]) == ("10.1.2.3", "2001:db8::1")
+        node = call(agent, "GET", f"/v1/catalog/node/{agent.config.node_name}").json()["Node"]
+        assert node["Address"] == "10.1.2.3"
+        assert node["TaggedAddresses"] == {
+            "lan": "10.1.2.3",
+            "lan_ipv4": "10.1.2.3",
+            "wan": "2001:db8::1",
+            "wan_ipv6": "2001:db8::1",
+        }
+        peers = call(agent, "GET", "/v1/status/peers").json()
+        assert peers == ["10.1.2.3:8300"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"bind_addr": "localhost"}, "bind_addr must be an ip address"),
+        ({"advertise_addr": "0.0.0.0"}, "Advertise address cannot be 0.0.0.0, :: or [::]"),
+        ({"advertise_addr_wan": "::"}, "Advertise WAN address cannot be 0.0.0.0, :: or [::]"),
+    ],
+)
+def test_address_settings_consul_refuses(settings, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        DevAgent(**settings)
 
 
 def test_members_of_the_lan_and_the_wan(consul_agent):

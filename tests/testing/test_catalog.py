@@ -11,7 +11,7 @@ import requests
 from harness import RawHTTP, denying, make_token
 
 from consul.testing import DevAgent
-from consul.testing._config import CONSUL_VERSION
+from consul.testing.state.config import CONSUL_VERSION
 
 WEB = {
     "Node": "web1",
@@ -419,6 +419,44 @@ def test_a_failed_registration_changes_nothing(api: RawHTTP) -> None:
 def test_register_decode_errors(api: RawHTTP, data: bytes, message: str) -> None:
     response = api.put("/v1/catalog/register", data)
     assert error(response, 400) == message
+
+
+# encoding/json/scanner.go: each state's error names the byte it refused and
+# where it stood; the decoder reads the first value only.
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b'{"Node": }', "invalid character '}' looking for beginning of value"),
+        (b"{Node: 1}", "invalid character 'N' looking for beginning of object key string"),
+        (b'{"Node" 1}', "invalid character '1' after object key"),
+        (b'{"Node": "a" "b"}', "invalid character '\"' after object key:value pair"),
+        (b"[1 2]", "invalid character '2' after array element"),
+        (b'{"Node": tru}', "invalid character '}' in literal true (expecting 'e')"),
+        (b'{"Node": nul}', "invalid character '}' in literal null (expecting 'l')"),
+        (b'{"Node": -}', "invalid character '}' in numeric literal"),
+        (b'{"Port": 1.}', "invalid character '}' after decimal point in numeric literal"),
+        (b'{"Port": 1e}', "invalid character '}' in exponent of numeric literal"),
+        (b'{"Node": "a\\qb"}', "invalid character 'q' in string escape code"),
+        (b'{"Node": "\\u12G4"}', "invalid character 'G' in \\u hexadecimal character escape"),
+        (b'{"Node": "a\tb"}', "invalid character '\\t' in string literal"),
+        (b'{"Node": NaN}', "invalid character 'N' looking for beginning of value"),
+        (b"{\"Node\": 'x'}", "invalid character '\\'' looking for beginning of value"),
+        (b'{"Node": "a"', "unexpected EOF"),
+        (b'{"Node": "a", ', "unexpected EOF"),
+        (b"\xef\xbb\xbf{}", "invalid character '\u00ef' looking for beginning of value"),
+    ],
+)
+def test_register_syntax_errors_are_go_scanner_texts(
+    api: RawHTTP, data: bytes, message: str
+) -> None:
+    response = api.put("/v1/catalog/register", data)
+    assert error(response, 400) == f"Request decode failed: {message}"
+
+
+def test_only_the_first_json_value_is_read(api: RawHTTP) -> None:
+    # json.Decoder stops after one value: what follows is never looked at.
+    response = api.put("/v1/catalog/register", b'{"Node": "n1", "Address": "a"} not json')
+    assert response.status_code == 200, response.text
 
 
 def test_field_names_match_case_insensitively(api: RawHTTP) -> None:

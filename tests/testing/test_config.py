@@ -7,7 +7,7 @@ import argparse
 import pytest
 
 from consul.testing.__main__ import build_config
-from consul.testing._config import (
+from consul.testing.configfile import (
     ConsulConfigError,
     consul_config_settings,
     load_consul_config_file,
@@ -55,6 +55,34 @@ def test_keys_that_matter_hcl():
         "acl_enabled": True,
         "acl_initial_management": "root",
     }
+
+
+def test_address_and_port_keys():
+    # agent/config/builder.go: bind_addr, advertise_addr(_wan) and the ports
+    # of the server RPC, Serf and gRPC, as a config file sets them.
+    assert settings(
+        """{"bind_addr": "10.0.0.5", "advertise_addr": "10.0.0.6",
+            "advertise_addr_wan": "192.0.2.1", "client_addr": "127.0.0.1",
+            "ports": {"server": 9300, "serf_lan": 9301, "serf_wan": 9302,
+                      "grpc": 9502, "grpc_tls": -1}}"""
+    ) == {
+        "bind_addr": "10.0.0.5",
+        "advertise_addr": "10.0.0.6",
+        "advertise_addr_wan": "192.0.2.1",
+        "host": "127.0.0.1",
+        "server_port": 9300,
+        "serf_lan_port": 9301,
+        "serf_wan_port": 9302,
+        "grpc_port": 9502,
+        "grpc_tls_port": -1,
+    }
+
+
+def test_bind_and_advertise_flags():
+    config = build_config(args("--bind", "127.0.0.3"), {})
+    assert (config.bind_addr, config.advertise_addr) == ("127.0.0.3", "127.0.0.3")
+    config = build_config(args("--bind", "127.0.0.3", "--advertise", "10.9.9.9"), {})
+    assert (config.advertise_addr, config.advertise_addr_wan) == ("10.9.9.9", "10.9.9.9")
 
 
 def test_legacy_acl_keys_move_and_acl_datacenter_enables_acls():
@@ -116,8 +144,13 @@ def test_wrong_type():
 
 
 def test_syntax_error():
-    with pytest.raises(ConsulConfigError, match=r"^failed to parse test\.json: "):
+    # json.Unmarshal's scanner error (agent/config/config.go Parse).
+    with pytest.raises(ConsulConfigError) as caught:
         settings("{nope")
+    assert str(caught.value) == (
+        "failed to parse test.json: "
+        "invalid character 'n' looking for beginning of object key string"
+    )
 
 
 def test_file_format_follows_the_suffix(tmp_path):

@@ -173,3 +173,28 @@ def test_deregistering_a_node_removes_its_coordinates(http, url):
     http.put(f"{url}/v1/catalog/deregister", json={"Node": "web1"})
     assert [n["Node"] for n in http.get(f"{url}/v1/coordinate/nodes").json()] == ["alpha"]
     assert http.get(f"{url}/v1/coordinate/node/web1").status_code == 404
+
+
+def test_floats_are_written_as_gos_encoding_json_writes_them(http, url):
+    # encoding/json floatEncoder (Go's src/encoding/json/encode.go): the
+    # shortest digits, plain notation from 1e-6 up to 1e21 ("0.00001", "0"
+    # for 0.0), exponent notation outside it with "e-07" trimmed to "e-7".
+    vec = [1e-05, 0.0, 1e-07, 1.5e-07, 2.5e21, 1e20, -0.25, 3.0]
+    body = update_body(vec=vec)
+    body["Coord"]["Height"] = 1e-06
+    assert http.put(f"{url}/v1/coordinate/update", json=body).status_code == 200
+    index = http.get(f"{url}/v1/coordinate/nodes").headers["X-Consul-Index"]
+    text = http.get(f"{url}/v1/coordinate/node/alpha?index={index}&wait=10s").text
+    numbers = text.split('"Vec": [')[1].split("]")[0].split(",")
+    assert [n.strip() for n in numbers] == [
+        "0.00001",
+        "0",
+        "1e-7",
+        "1.5e-7",
+        "2.5e+21",
+        "100000000000000000000",
+        "-0.25",
+        "3",
+    ]
+    assert '"Adjustment": 0,' in text
+    assert '"Height": 0.000001\n' in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 from typing import Any
 
+import pytest
 from harness import RawHTTP, denying, make_token
 
 from consul.testing import DevAgent
@@ -157,6 +158,26 @@ def test_connect_entries(api: RawHTTP) -> None:
     assert [e["Service"]["ID"] for e in entries] == ["web-proxy"]
     assert entries[0]["Service"]["Kind"] == "connect-proxy"
     assert entries[0]["Service"]["Proxy"]["DestinationServiceName"] == "web"
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/health/service/web", "/v1/health/connect/web", "/v1/catalog/service/web"]
+)
+def test_peer_scopes_a_service_lookup_to_that_peer(api: RawHTTP, path: str) -> None:
+    # parsePeerName (agent/health_endpoint.go, agent/catalog_endpoint.go) puts
+    # ?peer in the request; the state store then reads the peer's own entries
+    # and index entries (peeredIndexEntryName, state/catalog.go). Only peering
+    # replication writes those, so an unknown peer has none: [] at index 0 (1).
+    api.register(instance("a"))
+    proxy = {"Kind": "connect-proxy", "Port": 1, "Proxy": {"DestinationServiceName": "web"}}
+    api.register({"Node": "a", "Address": "x", "Service": {"Service": "web-proxy", **proxy}})
+    assert api.get(path).json() != []
+    peered = api.get(path + "?peer=other")
+    assert peered.status_code == 200
+    assert peered.json() == []
+    assert peered.headers["X-Consul-Index"] == "1"
+    # An empty ?peer is no peer.
+    assert api.get(path + "?peer=").json() != []
 
 
 # -- checks ------------------------------------------------------------------------------

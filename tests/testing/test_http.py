@@ -15,7 +15,7 @@ from aiohttp.test_utils import make_mocked_request
 from harness import RawHTTP
 
 from consul.testing import AgentConfig, DevAgent
-from consul.testing._server import Ctx, Route
+from consul.testing.http.context import Ctx
 
 NOT_ENDPOINT = b"Invalid URL path: not a recognized HTTP API endpoint\n"
 NOT_API = (
@@ -298,5 +298,4 @@ def test_token_comes_from_query_then_header_then_bearer(query, headers, token):
     # With ACLs off no answer shows which token was used: ask the request context.
     agent = SimpleNamespace(config=AgentConfig(acl_default_token="agent-default"))
     request = make_mocked_request("GET", f"/v1/kv/k{query}", headers=headers)
-    route = Route("/v1/kv/", ("GET",), None)
-    assert Ctx(request, agent, route, "/v1/kv/k").token == token
+    assert Ctx(request, agent, "/v1/kv/k", "k").token == token

@@ -9,7 +9,8 @@ import requests
 import trustme
 
 from consul.testing import DevAgent
-from consul.testing._config import AgentConfig, consul_config_settings, parse_consul_config
+from consul.testing.configfile import consul_config_settings, parse_consul_config
+from consul.testing.state.config import AgentConfig
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """ACL rules: parsing, validation and matching, as ``acl/policy*.go`` define them.
 
-Pure tests of :mod:`consul.testing._acl` (no server), and of the client's
+Pure tests of :mod:`consul.testing.state.acl` (no server), and of the client's
 translation of legacy rules.
 """
 
@@ -9,14 +9,9 @@ from __future__ import annotations
 import pytest
 
 from consul.api.acl._legacy import from_legacy_rules, to_legacy_rules
-from consul.testing._acl import (
-    BUILTIN_POLICIES,
-    Decision,
-    PolicyAuthorizer,
-    RulesError,
-    TokenAuthorizer,
-    parse_rules,
-)
+from consul.testing.state.acl.authorizer import Decision, PolicyAuthorizer, TokenAuthorizer
+from consul.testing.state.acl.objects import BUILTIN_POLICIES
+from consul.testing.state.acl.rules import RulesError, parse_rules
 
 ALLOW, DENY, DEFAULT = Decision.ALLOW, Decision.DENY, Decision.DEFAULT
 

@@ -4,42 +4,46 @@ from __future__ import annotations
 
 import pytest
 
-from consul.testing._filter import (
-    AGENT_SERVICE,
-    CHECK_SERVICE_NODE,
-    HEALTH_CHECK,
-    FilterError,
+from consul.testing.state.apitypes import AGENT_SERVICE
+from consul.testing.state.filter import FilterError, compile_filter
+from consul.testing.state.gotypes import (
+    BOOL,
+    FLOAT32,
+    FLOAT64,
+    INT,
+    INT8,
+    STRING,
+    UINT64,
     Map,
-    Prim,
     Ptr,
+    Scalar,
     Slice,
     Struct,
-    compile_filter,
+    struct,
 )
+from consul.testing.state.structs import CHECK_SERVICE_NODE, HEALTH_CHECK
 
 PREFIX = "Failed to create boolean expression evaluator: "
 
-INNER = Struct("Inner", (("X", Prim("int")), ("Y", Prim("int"))))
-SAMPLE = Struct(
+INNER = struct("Inner", X=INT, Y=INT)
+SAMPLE = struct(
     "Sample",
-    (
-        ("Name", Prim("string")),
-        ("Port", Prim("int")),
-        ("Small", Prim("int", 8)),
-        ("Count", Prim("uint", 64)),
-        ("Ratio", Prim("float", 32)),
-        ("Weight", Prim("float")),
-        ("Enabled", Prim("bool")),
-        ("Tags", Slice(Prim("string"))),
-        ("Ports", Slice(Prim("int"))),
-        ("Meta", Map(Prim("string"))),
-        ("Nested", Map(Map(Prim("bool")))),
-        ("Items", Slice(INNER)),
-        ("ByName", Map(INNER)),
-        ("Inner", INNER),
-        ("Pointer", Ptr(INNER)),
-        ("Opaque", Map(Prim("string"), string_keys=False)),
-    ),
+    Name=STRING,
+    Port=INT,
+    Small=INT8,
+    Count=UINT64,
+    Ratio=FLOAT32,
+    Weight=FLOAT64,
+    Enabled=BOOL,
+    Tags=Slice(STRING),
+    Ports=Slice(INT),
+    Meta=Map(STRING),
+    Nested=Map(Map(BOOL)),
+    Items=Slice(INNER),
+    ByName=Map(INNER),
+    Inner=INNER,
+    Pointer=Ptr(INNER),
+    Opaque=Map(STRING, key=Scalar("int", "int")),
 )
 
 ITEM = {

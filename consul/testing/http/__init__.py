@@ -1,0 +1,10 @@
+"""The embedded agent's HTTP layer: routing, request context, and the handlers.
+
+:mod:`.server` builds the aiohttp application every request goes through
+(Go's ``ServeMux`` and Consul's handler wrapper); :mod:`.context` is the
+request a handler sees (:class:`~.context.Ctx`: query options, token,
+ACLs, blocking queries); :mod:`.endpoints` lists the handler modules, one
+per page of Consul's HTTP API docs, each with its
+:class:`~.routes.Routes`. Handlers read and write
+:mod:`consul.testing.state`; nothing here knows how the agent is started.
+"""

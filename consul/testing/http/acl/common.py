@@ -1,0 +1,171 @@
+"""What the ACL endpoints share: the 401 while ACLs are off, ACL checks, links, identities.
+
+After ``agent/acl_endpoint.go`` (the HTTP layer) and
+``agent/consul/acl_endpoint.go`` (the RPCs' ``acl:read``/``acl:write``
+checks and the validation of links and identities, with their messages).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Container
+from typing import Any, TypeVar
+
+from ...state.acl.authorizer import Authorizer
+from ...state.acl.objects import RESERVED_PREFIX, Policy, Role
+from ...state.acl.store import ACLStore
+from ...state.errors import RPCError
+from ...state.structs import NodeIdentity, ServiceIdentity
+from ..context import Ctx
+from ..errors import HTTPError
+
+__all__ = [
+    "identities",
+    "links",
+    "new_id",
+    "new_uuid",
+    "read_one",
+    "require_acl",
+    "require_acl_to_delete",
+    "acl_store",
+]
+
+T = TypeVar("T")
+
+_VALID_IDENTITY_NAME = re.compile(r"^[a-z0-9]([a-z0-9\-_]*[a-z0-9])?$")
+
+
+def acl_store(ctx: Ctx) -> ACLStore:
+    """The ACL store, or the 401 every ACL endpoint answers while ACLs are off."""
+    store = ctx.agent.acl
+    if not store.enabled:
+        raise HTTPError(401, "ACL support disabled")
+    return store
+
+
+def require_acl(ctx: Ctx, write: bool) -> Authorizer:
+    """``ACLReadAllowed`` / ``ACLWriteAllowed`` for the request's token."""
+    authz = ctx.authz
+    if write:
+        ctx.require(authz.acl_write(), "acl:write")
+    else:
+        ctx.require(authz.acl_read(), "acl:read")
+    return authz
+
+
+def _valid_identity_name(name: str) -> bool:
+    return 0 < len(name) <= 256 and bool(_VALID_IDENTITY_NAME.match(name))
+
+
+def identities(
+    body: dict[str, Any], owner: str, local: bool = False
+) -> tuple[list[ServiceIdentity], list[NodeIdentity]]:
+    """Validate and dedupe service and node identities (``tokenSetInternal``, ``RoleSet``)."""
+    services: dict[str, ServiceIdentity] = {}
+    for identity in body.get("ServiceIdentities") or []:
+        name = identity.get("ServiceName", "")
+        if not name:
+            raise RPCError(f"Service identity is missing the service name field on this {owner}")
+        datacenters = identity.get("Datacenters") or []
+        if local and datacenters:
+            raise RPCError(
+                f'Service identity "{name}" cannot specify a list of datacenters on a local token'
+            )
+        if not _valid_identity_name(name):
+            raise RPCError(
+                f'Service identity "{name}" has an invalid name. '
+                "Only alphanumeric characters, '-' and '_' are allowed"
+            )
+        # dedupeServiceIdentities: one per name, datacenters merged and sorted.
+        if name in services:
+            merged = set(services[name].get("Datacenters") or []) | set(datacenters)
+            services[name]["Datacenters"] = sorted(merged)
+        else:
+            services[name] = {"ServiceName": name}
+            if datacenters:
+                services[name]["Datacenters"] = sorted(datacenters)
+    nodes: list[NodeIdentity] = []
+    for identity in body.get("NodeIdentities") or []:
+        name = identity.get("NodeName", "")
+        if not name:
+            raise RPCError(f"Node identity is missing the node name field on this {owner}")
+        if not identity.get("Datacenter"):
+            raise RPCError(f"Node identity is missing the datacenter field on this {owner}")
+        if not _valid_identity_name(name):
+            raise RPCError(
+                "Node identity has an invalid name. "
+                "Only alphanumeric characters, '-' and '_' are allowed"
+            )
+        node: NodeIdentity = {"NodeName": name, "Datacenter": identity["Datacenter"]}
+        if node not in nodes:
+            nodes.append(node)
+    return list(services.values()), nodes
+
+
+def links(
+    links: list[dict[str, Any]],
+    noun: str,
+    by_name: Callable[[str], Policy | Role | None],
+    known: Container[str] | None,
+) -> list[str]:
+    """Links by ID or name resolved to IDs, deduplicated (``tokenSetInternal``, ``RoleSet``).
+
+    A name must exist; an ID only if ``known`` is given (a role's policy
+    links are checked later, by the state store).
+    """
+    ids: list[str] = []
+    for link in links:
+        link_id = link.get("ID", "")
+        if not link_id:
+            name = link.get("Name", "")
+            found = by_name(name)
+            if found is None:
+                raise RPCError(f'No such ACL {noun} with name "{name}"')
+            link_id = found.id
+        elif known is not None and link_id not in known:
+            raise RPCError(f'No such ACL {noun} with ID "{link_id}"')
+        if link_id not in ids:
+            ids.append(link_id)
+    return ids
+
+
+def new_id(taken: Callable[[str], bool]) -> str:
+    """A fresh UUID outside the reserved range that ``taken`` does not claim."""
+    while True:
+        value = str(uuid.uuid4())
+        if not value.startswith(RESERVED_PREFIX) and not taken(value):
+            return value
+
+
+def new_uuid(store: ACLStore) -> str:
+    """A fresh token UUID, unused as accessor or secret."""
+    return new_id(lambda value: value in store.tokens or store.token_by_secret(value) is not None)
+
+
+def require_acl_to_delete(ctx: Ctx, noun: str) -> None:
+    """``ACLWriteAllowed`` before a delete: an unknown token is a 404 naming ``noun``."""
+    try:
+        require_acl(ctx, write=True)
+    except RPCError as exc:
+        if "ACL not found" in str(exc):
+            raise HTTPError(404, f"Cannot find {noun} to delete") from None
+        raise
+
+
+async def read_one(
+    ctx: Ctx, index: Callable[[], int], find: Callable[[], T | None], noun: str
+) -> T:
+    """A blocking read of one ACL object (``acl:read``); 404 if there is none.
+
+    ``index`` is its table's index and ``find`` the object (None if absent).
+    """
+    ctx.check_consistency()
+    require_acl(ctx, write=False)
+    index_now, found = await ctx.blocking(
+        lambda: (index(), find()), not_found=lambda item: item is None
+    )
+    ctx.set_meta(index_now)
+    if found is None:
+        raise HTTPError(404, f"Requested {noun} does not exist: ACL not found")
+    return found

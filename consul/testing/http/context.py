@@ -1,0 +1,364 @@
+"""The request context a handler gets (:class:`Ctx`), with Consul's query options.
+
+What every handler reads the same way: the datacenter (``?dc``), the token
+(``parseToken``), the consistency modes and blocking parameters (``parse``,
+``parseWait``), Enterprise-only parameters (refused), ``?filter``, and the
+response meta headers (``setMeta``), after ``agent/http.go``. Blocking
+queries (:meth:`Ctx.blocking`) follow ``agent/blockingquery/blockingquery.go``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from ..state.acl.authorizer import Authorizer
+from ..state.core import AgentCore
+from ..state.datacenter import Datacenter
+from ..state.errors import RPCError
+from ..state.filter import FilterError, compile_filter
+from ..state.gojson import DecodeError, decode_json
+from ..state.golang import parse_duration
+from ..state.golang import quote as go_quote
+from ..state.gotypes import GoType, Struct
+from .errors import BadRequest
+
+__all__ = [
+    "JITTER_FRACTION",
+    "LOCAL_DEFAULT_QUERY_TIME",
+    "LOCAL_MAX_QUERY_TIME",
+    "Ctx",
+    "query_timeout",
+]
+
+T = TypeVar("T")
+
+#: The agent package's own ``defaultQueryTime`` and ``maxQueryTime``
+#: (seconds, ``agent/agent.go``). Blocking queries answered by the servers
+#: honour ``default_query_time`` and ``max_query_time`` (an embedded agent's
+#: are in its :class:`~consul.testing.AgentConfig`); the agent-local ones
+#: (``Agent.LocalBlockingQuery``, ``/v1/event/list``) use these constants.
+LOCAL_DEFAULT_QUERY_TIME = 300.0
+LOCAL_MAX_QUERY_TIME = 600.0
+#: ``structs.JitterFraction``: a blocking query's wait gets up to 1/16 more.
+JITTER_FRACTION = 16
+
+_DIGITS = re.compile(r"[0-9]+\Z")
+#: strconv.Atoi: an optional sign and ASCII digits.
+_GO_ATOI = re.compile(r"[+-]?[0-9]+\Z")
+
+
+#: What Consul CE refuses: (header, query parameter, the feature's name).
+_ENTERPRISE = (
+    ("X-Consul-Namespace", "ns", "Namespaces"),
+    ("X-Consul-Partition", "partition", "Partitions"),
+)
+
+
+def query_timeout(wait: float, default: float, maximum: float, rng: Callable[[], float]) -> float:
+    """How long a blocking query may block (``RPCQueryTimeout``, ``agent/consul/rpc.go``).
+
+    ``wait`` above ``maximum`` (``max_query_time``) is capped, zero or
+    negative is ``default`` (``default_query_time``); then up to 1/16 of it
+    is added as jitter (``lib.RandomStagger``), with ``rng()`` in ``[0, 1)``.
+    """
+    if wait > maximum:
+        wait = maximum
+    elif wait <= 0:
+        wait = default
+    return wait + rng() * (wait / JITTER_FRACTION)
+
+
+class Ctx:
+    """One request, as a handler sees it.
+
+    Attributes:
+        request: the aiohttp request.
+        agent: the agent serving it.
+        path: the decoded path (Go's ``req.URL.Path``).
+        tail: ``path`` after a subtree route's pattern (a KV key, a service
+            ID...); empty for other routes.
+        headers: response headers set so far (meta headers and the like).
+    """
+
+    def __init__(
+        self, request: web.BaseRequest, agent: AgentCore, path: str, tail: str = ""
+    ) -> None:
+        self.request = request
+        #: The query parameters (``request.query``, parsed once).
+        self.query = request.query
+        self.agent = agent
+        self.path = path
+        self.tail = tail
+        self.headers: dict[str, str] = {}
+        self._body: bytes | None = None
+        self._dc: Datacenter | None = None
+        self._authz: Authorizer | None = None
+
+    # -- query parameters -------------------------------------------------
+
+    @property
+    def method(self) -> str:
+        """The request's method."""
+        return self.request.method
+
+    def param(self, name: str) -> str | None:
+        """The first value of query parameter ``name``, or None (Go's ``Query().Get``)."""
+        return self.query.get(name)
+
+    def params(self, name: str) -> list[str]:
+        """Every value of a repeatable query parameter (``tag``, ``node-meta``)."""
+        return self.query.getall(name, [])
+
+    def flag(self, name: str) -> bool:
+        """True if the parameter is present at all: ``?recurse=false`` still recurses."""
+        return name in self.query
+
+    # -- body ---------------------------------------------------------------
+
+    async def body(self) -> bytes:
+        """The raw request body."""
+        if self._body is None:
+            self._body = await self.request.read()
+        return self._body
+
+    async def decode(self, spec: Struct, prefix: str = "Request decode failed: ") -> Any:
+        """Decode the body into ``spec`` as ``lib.DecodeJSON`` does; 400 on error."""
+        try:
+            return decode_json(await self.body(), spec)
+        except DecodeError as exc:
+            raise BadRequest(f"{prefix}{exc}") from None
+
+    def check_enterprise_meta(self, *, namespace: bool = True) -> None:
+        """The 400s of ``parseEntMeta`` in Consul CE (``agent/enterprise_delegate_ce.go``).
+
+        A namespace (``?ns``, ``X-Consul-Namespace``) or partition
+        (``?partition``, ``X-Consul-Partition``) is refused; ``namespace=False``
+        checks only the partition (``parseEntMetaPartition``).
+        """
+        for header, query, feature in _ENTERPRISE if namespace else _ENTERPRISE[1:]:
+            if self.request.headers.get(header):
+                enterprise = f"{feature} are a Consul Enterprise feature"
+                raise BadRequest(f'Invalid header: "{header}" - {enterprise}')
+            if self.query and self.param(query):
+                enterprise = f"{feature} are a Consul Enterprise feature"
+                raise BadRequest(f'Invalid query parameter: "{query}" - {enterprise}')
+
+    # -- datacenter, token, ACLs -------------------------------------------
+
+    @property
+    def dc(self) -> Datacenter:
+        """The datacenter named by ``?datacenter`` or ``?dc`` (default: the agent's).
+
+        ``parseDC`` (``agent/http.go``). An unknown datacenter is the RPC
+        error ``No path to datacenter``, a 500 (``agent/structs/errors.go``).
+        """
+        if self._dc is None:
+            name = self.param("datacenter") or self.param("dc") or self.agent.config.datacenter
+            dc = self.agent.datacenters.get(name)
+            if dc is None:
+                raise RPCError("No path to datacenter")
+            self._dc = dc
+        return self._dc
+
+    @property
+    def token(self) -> str:
+        """The request's token secret, as Consul picks it (``agent/http.go`` ``parseToken``).
+
+        ``?token`` first, then ``X-Consul-Token``, then ``Authorization: Bearer``;
+        with none, the agent's default token (may be empty: anonymous).
+        """
+        token = self.param("token")
+        if not token:
+            token = self.request.headers.get("X-Consul-Token", "")
+        if not token:
+            auth = self.request.headers.get("Authorization", "").strip()
+            scheme, _, value = auth.partition(" ")
+            if scheme.lower() == "bearer":
+                token = value.strip().split(" ")[0]
+        return token or self.agent.config.acl_default_token
+
+    @property
+    def authz(self) -> Authorizer:
+        """The authorizer of the request's token (raises 403 ``ACL not found``)."""
+        if self._authz is None:
+            self._authz = self.agent.acl.authorizer(self.token)
+        return self._authz
+
+    def require(self, allowed: bool, permission: str, resource: str | None = None) -> None:
+        """Raise Consul's permission-denied error unless ``allowed``.
+
+        ``permission`` is ``key:read``, ``service:write``...; ``resource`` the
+        name it applies to (None for ``acl``, ``operator``...). See
+        ``acl/errors.go`` for the message.
+        """
+        if not allowed:
+            raise RPCError(self.authz.denied_message(permission, resource))
+
+    # -- filtering -----------------------------------------------------------
+
+    def filter(self, items: Iterable[T], element: GoType) -> list[T]:
+        """Apply ``?filter=`` (Consul's filter language) to JSON-shaped items.
+
+        ``element`` is the Go type of the items (``structs.SERVICE_NODE``,
+        ``apitypes.AGENT_SERVICE``...): selectors are its field names. A bad
+        expression is Consul's 500 ``Failed to create boolean expression
+        evaluator: ...``.
+        """
+        items = list(items)
+        matches = self._filter_predicate(element)
+        if matches is None:
+            return items
+        try:
+            return [item for item in items if matches(item)]
+        except FilterError as exc:
+            raise RPCError(str(exc)) from None
+
+    def filter_map(self, items: Mapping[str, T], element: GoType) -> dict[str, T]:
+        """:meth:`filter` for a map (``/v1/agent/services``): filters its values."""
+        matches = self._filter_predicate(element)
+        if matches is None:
+            return dict(items)
+        try:
+            return {key: item for key, item in items.items() if matches(item)}
+        except FilterError as exc:
+            raise RPCError(str(exc)) from None
+
+    def _filter_predicate(self, element: GoType) -> Callable[[Any], bool] | None:
+        expression = self.param("filter")
+        if not expression:
+            return None
+        try:
+            return compile_filter(expression, element)
+        except FilterError as exc:
+            raise RPCError(str(exc)) from None
+
+    # -- response metadata ---------------------------------------------------
+
+    def set_index(self, index: int) -> None:
+        """``X-Consul-Index``; Consul never sends 0 (``setIndex``)."""
+        self.headers["X-Consul-Index"] = str(max(index, 1))
+
+    def set_meta(self, index: int, *, consistency: bool = False) -> None:
+        """The headers ``setMeta`` adds to server-backed reads (``agent/http.go``).
+
+        ``consistency`` adds ``X-Consul-Effective-Consistency``, which only
+        catalog and health endpoints send.
+        """
+        self.set_index(index)
+        self.headers["X-Consul-KnownLeader"] = "true"
+        self.headers["X-Consul-LastContact"] = "0"
+        self.headers["X-Consul-Query-Backend"] = "blocking-query"
+        if consistency:
+            if self.flag("stale") or self.param("max_stale"):
+                level = "stale"
+            elif self.flag("consistent"):
+                level = "consistent"
+            else:
+                level = "leader"
+            self.headers["X-Consul-Effective-Consistency"] = level
+
+    def set_filtered(self, filtered: bool) -> None:
+        """``X-Consul-Results-Filtered-By-ACLs``, sent only with a token.
+
+        ``maskResultsFilteredByACLs`` (``agent/http.go``).
+        """
+        if filtered and self.token:
+            self.headers["X-Consul-Results-Filtered-By-ACLs"] = "true"
+
+    # -- consistency and blocking queries ------------------------------------
+
+    def check_consistency(self) -> None:
+        """The 400s of the query options every read parses (``agent/http.go`` ``parse``).
+
+        In Go's order: ``parseConsistency`` (``?stale``, ``?consistent``,
+        ``?cached``, ``?max_stale``), ``parseCacheControl`` (the
+        ``Cache-Control`` header) and ``parseWait`` (``?wait``, ``?index``).
+        """
+        if self.query:
+            stale = self.flag("stale")
+            consistent = self.flag("consistent")
+            max_stale = self.param("max_stale")
+            if max_stale:
+                try:
+                    if parse_duration(max_stale) > 0:
+                        stale = True
+                except ValueError:
+                    raise BadRequest(f"Invalid max_stale value {go_quote(max_stale)}") from None
+            if stale and consistent:
+                raise BadRequest("Cannot specify ?stale with ?consistent, conflicting semantics.")
+            if consistent and self.flag("cached"):
+                raise BadRequest("Cannot specify ?cached with ?consistent, conflicting semantics.")
+        cache_control = self.request.headers.get("Cache-Control")
+        if cache_control:
+            for directive in cache_control.lower().split(","):
+                directive = directive.strip()
+                for prefix in ("max-age=", "stale-if-error="):
+                    if directive.startswith(prefix) and not _GO_ATOI.match(
+                        directive[len(prefix) :]
+                    ):
+                        raise BadRequest("Invalid Cache-Control header.")
+        if self.query:
+            self.wait_params()
+
+    def wait_params(self) -> tuple[int, float]:
+        """``?index`` and ``?wait`` (seconds), as ``parseWait`` reads them (wait first)."""
+        wait = 0.0
+        raw_wait = self.param("wait")
+        if raw_wait:
+            try:
+                wait = parse_duration(raw_wait)
+            except ValueError:
+                raise BadRequest("Invalid wait time") from None
+        index = 0
+        raw_index = self.param("index")
+        if raw_index:
+            # strconv.ParseUint: ASCII digits only, no sign, at most 2**64 - 1.
+            if not _DIGITS.match(raw_index) or int(raw_index) >= 2**64:
+                raise BadRequest("Invalid index")
+            index = int(raw_index)
+        return index, wait
+
+    async def blocking(
+        self,
+        query: Callable[[], tuple[int, T]],
+        *,
+        not_found: Callable[[T], bool] | None = None,
+    ) -> tuple[int, T]:
+        """Run ``query`` as Consul's ``blockingquery.Query`` does.
+
+        ``query`` returns ``(index, result)`` from the current state. Without
+        ``?index`` it runs once. Otherwise it is re-run after every change
+        of the datacenter's state until its index is above ``?index``, or
+        the wait runs out (see :func:`query_timeout`), when the current
+        result is returned.
+
+        ``not_found(result)`` true means the query found nothing
+        (``ErrNotFound``): after the first such answer the query keeps
+        blocking until something is found, whatever the index does
+        (``agent/blockingquery/blockingquery.go``).
+        """
+        min_index, wait = self.wait_params()
+        dc = self.dc
+        index, result = query()
+        if min_index == 0:
+            return max(index, 1), result
+        config = self.agent.config
+        wait = query_timeout(
+            wait, config.default_query_time, config.max_query_time, self.agent.random.random
+        )
+        deadline = time.monotonic() + wait
+        was_not_found = False
+        while True:
+            index = max(index, 1)
+            if not_found is not None and not_found(result):
+                if was_not_found:
+                    min_index = index
+                was_not_found = True
+            if index > min_index or not await dc.wakeups.wait(deadline):
+                return index, result
+            index, result = query()

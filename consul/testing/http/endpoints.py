@@ -1,0 +1,38 @@
+"""Every endpoint module of the embedded agent: the one place routes are registered.
+
+One module per page of Consul's HTTP API docs, as ``consul/api/`` has one per
+group of the client; each has a ``routes`` table (:class:`~.routes.Routes`). A
+new endpoint module is added to :data:`MODULES`.
+"""
+
+from __future__ import annotations
+
+from . import agent, catalog, coordinate, event, health, kv, session, status, txn
+from .acl import policy as acl_policy
+from .acl import role as acl_role
+from .acl import system as acl_system
+from .acl import token as acl_token
+from .routes import Route
+
+__all__ = ["MODULES", "all_routes"]
+
+MODULES = (
+    acl_system,
+    acl_token,
+    acl_policy,
+    acl_role,
+    agent,
+    catalog,
+    coordinate,
+    event,
+    health,
+    kv,
+    session,
+    status,
+    txn,
+)
+
+
+def all_routes() -> list[Route]:
+    """Every route of every endpoint module."""
+    return [route for module in MODULES for route in module.routes.routes]

@@ -1,0 +1,198 @@
+"""``/v1/health``: checks and healthy service instances.
+
+The HTTP side follows ``agent/health_endpoint.go``, the RPCs
+``agent/consul/health_endpoint.go``; the data is the catalog's
+(:class:`~consul.testing.state.catalog.CatalogStore`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..state import structs
+from ..state.catalog import meta_matches
+from ..state.errors import RPCError
+from ..state.golang import parse_bool
+from ..state.records import JSON, check_json, node_json, node_service_json
+from .catalog import (
+    ServiceLookup,
+    filtered,
+    filtered_read,
+    meta_filters,
+    node_name,
+    read_options,
+    service_name,
+)
+from .context import Ctx
+from .errors import BadRequest
+from .reply import Reply, json_reply
+from .routes import Routes
+
+routes = Routes()
+
+
+def _checks_reply(items: list[JSON]) -> list[JSON]:
+    """The handlers' last step: a list, never null, and ``ServiceTags`` never null."""
+    for item in items:
+        if item["ServiceTags"] is None:
+            item["ServiceTags"] = []
+    return items
+
+
+def _authorized_check(ctx: Ctx) -> Callable[[JSON], bool]:
+    """``filterHealthChecks``: node read, and service read for a service's check."""
+    authz = ctx.authz
+
+    def allowed(check: JSON) -> bool:
+        service = check["ServiceName"]
+        return bool(authz.node_read(check["Node"]) and (not service or authz.service_read(service)))
+
+    return allowed
+
+
+@routes("/v1/health/node/", "GET")
+async def node_checks(ctx: Ctx) -> Reply:
+    """``GET /v1/health/node/:node``: the node's checks (ACL-filtered, then ``?filter``)."""
+    read_options(ctx)
+    name = node_name(ctx, "/v1/health/node/")
+    store = ctx.dc.catalog
+    allowed = _authorized_check(ctx)
+
+    def query() -> tuple[int, list[JSON], bool]:
+        index, checks = store.node_check_list(name)
+        items, dropped = filtered([check_json(c) for c in checks], allowed)
+        return index, ctx.filter(items, structs.HEALTH_CHECK), dropped
+
+    return json_reply(_checks_reply(await filtered_read(ctx, query)))
+
+
+@routes("/v1/health/checks/", "GET")
+async def service_checks(ctx: Ctx) -> Reply:
+    """``GET /v1/health/checks/:service``: the checks of a service's instances.
+
+    Here ``?filter`` runs before the ACL filtering (``Health.ServiceChecks``).
+    ``?near`` is accepted: the embedded agent's nodes are all equally far.
+    """
+    read_options(ctx)
+    meta = meta_filters(ctx)
+    name = service_name(ctx, "/v1/health/checks/")
+    store = ctx.dc.catalog
+    allowed = _authorized_check(ctx)
+
+    def query() -> tuple[int, list[JSON], bool]:
+        index, checks = store.service_check_list(name, meta)
+        items = ctx.filter([check_json(c) for c in checks], structs.HEALTH_CHECK)
+        return index, *filtered(items, allowed)
+
+    return json_reply(_checks_reply(await filtered_read(ctx, query)))
+
+
+@routes("/v1/health/state/", "GET")
+async def checks_in_state(ctx: Ctx) -> Reply:
+    """``GET /v1/health/state/:state``: checks in a state (``any``: all of them).
+
+    Consul does not validate the state: an unknown one matches nothing.
+    """
+    read_options(ctx)
+    meta = meta_filters(ctx)
+    state = ctx.path[len("/v1/health/state/") :]
+    if not state:
+        raise BadRequest("Missing check state")
+    store = ctx.dc.catalog
+    allowed = _authorized_check(ctx)
+
+    def query() -> tuple[int, list[JSON], bool]:
+        index, checks = store.checks_in_state(state, meta)
+        items, dropped = filtered([check_json(c) for c in checks], allowed)
+        return index, ctx.filter(items, structs.HEALTH_CHECK), dropped
+
+    return json_reply(_checks_reply(await filtered_read(ctx, query)))
+
+
+def passing_flag(ctx: Ctx) -> bool:
+    """``getBoolQueryParam(params, "passing")``: bare is true, else ``strconv.ParseBool``."""
+    if not ctx.flag("passing"):
+        return False
+    value = ctx.param("passing") or ""
+    passing = True if value == "" else parse_bool(value)
+    if passing is None:
+        raise BadRequest("Invalid value for ?passing")
+    return passing
+
+
+def only_passing(entries: list[JSON]) -> list[JSON]:
+    """``CheckServiceNodes.Filter`` with only-passing: drop entries with any other check.
+
+    Go swaps a dropped entry with the last one still kept and looks at the
+    same position again, so the order of what remains changes; so does it
+    here.
+    """
+    nodes = list(entries)
+    n = len(nodes)
+    i = 0
+    while i < n:
+        if any(check["Status"] != "passing" for check in nodes[i]["Checks"]):
+            nodes[i], nodes[n - 1] = nodes[n - 1], nodes[i]
+            n -= 1
+            continue
+        i += 1
+    return nodes[:n]
+
+
+@routes("/v1/health/service/", "GET")
+async def service_nodes(ctx: Ctx) -> Reply:
+    """``GET /v1/health/service/:service``: instances with their node and checks."""
+    return await _service_nodes(ctx, "/v1/health/service/")
+
+
+@routes("/v1/health/connect/", "GET")
+async def connect_nodes(ctx: Ctx) -> Reply:
+    """``GET /v1/health/connect/:service``: Connect-capable instances with their checks.
+
+    Reading them needs ``service:read`` on the service itself (403
+    ``Permission denied`` otherwise, ``Health.ServiceNodes``).
+    """
+    return await _service_nodes(ctx, "/v1/health/connect/", connect=True)
+
+
+async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Reply:
+    lookup = ServiceLookup.read(ctx, prefix)
+    name, tags, meta, peer = lookup.name, lookup.tags, lookup.meta, lookup.peer
+    passing = passing_flag(ctx)
+    store = ctx.dc.catalog
+    authz = ctx.authz
+    if connect and not authz.service_read(name):
+        raise RPCError("Permission denied")
+
+    def query() -> tuple[int, list[JSON], bool]:
+        if connect:
+            index, found = store.check_connect_service_nodes(name, peer)
+        else:
+            index, found = store.check_service_nodes(name, tags, peer)
+        if meta:
+            found = [e for e in found if meta_matches(e[1]["Meta"], meta)]
+        entries = [
+            {
+                "Node": node_json(node),
+                "Service": node_service_json(record),
+                "Checks": [check_json(c) for c in checks],
+            }
+            for record, node, checks in found
+        ]
+        entries, dropped = filtered(
+            entries,
+            lambda e: (
+                authz.node_read(e["Node"]["Node"]) and authz.service_read(e["Service"]["Service"])
+            ),
+        )
+        entries = ctx.filter(entries, structs.CHECK_SERVICE_NODE)
+        if passing:
+            entries = only_passing(entries)
+        return index, entries, dropped
+
+    entries = await filtered_read(ctx, query)
+    for entry in entries:
+        _checks_reply(entry["Checks"])
+        if entry["Service"]["Tags"] is None:
+            entry["Service"]["Tags"] = []
+    return json_reply(entries)
