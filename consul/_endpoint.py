@@ -29,7 +29,7 @@ from types import CoroutineType
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from . import _decode as d
-from ._http import Call, Flow, Request, header_value
+from ._http import Call, Flow, Headers, Params, Request, header_value
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
@@ -141,12 +141,12 @@ class Group(Generic[M]):
         token goes only into the ``X-Consul-Token`` header.
         """
         client = self._client
-        query = list(params)
+        query = tuple(params)
         # The client's settings are assignable: they are checked here, each call.
         if dc is None:
             dc = client.dc
         if dc is not None and string(dc, "dc"):
-            query.append(("dc", dc))
+            query += (("dc", dc),)
         if read:
             mode = consistency if consistency is not None else client.consistency
             if mode not in ("default", "consistent", "stale"):
@@ -154,26 +154,28 @@ class Group(Generic[M]):
                     f"consistency must be 'default', 'consistent' or 'stale', not {mode!r}"
                 )
             if mode != "default":
-                query.append((mode, ""))
+                query += ((mode, ""),)
         elif consistency is not None:
             raise TypeError("consistency only applies to reads")
         blocking_wait = None
         if index is not None or hash is not None or wait is not None:
-            blocking_wait = _blocking(query, index, hash, wait)
-        headers: list[tuple[str, str]] = []
-        token = token if token is not None else client.token
+            blocking, blocking_wait = _blocking(index, hash, wait)
+            query += blocking
+        headers: Headers = ()
+        if token is None:
+            token = client.token
         if token:
-            headers.append(("X-Consul-Token", header_value(token, "token")))
+            headers = (("X-Consul-Token", header_value(token, "token")),)
         if client.config.http_auth is not None:
             user, password = client.config.http_auth
             basic = base64.b64encode(f"{user}:{password}".encode()).decode()
-            headers.append(("Authorization", f"Basic {basic}"))
+            headers += (("Authorization", f"Basic {basic}"),)
         if json_body is not None:
             body = json.dumps(json_body).encode()
             content_type = content_type or "application/json"
         if content_type:
-            headers.append(("Content-Type", content_type))
-        return Request(method, path, tuple(query), tuple(headers), body, blocking_wait)
+            headers += (("Content-Type", content_type),)
+        return Request(method, path, query, headers, body, blocking_wait)
 
     def _read(
         self,
@@ -207,9 +209,10 @@ class Group(Generic[M]):
 
 
 def _blocking(
-    query: list[tuple[str, str]], index: int | None, hash: str | None, wait: str | float | None
-) -> float | None:
-    """Add ``index``, ``hash`` and ``wait`` to ``query``; the wait of a blocking query, or None."""
+    index: int | None, hash: str | None, wait: str | float | None
+) -> tuple[Params, float | None]:
+    """The query of ``index``, ``hash`` and ``wait``; and the wait of a blocking query, or None."""
+    query: Params = ()
     wait_seconds: float | None = None
     if isinstance(index, str):
         # python-consul returned the X-Consul-Index header's text; untyped
@@ -219,15 +222,15 @@ def _blocking(
         # Consul parses it as a uint64 (agent/http.go parseWait).
         if not 0 <= index < 2**64:
             raise ValueError(f"index must be an unsigned 64-bit integer, not {index}")
-        query.append(("index", str(index)))
+        query += (("index", str(index)),)
     if hash := optional_str(hash, "hash"):
-        query.append(("hash", hash))
+        query += (("hash", hash),)
     if wait is not None:
         text, wait_seconds = duration(wait, "wait")
-        query.append(("wait", text))
+        query += (("wait", text),)
     if index or hash:
-        return wait_seconds if wait_seconds is not None else 0.0
-    return None
+        return query, wait_seconds if wait_seconds is not None else 0.0
+    return query, None
 
 
 #: An endpoint's return annotation (``Call[X]`` or ``Flow[X]``), to find ``X``.

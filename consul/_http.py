@@ -334,7 +334,7 @@ def below(prefix: str, tail: str, argument: str = "path") -> str:
         # Perhaps a part that is empty, "." or "..": a closer look. (None of
         # the parts starts with a dot, and none is empty, in the common case.)
         _check_tail(tail, argument)
-    return prefix + "/" + (tail if _UNRESERVED["/"](tail) else quote(tail, safe="/"))
+    return prefix + (rooted if _UNRESERVED["/"](tail) else "/" + quote(tail, safe="/"))
 
 
 #: Text that percent-encoding leaves as it is (RFC 3986 unreserved characters),

@@ -6,7 +6,7 @@ from typing import Any, Literal, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint, optional_int, string
-from .._http import Call, Response, below, path
+from .._http import Call, Params, Response, below, path
 
 M = TypeVar("M")
 
@@ -88,9 +88,10 @@ def _one(response: Response) -> KVPair | None:
     return d.kv_entry(data[0]) if data else None  # type: ignore[return-value]
 
 
-# The decoders of kv.get's other shapes, made once.
-_TREE: d.Decoder[Any] = d.or_none(d.mapped(d.json, _entries))
-_KEYS: d.Decoder[Any] = d.or_none(d.json)
+# The decoders of kv.get's three shapes, with the answer's index, made once.
+_ONE: d.Decoder[Any] = d.indexed(_one)
+_TREE: d.Decoder[Any] = d.indexed(d.or_none(d.mapped(d.json, _entries)))
+_KEYS: d.Decoder[Any] = d.indexed(d.or_none(d.json))
 
 
 class KV(Group[M]):
@@ -129,24 +130,27 @@ class KV(Group[M]):
         # recurse and keys are typed Literal[False] to steer typed code to
         # list() and keys(); untyped python-consul code may still pass True.
         tree, listing = bool(recurse), bool(keys)
-        params: list[tuple[str, str]] = []
+        params: Params = ()
+        decode = _ONE
         if tree:
-            params.append(("recurse", ""))
+            params, decode = (("recurse", ""),), _TREE
         elif listing:
-            params.append(("keys", ""))
+            params, decode = (("keys", ""),), _KEYS
             if separator is not None:
-                params.append(("separator", separator))
-        decode = _TREE if tree else _KEYS if listing else _one
-        return self._read(
-            _path(key, allow_empty=tree or listing),
-            decode,
+                params += (("separator", separator),)
+        # What _read() does, with a decoder made once.
+        request = self._request(
+            "GET",
+            _path(key, allow_empty=decode is not _ONE),
             params,
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
+            read=True,
         )
+        return Call(request, decode)
 
     @endpoint
     def keys(
