@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import ssl
+from collections.abc import Coroutine
 from typing import Any, Self, TypeVar
 
 import aiohttp
@@ -14,13 +16,15 @@ from .._http import RETRYABLE_METHODS, Call, Flow, Request, Response
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
 from ..exceptions import ConsulException, detached
+from ..transport import AsyncTransport
 from ._budget import Budget
 from ._drive import drive_async
 from ._loop import LoopBinding
+from ._run import AsyncRunner, given_transport
 
 T = TypeVar("T")
 
-__all__ = ["AiohttpRunner", "Consul"]
+__all__ = ["AiohttpTransport", "AsyncioRunner", "Consul"]
 
 #: Default number of calls that do not block sent at once; more wait their turn.
 MAX_CONNECTIONS = 100
@@ -33,10 +37,6 @@ class _Interrupted(aiohttp.ClientConnectionError):
 
     Not one of the errors on which aiohttp sends a request again.
     """
-
-
-def _the_response(response: Response) -> Response:
-    return response
 
 
 async def _send_once(
@@ -59,7 +59,7 @@ async def _send_once(
 _ONCE = (_send_once,)
 
 
-class AiohttpRunner:
+class AiohttpTransport:
     """Sends requests with one ``aiohttp.ClientSession``, made in the loop of the first call.
 
     At most ``max_connections`` calls that do not block, and
@@ -83,7 +83,8 @@ class AiohttpRunner:
         self._session: aiohttp.ClientSession | None = None
         self._budgets = (Budget(max_connections), Budget(max_blocking_connections))
         # What every call uses, made once: the time limit of the calls that do
-        # not block, the address, the TLS server name.
+        # not block and keep the client's timeout, the address, the TLS
+        # server name.
         self._timeout = aiohttp.ClientTimeout(total=config.timeout)
         self._base_url = config.base_url
         self._server_hostname = config.tls_server_name
@@ -91,22 +92,18 @@ class AiohttpRunner:
     def _open(self) -> aiohttp.ClientSession:
         """The session, made on the first call (in the client's loop)."""
         if self._session is None:
-            self._session = aiohttp.ClientSession(
-                # Room for both budgets: a call waits for a turn of its
-                # budget, not in the pool (where the wait would count in its
-                # timeout).
-                connector=aiohttp.TCPConnector(ssl=self._ssl, limit=self._connections),
-                trust_env=False,
-            )
+            # Room for both budgets: a call waits for a turn of its budget,
+            # not in the pool (where the wait would count in its timeout).
+            connector: aiohttp.BaseConnector
+            if self.config.unix_socket is not None:
+                connector = aiohttp.UnixConnector(self.config.unix_socket, limit=self._connections)
+            else:
+                connector = aiohttp.TCPConnector(ssl=self._ssl, limit=self._connections)
+            self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
         return self._session
 
     async def send(self, request: Request) -> Response:
         """Send ``request``; transport failures become our exceptions."""
-        return await self.run(Call(request, _the_response))
-
-    async def run(self, call: Call[T]) -> T:
-        """Send ``call``'s request and return the decoded value."""
-        request = call.request
         if self.closed:
             raise request.closed()
         if asyncio.get_running_loop() is not self._bound:
@@ -119,8 +116,8 @@ class AiohttpRunner:
             if self.closed:  # while waiting for a turn
                 raise request.closed()
             timeout = self._timeout
-            if request.wait is not None:
-                timeout = aiohttp.ClientTimeout(total=request.time_limit(self.config.timeout))
+            if request.wait is not None or request.timeout != timeout.total:
+                timeout = aiohttp.ClientTimeout(total=request.time_limit())
             try:
                 answer = await session.request(
                     request.method,
@@ -140,23 +137,19 @@ class AiohttpRunner:
         finally:
             budget.give()
         # aiohttp's headers are case-insensitive: read where needed.
-        return call.result(Response(answer.status, answer.headers, body, request))
+        return Response(answer.status, answer.headers, body, request)
 
     def _failure(self, request: Request, exc: Exception) -> ConsulException:
         if self.closed:
             return request.closed(under_way=True)
         if isinstance(exc, TimeoutError):
             sent = not isinstance(exc, aiohttp.ConnectionTimeoutError)
-            return request.timed_out(self.config.timeout, sent=sent)
+            return request.timed_out(sent=sent)
         return request.connection_failed(
-            self.config.base_url,
+            self.config.address,
             exc,
             sent=not isinstance(exc, aiohttp.ClientConnectorError),
         )
-
-    def run_flow(self, flow: Flow[T]) -> Any:
-        """Drive ``flow`` on the running loop (a coroutine)."""
-        return drive_async(flow, self.run)
 
     async def close(self) -> None:
         """Close the session and its connections (in the client's loop).
@@ -169,6 +162,24 @@ class AiohttpRunner:
             self._loop.check()
             session, self._session = self._session, None
             await session.close()
+
+
+class AsyncioRunner(AsyncRunner):
+    """Runs each call as a coroutine of the caller's event loop."""
+
+    def run(self, call: Call[T]) -> Coroutine[Any, Any, T]:
+        """The coroutine of ``call``: send its request, return the decoded value."""
+        return self.result(call)
+
+    def run_flow(self, flow: Flow[T]) -> Coroutine[Any, Any, T]:
+        """The coroutine that drives ``flow`` on the running loop."""
+        return drive_async(flow, self.result)
+
+    async def close(self) -> None:
+        """Refuse further calls and close the transport (awaiting its ``close()``)."""
+        closing = self._close_transport()
+        if inspect.isawaitable(closing):
+            await closing
 
 
 class Consul(ConsulBase[AsyncIO]):
@@ -184,10 +195,12 @@ class Consul(ConsulBase[AsyncIO]):
     At most ``max_connections`` (default 100) calls that do not block, and
     ``max_blocking_connections`` (default 100) blocking queries, are sent at
     once; more wait their turn, so that quick calls never queue behind long
-    polls. See :class:`consul.base.ConsulBase` for the other arguments.
+    polls. See :class:`consul.base.ConsulBase` for the other arguments, and
+    :mod:`consul.transport` for ``transport`` (an
+    :class:`~consul.transport.AsyncTransport`, instead of ``aiohttp``).
     """
 
-    _runner: AiohttpRunner
+    _runner: AsyncioRunner
 
     def __init__(
         self,
@@ -206,7 +219,11 @@ class Consul(ConsulBase[AsyncIO]):
         http_auth: str | tuple[str, str] | None = None,
         max_connections: int = MAX_CONNECTIONS,
         max_blocking_connections: int = MAX_BLOCKING_CONNECTIONS,
+        transport: AsyncTransport | None = None,
     ) -> None:
+        if transport is not None:
+            given_transport(transport, "consul.aio.Consul", blocking=False)
+        self._transport = transport
         self._limits = (
             positive_int(max_connections, "max_connections"),
             positive_int(max_blocking_connections, "max_blocking_connections"),
@@ -226,8 +243,8 @@ class Consul(ConsulBase[AsyncIO]):
             http_auth=http_auth,
         )
 
-    def _make_runner(self, config: Config) -> AiohttpRunner:
-        return AiohttpRunner(config, *self._limits)
+    def _make_runner(self, config: Config) -> AsyncioRunner:
+        return AsyncioRunner(self._transport or AiohttpTransport(config, *self._limits))
 
     async def close(self) -> None:
         """Close the session and its connections."""
