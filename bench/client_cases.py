@@ -79,6 +79,34 @@ def elapsed(start: tuple[float, float, float]) -> dict[str, float]:
     return {"cpu": user + system, "user": user, "system": system, "wall": wall}
 
 
+def ours(kv: Any) -> dict[str, Callable[[], Any]]:
+    """Our client's calls, the same on every loop (``kv`` is the client's ``kv``)."""
+    return {"get": lambda: kv.get(KEY), "put": lambda: kv.put(KEY, VALUE)}
+
+
+async def run_async(
+    fn: Callable[[], Awaitable[Any]], op: str, calls: int, in_flight: int
+) -> dict[str, float]:
+    """Checked warm-up calls of ``fn``, then ``calls`` timed calls, ``in_flight`` at once."""
+    for _ in range(WARMUP):
+        check(op, await fn())
+    left = calls
+
+    async def one_by_one() -> None:
+        nonlocal left
+        while left > 0:
+            left -= 1
+            await fn()
+
+    async def run() -> None:
+        if in_flight == 1:
+            await one_by_one()
+        else:
+            await asyncio.gather(*(one_by_one() for _ in range(in_flight)))
+
+    return await timed_async(run)
+
+
 def timed(run: Callable[[], None]) -> dict[str, float]:
     gc.collect()
     start = clocks()
@@ -122,7 +150,7 @@ class Blocking:
         kv = self.client.kv
         self.calls: dict[str, dict[str, Callable[[], Any]]] = {
             "raw": {"get": raw_get, "put": raw_put},
-            "consul": {"get": lambda: kv.get(KEY), "put": lambda: kv.put(KEY, VALUE)},
+            "consul": ours(kv),
         }
 
     def measure(self, case: str, op: str, calls: int) -> dict[str, float]:
@@ -211,28 +239,11 @@ class AsyncIO:
         self.session, self.client = session, client
         self.calls = {
             "raw": {"get": raw_get, "put": raw_put},
-            "consul": {"get": lambda: kv.get(KEY), "put": lambda: kv.put(KEY, VALUE)},
+            "consul": ours(kv),
         }
 
     async def run(self, case: str, op: str, calls: int) -> dict[str, float]:
-        fn = self.calls[case][op]
-        for _ in range(WARMUP):
-            check(op, await fn())
-        left = calls
-
-        async def one_by_one() -> None:
-            nonlocal left
-            while left > 0:
-                left -= 1
-                await fn()
-
-        async def run() -> None:
-            if self.in_flight == 1:
-                await one_by_one()
-            else:
-                await asyncio.gather(*(one_by_one() for _ in range(self.in_flight)))
-
-        return await timed_async(run)
+        return await run_async(self.calls[case][op], op, calls, self.in_flight)
 
     def measure(self, case: str, op: str, calls: int) -> dict[str, float]:
         return self.loop.run_until_complete(self.run(case, op, calls))
@@ -277,7 +288,7 @@ class Tornado(AsyncIO):
         self.http, self.client = http, client
         self.calls = {
             "raw": {"get": raw_get, "put": raw_put},
-            "consul": {"get": lambda: kv.get(KEY), "put": lambda: kv.put(KEY, VALUE)},
+            "consul": ours(kv),
         }
 
     async def shutdown(self) -> None:
@@ -323,19 +334,11 @@ class Twisted:
         kv = self.client.kv
         self.calls: dict[str, dict[str, Callable[[], Awaitable[Any]]]] = {
             "raw": {"get": raw_get, "put": raw_put},
-            "consul": {"get": lambda: kv.get(KEY), "put": lambda: kv.put(KEY, VALUE)},
+            "consul": ours(kv),
         }
 
     async def run(self, case: str, op: str, calls: int) -> dict[str, float]:
-        fn = self.calls[case][op]
-        for _ in range(WARMUP):
-            check(op, await fn())
-
-        async def run() -> None:
-            for _ in range(calls):
-                await fn()
-
-        return await timed_async(run)
+        return await run_async(self.calls[case][op], op, calls, 1)
 
     def measure(self, case: str, op: str, calls: int) -> dict[str, float]:
         from twisted.internet import defer, reactor, threads
