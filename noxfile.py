@@ -1,9 +1,13 @@
 """Sessions: ``nox`` runs the whole test suite (tests, lint, typing, docs).
 
-``nox -s demo`` runs the demo; ``nox -s bench`` the embedded agent's benchmark.
+``nox -s demo`` runs the demo; ``nox -s bench`` the embedded agent's benchmark;
+``nox -s bench_clients`` the clients' benchmark (CPU per call against the raw
+HTTP libraries and py-consul).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import nox
 
@@ -65,3 +69,15 @@ def bench(session: nox.Session) -> None:
     """The embedded agent's benchmark (ratios against baselines of the same run)."""
     install(session)
     session.run("python", "bench/agent.py", *session.posargs)
+
+
+@nox.session
+def bench_clients(session: nox.Session) -> None:
+    """The clients' benchmark: CPU per call against their HTTP libraries and py-consul 1.8.
+
+    py-consul's import name is also ``consul``: it gets a virtualenv of its own
+    beside this session's, made on the first run.
+    """
+    install(session)
+    py_consul = Path(session.virtualenv.location).parent / "bench-py-consul"
+    session.run("python", "bench/clients.py", "--py-consul", str(py_consul), *session.posargs)

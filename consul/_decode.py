@@ -66,9 +66,11 @@ def index(response: Response) -> int:
 
 
 def json(response: Response) -> Any:
-    """The JSON body of a 200 response."""
-    body = check(response).body
-    return _json.loads(body) if body.strip() else None
+    """The JSON body of a 200 response (None for an empty one)."""
+    if response.status != 200:
+        raise error(response)
+    body = response.body
+    return _json.loads(body) if body and not body.isspace() else None
 
 
 def json_list(response: Response) -> list[Any]:
@@ -144,6 +146,7 @@ def b64(value: str | None) -> bytes | None:
 
 
 def kv_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    """A KV entry with its ``Value`` decoded from base64 to bytes."""
-    entry["Value"] = b64(entry.get("Value"))
+    """A KV entry with its ``Value`` decoded from base64 to bytes (``null`` stays None)."""
+    value = entry.get("Value")
+    entry["Value"] = None if value is None else base64.b64decode(value)
     return entry

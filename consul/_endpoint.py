@@ -30,7 +30,7 @@ from types import CoroutineType
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from . import _decode as d
-from ._http import CLIENT_TIMEOUT, Call, Flow, Request, bounded, header_value
+from ._http import CLIENT_TIMEOUT, Call, Flow, Headers, Params, Request, bounded, header_value
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
@@ -146,11 +146,12 @@ class Group(Generic[M]):
         token goes only into the ``X-Consul-Token`` header.
         """
         client = self._client
-        query = list(params)
+        query = tuple(params)
         # The client's settings are assignable: they are checked here, each call.
-        dc = optional_str(dc if dc is not None else client.dc, "dc")
-        if dc:
-            query.append(("dc", dc))
+        if dc is None:
+            dc = client.dc
+        if dc is not None and string(dc, "dc"):
+            query += (("dc", dc),)
         if read:
             mode = consistency if consistency is not None else client.consistency
             if mode not in ("default", "consistent", "stale"):
@@ -158,45 +159,28 @@ class Group(Generic[M]):
                     f"consistency must be 'default', 'consistent' or 'stale', not {mode!r}"
                 )
             if mode != "default":
-                query.append((mode, ""))
+                query += ((mode, ""),)
         elif consistency is not None:
             raise TypeError("consistency only applies to reads")
-        wait_seconds: float | None = None
-        if isinstance(index, str):
-            # python-consul returned the X-Consul-Index header's text; untyped
-            # code may pass it back.
-            index = int(index) if index.isascii() and index.isdigit() else index  # type: ignore[unreachable]
-        if (index := optional_int(index, "index")) is not None:
-            # Consul parses it as a uint64 (agent/http.go parseWait).
-            if not 0 <= index < 2**64:
-                raise ValueError(f"index must be an unsigned 64-bit integer, not {index}")
-            query.append(("index", str(index)))
-        if hash := optional_str(hash, "hash"):
-            query.append(("hash", hash))
-        if wait is not None:
-            text, wait_seconds = duration(wait, "wait")
-            query.append(("wait", text))
         blocking_wait = None
-        if index or hash:
-            blocking_wait = wait_seconds if wait_seconds is not None else 0.0
-        headers: list[tuple[str, str]] = []
-        token = token if token is not None else client.token
+        if index is not None or hash is not None or wait is not None:
+            blocking, blocking_wait = _blocking(index, hash, wait)
+            query += blocking
+        headers: Headers = ()
+        if token is None:
+            token = client.token
         if token:
-            header_value(token, "token")
-        if token:
-            headers.append(("X-Consul-Token", token))
+            headers = (("X-Consul-Token", header_value(token, "token")),)
         if client.config.http_auth is not None:
             user, password = client.config.http_auth
             basic = base64.b64encode(f"{user}:{password}".encode()).decode()
-            headers.append(("Authorization", f"Basic {basic}"))
+            headers += (("Authorization", f"Basic {basic}"),)
         if json_body is not None:
             body = json.dumps(json_body).encode()
             content_type = content_type or "application/json"
         if content_type:
-            headers.append(("Content-Type", content_type))
-        return Request(
-            method, path, tuple(query), tuple(headers), body, blocking_wait, client.config.timeout
-        )
+            headers += (("Content-Type", content_type),)
+        return Request(method, path, query, headers, body, blocking_wait, client.config.timeout)
 
     def _read(
         self,
@@ -227,6 +211,31 @@ class Group(Generic[M]):
             read=True,
         )
         return Call(request, d.indexed(decode))
+
+
+def _blocking(
+    index: int | None, hash: str | None, wait: str | float | None
+) -> tuple[Params, float | None]:
+    """The query of ``index``, ``hash`` and ``wait``; and the wait of a blocking query, or None."""
+    query: Params = ()
+    wait_seconds: float | None = None
+    if isinstance(index, str):
+        # python-consul returned the X-Consul-Index header's text; untyped
+        # code may pass it back.
+        index = int(index) if index.isascii() and index.isdigit() else index  # type: ignore[unreachable]
+    if (index := optional_int(index, "index")) is not None:
+        # Consul parses it as a uint64 (agent/http.go parseWait).
+        if not 0 <= index < 2**64:
+            raise ValueError(f"index must be an unsigned 64-bit integer, not {index}")
+        query += (("index", str(index)),)
+    if hash := optional_str(hash, "hash"):
+        query += (("hash", hash),)
+    if wait is not None:
+        text, wait_seconds = duration(wait, "wait")
+        query += (("wait", text),)
+    if index or hash:
+        return query, wait_seconds if wait_seconds is not None else 0.0
+    return query, None
 
 
 #: An endpoint's return annotation (``Call[X]`` or ``Flow[X]``), to find ``X``.

@@ -23,7 +23,7 @@ import enum
 import re
 import time
 from collections.abc import Callable, Generator, Iterable, Mapping
-from typing import Any, Final, Generic, Literal, TypeAlias, TypeVar
+from typing import Any, Final, Generic, Literal, Protocol, TypeAlias, TypeVar
 from urllib.parse import quote, urlencode
 
 from .exceptions import (
@@ -184,12 +184,28 @@ class Request:
         )
 
 
+class HeaderMap(Protocol):
+    """An HTTP library's own headers of an answer, looked up case-insensitively."""
+
+    def get(self, name: str, /) -> str | None:
+        """The value of header ``name``, whatever its case, or None."""
+
+    def items(self) -> Iterable[tuple[str, str]]:
+        """Every header, as (name, value) pairs."""
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Response:
-    """What Consul answered: status, headers (names in lower case) and body."""
+    """What Consul answered: status, headers and body.
+
+    ``headers`` is a tuple of (name, value) pairs (:meth:`build` makes one
+    from any collection), or the HTTP library's own case-insensitive headers
+    (a :class:`~consul.transport.HeaderMap`), read only where a decoder asks
+    for one (:meth:`header`): most answers are read for one header, if any.
+    """
 
     status: int
-    headers: Headers
+    headers: Headers | HeaderMap
     body: bytes
     request: Request
 
@@ -202,9 +218,16 @@ class Response:
 
     def header(self, name: str) -> str | None:
         """The value of header ``name`` (case-insensitive), or None."""
+        headers = self.headers
+        if not isinstance(headers, tuple):
+            value = headers.get(name)
+            if value is not None or type(headers) is not dict:
+                return value
+            # A plain dict (from a transport of one's own) is case-sensitive.
+            headers = tuple(headers.items())
         wanted = name.lower()
-        for key, value in self.headers:
-            if key == wanted:
+        for key, value in headers:
+            if key.lower() == wanted:
                 return value
         return None
 
@@ -414,11 +437,37 @@ def path(*segments: str, tail: str | None = None) -> str:
     empty: ``/v1/kv/`` lists the whole store). This is the one place where
     a value enters a URL path.
     """
-    text = "/v1/" + "/".join(quote(path_segment(s), safe="") for s in segments)
-    if tail is None:
-        return text
-    _check_tail(tail, "path")
-    return text + "/" + quote(tail, safe="/")
+    text = "/v1/" + "/".join([_quote(path_segment(s), "") for s in segments])
+    return text if tail is None else below(text, tail)
+
+
+def below(prefix: str, tail: str, argument: str = "path") -> str:
+    """``prefix`` (a path made by :func:`path`), then ``tail``, checked and percent-encoded.
+
+    The same as ``path(*segments, tail=tail)``, for a group that makes its
+    prefix once: ``KV`` puts every key below ``path("kv")``. ``argument``
+    names ``tail`` in the error for empty, ``.`` or ``..`` parts.
+    """
+    rooted = "/" + tail
+    if "/." in rooted or "//" in rooted:
+        # Perhaps a part that is empty, "." or "..": a closer look. (None of
+        # the parts starts with a dot, and none is empty, in the common case.)
+        _check_tail(tail, argument)
+    return prefix + (rooted if _UNRESERVED["/"](tail) else "/" + quote(tail, safe="/"))
+
+
+#: Text that percent-encoding leaves as it is (RFC 3986 unreserved characters),
+#: with and without ``/``.
+_UNRESERVED = {
+    "": re.compile(r"[A-Za-z0-9._~-]*").fullmatch,
+    "/": re.compile(r"[A-Za-z0-9._~/-]*").fullmatch,
+}
+
+
+def _quote(text: str, safe: str) -> str:
+    # The common case (a plain name) needs no encoding, and a match is
+    # cheaper than quote(), which encodes to bytes and back.
+    return text if _UNRESERVED[safe](text) else quote(text, safe=safe)
 
 
 _HEADER_VALUE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")

@@ -88,10 +88,11 @@ class HTTPClient(_HTTPClient):
             timeout_seconds(timeout),
         )
         answer = self._transport.send(request)
+        fields = answer.headers
         return callback(
             Response(
                 answer.status,
-                CaseInsensitiveDict(answer.headers),
+                CaseInsensitiveDict(fields if isinstance(fields, tuple) else fields.items()),
                 answer.body.decode("utf-8", "replace"),
             )
         )

@@ -24,9 +24,17 @@ import threading
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
-from ._http import Request, Response
+from ._http import HeaderMap, Request, Response
 
-__all__ = ["AsyncTransport", "MockTransport", "Request", "Response", "Transport", "respond"]
+__all__ = [
+    "AsyncTransport",
+    "HeaderMap",
+    "MockTransport",
+    "Request",
+    "Response",
+    "Transport",
+    "respond",
+]
 
 
 class Transport(Protocol):

@@ -12,11 +12,12 @@ import aiohttp
 from yarl import URL
 
 from .._endpoint import AsyncIO, positive_int
-from .._http import Call, Flow, Request, Response
+from .._http import RETRYABLE_METHODS, Call, Flow, Request, Response
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
 from ..exceptions import ConsulException, detached
 from ..transport import AsyncTransport
+from ._budget import Budget
 from ._drive import drive_async
 from ._loop import LoopBinding
 from ._run import AsyncRunner, given_transport
@@ -75,56 +76,68 @@ class AiohttpTransport:
         self.config = config
         self.closed = False
         self._ssl: ssl.SSLContext | bool = config.ssl_context() or True
-        self._limits = (max_connections, max_blocking_connections)
+        self._connections = max_connections + max_blocking_connections
         self._loop = LoopBinding("consul.aio.Consul")
+        #: The loop the binding accepted: a call from it needs no other check.
+        self._bound: asyncio.AbstractEventLoop | None = None
         self._session: aiohttp.ClientSession | None = None
-        self._slots: tuple[asyncio.Semaphore, asyncio.Semaphore] | None = None
-        # The time limit of the calls that do not block and keep the
-        # client's timeout, made once.
+        self._budgets = (Budget(max_connections), Budget(max_blocking_connections))
+        # What every call uses, made once: the time limit of the calls that do
+        # not block and keep the client's timeout, the address, the TLS
+        # server name.
         self._timeout = aiohttp.ClientTimeout(total=config.timeout)
+        self._base_url = config.base_url
+        self._server_hostname = config.tls_server_name
 
-    def _bind(self, request: Request) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
-        """The session and the slots of ``request``'s kind, in the client's loop."""
-        if self.closed:
-            raise request.closed()
-        self._loop.check()
-        if self._session is None or self._slots is None:
-            plain, blocking = self._limits
-            # Room for both budgets: a call waits on its semaphore, not in
-            # the pool (where the wait would count in its timeout).
+    def _open(self) -> aiohttp.ClientSession:
+        """The session, made on the first call (in the client's loop)."""
+        if self._session is None:
+            # Room for both budgets: a call waits for a turn of its budget,
+            # not in the pool (where the wait would count in its timeout).
             connector: aiohttp.BaseConnector
             if self.config.unix_socket is not None:
-                connector = aiohttp.UnixConnector(self.config.unix_socket, limit=plain + blocking)
+                connector = aiohttp.UnixConnector(self.config.unix_socket, limit=self._connections)
             else:
-                connector = aiohttp.TCPConnector(ssl=self._ssl, limit=plain + blocking)
+                connector = aiohttp.TCPConnector(ssl=self._ssl, limit=self._connections)
             self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
-            self._slots = (asyncio.Semaphore(plain), asyncio.Semaphore(blocking))
-        return self._session, self._slots[request.wait is not None]
+        return self._session
 
     async def send(self, request: Request) -> Response:
         """Send ``request``; transport failures become our exceptions."""
-        session, slots = self._bind(request)
-        async with slots:
+        if self.closed:
+            raise request.closed()
+        if asyncio.get_running_loop() is not self._bound:
+            self._bound = self._loop.check()
+        session = self._session or self._open()
+        budget = self._budgets[request.wait is not None]
+        if (turn := budget.take()) is not None:
+            await budget.wait(turn)
+        try:
             if self.closed:  # while waiting for a turn
                 raise request.closed()
             timeout = self._timeout
             if request.wait is not None or request.timeout != timeout.total:
                 timeout = aiohttp.ClientTimeout(total=request.time_limit())
             try:
-                async with session.request(
+                answer = await session.request(
                     request.method,
-                    URL(request.url(self.config.base_url), encoded=True),
-                    headers=dict(request.headers),
+                    URL(request.url(self._base_url), encoded=True),
+                    headers=request.headers or None,
                     data=request.body,
                     allow_redirects=False,
-                    server_hostname=self.config.tls_server_name,
+                    server_hostname=self._server_hostname,
                     timeout=timeout,
-                    middlewares=() if request.retryable else _ONCE,
-                ) as answer:
-                    body = await answer.read()
-                    return Response.build(answer.status, answer.headers.items(), body, request)
+                    middlewares=() if request.method in RETRYABLE_METHODS else _ONCE,
+                )
+                # No "async with": read() closes the answer if it fails, and
+                # once it has read it all, the connection is back in the pool.
+                body = await answer.read()
             except (aiohttp.ClientError, OSError) as exc:  # TimeoutError included
                 raise self._failure(request, exc) from detached(exc)
+        finally:
+            budget.give()
+        # aiohttp's headers are case-insensitive: read where needed.
+        return Response(answer.status, answer.headers, body, request)
 
     def _failure(self, request: Request, exc: Exception) -> ConsulException:
         if self.closed:

@@ -237,6 +237,7 @@ class RequestsTransport:
     def __init__(self, config: Config, pool_size: int = 10) -> None:
         self.config = config
         self.closed = False
+        self._base_url = config.base_url
         #: The connection of the call under way in each thread.
         self._inflight: dict[int, HTTPConnection] = {}
         self.session = requests.Session()
@@ -266,15 +267,14 @@ class RequestsTransport:
         try:
             answer = self.session.request(
                 request.method,
-                request.url(self.config.base_url),
-                headers=dict(request.headers),
+                request.url(self._base_url),
+                headers=dict(request.headers) if request.headers else None,
                 data=request.body,
                 timeout=(limit, limit),
                 allow_redirects=False,
             )
-            return Response.build(
-                answer.status_code, answer.headers.items(), answer.content, request
-            )
+            # requests' headers are case-insensitive: read where needed.
+            return Response(answer.status_code, answer.headers, answer.content, request)
         except (requests.RequestException, OSError, http.client.HTTPException) as exc:
             raise self._failure(request, exc) from detached(exc)
         finally:

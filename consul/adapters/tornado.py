@@ -29,6 +29,7 @@ from ..exceptions import (
     detached,
 )
 from ..transport import AsyncTransport
+from ._budget import Budget
 from ._drive import drive_async
 from ._loop import LoopBinding
 from ._run import AsyncRunner, given_transport
@@ -152,10 +153,12 @@ class TornadoTransport:
         self.config = config
         self.closed = False
         self._ssl: ssl.SSLContext | None = config.ssl_context()
-        self._limits = (max_connections, max_blocking_connections)
+        self._connections = max_connections + max_blocking_connections
         self._loop = LoopBinding("consul.tornado.Consul")
+        #: The loop the binding accepted: a call from it needs no other check.
+        self._bound: asyncio.AbstractEventLoop | None = None
         self._client: SimpleAsyncHTTPClient | None = None
-        self._slots: tuple[asyncio.Semaphore, asyncio.Semaphore] | None = None
+        self._budgets = (Budget(max_connections), Budget(max_blocking_connections))
         #: The connections of the calls under way, which close() aborts.
         self._inflight: set[_Connection] = set()
         self._base_url = config.base_url
@@ -166,19 +169,15 @@ class TornadoTransport:
             self._hostname_mapping[config.tls_server_name] = config.host
             self._base_url = dataclasses.replace(config, host=config.tls_server_name).base_url
 
-    def _bind(self, request: Request) -> tuple[SimpleAsyncHTTPClient, asyncio.Semaphore]:
-        """The HTTP client and the slots of ``request``'s kind, in the client's loop."""
-        if self.closed:
-            raise request.closed()
-        self._loop.check()
-        if self._client is None or self._slots is None:
-            plain, blocking = self._limits
+    def _open(self) -> SimpleAsyncHTTPClient:
+        """The HTTP client, made on the first call (in the client's loop)."""
+        if self._client is None:
             # The simple client whatever AsyncHTTPClient.configure() chose:
             # hostname_mapping and the connection tracking need it. Room for
             # both budgets, so that Tornado's own queue is never used.
             client = _Client(
                 force_instance=True,
-                max_clients=plain + blocking + 1,
+                max_clients=self._connections + 1,
                 hostname_mapping=self._hostname_mapping,
             )
             resolver = client.resolver
@@ -186,20 +185,26 @@ class TornadoTransport:
                 resolver = _UnixResolver(path=self.config.unix_socket)
             client.tcp_client = _TCPClient(resolver=resolver)
             self._client = client
-            self._slots = (asyncio.Semaphore(plain), asyncio.Semaphore(blocking))
-        return self._client, self._slots[request.wait is not None]
+        return self._client
 
     async def send(self, request: Request) -> Response:
         """Send ``request``; transport failures become our exceptions."""
-        client, slots = self._bind(request)
-        async with slots:
+        if self.closed:
+            raise request.closed()
+        if asyncio.get_running_loop() is not self._bound:
+            self._bound = self._loop.check()
+        client = self._client or self._open()
+        budget = self._budgets[request.wait is not None]
+        if (turn := budget.take()) is not None:
+            await budget.wait(turn)
+        try:
             if self.closed:  # while waiting for a turn
                 raise request.closed()
             limit = request.time_limit() or _FOREVER
             http_request = HTTPRequest(
                 request.url(self._base_url),
                 method=request.method,
-                headers=dict(request.headers),
+                headers=dict(request.headers) if request.headers else None,
                 body=request.body,
                 # A PUT without a body, a DELETE with one: Consul takes both.
                 allow_nonstandard_methods=True,
@@ -230,7 +235,10 @@ class TornadoTransport:
                 raise self._failure(request, exc, connection) from detached(exc)
             finally:
                 self._inflight.discard(connection)
-        return Response.build(answer.code, answer.headers.get_all(), answer.body or b"", request)
+        finally:
+            budget.give()
+        # Tornado's headers are case-insensitive: read where needed.
+        return Response(answer.code, answer.headers, answer.body or b"", request)
 
     def _failure(
         self, request: Request, exc: Exception, connection: _Connection
@@ -253,7 +261,7 @@ class TornadoTransport:
             connection.abandon()
         if self._client is not None:
             self._client.close()
-            self._client = self._slots = None
+            self._client = None
 
 
 class TornadoRunner(AsyncRunner):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import inspect
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Self, TypeVar, cast
 
 import treq
@@ -183,12 +183,7 @@ class TwistedTransport:
             self._inflight.discard(exchange)
             if timer is not None and timer.active():
                 timer.cancel()
-        headers = [
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, values in answer.headers.getAllRawHeaders()
-            for value in values
-        ]
-        return Response.build(answer.code, headers, body, request)
+        return Response(answer.code, _Headers(answer.headers), body, request)
 
     def _failure(self, request: Request, exc: Exception, expired: bool) -> ConsulException | None:
         """Our exception for ``exc``; None for one that is not a transport failure (a bug)."""
@@ -213,6 +208,25 @@ class TwistedTransport:
             exchange.cancel()
         closing = [pool.closeCachedConnections() for pool in (self.pool, self._once_pool)]
         return defer.gatherResults(closing).addCallback(lambda _: None)
+
+
+class _Headers:
+    """Twisted's headers of an answer, as a :class:`~consul._http.HeaderMap`: read where needed."""
+
+    def __init__(self, headers: Headers) -> None:
+        self._headers = headers
+
+    def get(self, name: str, /) -> str | None:
+        values = self._headers.getRawHeaders(name.encode("latin-1"))
+        return None if not values else values[0].decode("latin-1")
+
+    def items(self) -> Iterator[tuple[str, str]]:
+        for name, values in self._headers.getAllRawHeaders():
+            for value in values:
+                yield name.decode("latin-1"), value.decode("latin-1")
+
+    def __repr__(self) -> str:
+        return f"_Headers({list(self.items())!r})"
 
 
 class TwistedRunner(AsyncRunner):

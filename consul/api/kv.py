@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired, TypedDict, TypeVar, cast
+from typing import Any, Literal, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint, optional_int, string
-from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Params, Response, below, path
 
 M = TypeVar("M")
 
@@ -25,24 +25,24 @@ class KVPair(TypedDict):
     ModifyIndex: int
 
 
-def _key(key: str, *, allow_empty: bool = False) -> str:
-    """Check a key before any I/O.
+#: Every key is below this path.
+_KV = path("kv")
+
+
+def _path(key: str, *, allow_empty: bool = False) -> str:
+    """The path of ``key``, checked before any I/O.
 
     Consul cleans the path of every request (``a//b``, ``a/./b`` and
     ``a/x/../b`` all name ``a/b``), so a key with empty, ``.`` or ``..``
-    segments could never be read back as written: it is refused here. A
-    trailing slash is fine (``dir/``).
+    segments could never be read back as written: :func:`below` refuses
+    it. A trailing slash is fine (``dir/``).
     """
-    if string(key, "key").startswith("/"):
-        raise ValueError(f"key must not start with '/': {key!r}")
-    if not key and not allow_empty:
-        raise ValueError("key must not be empty")
-    segments = key.split("/")
-    if key.endswith("/"):
-        segments.pop()
-    if key and any(segment in ("", ".", "..") for segment in segments):
-        raise ValueError(f"key must not have empty, '.' or '..' segments: {key!r}")
-    return key
+    if type(key) is not str or key[:1] in ("/", ""):
+        if string(key, "key").startswith("/"):
+            raise ValueError(f"key must not start with '/': {key!r}")
+        if not key and not allow_empty:
+            raise ValueError("key must not be empty")
+    return below(_KV, key, "key")
 
 
 def _uint(value: int | None, name: str) -> int | None:
@@ -53,12 +53,45 @@ def _uint(value: int | None, name: str) -> int | None:
     return value
 
 
+def _write_params(
+    cas: int | None, flags: int | None, acquire: str | None, release: str | None
+) -> list[tuple[str, str]]:
+    """The query of a write with any of ``cas``, ``flags``, ``acquire``, ``release``."""
+    if sum(x is not None for x in (cas, acquire, release)) > 1:
+        raise ValueError("only one of cas, acquire and release may be given")
+    params: list[tuple[str, str]] = []
+    if (cas := _uint(cas, "cas")) is not None:
+        params.append(("cas", str(cas)))
+    if (flags := _uint(flags, "flags")) is not None:
+        params.append(("flags", str(flags)))
+    for name, session in (("acquire", acquire), ("release", release)):
+        if session is not None:
+            if not isinstance(session, str) or not session:
+                raise ValueError(f"{name} must be a session ID")
+            params.append((name, session))
+    return params
+
+
 def _entries(data: list[dict[str, Any]] | None) -> list[KVPair] | None:
     return None if data is None else [d.kv_entry(e) for e in data]  # type: ignore[misc]
 
 
 def _entry(data: list[dict[str, Any]] | None) -> KVPair | None:
     return None if not data else d.kv_entry(data[0])  # type: ignore[return-value]
+
+
+def _one(response: Response) -> KVPair | None:
+    """The entry of ``GET /v1/kv/:key``; None for a 404, an absent key."""
+    if response.status == 404:
+        return None
+    data = d.json(response)
+    return d.kv_entry(data[0]) if data else None  # type: ignore[return-value]
+
+
+# The decoders of kv.get's three shapes, with the answer's index, made once.
+_ONE: d.Decoder[Any] = d.indexed(_one)
+_TREE: d.Decoder[Any] = d.indexed(d.or_none(d.mapped(d.json, _entries)))
+_KEYS: d.Decoder[Any] = d.indexed(d.or_none(d.json))
 
 
 class KV(Group[M]):
@@ -98,30 +131,28 @@ class KV(Group[M]):
         """
         # recurse and keys are typed Literal[False] to steer typed code to
         # list() and keys(); untyped python-consul code may still pass True.
-        tree, listing = cast(bool, recurse), cast(bool, keys)
-        params: list[tuple[str, str]] = []
+        tree, listing = bool(recurse), bool(keys)
+        params: Params = ()
+        decode = _ONE
         if tree:
-            params.append(("recurse", ""))
+            params, decode = (("recurse", ""),), _TREE
         elif listing:
-            params.append(("keys", ""))
+            params, decode = (("keys", ""),), _KEYS
             if separator is not None:
-                params.append(("separator", separator))
-        if tree:
-            decode: d.Decoder[Any] = d.or_none(d.mapped(d.json, _entries))
-        elif listing:
-            decode = d.or_none(d.json)
-        else:
-            decode = d.or_none(d.mapped(d.json, _entry))
-        return self._read(
-            path("kv", tail=_key(key, allow_empty=tree or listing)),
-            decode,
+                params += (("separator", separator),)
+        # What _read() does, with a decoder made once.
+        request = self._request(
+            "GET",
+            _path(key, allow_empty=decode is not _ONE),
             params,
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
+            read=True,
         )
+        return Call(request, decode)
 
     @endpoint
     def keys(
@@ -146,7 +177,7 @@ class KV(Group[M]):
         if separator is not None:
             params.append(("separator", separator))
         return self._read(
-            path("kv", tail=_key(prefix, allow_empty=True)),
+            _path(prefix, allow_empty=True),
             d.mapped(d.or_none(d.json), d.listed),
             params,
             token=token,
@@ -179,7 +210,9 @@ class KV(Group[M]):
         False if the lock is held by another session (or under lock-delay).
         At most one of ``cas``, ``acquire`` and ``release`` may be given.
         """
-        if value is None:
+        if type(value) is bytes:
+            body = value
+        elif value is None:
             body = b""
         elif isinstance(value, str):
             body = value.encode("utf-8")
@@ -187,21 +220,10 @@ class KV(Group[M]):
             body = bytes(value)
         else:
             raise TypeError(f"value must be bytes, str or None, not {type(value).__name__}")
-        if sum(x is not None for x in (cas, acquire, release)) > 1:
-            raise ValueError("only one of cas, acquire and release may be given")
         params: list[tuple[str, str]] = []
-        if (cas := _uint(cas, "cas")) is not None:
-            params.append(("cas", str(cas)))
-        if (flags := _uint(flags, "flags")) is not None:
-            params.append(("flags", str(flags)))
-        for name, session in (("acquire", acquire), ("release", release)):
-            if session is not None:
-                if not isinstance(session, str) or not session:
-                    raise ValueError(f"{name} must be a session ID")
-                params.append((name, session))
-        request = self._request(
-            "PUT", path("kv", tail=_key(key)), params, token=token, dc=dc, body=body
-        )
+        if cas is not None or flags is not None or acquire is not None or release is not None:
+            params = _write_params(cas, flags, acquire, release)
+        request = self._request("PUT", _path(key), params, token=token, dc=dc, body=body)
         return Call(request, d.boolean)
 
     @endpoint
@@ -229,7 +251,7 @@ class KV(Group[M]):
             params.append(("cas", str(cas)))
         request = self._request(
             "DELETE",
-            path("kv", tail=_key(key, allow_empty=bool(recurse))),
+            _path(key, allow_empty=bool(recurse)),
             params,
             token=token,
             dc=dc,
@@ -255,7 +277,7 @@ class KV(Group[M]):
         An empty list if there is none. Blocking as :meth:`get`.
         """
         return self._read(
-            path("kv", tail=_key(prefix, allow_empty=True)),
+            _path(prefix, allow_empty=True),
             d.mapped(d.or_none(d.json), lambda e: _entries(e) or []),
             [("recurse", "")],
             token=token,

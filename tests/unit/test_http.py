@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
 
 import consul
 from consul._endpoint import Group, duration
@@ -222,6 +223,17 @@ class TestResponse:
         assert response.header("missing") is None
         listed = Response.build(200, [("X-Consul-Index", "6")], b"", request)
         assert listed.headers == (("x-consul-index", "6"),)
+
+    def test_headers_kept_as_a_library_has_them(self):
+        # An adapter keeps its library's case-insensitive headers, read only
+        # where a decoder asks; a plain dict is looked up without case too.
+        request = Request("GET", "/v1/kv/k")
+        kept = CIMultiDictProxy(CIMultiDict([("X-Consul-Index", "7"), ("Vary", "x")]))
+        for headers in (kept, {"X-Consul-Index": "7"}):
+            response = Response(200, headers, b"", request)
+            assert response.header("x-consul-index") == "7"
+            assert response.header("X-CONSUL-INDEX") == "7"
+            assert response.header("missing") is None
 
 
 class TestRequestDefaults:
