@@ -8,6 +8,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 from .. import _decode as d
 from .._endpoint import Group, endpoint, string
 from .._http import Call, path, path_tail
+from .._meta import Indexed
 
 M = TypeVar("M")
 
@@ -77,7 +78,9 @@ class Coordinate(Group[M]):
         consistency: str | None = None,
         token: str | None = None,
         segment: str | None = None,
-    ) -> Call[tuple[int, list[NodeCoordinate]]]:
+        *,
+        partition: str | None = None,
+    ) -> Call[Indexed[list[NodeCoordinate]]]:
         """``GET /v1/coordinate/nodes``: the LAN coordinates of a datacenter's nodes.
 
         A blocking query with ``index`` and ``wait``. Nodes the token may not
@@ -93,6 +96,7 @@ class Coordinate(Group[M]):
             consistency=consistency,
             index=index,
             wait=wait,
+            partition=partition,
         )
 
     @endpoint
@@ -105,7 +109,9 @@ class Coordinate(Group[M]):
         consistency: str | None = None,
         token: str | None = None,
         segment: str | None = None,
-    ) -> Call[tuple[int, list[NodeCoordinate] | None]]:
+        *,
+        partition: str | None = None,
+    ) -> Call[Indexed[list[NodeCoordinate] | None]]:
         """``GET /v1/coordinate/node/:node``: one node's LAN coordinates (None if it has none).
 
         Needs ``node:read`` on the node.
@@ -120,6 +126,7 @@ class Coordinate(Group[M]):
             consistency=consistency,
             index=index,
             wait=wait,
+            partition=partition,
         )
 
     @endpoint

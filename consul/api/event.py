@@ -7,6 +7,7 @@ from typing import Any, TypedDict, TypeVar
 from .. import _decode as d
 from .._endpoint import Group, endpoint, optional_str
 from .._http import Call, path, path_tail
+from .._meta import Indexed
 
 M = TypeVar("M")
 
@@ -107,7 +108,7 @@ class Event(Group[M]):
         index: int | None = None,
         wait: str | float | None = None,
         token: str | None = None,
-    ) -> Call[tuple[int, list[UserEvent]]]:
+    ) -> Call[Indexed[list[UserEvent]]]:
         """``GET /v1/event/list``: the agent's recent events, oldest first.
 
         ``name`` keeps only events of that name. The index is that of the

@@ -7,6 +7,7 @@ from typing import Any, Literal, NotRequired, TypedDict, TypeVar, cast
 from .. import _decode as d
 from .._endpoint import Group, endpoint, optional_int, string
 from .._http import Call, path
+from .._meta import Indexed
 
 M = TypeVar("M")
 
@@ -81,7 +82,10 @@ class KV(Group[M]):
         keys: Literal[False] = False,
         separator: str | None = None,
         dc: str | None = None,
-    ) -> Call[tuple[int, KVPair | None]]:
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+    ) -> Call[Indexed[KVPair | None]]:
         """``GET /v1/kv/:key``: one entry, or None if the key does not exist.
 
         ``index`` and ``wait`` make this a blocking query: it returns once the
@@ -119,6 +123,8 @@ class KV(Group[M]):
             consistency=consistency,
             index=index,
             wait=wait,
+            ns=ns,
+            partition=partition,
         )
 
     @endpoint
@@ -131,7 +137,10 @@ class KV(Group[M]):
         token: str | None = None,
         consistency: str | None = None,
         dc: str | None = None,
-    ) -> Call[tuple[int, list[str]]]:
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+    ) -> Call[Indexed[list[str]]]:
         """``GET /v1/kv/:prefix?keys``: the keys under ``prefix``.
 
         With ``separator``, keys are folded at its first occurrence after the
@@ -150,6 +159,8 @@ class KV(Group[M]):
             consistency=consistency,
             index=index,
             wait=wait,
+            ns=ns,
+            partition=partition,
         )
 
     @endpoint
@@ -239,7 +250,10 @@ class KV(Group[M]):
         token: str | None = None,
         consistency: str | None = None,
         dc: str | None = None,
-    ) -> Call[tuple[int, list[KVPair]]]:
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+    ) -> Call[Indexed[list[KVPair]]]:
         """``GET /v1/kv/:prefix?recurse``: every entry whose key starts with ``prefix``.
 
         An empty list if there is none. Blocking as :meth:`get`.
@@ -253,4 +267,6 @@ class KV(Group[M]):
             consistency=consistency,
             index=index,
             wait=wait,
+            ns=ns,
+            partition=partition,
         )

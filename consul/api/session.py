@@ -8,6 +8,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 from .. import _decode as d
 from .._endpoint import Group, duration, duration_field, endpoint, non_empty, optional_str, str_list
 from .._http import Call, path, path_tail
+from .._meta import Indexed
 
 M = TypeVar("M")
 
@@ -169,7 +170,10 @@ class Session(Group[M]):
         consistency: str | None = None,
         dc: str | None = None,
         token: str | None = None,
-    ) -> Call[tuple[int, SessionEntry | None]]:
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+    ) -> Call[Indexed[SessionEntry | None]]:
         """``GET /v1/session/info/:id``: the session, or None.
 
         Blocking on a session that does not exist waits until it exists or
@@ -183,6 +187,8 @@ class Session(Group[M]):
             consistency=consistency,
             index=index,
             wait=wait,
+            ns=ns,
+            partition=partition,
         )
 
     @endpoint
@@ -194,7 +200,10 @@ class Session(Group[M]):
         consistency: str | None = None,
         dc: str | None = None,
         token: str | None = None,
-    ) -> Call[tuple[int, list[SessionEntry]]]:
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+    ) -> Call[Indexed[list[SessionEntry]]]:
         """``GET /v1/session/node/:node``: the sessions of a node."""
         return self._read(
             path("session", "node", tail=path_tail(node, "node")),
@@ -204,6 +213,8 @@ class Session(Group[M]):
             consistency=consistency,
             index=index,
             wait=wait,
+            ns=ns,
+            partition=partition,
         )
 
     # Defined last: in the class body, later annotations would read ``list``
@@ -216,7 +227,10 @@ class Session(Group[M]):
         consistency: str | None = None,
         dc: str | None = None,
         token: str | None = None,
-    ) -> Call[tuple[int, list[SessionEntry]]]:
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+    ) -> Call[Indexed[list[SessionEntry]]]:
         """``GET /v1/session/list``: every session of the datacenter."""
         return self._read(
             path("session", "list"),
@@ -226,4 +240,6 @@ class Session(Group[M]):
             consistency=consistency,
             index=index,
             wait=wait,
+            ns=ns,
+            partition=partition,
         )

@@ -24,9 +24,11 @@ import consul.std
 import consul.threadpool
 import consul.tornado
 import consul.twisted
+from consul.api.catalog import GatewayService
+from consul.api.health import ServiceEntry
 from consul.api.kv import KVPair
 
-Entry = tuple[int, KVPair | None]
+Entry = consul.Indexed[KVPair | None]
 
 
 def blocking() -> None:
@@ -34,8 +36,8 @@ def blocking() -> None:
         assert_type(c, consul.Consul)
         assert_type(c.kv.get("k"), Entry)
         assert_type(c.kv.get("k", index=3, wait="10s", consistency="stale"), Entry)
-        assert_type(c.kv.list("prefix/"), tuple[int, list[KVPair]])
-        assert_type(c.kv.keys("prefix/", separator="/"), tuple[int, list[str]])
+        assert_type(c.kv.list("prefix/"), consul.Indexed[list[KVPair]])
+        assert_type(c.kv.keys("prefix/", separator="/"), consul.Indexed[list[str]])
         assert_type(c.kv.put("k", b"v", cas=0), bool)
         assert_type(c.kv.delete("k"), bool)
         assert_type(c.status.leader(), str)
@@ -44,6 +46,27 @@ def blocking() -> None:
         c.kv.get("k", recurse=True)  # type: ignore[arg-type]
         c.kv.put("k", 3)  # type: ignore[arg-type]
         c.kv.get("k", bogus=1)  # type: ignore[call-arg]
+
+
+def metadata_and_query_options() -> None:
+    with consul.Consul() as c:
+        # The pair of python-consul, with the answer's metadata besides.
+        index, entry = c.kv.get("k")
+        assert_type(index, int)
+        assert_type(entry, KVPair | None)
+        pair: tuple[int, KVPair | None] = c.kv.get("k")
+        result = c.health.service("web", cached=True, max_age=5, merge_central_config=True)
+        assert_type(result.data, list[ServiceEntry])
+        assert_type(result.meta, consul.QueryMeta)
+        assert_type(result.meta.cache_hit, bool | None)
+        assert_type(result.meta.last_contact, float | None)
+        assert_type(c.health.ingress("web", peer="p"), consul.Indexed[list[ServiceEntry]])
+        assert_type(c.catalog.gateway_services("gw"), consul.Indexed[list[GatewayService]])
+        assert_type(c.catalog.datacenters(cached=True), list[str])
+        c.catalog.service("web", ns="team", partition="p", tag=["a", "b"], node_meta={"k": "v"})
+        c.catalog.service("web", cached="yes")  # type: ignore[arg-type]
+        c.catalog.nodes(ns="team")  # type: ignore[call-arg]
+        del pair
 
 
 def blocking_at_python_consuls_path() -> None:

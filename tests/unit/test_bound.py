@@ -28,11 +28,11 @@ class OwnHTTP(consul.base.Consul):
 
 
 RETURNS = [
-    (consul.Consul, "tuple[int, KVPair | None]", "bool"),
-    (consul.threadpool.Consul, "concurrent.futures.Future[tuple[int, KVPair | None]]", None),
-    (consul.aio.Consul, "Coroutine[Any, Any, tuple[int, KVPair | None]]", None),
-    (consul.tornado.Consul, "asyncio.Future[tuple[int, KVPair | None]]", None),
-    (consul.twisted.Consul, "Deferred[tuple[int, KVPair | None]]", None),
+    (consul.Consul, "Indexed[KVPair | None]", "bool"),
+    (consul.threadpool.Consul, "concurrent.futures.Future[Indexed[KVPair | None]]", None),
+    (consul.aio.Consul, "Coroutine[Any, Any, Indexed[KVPair | None]]", None),
+    (consul.tornado.Consul, "asyncio.Future[Indexed[KVPair | None]]", None),
+    (consul.twisted.Consul, "Deferred[Indexed[KVPair | None]]", None),
     (OwnHTTP, "Any", "Any"),
 ]
 
