@@ -310,7 +310,7 @@ def _option_params(options: QueryOptions) -> list[tuple[str, str]]:
         params.append(("node-meta", f"{key}:{value}"))
     tag = options.get("tag")
     if tag is not None:
-        tags = [tag] if isinstance(tag, str) else tag
+        tags: Any = [tag] if isinstance(tag, str) else tag
         if isinstance(tags, bytes) or not isinstance(tags, Sequence):
             raise TypeError(f"tag must be a str or a list of str, not {type(tag).__name__}")
         for item in tags:

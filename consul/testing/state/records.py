@@ -418,11 +418,13 @@ def check_json(check: HealthCheck) -> JSON:
 _GATEWAYS = ("mesh-gateway", "terminating-gateway", "ingress-gateway", "api-gateway")
 
 
-def node_service_problems(service: Mapping[str, Any]) -> list[str]:
+def node_service_problems(service: Mapping[str, Any], *, for_agent: bool = False) -> list[str]:
     """``NodeService.Validate`` (the checks that need no other state): its errors.
 
     ``service`` is a ``NodeService`` record or, from the agent's handler, the
     part of one a definition gave (absent fields are Go's zero values).
+    ``for_agent`` is ``ValidateForAgent``: the agent gives a sidecar its
+    port, so none is required.
     """
     errors: list[str] = []
     kind = service.get("Kind") or ""
@@ -431,7 +433,7 @@ def node_service_problems(service: Mapping[str, Any]) -> list[str]:
     proxy = service.get("Proxy") or {}
     connect = service.get("Connect") or {}
     if kind == "connect-proxy":
-        if port == 0 and not socket_path:
+        if port == 0 and not socket_path and not for_agent:
             errors.append(f"Port or SocketPath must be set for a {kind}")
         destination = str(proxy.get("DestinationServiceName") or "")
         if not destination.strip():
@@ -459,8 +461,14 @@ def node_service_problems(service: Mapping[str, Any]) -> list[str]:
         ):
             if proxy.get(field):
                 errors.append(f"The {label} configuration is invalid for a {kind}")
-    if connect.get("Native") and port == 0 and not socket_path:
+    if connect.get("Native") and port == 0 and not socket_path and not for_agent:
         errors.append("Port or SocketPath must be set for a Connect native service.")
+    sidecar = connect.get("SidecarService")
+    if sidecar is not None:
+        if sidecar.get("ID"):
+            errors.append("A SidecarService cannot specify an ID as this is managed by the agent")
+        if (sidecar.get("Connect") or {}).get("SidecarService") is not None:
+            errors.append("A SidecarService cannot have a nested SidecarService")
     return errors
 
 

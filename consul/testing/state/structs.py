@@ -67,6 +67,7 @@ __all__ = [
     "SERVICE_DEFINITION",
     "SERVICE_NODE",
     "SESSION",
+    "SIDECAR_DEFINITION",
     "WEIGHTS",
 ]
 
@@ -508,6 +509,16 @@ SERVICE_DEFINITION = struct(
     Proxy=unchecked(Ptr(CONNECT_PROXY_CONFIG)),
     Connect=Ptr(SERVICE_CONNECT),
     aliases={"enable_tag_override": "EnableTagOverride", "tagged_addresses": "TaggedAddresses"},
+)
+
+#: ``Connect.SidecarService``: a ``ServiceDefinition`` too, but ``ServiceConnect``'s
+#: ``UnmarshalJSON`` decodes it with plain ``json.Unmarshal``: unknown fields
+#: are ignored.
+SIDECAR_DEFINITION = Struct(
+    SERVICE_DEFINITION.name,
+    SERVICE_DEFINITION.fields,
+    SERVICE_DEFINITION.aliases,
+    allow_unknown=True,
 )
 
 #: ``agent.checkUpdate`` (``PUT /v1/agent/check/update/:id``).
