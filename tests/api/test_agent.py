@@ -183,7 +183,7 @@ def test_bad_arguments_fail_before_any_request(c):
     assert c.agent.services() == {}
 
 
-def test_a_sidecar_service_is_registered_with_its_service(c: Any) -> None:
+def test_a_sidecar_service_is_registered_with_its_service(c):
     assert c.agent.service.register("web", port=8080, connect={"SidecarService": {}})
     services = c.agent.services()
     assert sorted(services) == ["web", "web-sidecar-proxy"]
