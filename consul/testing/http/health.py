@@ -13,7 +13,7 @@ from ..state import structs
 from ..state.catalog import meta_matches
 from ..state.errors import RPCError
 from ..state.golang import parse_bool
-from ..state.records import JSON, check_json, node_json, node_service_json
+from ..state.records import JSON, check_json, check_service_node_json
 from .catalog import (
     ServiceLookup,
     filtered,
@@ -193,14 +193,7 @@ async def _service_nodes(ctx: Ctx, prefix: str, kind: str) -> Reply:
             index, found = store.check_service_nodes(name, tags, peer)
         if meta:
             found = [e for e in found if meta_matches(e[1]["Meta"], meta)]
-        entries: list[JSON] = [
-            {
-                "Node": node_json(node),
-                "Service": node_service_json(record),
-                "Checks": [check_json(c) for c in checks],
-            }
-            for record, node, checks in found
-        ]
+        entries = [check_service_node_json(*instance) for instance in found]
         entries, dropped = filtered(
             entries,
             lambda e: (

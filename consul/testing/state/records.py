@@ -17,7 +17,7 @@ endpoints answer is JSON (:data:`JSON`), built from them.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
 from .checks import CheckType
@@ -412,6 +412,15 @@ def check_json(check: HealthCheck) -> JSON:
     return out
 
 
+def check_service_node_json(record: ServiceNode, node: Node, checks: Iterable[HealthCheck]) -> JSON:
+    """``structs.CheckServiceNode``: an instance with its node and checks."""
+    return {
+        "Node": node_json(node),
+        "Service": node_service_json(record),
+        "Checks": [check_json(c) for c in checks],
+    }
+
+
 # -- validation (Catalog.Register's pre-apply) --------------------------------------
 
 
@@ -488,6 +497,22 @@ def validate_service_meta(kind: str, meta: Mapping[str, str] | None) -> str | No
     Go walks the map in random order; the first bad pair in key order is
     reported here.
     """
+
+    def reserved(key: str) -> bool:
+        return key.startswith("consul-") and not (
+            kind == "mesh-gateway" and key == "consul-wan-federation"
+        )
+
+    return _meta_problem(meta, reserved)
+
+
+def validate_node_meta(meta: Mapping[str, str] | None) -> str | None:
+    """``ValidateNodeMetadata(meta, true)``: as :func:`validate_service_meta`, and
+    ``consul-`` keys are allowed."""
+    return _meta_problem(meta, lambda key: False)
+
+
+def _meta_problem(meta: Mapping[str, str] | None, reserved: Callable[[str], bool]) -> str | None:
     meta = meta or {}
     if len(meta) > 64:
         return "Node metadata cannot contain more than 64 key/value pairs"
@@ -500,9 +525,7 @@ def validate_service_meta(kind: str, meta: Mapping[str, str] | None) -> str | No
             problem = "Key contains invalid characters"
         elif len(key) > 128:
             problem = "Key is too long (limit: 128 characters)"
-        elif key.startswith("consul-") and not (
-            kind == "mesh-gateway" and key == "consul-wan-federation"
-        ):
+        elif reserved(key):
             problem = "Key prefix 'consul-' is reserved for internal use"
         elif len(value.encode()) > 512:
             problem = "Value is too long (limit: 512 characters)"

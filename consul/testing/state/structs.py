@@ -61,6 +61,8 @@ __all__ = [
     "LOCALITY",
     "NODE",
     "NODE_SERVICE",
+    "PREPARED_QUERY",
+    "QUERY_FAILOVER_TARGET",
     "REGISTER_REQUEST",
     "SERVICE_ADDRESS",
     "SERVICE_CONNECT",
@@ -523,6 +525,47 @@ SIDECAR_DEFINITION = Struct(
 
 #: ``agent.checkUpdate`` (``PUT /v1/agent/check/update/:id``).
 CHECK_UPDATE = struct("agent.checkUpdate", Status=STRING, Output=STRING)
+
+# -- prepared queries --------------------------------------------------------------------
+
+#: ``structs.QueryFailoverTarget`` (its CE ``EnterpriseMeta`` is empty).
+QUERY_FAILOVER_TARGET = struct("structs.QueryFailoverTarget", Peer=STRING, Datacenter=STRING)
+
+#: ``structs.PreparedQuery``, decoded with ``DisallowUnknownFields``
+#: (``POST /v1/query``, ``PUT /v1/query/:id``); ``RaftIndex`` is embedded,
+#: so its indexes are top-level fields.
+PREPARED_QUERY = struct(
+    "structs.PreparedQuery",
+    ID=STRING,
+    Name=STRING,
+    Session=STRING,
+    Token=hidden(STRING),
+    Template=struct(
+        "structs.QueryTemplateOptions", Type=STRING, Regexp=STRING, RemoveEmptyTags=BOOL
+    ),
+    Service=struct(
+        "structs.ServiceQuery",
+        Service=STRING,
+        SamenessGroup=STRING,
+        Failover=struct(
+            "structs.QueryFailoverOptions",
+            NearestN=INT,
+            Datacenters=Slice(STRING),
+            Targets=Slice(QUERY_FAILOVER_TARGET),
+        ),
+        OnlyPassing=BOOL,
+        IgnoreCheckIDs=Slice(_CHECK_ID),
+        Near=STRING,
+        Tags=Slice(STRING),
+        NodeMeta=Map(STRING),
+        ServiceMeta=Map(STRING),
+        Connect=BOOL,
+        Peer=STRING,
+    ),
+    DNS=struct("structs.QueryDNSOptions", TTL=STRING),
+    CreateIndex=UINT64,
+    ModifyIndex=UINT64,
+)
 
 # -- sessions ----------------------------------------------------------------------------
 
