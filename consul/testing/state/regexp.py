@@ -646,10 +646,10 @@ class _Parser:
 def compile_regexp(pattern: str) -> re.Pattern[str]:
     """``regexp.Compile``: the pattern on Python's engine, or Go's :class:`RegexpError`.
 
-    Use the result's ``search`` (Go's ``MatchString`` is unanchored); its
-groups are Go's capturing groups, by number (``FindStringSubmatch``). Python's
-    parser gives up on nesting a few hundred levels deep, which Go takes up
-    to a thousand: that is reported with Go's error for deeper nesting.
+        Use the result's ``search`` (Go's ``MatchString`` is unanchored); its
+    groups are Go's capturing groups, by number (``FindStringSubmatch``). Python's
+        parser gives up on nesting a few hundred levels deep, which Go takes up
+        to a thousand: that is reported with Go's error for deeper nesting.
     """
     translated = _Parser(pattern).parse()
     try:
