@@ -27,6 +27,7 @@ import consul.twisted
 from consul.api.catalog import GatewayService
 from consul.api.health import ServiceEntry
 from consul.api.kv import KVPair
+from consul.api.query import ExecuteResponse, ExplainResponse, PreparedQuery
 
 Entry = consul.Indexed[KVPair | None]
 
@@ -67,6 +68,26 @@ def metadata_and_query_options() -> None:
         c.catalog.service("web", cached="yes")  # type: ignore[arg-type]
         c.catalog.nodes(ns="team")  # type: ignore[call-arg]
         del pair
+
+
+def prepared_queries() -> None:
+    with consul.Consul() as c:
+        assert_type(c.query.create("web", name="q", query_token="t"), dict[str, str])
+        assert_type(c.query.list(), list[PreparedQuery])
+        assert_type(c.query.get("id"), list[PreparedQuery] | None)
+        assert_type(c.query.update("id", "web", template=True), bool)
+        assert_type(c.query.delete("id"), bool)
+        assert_type(c.query.execute("q", near="_agent", limit=2), ExecuteResponse | None)
+        assert_type(c.query.explain("q"), ExplainResponse | None)
+        c.query.create("web", template="yes")  # type: ignore[arg-type]
+        c.query.execute("q", limit="2")  # type: ignore[arg-type]
+
+
+async def prepared_queries_asyncio() -> None:
+    async with consul.aio.Consul() as a:
+        pending = assert_type(a.query.list(), Coroutine[Any, Any, list[PreparedQuery]])
+        assert_type(await pending, list[PreparedQuery])
+        assert_type(await a.query.execute("q"), ExecuteResponse | None)
 
 
 def blocking_at_python_consuls_path() -> None:
