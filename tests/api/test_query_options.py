@@ -122,3 +122,11 @@ def test_gateway_services_and_ingress(c: Any, consul_agent: DevAgent) -> None:
     entries = c.health.ingress("api", passing=True).data
     assert [(e["Node"]["Node"], e["Service"]["Service"]) for e in entries] == [("gw", "ingress")]
     assert c.health.ingress("other").data == []
+
+
+def test_the_agents_listings_take_enterprise_options_too(c: Any) -> None:
+    with pytest.raises(consul.BadRequest, match="Namespaces are a Consul Enterprise feature"):
+        c.agent.services(ns="team")
+    with pytest.raises(consul.BadRequest, match="Partitions are a Consul Enterprise feature"):
+        c.agent.checks(partition="p")
+    assert c.agent.services(ns="", partition=None) == {}

@@ -458,6 +458,7 @@ def _enable_param(ctx: Ctx) -> bool:
 @routes("/v1/agent/services", "GET")
 async def agent_services(ctx: Ctx) -> Reply:
     """``AgentServices``: ``?filter`` first, then what the token may read."""
+    ctx.check_enterprise_meta()
     local = _local(ctx)
     authz = ctx.authz
     dc = ctx.agent.config.datacenter
@@ -748,6 +749,7 @@ async def agent_service_maintenance(ctx: Ctx) -> Reply:
 @routes("/v1/agent/checks", "GET")
 async def agent_checks(ctx: Ctx) -> Reply:
     """``AgentChecks``: ``?filter`` first, then what the token may read."""
+    ctx.check_enterprise_meta()
     local = _local(ctx)
     authz = ctx.authz
     node = ctx.agent.config.node_name
