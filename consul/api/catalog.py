@@ -7,7 +7,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint, non_empty, optional_str, str_map, string
-from .._http import Call, path, path_tail
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_tail
 from .._meta import Indexed
 
 M = TypeVar("M")
@@ -186,6 +186,7 @@ class Catalog(Group[M]):
         tagged_addresses: Mapping[str, str] | None = None,
         checks: Sequence[Mapping[str, Any]] | None = None,
         skip_node_update: bool = False,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/catalog/register``: register or update a node, service and checks.
 
@@ -236,6 +237,8 @@ class Catalog(Group[M]):
         check_id: str | None = None,
         dc: str | None = None,
         token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/catalog/deregister``: remove a service (with its checks), a check,
         or with neither the whole node. True once applied, even if there was
@@ -265,6 +268,7 @@ class Catalog(Group[M]):
         cached: bool = False,
         max_age: str | float | None = None,
         stale_if_error: str | float | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[list[str]]:
         """``GET /v1/catalog/datacenters``: every known datacenter, nearest first.
 
@@ -297,6 +301,7 @@ class Catalog(Group[M]):
         filter_expr: str | None = None,
         *,
         partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[Indexed[list[Node]]]:
         """``GET /v1/catalog/nodes``: the datacenter's nodes."""
         return self._read(
@@ -329,6 +334,7 @@ class Catalog(Group[M]):
         stale_if_error: str | float | None = None,
         ns: str | None = None,
         partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[Indexed[dict[str, list[str]]]]:
         """``GET /v1/catalog/services``: service name -> the tags of its instances."""
         return self._read(
@@ -361,6 +367,7 @@ class Catalog(Group[M]):
         *,
         ns: str | None = None,
         partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[Indexed[CatalogNode | None]]:
         """``GET /v1/catalog/node/:node``: the node and its services, None if unknown.
 
@@ -393,6 +400,7 @@ class Catalog(Group[M]):
         merge_central_config: bool = False,
         ns: str | None = None,
         partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[Indexed[NodeServiceList]]:
         """``GET /v1/catalog/node-services/:node``: the node and a list of its services."""
         return self._read(
@@ -430,6 +438,7 @@ class Catalog(Group[M]):
         merge_central_config: bool = False,
         ns: str | None = None,
         partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[Indexed[list[ServiceNode]]]:
         """``GET /v1/catalog/service/:service``: the service's instances.
 
@@ -478,6 +487,7 @@ class Catalog(Group[M]):
         merge_central_config: bool = False,
         ns: str | None = None,
         partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[Indexed[list[ServiceNode]]]:
         """``GET /v1/catalog/connect/:service``: Connect-capable instances of the service
         (its proxies, Connect-native instances and the terminating gateways
@@ -516,6 +526,7 @@ class Catalog(Group[M]):
         *,
         ns: str | None = None,
         partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[Indexed[list[GatewayService]]]:
         """``GET /v1/catalog/gateway-services/:gateway``: what a gateway exposes or reaches.
 

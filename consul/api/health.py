@@ -7,7 +7,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint, non_empty
-from .._http import Call, path, path_tail
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_tail
 from .._meta import Indexed
 from .catalog import Node, NodeService
 
@@ -139,6 +139,7 @@ class Health(Group[M]):
         merge_central_config: bool = False,
         ns: str | None = None,
         partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[Indexed[list[ServiceEntry]]]:
         """``GET /v1/health/service/:service``: the service's instances and their checks.
 
@@ -190,6 +191,7 @@ class Health(Group[M]):
         merge_central_config: bool = False,
         ns: str | None = None,
         partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[Indexed[list[ServiceEntry]]]:
         """``GET /v1/health/connect/:service``: Connect-capable instances and their checks.
 
@@ -240,6 +242,7 @@ class Health(Group[M]):
         merge_central_config: bool = False,
         ns: str | None = None,
         partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[Indexed[list[ServiceEntry]]]:
         """``GET /v1/health/ingress/:service``: the ingress gateways that expose the service.
 
@@ -284,6 +287,7 @@ class Health(Group[M]):
         consistency: str | None = None,
         ns: str | None = None,
         partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[Indexed[list[HealthCheck]]]:
         """``GET /v1/health/checks/:service``: the checks of the service's instances."""
         return self._read(
@@ -316,6 +320,7 @@ class Health(Group[M]):
         consistency: str | None = None,
         ns: str | None = None,
         partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[Indexed[list[HealthCheck]]]:
         """``GET /v1/health/state/:state``: the checks in state ``name``.
 
@@ -352,6 +357,7 @@ class Health(Group[M]):
         consistency: str | None = None,
         ns: str | None = None,
         partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[Indexed[list[HealthCheck]]]:
         """``GET /v1/health/node/:node``: the node's checks (its services' too)."""
         return self._read(

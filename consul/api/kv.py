@@ -6,7 +6,7 @@ from typing import Any, Literal, NotRequired, TypedDict, TypeVar, cast
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint, optional_int, string
-from .._http import Call, path
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path
 from .._meta import Indexed
 
 M = TypeVar("M")
@@ -85,6 +85,7 @@ class KV(Group[M]):
         *,
         ns: str | None = None,
         partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[Indexed[KVPair | None]]:
         """``GET /v1/kv/:key``: one entry, or None if the key does not exist.
 
@@ -140,6 +141,7 @@ class KV(Group[M]):
         *,
         ns: str | None = None,
         partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[Indexed[list[str]]]:
         """``GET /v1/kv/:prefix?keys``: the keys under ``prefix``.
 
@@ -174,6 +176,8 @@ class KV(Group[M]):
         release: str | None = None,
         token: str | None = None,
         dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/kv/:key``: write ``value``; True if it was written.
 
@@ -217,6 +221,8 @@ class KV(Group[M]):
         cas: int | None = None,
         token: str | None = None,
         dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``DELETE /v1/kv/:key``: delete the key (``recurse``: every key under it).
 
@@ -253,6 +259,7 @@ class KV(Group[M]):
         *,
         ns: str | None = None,
         partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[Indexed[list[KVPair]]]:
         """``GET /v1/kv/:prefix?recurse``: every entry whose key starts with ``prefix``.
 

@@ -26,7 +26,7 @@ from .._endpoint import (
     str_list,
     str_map,
 )
-from .._http import Call, path, path_tail
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_segment
 from .health import ServiceEntry
 
 M = TypeVar("M")
@@ -240,8 +240,16 @@ def _definition(
 
 
 def _query_path(query: str, action: str) -> str:
-    """``/v1/query/:id_or_name/<action>``: Consul takes the rest of the path as the name."""
-    return path("query", tail=f"{path_tail(query, 'query')}/{action}")
+    """``/v1/query/:id_or_name/<action>``; the name is one path segment.
+
+    Consul would read a name with a ``/`` back whole (``TrimPrefix`` and
+    ``TrimSuffix``), but a value in a URL path names one segment here.
+    """
+    return path("query", path_segment(query, "query"), action)
+
+
+def _query_id(query_id: str) -> str:
+    return path("query", path_segment(query_id, "query_id"))
 
 
 class Query(Group[M]):
@@ -268,6 +276,8 @@ class Query(Group[M]):
         tags: Sequence[str] | None = None,
         ttl: str | float | None = None,
         regexp: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
         **options: Unpack[DefinitionOptions],
     ) -> Call[dict[str, str]]:
         """``POST /v1/query``: a new query; returns ``{"ID": ...}``.
@@ -322,6 +332,8 @@ class Query(Group[M]):
         tags: Sequence[str] | None = None,
         ttl: str | float | None = None,
         regexp: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
         **options: Unpack[DefinitionOptions],
     ) -> Call[bool]:
         """``PUT /v1/query/:query_id``: replace a query's definition; True once done.
@@ -343,7 +355,7 @@ class Query(Group[M]):
             regexp,
             options,
         )
-        request = self._request("PUT", path("query", query_id), token=token, dc=dc, json_body=body)
+        request = self._request("PUT", _query_id(query_id), token=token, dc=dc, json_body=body)
         return Call(request, d.true)
 
     @endpoint
@@ -354,21 +366,29 @@ class Query(Group[M]):
         dc: str | None = None,
         *,
         consistency: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[builtins.list[PreparedQuery] | None]:
         """``GET /v1/query/:query_id``: a list holding the query, or None if unknown."""
         request = self._request(
-            "GET", path("query", query_id), token=token, dc=dc, consistency=consistency, read=True
+            "GET", _query_id(query_id), token=token, dc=dc, consistency=consistency, read=True
         )
         return Call(request, d.or_none(d.json))
 
     @endpoint
-    def delete(self, query_id: str, token: str | None = None, dc: str | None = None) -> Call[bool]:
+    def delete(
+        self,
+        query_id: str,
+        token: str | None = None,
+        dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[bool]:
         """``DELETE /v1/query/:query_id``: delete a query; True once done.
 
         Consul refuses to delete a query that does not exist (a
         :class:`~consul.ServerError`).
         """
-        request = self._request("DELETE", path("query", query_id), token=token, dc=dc)
+        request = self._request("DELETE", _query_id(query_id), token=token, dc=dc)
         return Call(request, d.true)
 
     @endpoint
@@ -385,6 +405,7 @@ class Query(Group[M]):
         cached: bool = False,
         max_age: str | float | None = None,
         stale_if_error: str | float | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ExecuteResponse | None]:
         """``GET /v1/query/:query/execute``: run a query (by ID or name); None if unknown.
 
@@ -422,6 +443,7 @@ class Query(Group[M]):
         dc: str | None = None,
         *,
         consistency: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ExplainResponse | None]:
         """``GET /v1/query/:query/explain``: the query a name resolves to; None if unknown.
 
@@ -441,7 +463,12 @@ class Query(Group[M]):
     # as this method rather than the builtin.
     @endpoint
     def list(
-        self, dc: str | None = None, token: str | None = None, *, consistency: str | None = None
+        self,
+        dc: str | None = None,
+        token: str | None = None,
+        *,
+        consistency: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[builtins.list[PreparedQuery]]:
         """``GET /v1/query``: every query the token may read (tokens hidden unless it
         may write ACLs)."""

@@ -149,8 +149,8 @@ def test_the_body_holds_what_was_asked_and_no_token(client: consul.Consul) -> No
 
 
 def test_paths_and_parameters(client: consul.Consul) -> None:
-    execute = Query.execute(client.query, "a/b", near="n1", limit=3, connect=True, cached=True)
-    assert execute.request.path == "/v1/query/a/b/execute"
+    execute = Query.execute(client.query, "a b", near="n1", limit=3, connect=True, cached=True)
+    assert execute.request.path == "/v1/query/a%20b/execute"
     assert list(execute.request.params) == [
         ("limit", "3"),
         ("connect", "true"),
@@ -159,9 +159,9 @@ def test_paths_and_parameters(client: consul.Consul) -> None:
     ]
     assert Query.explain(client.query, "web").request.path == "/v1/query/web/explain"
     assert Query.get(client.query, "id1").request.path == "/v1/query/id1"
-    with pytest.raises(ValueError, match="names one path segment"):
+    with pytest.raises(ValueError, match="query_id must not contain '/'"):
         Query.get(client.query, "a/b")
-    with pytest.raises(ValueError, match="must not have empty"):
+    with pytest.raises(ValueError, match="query must not contain '/'"):
         Query.execute(client.query, "../acl")
 
 
