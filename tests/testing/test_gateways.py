@@ -18,26 +18,25 @@ from harness import make_token, wait_blocked
 from consul.testing import DevAgent
 
 
-def ingress(agent: DevAgent, gateway: str, listeners: list[dict[str, Any]]) -> None:
-    """What writing an ``ingress-gateway`` entry does to the mappings."""
+def _write(agent: DevAgent, kind: str, gateway: str, rows: list[dict[str, Any]]) -> None:
+    """What writing a gateway's configuration entry does to the mappings."""
 
     def write(core: Any) -> None:
         dc = core.home
-        if dc.gateways.set_ingress(dc.apply(), gateway, listeners):
+        if getattr(dc.gateways, f"set_{kind}")(dc.apply(), gateway, rows):
             dc.changed()
 
     agent.run(write)
+
+
+def ingress(agent: DevAgent, gateway: str, listeners: list[dict[str, Any]]) -> None:
+    """An ``ingress-gateway`` entry with these listeners."""
+    _write(agent, "ingress", gateway, listeners)
 
 
 def terminating(agent: DevAgent, gateway: str, services: list[dict[str, Any]]) -> None:
-    """What writing a ``terminating-gateway`` entry does to the mappings."""
-
-    def write(core: Any) -> None:
-        dc = core.home
-        if dc.gateways.set_terminating(dc.apply(), gateway, services):
-            dc.changed()
-
-    agent.run(write)
+    """A ``terminating-gateway`` entry with these services."""
+    _write(agent, "terminating", gateway, services)
 
 
 def register(api: Any, node: str, service: dict[str, Any], status: str = "passing") -> None:
