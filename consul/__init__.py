@@ -13,7 +13,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._endpoint import QueryOptions
 from ._http import Call, Request, Response
+from ._meta import Indexed, QueryMeta
 from .check import Check
 from .exceptions import (
     ACLDisabled,
@@ -69,8 +71,11 @@ __all__ = [
     "ConsulConnectionError",
     "ConsulException",
     "EventLoopError",
+    "Indexed",
     "InvalidResponse",
     "NotFound",
+    "QueryMeta",
+    "QueryOptions",
     "RateLimited",
     "Request",
     "RequestEntityTooLarge",

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ._http import Response
+from ._meta import Indexed, query_meta
 from .exceptions import ConsulException, InvalidResponse, for_status
 
 T = TypeVar("T")
@@ -89,14 +90,17 @@ def true(response: Response) -> bool:
     return True
 
 
-def indexed(decoder: Decoder[T]) -> Decoder[tuple[int, T]]:
-    """Pair ``decoder``'s value with the response's ``X-Consul-Index``."""
+def indexed(decoder: Decoder[T]) -> Decoder[Indexed[T]]:
+    """Pair ``decoder``'s value with the response's ``X-Consul-Index``.
 
-    def decode(response: Response) -> tuple[int, T]:
+    The pair carries the answer's other metadata too (:class:`~consul.QueryMeta`).
+    """
+
+    def decode(response: Response) -> Indexed[T]:
         # The value first: an error status raises its own exception, whether
         # or not the answer has an index.
         value = decoder(response)
-        return index(response), value
+        return Indexed(value, query_meta(response, index(response)))
 
     return decode
 

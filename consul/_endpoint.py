@@ -27,10 +27,22 @@ from asyncio import Future as AsyncioFuture
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from types import CoroutineType
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Concatenate,
+    Generic,
+    ParamSpec,
+    Protocol,
+    TypedDict,
+    TypeVar,
+    Unpack,
+    overload,
+)
 
 from . import _decode as d
 from ._http import CLIENT_TIMEOUT, Call, Flow, Headers, Params, Request, bounded, header_value
+from ._meta import Indexed
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
@@ -137,21 +149,24 @@ class Group(Generic[M]):
         body: bytes | None = None,
         json_body: Any = None,
         content_type: str | None = None,
+        **options: Unpack[QueryOptions],
     ) -> Request:
         """Build a request with the client's defaults filled in.
 
         ``read=True`` marks a read that honours consistency modes. An
         ``index`` (or, for the agent endpoints that block on a content hash,
-        a ``hash``) makes it a blocking query, held at most ``wait``. The
-        token goes only into the ``X-Consul-Token`` header.
+        a ``hash``) makes it a blocking query, held at most ``wait``.
+        ``options`` are the query options of :class:`QueryOptions`, sent
+        only when given. The token goes only into the ``X-Consul-Token``
+        header.
         """
         client = self._client
         query = tuple(params)
         # The client's settings are assignable: they are checked here, each call.
-        if dc is None:
-            dc = client.dc
-        if dc is not None and string(dc, "dc"):
+        dc = optional_str(dc if dc is not None else client.dc, "dc")
+        if dc:
             query += (("dc", dc),)
+        mode = "default"
         if read:
             mode = consistency if consistency is not None else client.consistency
             if mode not in ("default", "consistent", "stale"):
@@ -162,6 +177,11 @@ class Group(Generic[M]):
                 query += ((mode, ""),)
         elif consistency is not None:
             raise TypeError("consistency only applies to reads")
+        cache_control = ""
+        # Most calls give none: the methods pass their options on as None.
+        if any(value is not None and value is not False for value in options.values()):
+            query += tuple(_option_params(options))
+            cache_control = _cache_control(options, read=read, mode=mode)
         blocking_wait = None
         if index is not None or hash is not None or wait is not None:
             blocking, blocking_wait = _blocking(index, hash, wait)
@@ -175,6 +195,8 @@ class Group(Generic[M]):
             user, password = client.config.http_auth
             basic = base64.b64encode(f"{user}:{password}".encode()).decode()
             headers += (("Authorization", f"Basic {basic}"),)
+        if cache_control:
+            headers += (("Cache-Control", cache_control),)
         if json_body is not None:
             body = json.dumps(json_body).encode()
             content_type = content_type or "application/json"
@@ -193,11 +215,14 @@ class Group(Generic[M]):
         consistency: str | None,
         index: int | None,
         wait: str | float | None,
-    ) -> Call[tuple[int, T]]:
+        **options: Unpack[QueryOptions],
+    ) -> Call[Indexed[T]]:
         """The call of a read (``GET path``) that can block.
 
         It honours consistency modes, blocks with ``index`` and ``wait``,
-        and returns ``decode``'s value with the response's ``X-Consul-Index``.
+        sends the query ``options`` given, and returns ``decode``'s value
+        with the response's ``X-Consul-Index`` and the rest of its metadata
+        (an :class:`~consul.Indexed` pair).
         """
         request = self._request(
             "GET",
@@ -209,6 +234,7 @@ class Group(Generic[M]):
             index=index,
             wait=wait,
             read=True,
+            **options,
         )
         return Call(request, d.indexed(decode))
 
@@ -236,6 +262,109 @@ def _blocking(
     if index or hash:
         return query, wait_seconds if wait_seconds is not None else 0.0
     return query, None
+
+
+class QueryOptions(TypedDict, total=False):
+    """The query options a read may take, by the names endpoint methods give them.
+
+    Each is sent only when given (None, an empty string and False send
+    nothing): Consul's community edition refuses any ``ns`` or
+    ``partition``, even an empty one.
+
+    Attributes:
+        filter_expr: a filter expression on the results (``?filter``).
+        near: sort by round-trip time from this node (``_agent``: the
+            agent's own; ``?near``).
+        node_meta: keep the nodes with all these metadata pairs (one
+            ``?node-meta=key:value`` per pair).
+        tag: keep the instances with this tag, or with every tag of a list
+            (one ``?tag=`` per tag).
+        cached: let the agent answer from its cache (``?cached``); not with
+            ``consistency="consistent"``.
+        max_age: with ``cached``, the oldest cached answer (seconds, or a
+            duration) to accept before the agent fetches again; 0 makes it
+            fetch (``Cache-Control: max-age``).
+        stale_if_error: with ``cached``, how old a cached answer may be
+            served if fetching fails (``Cache-Control: stale-if-error``).
+        peer: read what was imported from this cluster peer (``?peer``).
+        ns: the namespace (``?ns``; Consul Enterprise).
+        partition: the admin partition (``?partition``; Consul Enterprise).
+        merge_central_config: merge the proxy and gateway instances with
+            their central configuration (``?merge-central-config``).
+    """
+
+    filter_expr: str | None
+    near: str | None
+    node_meta: Mapping[str, str] | None
+    tag: str | Sequence[str] | None
+    cached: bool
+    max_age: str | float | None
+    stale_if_error: str | float | None
+    peer: str | None
+    ns: str | None
+    partition: str | None
+    merge_central_config: bool
+
+
+#: Options sent as ``param=value`` when given: (option, query parameter).
+_STRING_OPTIONS = (
+    ("filter_expr", "filter"),
+    ("near", "near"),
+    ("peer", "peer"),
+    ("ns", "ns"),
+    ("partition", "partition"),
+)
+
+
+def _option_params(options: QueryOptions) -> list[tuple[str, str]]:
+    """The query parameters of ``options``, each checked before any I/O."""
+    params: list[tuple[str, str]] = []
+    given: Mapping[str, Any] = options
+    for name, param in _STRING_OPTIONS:
+        value = optional_str(given.get(name), name)
+        if value:
+            params.append((param, value))
+    for key, value in (str_map(options.get("node_meta"), "node_meta") or {}).items():
+        params.append(("node-meta", f"{key}:{value}"))
+    tag = options.get("tag")
+    if tag is not None:
+        tags: Any = [tag] if isinstance(tag, str) else tag
+        if isinstance(tags, bytes) or not isinstance(tags, Sequence):
+            raise TypeError(f"tag must be a str or a list of str, not {type(tag).__name__}")
+        for item in tags:
+            if not isinstance(item, str):
+                raise TypeError(f"tag must be a str or a list of str, not {item!r}")
+            params.append(("tag", item))
+    if flag(options.get("merge_central_config", False), "merge_central_config"):
+        params.append(("merge-central-config", ""))
+    if flag(options.get("cached", False), "cached"):
+        params.append(("cached", ""))
+    return params
+
+
+def _cache_control(options: QueryOptions, *, read: bool, mode: str) -> str:
+    """The ``Cache-Control`` header of a ``cached`` read (``agent/http.go`` ``parseCacheControl``).
+
+    Consul reads whole seconds; a fraction is rounded as Go's client
+    rounds it (``%.0f``).
+    """
+    cached = options.get("cached", False)
+    given: Mapping[str, Any] = options
+    directives = []
+    for name, directive in (("max_age", "max-age"), ("stale_if_error", "stale-if-error")):
+        value = given.get(name)
+        if value is None:
+            continue
+        if not cached:
+            raise ValueError(f"{name} only applies with cached=True")
+        _, secs = duration(value, name)
+        directives.append(f"{directive}={secs:.0f}")
+    if cached and not read:
+        raise TypeError("cached only applies to reads")
+    if cached and mode == "consistent":
+        # agent/http.go parseConsistency refuses ?cached with ?consistent.
+        raise ValueError("cached cannot be combined with consistency='consistent'")
+    return ", ".join(directives)
 
 
 #: An endpoint's return annotation (``Call[X]`` or ``Flow[X]``), to find ``X``.
@@ -470,6 +599,13 @@ def integer(value: int, argument: str) -> int:
     """An int (not a bool)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{argument} must be an int, not {type(value).__name__}")
+    return value
+
+
+def flag(value: bool, argument: str) -> bool:
+    """A bool (an option that is on or off)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{argument} must be a bool, not {type(value).__name__}")
     return value
 
 

@@ -23,6 +23,7 @@ from .api.coordinate import Coordinate
 from .api.event import Event
 from .api.health import Health
 from .api.kv import KV
+from .api.query import Query
 from .api.session import Session
 from .api.status import Status
 from .api.txn import Txn
@@ -114,6 +115,7 @@ class ConsulBase(Recipes[M], Generic[M]):
     Event = Event
     Health = Health
     KV = KV
+    Query = Query
     Session = Session
     Status = Status
     Txn = Txn
@@ -170,6 +172,7 @@ class ConsulBase(Recipes[M], Generic[M]):
         self.event: Event[M] = Event(self)
         self.health: Health[M] = Health(self)
         self.kv: KV[M] = KV(self)
+        self.query: Query[M] = Query(self)
         self.session: Session[M] = Session(self)
         self.status: Status[M] = Status(self)
         self.txn: Txn[M] = Txn(self)

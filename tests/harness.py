@@ -321,6 +321,9 @@ class RawHTTP:
     def delete(self, path: str, **kwargs: Any) -> Any:
         return self.request("DELETE", path, **kwargs)
 
+    def post(self, path: str, data: bytes | str | None = None, **kwargs: Any) -> Any:
+        return self.request("POST", path, data=data, **kwargs)
+
     def register(self, body: dict[str, Any], **kwargs: Any) -> Any:
         """``PUT /v1/catalog/register`` of ``body``, which must succeed."""
         response = self.put("/v1/catalog/register", json=body, **kwargs)

@@ -191,16 +191,24 @@ class Agent(Group[M]):
         filter_expr: str | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[dict[str, AgentService]]:
         """``GET /v1/agent/services``: the agent's services by ID.
 
-        ``filter_expr`` is a filter expression on the services (``?filter``).
+        ``filter_expr`` is a filter expression on the services (``?filter``);
+        ``ns`` and ``partition`` are for Consul Enterprise.
         """
-        params = []
-        if optional_str(filter_expr, "filter_expr"):
-            params.append(("filter", filter_expr or ""))
-        request = self._request("GET", path("agent", "services"), params, token=token, dc="")
+        request = self._request(
+            "GET",
+            path("agent", "services"),
+            token=token,
+            dc="",
+            filter_expr=filter_expr,
+            ns=ns,
+            partition=partition,
+        )
         return Call(request, d.json)
 
     @endpoint
@@ -209,13 +217,21 @@ class Agent(Group[M]):
         filter_expr: str | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[dict[str, HealthCheck]]:
-        """``GET /v1/agent/checks``: the agent's checks by ID (``filter_expr``: ``?filter``)."""
-        params = []
-        if optional_str(filter_expr, "filter_expr"):
-            params.append(("filter", filter_expr or ""))
-        request = self._request("GET", path("agent", "checks"), params, token=token, dc="")
+        """``GET /v1/agent/checks``: the agent's checks by ID (``filter_expr``: ``?filter``;
+        ``ns`` and ``partition``: Consul Enterprise)."""
+        request = self._request(
+            "GET",
+            path("agent", "checks"),
+            token=token,
+            dc="",
+            filter_expr=filter_expr,
+            ns=ns,
+            partition=partition,
+        )
         return Call(request, d.json)
 
     @endpoint

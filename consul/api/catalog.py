@@ -8,12 +8,15 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 from .. import _decode as d
 from .._endpoint import Group, endpoint, non_empty, optional_str, str_map, string
 from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_tail
+from .._meta import Indexed
 
 M = TypeVar("M")
 
 __all__ = [
     "Catalog",
     "CatalogNode",
+    "GatewayService",
+    "GatewayServiceName",
     "Node",
     "NodeService",
     "NodeServiceList",
@@ -119,54 +122,53 @@ class NodeServiceList(TypedDict):
     Services: list[NodeService] | None
 
 
-# -- query parameters shared with the health endpoints ------------------------------
+class GatewayServiceName(TypedDict):
+    """A service's name in a gateway mapping (``structs.ServiceName``)."""
+
+    Name: str
 
 
-def _read_params(
-    *,
-    near: str | None = None,
-    node_meta: Mapping[str, str] | None = None,
-    tag: str | Sequence[str] | None = None,
-    filter_expr: str | None = None,
-    passing: bool | None = None,
-) -> list[tuple[str, str]]:
-    """The query parameters of catalog and health reads, checked before any I/O.
+class GatewayService(TypedDict):
+    """A service a gateway exposes or reaches (``structs.GatewayService``).
 
-    ``node_meta`` becomes one ``node-meta=key:value`` per pair and ``tag``
-    (one tag or several) one ``tag=`` per tag: Consul repeats both.
-    ``passing`` is the health endpoints' filter on passing checks.
+    Ingress gateways give the listener's ``Port``, ``Protocol`` and the
+    service's ``Hosts``; terminating gateways the TLS files, ``SNI`` and
+    ``AutoHostRewrite``. ``FromWildcard`` marks a mapping made by a ``*``
+    service name.
     """
-    params: list[tuple[str, str]] = []
-    if optional_str(near, "near"):
-        params.append(("near", near or ""))
-    for key, value in (str_map(node_meta, "node_meta") or {}).items():
-        params.append(("node-meta", f"{key}:{value}"))
-    if tag is not None:
-        tags = [tag] if isinstance(tag, str) else tag
-        if not isinstance(tags, Sequence):
-            raise TypeError(f"tag must be a str or a list of str, not {type(tag).__name__}")
-        for item in tags:
-            if not isinstance(item, str):
-                raise TypeError(f"tag must be a str or a list of str, not {item!r}")
-            params.append(("tag", item))
-    if optional_str(filter_expr, "filter_expr"):
-        params.append(("filter", filter_expr or ""))
-    if passing is not None and not isinstance(passing, bool):
-        raise TypeError(f"passing must be a bool, not {type(passing).__name__}")
-    if passing:
-        params.append(("passing", "true"))
-    return params
+
+    Gateway: GatewayServiceName
+    Service: GatewayServiceName
+    GatewayKind: str
+    Port: NotRequired[int]
+    Protocol: NotRequired[str]
+    Hosts: NotRequired[list[str]]
+    CAFile: NotRequired[str]
+    CertFile: NotRequired[str]
+    KeyFile: NotRequired[str]
+    SNI: NotRequired[str]
+    FromWildcard: NotRequired[bool]
+    ServiceKind: NotRequired[str]
+    CreateIndex: int
+    ModifyIndex: int
+    AutoHostRewrite: NotRequired[bool]
 
 
 class Catalog(Group[M]):
     """Register and read the nodes, services and checks of a datacenter.
 
-    Reads return ``(index, data)``; pass ``index`` back (with an optional
-    ``wait``) to block until the data changes. ``consistency`` is
-    ``"default"``, ``"consistent"`` or ``"stale"``; ``near`` sorts by
-    round-trip time from a node (``"_agent"``: the agent's); ``node_meta``
-    keeps the nodes with all the given metadata; ``filter_expr`` is a filter
-    expression (Consul's ``?filter``).
+    Reads return ``(index, data)`` (an :class:`~consul.Indexed` pair whose
+    ``.meta`` holds the rest of the answer's metadata); pass ``index`` back
+    (with an optional ``wait``) to block until the data changes.
+    ``consistency`` is ``"default"``, ``"consistent"`` or ``"stale"``. The
+    other query options are those of :class:`~consul.QueryOptions`:
+    ``near`` sorts by round-trip time from a node (``"_agent"``: the
+    agent's); ``node_meta`` keeps the nodes with all the given metadata;
+    ``filter_expr`` is a filter expression (Consul's ``?filter``);
+    ``cached`` (with ``max_age`` and ``stale_if_error``) lets the agent
+    answer from its cache; ``peer`` reads what a cluster peer exported;
+    ``merge_central_config`` merges proxies with their central
+    configuration; ``ns`` and ``partition`` are for Consul Enterprise.
     """
 
     @endpoint
@@ -260,10 +262,30 @@ class Catalog(Group[M]):
 
     @endpoint
     def datacenters(
-        self, *, token: str | None = None, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        *,
+        token: str | None = None,
+        cached: bool = False,
+        max_age: str | float | None = None,
+        stale_if_error: str | float | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[list[str]]:
-        """``GET /v1/catalog/datacenters``: every known datacenter, nearest first."""
-        request = self._request("GET", path("catalog", "datacenters"), token=token, dc="")
+        """``GET /v1/catalog/datacenters``: every known datacenter, nearest first.
+
+        ``cached`` lets the agent answer from its cache (not refreshed in
+        the background: ``max_age`` bounds how old the answer may be).
+        """
+        request = self._request(
+            "GET",
+            path("catalog", "datacenters"),
+            token=token,
+            dc="",
+            read=True,
+            consistency="default",
+            cached=cached,
+            max_age=max_age,
+            stale_if_error=stale_if_error,
+        )
         return Call(request, d.json_list)
 
     @endpoint
@@ -278,18 +300,22 @@ class Catalog(Group[M]):
         node_meta: Mapping[str, str] | None = None,
         filter_expr: str | None = None,
         *,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
-    ) -> Call[tuple[int, list[Node]]]:
+    ) -> Call[Indexed[list[Node]]]:
         """``GET /v1/catalog/nodes``: the datacenter's nodes."""
         return self._read(
             path("catalog", "nodes"),
             d.json_list,
-            _read_params(near=near, node_meta=node_meta, filter_expr=filter_expr),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
+            near=near,
+            node_meta=node_meta,
+            filter_expr=filter_expr,
+            partition=partition,
         )
 
     @endpoint
@@ -303,18 +329,29 @@ class Catalog(Group[M]):
         node_meta: Mapping[str, str] | None = None,
         filter_expr: str | None = None,
         *,
+        cached: bool = False,
+        max_age: str | float | None = None,
+        stale_if_error: str | float | None = None,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
-    ) -> Call[tuple[int, dict[str, list[str]]]]:
+    ) -> Call[Indexed[dict[str, list[str]]]]:
         """``GET /v1/catalog/services``: service name -> the tags of its instances."""
         return self._read(
             path("catalog", "services"),
             d.mapped(d.json, lambda v: v or {}),
-            _read_params(node_meta=node_meta, filter_expr=filter_expr),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
+            node_meta=node_meta,
+            filter_expr=filter_expr,
+            cached=cached,
+            max_age=max_age,
+            stale_if_error=stale_if_error,
+            ns=ns,
+            partition=partition,
         )
 
     @endpoint
@@ -328,8 +365,10 @@ class Catalog(Group[M]):
         token: str | None = None,
         filter_expr: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
-    ) -> Call[tuple[int, CatalogNode | None]]:
+    ) -> Call[Indexed[CatalogNode | None]]:
         """``GET /v1/catalog/node/:node``: the node and its services, None if unknown.
 
         ``node`` may also be a unique prefix of the node's ID.
@@ -337,12 +376,14 @@ class Catalog(Group[M]):
         return self._read(
             path("catalog", "node", tail=path_tail(node, "node")),
             d.json,
-            _read_params(filter_expr=filter_expr),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
+            filter_expr=filter_expr,
+            ns=ns,
+            partition=partition,
         )
 
     @endpoint
@@ -356,18 +397,24 @@ class Catalog(Group[M]):
         token: str | None = None,
         filter_expr: str | None = None,
         *,
+        merge_central_config: bool = False,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
-    ) -> Call[tuple[int, NodeServiceList]]:
+    ) -> Call[Indexed[NodeServiceList]]:
         """``GET /v1/catalog/node-services/:node``: the node and a list of its services."""
         return self._read(
             path("catalog", "node-services", tail=path_tail(node, "node")),
             d.json,
-            _read_params(filter_expr=filter_expr),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
+            filter_expr=filter_expr,
+            merge_central_config=merge_central_config,
+            ns=ns,
+            partition=partition,
         )
 
     @endpoint
@@ -384,8 +431,15 @@ class Catalog(Group[M]):
         node_meta: Mapping[str, str] | None = None,
         filter_expr: str | None = None,
         *,
+        cached: bool = False,
+        max_age: str | float | None = None,
+        stale_if_error: str | float | None = None,
+        peer: str | None = None,
+        merge_central_config: bool = False,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
-    ) -> Call[tuple[int, list[ServiceNode]]]:
+    ) -> Call[Indexed[list[ServiceNode]]]:
         """``GET /v1/catalog/service/:service``: the service's instances.
 
         ``tag`` (one tag or a list) keeps the instances that have every tag
@@ -394,12 +448,22 @@ class Catalog(Group[M]):
         return self._read(
             path("catalog", "service", tail=path_tail(service, "service")),
             d.json_list,
-            _read_params(near=near, node_meta=node_meta, tag=tag, filter_expr=filter_expr),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
+            near=near,
+            node_meta=node_meta,
+            tag=tag,
+            filter_expr=filter_expr,
+            cached=cached,
+            max_age=max_age,
+            stale_if_error=stale_if_error,
+            peer=peer,
+            merge_central_config=merge_central_config,
+            ns=ns,
+            partition=partition,
         )
 
     @endpoint
@@ -416,18 +480,69 @@ class Catalog(Group[M]):
         node_meta: Mapping[str, str] | None = None,
         filter_expr: str | None = None,
         *,
+        cached: bool = False,
+        max_age: str | float | None = None,
+        stale_if_error: str | float | None = None,
+        peer: str | None = None,
+        merge_central_config: bool = False,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
-    ) -> Call[tuple[int, list[ServiceNode]]]:
+    ) -> Call[Indexed[list[ServiceNode]]]:
         """``GET /v1/catalog/connect/:service``: Connect-capable instances of the service
-        (its proxies and Connect-native instances). Arguments as :meth:`service`.
+        (its proxies, Connect-native instances and the terminating gateways
+        that reach it). Arguments as :meth:`service`.
         """
         return self._read(
             path("catalog", "connect", tail=path_tail(service, "service")),
             d.json_list,
-            _read_params(near=near, node_meta=node_meta, tag=tag, filter_expr=filter_expr),
             token=token,
             dc=dc,
             consistency=consistency,
             index=index,
             wait=wait,
+            near=near,
+            node_meta=node_meta,
+            tag=tag,
+            filter_expr=filter_expr,
+            cached=cached,
+            max_age=max_age,
+            stale_if_error=stale_if_error,
+            peer=peer,
+            merge_central_config=merge_central_config,
+            ns=ns,
+            partition=partition,
+        )
+
+    @endpoint
+    def gateway_services(
+        self,
+        gateway: str,
+        index: int | None = None,
+        wait: str | float | None = None,
+        consistency: str | None = None,
+        dc: str | None = None,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[Indexed[list[GatewayService]]]:
+        """``GET /v1/catalog/gateway-services/:gateway``: what a gateway exposes or reaches.
+
+        The mappings come from the gateway's ``ingress-gateway`` or
+        ``terminating-gateway`` configuration entry; an empty list for a
+        gateway without any. Unlike py-consul's, this is a blocking read
+        returning ``(index, data)``, as every catalog read does.
+        """
+        return self._read(
+            path("catalog", "gateway-services", tail=path_tail(gateway, "gateway")),
+            d.json_list,
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=index,
+            wait=wait,
+            ns=ns,
+            partition=partition,
         )

@@ -8,6 +8,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 from .. import _decode as d
 from .._endpoint import Group, endpoint, string
 from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_tail
+from .._meta import Indexed
 
 M = TypeVar("M")
 
@@ -78,8 +79,9 @@ class Coordinate(Group[M]):
         token: str | None = None,
         segment: str | None = None,
         *,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
-    ) -> Call[tuple[int, list[NodeCoordinate]]]:
+    ) -> Call[Indexed[list[NodeCoordinate]]]:
         """``GET /v1/coordinate/nodes``: the LAN coordinates of a datacenter's nodes.
 
         A blocking query with ``index`` and ``wait``. Nodes the token may not
@@ -95,6 +97,7 @@ class Coordinate(Group[M]):
             consistency=consistency,
             index=index,
             wait=wait,
+            partition=partition,
         )
 
     @endpoint
@@ -108,8 +111,9 @@ class Coordinate(Group[M]):
         token: str | None = None,
         segment: str | None = None,
         *,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
-    ) -> Call[tuple[int, list[NodeCoordinate] | None]]:
+    ) -> Call[Indexed[list[NodeCoordinate] | None]]:
         """``GET /v1/coordinate/node/:node``: one node's LAN coordinates (None if it has none).
 
         Needs ``node:read`` on the node.
@@ -124,6 +128,7 @@ class Coordinate(Group[M]):
             consistency=consistency,
             index=index,
             wait=wait,
+            partition=partition,
         )
 
     @endpoint

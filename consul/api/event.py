@@ -7,6 +7,7 @@ from typing import Any, TypedDict, TypeVar
 from .. import _decode as d
 from .._endpoint import Group, endpoint, optional_str
 from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_tail
+from .._meta import Indexed
 
 M = TypeVar("M")
 
@@ -111,7 +112,7 @@ class Event(Group[M]):
         token: str | None = None,
         *,
         timeout: CallTimeout = CLIENT_TIMEOUT,
-    ) -> Call[tuple[int, list[UserEvent]]]:
+    ) -> Call[Indexed[list[UserEvent]]]:
         """``GET /v1/event/list``: the agent's recent events, oldest first.
 
         ``name`` keeps only events of that name. The index is that of the

@@ -7,6 +7,7 @@ from typing import Any, Literal, NotRequired, TypedDict, TypeVar
 from .. import _decode as d
 from .._endpoint import Group, endpoint, optional_int, string
 from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Params, Response, below, path
+from .._meta import Indexed
 
 M = TypeVar("M")
 
@@ -115,8 +116,10 @@ class KV(Group[M]):
         separator: str | None = None,
         dc: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
-    ) -> Call[tuple[int, KVPair | None]]:
+    ) -> Call[Indexed[KVPair | None]]:
         """``GET /v1/kv/:key``: one entry, or None if the key does not exist.
 
         ``index`` and ``wait`` make this a blocking query: it returns once the
@@ -151,6 +154,8 @@ class KV(Group[M]):
             index=index,
             wait=wait,
             read=True,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, decode)
 
@@ -165,8 +170,10 @@ class KV(Group[M]):
         consistency: str | None = None,
         dc: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
-    ) -> Call[tuple[int, list[str]]]:
+    ) -> Call[Indexed[list[str]]]:
         """``GET /v1/kv/:prefix?keys``: the keys under ``prefix``.
 
         With ``separator``, keys are folded at its first occurrence after the
@@ -185,6 +192,8 @@ class KV(Group[M]):
             consistency=consistency,
             index=index,
             wait=wait,
+            ns=ns,
+            partition=partition,
         )
 
     @endpoint
@@ -270,8 +279,10 @@ class KV(Group[M]):
         consistency: str | None = None,
         dc: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
-    ) -> Call[tuple[int, list[KVPair]]]:
+    ) -> Call[Indexed[list[KVPair]]]:
         """``GET /v1/kv/:prefix?recurse``: every entry whose key starts with ``prefix``.
 
         An empty list if there is none. Blocking as :meth:`get`.
@@ -285,4 +296,6 @@ class KV(Group[M]):
             consistency=consistency,
             index=index,
             wait=wait,
+            ns=ns,
+            partition=partition,
         )

@@ -8,6 +8,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 from .. import _decode as d
 from .._endpoint import Group, duration, duration_field, endpoint, non_empty, optional_str, str_list
 from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_tail
+from .._meta import Indexed
 from ..recipes.session import SessionKeeper
 
 M = TypeVar("M")
@@ -182,8 +183,10 @@ class Session(Group[M]):
         dc: str | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
-    ) -> Call[tuple[int, SessionEntry | None]]:
+    ) -> Call[Indexed[SessionEntry | None]]:
         """``GET /v1/session/info/:id``: the session, or None.
 
         Blocking on a session that does not exist waits until it exists or
@@ -197,6 +200,8 @@ class Session(Group[M]):
             consistency=consistency,
             index=index,
             wait=wait,
+            ns=ns,
+            partition=partition,
         )
 
     @endpoint
@@ -209,8 +214,10 @@ class Session(Group[M]):
         dc: str | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
-    ) -> Call[tuple[int, list[SessionEntry]]]:
+    ) -> Call[Indexed[list[SessionEntry]]]:
         """``GET /v1/session/node/:node``: the sessions of a node."""
         return self._read(
             path("session", "node", tail=path_tail(node, "node")),
@@ -220,6 +227,8 @@ class Session(Group[M]):
             consistency=consistency,
             index=index,
             wait=wait,
+            ns=ns,
+            partition=partition,
         )
 
     def keep_alive(
@@ -279,8 +288,10 @@ class Session(Group[M]):
         dc: str | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
-    ) -> Call[tuple[int, list[SessionEntry]]]:
+    ) -> Call[Indexed[list[SessionEntry]]]:
         """``GET /v1/session/list``: every session of the datacenter."""
         return self._read(
             path("session", "list"),
@@ -290,4 +301,6 @@ class Session(Group[M]):
             consistency=consistency,
             index=index,
             wait=wait,
+            ns=ns,
+            partition=partition,
         )

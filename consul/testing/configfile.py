@@ -446,6 +446,8 @@ _PORT_SETTINGS = {
     ("ports", "serf_wan"): "serf_wan_port",
     ("ports", "grpc"): "grpc_port",
     ("ports", "grpc_tls"): "grpc_tls_port",
+    ("ports", "sidecar_min_port"): "sidecar_min_port",
+    ("ports", "sidecar_max_port"): "sidecar_max_port",
 }
 _BOOL_SETTINGS = {
     ("acl", "enabled"): "acl_enabled",

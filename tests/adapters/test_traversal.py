@@ -45,7 +45,10 @@ PLACEHOLDERS: dict[str, Any] = {
 WORDS = {("Health.state", "name"): "passing", ("AgentChecks.update", "status"): "passing"}
 
 #: Arguments some methods need besides the required ones, to build a request at all.
-EXTRA: dict[str, dict[str, Any]] = {"AgentChecks.register": {"ttl": "10s"}}
+EXTRA: dict[str, dict[str, Any]] = {
+    "AgentChecks.register": {"ttl": "10s"},
+    "Query.update": {"service": "web"},
+}
 
 #: Values that would leave the path segment they are put in.
 TRAVERSALS = ["..", ".", "../../kv/pwned", "../../../acl/tokens", "x/../../agent/self", "a/.."]
@@ -127,7 +130,12 @@ def _path_arguments() -> list[tuple[Any, ...]]:
                 if not isinstance(attr, endpoint | flow):
                     continue
                 method = f"{type(group).__name__}.{name}"
-                parameters = list(inspect.signature(attr.__wrapped__).parameters.values())[1:]
+                # **options (typed keyword arguments) are no path argument.
+                parameters = [
+                    p
+                    for p in list(inspect.signature(attr.__wrapped__).parameters.values())[1:]
+                    if p.kind is not p.VAR_KEYWORD
+                ]
                 required = {
                     p.name: _placeholder(p, method) for p in parameters if p.default is p.empty
                 }

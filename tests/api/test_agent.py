@@ -181,3 +181,16 @@ def test_bad_arguments_fail_before_any_request(c):
     with pytest.raises(ValueError, match="a check needs check="):
         c.agent.check.register("x")
     assert c.agent.services() == {}
+
+
+def test_a_sidecar_service_is_registered_with_its_service(c):
+    assert c.agent.service.register("web", port=8080, connect={"SidecarService": {}})
+    services = c.agent.services()
+    assert sorted(services) == ["web", "web-sidecar-proxy"]
+    sidecar = services["web-sidecar-proxy"]
+    assert (sidecar["Kind"], sidecar["Port"]) == ("connect-proxy", 21000)
+    assert sidecar["Proxy"]["DestinationServiceName"] == "web"
+    _, proxies = c.catalog.connect("web")
+    assert [p["ServiceID"] for p in proxies] == ["web-sidecar-proxy"]
+    assert c.agent.service.deregister("web")
+    assert c.agent.services() == {}

@@ -250,14 +250,14 @@ def test_read_parameters(client: consul.Consul) -> None:
     )
     assert call.request.path == "/v1/catalog/service/web"
     assert list(call.request.params) == [
+        ("dc", "dc7"),
+        ("stale", ""),
+        ("filter", 'ServiceMeta.env == "prod"'),
         ("near", "_agent"),
         ("node-meta", "k1:v1"),
         ("node-meta", "k2:v:2"),
         ("tag", "a"),
         ("tag", "b"),
-        ("filter", 'ServiceMeta.env == "prod"'),
-        ("dc", "dc7"),
-        ("stale", ""),
         ("index", "7"),
         ("wait", "5s"),
     ]

@@ -129,13 +129,13 @@ def test_request_parameters(client: consul.Consul) -> None:
     )
     assert call.request.path == "/v1/health/service/web"
     assert list(call.request.params) == [
+        ("passing", "true"),
+        ("stale", ""),
+        ("filter", "Service.Port == 80"),
         ("near", "n1"),
         ("node-meta", "k:v"),
         ("tag", "a"),
         ("tag", "b"),
-        ("filter", "Service.Port == 80"),
-        ("passing", "true"),
-        ("stale", ""),
         ("index", "3"),
         ("wait", "2000ms"),
     ]
@@ -145,6 +145,7 @@ def test_request_parameters(client: consul.Consul) -> None:
         (Health.state, "any"),
         (Health.node, "n1"),
         (Health.connect, "web"),
+        (Health.ingress, "web"),
     ):
         request = build(client.health, name, filter_expr="x == y").request
         assert ("filter", "x == y") in request.params

@@ -48,7 +48,9 @@ def test_the_groups_classes_have_python_consuls_names(c):
     assert type(client.kv) is type(client).KV is consul.Consul.KV
     assert type(client.agent.service) is type(client).Agent.Service
     assert type(client.agent.check) is type(client).Agent.Check
-    for name in ("ACL", "Catalog", "Coordinate", "Event", "Health", "Session", "Status", "Txn"):
+    groups = ("ACL", "Catalog", "Coordinate", "Event", "Health", "Query", "Session", "Status")
+    groups += ("Txn",)
+    for name in groups:
         assert type(getattr(client, name.lower())) is getattr(consul.Consul, name)
     # python-consul's groups called their client ``agent``.
     assert client.kv.agent is client

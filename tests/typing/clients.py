@@ -27,14 +27,15 @@ import consul.twisted
 from consul._endpoint import AsyncIO, Blocking
 from consul.api.acl import ACLToken
 from consul.api.agent import AgentService
-from consul.api.catalog import Node
+from consul.api.catalog import GatewayService, Node
 from consul.api.event import UserEvent
-from consul.api.health import HealthCheck
+from consul.api.health import HealthCheck, ServiceEntry
 from consul.api.kv import KVPair
+from consul.api.query import ExecuteResponse, ExplainResponse, PreparedQuery
 from consul.recipes import Lock
 from consul.transport import MockTransport, respond
 
-Entry = tuple[int, KVPair | None]
+Entry = consul.Indexed[KVPair | None]
 
 
 def blocking() -> None:
@@ -42,8 +43,8 @@ def blocking() -> None:
         assert_type(c, consul.Consul)
         assert_type(c.kv.get("k"), Entry)
         assert_type(c.kv.get("k", index=3, wait="10s", consistency="stale"), Entry)
-        assert_type(c.kv.list("prefix/"), tuple[int, list[KVPair]])
-        assert_type(c.kv.keys("prefix/", separator="/"), tuple[int, list[str]])
+        assert_type(c.kv.list("prefix/"), consul.Indexed[list[KVPair]])
+        assert_type(c.kv.keys("prefix/", separator="/"), consul.Indexed[list[str]])
         assert_type(c.kv.put("k", b"v", cas=0), bool)
         assert_type(c.kv.delete("k"), bool)
         assert_type(c.status.leader(), str)
@@ -64,6 +65,47 @@ def blocking() -> None:
         )
         assert_type(registered, bool)
         c.agent.check.register("up", ttl="10s", call_timeout="5s")  # type: ignore[arg-type]
+
+
+def metadata_and_query_options() -> None:
+    with consul.Consul() as c:
+        # The pair of python-consul, with the answer's metadata besides.
+        index, entry = c.kv.get("k")
+        assert_type(index, int)
+        assert_type(entry, KVPair | None)
+        pair: tuple[int, KVPair | None] = c.kv.get("k")
+        result = c.health.service("web", cached=True, max_age=5, merge_central_config=True)
+        assert_type(result.data, list[ServiceEntry])
+        assert_type(result.meta, consul.QueryMeta)
+        assert_type(result.meta.cache_hit, bool | None)
+        assert_type(result.meta.last_contact, float | None)
+        assert_type(c.health.ingress("web", peer="p"), consul.Indexed[list[ServiceEntry]])
+        assert_type(c.catalog.gateway_services("gw"), consul.Indexed[list[GatewayService]])
+        assert_type(c.catalog.datacenters(cached=True), list[str])
+        c.catalog.service("web", ns="team", partition="p", tag=["a", "b"], node_meta={"k": "v"})
+        c.catalog.service("web", cached="yes")  # type: ignore[arg-type]
+        c.catalog.nodes(ns="team")  # type: ignore[call-arg]
+        del pair
+
+
+def prepared_queries() -> None:
+    with consul.Consul() as c:
+        assert_type(c.query.create("web", name="q", query_token="t"), dict[str, str])
+        assert_type(c.query.list(), list[PreparedQuery])
+        assert_type(c.query.get("id"), list[PreparedQuery] | None)
+        assert_type(c.query.update("id", "web", template=True), bool)
+        assert_type(c.query.delete("id"), bool)
+        assert_type(c.query.execute("q", near="_agent", limit=2), ExecuteResponse | None)
+        assert_type(c.query.explain("q"), ExplainResponse | None)
+        c.query.create("web", template="yes")  # type: ignore[arg-type]
+        c.query.execute("q", limit="2")  # type: ignore[arg-type]
+
+
+async def prepared_queries_asyncio() -> None:
+    async with consul.aio.Consul() as a:
+        pending = assert_type(a.query.list(), Coroutine[Any, Any, list[PreparedQuery]])
+        assert_type(await pending, list[PreparedQuery])
+        assert_type(await a.query.execute("q"), ExecuteResponse | None)
 
 
 def blocking_at_python_consuls_path() -> None:

@@ -39,11 +39,11 @@ class Recorded(consul.base.ConsulBase[Any]):
 
 
 RETURNS = [
-    (consul.Consul, "tuple[int, KVPair | None]", "bool"),
-    (consul.threadpool.Consul, "concurrent.futures.Future[tuple[int, KVPair | None]]", None),
-    (consul.aio.Consul, "Coroutine[Any, Any, tuple[int, KVPair | None]]", None),
-    (consul.tornado.Consul, "asyncio.Future[tuple[int, KVPair | None]]", None),
-    (consul.twisted.Consul, "Deferred[tuple[int, KVPair | None]]", None),
+    (consul.Consul, "Indexed[KVPair | None]", "bool"),
+    (consul.threadpool.Consul, "concurrent.futures.Future[Indexed[KVPair | None]]", None),
+    (consul.aio.Consul, "Coroutine[Any, Any, Indexed[KVPair | None]]", None),
+    (consul.tornado.Consul, "asyncio.Future[Indexed[KVPair | None]]", None),
+    (consul.twisted.Consul, "Deferred[Indexed[KVPair | None]]", None),
     (OwnHTTP, "Any", "Any"),
 ]
 
@@ -151,7 +151,12 @@ class TestCallTimeout:
             assert len(methods) > 80
             for name, method in methods.items():
                 keyword = "call_timeout" if name in CALL_TIMEOUT_KEYWORD else "timeout"
-                last = list(inspect.signature(method).parameters.values())[-1]
+                # Last, or just before typed **options (which nothing may follow).
+                last = [
+                    p
+                    for p in inspect.signature(method).parameters.values()
+                    if p.kind is not p.VAR_KEYWORD
+                ][-1]
                 assert (last.name, last.kind) == (keyword, last.KEYWORD_ONLY), name
                 assert last.default is CLIENT_TIMEOUT, name
         finally:
@@ -160,7 +165,7 @@ class TestCallTimeout:
 
     def test_help_shows_it(self, blocking):
         text = pydoc.render_doc(blocking.kv.get, renderer=pydoc.plaintext)
-        assert "*, timeout: 'CallTimeout' = <the client's timeout>)" in text
+        assert "timeout: 'CallTimeout' = <the client's timeout>)" in text
 
     def test_autospec_takes_it(self, blocking):
         fake = mock.create_autospec(blocking.kv.get, return_value=(1, None))

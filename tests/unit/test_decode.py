@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import pytest
 
 import consul
@@ -108,6 +111,83 @@ class TestValues:
     def test_indexed(self):
         decode = d.indexed(d.json)
         assert decode(answer(body=b"[1]", X_Consul_Index="9")) == (9, [1])
+
+
+class TestQueryMeta:
+    def test_every_header_consul_sends(self):
+        pair = d.indexed(d.json)(
+            answer(
+                body=b'{"a": 1}',
+                X_Consul_Index="42",
+                X_Consul_KnownLeader="true",
+                X_Consul_LastContact="1500",
+                X_Consul_Effective_Consistency="stale",
+                X_Consul_Query_Backend="blocking-query",
+                X_Cache="HIT",
+                Age="7",
+                X_Consul_ContentHash="9a4f",
+                X_Consul_Default_ACL_Policy="deny",
+                X_Consul_Results_Filtered_By_ACLs="true",
+                X_Consul_Translate_Addresses="true",
+            )
+        )
+        index, data = pair
+        assert (index, data) == (42, {"a": 1})
+        assert pair.data == {"a": 1}
+        assert pair.meta == consul.QueryMeta(
+            index=42,
+            known_leader=True,
+            last_contact=1.5,
+            effective_consistency="stale",
+            query_backend="blocking-query",
+            cache_hit=True,
+            cache_age=7.0,
+            content_hash="9a4f",
+            default_acl_policy="deny",
+            results_filtered_by_acls=True,
+            address_translation=True,
+        )
+
+    def test_headers_not_sent_are_none_or_false(self):
+        meta = d.indexed(d.json)(answer(body=b"1", X_Consul_Index="3")).meta
+        assert meta == consul.QueryMeta(index=3)
+        assert meta.known_leader is None
+        assert meta.cache_hit is None
+        assert meta.results_filtered_by_acls is False
+
+    def test_a_cache_miss_and_a_lost_leader(self):
+        meta = d.indexed(d.json)(
+            answer(body=b"1", X_Consul_Index="3", X_Cache="MISS", X_Consul_KnownLeader="false")
+        ).meta
+        assert meta.cache_hit is False
+        assert meta.cache_age is None
+        assert meta.known_leader is False
+
+    @pytest.mark.parametrize(
+        "headers",
+        [
+            {"X_Consul_LastContact": "soon", "Age": "-1"},
+            {"X_Consul_LastContact": "", "Age": "1.5"},
+            {"X_Consul_Default_ACL_Policy": "maybe"},
+        ],
+    )
+    def test_unreadable_optional_headers_are_left_out(self, headers):
+        # Only the index is required: the data of the read is fine.
+        meta = d.indexed(d.json)(answer(body=b"1", X_Consul_Index="3", **headers)).meta
+        assert (meta.last_contact, meta.cache_age, meta.default_acl_policy) == (None, None, None)
+
+    def test_the_pair_is_a_tuple_that_keeps_its_meta(self):
+        pair = consul.Indexed(["x"], consul.QueryMeta(index=5, known_leader=True))
+        assert isinstance(pair, tuple)
+        assert pair == (5, ["x"])
+        assert repr(pair) == "(5, ['x'])"
+        assert list(pair) == [5, ["x"]]
+        for copied in (pickle.loads(pickle.dumps(pair)), copy.copy(pair), copy.deepcopy(pair)):
+            assert type(copied) is consul.Indexed
+            assert copied == pair
+            assert copied.meta == pair.meta
+        with pytest.raises(AttributeError):
+            pair.meta.index = 6  # type: ignore[misc]
 
     def test_or_none(self):
         decode = d.indexed(d.or_none(d.json))

@@ -23,12 +23,14 @@ from ..state.checks import CRITICAL, PASSING, WARNING, CheckType
 from ..state.config import CONSUL_VERSION, AgentConfig
 from ..state.core import AgentCore
 from ..state.errors import RPCError
+from ..state.gojson import DecodeError, decode
 from ..state.golang import format_duration, is_any_address, multierror, parse_bool
 from ..state.golang import quote as go_quote
 from ..state.local import (
     MAINTENANCE,
     NODE_MAINT,
     SERVICE_MAINT_PREFIX,
+    SIDECAR_SUFFIX,
     LocalAgent,
     LocalCheck,
     LocalService,
@@ -456,6 +458,7 @@ def _enable_param(ctx: Ctx) -> bool:
 @routes("/v1/agent/services", "GET")
 async def agent_services(ctx: Ctx) -> Reply:
     """``AgentServices``: ``?filter`` first, then what the token may read."""
+    ctx.check_enterprise_meta()
     local = _local(ctx)
     authz = ctx.authz
     dc = ctx.agent.config.datacenter
@@ -523,8 +526,13 @@ async def _local_blocking(
 
 @routes("/v1/agent/service/register", "PUT")
 async def agent_register_service(ctx: Ctx) -> Reply:
-    """``AgentRegisterService``: validate, vet ACLs, add the service and its checks."""
+    """``AgentRegisterService``: validate, vet ACLs, add the service and its checks.
+
+    A ``Connect.SidecarService`` is registered too, as its own
+    ``<service>-sidecar-proxy`` service (``agent/sidecar_service.go``).
+    """
     args = await ctx.decode(structs.SERVICE_DEFINITION)
+    sidecar_args = _sidecar_definition(args)
     if not args.get("Name"):
         raise BadRequest("Missing service name")
     if is_any_address(args.get("Address", "")):
@@ -538,26 +546,81 @@ async def agent_register_service(ctx: Ctx) -> Reply:
     if problem:
         raise BadRequest(f"Invalid Service Meta: {problem}")
     # NodeService.Validate still sees the sidecar, which is dropped afterwards.
-    errors = node_service_problems({**service, "Connect": args.get("Connect")})
+    connect = {**(args.get("Connect") or {}), "SidecarService": sidecar_args}
+    errors = node_service_problems({**service, "Connect": connect if args.get("Connect") else None})
     if errors:
         raise BadRequest(f"Validation failed: {multierror(errors)}")
+    check_types = _service_check_types(args, "Invalid check")
+    sidecar_checks = (
+        []
+        if sidecar_args is None
+        else _service_check_types(sidecar_args, "Invalid check in sidecar_service")
+    )
+    local = _local(ctx)
+    _vet_service_register(ctx, authz, local, service)
+    sidecar = sidecar_token = None
+    if sidecar_args is not None:
+        sidecar, sidecar_token = _sidecar_service(service, sidecar_args, ctx.token)
+        errors = node_service_problems(sidecar, for_agent=True)
+        if errors:
+            raise BadRequest(f"Failed Validation: {multierror(errors)}")
+        sidecar_authz = authz
+        if sidecar_token != ctx.token:
+            sidecar_authz = ctx.agent.acl.authorizer(
+                sidecar_token or ctx.agent.config.acl_default_token
+            )
+        _vet_service_register(ctx, sidecar_authz, local, sidecar)
+    replace = False
+    if ctx.flag("replace-existing-checks"):
+        replace = (ctx.param("replace-existing-checks") or "") in ("", "true")
+    local.add_service(service, check_types, ctx.token, replace_existing_checks=replace)
+    if sidecar is not None:
+        local.add_service(
+            sidecar,
+            sidecar_checks,
+            sidecar_token or "",
+            replace_existing_checks=replace,
+            sidecar=True,
+        )
+    return empty_reply()
+
+
+def _sidecar_definition(args: dict[str, Any]) -> dict[str, Any] | None:
+    """The decoded ``Connect.SidecarService`` of a definition, or None."""
+    raw = (args.get("Connect") or {}).get("SidecarService")
+    if raw is None:
+        return None
+    try:
+        return decode(raw, structs.SIDECAR_DEFINITION)
+    except DecodeError as exc:
+        raise BadRequest(f"Request decode failed: {exc}") from None
+
+
+def _service_check_types(definition: dict[str, Any], invalid: str) -> list[CheckType]:
+    """The ``Check`` and ``Checks`` of a service definition, validated (400s)."""
     check_types = []
-    definitions = [args["Check"]] if args.get("Check") else []
-    definitions += [c for c in args.get("Checks") or [] if c is not None]
-    for definition in definitions:
-        check_type = _check_type(definition)
+    definitions = [definition["Check"]] if definition.get("Check") else []
+    definitions += [c for c in definition.get("Checks") or [] if c is not None]
+    for raw in definitions:
+        check_type = _check_type(raw)
         if check_type.empty():
             continue
         error = check_type.validate()
         if error:
-            raise BadRequest(f"Invalid check: {error}")
+            raise BadRequest(f"{invalid}: {error}")
         check_types.append(check_type)
     for check_type in check_types:
         if check_type.status and check_type.status not in (PASSING, WARNING, CRITICAL):
             raise BadRequest("Status for checks must 'passing', 'warning', 'critical'")
-    # vetServiceRegisterWithAuthorizer
+    return check_types
+
+
+def _vet_service_register(
+    ctx: Ctx, authz: Authorizer, local: LocalAgent, service: LocalService
+) -> None:
+    """``vetServiceRegisterWithAuthorizer``: the service, the one it replaces, a proxy's
+    destination."""
     ctx.require(authz.service_write(service["Service"]), "service:write", service["Service"])
-    local = _local(ctx)
     existing = local.service(service["ID"])
     if existing is not None:
         name = existing["Service"]
@@ -565,15 +628,51 @@ async def agent_register_service(ctx: Ctx) -> Reply:
     if service.get("Kind") == "connect-proxy":
         target = (service.get("Proxy") or {}).get("DestinationServiceName", "")
         ctx.require(authz.service_write(target), "service:write", target)
-    replace = False
-    if ctx.flag("replace-existing-checks"):
-        replace = (ctx.param("replace-existing-checks") or "") in ("", "true")
-    local.add_service(service, check_types, ctx.token, replace_existing_checks=replace)
-    return empty_reply()
+
+
+def _sidecar_service(
+    parent: LocalService, definition: dict[str, Any], token: str
+) -> tuple[LocalService, str]:
+    """``sidecarServiceFromNodeService``: the sidecar with Consul's defaults, and its token.
+
+    Whatever the definition leaves empty comes from the parent service; the
+    sidecar's port and default checks are the local state's to give.
+    """
+    sidecar = _node_service({**definition, "Name": definition.get("Name", "")})
+    sidecar["ID"] = parent["ID"] + SIDECAR_SUFFIX
+    if sidecar.get("Meta") is not None:
+        problem = validate_service_meta(sidecar.get("Kind", ""), sidecar.get("Meta"))
+        if problem:
+            raise BadRequest(f"Invalid SidecarService: {problem}")
+    if not sidecar.get("Meta") and parent.get("Meta"):
+        sidecar["Meta"] = dict(parent.get("Meta") or {})
+    if not sidecar.get("Tags") and parent.get("Tags"):
+        sidecar["Tags"] = list(parent.get("Tags") or [])
+    if definition.get("Token"):
+        token = definition["Token"]
+    sidecar["Kind"] = sidecar.get("Kind") or "connect-proxy"
+    sidecar["Service"] = sidecar["Service"] or parent["Service"] + SIDECAR_SUFFIX
+    sidecar["Address"] = sidecar.get("Address") or parent.get("Address", "")
+    if not sidecar.get("Locality") and parent.get("Locality"):
+        sidecar["Locality"] = parent["Locality"]
+    proxy = dict(sidecar.get("Proxy") or {})
+    proxy["DestinationServiceName"] = proxy.get("DestinationServiceName") or parent["Service"]
+    proxy["DestinationServiceID"] = proxy.get("DestinationServiceID") or parent["ID"]
+    if not proxy.get("LocalServiceSocketPath") and (
+        not proxy.get("LocalServiceAddress") or proxy.get("LocalServicePort", 0) < 1
+    ):
+        if parent.get("SocketPath"):
+            proxy["LocalServiceSocketPath"] = parent["SocketPath"]
+        else:
+            proxy["LocalServiceAddress"] = proxy.get("LocalServiceAddress") or "127.0.0.1"
+            if proxy.get("LocalServicePort", 0) < 1:
+                proxy["LocalServicePort"] = parent.get("Port", 0)
+    sidecar["Proxy"] = proxy
+    return sidecar, token
 
 
 def _node_service(args: dict[str, Any]) -> LocalService:
-    """``ServiceDefinition.NodeService``: the service to add (a sidecar is not registered)."""
+    """``ServiceDefinition.NodeService``: the service to add (its sidecar is apart)."""
     weights = args.get("Weights")
     service: LocalService = {
         "Kind": args.get("Kind", ""),
@@ -650,6 +749,7 @@ async def agent_service_maintenance(ctx: Ctx) -> Reply:
 @routes("/v1/agent/checks", "GET")
 async def agent_checks(ctx: Ctx) -> Reply:
     """``AgentChecks``: ``?filter`` first, then what the token may read."""
+    ctx.check_enterprise_meta()
     local = _local(ctx)
     authz = ctx.authz
     node = ctx.agent.config.node_name

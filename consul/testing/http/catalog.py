@@ -27,6 +27,7 @@ from ..state.records import (
     service_node_json,
 )
 from ..state.structs import ServiceNode
+from .cache import fetched, refreshed
 from .context import Ctx
 from .errors import BadRequest
 from .reply import Reply, json_reply
@@ -42,6 +43,7 @@ __all__ = [
     "read_options",
     "routes",
     "service_name",
+    "sort_near",
     "tag_filter",
 ]
 
@@ -86,11 +88,15 @@ def filtered(items: list[Any], keep: Callable[[Any], bool]) -> tuple[list[Any], 
     return kept, len(kept) != len(items)
 
 
-async def filtered_read(ctx: Ctx, query: Callable[[], tuple[int, T, bool]]) -> T:
+async def filtered_read(
+    ctx: Ctx, query: Callable[[], tuple[int, T, bool]], *, cache: str | None = None
+) -> T:
     """A catalog or health read: a blocking query, then its meta headers.
 
     ``query`` returns the index, the result and whether ACLs dropped part
-    of it (for ``X-Consul-Results-Filtered-By-ACLs``).
+    of it (for ``X-Consul-Results-Filtered-By-ACLs``). ``cache`` names the
+    agent's cache type of a read that honours ``?cached`` (one refreshed
+    in the background, see :func:`~.cache.refreshed`).
     """
     dropped = False
 
@@ -99,10 +105,28 @@ async def filtered_read(ctx: Ctx, query: Callable[[], tuple[int, T, bool]]) -> T
         index, result, dropped = query()
         return index, result
 
-    index, result = await ctx.blocking(run)
+    if cache is None:
+        index, result = await ctx.blocking(run)
+    else:
+        index, result = await refreshed(ctx, cache, run)
     ctx.set_meta(index, consistency=True)
     ctx.set_filtered(dropped)
     return result
+
+
+def sort_near(ctx: Ctx, items: list[T], node_of: Callable[[T], str]) -> None:
+    """``?near``: sort ``items`` by round-trip time from a node (``parseSource``).
+
+    ``_agent`` is the agent's own node. Coordinates of different
+    datacenters do not compare: a request sent to another datacenter is not
+    sorted (``sortNodesByDistanceFrom``, ``agent/consul/rtt.go``).
+    """
+    near = ctx.param("near") or ""
+    config = ctx.agent.config
+    if near == "_agent":
+        near = config.node_name
+    if near and ctx.dc.name == config.datacenter:
+        ctx.dc.coordinates.sort_by_distance(near, items, node_of)
 
 
 def node_name(ctx: Ctx, prefix: str) -> str:
@@ -206,12 +230,13 @@ async def datacenters(ctx: Ctx) -> Reply:
     ``Router.GetDatacentersByDistance`` sorts by name, then (stably) by the
     median round-trip time; the agent's own datacenter is at zero and all
     other servers of the embedded agent are equally far, so the others
-    follow in name order. No meta headers.
+    follow in name order. No meta headers; ``?cached`` answers from the
+    agent's cache (a type it does not refresh).
     """
     ctx.check_consistency()
     own = ctx.agent.config.datacenter
     others = sorted(name for name in ctx.agent.datacenters if name != own)
-    return json_reply([own, *others])
+    return json_reply(fetched(ctx, "catalog-datacenters", lambda: [own, *others]))
 
 
 @routes("/v1/catalog/nodes", "GET")
@@ -226,6 +251,7 @@ async def nodes(ctx: Ctx) -> Reply:
         index, found = store.node_list(meta)
         items = ctx.filter([node_json(n) for n in found], structs.NODE)
         items, dropped = filtered(items, lambda n: authz.node_read(n["Node"]))
+        sort_near(ctx, items, lambda n: n["Node"])
         return index, items, dropped
 
     return json_reply(await filtered_read(ctx, query))
@@ -256,7 +282,7 @@ async def services(ctx: Ctx) -> Reply:
         allowed = {n: t for n, t in names.items() if authz.service_read(n)}
         return index, go_map(allowed) or {}, len(allowed) != len(names)
 
-    return json_reply(await filtered_read(ctx, query))
+    return json_reply(await filtered_read(ctx, query, cache="catalog-list-services"))
 
 
 def _raw_service_node_json(record: ServiceNode) -> JSON:
@@ -304,9 +330,10 @@ async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Rep
         items, dropped = filtered(
             items, lambda s: authz.node_read(s["Node"]) and authz.service_read(s["ServiceName"])
         )
+        sort_near(ctx, items, lambda s: s["Node"])
         return index, items, dropped
 
-    return json_reply(await filtered_read(ctx, query))
+    return json_reply(await filtered_read(ctx, query, cache="catalog-services"))
 
 
 @routes("/v1/catalog/node/", "GET")
@@ -366,5 +393,32 @@ async def node_service_list(ctx: Ctx) -> Reply:
                 if service["Tags"] is None:
                     service["Tags"] = []
         return index, {"Node": node_json(node), "Services": services}, dropped
+
+    return json_reply(await filtered_read(ctx, query))
+
+
+@routes("/v1/catalog/gateway-services/", "GET")
+async def gateway_services(ctx: Ctx) -> Reply:
+    """``GET /v1/catalog/gateway-services/:gateway``: the gateway's service mappings.
+
+    ``service:read`` on the gateway is needed (a 403 otherwise); mappings
+    to services the token may not read are left out. A gateway without
+    mappings is ``null`` (``Catalog.GatewayServices`` returns the table's
+    rows unconverted).
+    """
+    read_options(ctx)
+    name = ctx.path[len("/v1/catalog/gateway-services/") :]
+    if not name:
+        raise BadRequest("Missing gateway name")
+    authz = ctx.authz
+    ctx.require(authz.service_read(name), "service:read", name)
+    store = ctx.dc.gateways
+
+    def query() -> tuple[int, list[JSON] | None, bool]:
+        index, rows = store.gateway_services(name)
+        kept, dropped = filtered(
+            [dict(row) for row in rows], lambda r: authz.service_read(r["Service"]["Name"])
+        )
+        return index, kept or None, dropped
 
     return json_reply(await filtered_read(ctx, query))

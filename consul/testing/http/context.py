@@ -254,13 +254,15 @@ class Ctx:
         self.headers["X-Consul-LastContact"] = "0"
         self.headers["X-Consul-Query-Backend"] = "blocking-query"
         if consistency:
-            if self.flag("stale") or self.param("max_stale"):
-                level = "stale"
-            elif self.flag("consistent"):
-                level = "consistent"
-            else:
-                level = "leader"
-            self.headers["X-Consul-Effective-Consistency"] = level
+            self.headers["X-Consul-Effective-Consistency"] = self.consistency_level()
+
+    def consistency_level(self) -> str:
+        """``QueryOptions.ConsistencyLevel``: ``stale``, ``consistent`` or ``leader``."""
+        if self.flag("stale") or self.param("max_stale"):
+            return "stale"
+        if self.flag("consistent"):
+            return "consistent"
+        return "leader"
 
     def set_filtered(self, filtered: bool) -> None:
         """``X-Consul-Results-Filtered-By-ACLs``, sent only with a token.

@@ -7,7 +7,7 @@ new endpoint module is added to :data:`MODULES`.
 
 from __future__ import annotations
 
-from . import agent, catalog, coordinate, event, health, kv, session, status, txn
+from . import agent, catalog, coordinate, event, health, kv, query, session, status, txn
 from .acl import policy as acl_policy
 from .acl import role as acl_role
 from .acl import system as acl_system
@@ -27,6 +27,7 @@ MODULES = (
     event,
     health,
     kv,
+    query,
     session,
     status,
     txn,

@@ -13,7 +13,7 @@ from ..state import structs
 from ..state.catalog import meta_matches
 from ..state.errors import RPCError
 from ..state.golang import parse_bool
-from ..state.records import JSON, check_json, node_json, node_service_json
+from ..state.records import JSON, check_json, check_service_node_json
 from .catalog import (
     ServiceLookup,
     filtered,
@@ -22,6 +22,7 @@ from .catalog import (
     node_name,
     read_options,
     service_name,
+    sort_near,
 )
 from .context import Ctx
 from .errors import BadRequest
@@ -71,7 +72,6 @@ async def service_checks(ctx: Ctx) -> Reply:
     """``GET /v1/health/checks/:service``: the checks of a service's instances.
 
     Here ``?filter`` runs before the ACL filtering (``Health.ServiceChecks``).
-    ``?near`` is accepted: the embedded agent's nodes are all equally far.
     """
     read_options(ctx)
     meta = meta_filters(ctx)
@@ -81,8 +81,11 @@ async def service_checks(ctx: Ctx) -> Reply:
 
     def query() -> tuple[int, list[JSON], bool]:
         index, checks = store.service_check_list(name, meta)
-        items = ctx.filter([check_json(c) for c in checks], structs.HEALTH_CHECK)
-        return index, *filtered(items, allowed)
+        items, dropped = filtered(
+            ctx.filter([check_json(c) for c in checks], structs.HEALTH_CHECK), allowed
+        )
+        sort_near(ctx, items, lambda c: c["Node"])
+        return index, items, dropped
 
     return json_reply(_checks_reply(await filtered_read(ctx, query)))
 
@@ -104,7 +107,9 @@ async def checks_in_state(ctx: Ctx) -> Reply:
     def query() -> tuple[int, list[JSON], bool]:
         index, checks = store.checks_in_state(state, meta)
         items, dropped = filtered([check_json(c) for c in checks], allowed)
-        return index, ctx.filter(items, structs.HEALTH_CHECK), dropped
+        items = ctx.filter(items, structs.HEALTH_CHECK)
+        sort_near(ctx, items, lambda c: c["Node"])
+        return index, items, dropped
 
     return json_reply(_checks_reply(await filtered_read(ctx, query)))
 
@@ -142,43 +147,53 @@ def only_passing(entries: list[JSON]) -> list[JSON]:
 @routes("/v1/health/service/", "GET")
 async def service_nodes(ctx: Ctx) -> Reply:
     """``GET /v1/health/service/:service``: instances with their node and checks."""
-    return await _service_nodes(ctx, "/v1/health/service/")
+    return await _service_nodes(ctx, "/v1/health/service/", "service")
 
 
 @routes("/v1/health/connect/", "GET")
 async def connect_nodes(ctx: Ctx) -> Reply:
     """``GET /v1/health/connect/:service``: Connect-capable instances with their checks.
 
-    Reading them needs ``service:read`` on the service itself (403
-    ``Permission denied`` otherwise, ``Health.ServiceNodes``).
+    Proxies for the service, its Connect-native instances and the
+    terminating gateways that reach it; ``?tag`` is not applied
+    (``Health.ServiceNodes`` picks the Connect lookup first). Reading them
+    needs ``service:read`` on the service itself (403 ``Permission
+    denied`` otherwise).
     """
-    return await _service_nodes(ctx, "/v1/health/connect/", connect=True)
+    return await _service_nodes(ctx, "/v1/health/connect/", "connect")
 
 
-async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Reply:
+@routes("/v1/health/ingress/", "GET")
+async def ingress_nodes(ctx: Ctx) -> Reply:
+    """``GET /v1/health/ingress/:service``: the ingress gateways exposing the service.
+
+    The instances of every ingress gateway whose mappings (its
+    configuration entry) list the service; ``service:read`` on the service
+    is needed, as for ``/v1/health/connect``.
+    """
+    return await _service_nodes(ctx, "/v1/health/ingress/", "ingress")
+
+
+async def _service_nodes(ctx: Ctx, prefix: str, kind: str) -> Reply:
+    """``healthServiceNodes`` and ``Health.ServiceNodes`` for the three lookups."""
     lookup = ServiceLookup.read(ctx, prefix)
     name, tags, meta, peer = lookup.name, lookup.tags, lookup.meta, lookup.peer
     passing = passing_flag(ctx)
     store = ctx.dc.catalog
     authz = ctx.authz
-    if connect and not authz.service_read(name):
+    if kind != "service" and not authz.service_read(name):
         raise RPCError("Permission denied")
 
     def query() -> tuple[int, list[JSON], bool]:
-        if connect:
+        if kind == "connect":
             index, found = store.check_connect_service_nodes(name, peer)
+        elif kind == "ingress":
+            index, found = store.check_ingress_service_nodes(name)
         else:
             index, found = store.check_service_nodes(name, tags, peer)
         if meta:
             found = [e for e in found if meta_matches(e[1]["Meta"], meta)]
-        entries = [
-            {
-                "Node": node_json(node),
-                "Service": node_service_json(record),
-                "Checks": [check_json(c) for c in checks],
-            }
-            for record, node, checks in found
-        ]
+        entries = [check_service_node_json(*instance) for instance in found]
         entries, dropped = filtered(
             entries,
             lambda e: (
@@ -186,11 +201,12 @@ async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Rep
             ),
         )
         entries = ctx.filter(entries, structs.CHECK_SERVICE_NODE)
+        sort_near(ctx, entries, lambda e: e["Node"]["Node"])
         if passing:
             entries = only_passing(entries)
         return index, entries, dropped
 
-    entries = await filtered_read(ctx, query)
+    entries = await filtered_read(ctx, query, cache="health-services")
     for entry in entries:
         _checks_reply(entry["Checks"])
         if entry["Service"]["Tags"] is None:

@@ -8,7 +8,9 @@ Each endpoint module has a ``routes`` table and decorates its handlers::
     async def kv(ctx: Ctx) -> Reply: ...
 
 A pattern ending in ``/`` serves a subtree (the rest of the path is
-``ctx.tail``); any other serves that path only.
+``ctx.tail``); any other serves that path only. A route with no methods
+takes every method and checks them itself (Consul registers
+``/v1/query/`` so).
 """
 
 from __future__ import annotations

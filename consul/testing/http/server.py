@@ -177,9 +177,10 @@ async def _wrap(
     if raw_query and not valid_query(raw_query):
         return Reply(500, b"", "text/plain; charset=utf-8", policy)
     allow = ",".join(("OPTIONS", *route.methods))
-    if request.method == "OPTIONS":
+    # A route registered without methods checks them itself, OPTIONS included.
+    if request.method == "OPTIONS" and route.methods:
         return Reply(200, b"", _default_content_type(request, path), {**policy, "Allow": allow})
-    if request.method not in route.methods:
+    if route.methods and request.method not in route.methods:
         reply = text_reply(f"method {request.method} not allowed", 405)
         reply.headers.update(policy, Allow=allow)
         return reply

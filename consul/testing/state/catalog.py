@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .acl.authorizer import Authorizer
 from .config import CONSUL_VERSION
 from .errors import RPCError
+from .gateways import INGRESS, TERMINATING
 from .golang import is_any_address, uuid_error
 from .records import (
     CHECK_SAME,
@@ -769,37 +770,62 @@ class CatalogStore:
             index = self._names_index(name, instances, peer)
         return index, self._with_checks(instances)
 
-    def _connect_instances(self, name: str, peer: str) -> list[ServiceNode]:
+    def connect_instances(self, name: str, peer: str = "") -> list[ServiceNode]:
         """The ``connect`` index: proxies for ``name`` and its Connect-native instances."""
         key = name.lower()
         return [
             r
             for _, r in sorted(self.services.items())
-            if (
-                r["PeerName"] == peer
-                and (
+            if r["PeerName"] == peer
+            and (
+                (
                     r["ServiceKind"] == "connect-proxy"
                     and r["ServiceProxy"]["DestinationServiceName"].lower() == key
                 )
+                or (r["ServiceConnect"]["Native"] and r["ServiceName"].lower() == key)
             )
-            or (r["ServiceConnect"]["Native"] and r["ServiceName"].lower() == key)
         ]
+
+    def _gateway_instances(self, name: str, kind: str) -> tuple[int, list[ServiceNode]]:
+        """``serviceGatewayNodes``: the instances of the gateways of ``kind`` mapped to
+        ``name``, and the highest index of the mappings and those gateways."""
+        index, gateways = self.dc.gateways.gateways_for(name, kind)
+        instances: list[ServiceNode] = []
+        for gateway in gateways:
+            found = self._instances(gateway, "")
+            if found:
+                index = max(index, self.service_index(gateway, True, checks=False))
+            instances += found
+        return index, instances
+
+    def _connect_and_gateways(self, name: str, peer: str) -> tuple[int, list[ServiceNode]]:
+        """The ``connect`` index, then the terminating gateways that reach ``name``
+        (local lookups only; ``serviceNodesTxn``)."""
+        instances = self.connect_instances(name, peer)
+        if peer:
+            return 0, instances
+        index, gateways = self._gateway_instances(name, TERMINATING)
+        return index, instances + gateways
 
     def connect_service_nodes(
         self, name: str, peer: str = ""
     ) -> tuple[int, list[tuple[ServiceNode, Node]]]:
-        """``ConnectServiceNodes``: the instances of the ``connect`` index with their nodes.
-
-        Terminating gateways, which Consul adds, are not modelled.
-        """
-        instances = self._connect_instances(name, peer)
+        """``ConnectServiceNodes``: the ``connect`` index and terminating gateways, with nodes."""
+        gateway_index, instances = self._connect_and_gateways(name, peer)
         results = [(r, self.nodes[r["Node"].lower()]) for r in instances]
-        return self.service_index(name, bool(instances), checks=False, peer=peer), results
+        index = self.service_index(name, bool(instances), checks=False, peer=peer)
+        return max(index, gateway_index), results
 
     def check_connect_service_nodes(self, name: str, peer: str = "") -> tuple[int, list[Instance]]:
         """``CheckConnectServiceNodes``: as :meth:`connect_service_nodes`, with checks."""
-        instances = self._connect_instances(name, peer)
-        return self._names_index(name, instances, peer), self._with_checks(instances)
+        gateway_index, instances = self._connect_and_gateways(name, peer)
+        index = self._names_index(name, instances, peer)
+        return max(index, gateway_index), self._with_checks(instances)
+
+    def check_ingress_service_nodes(self, name: str) -> tuple[int, list[Instance]]:
+        """``CheckIngressServiceNodes``: the ingress gateways that expose ``name``, with checks."""
+        index, instances = self._gateway_instances(name, INGRESS)
+        return index, self._with_checks(instances)
 
     def _names_index(self, name: str, instances: list[ServiceNode], peer: str) -> int:
         """``checkServiceNodesTxn``'s index: the highest index of the service names

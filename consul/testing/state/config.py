@@ -90,6 +90,10 @@ class AgentConfig:
             certificates clients present.
         tls_verify_incoming: ``tls.defaults.verify_incoming``: HTTPS clients
             must present a certificate signed by ``tls_ca_file``.
+        sidecar_min_port, sidecar_max_port: ``ports.sidecar_min_port`` and
+            ``sidecar_max_port``: where the ports of sidecar services
+            registered without one come from (21000-21255; 0 turns that
+            off).
     """
 
     host: str = "127.0.0.1"
@@ -128,6 +132,8 @@ class AgentConfig:
     tls_key_file: str = ""
     tls_ca_file: str = ""
     tls_verify_incoming: bool = False
+    sidecar_min_port: int = 21000
+    sidecar_max_port: int = 21255
 
     def __post_init__(self) -> None:
         if not self.primary_datacenter:

@@ -14,7 +14,9 @@ first sync, 15 s or more after start).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from .structs import Coordinate, CoordinateEntry
 
@@ -28,8 +30,11 @@ __all__ = [
     "DIMENSIONALITY",
     "CoordinateStore",
     "coordinate_json",
+    "distance",
     "new_coordinate",
 ]
+
+T = TypeVar("T")
 
 #: Serf's Vivaldi defaults (``coordinate.DefaultConfig``).
 DIMENSIONALITY = 8
@@ -54,6 +59,23 @@ def coordinate_json(vec: list[float], error: float, adjustment: float, height: f
 def new_coordinate() -> Coordinate:
     """``coordinate.NewCoordinate``: the origin, with the maximum error."""
     return coordinate_json([0.0] * DIMENSIONALITY, VIVALDI_ERROR_MAX, 0.0, HEIGHT_MIN)
+
+
+def distance(a: Coordinate | None, b: Coordinate | None) -> float:
+    """``lib.ComputeDistance``: the estimated round-trip time in seconds.
+
+    Serf's ``Coordinate.DistanceTo``: the Euclidean distance of the vectors
+    plus both heights, plus both adjustments unless that makes it negative;
+    Go turns it into whole nanoseconds. A missing coordinate is infinitely
+    far.
+    """
+    if a is None or b is None:
+        return math.inf
+    raw = math.dist(a["Vec"], b["Vec"]) + a["Height"] + b["Height"]
+    adjusted = raw + a["Adjustment"] + b["Adjustment"]
+    if adjusted > 0:
+        raw = adjusted
+    return int(raw * 1e9) / 1e9
 
 
 class CoordinateStore:
@@ -86,6 +108,23 @@ class CoordinateStore:
         wanted = name.lower()
         rows = [row for (node, _), row in sorted(self.rows.items()) if node == wanted]
         return self.index, rows
+
+    def lan(self, node: str) -> Coordinate | None:
+        """``CoordinateGetRaw``: the coordinate of ``node``'s default segment, or None."""
+        row = self.rows.get((node.lower(), ""))
+        return None if row is None else row["Coord"]
+
+    def sort_by_distance(self, source: str, items: list[T], node_of: Callable[[T], str]) -> None:
+        """``sortNodesByDistanceFrom``: sort ``items`` by round-trip time from ``source``.
+
+        A stable sort, nearest first; items whose node has no coordinate go
+        last. Without a coordinate for ``source`` nothing moves
+        (``agent/consul/rtt.go``).
+        """
+        origin = self.lan(source)
+        if origin is None:
+            return
+        items.sort(key=lambda item: distance(origin, self.lan(node_of(item))))
 
     # -- writes ---------------------------------------------------------------
 

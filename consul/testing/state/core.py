@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 
 from .acl.store import ACLStore
+from .cache import AgentCache
 from .checks import Probe
 from .config import AgentConfig
 from .datacenter import Datacenter
@@ -51,6 +52,8 @@ class AgentCore:
         self.acl = ACLStore(self.config, self.primary)
         self.local = LocalAgent(self.config, self.home, self.random, self.probe)
         self.events = EventBuffer(self.config, self.local)
+        #: The agent's cache of server answers (``?cached`` reads).
+        self.cache = AgentCache()
         for dc in self.datacenters.values():
             dc.bootstrap()
         self.acl.bootstrap()

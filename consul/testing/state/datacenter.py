@@ -7,8 +7,8 @@ leaves the tables' indexes alone). A write that changed something calls
 :meth:`changed`, which wakes the blocking queries of the datacenter; each
 re-runs its query and goes back to sleep unless its own index moved.
 
-The stores (``dc.kv``, ``dc.catalog``, ``dc.sessions``, ``dc.coordinates``)
-hang on it; a new kind of replicated state gets a store here.
+The stores (``dc.kv``, ``dc.catalog``, ``dc.sessions``, ``dc.coordinates``,
+``dc.gateways``, ``dc.queries``) hang on it; a new kind of replicated state gets a store here.
 
 Everything here runs on the agent's event loop thread, so there are no locks:
 a handler's synchronous code is one atomic step.
@@ -24,7 +24,9 @@ from typing import Any
 from .catalog import CatalogStore
 from .config import AgentConfig
 from .coordinate import CoordinateStore
+from .gateways import GatewayServicesStore
 from .kv import KVStore
+from .query import PreparedQueryStore
 from .session import SessionStore
 from .wakeups import Wakeups
 
@@ -45,11 +47,13 @@ class Datacenter:
         self.sessions = SessionStore(self)
         self.catalog = CatalogStore(self)
         self.coordinates = CoordinateStore(self)
+        self.gateways = GatewayServicesStore(self)
+        self.queries = PreparedQueryStore(self)
 
     @property
     def stores(self) -> tuple[object, ...]:
         """Every store of this datacenter (what a transaction may write)."""
-        return (self.kv, self.catalog, self.sessions, self.coordinates)
+        return (self.kv, self.catalog, self.sessions, self.coordinates, self.queries)
 
     @property
     def primary(self) -> bool:

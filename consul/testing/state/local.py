@@ -24,13 +24,15 @@ from .checks import (
     CRITICAL,
     DEFAULT_BUF_SIZE,
     MIN_INTERVAL,
+    PASSING,
+    WARNING,
     CheckType,
     Probe,
     Runner,
     StatusHandler,
     TTLCheck,
 )
-from .config import CONSUL_VERSION, AgentConfig
+from .config import CONSUL_VERSION, AgentConfig, join_host_port
 from .datacenter import Datacenter
 from .errors import RPCError
 from .golang import format_duration
@@ -42,6 +44,7 @@ from .wakeups import Wakeups
 __all__ = [
     "MAINTENANCE",
     "NODE_MAINT",
+    "SIDECAR_SUFFIX",
     "SERVICE_MAINT_PREFIX",
     "CheckState",
     "LocalCheck",
@@ -133,6 +136,9 @@ class ServiceState:
     token: str = ""
     in_sync: bool = False
     deleted: bool = False
+    #: Registered as another service's ``Connect.SidecarService``
+    #: (``LocallyRegisteredAsSidecar``): it goes when that service goes.
+    sidecar: bool = False
 
 
 @dataclass
@@ -181,6 +187,9 @@ class LocalAgent:
         self.runners: dict[tuple[str, str], Runner] = {}
         #: Check ID -> seconds after which its critical service is reaped.
         self.reap_after: dict[str, float] = {}
+        #: Alias check ID -> the ID of the local service it mirrors.
+        self.aliases: dict[str, str] = {}
+        self._aliasing = False
         self._reaper: asyncio.TimerHandle | None = None
         self._full_sync: asyncio.TimerHandle | None = None
         #: Whether the catalog holds the node as the agent would register it.
@@ -268,12 +277,22 @@ class LocalAgent:
         token: str,
         *,
         replace_existing_checks: bool = False,
+        sidecar: bool = False,
     ) -> None:
         """``Agent.AddService``: add or replace a service and its checks.
 
-        Raises :class:`RPCError` (a 500) with Consul's text when the agent
-        refuses the registration.
+        ``sidecar`` marks the sidecar of another service
+        (``LocallyRegisteredAsSidecar``): without a port it gets the first
+        free one of the sidecar range, without checks Consul's two default
+        ones (``addServiceLocked``, ``agent/sidecar_service.go``). Raises
+        :class:`RPCError` (a 500) with Consul's text when the agent refuses
+        the registration.
         """
+        if sidecar:
+            if service.get("Port", 0) < 1:
+                service["Port"] = self._sidecar_port(service["ID"])
+            if not check_types:
+                check_types = _sidecar_checks(service)
         # validateService
         if not service["Service"]:
             raise RPCError("Service name missing")
@@ -294,6 +313,33 @@ class LocalAgent:
                     f"Service tagged address {go_quote(key)} must be a valid {kind} address"
                 )
         self._add_service_internal(service, check_types, token, replace_existing_checks)
+        self.services[service["ID"]].sidecar = sidecar
+
+    def _sidecar_port(self, service_id: str) -> int:
+        """``sidecarPortFromServiceIDLocked``: the sidecar's port from the sidecar range.
+
+        The port it already has if it is being registered again, else the
+        lowest one no other local service uses.
+        """
+        low, high = self.config.sidecar_min_port, self.config.sidecar_max_port
+        if low < 1 or high < 1:
+            raise RPCError(
+                "no port provided for sidecar_service and auto-assignment disabled in config"
+            )
+        used = set()
+        for other in self.live_services().values():
+            port = other.get("Port", 0)
+            if low <= port <= high:
+                if other["ID"] == service_id:
+                    return port
+                used.add(port)
+        for port in range(low, high + 1):
+            if port not in used:
+                return port
+        raise RPCError(
+            "no port provided for sidecar_service and none left in the configured range "
+            f"[{low}, {high}]"
+        )
 
     def _add_service_internal(
         self,
@@ -381,6 +427,10 @@ class LocalAgent:
         state.in_sync = False
         for cid in checks:
             self._remove_check(cid)
+        # removeServiceSidecars: the sidecar registered with it goes too.
+        proxy = self.services.get(service_id + SIDECAR_SUFFIX)
+        if proxy is not None and proxy.sidecar and not proxy.deleted:
+            self.remove_service(proxy.service["ID"])
         self._changed()
 
     # -- checks ----------------------------------------------------------------------
@@ -470,6 +520,8 @@ class LocalAgent:
         found: tuple[str, Runner] | None = None
         if check_type.is_ttl():
             found = ("ttl", TTLCheck(self.update_check, check_id, check_type.ttl, max_output))
+        elif check_type.alias_service and not check_type.alias_node:
+            self.aliases[check_id] = check_type.alias_service
         elif self.probe is not None:
             # Checks never run more often than once a second (checks.MinInterval).
             check_type.interval = max(check_type.interval, MIN_INTERVAL)
@@ -496,6 +548,7 @@ class LocalAgent:
     def _cancel_runners(self, check_id: str) -> None:
         """``cancelCheckMonitors``."""
         self.reap_after.pop(check_id, None)
+        self.aliases.pop(check_id, None)
         for key in [k for k in self.runners if k[1] == check_id]:
             self._stop_runner(key)
 
@@ -650,10 +703,46 @@ class LocalAgent:
     # -- anti-entropy ----------------------------------------------------------------
 
     def _changed(self, *, sync: bool = True) -> None:
-        """A local change: wake local blocking queries and sync to the catalog."""
+        """A local change: update alias checks, wake local blocking queries, sync."""
+        self._update_aliases()
         self.wakeups.notify()
         if sync:
             self.sync_changes()
+
+    def _update_aliases(self) -> None:
+        """``CheckAlias.processChecks`` of every alias of a local service.
+
+        Each mirrors the worst status among the node's checks and the
+        aliased service's (``agent/checks/alias.go``); a service without
+        checks that is not registered makes it critical. Aliases of another
+        node's services (``AliasNode``) keep the status they were given.
+        """
+        if self._aliasing:
+            return  # an alias's own update is a change too
+        self._aliasing = True
+        try:
+            for check_id, service_id in list(self.aliases.items()):
+                status, output = self._aliased(service_id)
+                self.update_check(check_id, status, output)
+        finally:
+            self._aliasing = False
+
+    def _aliased(self, service_id: str) -> tuple[str, str]:
+        status, output, found = PASSING, "No checks found.", False
+        for _, check in sorted(self.live_checks().items()):
+            if check["ServiceID"] and check["ServiceID"] != service_id:
+                continue
+            found = found or check["ServiceID"] == service_id
+            if check["Status"] in (CRITICAL, WARNING):
+                status = check["Status"]
+                output = f"Aliased check {go_quote(check['Name'])} failing: {check['Output']}"
+                if status == CRITICAL:
+                    break
+            elif status == PASSING:
+                output = "All checks passing."
+        if not found and self.service(service_id) is None:
+            return CRITICAL, f"Service {service_id} could not be found on node "
+        return status, output
 
     def _schedule_full_sync(self) -> None:
         """The next periodic full sync: after ``ae_interval`` plus up to as much again."""
@@ -832,6 +921,30 @@ class LocalAgent:
         catalog = self.home.catalog
         if self._apply(lambda idx: catalog.deregister(idx, self.node, check_id=check_id)):
             del self.checks[check_id]
+
+
+# -- sidecars -------------------------------------------------------------------------
+
+#: ``structs.SidecarProxySuffix``.
+SIDECAR_SUFFIX = "-sidecar-proxy"
+
+
+def _sidecar_checks(sidecar: LocalService) -> list[CheckType]:
+    """``sidecarDefaultChecks``: a TCP check of the proxy, an alias of its service.
+
+    The TCP check dials the sidecar's address, or its local service
+    address without one.
+    """
+    address = sidecar.get("Address") or (sidecar.get("Proxy") or {}).get("LocalServiceAddress", "")
+    parent = sidecar["ID"].removesuffix(SIDECAR_SUFFIX)
+    return [
+        CheckType(
+            name="Connect Sidecar Listening",
+            tcp=join_host_port(address, sidecar["Port"]),
+            interval=10_000_000_000,
+        ),
+        CheckType(name=f"Connect Sidecar Aliasing {parent}", alias_service=parent),
+    ]
 
 
 # -- JSON shapes ------------------------------------------------------------------------

@@ -17,7 +17,7 @@ endpoints answer is JSON (:data:`JSON`), built from them.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
 from .checks import CheckType
@@ -412,17 +412,28 @@ def check_json(check: HealthCheck) -> JSON:
     return out
 
 
+def check_service_node_json(record: ServiceNode, node: Node, checks: Iterable[HealthCheck]) -> JSON:
+    """``structs.CheckServiceNode``: an instance with its node and checks."""
+    return {
+        "Node": node_json(node),
+        "Service": node_service_json(record),
+        "Checks": [check_json(c) for c in checks],
+    }
+
+
 # -- validation (Catalog.Register's pre-apply) --------------------------------------
 
 
 _GATEWAYS = ("mesh-gateway", "terminating-gateway", "ingress-gateway", "api-gateway")
 
 
-def node_service_problems(service: Mapping[str, Any]) -> list[str]:
+def node_service_problems(service: Mapping[str, Any], *, for_agent: bool = False) -> list[str]:
     """``NodeService.Validate`` (the checks that need no other state): its errors.
 
     ``service`` is a ``NodeService`` record or, from the agent's handler, the
     part of one a definition gave (absent fields are Go's zero values).
+    ``for_agent`` is ``ValidateForAgent``: the agent gives a sidecar its
+    port, so none is required.
     """
     errors: list[str] = []
     kind = service.get("Kind") or ""
@@ -431,7 +442,7 @@ def node_service_problems(service: Mapping[str, Any]) -> list[str]:
     proxy = service.get("Proxy") or {}
     connect = service.get("Connect") or {}
     if kind == "connect-proxy":
-        if port == 0 and not socket_path:
+        if port == 0 and not socket_path and not for_agent:
             errors.append(f"Port or SocketPath must be set for a {kind}")
         destination = str(proxy.get("DestinationServiceName") or "")
         if not destination.strip():
@@ -459,8 +470,14 @@ def node_service_problems(service: Mapping[str, Any]) -> list[str]:
         ):
             if proxy.get(field):
                 errors.append(f"The {label} configuration is invalid for a {kind}")
-    if connect.get("Native") and port == 0 and not socket_path:
+    if connect.get("Native") and port == 0 and not socket_path and not for_agent:
         errors.append("Port or SocketPath must be set for a Connect native service.")
+    sidecar = connect.get("SidecarService")
+    if sidecar is not None:
+        if sidecar.get("ID"):
+            errors.append("A SidecarService cannot specify an ID as this is managed by the agent")
+        if (sidecar.get("Connect") or {}).get("SidecarService") is not None:
+            errors.append("A SidecarService cannot have a nested SidecarService")
     return errors
 
 
@@ -480,6 +497,22 @@ def validate_service_meta(kind: str, meta: Mapping[str, str] | None) -> str | No
     Go walks the map in random order; the first bad pair in key order is
     reported here.
     """
+
+    def reserved(key: str) -> bool:
+        return key.startswith("consul-") and not (
+            kind == "mesh-gateway" and key == "consul-wan-federation"
+        )
+
+    return _meta_problem(meta, reserved)
+
+
+def validate_node_meta(meta: Mapping[str, str] | None) -> str | None:
+    """``ValidateNodeMetadata(meta, true)``: as :func:`validate_service_meta`, and
+    ``consul-`` keys are allowed."""
+    return _meta_problem(meta, lambda key: False)
+
+
+def _meta_problem(meta: Mapping[str, str] | None, reserved: Callable[[str], bool]) -> str | None:
     meta = meta or {}
     if len(meta) > 64:
         return "Node metadata cannot contain more than 64 key/value pairs"
@@ -492,9 +525,7 @@ def validate_service_meta(kind: str, meta: Mapping[str, str] | None) -> str | No
             problem = "Key contains invalid characters"
         elif len(key) > 128:
             problem = "Key is too long (limit: 128 characters)"
-        elif key.startswith("consul-") and not (
-            kind == "mesh-gateway" and key == "consul-wan-federation"
-        ):
+        elif reserved(key):
             problem = "Key prefix 'consul-' is reserved for internal use"
         elif len(value.encode()) > 512:
             problem = "Value is too long (limit: 512 characters)"

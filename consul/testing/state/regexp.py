@@ -247,6 +247,8 @@ class _Group:
     """An open group: the flags to restore at its ``)``, its alternatives so far."""
 
     flags: _Flags
+    #: A capturing group (numbered, as Go numbers them; names are not kept).
+    capture: bool = False
     pieces: list[_Piece] = field(default_factory=list)
     alternatives: list[str] = field(default_factory=list)
     repeats: list[_Repeat] = field(default_factory=list)
@@ -297,8 +299,8 @@ class _Parser:
         text = _class_text(_negate(ranges) if negated else ranges)
         self.push(f"(?i:{text})" if self.flags.fold else text)
 
-    def open_group(self) -> None:
-        self.groups.append(_Group(self.flags))
+    def open_group(self, capture: bool = False) -> None:
+        self.groups.append(_Group(self.flags, capture))
         self.flags = _Flags(**vars(self.flags))
 
     def alternate(self) -> None:
@@ -313,7 +315,8 @@ class _Parser:
         self.alternate()
         group = self.groups.pop()
         self.flags = group.flags
-        self.push("(?:" + "|".join(group.alternatives) + ")", tuple(group.repeats))
+        opening = "(" if group.capture else "(?:"
+        self.push(opening + "|".join(group.alternatives) + ")", tuple(group.repeats))
 
     # -- the parse -------------------------------------------------------------
 
@@ -328,7 +331,7 @@ class _Parser:
                 if s.startswith("(?", pos):
                     pos = self.perl_flags(pos)
                 else:
-                    self.open_group()
+                    self.open_group(capture=True)
                     pos += 1
             elif char == "|":
                 self.alternate()
@@ -455,7 +458,7 @@ class _Parser:
             name = t[4 if named_p else 3 : end]
             if not name or not all(c == "_" or _is_alnum(c) for c in name):
                 raise RegexpError(_INVALID_NAMED_CAPTURE, t[: end + 1])
-            self.open_group()
+            self.open_group(capture=True)
             return pos + end + 1
         flags = _Flags(**vars(self.flags))
         positive = True
@@ -643,9 +646,10 @@ class _Parser:
 def compile_regexp(pattern: str) -> re.Pattern[str]:
     """``regexp.Compile``: the pattern on Python's engine, or Go's :class:`RegexpError`.
 
-    Use the result's ``search`` (Go's ``MatchString`` is unanchored). Python's
-    parser gives up on nesting a few hundred levels deep, which Go takes up
-    to a thousand: that is reported with Go's error for deeper nesting.
+        Use the result's ``search`` (Go's ``MatchString`` is unanchored); its
+    groups are Go's capturing groups, by number (``FindStringSubmatch``). Python's
+        parser gives up on nesting a few hundred levels deep, which Go takes up
+        to a thousand: that is reported with Go's error for deeper nesting.
     """
     translated = _Parser(pattern).parse()
     try:

@@ -139,12 +139,14 @@ class SessionStore:
         self.index = idx
 
     def destroy(self, idx: int, session_id: str) -> bool:
-        """``deleteSessionTxn``: remove the session and end its locks; False if absent."""
+        """``deleteSessionTxn``: remove the session, end its locks, delete the prepared
+        queries bound to it; False if absent."""
         session = self.sessions.pop(session_id.lower(), None)
         if session is None:
             return False
         self.index = idx
         self.dc.kv.end_session(idx, session.id, session.behavior, session.lock_delay / SECOND)
+        self.dc.queries.on_session_deleted(idx, session.id)
         return True
 
     # -- TTL timers (the leader's, agent/consul/session_ttl.go) -----------------

@@ -61,12 +61,15 @@ __all__ = [
     "LOCALITY",
     "NODE",
     "NODE_SERVICE",
+    "PREPARED_QUERY",
+    "QUERY_FAILOVER_TARGET",
     "REGISTER_REQUEST",
     "SERVICE_ADDRESS",
     "SERVICE_CONNECT",
     "SERVICE_DEFINITION",
     "SERVICE_NODE",
     "SESSION",
+    "SIDECAR_DEFINITION",
     "WEIGHTS",
 ]
 
@@ -510,8 +513,59 @@ SERVICE_DEFINITION = struct(
     aliases={"enable_tag_override": "EnableTagOverride", "tagged_addresses": "TaggedAddresses"},
 )
 
+#: ``Connect.SidecarService``: a ``ServiceDefinition`` too, but ``ServiceConnect``'s
+#: ``UnmarshalJSON`` decodes it with plain ``json.Unmarshal``: unknown fields
+#: are ignored.
+SIDECAR_DEFINITION = Struct(
+    SERVICE_DEFINITION.name,
+    SERVICE_DEFINITION.fields,
+    SERVICE_DEFINITION.aliases,
+    allow_unknown=True,
+)
+
 #: ``agent.checkUpdate`` (``PUT /v1/agent/check/update/:id``).
 CHECK_UPDATE = struct("agent.checkUpdate", Status=STRING, Output=STRING)
+
+# -- prepared queries --------------------------------------------------------------------
+
+#: ``structs.QueryFailoverTarget`` (its CE ``EnterpriseMeta`` is empty).
+QUERY_FAILOVER_TARGET = struct("structs.QueryFailoverTarget", Peer=STRING, Datacenter=STRING)
+
+#: ``structs.PreparedQuery``, decoded with ``DisallowUnknownFields``
+#: (``POST /v1/query``, ``PUT /v1/query/:id``); ``RaftIndex`` is embedded,
+#: so its indexes are top-level fields.
+PREPARED_QUERY = struct(
+    "structs.PreparedQuery",
+    ID=STRING,
+    Name=STRING,
+    Session=STRING,
+    Token=hidden(STRING),
+    Template=struct(
+        "structs.QueryTemplateOptions", Type=STRING, Regexp=STRING, RemoveEmptyTags=BOOL
+    ),
+    Service=struct(
+        "structs.ServiceQuery",
+        Service=STRING,
+        SamenessGroup=STRING,
+        Failover=struct(
+            "structs.QueryFailoverOptions",
+            NearestN=INT,
+            Datacenters=Slice(STRING),
+            Targets=Slice(QUERY_FAILOVER_TARGET),
+        ),
+        OnlyPassing=BOOL,
+        IgnoreCheckIDs=Slice(_CHECK_ID),
+        Near=STRING,
+        Tags=Slice(STRING),
+        NodeMeta=Map(STRING),
+        ServiceMeta=Map(STRING),
+        Connect=BOOL,
+        Peer=STRING,
+    ),
+    DNS=struct("structs.QueryDNSOptions", TTL=STRING),
+    CreateIndex=UINT64,
+    ModifyIndex=UINT64,
+)
 
 # -- sessions ----------------------------------------------------------------------------
 
