@@ -90,6 +90,15 @@ class AgentConfig:
             certificates clients present.
         tls_verify_incoming: ``tls.defaults.verify_incoming``: HTTPS clients
             must present a certificate signed by ``tls_ca_file``.
+        metrics_interval: seconds of one interval of the in-memory metrics
+            (go-metrics' 10 s in Consul, which has no setting for it): what
+            ``/v1/agent/metrics`` aggregates and how often
+            ``/v1/agent/metrics/stream`` writes. Shorten it only to test
+            those quickly.
+        log_level, log_json: ``log_level`` and ``log_json``: what the command
+            line writes to its standard error (``/v1/agent/monitor`` has a
+            level of its own). An embedded agent started from Python writes
+            no log; ``off`` writes none.
     """
 
     host: str = "127.0.0.1"
@@ -128,6 +137,9 @@ class AgentConfig:
     tls_key_file: str = ""
     tls_ca_file: str = ""
     tls_verify_incoming: bool = False
+    metrics_interval: float = 10.0
+    log_level: str = "info"
+    log_json: bool = False
 
     def __post_init__(self) -> None:
         if not self.primary_datacenter:
@@ -144,6 +156,10 @@ class AgentConfig:
             )
         if self.https_port >= 0 and not (self.tls_cert_file and self.tls_key_file):
             raise ValueError("ports.https needs tls cert_file and key_file")
+        if not self.metrics_interval > 0:
+            raise ValueError("metrics_interval must be a positive number of seconds")
+        if self.log_level.upper() not in ("TRACE", "DEBUG", "INFO", "WARN", "ERR", "ERROR", "OFF"):
+            raise ValueError(f"Invalid log level: {self.log_level}")
         if self.tls_verify_incoming and not self.tls_ca_file:
             # tlsutil: "VerifyIncoming set, and no CA certificate provided!"
             raise ValueError("tls verify_incoming needs a ca_file")
