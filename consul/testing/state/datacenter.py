@@ -25,6 +25,7 @@ from .catalog import CatalogStore
 from .config import AgentConfig
 from .coordinate import CoordinateStore
 from .kv import KVStore
+from .operator import AutopilotStore
 from .session import SessionStore
 from .wakeups import Wakeups
 
@@ -45,6 +46,7 @@ class Datacenter:
         self.sessions = SessionStore(self)
         self.catalog = CatalogStore(self)
         self.coordinates = CoordinateStore(self)
+        self.autopilot = AutopilotStore(self)
 
     @property
     def stores(self) -> tuple[object, ...]:
@@ -65,6 +67,7 @@ class Datacenter:
         """What the datacenter's leader writes at start: its server node and coordinate."""
         self.catalog.bootstrap()
         self.coordinates.bootstrap()
+        self.autopilot.bootstrap()
 
     def apply(self) -> int:
         """The index of a new write (Raft's next log index)."""
