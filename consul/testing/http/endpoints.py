@@ -20,6 +20,7 @@ from . import (
     kv,
     operator,
     session,
+    snapshot,
     status,
     txn,
 )
@@ -48,6 +49,7 @@ MODULES = (
     kv,
     operator,
     session,
+    snapshot,
     status,
     txn,
 )

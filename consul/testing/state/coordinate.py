@@ -14,7 +14,7 @@ first sync, 15 s or more after start).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from .structs import Coordinate, CoordinateEntry
 
@@ -58,6 +58,9 @@ def new_coordinate() -> Coordinate:
 
 class CoordinateStore:
     """The ``coordinates`` table of one datacenter and its pending updates."""
+
+    #: Tables a snapshot leaves out: updates not written yet are the leader's.
+    transient: ClassVar[tuple[str, ...]] = ("pending",)
 
     def __init__(self, dc: Datacenter) -> None:
         self.dc = dc

@@ -54,6 +54,18 @@ class Datacenter:
         return (self.kv, self.catalog, self.sessions, self.coordinates)
 
     @property
+    def replicated(self) -> dict[str, Any]:
+        """Every store of this datacenter's Raft state, by attribute name: what a snapshot saves.
+
+        A store is an attribute that keeps this datacenter as its ``dc``, so a
+        store hung on the datacenter in ``__init__`` is saved and restored
+        with the others.
+        """
+        return {
+            name: value for name, value in vars(self).items() if getattr(value, "dc", None) is self
+        }
+
+    @property
     def primary(self) -> bool:
         """True for the primary datacenter (where ACLs live)."""
         return self.name == self.config.primary_datacenter
@@ -108,6 +120,22 @@ class Datacenter:
             handle.cancel()
         self._timers.clear()
         self.wakeups.close()
+
+    def restore(self, index: int, load: Callable[[str, Any], None]) -> None:
+        """Replace the whole state, as a snapshot restore does (``fsm.Restore``).
+
+        The old state is abandoned (its timers cancelled, its blocking
+        queries answered at once with what they had); each store is made
+        anew and ``load(name, store)`` fills its tables; the index becomes
+        ``index``, which may be lower than before.
+        """
+        self.abandon()
+        self.wakeups = Wakeups()
+        for name, store in self.replicated.items():
+            fresh = type(store)(self)
+            load(name, fresh)
+            setattr(self, name, fresh)
+        self.index = index
 
 
 class Savepoint:

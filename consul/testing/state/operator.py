@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .config import CONSUL_VERSION
 from .errors import RPCError
@@ -79,6 +79,9 @@ class AutopilotConfig:
 
 class AutopilotStore:
     """The ``autopilot-config`` table of one datacenter (one row, once the leader wrote it)."""
+
+    #: Tables a snapshot leaves out: stability is autopilot's own view.
+    transient: ClassVar[tuple[str, ...]] = ("stable_since",)
 
     def __init__(self, dc: Datacenter) -> None:
         self.dc = dc
