@@ -89,11 +89,7 @@ class HTTPClient(_HTTPClient):
         )
         answer = self._transport.send(request)
         return callback(
-            Response(
-                answer.status,
-                CaseInsensitiveDict(answer.headers),
-                answer.body.decode("utf-8", "replace"),
-            )
+            Response(answer.status, CaseInsensitiveDict(answer.headers), _text(answer.body))
         )
 
     def get(
@@ -118,3 +114,11 @@ class HTTPClient(_HTTPClient):
     def close(self) -> None:
         """Close the pooled connections."""
         self._transport.close()
+
+
+def _text(body: bytes) -> str | bytes:
+    """The body as python-consul gave it, as text; bytes if it is not UTF-8 (a snapshot)."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body

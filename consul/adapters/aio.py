@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import ssl
-from collections.abc import Coroutine
-from typing import Any, Self, TypeVar
+from collections.abc import AsyncIterator, Coroutine
+from typing import IO, Any, Self, TypeVar
 
 import aiohttp
 from yarl import URL
 
 from .._endpoint import AsyncIO, positive_int
-from .._http import Call, Flow, Request, Response
+from .._http import Call, Flow, Request, Response, Upload
+from .._stream import AsyncStream, Exchange, StreamCall
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
 from ..exceptions import ConsulException, detached
@@ -22,6 +24,7 @@ from ._loop import LoopBinding
 from ._run import AsyncRunner, given_transport
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 __all__ = ["AiohttpTransport", "AsyncioRunner", "Consul"]
 
@@ -82,6 +85,8 @@ class AiohttpTransport:
         # The time limit of the calls that do not block and keep the
         # client's timeout, made once.
         self._timeout = aiohttp.ClientTimeout(total=config.timeout)
+        #: The answers being read as streams, which close() aborts.
+        self._streams: set[_Opened] = set()
 
     def _bind(self, request: Request) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
         """The session and the slots of ``request``'s kind, in the client's loop."""
@@ -126,6 +131,46 @@ class AiohttpTransport:
             except (aiohttp.ClientError, OSError) as exc:  # TimeoutError included
                 raise self._failure(request, exc) from detached(exc)
 
+    async def open(self, request: Request) -> _Opened:
+        """Send ``request``; the answer once its headers are in (a stream).
+
+        The time limit bounds connecting, sending (an upload included) and
+        the wait for the headers; the body is read with :meth:`_Opened.read`.
+        Streams take no turn in the budgets: they hold their connection until
+        closed.
+        """
+        session, _ = self._bind(request)
+        stack = contextlib.ExitStack()
+        try:
+            headers = dict(request.headers)
+            data: Any = request.body
+            if request.upload is not None:
+                file = stack.enter_context(request.upload.open())
+                size = Upload.size(file)
+                if size is not None:
+                    headers["Content-Length"] = str(size)
+                data = _parts(file)
+            async with asyncio.timeout(request.time_limit()):
+                answer = await session.request(
+                    request.method,
+                    URL(request.url(self.config.base_url), encoded=True),
+                    headers=headers,
+                    data=data,
+                    allow_redirects=False,
+                    server_hostname=self.config.tls_server_name,
+                    timeout=_UNBOUNDED,
+                    middlewares=() if request.retryable else _ONCE,
+                )
+        except BaseException as exc:
+            stack.close()
+            if isinstance(exc, aiohttp.ClientError | OSError):  # TimeoutError included
+                raise self._failure(request, exc) from detached(exc)
+            raise
+        head = Response.build(answer.status, answer.headers.items(), b"", request)
+        opened = _Opened(self, head, answer, stack)
+        self._streams.add(opened)
+        return opened
+
     def _failure(self, request: Request, exc: Exception) -> ConsulException:
         if self.closed:
             return request.closed(under_way=True)
@@ -145,10 +190,74 @@ class AiohttpTransport:
         :class:`ClientClosed`.
         """
         self.closed = True
+        for stream in list(self._streams):
+            stream.abort()
         if self._session is not None:
             self._loop.check()
             session, self._session = self._session, None
             await session.close()
+
+
+#: A stream's own bounds are :meth:`AiohttpTransport.open`'s and its reads'.
+_UNBOUNDED = aiohttp.ClientTimeout(total=None)
+
+
+async def _parts(file: IO[bytes]) -> AsyncIterator[bytes]:
+    """An upload's parts, for aiohttp (a local file's reads are quick enough for the loop)."""
+    for chunk in Upload.chunks(file):
+        yield chunk
+
+
+class _Opened:
+    """An answer of :meth:`AiohttpTransport.open`, its body read part by part."""
+
+    def __init__(
+        self,
+        transport: AiohttpTransport,
+        head: Response,
+        answer: aiohttp.ClientResponse,
+        upload: contextlib.ExitStack,
+    ) -> None:
+        self.head = head
+        self._transport = transport
+        self._answer = answer
+        # The upload's file stays open until the answer is done with.
+        self._upload = upload
+        self.closed = False
+        self._aborted = False
+
+    async def read(self, idle: float | None) -> bytes:
+        """The next part of the body (b"" at its end), within ``idle`` seconds."""
+        request = self.head.request
+        if self._aborted:
+            raise request.closed(under_way=True)
+        try:
+            async with asyncio.timeout(idle):
+                return await self._answer.content.readany()
+        except (aiohttp.ClientError, OSError) as exc:  # TimeoutError included
+            if self._aborted:
+                raise request.closed(under_way=True) from detached(exc)
+            if self.closed:
+                return b""
+            if isinstance(exc, TimeoutError):
+                raise request.timed_out(sent=True) from detached(exc)
+            raise request.connection_failed(
+                self._transport.config.address, exc, sent=True
+            ) from detached(exc)
+
+    def abort(self) -> None:
+        """Close as the client closes: a read fails with ClientClosed."""
+        self._aborted = True
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        if self.closed:
+            return
+        self.closed = True
+        self._answer.close()
+        self._upload.close()
+        self._transport._streams.discard(self)
 
 
 class AsyncioRunner(AsyncRunner):
@@ -161,6 +270,14 @@ class AsyncioRunner(AsyncRunner):
     def run_flow(self, flow: Flow[T]) -> Coroutine[Any, Any, T]:
         """The coroutine that drives ``flow`` on the running loop."""
         return drive_async(flow, self.result)
+
+    def run_stream(self, call: StreamCall[T]) -> Coroutine[Any, Any, AsyncStream[T]]:
+        """The coroutine that opens ``call``'s stream: the stream, once the headers are in."""
+        return self.stream(call, AsyncStream[T])
+
+    def run_exchange(self, call: Exchange[R]) -> Coroutine[Any, Any, R]:
+        """The coroutine of ``call``: its answer read into its sink; the sink's value."""
+        return self.exchange(call)
 
     async def close(self) -> None:
         """Refuse further calls and close the transport (awaiting its ``close()``)."""

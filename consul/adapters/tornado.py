@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import contextvars
 import dataclasses
 import socket
 import ssl
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Self, TypeVar
 
 from tornado import simple_httpclient
 from tornado.httpclient import HTTPClientError, HTTPRequest
-from tornado.httputil import HTTPInputError
+from tornado.httputil import HTTPHeaders, HTTPInputError, parse_response_start_line
 from tornado.iostream import IOStream, StreamClosedError, UnsatisfiableReadError
 from tornado.netutil import Resolver
 from tornado.simple_httpclient import HTTPTimeoutError, SimpleAsyncHTTPClient
 from tornado.tcpclient import TCPClient
 
 from .._endpoint import Tornado, positive_int
-from .._http import Call, Flow, Request, Response
+from .._http import Call, Flow, Request, Response, Upload
+from .._stream import AsyncStream, Exchange, StreamCall
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
 from ..exceptions import (
@@ -34,6 +37,7 @@ from ._loop import LoopBinding
 from ._run import AsyncRunner, given_transport
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 __all__ = ["Consul", "TornadoRunner", "TornadoTransport"]
 
@@ -158,6 +162,8 @@ class TornadoTransport:
         self._slots: tuple[asyncio.Semaphore, asyncio.Semaphore] | None = None
         #: The connections of the calls under way, which close() aborts.
         self._inflight: set[_Connection] = set()
+        #: The answers being read as streams, which close() aborts.
+        self._streams: set[_Opened] = set()
         self._base_url = config.base_url
         self._hostname_mapping: dict[str, str] = {}
         if config.tls_server_name and config.scheme == "https":
@@ -232,6 +238,65 @@ class TornadoTransport:
                 self._inflight.discard(connection)
         return Response.build(answer.code, answer.headers.get_all(), answer.body or b"", request)
 
+    async def open(self, request: Request) -> _Opened:
+        """Send ``request``; the answer once its headers are in (a stream).
+
+        The time limit bounds connecting, sending (an upload included) and
+        the wait for the headers; the body is read with :meth:`_Opened.read`.
+        Streams take no turn in the budgets: they hold their connection until
+        closed.
+        """
+        client, _ = self._bind(request)
+        limit = request.time_limit()
+        opened = _Opened(self, request)
+        headers = dict(request.headers)
+        producer = None
+        if request.upload is not None:
+            file = opened.upload.enter_context(request.upload.open())
+            size = Upload.size(file)
+            if size is not None:
+                headers["Content-Length"] = str(size)
+
+            async def producer(write: Callable[[bytes], Awaitable[None]]) -> None:
+                for chunk in Upload.chunks(file):
+                    await write(chunk)
+
+        http_request = HTTPRequest(
+            request.url(self._base_url),
+            method=request.method,
+            headers=headers,
+            body=request.body,
+            # Tornado awaits whatever the producer returns.
+            body_producer=producer,  # type: ignore[arg-type]
+            allow_nonstandard_methods=True,
+            # The headers are awaited within the limit below; the body takes
+            # as long as it takes.
+            connect_timeout=limit or _FOREVER,
+            request_timeout=_FOREVER,
+            follow_redirects=False,
+            decompress_response=True,
+            ssl_options=self._ssl,
+            header_callback=opened.header_line,
+            streaming_callback=opened.received,
+        )
+        token = _CURRENT.set(opened.connection)
+        try:
+            fetching = client.fetch(http_request, raise_error=False)
+        finally:
+            _CURRENT.reset(token)
+        fetching.add_done_callback(opened.done)
+        self._streams.add(opened)
+        try:
+            await asyncio.wait_for(asyncio.shield(opened.headed), limit)
+        except BaseException as exc:
+            opened.close()
+            if isinstance(exc, TimeoutError):
+                raise request.timed_out(sent=opened.connection.stream is not None) from None
+            if isinstance(exc, _TRANSPORT_ERRORS):
+                raise self._failure(request, exc, opened.connection) from detached(exc)
+            raise
+        return opened
+
     def _failure(
         self, request: Request, exc: Exception, connection: _Connection
     ) -> ConsulException:
@@ -251,9 +316,100 @@ class TornadoTransport:
         self.closed = True
         for connection in list(self._inflight):
             connection.abandon()
+        for stream in list(self._streams):
+            stream.abort()
         if self._client is not None:
             self._client.close()
             self._client = self._slots = None
+
+
+class _Opened:
+    """An answer of :meth:`TornadoTransport.open`: Tornado's callbacks fill it.
+
+    ``header_callback`` gives the status line and the headers, then a line
+    break: the head is in. ``streaming_callback`` gives the body's parts;
+    the fetch's end (or failure) ends the body.
+    """
+
+    def __init__(self, transport: TornadoTransport, request: Request) -> None:
+        self._transport = transport
+        self._request = request
+        self.connection = _Connection()
+        #: The upload's file, open until the answer is done with.
+        self.upload = contextlib.ExitStack()
+        self.headed: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        self.head = Response(0, (), b"", request)
+        self._status = 0
+        self._headers = HTTPHeaders()
+        self._parts: collections.deque[bytes] = collections.deque()
+        self._ready = asyncio.Event()
+        self._ended = False
+        self._error: BaseException | None = None
+        self.closed = False
+        self._aborted = False
+
+    def header_line(self, line: str) -> None:
+        if self.headed.done():
+            return
+        if not self._status:
+            self._status = parse_response_start_line(line.strip()).code
+        elif line.strip():
+            self._headers.parse_line(line)
+        else:
+            self.head = Response.build(self._status, self._headers.get_all(), b"", self._request)
+            self.headed.set_result(self.head)
+
+    def received(self, chunk: bytes) -> None:
+        self._parts.append(chunk)
+        self._ready.set()
+
+    def done(self, fetching: asyncio.Future[Any]) -> None:
+        error = None if fetching.cancelled() else fetching.exception()
+        if error is not None:
+            self._error = error
+        self._ended = True
+        self._ready.set()
+        if not self.headed.done():
+            self.headed.set_exception(error or StreamClosedError())
+            # Retrieved here too: open() may have stopped waiting (a timeout).
+            self.headed.exception()
+
+    async def read(self, idle: float | None) -> bytes:
+        """The next part of the body (b"" at its end), within ``idle`` seconds."""
+        request = self._request
+        if self._aborted:
+            raise request.closed(under_way=True)
+        if not self._parts and not self._ended:
+            self._ready.clear()
+            try:
+                await asyncio.wait_for(self._ready.wait(), idle)
+            except TimeoutError:
+                raise request.timed_out(sent=True) from None
+        if self._parts:
+            return self._parts.popleft()
+        if self._aborted:
+            raise request.closed(under_way=True)
+        if self._error is not None and not self.closed:
+            error = self._error
+            raise request.connection_failed(
+                self._transport.config.address, error, sent=True
+            ) from detached(error)
+        return b""
+
+    def abort(self) -> None:
+        """Close as the client closes: a read fails with ClientClosed."""
+        self._aborted = True
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        if self.closed:
+            return
+        self.closed = True
+        self.connection.abandon()
+        self.upload.close()
+        self._ready.set()
+        self._transport._streams.discard(self)
 
 
 class TornadoRunner(AsyncRunner):
@@ -280,6 +436,14 @@ class TornadoRunner(AsyncRunner):
     def run_flow(self, flow: Flow[T]) -> asyncio.Future[T]:
         """Start ``flow`` on the running loop; a Future of its result."""
         return self._start(drive_async(flow, self.result))
+
+    def run_stream(self, call: StreamCall[T]) -> asyncio.Future[AsyncStream[T]]:
+        """Start opening ``call``'s stream; a Future of the stream (an async iterator)."""
+        return self._start(self.stream(call, AsyncStream[T]))
+
+    def run_exchange(self, call: Exchange[R]) -> asyncio.Future[R]:
+        """Start ``call``; a Future of its sink's value."""
+        return self._start(self.exchange(call))
 
     def close(self) -> None:
         """Refuse further calls and close the transport (its ``close()`` must not be async)."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import gzip
 import inspect
 import zlib
-from collections.abc import Awaitable
-from typing import Any, Self, TypeVar, cast
+from collections.abc import Awaitable, Callable
+from typing import IO, Any, Self, TypeVar, cast
 
 import treq
 from cryptography import x509
@@ -14,15 +16,24 @@ from cryptography.hazmat.primitives import serialization
 from twisted.internet import defer, error, ssl
 from twisted.internet.endpoints import UNIXClientEndpoint
 from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
+from twisted.internet.protocol import Protocol, connectionDone
 from twisted.internet.task import deferLater
 from twisted.python.failure import Failure
-from twisted.web.client import Agent, HTTPConnectionPool, ResponseFailed
+from twisted.web.client import (
+    Agent,
+    FileBodyProducer,
+    HTTPConnectionPool,
+    ResponseDone,
+    ResponseFailed,
+)
+from twisted.web.http import PotentialDataLoss
 from twisted.web.http_headers import Headers
 from twisted.web.iweb import IAgentEndpointFactory, IBodyProducer, IPolicyForHTTPS
 from zope.interface import implementer
 
 from .._endpoint import Twisted
-from .._http import Call, Flow, Request, Response
+from .._http import UPLOAD_CHUNK, Call, Flow, Request, Response
+from .._stream import AsyncStream, Exchange, StreamCall
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
 from ..exceptions import ConsulException, detached
@@ -31,6 +42,7 @@ from ._drive import drive_async
 from ._run import AsyncRunner, given_transport
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 __all__ = ["Consul", "TwistedRunner", "TwistedTransport"]
 
@@ -105,6 +117,8 @@ class TwistedTransport:
         self.closed = False
         #: The exchanges under way, which close() aborts.
         self._inflight: set[defer.Deferred[tuple[Any, bytes]]] = set()
+        #: The answers being read as streams, which close() aborts.
+        self._streams: set[_Opened] = set()
         self._policy = _TLSPolicy(config)
         self.pool = HTTPConnectionPool(reactor, persistent=True)
         self._once_pool = HTTPConnectionPool(reactor, persistent=True)
@@ -190,6 +204,63 @@ class TwistedTransport:
         ]
         return Response.build(answer.code, headers, body, request)
 
+    async def open(self, request: Request) -> _Opened:
+        """Send ``request``; the answer once its headers are in (a stream).
+
+        The time limit bounds connecting, sending (an upload included) and
+        the wait for the headers; the body is read with :meth:`_Opened.read`,
+        uncompressed (no ``Accept-Encoding`` is sent).
+        """
+        if self.closed:
+            raise request.closed()
+        upload = contextlib.ExitStack()
+        producer: Any = None if request.body is None else _Body(request.body)
+        if request.upload is not None:
+            file = upload.enter_context(request.upload.open())
+            producer = FileBodyProducer(_Unclosed(file), readSize=UPLOAD_CHUNK)
+        agent = self.agent if request.retryable else self._once_agent
+        if request.timeout != self.config.timeout:
+            pool = self.pool if request.retryable else self._once_pool
+            agent = self._agent(pool, request.timeout)
+        requesting = agent.request(
+            request.method.encode("ascii"),
+            request.url(self.config.base_url).encode("ascii"),
+            Headers({k: [v] for k, v in request.headers}),
+            producer,
+        )
+        expired = False
+
+        def expire() -> None:
+            nonlocal expired
+            expired = True
+            requesting.cancel()
+
+        limit = request.time_limit()
+        timer = None if limit is None else self.reactor.callLater(limit, expire)
+        try:
+            answer = await requesting
+        except Exception as exc:
+            upload.close()
+            if not expired and not self.closed and _cancelled(exc):
+                raise defer.CancelledError() from exc
+            failure = self._failure(request, exc, expired)
+            if failure is None:
+                raise
+            raise failure from detached(exc)
+        finally:
+            if timer is not None and timer.active():
+                timer.cancel()
+        headers = [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, values in answer.headers.getAllRawHeaders()
+            for value in values
+        ]
+        head = Response.build(answer.code, headers, b"", request)
+        opened = _Opened(self, head, upload)
+        answer.deliverBody(opened)  # type: ignore[call-arg,misc]  # zope interface
+        self._streams.add(opened)
+        return opened
+
     def _failure(self, request: Request, exc: Exception, expired: bool) -> ConsulException | None:
         """Our exception for ``exc``; None for one that is not a transport failure (a bug)."""
         if self.closed:
@@ -211,8 +282,22 @@ class TwistedTransport:
         self.closed = True
         for exchange in list(self._inflight):
             exchange.cancel()
+        for stream in list(self._streams):
+            stream.abort()
         closing = [pool.closeCachedConnections() for pool in (self.pool, self._once_pool)]
         return defer.gatherResults(closing).addCallback(lambda _: None)
+
+
+class TwistedStream(AsyncStream[T]):
+    """A stream on Twisted: :meth:`consume`, or ``async for`` under ``ensureDeferred``."""
+
+    def consume(self, callback: Callable[[T], object]) -> defer.Deferred[None]:
+        """Call ``callback`` with each item until the end; a Deferred that fires then.
+
+        A Deferred (or coroutine) that ``callback`` returns is waited for
+        before the next item.
+        """
+        return defer.ensureDeferred(self.each(callback))
 
 
 class TwistedRunner(AsyncRunner):
@@ -232,6 +317,14 @@ class TwistedRunner(AsyncRunner):
 
     def _sleep(self, seconds: float) -> defer.Deferred[None]:
         return deferLater(self.reactor, seconds, lambda: None)
+
+    def run_stream(self, call: StreamCall[T]) -> defer.Deferred[TwistedStream[T]]:
+        """Start opening ``call``'s stream; a Deferred of the stream."""
+        return defer.ensureDeferred(self.stream(call, TwistedStream))
+
+    def run_exchange(self, call: Exchange[R]) -> defer.Deferred[R]:
+        """Start ``call``; a Deferred of its sink's value."""
+        return defer.ensureDeferred(self.exchange(call))
 
     def close(self) -> defer.Deferred[None]:
         """Refuse further calls and close the transport; a Deferred that fires when it is."""
@@ -261,6 +354,101 @@ class _UnixEndpoints:
         if self._timeout is None:
             return UNIXClientEndpoint(self._reactor, self._path)
         return UNIXClientEndpoint(self._reactor, self._path, timeout=self._timeout)
+
+
+class _Opened(Protocol):
+    """An answer of :meth:`TwistedTransport.open`: the protocol its body is delivered to."""
+
+    def __init__(
+        self, transport: TwistedTransport, head: Response, upload: contextlib.ExitStack
+    ) -> None:
+        self.head = head
+        self._transport = transport
+        #: The upload's file, open until the answer is done with.
+        self._upload = upload
+        self._parts: collections.deque[bytes] = collections.deque()
+        self._waiting: defer.Deferred[None] | None = None
+        self._ended = False
+        self._error: Failure | None = None
+        self.closed = False
+        self._aborted = False
+
+    def dataReceived(self, data: bytes) -> None:  # noqa: N802 - Twisted's interface
+        self._parts.append(data)
+        self._wake()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:  # noqa: N802
+        if not reason.check(ResponseDone, PotentialDataLoss):
+            self._error = reason
+        self._ended = True
+        self._upload.close()
+        self._wake()
+
+    def _wake(self) -> None:
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            waiting.callback(None)
+
+    async def read(self, idle: float | None) -> bytes:
+        """The next part of the body (b"" at its end), within ``idle`` seconds."""
+        request = self.head.request
+        if self._aborted:
+            raise request.closed(under_way=True)
+        if not self._parts and not self._ended and not self.closed:
+            waiting: defer.Deferred[None] = defer.Deferred()
+            self._waiting = waiting
+            if idle is not None:
+                waiting.addTimeout(idle, self._transport.reactor)
+            try:
+                await waiting
+            except defer.TimeoutError:
+                self._waiting = None
+                raise request.timed_out(sent=True) from None
+        if self._parts:
+            return self._parts.popleft()
+        if self._aborted:
+            raise request.closed(under_way=True)
+        if self._error is not None and not self.closed:
+            error: BaseException = self._error.value or ConnectionError("the answer was cut")
+            raise request.connection_failed(
+                self._transport.config.address, error, sent=True
+            ) from detached(error)
+        return b""
+
+    def abort(self) -> None:
+        """Close as the client closes: a read fails with ClientClosed."""
+        self._aborted = True
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        if self.closed:
+            return
+        self.closed = True
+        if self.transport is not None and not self._ended:
+            self.transport.stopProducing()
+        self._upload.close()
+        self._transport._streams.discard(self)
+        self._wake()
+
+
+class _Unclosed:
+    """A file that ``FileBodyProducer`` reads, and may not close (its owner does)."""
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self._file = file
+
+    def read(self, size: int = -1) -> bytes:
+        return self._file.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def close(self) -> None:
+        """Leave the file open: the upload's owner closes it (a path), or its caller does."""
 
 
 @implementer(IBodyProducer)
