@@ -14,6 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._http import Call, Request, Response
+from ._stream import AsyncStream, Stream
 from .check import Check
 from .exceptions import (
     ACLDisabled,
@@ -59,6 +60,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ACLDisabled",
     "ACLPermissionDenied",
+    "AsyncStream",
     "BadRequest",
     "Call",
     "Check",
@@ -76,6 +78,7 @@ __all__ = [
     "RequestEntityTooLarge",
     "Response",
     "ServerError",
+    "Stream",
     "Timeout",
     "TransportError",
 ]
