@@ -28,6 +28,7 @@ Nothing in this module performs I/O but :class:`FileSink` and
 from __future__ import annotations
 
 import codecs
+import collections
 import dataclasses
 import inspect
 import json
@@ -36,7 +37,7 @@ import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import IO, Any, Generic, Protocol, Self, TypeVar
 
-from ._http import Request, Response
+from ._http import Call, Request, Response
 from .exceptions import ConsulException, InvalidResponse
 
 T = TypeVar("T")
@@ -202,17 +203,7 @@ class WholeBody:
 
 def _checked(check: Callable[[Response], object], response: Response) -> None:
     """``check(response)``: a ConsulException for an error status, as :meth:`Call.result` maps."""
-    try:
-        check(response)
-    except ConsulException:
-        raise
-    except Exception as exc:
-        raise InvalidResponse(
-            f"unreadable answer: {type(exc).__name__}: {exc}",
-            status=response.status,
-            method=response.request.method,
-            path=response.request.path,
-        ) from exc
+    Call(response.request, check).result(response)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -362,6 +353,32 @@ class FileSink(Generic[R]):
 # -- the streams a client hands back ------------------------------------------------------------
 
 
+class _Items(Generic[T]):
+    """The items framed from a body's parts, waiting to be taken."""
+
+    def __init__(self, framing: Framing[T], head: Response) -> None:
+        self._framing = framing
+        self._head = head
+        self._items: collections.deque[T] = collections.deque()
+        #: The body has ended (its last items are in).
+        self.ended = False
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    def add(self, data: bytes) -> None:
+        """Frame ``data``; b"" is the end of the body."""
+        if data:
+            self._items.extend(self._framing.feed(data))
+        else:
+            self.ended = True
+            self._items.extend(_last(self._framing, self._head))
+
+    def take(self) -> T:
+        """The next item."""
+        return self._items.popleft()
+
+
 class Stream(Generic[T]):
     """The items of an answer, as they come: an iterator (the blocking clients).
 
@@ -374,10 +391,8 @@ class Stream(Generic[T]):
 
     def __init__(self, opened: Opened, framing: Framing[T], idle: float | None) -> None:
         self._opened = opened
-        self._framing = framing
         self._idle = idle
-        self._items: list[T] = []
-        self._ended = False
+        self._items = _Items(framing, opened.head)
         self.closed = False
         #: The answer, without its body.
         self.head = opened.head
@@ -387,22 +402,17 @@ class Stream(Generic[T]):
 
     def __next__(self) -> T:
         while not self._items:
-            if self._ended or self.closed:
+            if self._items.ended or self.closed:
                 self.close()
                 raise StopIteration
             try:
-                data = self._opened.read(self._idle)
+                self._items.add(self._opened.read(self._idle))
             except ConsulException:
                 if self.closed:
                     raise StopIteration from None
                 self.close()
                 raise
-            if data:
-                self._items = list(self._framing.feed(data))
-            else:
-                self._ended = True
-                self._items = _last(self._framing, self._opened.head)
-        return self._items.pop(0)
+        return self._items.take()
 
     def close(self) -> None:
         """Stop: close the connection (thread-safe; the iteration then ends)."""
@@ -427,10 +437,8 @@ class AsyncStream(Generic[T]):
 
     def __init__(self, opened: AsyncOpened, framing: Framing[T], idle: float | None) -> None:
         self._opened = opened
-        self._framing = framing
         self._idle = idle
-        self._items: list[T] = []
-        self._ended = False
+        self._items = _Items(framing, opened.head)
         self.closed = False
         #: The answer, without its body.
         self.head = opened.head
@@ -440,22 +448,17 @@ class AsyncStream(Generic[T]):
 
     async def __anext__(self) -> T:
         while not self._items:
-            if self._ended or self.closed:
+            if self._items.ended or self.closed:
                 self.close()
                 raise StopAsyncIteration
             try:
-                data = await self._opened.read(self._idle)
+                self._items.add(await self._opened.read(self._idle))
             except ConsulException:
                 if self.closed:
                     raise StopAsyncIteration from None
                 self.close()
                 raise
-            if data:
-                self._items = list(self._framing.feed(data))
-            else:
-                self._ended = True
-                self._items = _last(self._framing, self._opened.head)
-        return self._items.pop(0)
+        return self._items.take()
 
     async def each(self, callback: Callable[[T], object]) -> None:
         """Call ``callback`` with each item until the end (awaiting what it returns, if need be)."""

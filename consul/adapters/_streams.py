@@ -11,6 +11,7 @@ read into its sink here.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import inspect
 from collections.abc import Callable
@@ -28,12 +29,21 @@ from .._stream import (
     StreamCall,
     WholeBody,
 )
+from ..exceptions import detached
 
 T = TypeVar("T")
 R = TypeVar("R")
 S = TypeVar("S", bound=AsyncStream[Any])
 
-__all__ = ["exchange", "exchange_async", "open_stream", "open_stream_async", "whole"]
+__all__ = [
+    "Closing",
+    "PushedBody",
+    "exchange",
+    "exchange_async",
+    "open_stream",
+    "open_stream_async",
+    "whole",
+]
 
 
 def whole(request: Request) -> Request:
@@ -184,3 +194,92 @@ async def exchange_async(transport: Any, call: Exchange[R]) -> R:
             raise
     finally:
         opened.close()
+
+
+class Closing:
+    """The closing of an opened answer: :meth:`close` once, :meth:`abort` as the client closes.
+
+    A subclass drops its connection in :meth:`_drop`; its ``read`` raises
+    ``ClientClosed`` once aborted, and ends quietly once closed.
+    """
+
+    def __init__(self) -> None:
+        self.closed = False
+        self._aborted = False
+
+    def _drop(self) -> None:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        """Close as the client closes: a read fails with ClientClosed."""
+        self._aborted = True
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        if not self.closed:
+            self.closed = True
+            self._drop()
+
+
+class PushedBody(Closing):
+    """The body of an answer that its HTTP library pushes part by part (Tornado, Twisted).
+
+    The library's callbacks call :meth:`pushed` with each part and
+    :meth:`finished` at the end (with the error that ended it, if any);
+    ``read`` takes the parts in order. A subclass says how to wait for the
+    next push (:meth:`_wait`, which raises ``TimeoutError`` after ``idle``
+    seconds), how to wake that wait (:meth:`_wake`), and how to drop its
+    connection (:meth:`_drop`).
+    """
+
+    head: Response
+
+    def __init__(self, address: str) -> None:
+        super().__init__()
+        self._address = address
+        self._parts: collections.deque[bytes] = collections.deque()
+        self._ended = False
+        self._error: BaseException | None = None
+
+    def pushed(self, data: bytes) -> None:
+        """A part of the body has come."""
+        self._parts.append(data)
+        self._wake()
+
+    def finished(self, error: BaseException | None) -> None:
+        """The body has ended (cut short by ``error``, if given)."""
+        if error is not None:
+            self._error = error
+        self._ended = True
+        self._wake()
+
+    async def _wait(self, idle: float | None) -> None:
+        raise NotImplementedError
+
+    def _wake(self) -> None:
+        raise NotImplementedError
+
+    async def read(self, idle: float | None) -> bytes:
+        """The next part of the body (b"" at its end), within ``idle`` seconds."""
+        request = self.head.request
+        if self._aborted:
+            raise request.closed(under_way=True)
+        if not self._parts and not self._ended and not self.closed:
+            try:
+                await self._wait(idle)
+            except TimeoutError:
+                raise request.timed_out(sent=True) from None
+        if self._parts:
+            return self._parts.popleft()
+        if self._aborted:
+            raise request.closed(under_way=True)
+        if self._error is not None and not self.closed:
+            error = self._error
+            raise request.connection_failed(self._address, error, sent=True) from detached(error)
+        return b""
+
+    def close(self) -> None:
+        """Close the connection (a read waiting ends)."""
+        super().close()
+        self._wake()

@@ -22,6 +22,7 @@ from ..transport import AsyncTransport
 from ._drive import drive_async
 from ._loop import LoopBinding
 from ._run import AsyncRunner, given_transport
+from ._streams import Closing
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -208,7 +209,7 @@ async def _parts(file: IO[bytes]) -> AsyncIterator[bytes]:
         yield chunk
 
 
-class _Opened:
+class _Opened(Closing):
     """An answer of :meth:`AiohttpTransport.open`, its body read part by part."""
 
     def __init__(
@@ -221,10 +222,9 @@ class _Opened:
         self.head = head
         self._transport = transport
         self._answer = answer
+        super().__init__()
         # The upload's file stays open until the answer is done with.
         self._upload = upload
-        self.closed = False
-        self._aborted = False
 
     async def read(self, idle: float | None) -> bytes:
         """The next part of the body (b"" at its end), within ``idle`` seconds."""
@@ -245,16 +245,7 @@ class _Opened:
                 self._transport.config.address, exc, sent=True
             ) from detached(exc)
 
-    def abort(self) -> None:
-        """Close as the client closes: a read fails with ClientClosed."""
-        self._aborted = True
-        self.close()
-
-    def close(self) -> None:
-        """Close the connection."""
-        if self.closed:
-            return
-        self.closed = True
+    def _drop(self) -> None:
         self._answer.close()
         self._upload.close()
         self._transport._streams.discard(self)

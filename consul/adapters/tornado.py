@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import contextvars
 import dataclasses
@@ -35,6 +34,7 @@ from ..transport import AsyncTransport
 from ._drive import drive_async
 from ._loop import LoopBinding
 from ._run import AsyncRunner, given_transport
+from ._streams import PushedBody
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -277,7 +277,7 @@ class TornadoTransport:
             decompress_response=True,
             ssl_options=self._ssl,
             header_callback=opened.header_line,
-            streaming_callback=opened.received,
+            streaming_callback=opened.pushed,
         )
         token = _CURRENT.set(opened.connection)
         try:
@@ -323,7 +323,7 @@ class TornadoTransport:
             self._client = self._slots = None
 
 
-class _Opened:
+class _Opened(PushedBody):
     """An answer of :meth:`TornadoTransport.open`: Tornado's callbacks fill it.
 
     ``header_callback`` gives the status line and the headers, then a line
@@ -332,8 +332,8 @@ class _Opened:
     """
 
     def __init__(self, transport: TornadoTransport, request: Request) -> None:
+        super().__init__(transport.config.address)
         self._transport = transport
-        self._request = request
         self.connection = _Connection()
         #: The upload's file, open until the answer is done with.
         self.upload = contextlib.ExitStack()
@@ -341,12 +341,7 @@ class _Opened:
         self.head = Response(0, (), b"", request)
         self._status = 0
         self._headers = HTTPHeaders()
-        self._parts: collections.deque[bytes] = collections.deque()
         self._ready = asyncio.Event()
-        self._ended = False
-        self._error: BaseException | None = None
-        self.closed = False
-        self._aborted = False
 
     def header_line(self, line: str) -> None:
         if self.headed.done():
@@ -356,59 +351,29 @@ class _Opened:
         elif line.strip():
             self._headers.parse_line(line)
         else:
-            self.head = Response.build(self._status, self._headers.get_all(), b"", self._request)
+            self.head = Response.build(
+                self._status, self._headers.get_all(), b"", self.head.request
+            )
             self.headed.set_result(self.head)
-
-    def received(self, chunk: bytes) -> None:
-        self._parts.append(chunk)
-        self._ready.set()
 
     def done(self, fetching: asyncio.Future[Any]) -> None:
         error = None if fetching.cancelled() else fetching.exception()
-        if error is not None:
-            self._error = error
-        self._ended = True
-        self._ready.set()
+        self.finished(error)
         if not self.headed.done():
             self.headed.set_exception(error or StreamClosedError())
             # Retrieved here too: open() may have stopped waiting (a timeout).
             self.headed.exception()
 
-    async def read(self, idle: float | None) -> bytes:
-        """The next part of the body (b"" at its end), within ``idle`` seconds."""
-        request = self._request
-        if self._aborted:
-            raise request.closed(under_way=True)
-        if not self._parts and not self._ended:
-            self._ready.clear()
-            try:
-                await asyncio.wait_for(self._ready.wait(), idle)
-            except TimeoutError:
-                raise request.timed_out(sent=True) from None
-        if self._parts:
-            return self._parts.popleft()
-        if self._aborted:
-            raise request.closed(under_way=True)
-        if self._error is not None and not self.closed:
-            error = self._error
-            raise request.connection_failed(
-                self._transport.config.address, error, sent=True
-            ) from detached(error)
-        return b""
+    async def _wait(self, idle: float | None) -> None:
+        self._ready.clear()
+        await asyncio.wait_for(self._ready.wait(), idle)
 
-    def abort(self) -> None:
-        """Close as the client closes: a read fails with ClientClosed."""
-        self._aborted = True
-        self.close()
+    def _wake(self) -> None:
+        self._ready.set()
 
-    def close(self) -> None:
-        """Close the connection."""
-        if self.closed:
-            return
-        self.closed = True
+    def _drop(self) -> None:
         self.connection.abandon()
         self.upload.close()
-        self._ready.set()
         self._transport._streams.discard(self)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import gzip
 import inspect
@@ -40,6 +39,7 @@ from ..exceptions import ConsulException, detached
 from ..transport import AsyncTransport
 from ._drive import drive_async
 from ._run import AsyncRunner, given_transport
+from ._streams import PushedBody
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -116,7 +116,7 @@ class TwistedTransport:
         self.reactor = reactor
         self.closed = False
         #: The exchanges under way, which close() aborts.
-        self._inflight: set[defer.Deferred[tuple[Any, bytes]]] = set()
+        self._inflight: set[defer.Deferred[Any]] = set()
         #: The answers being read as streams, which close() aborts.
         self._streams: set[_Opened] = set()
         self._policy = _TLSPolicy(config)
@@ -141,15 +141,19 @@ class TwistedTransport:
             self.reactor, contextFactory=self._policy, connectTimeout=connect_timeout, pool=pool
         )
 
-    async def _exchange(self, request: Request) -> tuple[Any, bytes]:
-        headers = Headers({k: [v] for k, v in request.headers})
-        headers.setRawHeaders(b"Accept-Encoding", [b"gzip"])
+    def _agent_for(self, request: Request) -> Agent:
+        """The agent of ``request``: the pool that retries only for a retryable one."""
         agent = self.agent if request.retryable else self._once_agent
         if request.timeout != self.config.timeout:
             # A call's own timeout: an agent that connects within it, on the same pool.
             pool = self.pool if request.retryable else self._once_pool
             agent = self._agent(pool, request.timeout)
-        answer = await agent.request(
+        return agent
+
+    async def _exchange(self, request: Request) -> tuple[Any, bytes]:
+        headers = Headers({k: [v] for k, v in request.headers})
+        headers.setRawHeaders(b"Accept-Encoding", [b"gzip"])
+        answer = await self._agent_for(request).request(
             request.method.encode("ascii"),
             request.url(self.config.base_url).encode("ascii"),
             headers,
@@ -172,19 +176,23 @@ class TwistedTransport:
         """
         if self.closed:
             raise request.closed()
+        answer, body = await self._within(request, defer.ensureDeferred(self._exchange(request)))
+        return Response.build(answer.code, _header_pairs(answer), body, request)
+
+    async def _within(self, request: Request, work: defer.Deferred[T]) -> T:
+        """``work``'s result, cancelled at ``request``'s time limit; failures are ours."""
         limit = request.time_limit()
-        exchange = defer.ensureDeferred(self._exchange(request))
         expired = False
 
         def expire() -> None:
             nonlocal expired
             expired = True
-            exchange.cancel()
+            work.cancel()
 
         timer = None if limit is None else self.reactor.callLater(limit, expire)
-        self._inflight.add(exchange)
+        self._inflight.add(work)
         try:
-            answer, body = await exchange
+            return await work
         except Exception as exc:
             if not expired and not self.closed and _cancelled(exc):
                 # The caller cancelled: Twisted wraps that in ResponseFailed.
@@ -194,15 +202,9 @@ class TwistedTransport:
                 raise
             raise failure from detached(exc)
         finally:
-            self._inflight.discard(exchange)
+            self._inflight.discard(work)
             if timer is not None and timer.active():
                 timer.cancel()
-        headers = [
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, values in answer.headers.getAllRawHeaders()
-            for value in values
-        ]
-        return Response.build(answer.code, headers, body, request)
 
     async def open(self, request: Request) -> _Opened:
         """Send ``request``; the answer once its headers are in (a stream).
@@ -218,44 +220,18 @@ class TwistedTransport:
         if request.upload is not None:
             file = upload.enter_context(request.upload.open())
             producer = FileBodyProducer(_Unclosed(file), readSize=UPLOAD_CHUNK)
-        agent = self.agent if request.retryable else self._once_agent
-        if request.timeout != self.config.timeout:
-            pool = self.pool if request.retryable else self._once_pool
-            agent = self._agent(pool, request.timeout)
-        requesting = agent.request(
+        requesting = self._agent_for(request).request(
             request.method.encode("ascii"),
             request.url(self.config.base_url).encode("ascii"),
             Headers({k: [v] for k, v in request.headers}),
             producer,
         )
-        expired = False
-
-        def expire() -> None:
-            nonlocal expired
-            expired = True
-            requesting.cancel()
-
-        limit = request.time_limit()
-        timer = None if limit is None else self.reactor.callLater(limit, expire)
         try:
-            answer = await requesting
-        except Exception as exc:
+            answer = await self._within(request, requesting)
+        except BaseException:
             upload.close()
-            if not expired and not self.closed and _cancelled(exc):
-                raise defer.CancelledError() from exc
-            failure = self._failure(request, exc, expired)
-            if failure is None:
-                raise
-            raise failure from detached(exc)
-        finally:
-            if timer is not None and timer.active():
-                timer.cancel()
-        headers = [
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, values in answer.headers.getAllRawHeaders()
-            for value in values
-        ]
-        head = Response.build(answer.code, headers, b"", request)
+            raise
+        head = Response.build(answer.code, _header_pairs(answer), b"", request)
         opened = _Opened(self, head, upload)
         answer.deliverBody(opened)  # type: ignore[call-arg,misc]  # zope interface
         self._streams.add(opened)
@@ -356,80 +332,50 @@ class _UnixEndpoints:
         return UNIXClientEndpoint(self._reactor, self._path, timeout=self._timeout)
 
 
-class _Opened(Protocol):
+class _Opened(PushedBody, Protocol):
     """An answer of :meth:`TwistedTransport.open`: the protocol its body is delivered to."""
 
     def __init__(
         self, transport: TwistedTransport, head: Response, upload: contextlib.ExitStack
     ) -> None:
+        super().__init__(transport.config.address)
         self.head = head
         self._transport = transport
         #: The upload's file, open until the answer is done with.
         self._upload = upload
-        self._parts: collections.deque[bytes] = collections.deque()
         self._waiting: defer.Deferred[None] | None = None
-        self._ended = False
-        self._error: Failure | None = None
-        self.closed = False
-        self._aborted = False
 
     def dataReceived(self, data: bytes) -> None:  # noqa: N802 - Twisted's interface
-        self._parts.append(data)
-        self._wake()
+        self.pushed(data)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:  # noqa: N802
-        if not reason.check(ResponseDone, PotentialDataLoss):
-            self._error = reason
-        self._ended = True
         self._upload.close()
-        self._wake()
+        if reason.check(ResponseDone, PotentialDataLoss):
+            self.finished(None)
+        else:
+            self.finished(reason.value or ConnectionError("the answer was cut"))
+
+    async def _wait(self, idle: float | None) -> None:
+        waiting: defer.Deferred[None] = defer.Deferred()
+        self._waiting = waiting
+        if idle is not None:
+            waiting.addTimeout(idle, self._transport.reactor)
+        try:
+            await waiting
+        except defer.TimeoutError:
+            self._waiting = None
+            raise TimeoutError from None
 
     def _wake(self) -> None:
         waiting, self._waiting = self._waiting, None
         if waiting is not None:
             waiting.callback(None)
 
-    async def read(self, idle: float | None) -> bytes:
-        """The next part of the body (b"" at its end), within ``idle`` seconds."""
-        request = self.head.request
-        if self._aborted:
-            raise request.closed(under_way=True)
-        if not self._parts and not self._ended and not self.closed:
-            waiting: defer.Deferred[None] = defer.Deferred()
-            self._waiting = waiting
-            if idle is not None:
-                waiting.addTimeout(idle, self._transport.reactor)
-            try:
-                await waiting
-            except defer.TimeoutError:
-                self._waiting = None
-                raise request.timed_out(sent=True) from None
-        if self._parts:
-            return self._parts.popleft()
-        if self._aborted:
-            raise request.closed(under_way=True)
-        if self._error is not None and not self.closed:
-            error: BaseException = self._error.value or ConnectionError("the answer was cut")
-            raise request.connection_failed(
-                self._transport.config.address, error, sent=True
-            ) from detached(error)
-        return b""
-
-    def abort(self) -> None:
-        """Close as the client closes: a read fails with ClientClosed."""
-        self._aborted = True
-        self.close()
-
-    def close(self) -> None:
-        """Close the connection."""
-        if self.closed:
-            return
-        self.closed = True
+    def _drop(self) -> None:
         if self.transport is not None and not self._ended:
             self.transport.stopProducing()
         self._upload.close()
         self._transport._streams.discard(self)
-        self._wake()
 
 
 class _Unclosed:
@@ -471,6 +417,15 @@ class _Body:
 
     def stopProducing(self) -> None:  # noqa: N802
         """Nothing to stop."""
+
+
+def _header_pairs(answer: Any) -> list[tuple[str, str]]:
+    """An answer's headers as text pairs."""
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in answer.headers.getAllRawHeaders()
+        for value in values
+    ]
 
 
 def _cancelled(exc: Exception) -> bool:

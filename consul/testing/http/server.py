@@ -261,17 +261,8 @@ def _finished(
     agent.metrics.measure_since("api.http", started, {"method": request.method, "path": label})
     if agent.log.level <= DEBUG:
         latency = format_duration(round((time.monotonic() - started) * 1e9))
-        agent.logger.named("http").debug(
-            "Request finished",
-            "method",
-            request.method,
-            "url",
-            _log_url(request, raw_query),
-            "from",
-            _remote(request),
-            "latency",
-            latency,
-        )
+        fields = _request_fields(request, raw_query)
+        agent.logger.named("http").debug("Request finished", *fields, "latency", latency)
 
 
 def _finishing(
@@ -298,17 +289,13 @@ def _request_error(
 ) -> None:
     """``handleErr``'s ERROR ``Request error`` line, for every error a handler returns."""
     if agent.log.level <= ERROR:
-        agent.logger.named("http").error(
-            "Request error",
-            "method",
-            request.method,
-            "url",
-            _log_url(request, raw_query),
-            "from",
-            _remote(request),
-            "error",
-            message,
-        )
+        fields = _request_fields(request, raw_query)
+        agent.logger.named("http").error("Request error", *fields, "error", message)
+
+
+def _request_fields(request: web.BaseRequest, raw_query: str) -> tuple[str, ...]:
+    """The fields ``wrap`` logs of a request: its method, URL (no token) and client."""
+    return ("method", request.method, "url", _log_url(request, raw_query), "from", _remote(request))
 
 
 def _log_url(request: web.BaseRequest, raw_query: str) -> str:
