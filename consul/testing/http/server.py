@@ -249,6 +249,10 @@ async def _wrap(
     return reply
 
 
+#: The key of each route and method's ``consul.api.http`` sample, made once.
+_SAMPLE_KEYS: dict[tuple[str, str], tuple[str, tuple[tuple[str, str], ...]]] = {}
+
+
 def _finished(
     agent: AgentCore, request: web.BaseRequest, route: Route, raw_query: str, started: float
 ) -> None:
@@ -257,8 +261,12 @@ def _finished(
     The time it took, as the ``consul.api.http`` sample labelled with its
     method and its route (``v1_kv_``), and a DEBUG ``Request finished`` line.
     """
-    label = route.pattern[1:].replace("/", "_")
-    agent.metrics.measure_since("api.http", started, {"method": request.method, "path": label})
+    metrics = agent.metrics
+    key = _SAMPLE_KEYS.get((route.pattern, request.method))
+    if key is None:
+        labels = {"method": request.method, "path": route.pattern[1:].replace("/", "_")}
+        key = _SAMPLE_KEYS[route.pattern, request.method] = metrics.key("api.http", labels)
+    metrics.measure_since(key, started)
     if agent.log.level <= DEBUG:
         latency = format_duration(round((time.monotonic() - started) * 1e9))
         fields = _request_fields(request, raw_query)

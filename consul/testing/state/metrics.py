@@ -12,7 +12,7 @@ the agent's tasks, ``consul.state.*`` for the catalog and KV store, as the
 usage reporter sets them).
 
 Names carry the ``consul.`` prefix and no host name, as in Consul's docs;
-gauge and sample values are ``float32`` in go-metrics, and are written as Go
+gauge values are ``float32`` in go-metrics, and are written as Go
 writes a ``float32`` (:func:`float32`). The interval's length is
 ``AgentConfig.metrics_interval`` (10 seconds; tests shorten it).
 """
@@ -183,28 +183,30 @@ class Metrics:
         return self.current
 
     @staticmethod
-    def _key(name: str, labels: dict[str, str] | None) -> _Key:
+    def key(name: str, labels: dict[str, str] | None = None) -> _Key:
+        """The key of metric ``name`` with ``labels`` (a caller on a hot path keeps it)."""
         return "consul." + name, tuple(sorted((labels or {}).items()))
 
     def set_gauge(self, name: str, value: float, labels: dict[str, str] | None = None) -> None:
         """``SetGaugeWithLabels``: the gauge's value in the current interval."""
-        self.current.gauges[self._key(name, labels)] = value
+        self.current.gauges[self.key(name, labels)] = value
 
     def incr_counter(
         self, name: str, value: float = 1, labels: dict[str, str] | None = None
     ) -> None:
         """``IncrCounterWithLabels``."""
-        self._ingest(self.current.counters, self._key(name, labels), value)
+        self._ingest(self.current.counters, self.key(name, labels), value)
 
     def add_sample(self, name: str, value: float, labels: dict[str, str] | None = None) -> None:
         """``AddSampleWithLabels`` (a timer's milliseconds, with ``MeasureSince``)."""
-        self._ingest(self.current.samples, self._key(name, labels), value)
+        self._ingest(self.current.samples, self.key(name, labels), value)
 
-    def measure_since(
-        self, name: str, started: float, labels: dict[str, str] | None = None
-    ) -> None:
-        """``MeasureSinceWithLabels``: milliseconds since ``started`` (:func:`time.monotonic`)."""
-        self.add_sample(name, float32((time.monotonic() - started) * 1000), labels)
+    def measure_since(self, key: _Key, started: float) -> None:
+        """``MeasureSinceWithLabels``: the milliseconds since ``started`` (:func:`time.monotonic`).
+
+        ``key`` is :meth:`key`'s: every request measures, so it is made once.
+        """
+        self._ingest(self.current.samples, key, (time.monotonic() - started) * 1000)
 
     @staticmethod
     def _ingest(table: dict[_Key, _Aggregate], key: _Key, value: float) -> None:
