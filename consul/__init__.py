@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ._endpoint import QueryOptions
 from ._http import Call, Request, Response
 from ._meta import Indexed, QueryMeta
+from ._stream import AsyncStream, Stream
 from .check import Check
 from .exceptions import (
     ACLDisabled,
@@ -61,6 +62,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ACLDisabled",
     "ACLPermissionDenied",
+    "AsyncStream",
     "BadRequest",
     "Call",
     "Check",
@@ -81,6 +83,7 @@ __all__ = [
     "RequestEntityTooLarge",
     "Response",
     "ServerError",
+    "Stream",
     "Timeout",
     "TransportError",
 ]

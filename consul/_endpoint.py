@@ -43,10 +43,12 @@ from typing import (
 from . import _decode as d
 from ._http import CLIENT_TIMEOUT, Call, Flow, Headers, Params, Request, bounded, header_value
 from ._meta import Indexed
+from ._stream import AsyncStream, Exchange, Stream, StreamCall
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
 
+    from .adapters.twisted import TwistedStream
     from .base import ConsulBase
 
 P = ParamSpec("P")
@@ -58,10 +60,12 @@ class Mode:
     """A client's mode: what its calls return, for type checkers and ``inspect``.
 
     ``returns`` is the return annotation a bound method shows
-    (``inspect.signature``, ``help``), ``{}`` standing for the endpoint's value.
+    (``inspect.signature``, ``help``), ``{}`` standing for the endpoint's value;
+    ``streams`` the one of a method that returns a stream of such values.
     """
 
     returns = "{}"
+    streams = "Stream[{}]"
 
 
 class Blocking(Mode):
@@ -72,24 +76,28 @@ class ThreadPool(Mode):
     """Mode of :class:`consul.threadpool.Consul`: a call returns a ``Future``."""
 
     returns = "concurrent.futures.Future[{}]"
+    streams = "concurrent.futures.Future[Stream[{}]]"
 
 
 class AsyncIO(Mode):
     """Mode of :class:`consul.aio.Consul`: a call returns a coroutine."""
 
     returns = "Coroutine[Any, Any, {}]"
+    streams = "Coroutine[Any, Any, AsyncStream[{}]]"
 
 
 class Tornado(Mode):
     """Mode of :class:`consul.tornado.Consul`: a call returns an asyncio ``Future``."""
 
     returns = "asyncio.Future[{}]"
+    streams = "asyncio.Future[AsyncStream[{}]]"
 
 
 class Twisted(Mode):
     """Mode of :class:`consul.twisted.Consul`: a call returns a ``Deferred``."""
 
     returns = "Deferred[{}]"
+    streams = "Deferred[TwistedStream[{}]]"
 
 
 class Callback(Mode):
@@ -100,6 +108,7 @@ class Callback(Mode):
     """
 
     returns = "Any"
+    streams = "Stream[{}]"
 
 
 class Runner(Protocol):
@@ -114,6 +123,12 @@ class Runner(Protocol):
 
     def run_flow(self, flow: Flow[Any]) -> Any:
         """Drive ``flow`` to its end, sending each call it yields."""
+
+    def run_stream(self, call: StreamCall[Any]) -> Any:
+        """Open ``call``'s stream: the loop's kind of stream of its items."""
+
+    def run_exchange(self, call: Exchange[Any]) -> Any:
+        """Run ``call``: its answer read into its sink."""
 
 
 class Group(Generic[M]):
@@ -367,8 +382,8 @@ def _cache_control(options: QueryOptions, *, read: bool, mode: str) -> str:
     return ", ".join(directives)
 
 
-#: An endpoint's return annotation (``Call[X]`` or ``Flow[X]``), to find ``X``.
-_RESULT = re.compile(r"^(?:Call|Flow)\[(.*)\]$")
+#: An endpoint's return annotation (``Call[X]``, ``Flow[X]``...), to find ``X``.
+_RESULT = re.compile(r"^(?:Call|Flow|StreamCall|Exchange)\[(.*)\]$")
 
 
 class _Bound(Generic[P, T]):
@@ -396,6 +411,10 @@ class _Bound(Generic[P, T]):
 
     def _runner_method(self, runner: Runner) -> Callable[[Any], Any]:
         raise NotImplementedError
+
+    def _returns(self, mode: type[Mode]) -> str:
+        """The mode's template of what the bound method returns."""
+        return mode.returns
 
     def _timed(self, built: Any, timeout: float | None) -> Any:
         """What the method built (a call or a flow), within the call's own ``timeout``."""
@@ -467,7 +486,7 @@ class _Bound(Generic[P, T]):
                 result.__qualname__ = name
             return result
 
-        signature = self._signature(obj._client._mode.returns)
+        signature = self._signature(self._returns(obj._client._mode))
         method.__signature__ = signature  # type: ignore[attr-defined]
         method.__annotations__ = {**build.__annotations__, "return": signature.return_annotation}
         return method
@@ -518,6 +537,78 @@ def flow_with_call_timeout(build: Callable[Concatenate[Any, P], Flow[T]]) -> flo
     lock's ``acquire(timeout=...)``: how long to wait for the lock).
     """
     return flow(build, "call_timeout")
+
+
+class exchange(_Bound[P, T]):  # noqa: N801 - used as a decorator
+    """Decorator: a method that returns an :class:`~consul._stream.Exchange`.
+
+    Its answer is read part by part into its sink (a snapshot into a file),
+    its body may come from a file (a restore). A call's ``timeout=`` bounds
+    the wait for the answer's headers, then each read of its body.
+    """
+
+    def __init__(self, build: Callable[Concatenate[Any, P], Exchange[T]]) -> None:
+        super().__init__(build, "timeout")
+
+    def _runner_method(self, runner: Runner) -> Callable[[Any], Any]:
+        return runner.run_exchange
+
+    def _timed(self, built: Exchange[T], timeout: float | None) -> Exchange[T]:
+        return dataclasses.replace(
+            built, request=dataclasses.replace(built.request, timeout=timeout)
+        )
+
+
+class stream(_Bound[P, T]):  # noqa: N801 - used as a decorator
+    """Decorator: a method that returns a :class:`~consul._stream.StreamCall`.
+
+    Called, it returns the client's kind of stream of the items (once the
+    answer's headers are in): a :class:`~consul._stream.Stream` (iterator)
+    on the blocking client (in a Future on the thread pool's), an
+    :class:`~consul._stream.AsyncStream` (async iterator) on the asyncio and
+    Tornado clients (from a coroutine, a Future), a ``TwistedStream`` (in a
+    Deferred) on Twisted's. A call's ``timeout=`` bounds the wait for the
+    headers.
+    """
+
+    def __init__(self, build: Callable[Concatenate[Any, P], StreamCall[T]]) -> None:
+        super().__init__(build, "timeout")
+
+    def _runner_method(self, runner: Runner) -> Callable[[Any], Any]:
+        return runner.run_stream
+
+    def _returns(self, mode: type[Mode]) -> str:
+        return mode.streams
+
+    def _timed(self, built: StreamCall[T], timeout: float | None) -> StreamCall[T]:
+        return dataclasses.replace(
+            built, request=dataclasses.replace(built.request, timeout=timeout)
+        )
+
+    @overload  # type: ignore[override]
+    def __get__(self, obj: None, owner: type[Any]) -> Callable[Concatenate[Any, P], Any]: ...
+    @overload
+    def __get__(self, obj: Group[Blocking], owner: type[Any]) -> Callable[P, Stream[T]]: ...
+    @overload
+    def __get__(
+        self, obj: Group[ThreadPool], owner: type[Any]
+    ) -> Callable[P, Future[Stream[T]]]: ...
+    @overload
+    def __get__(
+        self, obj: Group[AsyncIO], owner: type[Any]
+    ) -> Callable[P, Coroutine[Any, Any, AsyncStream[T]]]: ...
+    @overload
+    def __get__(
+        self, obj: Group[Tornado], owner: type[Any]
+    ) -> Callable[P, AsyncioFuture[AsyncStream[T]]]: ...
+    @overload
+    def __get__(
+        self, obj: Group[Twisted], owner: type[Any]
+    ) -> Callable[P, Deferred[TwistedStream[T]]]: ...
+    @overload
+    def __get__(self, obj: Group[Callback], owner: type[Any]) -> Callable[P, Stream[T]]: ...
+    def __get__(self, obj: Group[Any] | None, owner: type[Any]) -> Any:
+        return super().__get__(obj, owner)
 
 
 def endpoint_with_call_timeout(build: Callable[Concatenate[Any, P], Call[T]]) -> endpoint[P, T]:

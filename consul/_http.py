@@ -20,10 +20,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
+import io
+import os
 import re
 import time
-from collections.abc import Callable, Generator, Iterable, Mapping
-from typing import Any, Final, Generic, Literal, Protocol, TypeAlias, TypeVar
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from typing import IO, Any, Final, Generic, Literal, Protocol, TypeAlias, TypeVar
 from urllib.parse import quote, urlencode
 
 from .exceptions import (
@@ -83,6 +85,50 @@ CLIENT_TIMEOUT: Final = ClientTimeout.DEFAULT
 CallTimeout: TypeAlias = float | Literal[ClientTimeout.DEFAULT] | None
 
 
+#: The size of each part of an upload as it is read and sent.
+UPLOAD_CHUNK = 64 * 1024
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Upload:
+    """A request body sent from a file as it is read (a snapshot restore), never held whole.
+
+    ``source`` is a path, opened (and closed) when the request is sent, or a
+    binary file object, read from where it stands and left open.
+    """
+
+    source: str | os.PathLike[str] | IO[bytes]
+
+    @contextlib.contextmanager
+    def open(self) -> Iterator[IO[bytes]]:
+        """The file to read the body from (a path opened for the time of the block)."""
+        if isinstance(self.source, str | os.PathLike):
+            with open(self.source, "rb") as file:
+                yield file
+        else:
+            yield self.source
+
+    @staticmethod
+    def size(file: IO[bytes]) -> int | None:
+        """The bytes left to read in ``file``, if it can tell (a regular file); else None."""
+        try:
+            return os.fstat(file.fileno()).st_size - file.tell()
+        except (OSError, AttributeError, io.UnsupportedOperation):
+            return None
+
+    @staticmethod
+    def chunks(file: IO[bytes]) -> Iterator[bytes]:
+        """``file``'s bytes, part by part."""
+        while chunk := file.read(UPLOAD_CHUNK):
+            yield chunk
+
+    def __repr__(self) -> str:
+        source = self.source
+        if isinstance(source, str | os.PathLike):
+            return f"<upload from {os.fspath(source)!r}>"
+        return f"<upload from a {type(source).__name__}>"
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Request:
     """One HTTP request to Consul, described without sending it.
@@ -93,8 +139,10 @@ class Request:
     queries: it is the number of seconds the server may hold the request,
     which the adapters add to the time they allow the call (see
     :meth:`time_limit`). ``timeout`` is the seconds the exchange may take
-    (None: no limit): the client's, or the call's own ``timeout=``. The repr
-    shows neither the token nor the body.
+    (None: no limit): the client's, or the call's own ``timeout=``.
+    ``upload`` is a body read from a file as it is sent, instead of ``body``
+    (only an :class:`~consul._stream.Exchange` has one). The repr shows
+    neither the token nor the body.
     """
 
     method: str
@@ -104,6 +152,7 @@ class Request:
     body: bytes | None = None
     wait: float | None = None
     timeout: float | None = DEFAULT_TIMEOUT
+    upload: Upload | None = None
 
     def url(self, base: str) -> str:
         """The full URL of this request below ``base`` (``scheme://host:port``)."""
@@ -178,6 +227,8 @@ class Request:
             for name, value in self.headers
         )
         body = None if self.body is None else f"<{len(self.body)} bytes>"
+        if self.upload is not None:
+            body = repr(self.upload)
         return (
             f"Request(method={self.method!r}, path={self.path!r}, params={self.params!r}, "
             f"headers={headers!r}, body={body}, wait={self.wait!r}, timeout={self.timeout!r})"

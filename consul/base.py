@@ -20,11 +20,14 @@ from .api.acl import ACL
 from .api.agent import Agent
 from .api.catalog import Catalog
 from .api.coordinate import Coordinate
+from .api.debug import Debug
 from .api.event import Event
 from .api.health import Health
 from .api.kv import KV
 from .api.query import Query
+from .api.operator import Operator
 from .api.session import Session
+from .api.snapshot import Snapshot
 from .api.status import Status
 from .api.txn import Txn
 from .callback import CB, HTTPClient, Response
@@ -112,11 +115,14 @@ class ConsulBase(Recipes[M], Generic[M]):
     Agent = Agent
     Catalog = Catalog
     Coordinate = Coordinate
+    Debug = Debug
     Event = Event
     Health = Health
     KV = KV
     Query = Query
+    Operator = Operator
     Session = Session
+    Snapshot = Snapshot
     Status = Status
     Txn = Txn
 
@@ -169,11 +175,14 @@ class ConsulBase(Recipes[M], Generic[M]):
         self.agent: Agent[M] = Agent(self)
         self.catalog: Catalog[M] = Catalog(self)
         self.coordinate: Coordinate[M] = Coordinate(self)
+        self.debug: Debug[M] = Debug(self)
         self.event: Event[M] = Event(self)
         self.health: Health[M] = Health(self)
         self.kv: KV[M] = KV(self)
         self.query: Query[M] = Query(self)
+        self.operator: Operator[M] = Operator(self)
         self.session: Session[M] = Session(self)
+        self.snapshot: Snapshot[M] = Snapshot(self)
         self.status: Status[M] = Status(self)
         self.txn: Txn[M] = Txn(self)
 

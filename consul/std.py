@@ -93,7 +93,7 @@ class HTTPClient(_HTTPClient):
             Response(
                 answer.status,
                 CaseInsensitiveDict(fields if isinstance(fields, tuple) else fields.items()),
-                answer.body.decode("utf-8", "replace"),
+                _text(answer.body),
             )
         )
 
@@ -119,3 +119,11 @@ class HTTPClient(_HTTPClient):
     def close(self) -> None:
         """Close the pooled connections."""
         self._transport.close()
+
+
+def _text(body: bytes) -> str | bytes:
+    """The body as python-consul gave it, as text; bytes if it is not UTF-8 (a snapshot)."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body

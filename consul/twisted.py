@@ -1,7 +1,7 @@
-"""The client for Twisted (treq): ``consul.twisted.Consul``."""
+"""The client for Twisted (treq): ``consul.twisted.Consul``, and its ``TwistedStream``."""
 
 from __future__ import annotations
 
-from .adapters.twisted import Consul
+from .adapters.twisted import Consul, TwistedStream
 
-__all__ = ["Consul"]
+__all__ = ["Consul", "TwistedStream"]

@@ -426,3 +426,34 @@ def wait_blocked(
         return int(core.datacenters[dc or core.config.datacenter].blocking_queries)
 
     wait_until(lambda: int(agent.run(waiting)) >= count)
+
+
+def take(client: Sync, stream: Any, count: int) -> list[Any]:
+    """The next ``count`` items of ``stream`` (any client's kind), read in the client's loop.
+
+    Fewer if the stream ends first.
+    """
+    from consul._stream import AsyncStream
+
+    loop = client._loop
+    if not isinstance(stream, AsyncStream):
+        return [item for _, item in zip(range(count), stream, strict=False)]
+
+    async def collect() -> list[Any]:
+        items = []
+        async for item in stream:
+            items.append(item)
+            if len(items) == count:
+                break
+        return items
+
+    if isinstance(loop, ReactorThread):
+        from twisted.internet import defer
+
+        return list(loop.submit(lambda: defer.ensureDeferred(collect())).result(CALL_TIMEOUT))
+    return list(loop.submit(collect).result(CALL_TIMEOUT))
+
+
+def close_stream(client: Sync, stream: Any) -> None:
+    """Close ``stream`` in its client's loop."""
+    client._loop.submit(stream.close).result(CALL_TIMEOUT)

@@ -27,10 +27,14 @@ from typing import Any, TypeVar
 from .. import _log
 from .._http import Call, Flow, Request, Response
 from .._log import DEBUG, LOG
+from .._stream import AsyncOpened, AsyncStream, Exchange, Stream, StreamCall
 from ..transport import AsyncTransport, Transport
 from ._drive import AsyncFlows, Cancellable, Stopper, ThreadFlows, asyncio_future, drive
+from ._streams import exchange, exchange_async, open_stream, open_stream_async
 
 T = TypeVar("T")
+R = TypeVar("R")
+S = TypeVar("S", bound=AsyncStream[Any])
 
 __all__ = ["AsyncRunner", "BlockingRunner", "given_transport"]
 
@@ -126,6 +130,18 @@ class BlockingRunner:
                 transport.close()
                 self._forks.discard(transport)
 
+    def run_stream(self, call: StreamCall[T]) -> Stream[T]:
+        """Open ``call``'s stream in this thread; returns once the answer's headers are in."""
+        if self.closed:
+            raise call.request.closed()
+        return open_stream(self.transport, call)
+
+    def run_exchange(self, call: Exchange[R]) -> R:
+        """Run ``call`` in this thread: its answer read into its sink; the sink's value."""
+        if self.closed:
+            raise call.request.closed()
+        return exchange(self.transport, call)
+
     def close(self) -> None:
         """Refuse further calls, stop the recipes' flows, close the transport (if it can be)."""
         self.closed = True
@@ -180,6 +196,20 @@ class AsyncRunner:
             raise
         _log.answered(request, response, since)
         return response
+
+    async def stream(
+        self, call: StreamCall[Any], make: Callable[[AsyncOpened, Any, float | None], S]
+    ) -> S:
+        """Open ``call``'s stream; ``make`` builds it from the opened answer."""
+        if self.closed:
+            raise call.request.closed()
+        return await open_stream_async(self.transport, call, make)
+
+    async def exchange(self, call: Exchange[R]) -> R:
+        """Run ``call``: its answer read into its sink; the sink's value."""
+        if self.closed:
+            raise call.request.closed()
+        return await exchange_async(self.transport, call)
 
     def _close_transport(self) -> Any:
         """Refuse further calls, stop the recipes' flows, close the transport.

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import ssl
-from collections.abc import Coroutine
-from typing import Any, Self, TypeVar
+from collections.abc import AsyncIterator, Coroutine
+from typing import IO, Any, Self, TypeVar
 
 import aiohttp
 from yarl import URL
 
 from .._endpoint import AsyncIO, positive_int
-from .._http import RETRYABLE_METHODS, Call, Flow, Request, Response
+from .._http import RETRYABLE_METHODS, Call, Flow, Request, Response, Upload
+from .._stream import AsyncStream, Exchange, StreamCall
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
 from ..exceptions import ConsulException, detached
@@ -21,8 +23,10 @@ from ._budget import Budget
 from ._drive import drive_async
 from ._loop import LoopBinding
 from ._run import AsyncRunner, given_transport
+from ._streams import Closing
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 __all__ = ["AiohttpTransport", "AsyncioRunner", "Consul"]
 
@@ -88,9 +92,15 @@ class AiohttpTransport:
         self._timeout = aiohttp.ClientTimeout(total=config.timeout)
         self._base_url = config.base_url
         self._server_hostname = config.tls_server_name
+        #: The answers being read as streams, which close() aborts.
+        self._streams: set[_Opened] = set()
 
-    def _open(self) -> aiohttp.ClientSession:
-        """The session, made on the first call (in the client's loop)."""
+    def _bind(self, request: Request) -> aiohttp.ClientSession:
+        """The session for ``request``, made on the first call (in the client's loop)."""
+        if self.closed:
+            raise request.closed()
+        if asyncio.get_running_loop() is not self._bound:
+            self._bound = self._loop.check()
         if self._session is None:
             # Room for both budgets: a call waits for a turn of its budget,
             # not in the pool (where the wait would count in its timeout).
@@ -104,11 +114,7 @@ class AiohttpTransport:
 
     async def send(self, request: Request) -> Response:
         """Send ``request``; transport failures become our exceptions."""
-        if self.closed:
-            raise request.closed()
-        if asyncio.get_running_loop() is not self._bound:
-            self._bound = self._loop.check()
-        session = self._session or self._open()
+        session = self._bind(request)
         budget = self._budgets[request.wait is not None]
         if (turn := budget.take()) is not None:
             await budget.wait(turn)
@@ -139,6 +145,46 @@ class AiohttpTransport:
         # aiohttp's headers are case-insensitive: read where needed.
         return Response(answer.status, answer.headers, body, request)
 
+    async def open(self, request: Request) -> _Opened:
+        """Send ``request``; the answer once its headers are in (a stream).
+
+        The time limit bounds connecting, sending (an upload included) and
+        the wait for the headers; the body is read with :meth:`_Opened.read`.
+        Streams take no turn in the budgets: they hold their connection until
+        closed.
+        """
+        session = self._bind(request)
+        stack = contextlib.ExitStack()
+        try:
+            headers = dict(request.headers)
+            data: Any = request.body
+            if request.upload is not None:
+                file = stack.enter_context(request.upload.open())
+                size = Upload.size(file)
+                if size is not None:
+                    headers["Content-Length"] = str(size)
+                data = _parts(file)
+            async with asyncio.timeout(request.time_limit()):
+                answer = await session.request(
+                    request.method,
+                    URL(request.url(self._base_url), encoded=True),
+                    headers=headers,
+                    data=data,
+                    allow_redirects=False,
+                    server_hostname=self._server_hostname,
+                    timeout=_UNBOUNDED,
+                    middlewares=() if request.retryable else _ONCE,
+                )
+        except BaseException as exc:
+            stack.close()
+            if isinstance(exc, aiohttp.ClientError | OSError):  # TimeoutError included
+                raise self._failure(request, exc) from detached(exc)
+            raise
+        head = Response(answer.status, answer.headers, b"", request)
+        opened = _Opened(self, head, answer, stack)
+        self._streams.add(opened)
+        return opened
+
     def _failure(self, request: Request, exc: Exception) -> ConsulException:
         if self.closed:
             return request.closed(under_way=True)
@@ -158,10 +204,64 @@ class AiohttpTransport:
         :class:`ClientClosed`.
         """
         self.closed = True
+        for stream in list(self._streams):
+            stream.abort()
         if self._session is not None:
             self._loop.check()
             session, self._session = self._session, None
             await session.close()
+
+
+#: A stream's own bounds are :meth:`AiohttpTransport.open`'s and its reads'.
+_UNBOUNDED = aiohttp.ClientTimeout(total=None)
+
+
+async def _parts(file: IO[bytes]) -> AsyncIterator[bytes]:
+    """An upload's parts, for aiohttp (a local file's reads are quick enough for the loop)."""
+    for chunk in Upload.chunks(file):
+        yield chunk
+
+
+class _Opened(Closing):
+    """An answer of :meth:`AiohttpTransport.open`, its body read part by part."""
+
+    def __init__(
+        self,
+        transport: AiohttpTransport,
+        head: Response,
+        answer: aiohttp.ClientResponse,
+        upload: contextlib.ExitStack,
+    ) -> None:
+        self.head = head
+        self._transport = transport
+        self._answer = answer
+        super().__init__()
+        # The upload's file stays open until the answer is done with.
+        self._upload = upload
+
+    async def read(self, idle: float | None) -> bytes:
+        """The next part of the body (b"" at its end), within ``idle`` seconds."""
+        request = self.head.request
+        if self._aborted:
+            raise request.closed(under_way=True)
+        try:
+            async with asyncio.timeout(idle):
+                return await self._answer.content.readany()
+        except (aiohttp.ClientError, OSError) as exc:  # TimeoutError included
+            if self._aborted:
+                raise request.closed(under_way=True) from detached(exc)
+            if self.closed:
+                return b""
+            if isinstance(exc, TimeoutError):
+                raise request.timed_out(sent=True) from detached(exc)
+            raise request.connection_failed(
+                self._transport.config.address, exc, sent=True
+            ) from detached(exc)
+
+    def _drop(self) -> None:
+        self._answer.close()
+        self._upload.close()
+        self._transport._streams.discard(self)
 
 
 class AsyncioRunner(AsyncRunner):
@@ -174,6 +274,14 @@ class AsyncioRunner(AsyncRunner):
     def run_flow(self, flow: Flow[T]) -> Coroutine[Any, Any, T]:
         """The coroutine that drives ``flow`` on the running loop."""
         return drive_async(flow, self.result)
+
+    def run_stream(self, call: StreamCall[T]) -> Coroutine[Any, Any, AsyncStream[T]]:
+        """The coroutine that opens ``call``'s stream: the stream, once the headers are in."""
+        return self.stream(call, AsyncStream[T])
+
+    def run_exchange(self, call: Exchange[R]) -> Coroutine[Any, Any, R]:
+        """The coroutine of ``call``: its answer read into its sink; the sink's value."""
+        return self.exchange(call)
 
     async def close(self) -> None:
         """Refuse further calls and close the transport (awaiting its ``close()``)."""

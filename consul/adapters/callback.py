@@ -32,11 +32,14 @@ from urllib.parse import unquote
 from .. import _log
 from .._http import Call, Flow, Headers, Request, Response
 from .._log import DEBUG, LOG
+from .._stream import Exchange, Stream, StreamCall
 from ..callback import Response as CallbackResponse
 from ..config import Config
 from ._drive import Stopper, ThreadFlows, drive
+from ._streams import exchange, open_stream
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 __all__ = ["CallbackRunner"]
 
@@ -89,6 +92,32 @@ class CallbackRunner:
     def run_flow(self, flow: Flow[T]) -> T:
         """Drive ``flow`` in this thread: it needs an ``http`` object that blocks."""
         return drive(flow, self.run, time.sleep)
+
+    def send(self, request: Request) -> Response:
+        """Our response to ``request``, through the ``http`` object (which must block)."""
+        response: Response = self.run(Call(request, _unchecked))
+        return response
+
+    def run_stream(self, call: StreamCall[T]) -> Stream[T]:
+        """A stream over the whole answer: python-consul's ``http`` objects read answers whole.
+
+        A stream that never ends (a monitor's) cannot be read so, and is refused.
+        """
+        if call.endless:
+            raise NotImplementedError(
+                f"{call.request.path} streams until it is stopped: python-consul's http "
+                "objects read whole answers; use one of the five clients"
+            )
+        return open_stream(self, call)
+
+    def run_exchange(self, call: Exchange[R]) -> R:
+        """``call`` over the whole answer, an upload read whole (an ``http`` object that blocks)."""
+        return exchange(self, call)
+
+
+def _unchecked(response: Response) -> Response:
+    """The answer itself, whatever its status (the stream drivers check it)."""
+    return response
 
 
 def _data(body: bytes, headers: Headers) -> str | bytes:

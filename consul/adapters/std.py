@@ -22,10 +22,11 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.util.retry import Retry
 
 from .._endpoint import Blocking
-from .._http import Request, Response
+from .._http import UPLOAD_CHUNK, Request, Response, Upload
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
 from ..exceptions import ClientClosed, ConsulException, detached
@@ -240,6 +241,8 @@ class RequestsTransport:
         self._base_url = config.base_url
         #: The connection of the call under way in each thread.
         self._inflight: dict[int, HTTPConnection] = {}
+        #: The answers being read as streams, which close() closes.
+        self._streams: set[_Opened] = set()
         self.session = requests.Session()
         # Consul's settings, not the environment's proxies and netrc, decide
         # how to reach the agent (api.go uses a clean transport too).
@@ -281,6 +284,49 @@ class RequestsTransport:
             current.transport = current.deadline = None
             self._inflight.pop(threading.get_ident(), None)
 
+    def open(self, request: Request) -> _Opened:
+        """Send ``request`` and return once the answer's headers are in (a stream).
+
+        The time limit bounds connecting, sending (an upload included) and
+        the wait for the headers; the body is read with :meth:`_Opened.read`.
+        """
+        if self.closed:
+            raise request.closed()
+        limit = request.time_limit()
+        current = _CURRENT
+        current.transport = self
+        current.deadline = None if limit is None else time.monotonic() + limit
+        ident = threading.get_ident()
+        connection = None
+        try:
+            with contextlib.ExitStack() as stack:
+                headers = dict(request.headers)
+                data: Any = request.body
+                if request.upload is not None:
+                    file = stack.enter_context(request.upload.open())
+                    size = Upload.size(file)
+                    # A file of known size goes with its Content-Length;
+                    # anything else chunk by chunk.
+                    data = file if size is not None else Upload.chunks(file)
+                answer = self.session.request(
+                    request.method,
+                    request.url(self.config.base_url),
+                    headers=headers,
+                    data=data,
+                    timeout=(limit, limit),
+                    allow_redirects=False,
+                    stream=True,
+                )
+        except (requests.RequestException, OSError, http.client.HTTPException) as exc:
+            raise self._failure(request, exc) from detached(exc)
+        finally:
+            current.transport = current.deadline = None
+            connection = self._inflight.pop(ident, None)
+        head = Response.build(answer.status_code, answer.headers.items(), b"", request)
+        opened = _Opened(self, head, answer, connection)
+        self._streams.add(opened)
+        return opened
+
     def _failure(self, request: Request, exc: Exception) -> ConsulException:
         if self.closed:
             return request.closed(under_way=True)
@@ -311,11 +357,79 @@ class RequestsTransport:
         """
         self.closed = True
         for connection in list(self._inflight.values()):
-            sock = connection.sock
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
+            _shut(connection)
+        for stream in list(self._streams):
+            stream.abort()
         self.session.close()
+
+
+def _shut(connection: HTTPConnection | None) -> None:
+    """Shut a connection's socket down: a read blocked on it in another thread ends."""
+    sock = None if connection is None else connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Opened:
+    """An answer of :meth:`RequestsTransport.open`, its body read part by part."""
+
+    def __init__(
+        self,
+        transport: RequestsTransport,
+        head: Response,
+        answer: requests.Response,
+        connection: HTTPConnection | None,
+    ) -> None:
+        self.head = head
+        self._transport = transport
+        self._answer = answer
+        self._connection = connection
+        self._raw = answer.raw
+        self._lock = threading.Lock()
+        self.closed = False
+        self._aborted = False
+
+    def read(self, idle: float | None) -> bytes:
+        """The next part of the body (b"" at its end), within ``idle`` seconds."""
+        request = self.head.request
+        if self._aborted:
+            raise request.closed(under_way=True)
+        current = _CURRENT
+        current.deadline = None if idle is None else time.monotonic() + idle
+        try:
+            # read1: what has come (up to a chunk's worth), not a chunk's worth.
+            return bytes(self._raw.read1(UPLOAD_CHUNK, decode_content=True))
+        except Exception as exc:
+            if self._aborted:
+                raise request.closed(under_way=True) from detached(exc)
+            if self.closed:
+                return b""  # closed from another thread under the read
+            if not isinstance(exc, Urllib3Error | OSError | http.client.HTTPException):
+                raise
+            deadline = current.deadline
+            if deadline is not None and time.monotonic() >= deadline:
+                raise request.timed_out(sent=True) from detached(exc)
+            raise request.connection_failed(
+                self._transport.config.address, exc, sent=True
+            ) from detached(exc)
+        finally:
+            current.deadline = None
+
+    def abort(self) -> None:
+        """Close the connection as the client closes: a read under way fails with ClientClosed."""
+        self._aborted = True
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection (from any thread: a read under way ends)."""
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+        _shut(self._connection)
+        self._answer.close()
+        self._transport._streams.discard(self)
 
 
 class Consul(ConsulBase[Blocking]):

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from .._endpoint import ThreadPool, positive_int
 from .._http import Call, Flow
+from .._stream import Exchange, Stream, StreamCall
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
 from ..exceptions import ClientClosed
@@ -22,6 +23,7 @@ from ._run import BlockingRunner, given_transport
 from .std import RequestsTransport
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 __all__ = ["Consul", "ThreadPoolRunner"]
 
@@ -61,7 +63,15 @@ class ThreadPoolRunner:
         """Drive ``flow`` on a blocking worker thread."""
         return self._submit(self._blocking, drive, flow, self._calls.run, self._sleep)
 
-    def _submit(self, executor: ThreadPoolExecutor, fn: object, *args: object) -> Future[T]:
+    def run_stream(self, call: StreamCall[T]) -> Future[Stream[T]]:
+        """Open ``call``'s stream on a worker thread; a Future of the (blocking) stream."""
+        return self._submit(self._plain, self._calls.run_stream, call)
+
+    def run_exchange(self, call: Exchange[R]) -> Future[R]:
+        """Run ``call`` (a download or an upload) on a blocking worker thread."""
+        return self._submit(self._blocking, self._calls.run_exchange, call)
+
+    def _submit(self, executor: ThreadPoolExecutor, fn: object, *args: object) -> Future[Any]:
         if self._calls.closed:
             raise ClientClosed("the client was closed")
         try:

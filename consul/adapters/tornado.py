@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import dataclasses
 import socket
 import ssl
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Self, TypeVar
 
 from tornado import simple_httpclient
 from tornado.httpclient import HTTPClientError, HTTPRequest
-from tornado.httputil import HTTPInputError
+from tornado.httputil import HTTPHeaders, HTTPInputError, parse_response_start_line
 from tornado.iostream import IOStream, StreamClosedError, UnsatisfiableReadError
 from tornado.netutil import Resolver
 from tornado.simple_httpclient import HTTPTimeoutError, SimpleAsyncHTTPClient
 from tornado.tcpclient import TCPClient
 
 from .._endpoint import Tornado, positive_int
-from .._http import Call, Flow, Request, Response
+from .._http import Call, Flow, Request, Response, Upload
+from .._stream import AsyncStream, Exchange, StreamCall
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
 from ..exceptions import (
@@ -33,8 +35,10 @@ from ._budget import Budget
 from ._drive import drive_async
 from ._loop import LoopBinding
 from ._run import AsyncRunner, given_transport
+from ._streams import PushedBody
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 __all__ = ["Consul", "TornadoRunner", "TornadoTransport"]
 
@@ -161,6 +165,8 @@ class TornadoTransport:
         self._budgets = (Budget(max_connections), Budget(max_blocking_connections))
         #: The connections of the calls under way, which close() aborts.
         self._inflight: set[_Connection] = set()
+        #: The answers being read as streams, which close() aborts.
+        self._streams: set[_Opened] = set()
         self._base_url = config.base_url
         self._hostname_mapping: dict[str, str] = {}
         if config.tls_server_name and config.scheme == "https":
@@ -240,6 +246,65 @@ class TornadoTransport:
         # Tornado's headers are case-insensitive: read where needed.
         return Response(answer.code, answer.headers, answer.body or b"", request)
 
+    async def open(self, request: Request) -> _Opened:
+        """Send ``request``; the answer once its headers are in (a stream).
+
+        The time limit bounds connecting, sending (an upload included) and
+        the wait for the headers; the body is read with :meth:`_Opened.read`.
+        Streams take no turn in the budgets: they hold their connection until
+        closed.
+        """
+        client, _ = self._bind(request)
+        limit = request.time_limit()
+        opened = _Opened(self, request)
+        headers = dict(request.headers)
+        producer = None
+        if request.upload is not None:
+            file = opened.upload.enter_context(request.upload.open())
+            size = Upload.size(file)
+            if size is not None:
+                headers["Content-Length"] = str(size)
+
+            async def producer(write: Callable[[bytes], Awaitable[None]]) -> None:
+                for chunk in Upload.chunks(file):
+                    await write(chunk)
+
+        http_request = HTTPRequest(
+            request.url(self._base_url),
+            method=request.method,
+            headers=headers,
+            body=request.body,
+            # Tornado awaits whatever the producer returns.
+            body_producer=producer,  # type: ignore[arg-type]
+            allow_nonstandard_methods=True,
+            # The headers are awaited within the limit below; the body takes
+            # as long as it takes.
+            connect_timeout=limit or _FOREVER,
+            request_timeout=_FOREVER,
+            follow_redirects=False,
+            decompress_response=True,
+            ssl_options=self._ssl,
+            header_callback=opened.header_line,
+            streaming_callback=opened.pushed,
+        )
+        token = _CURRENT.set(opened.connection)
+        try:
+            fetching = client.fetch(http_request, raise_error=False)
+        finally:
+            _CURRENT.reset(token)
+        fetching.add_done_callback(opened.done)
+        self._streams.add(opened)
+        try:
+            await asyncio.wait_for(asyncio.shield(opened.headed), limit)
+        except BaseException as exc:
+            opened.close()
+            if isinstance(exc, TimeoutError):
+                raise request.timed_out(sent=opened.connection.stream is not None) from None
+            if isinstance(exc, _TRANSPORT_ERRORS):
+                raise self._failure(request, exc, opened.connection) from detached(exc)
+            raise
+        return opened
+
     def _failure(
         self, request: Request, exc: Exception, connection: _Connection
     ) -> ConsulException:
@@ -259,9 +324,65 @@ class TornadoTransport:
         self.closed = True
         for connection in list(self._inflight):
             connection.abandon()
+        for stream in list(self._streams):
+            stream.abort()
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+class _Opened(PushedBody):
+    """An answer of :meth:`TornadoTransport.open`: Tornado's callbacks fill it.
+
+    ``header_callback`` gives the status line and the headers, then a line
+    break: the head is in. ``streaming_callback`` gives the body's parts;
+    the fetch's end (or failure) ends the body.
+    """
+
+    def __init__(self, transport: TornadoTransport, request: Request) -> None:
+        super().__init__(transport.config.address)
+        self._transport = transport
+        self.connection = _Connection()
+        #: The upload's file, open until the answer is done with.
+        self.upload = contextlib.ExitStack()
+        self.headed: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        self.head = Response(0, (), b"", request)
+        self._status = 0
+        self._headers = HTTPHeaders()
+        self._ready = asyncio.Event()
+
+    def header_line(self, line: str) -> None:
+        if self.headed.done():
+            return
+        if not self._status:
+            self._status = parse_response_start_line(line.strip()).code
+        elif line.strip():
+            self._headers.parse_line(line)
+        else:
+            self.head = Response.build(
+                self._status, self._headers.get_all(), b"", self.head.request
+            )
+            self.headed.set_result(self.head)
+
+    def done(self, fetching: asyncio.Future[Any]) -> None:
+        error = None if fetching.cancelled() else fetching.exception()
+        self.finished(error)
+        if not self.headed.done():
+            self.headed.set_exception(error or StreamClosedError())
+            # Retrieved here too: open() may have stopped waiting (a timeout).
+            self.headed.exception()
+
+    async def _wait(self, idle: float | None) -> None:
+        self._ready.clear()
+        await asyncio.wait_for(self._ready.wait(), idle)
+
+    def _wake(self) -> None:
+        self._ready.set()
+
+    def _drop(self) -> None:
+        self.connection.abandon()
+        self.upload.close()
+        self._transport._streams.discard(self)
 
 
 class TornadoRunner(AsyncRunner):
@@ -288,6 +409,14 @@ class TornadoRunner(AsyncRunner):
     def run_flow(self, flow: Flow[T]) -> asyncio.Future[T]:
         """Start ``flow`` on the running loop; a Future of its result."""
         return self._start(drive_async(flow, self.result))
+
+    def run_stream(self, call: StreamCall[T]) -> asyncio.Future[AsyncStream[T]]:
+        """Start opening ``call``'s stream; a Future of the stream (an async iterator)."""
+        return self._start(self.stream(call, AsyncStream[T]))
+
+    def run_exchange(self, call: Exchange[R]) -> asyncio.Future[R]:
+        """Start ``call``; a Future of its sink's value."""
+        return self._start(self.exchange(call))
 
     def close(self) -> None:
         """Refuse further calls and close the transport (its ``close()`` must not be async)."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import inspect
 import zlib
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any, Self, TypeVar, cast
+from typing import IO, Any, Self, TypeVar, cast
 
 import treq
 from cryptography import x509
@@ -14,23 +15,34 @@ from cryptography.hazmat.primitives import serialization
 from twisted.internet import defer, error, ssl
 from twisted.internet.endpoints import UNIXClientEndpoint
 from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
+from twisted.internet.protocol import Protocol, connectionDone
 from twisted.internet.task import deferLater
 from twisted.python.failure import Failure
-from twisted.web.client import Agent, HTTPConnectionPool, ResponseFailed
+from twisted.web.client import (
+    Agent,
+    FileBodyProducer,
+    HTTPConnectionPool,
+    ResponseDone,
+    ResponseFailed,
+)
+from twisted.web.http import PotentialDataLoss
 from twisted.web.http_headers import Headers
 from twisted.web.iweb import IAgentEndpointFactory, IBodyProducer, IPolicyForHTTPS
 from zope.interface import implementer
 
 from .._endpoint import Twisted
-from .._http import Call, Flow, Request, Response
+from .._http import UPLOAD_CHUNK, Call, Flow, Request, Response
+from .._stream import AsyncStream, Exchange, StreamCall
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
 from ..exceptions import ConsulException, detached
 from ..transport import AsyncTransport
 from ._drive import drive_async
 from ._run import AsyncRunner, given_transport
+from ._streams import PushedBody
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 __all__ = ["Consul", "TwistedRunner", "TwistedTransport"]
 
@@ -104,7 +116,9 @@ class TwistedTransport:
         self.reactor = reactor
         self.closed = False
         #: The exchanges under way, which close() aborts.
-        self._inflight: set[defer.Deferred[tuple[Any, bytes]]] = set()
+        self._inflight: set[defer.Deferred[Any]] = set()
+        #: The answers being read as streams, which close() aborts.
+        self._streams: set[_Opened] = set()
         self._policy = _TLSPolicy(config)
         self.pool = HTTPConnectionPool(reactor, persistent=True)
         self._once_pool = HTTPConnectionPool(reactor, persistent=True)
@@ -127,15 +141,19 @@ class TwistedTransport:
             self.reactor, contextFactory=self._policy, connectTimeout=connect_timeout, pool=pool
         )
 
-    async def _exchange(self, request: Request) -> tuple[Any, bytes]:
-        headers = Headers({k: [v] for k, v in request.headers})
-        headers.setRawHeaders(b"Accept-Encoding", [b"gzip"])
+    def _agent_for(self, request: Request) -> Agent:
+        """The agent of ``request``: the pool that retries only for a retryable one."""
         agent = self.agent if request.retryable else self._once_agent
         if request.timeout != self.config.timeout:
             # A call's own timeout: an agent that connects within it, on the same pool.
             pool = self.pool if request.retryable else self._once_pool
             agent = self._agent(pool, request.timeout)
-        answer = await agent.request(
+        return agent
+
+    async def _exchange(self, request: Request) -> tuple[Any, bytes]:
+        headers = Headers({k: [v] for k, v in request.headers})
+        headers.setRawHeaders(b"Accept-Encoding", [b"gzip"])
+        answer = await self._agent_for(request).request(
             request.method.encode("ascii"),
             request.url(self.config.base_url).encode("ascii"),
             headers,
@@ -158,19 +176,23 @@ class TwistedTransport:
         """
         if self.closed:
             raise request.closed()
+        answer, body = await self._within(request, defer.ensureDeferred(self._exchange(request)))
+        return Response(answer.code, _Headers(answer.headers), body, request)
+
+    async def _within(self, request: Request, work: defer.Deferred[T]) -> T:
+        """``work``'s result, cancelled at ``request``'s time limit; failures are ours."""
         limit = request.time_limit()
-        exchange = defer.ensureDeferred(self._exchange(request))
         expired = False
 
         def expire() -> None:
             nonlocal expired
             expired = True
-            exchange.cancel()
+            work.cancel()
 
         timer = None if limit is None else self.reactor.callLater(limit, expire)
-        self._inflight.add(exchange)
+        self._inflight.add(work)
         try:
-            answer, body = await exchange
+            return await work
         except Exception as exc:
             if not expired and not self.closed and _cancelled(exc):
                 # The caller cancelled: Twisted wraps that in ResponseFailed.
@@ -180,10 +202,40 @@ class TwistedTransport:
                 raise
             raise failure from detached(exc)
         finally:
-            self._inflight.discard(exchange)
+            self._inflight.discard(work)
             if timer is not None and timer.active():
                 timer.cancel()
-        return Response(answer.code, _Headers(answer.headers), body, request)
+
+    async def open(self, request: Request) -> _Opened:
+        """Send ``request``; the answer once its headers are in (a stream).
+
+        The time limit bounds connecting, sending (an upload included) and
+        the wait for the headers; the body is read with :meth:`_Opened.read`,
+        uncompressed (no ``Accept-Encoding`` is sent).
+        """
+        if self.closed:
+            raise request.closed()
+        upload = contextlib.ExitStack()
+        producer: Any = None if request.body is None else _Body(request.body)
+        if request.upload is not None:
+            file = upload.enter_context(request.upload.open())
+            producer = FileBodyProducer(_Unclosed(file), readSize=UPLOAD_CHUNK)
+        requesting = self._agent_for(request).request(
+            request.method.encode("ascii"),
+            request.url(self.config.base_url).encode("ascii"),
+            Headers({k: [v] for k, v in request.headers}),
+            producer,
+        )
+        try:
+            answer = await self._within(request, requesting)
+        except BaseException:
+            upload.close()
+            raise
+        head = Response.build(answer.code, _header_pairs(answer), b"", request)
+        opened = _Opened(self, head, upload)
+        answer.deliverBody(opened)  # type: ignore[call-arg,misc]  # zope interface
+        self._streams.add(opened)
+        return opened
 
     def _failure(self, request: Request, exc: Exception, expired: bool) -> ConsulException | None:
         """Our exception for ``exc``; None for one that is not a transport failure (a bug)."""
@@ -206,6 +258,8 @@ class TwistedTransport:
         self.closed = True
         for exchange in list(self._inflight):
             exchange.cancel()
+        for stream in list(self._streams):
+            stream.abort()
         closing = [pool.closeCachedConnections() for pool in (self.pool, self._once_pool)]
         return defer.gatherResults(closing).addCallback(lambda _: None)
 
@@ -227,6 +281,18 @@ class _Headers:
 
     def __repr__(self) -> str:
         return f"_Headers({list(self.items())!r})"
+
+
+class TwistedStream(AsyncStream[T]):
+    """A stream on Twisted: :meth:`consume`, or ``async for`` under ``ensureDeferred``."""
+
+    def consume(self, callback: Callable[[T], object]) -> defer.Deferred[None]:
+        """Call ``callback`` with each item until the end; a Deferred that fires then.
+
+        A Deferred (or coroutine) that ``callback`` returns is waited for
+        before the next item.
+        """
+        return defer.ensureDeferred(self.each(callback))
 
 
 class TwistedRunner(AsyncRunner):
@@ -263,6 +329,14 @@ class TwistedRunner(AsyncRunner):
 
         return future, resolve
 
+    def run_stream(self, call: StreamCall[T]) -> defer.Deferred[TwistedStream[T]]:
+        """Start opening ``call``'s stream; a Deferred of the stream."""
+        return defer.ensureDeferred(self.stream(call, TwistedStream))
+
+    def run_exchange(self, call: Exchange[R]) -> defer.Deferred[R]:
+        """Start ``call``; a Deferred of its sink's value."""
+        return defer.ensureDeferred(self.exchange(call))
+
     def close(self) -> defer.Deferred[None]:
         """Refuse further calls and close the transport; a Deferred that fires when it is."""
         closing = self._close_transport()
@@ -293,6 +367,71 @@ class _UnixEndpoints:
         return UNIXClientEndpoint(self._reactor, self._path, timeout=self._timeout)
 
 
+class _Opened(PushedBody, Protocol):
+    """An answer of :meth:`TwistedTransport.open`: the protocol its body is delivered to."""
+
+    def __init__(
+        self, transport: TwistedTransport, head: Response, upload: contextlib.ExitStack
+    ) -> None:
+        super().__init__(transport.config.address)
+        self.head = head
+        self._transport = transport
+        #: The upload's file, open until the answer is done with.
+        self._upload = upload
+        self._waiting: defer.Deferred[None] | None = None
+
+    def dataReceived(self, data: bytes) -> None:  # noqa: N802 - Twisted's interface
+        self.pushed(data)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:  # noqa: N802
+        self._upload.close()
+        if reason.check(ResponseDone, PotentialDataLoss):
+            self.finished(None)
+        else:
+            self.finished(reason.value or ConnectionError("the answer was cut"))
+
+    async def _wait(self, idle: float | None) -> None:
+        waiting: defer.Deferred[None] = defer.Deferred()
+        self._waiting = waiting
+        if idle is not None:
+            waiting.addTimeout(idle, self._transport.reactor)
+        try:
+            await waiting
+        except defer.TimeoutError:
+            self._waiting = None
+            raise TimeoutError from None
+
+    def _wake(self) -> None:
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            waiting.callback(None)
+
+    def _drop(self) -> None:
+        if self.transport is not None and not self._ended:
+            self.transport.stopProducing()
+        self._upload.close()
+        self._transport._streams.discard(self)
+
+
+class _Unclosed:
+    """A file that ``FileBodyProducer`` reads, and may not close (its owner does)."""
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self._file = file
+
+    def read(self, size: int = -1) -> bytes:
+        return self._file.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def close(self) -> None:
+        """Leave the file open: the upload's owner closes it (a path), or its caller does."""
+
+
 @implementer(IBodyProducer)
 class _Body:
     """A request body that is all there already."""
@@ -313,6 +452,15 @@ class _Body:
 
     def stopProducing(self) -> None:  # noqa: N802
         """Nothing to stop."""
+
+
+def _header_pairs(answer: Any) -> list[tuple[str, str]]:
+    """An answer's headers as text pairs."""
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in answer.headers.getAllRawHeaders()
+        for value in values
+    ]
 
 
 def _cancelled(exc: Exception) -> bool:

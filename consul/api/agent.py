@@ -24,10 +24,14 @@ from .._endpoint import (
     optional_str,
     str_list,
     str_map,
+    stream,
 )
 from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Request, Response, path, path_tail
+from .._stream import Documents, Lines, StreamCall
 from ..check import Check
 from ..recipes.registration import Registration
+from .agent_connect import AgentConnect
+from .agent_token import AgentTokens
 from .catalog import ServiceAddress, Weights
 from .health import HealthCheck
 
@@ -42,6 +46,7 @@ __all__ = [
     "AgentHealth",
     "AgentMember",
     "AgentService",
+    "AgentVersion",
     "AgentServiceHealth",
     "AgentServices",
 ]
@@ -84,6 +89,15 @@ class AgentMember(TypedDict):
     DelegateMin: int
     DelegateMax: int
     DelegateCur: int
+
+
+class AgentVersion(TypedDict):
+    """``version.BuildInfo``: the agent's build."""
+
+    SHA: str
+    BuildDate: str
+    HumanVersion: str
+    FIPS: str
 
 
 class AgentServiceHealth(TypedDict):
@@ -148,6 +162,11 @@ def _legacy_check(
     return Check.script(args, interval, timeout=timeout)
 
 
+def _status_text(response: Response) -> str:
+    """The status word of the agent's health endpoints in text form (200, 429 or 503)."""
+    return d.check(response, 429, 503).body.decode("utf-8").strip()
+
+
 def _health(response: Response) -> tuple[str, Any]:
     """``(status, body)`` of the agent's service health endpoints.
 
@@ -177,6 +196,8 @@ class Agent(Group[M]):
         self.service: AgentServices[M] = AgentServices(client)
         self.check: AgentChecks[M] = AgentChecks(client)
         self.health: AgentHealth[M] = AgentHealth(client)
+        self.token: AgentTokens[M] = AgentTokens(client)
+        self.connect: AgentConnect[M] = AgentConnect(client)
 
     @endpoint
     def self(
@@ -326,6 +347,79 @@ class Agent(Group[M]):
     ) -> Call[bool]:
         """``PUT /v1/agent/leave``: leave the cluster gracefully and shut the agent down."""
         return Call(self._request("PUT", path("agent", "leave"), token=token, dc=""), d.true)
+
+    @endpoint
+    def host(
+        self, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[dict[str, Any]]:
+        """``GET /v1/agent/host``: the agent's host: ``Memory``, ``CPU``, ``Host``, ``Disk``.
+
+        Needs ``operator:read``.
+        """
+        return Call(self._request("GET", path("agent", "host"), token=token, dc=""), d.json)
+
+    @endpoint
+    def version(self, *, timeout: CallTimeout = CLIENT_TIMEOUT) -> Call[AgentVersion]:
+        """``GET /v1/agent/version``: the agent's build (no token needed)."""
+        return Call(self._request("GET", path("agent", "version"), token="", dc=""), d.json)
+
+    @endpoint
+    def metrics(
+        self,
+        format_prometheus: bool = False,
+        token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[Any]:
+        """``GET /v1/agent/metrics``: the agent's metrics of the last finished interval.
+
+        A dict (``Gauges``, ``Counters``, ``Samples``...); with
+        ``format_prometheus``, Prometheus' text (which Consul serves only with
+        ``telemetry.prometheus_retention_time`` set: else a 415,
+        :class:`~consul.exceptions.ClientError`). Needs ``agent:read``.
+        """
+        params = [("format", "prometheus")] if format_prometheus else []
+        request = self._request("GET", path("agent", "metrics"), params, token=token, dc="")
+        if format_prometheus:
+            return Call(request, lambda response: d.check(response).body.decode("utf-8"))
+        return Call(request, d.json)
+
+    @stream
+    def metrics_stream(
+        self, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> StreamCall[dict[str, Any]]:
+        """``GET /v1/agent/metrics/stream``: each interval's metrics as it ends (every 10 s).
+
+        The client's kind of stream of dicts (as :meth:`metrics` returns),
+        until it is closed. Needs ``agent:read``.
+        """
+        request = self._request("GET", path("agent", "metrics", "stream"), token=token, dc="")
+        return StreamCall(request, d.check, Documents)
+
+    @stream
+    def monitor(
+        self,
+        loglevel: str | None = None,
+        logjson: bool = False,
+        token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> StreamCall[str]:
+        """``GET /v1/agent/monitor``: the agent's log lines from ``loglevel`` up, as they come.
+
+        ``loglevel`` is ``trace``, ``debug``, ``info`` (Consul's default),
+        ``warn`` or ``error``; ``logjson`` asks for one JSON object per line.
+        The client's kind of stream of lines (without their line break),
+        until it is closed. (py-consul's ``monitor`` read until the agent
+        closed the connection, which it never does.) Needs ``agent:read``.
+        """
+        params = []
+        if optional_str(loglevel, "loglevel"):
+            params.append(("loglevel", loglevel or ""))
+        if logjson:
+            params.append(("logjson", "true"))
+        request = self._request("GET", path("agent", "monitor"), params, token=token, dc="")
+        return StreamCall(request, d.check, Lines)
 
     @endpoint
     def reload(
@@ -720,6 +814,37 @@ class AgentHealth(Group[M]):
             return status, data or []
 
         return Call(self._lookup("name", name, "name", token), decode)
+
+    def _status(self, kind: str, value: str, argument: str, token: str | None) -> Call[str]:
+        request = self._request(
+            "GET",
+            path("agent", "health", "service", kind, tail=path_tail(value, argument)),
+            [("format", "text")],
+            token=token,
+            dc="",
+        )
+        return Call(request, _status_text)
+
+    @endpoint
+    def status_by_id(
+        self, service_id: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[str]:
+        """``GET /v1/agent/health/service/id/:service_id?format=text``: the status word only.
+
+        ``passing``, ``warning``, ``critical`` or ``maintenance``; a service
+        the agent does not have is :class:`~consul.exceptions.NotFound`.
+        """
+        return self._status("id", service_id, "service_id", token)
+
+    @endpoint
+    def status_by_name(
+        self, name: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[str]:
+        """``GET /v1/agent/health/service/name/:name?format=text``: the worst status of them.
+
+        A name the agent has no service of is :class:`~consul.exceptions.NotFound`.
+        """
+        return self._status("name", name, "name", token)
 
 
 Agent.Service = AgentServices

@@ -21,6 +21,7 @@ from typing import Any
 from .agent import DevAgent
 from .configfile import ConsulConfigError, load_consul_config_file, load_consul_local_config
 from .state.config import AgentConfig
+from .state.log import parse_level
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,6 +66,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--enable-script-checks", action="store_true", default=None, help="allow script checks"
     )
+    parser.add_argument(
+        "--log-level",
+        metavar="LEVEL",
+        help="log to standard error from LEVEL up: trace, debug, info (default), warn, error, off",
+    )
+    parser.add_argument(
+        "--log-json", action="store_true", default=None, help="log one JSON object per line"
+    )
     return parser
 
 
@@ -86,6 +95,8 @@ def build_config(args: argparse.Namespace, environ: dict[str, str]) -> AgentConf
         "acl_initial_management": args.acl_initial_management,
         "acl_default_policy": args.acl_default_policy,
         "enable_script_checks": args.enable_script_checks,
+        "log_level": args.log_level,
+        "log_json": args.log_json,
     }
     settings.update({k: v for k, v in flags.items() if v is not None})
     if args.extra_datacenter:
@@ -103,6 +114,9 @@ def build_config(args: argparse.Namespace, environ: dict[str, str]) -> AgentConf
 async def _serve(config: AgentConfig) -> None:
     agent = DevAgent(config)
     await agent.start_async()
+    level = parse_level(config.log_level)
+    if agent.core is not None and level is not None:
+        agent.core.log.add_writer(level, sys.stderr.write, as_json=config.log_json)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, lambda: loop.create_task(agent.stop_async()))

@@ -430,6 +430,7 @@ _STRING_SETTINGS = {
     ("acl", "tokens", "initial_management"): "acl_initial_management",
     ("acl", "tokens", "default"): "acl_default_token",
     ("acl", "tokens", "agent"): "acl_agent_token",
+    ("log_level",): "log_level",
     # The HTTPS listener's TLS: tls.defaults, then tls.https over it.
     ("tls", "defaults", "cert_file"): "tls_cert_file",
     ("tls", "defaults", "key_file"): "tls_key_file",
@@ -455,6 +456,7 @@ _BOOL_SETTINGS = {
     ("enable_script_checks",): "enable_script_checks",
     ("enable_local_script_checks",): "enable_local_script_checks",
     ("disable_kv_key_validation",): "disable_kv_key_validation",
+    ("log_json",): "log_json",
     ("tls", "defaults", "verify_incoming"): "tls_verify_incoming",
     ("tls", "https", "verify_incoming"): "tls_verify_incoming",
 }

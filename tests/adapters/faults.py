@@ -29,6 +29,7 @@ RESET = "reset"  # send the headers and part of the body, then reset (RST)
 TRICKLE_BODY = "trickle-body"  # send the headers, then the body a byte at a time
 TRICKLE_HEADERS = "trickle-headers"  # send the headers a byte at a time
 HUGE_HEADERS = "huge-headers"  # answer with a 200 KB header
+STALL_BODY = "stall-body"  # send a chunked answer's headers, then nothing until hung up on
 
 #: Seconds between the bytes of a trickle: the whole answer takes ~10 s.
 TRICKLE_INTERVAL = 0.2
@@ -53,6 +54,8 @@ class FaultServer:
         self._stopping = threading.Event()
         self._connections: list[socket.socket] = []
         self._threads: list[threading.Thread] = []
+        #: How many connections have ended (the client or the server hung up).
+        self.ended = 0
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.host = "127.0.0.1"
         self.port = int(self._listener.getsockname()[1])
@@ -97,6 +100,8 @@ class FaultServer:
         finally:
             reader.close()
             connection.close()
+            with self._lock:
+                self.ended += 1
 
     def _read_request(self, reader: Any) -> bool:
         line = reader.readline()
@@ -120,6 +125,11 @@ class FaultServer:
             connection.sendall("\r\n".join(head).encode() + b"\r\n\r\n" + action.body)
             return True
         if action == LOSE:
+            return False
+        if action == STALL_BODY:
+            head = "HTTP/1.1 200 OK\r\nX-Consul-Index: 7\r\nTransfer-Encoding: chunked\r\n\r\n"
+            connection.sendall(head.encode())
+            connection.recv(1)  # b"" once the client hangs up (or the server stops)
             return False
         body = b"[" + b" " * 48 + b"]"
         head = f"HTTP/1.1 200 OK\r\nX-Consul-Index: 7\r\nContent-Length: {len(body)}\r\n"

@@ -28,8 +28,9 @@ import pytest
 from harness import ENDPOINT_ADAPTERS
 
 import consul
-from consul._endpoint import Group, endpoint, flow
+from consul._endpoint import Group, endpoint, exchange, flow, stream
 from consul._http import Call, Request, Sleep
+from consul._stream import Exchange, StreamCall
 from consul.base import ConsulBase
 
 #: Values for required arguments that do not go into the path, by annotation.
@@ -39,6 +40,8 @@ PLACEHOLDERS: dict[str, Any] = {
     "bytes | str | None": b"value",
     "list[dict[str, Any]]": [],
     "Coord | dict[str, Any]": {"Vec": [0.0] * 8, "Error": 1.5, "Adjustment": 0.0, "Height": 0.0},
+    "str | os.PathLike[str] | IO[bytes]": "snapshot.snap",
+    "bytes | str | os.PathLike[str] | IO[bytes]": b"snapshot",
 }
 
 #: Valid values of arguments that take one of a few words, by (method, argument).
@@ -101,7 +104,7 @@ def _placeholder(parameter: inspect.Parameter, method: str) -> Any:
 
 def _first_request(built: Any) -> Request | None:
     """The request of a call, or of a flow's first call."""
-    if isinstance(built, Call):
+    if isinstance(built, Call | StreamCall | Exchange):
         return built.request
     try:
         step = next(built)
@@ -127,7 +130,7 @@ def _path_arguments() -> list[tuple[Any, ...]]:
     for names, group in _groups(client):
         for klass in type(group).__mro__:
             for name, attr in vars(klass).items():
-                if not isinstance(attr, endpoint | flow):
+                if not isinstance(attr, endpoint | flow | stream | exchange):
                     continue
                 method = f"{type(group).__name__}.{name}"
                 # **options (typed keyword arguments) are no path argument.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -73,6 +74,36 @@ def test_initial_management_token_turns_acls_on():
     finally:
         process.send_signal(signal.SIGINT)
     assert finish(process) == 0
+
+
+def test_logs_what_it_does_on_stderr_from_its_level():
+    process, url = start("--log-level", "debug")
+    try:
+        requests.put(f"{url}/v1/agent/service/register", json={"Name": "web"}, timeout=10)
+    finally:
+        process.send_signal(signal.SIGINT)
+    assert finish_output(process) == 0
+    assert "[INFO]  agent: Synced service: service=web" in process.logged
+    assert "[DEBUG] agent.http: Request finished: method=PUT" in process.logged
+
+
+def test_logs_json_and_nothing_below_its_level():
+    process, url = start("--log-level", "warn", "--log-json")
+    try:
+        requests.put(f"{url}/v1/kv/k?cas=x", timeout=10)  # a request error
+        requests.put(f"{url}/v1/agent/service/register", json={"Name": "web"}, timeout=10)
+    finally:
+        process.send_signal(signal.SIGINT)
+    assert finish_output(process) == 0
+    records = [json.loads(line) for line in process.logged.splitlines()]
+    assert [(r["@level"], r["@message"]) for r in records] == [("error", "Request error")]
+
+
+def finish_output(process: subprocess.Popen[str]) -> int:
+    """Like :func:`finish`, keeping what the process wrote on stderr in ``process.logged``."""
+    _, err = process.communicate(timeout=20)
+    process.logged = err  # type: ignore[attr-defined]
+    return process.returncode
 
 
 def test_consul_local_config_is_read():

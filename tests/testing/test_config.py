@@ -107,6 +107,13 @@ def test_new_keys_win_over_legacy_ones_in_the_same_file():
     )
 
 
+def test_log_level_and_log_json_are_read():
+    assert settings('{"log_level": "DEBUG", "log_json": true}') == {
+        "log_level": "DEBUG",
+        "log_json": True,
+    }
+
+
 def test_keys_match_case_insensitively():
     assert settings('{"Datacenter": "east"}') == {"datacenter": "east"}
 
@@ -114,7 +121,7 @@ def test_keys_match_case_insensitively():
 def test_known_keys_we_do_not_emulate_are_accepted():
     assert (
         settings(
-            '{"data_dir": "/tmp", "log_level": "DEBUG", "telemetry": {"disable_hostname": true},'
+            '{"data_dir": "/tmp", "log_file": "x.log", "telemetry": {"disable_hostname": true},'
             ' "services": [{"name": "web", "anything": 1}], "ui_config": {"enabled": true}}'
         )
         == {}

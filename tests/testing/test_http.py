@@ -16,6 +16,7 @@ from harness import RawHTTP
 
 from consul.testing import AgentConfig, DevAgent
 from consul.testing.http.context import Ctx
+from consul.testing.state.tokens import AgentTokens
 
 NOT_ENDPOINT = b"Invalid URL path: not a recognized HTTP API endpoint\n"
 NOT_API = (
@@ -296,6 +297,8 @@ def test_server_reads_carry_query_meta_but_not_writes_or_agent_answers(api):
 )
 def test_token_comes_from_query_then_header_then_bearer(query, headers, token):
     # With ACLs off no answer shows which token was used: ask the request context.
-    agent = SimpleNamespace(config=AgentConfig(acl_default_token="agent-default"))
+    agent = SimpleNamespace(
+        tokens=AgentTokens.from_config(AgentConfig(acl_default_token="agent-default"))
+    )
     request = make_mocked_request("GET", f"/v1/kv/k{query}", headers=headers)
     assert Ctx(request, agent, "/v1/kv/k", "k").token == token

@@ -296,3 +296,41 @@ async def recipes_twisted() -> None:
     assert_type(c.election("k").stop(), Deferred[None])
     async with c.lock("locks/b"):
         pass
+
+
+def streams_and_exchanges() -> None:
+    with consul.Consul() as c:
+        assert_type(c.agent.monitor(loglevel="debug"), consul.Stream[str])
+        assert_type(c.agent.metrics_stream(), consul.Stream[dict[str, Any]])
+        assert_type(c.snapshot.stream(), consul.Stream[bytes])
+        assert_type(c.snapshot.save(), bytes)
+        assert_type(c.snapshot.save_to("backup.snap", timeout=60), int)
+        assert_type(c.snapshot.restore("backup.snap"), bool)
+        assert_type(c.debug.heap(), bytes)
+        assert_type(c.operator.raft_config()["Servers"][0]["Leader"], bool)
+        assert_type(c.operator.update_autopilot_configuration(min_quorum=3), bool)
+        assert_type(c.agent.connect.authorize("db", "spiffe://x")["Authorized"], bool)
+        assert_type(c.agent.token.set_default("s"), bool)
+        for line in c.agent.monitor():
+            assert_type(line, str)
+        c.snapshot.save_to(3)  # type: ignore[arg-type]
+    with consul.threadpool.Consul() as pool:
+        assert_type(pool.agent.monitor(), concurrent.futures.Future[consul.Stream[str]])
+        assert_type(pool.snapshot.save_to("s"), concurrent.futures.Future[int])
+
+
+async def async_streams() -> None:
+    async with consul.aio.Consul() as c:
+        pending = assert_type(c.agent.monitor(), Coroutine[Any, Any, consul.AsyncStream[str]])
+        async with await pending as lines:
+            async for line in lines:
+                assert_type(line, str)
+        assert_type(await c.snapshot.save(), bytes)
+    t = consul.tornado.Consul()
+    assert_type(t.agent.metrics_stream(), asyncio.Future[consul.AsyncStream[dict[str, Any]]])
+    assert_type(await t.snapshot.restore(b"..."), bool)
+    tw = consul.twisted.Consul()
+    assert_type(tw.agent.monitor(), Deferred[consul.twisted.TwistedStream[str]])
+    assert_type(tw.snapshot.save_to("s"), Deferred[int])
+    stream = await tw.agent.monitor()
+    assert_type(stream.consume(print), Deferred[None])

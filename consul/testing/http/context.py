@@ -180,7 +180,7 @@ class Ctx:
             scheme, _, value = auth.partition(" ")
             if scheme.lower() == "bearer":
                 token = value.strip().split(" ")[0]
-        return token or self.agent.config.acl_default_token
+        return token or self.agent.tokens.user
 
     @property
     def authz(self) -> Authorizer:

@@ -7,7 +7,24 @@ new endpoint module is added to :data:`MODULES`.
 
 from __future__ import annotations
 
-from . import agent, catalog, coordinate, event, health, kv, query, session, status, txn
+from . import (
+    agent,
+    agent_connect,
+    agent_info,
+    agent_token,
+    catalog,
+    coordinate,
+    debug,
+    event,
+    health,
+    kv,
+    operator,
+    query,
+    session,
+    snapshot,
+    status,
+    txn,
+)
 from .acl import policy as acl_policy
 from .acl import role as acl_role
 from .acl import system as acl_system
@@ -22,13 +39,19 @@ MODULES = (
     acl_policy,
     acl_role,
     agent,
+    agent_connect,
+    agent_info,
+    agent_token,
     catalog,
     coordinate,
+    debug,
     event,
     health,
     kv,
+    operator,
     query,
     session,
+    snapshot,
     status,
     txn,
 )

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from json.encoder import encode_basestring as _quote  # the C one, when built
 from typing import Any
 
-__all__ = ["Reply", "empty_reply", "encode_json", "go_float", "json_reply", "text_reply"]
+__all__ = [
+    "Reply",
+    "Stream",
+    "Write",
+    "empty_reply",
+    "encode_json",
+    "go_float",
+    "json_reply",
+    "stream_reply",
+    "text_reply",
+]
+
+#: Writes (and flushes) a part of a streamed body; raises ConnectionError
+#: once the client has gone (an empty part only checks for that).
+Write = Callable[[bytes], Awaitable[None]]
+#: Writes a streamed body with the :data:`Write` it is given, until done.
+Stream = Callable[[Write], Awaitable[None]]
 
 
 @dataclass
@@ -22,6 +38,9 @@ class Reply:
     #: Called once the reply has been written out (``PUT /v1/agent/leave``
     #: shuts the agent down only after answering).
     after: Callable[[], None] | None = None
+    #: A body written as it comes, after the headers (a snapshot, a log
+    #: stream): replaces ``body``.
+    stream: Stream | None = None
 
 
 #: What Go escapes in strings that JSON does not require to: ``<``, ``>``,
@@ -143,6 +162,11 @@ def json_reply(obj: Any, status: int = 200) -> Reply:
 def text_reply(text: str, status: int = 200) -> Reply:
     """A plain-text reply (Go sniffs ``text/plain; charset=utf-8``)."""
     return Reply(status, text.encode("utf-8"), "text/plain; charset=utf-8")
+
+
+def stream_reply(stream: Stream, content_type: str | None = None) -> Reply:
+    """A 200 whose body ``stream`` writes once the headers are out (Go's ``Flush``)."""
+    return Reply(200, b"", content_type, stream=stream)
 
 
 def empty_reply(status: int = 200) -> Reply:

@@ -36,18 +36,23 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import time
 from collections.abc import Iterable
 from html import escape as html_escape
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
+from ..state.config import join_host_port
 from ..state.core import AgentCore
 from ..state.errors import RPCError
+from ..state.golang import format_duration
+from ..state.log import DEBUG, ERROR
 from .context import Ctx
 from .errors import HTTPError
 from .mux import Mux, valid_query
-from .reply import Reply, text_reply
+from .reply import Reply, Stream, Write, text_reply
 from .routes import Route
 
 __all__ = ["GZIP_MIN_SIZE", "MAX_BODY_SIZE", "build_server"]
@@ -99,6 +104,8 @@ def build_server(agent: AgentCore, routes: Iterable[Route]) -> web.Server:
         headers = reply.headers
         if reply.content_type:
             headers = {"Content-Type": reply.content_type, **headers}
+        if reply.stream is not None:
+            return await _streamed(request, reply.status, dict(headers), reply.stream)
         response = web.Response(status=reply.status, body=reply.body, headers=headers)
         if reply.after is not None:
             await response.prepare(request)
@@ -108,6 +115,36 @@ def build_server(agent: AgentCore, routes: Iterable[Route]) -> web.Server:
 
     # No access log: Consul's is its own, and aiohttp's costs per request.
     return web.Server(dispatch, request_factory=make_request, access_log=None)
+
+
+async def _streamed(
+    request: web.BaseRequest, status: int, headers: dict[str, str], stream: Stream
+) -> web.StreamResponse:
+    """A response whose body ``stream`` writes after the headers, each part sent at once.
+
+    A client that goes away ends the stream: the next write raises
+    ``ConnectionError``, which ends it quietly, as a Go handler's
+    ``req.Context().Done()`` does.
+    """
+    # Headers flushed before any byte of the body: Go sniffs nothing and
+    # writes its default type.
+    headers.setdefault("Content-Type", "text/plain; charset=utf-8")
+    response = web.StreamResponse(status=status, headers=headers)
+    await response.prepare(request)
+
+    async def write(data: bytes) -> None:
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            raise ConnectionResetError("the client went away")
+        if data:
+            await response.write(data)
+
+    try:
+        await stream(write)
+        await response.write_eof()
+    except ConnectionError:
+        pass
+    return response
 
 
 def _redirect(request: web.BaseRequest, location: str) -> Reply:
@@ -186,23 +223,109 @@ async def _wrap(
         return reply
     tail = path[len(route.pattern) :] if route.pattern.endswith("/") else ""
     ctx = Ctx(request, agent, path, tail)
+    started = time.monotonic()
     try:
         reply = await route.handler(ctx)
     except HTTPError as exc:
+        _request_error(agent, request, raw_query, exc.reason)
         reply = text_reply(exc.reason or "An unexpected error occurred", exc.status)
     except RPCError as exc:
         message = str(exc)
+        _request_error(agent, request, raw_query, message)
         status = 403 if "Permission denied" in message or "ACL not found" in message else 500
         reply = text_reply(message, status)
+    if reply.stream is not None:
+        reply.stream = _finishing(reply.stream, agent, request, route, raw_query, started)
+    else:
+        _finished(agent, request, route, raw_query, started)
     if raw_query and reply.content_type == "application/json" and ctx.flag("pretty"):
         reply.body += b"\n"
-    if reply.status == 200 and not reply.body and reply.content_type is None:
+    silent = not reply.body and reply.stream is None
+    if reply.status == 200 and silent and reply.content_type is None:
         # Nothing written: ensureContentTypeHeader still gets to set a type.
         reply.content_type = _default_content_type(request, path)
     policy.update(ctx.headers)
     policy.update(reply.headers)
     reply.headers = policy
     return reply
+
+
+#: The key of each route and method's ``consul.api.http`` sample, made once.
+_SAMPLE_KEYS: dict[tuple[str, str], tuple[str, tuple[tuple[str, str], ...]]] = {}
+
+
+def _finished(
+    agent: AgentCore, request: web.BaseRequest, route: Route, raw_query: str, started: float
+) -> None:
+    """What ``HTTPHandlers.wrap`` records of every request once its handler is done.
+
+    The time it took, as the ``consul.api.http`` sample labelled with its
+    method and its route (``v1_kv_``), and a DEBUG ``Request finished`` line.
+    """
+    metrics = agent.metrics
+    key = _SAMPLE_KEYS.get((route.pattern, request.method))
+    if key is None:
+        labels = {"method": request.method, "path": route.pattern[1:].replace("/", "_")}
+        key = _SAMPLE_KEYS[route.pattern, request.method] = metrics.key("api.http", labels)
+    metrics.measure_since(key, started)
+    if agent.log.level <= DEBUG:
+        latency = format_duration(round((time.monotonic() - started) * 1e9))
+        fields = _request_fields(request, raw_query)
+        agent.logger.named("http").debug("Request finished", *fields, "latency", latency)
+
+
+def _finishing(
+    stream: Stream,
+    agent: AgentCore,
+    request: web.BaseRequest,
+    route: Route,
+    raw_query: str,
+    started: float,
+) -> Stream:
+    """``stream``, then :func:`_finished`: a streamed request finishes when its stream ends."""
+
+    async def run(write: Write) -> None:
+        try:
+            await stream(write)
+        finally:
+            _finished(agent, request, route, raw_query, started)
+
+    return run
+
+
+def _request_error(
+    agent: AgentCore, request: web.BaseRequest, raw_query: str, message: str
+) -> None:
+    """``handleErr``'s ERROR ``Request error`` line, for every error a handler returns."""
+    if agent.log.level <= ERROR:
+        fields = _request_fields(request, raw_query)
+        agent.logger.named("http").error("Request error", *fields, "error", message)
+
+
+def _request_fields(request: web.BaseRequest, raw_query: str) -> tuple[str, ...]:
+    """The fields ``wrap`` logs of a request: its method, URL (no token) and client."""
+    return ("method", request.method, "url", _log_url(request, raw_query), "from", _remote(request))
+
+
+def _log_url(request: web.BaseRequest, raw_query: str) -> str:
+    """The URL as Consul logs it: a ``?token`` hidden (the query then re-encoded, sorted)."""
+    escaped_path = request.raw_path.partition("?")[0]
+    if not raw_query:
+        return escaped_path
+    pairs = parse_qsl(raw_query, keep_blank_values=True)
+    if any(name == "token" and value for name, value in pairs):
+        # url.Values.Encode: sorted by key, the token's values replaced.
+        hidden = [(n, "<hidden>" if n == "token" else v) for n, v in pairs]
+        raw_query = urlencode(sorted(hidden, key=lambda pair: pair[0]))
+    return f"{escaped_path}?{raw_query}"
+
+
+def _remote(request: web.BaseRequest) -> str:
+    """The client's ``host:port`` (Go's ``RemoteAddr``)."""
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    if isinstance(peer, tuple) and len(peer) >= 2:
+        return join_host_port(str(peer[0]), int(peer[1]))
+    return request.remote or ""
 
 
 def _default_content_type(request: web.BaseRequest, path: str) -> str:

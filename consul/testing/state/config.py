@@ -94,6 +94,15 @@ class AgentConfig:
             ``sidecar_max_port``: where the ports of sidecar services
             registered without one come from (21000-21255; 0 turns that
             off).
+        metrics_interval: seconds of one interval of the in-memory metrics
+            (go-metrics' 10 s in Consul, which has no setting for it): what
+            ``/v1/agent/metrics`` aggregates and how often
+            ``/v1/agent/metrics/stream`` writes. Shorten it only to test
+            those quickly.
+        log_level, log_json: ``log_level`` and ``log_json``: what the command
+            line writes to its standard error (``/v1/agent/monitor`` has a
+            level of its own). An embedded agent started from Python writes
+            no log; ``off`` writes none.
     """
 
     host: str = "127.0.0.1"
@@ -134,6 +143,9 @@ class AgentConfig:
     tls_verify_incoming: bool = False
     sidecar_min_port: int = 21000
     sidecar_max_port: int = 21255
+    metrics_interval: float = 10.0
+    log_level: str = "info"
+    log_json: bool = False
 
     def __post_init__(self) -> None:
         if not self.primary_datacenter:
@@ -150,6 +162,10 @@ class AgentConfig:
             )
         if self.https_port >= 0 and not (self.tls_cert_file and self.tls_key_file):
             raise ValueError("ports.https needs tls cert_file and key_file")
+        if not self.metrics_interval > 0:
+            raise ValueError("metrics_interval must be a positive number of seconds")
+        if self.log_level.upper() not in ("TRACE", "DEBUG", "INFO", "WARN", "ERR", "ERROR", "OFF"):
+            raise ValueError(f"Invalid log level: {self.log_level}")
         if self.tls_verify_incoming and not self.tls_ca_file:
             # tlsutil: "VerifyIncoming set, and no CA certificate provided!"
             raise ValueError("tls verify_incoming needs a ca_file")

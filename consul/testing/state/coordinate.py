@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from .structs import Coordinate, CoordinateEntry
 
@@ -80,6 +80,9 @@ def distance(a: Coordinate | None, b: Coordinate | None) -> float:
 
 class CoordinateStore:
     """The ``coordinates`` table of one datacenter and its pending updates."""
+
+    #: Tables a snapshot leaves out: updates not written yet are the leader's.
+    transient: ClassVar[tuple[str, ...]] = ("pending",)
 
     def __init__(self, dc: Datacenter) -> None:
         self.dc = dc

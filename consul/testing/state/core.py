@@ -13,6 +13,8 @@ reads and writes it from handlers running there.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Callable
@@ -24,6 +26,9 @@ from .config import AgentConfig
 from .datacenter import Datacenter
 from .event import EventBuffer
 from .local import LocalAgent
+from .log import Log
+from .metrics import Metrics
+from .tokens import AgentTokens
 
 __all__ = ["AgentCore"]
 
@@ -45,12 +50,22 @@ class AgentCore:
         self.probe = probes(self.random) if probes is not None else None
         #: Called (on the loop) once ``PUT /v1/agent/leave`` has been answered.
         self.on_leave: Callable[[], None] = lambda: None
+        #: The agent's log (what ``/v1/agent/monitor`` streams); it outlives resets.
+        self.log = Log()
+        #: The ``agent`` logger.
+        self.logger = self.log.logger("agent")
+        #: The agent's metrics (``/v1/agent/metrics``); they outlive resets.
+        self.metrics = Metrics(config.metrics_interval, self._gauges)
         self._build()
 
     def _build(self) -> None:
         self.datacenters = {name: Datacenter(self.config, name) for name in self.config.datacenters}
         self.acl = ACLStore(self.config, self.primary)
-        self.local = LocalAgent(self.config, self.home, self.random, self.probe)
+        #: The agent's own ACL tokens (``PUT /v1/agent/token/:type`` sets them).
+        self.tokens = AgentTokens.from_config(self.config)
+        self.local = LocalAgent(
+            self.config, self.home, self.random, self.logger, self.tokens, self.probe
+        )
         self.events = EventBuffer(self.config, self.local)
         #: The agent's cache of server answers (``?cached`` reads).
         self.cache = AgentCache()
@@ -58,6 +73,23 @@ class AgentCore:
             dc.bootstrap()
         self.acl.bootstrap()
         self.local.bootstrap()
+        self.metrics.start()
+
+    def _gauges(self, metrics: Metrics) -> None:
+        """The gauges an interval starts with: the agent's tasks and its datacenter's state."""
+        with contextlib.suppress(RuntimeError):  # no loop running: no tasks to count
+            metrics.set_gauge("runtime.num_goroutines", len(asyncio.all_tasks()))
+        home = self.home
+        catalog = home.catalog
+        metrics.gauges(
+            (
+                ("state.nodes", len(catalog.nodes)),
+                ("state.services", len({s["ServiceName"] for s in catalog.services.values()})),
+                ("state.service_instances", len(catalog.services)),
+                ("state.kv_entries", len(home.kv.entries)),
+                ("session_ttl.active", sum(bool(s.ttl) for s in home.sessions.sessions.values())),
+            )
+        )
 
     @property
     def home(self) -> Datacenter:
@@ -79,7 +111,9 @@ class AgentCore:
         self._build()
 
     def close(self) -> None:
-        """Stop every timer and background task and release blocking queries."""
+        """Stop every timer and background task, release blocking queries, end monitors."""
+        self.log.close()
+        self.metrics.stop()
         self.local.close()
         self.events.abandon()
         for dc in self.datacenters.values():

@@ -27,6 +27,7 @@ from .coordinate import CoordinateStore
 from .gateways import GatewayServicesStore
 from .kv import KVStore
 from .query import PreparedQueryStore
+from .operator import AutopilotStore
 from .session import SessionStore
 from .wakeups import Wakeups
 
@@ -49,11 +50,24 @@ class Datacenter:
         self.coordinates = CoordinateStore(self)
         self.gateways = GatewayServicesStore(self)
         self.queries = PreparedQueryStore(self)
+        self.autopilot = AutopilotStore(self)
 
     @property
     def stores(self) -> tuple[object, ...]:
         """Every store of this datacenter (what a transaction may write)."""
         return (self.kv, self.catalog, self.sessions, self.coordinates, self.queries)
+
+    @property
+    def replicated(self) -> dict[str, Any]:
+        """Every store of this datacenter's Raft state, by attribute name: what a snapshot saves.
+
+        A store is an attribute that keeps this datacenter as its ``dc``, so a
+        store hung on the datacenter in ``__init__`` is saved and restored
+        with the others.
+        """
+        return {
+            name: value for name, value in vars(self).items() if getattr(value, "dc", None) is self
+        }
 
     @property
     def primary(self) -> bool:
@@ -69,6 +83,7 @@ class Datacenter:
         """What the datacenter's leader writes at start: its server node and coordinate."""
         self.catalog.bootstrap()
         self.coordinates.bootstrap()
+        self.autopilot.bootstrap()
 
     def apply(self) -> int:
         """The index of a new write (Raft's next log index)."""
@@ -109,6 +124,22 @@ class Datacenter:
             handle.cancel()
         self._timers.clear()
         self.wakeups.close()
+
+    def restore(self, index: int, load: Callable[[str, Any], None]) -> None:
+        """Replace the whole state, as a snapshot restore does (``fsm.Restore``).
+
+        The old state is abandoned (its timers cancelled, its blocking
+        queries answered at once with what they had); each store is made
+        anew and ``load(name, store)`` fills its tables; the index becomes
+        ``index``, which may be lower than before.
+        """
+        self.abandon()
+        self.wakeups = Wakeups()
+        for name, store in self.replicated.items():
+            fresh = type(store)(self)
+            load(name, fresh)
+            setattr(self, name, fresh)
+        self.index = index
 
 
 class Savepoint:

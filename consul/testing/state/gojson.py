@@ -33,7 +33,7 @@ from .golang import parse_duration
 from .golang import quote as go_quote
 from .gotypes import Field, GoType, Map, Ptr, Scalar, Slice, Struct
 
-__all__ = ["DecodeError", "decode", "decode_json", "json_kind", "syntax_error"]
+__all__ = ["DecodeError", "decode", "decode_base64", "decode_json", "json_kind", "syntax_error"]
 
 
 class DecodeError(ValueError):
@@ -245,7 +245,7 @@ _NUMBER_KINDS = ("int", "uint", "float")
 _BASE64 = re.compile(rb"[A-Za-z0-9+/]")
 
 
-def _base64(text: str) -> bytes:
+def decode_base64(text: str) -> bytes:
     """``base64.StdEncoding`` as Go's JSON decodes ``[]byte`` (newlines are skipped)."""
     data = text.replace("\r", "").replace("\n", "").encode()
     try:
@@ -272,7 +272,7 @@ def _scalar(value: Any, scalar: Scalar) -> Any:
     if kind in ("string", "bytes"):
         if not isinstance(value, str):
             raise _Mismatch
-        return _base64(value) if kind == "bytes" else value
+        return decode_base64(value) if kind == "bytes" else value
     if kind == "bool":
         if not isinstance(value, bool):
             raise _Mismatch

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import RPCError
 from .golang import quote as go_quote
@@ -73,6 +73,9 @@ class KVStore:
     succeeded; the tables' indexes move only when something changed, which is
     what blocking queries watch (:attr:`max_index`).
     """
+
+    #: Tables a snapshot leaves out: lock-delays live in the leader's memory.
+    transient: ClassVar[tuple[str, ...]] = ("lock_delays",)
 
     def __init__(self, dc: Datacenter) -> None:
         self.dc = dc

@@ -37,8 +37,10 @@ from .datacenter import Datacenter
 from .errors import RPCError
 from .golang import format_duration
 from .golang import quote as go_quote
+from .log import Logger
 from .records import JSON, same
 from .structs import ServiceAddress, Weights
+from .tokens import AgentTokens
 from .wakeups import Wakeups
 
 __all__ = [
@@ -170,12 +172,18 @@ class LocalAgent:
         config: AgentConfig,
         home: Datacenter,
         rng: random.Random,
+        logger: Logger,
+        tokens: AgentTokens,
         probe: Probe | None = None,
     ) -> None:
         self.config = config
         #: The agent's own datacenter, whose catalog it keeps in step.
         self.home = home
         self.random = rng
+        #: The ``agent`` logger (``agent/local/state.go`` logs its syncs there).
+        self.logger = logger
+        #: The agent's ACL tokens (a sync without a token of its own uses the default one).
+        self.tokens = tokens
         #: Makes the runners of checks that probe something (None: not run).
         self.probe = probe
         self.services: dict[str, ServiceState] = {}
@@ -605,6 +613,12 @@ class LocalAgent:
                 )
             self._changed(sync=False)
             return
+        if check["Status"] != status:
+            # agent/checks StatusHandler.updateCheck
+            if status == CRITICAL:
+                self.logger.warn("Check is now critical", "check", check_id)
+            else:
+                self.logger.debug("Check status updated", "check", check_id, "status", status)
         check["Status"] = status
         check["Output"] = output
         state.in_sync = False
@@ -639,6 +653,7 @@ class LocalAgent:
             kind=MAINTENANCE,
         )
         self.add_check(check, None, token, source_local=True)
+        self.logger.info("Service entered maintenance mode", "service", service_id)
 
     def disable_service_maintenance(self, service_id: str) -> None:
         """``Agent.DisableServiceMaintenance``."""
@@ -647,6 +662,7 @@ class LocalAgent:
         check_id = SERVICE_MAINT_PREFIX + service_id
         if self.check(check_id) is not None:
             self.remove_check(check_id)
+            self.logger.info("Service left maintenance mode", "service", service_id)
 
     def enable_node_maintenance(self, reason: str, token: str) -> None:
         """``Agent.EnableNodeMaintenance``."""
@@ -661,14 +677,17 @@ class LocalAgent:
             kind=MAINTENANCE,
         )
         self.add_check(check, None, token, source_local=True)
+        self.logger.info("Node entered maintenance mode")
 
     def disable_node_maintenance(self) -> None:
         """``Agent.DisableNodeMaintenance``."""
         if self.check(NODE_MAINT) is not None:
             self.remove_check(NODE_MAINT)
+            self.logger.info("Node left maintenance mode")
 
     def reload(self) -> None:
         """``reloadConfigInternal`` with nothing on disk: unload every service and check."""
+        self.logger.info("Reloading configuration...")
         for service_id in list(self.live_services()):
             self.remove_service(service_id)
         for check_id in list(self.live_checks()):
@@ -831,6 +850,7 @@ class LocalAgent:
             catalog = self.home.catalog
             if self._apply(lambda idx: catalog.register(idx, request)):
                 self.node_in_sync = True
+                self.logger.info("Synced node info")
         for service_id, service_state in list(self.services.items()):
             if service_state.deleted:
                 self._delete_service(service_id)
@@ -847,7 +867,7 @@ class LocalAgent:
 
     def _sync_token(self, token: str) -> str:
         """The token a sync uses: the registration's, else the agent's default."""
-        return token or self.config.acl_default_token
+        return token or self.tokens.user
 
     def _register_request(self) -> JSON:
         """A ``RegisterRequest`` for the agent's node (node info already in sync)."""
@@ -894,8 +914,11 @@ class LocalAgent:
         catalog = self.home.catalog
         if self._apply(lambda idx: catalog.register(idx, request)):
             state.in_sync = True
+            self.logger.info("Synced service", "service", service_id)
             for check_state in checks:
                 check_state.in_sync = True
+        else:
+            self.logger.warn("Service registration blocked by ACLs", "service", service_id)
 
     def _sync_check(self, check_id: str) -> None:
         state = self.checks[check_id]
@@ -907,11 +930,15 @@ class LocalAgent:
         catalog = self.home.catalog
         if self._apply(lambda idx: catalog.register(idx, request)):
             state.in_sync = True
+            self.logger.info("Synced check", "check", check_id)
+        else:
+            self.logger.warn("Check registration blocked by ACLs", "check", check_id)
 
     def _delete_service(self, service_id: str) -> None:
         catalog = self.home.catalog
         if self._apply(lambda idx: catalog.deregister(idx, self.node, service_id=service_id)):
             del self.services[service_id]
+            self.logger.info("Deregistered service", "service", service_id)
             # Deregistering a service deletes its checks too.
             for check_id, check_state in list(self.checks.items()):
                 if check_state.deleted and check_state.check["ServiceID"] == service_id:
@@ -921,6 +948,7 @@ class LocalAgent:
         catalog = self.home.catalog
         if self._apply(lambda idx: catalog.deregister(idx, self.node, check_id=check_id)):
             del self.checks[check_id]
+            self.logger.info("Deregistered check", "check", check_id)
 
 
 # -- sidecars -------------------------------------------------------------------------

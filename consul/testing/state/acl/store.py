@@ -70,16 +70,19 @@ class ACLStore:
 
         The builtin policies, the initial management token when one is
         configured (which also marks the ACL system bootstrapped), and the
-        anonymous token.
+        anonymous token: each unless it is there already (after a snapshot
+        restore, the leader creates only what the snapshot lacks).
         """
         if not self.enabled:
             return
         for policy_id, name, description, rules in BUILTIN_POLICIES:
+            if policy_id in self.policies:
+                continue
             policy = Policy(policy_id, name, description, rules, parsed=parse_rules(rules))
             policy.set_hash()
             self.put_policy(policy)
         secret = self.config.acl_initial_management
-        if secret:
+        if secret and self.token_by_secret(secret) is None:
             token = Token(
                 str(uuid.uuid4()),
                 secret,
@@ -88,10 +91,12 @@ class ACLStore:
             )
             token.set_hash()
             self.put_token(token)
-            self.bootstrap_index = token.create_index
-        anonymous = Token(ANONYMOUS_ID, ANONYMOUS_SECRET, "Anonymous Token")
-        anonymous.set_hash()
-        self.put_token(anonymous)
+            if self.can_bootstrap():
+                self.bootstrap_index = token.create_index
+        if ANONYMOUS_ID not in self.tokens:
+            anonymous = Token(ANONYMOUS_ID, ANONYMOUS_SECRET, "Anonymous Token")
+            anonymous.set_hash()
+            self.put_token(anonymous)
 
     # -- writes -------------------------------------------------------------------
 
