@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from json.encoder import encode_basestring as _quote  # the C one, when built
 from typing import Any
 
-__all__ = ["Reply", "empty_reply", "encode_json", "go_float", "json_reply", "text_reply"]
+__all__ = [
+    "Reply",
+    "empty_reply",
+    "encode_json",
+    "go_float",
+    "json_reply",
+    "marshal_string_map",
+    "text_reply",
+]
 
 
 @dataclass
@@ -133,6 +142,14 @@ def encode_json(obj: Any) -> bytes:
         if char in text:
             text = text.replace(char, escape)
     return text.encode("utf-8", "surrogatepass")
+
+
+def marshal_string_map(obj: dict[str, str]) -> str:
+    """A ``map[string]string`` as ``json.Marshal`` writes it: compact, keys sorted."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    for char, escape in _GO_ESCAPES:
+        text = text.replace(char, escape)
+    return text
 
 
 def json_reply(obj: Any, status: int = 200) -> Reply:
