@@ -24,6 +24,7 @@ import consul.std
 import consul.threadpool
 import consul.tornado
 import consul.twisted
+from consul.api.acl import ACLAuthMethod, ACLTemplatedPolicyResponse, ACLToken
 from consul.api.kv import KVPair
 
 Entry = tuple[int, KVPair | None]
@@ -38,6 +39,9 @@ def blocking() -> None:
         assert_type(c.kv.keys("prefix/", separator="/"), tuple[int, list[str]])
         assert_type(c.kv.put("k", b"v", cas=0), bool)
         assert_type(c.kv.delete("k"), bool)
+        assert_type(c.acl.auth_method.read("m"), ACLAuthMethod | None)
+        assert_type(c.acl.login("m", "jwt"), ACLToken)
+        assert_type(c.acl.templated_policy.list(), dict[str, ACLTemplatedPolicyResponse])
         assert_type(c.status.leader(), str)
         assert_type(c.status.peers(), list[str])
         c.kv.get(1)  # type: ignore[arg-type]

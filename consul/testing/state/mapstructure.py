@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .golang import parse_bool
+from .golang import go_value, parse_bool
 
 __all__ = ["ConfigError", "decode_config"]
 
@@ -53,19 +53,6 @@ def _go_type(value: Any) -> str:
     return "map[string]interface {}"
 
 
-def _go_value(value: Any) -> str:
-    """``%v`` of such a value (roughly, for error messages)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, list):
-        return "[" + " ".join(_go_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "map[" + " ".join(f"{k}:{_go_value(v)}" for k, v in sorted(value.items())) + "]"
-    return str(value)
-
-
 class _Decoder:
     def __init__(self) -> None:
         self.errors: list[str] = []
@@ -73,7 +60,7 @@ class _Decoder:
     def unconvertible(self, name: str, kind: str, value: Any) -> None:
         self.errors.append(
             f"'{name}' expected type '{kind}', got unconvertible type "
-            f"'{_go_type(value)}', value: '{_go_value(value)}'"
+            f"'{_go_type(value)}', value: '{go_value(value)}'"
         )
 
     def string(self, name: str, value: Any) -> str | None:

@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from .. import mapstructure as ms
-from ..golang import format_duration
+from ..golang import format_duration, go_value
 from ..gotypes import STRING, Map, Slice, Struct, fields, struct
 
 __all__ = [
@@ -385,7 +385,8 @@ class _JWTValidator(Validator):
                 text = _stringify(item)
                 if text is None:
                     raise LoginError(
-                        f'value {item} in "{source}" list claim could not be parsed as string'
+                        f'value {go_value(item)} in "{source}" list claim could not be parsed '
+                        "as string"
                     )
                 if text:
                     items.append(text)
