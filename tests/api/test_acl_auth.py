@@ -172,3 +172,11 @@ def test_bad_arguments_are_refused_before_any_request(c):
         c.acl.login("m", "")
     with pytest.raises(TypeError, match="requests must be a list"):
         c.acl.authorize({"Resource": "acl", "Access": "read"})
+
+
+def test_oidc_is_enterprise(root):
+    # Consul CE registers no /v1/acl/oidc/* routes.
+    with pytest.raises(consul.NotFound, match="Invalid URL path"):
+        root.acl.oidc_auth_url("sso", "http://localhost:8550/oidc/callback", client_nonce="n")
+    with pytest.raises(consul.NotFound, match="Invalid URL path"):
+        root.acl.oidc_callback("sso", "state", "code")

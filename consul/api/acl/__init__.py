@@ -176,6 +176,48 @@ class ACL(Group[M]):
         return Call(request, d.true)
 
     @endpoint
+    def oidc_auth_url(
+        self,
+        auth_method: str,
+        redirect_uri: str,
+        client_nonce: str = "",
+        meta: Mapping[str, str] | None = None,
+    ) -> Call[str]:
+        """``POST /v1/acl/oidc/auth-url``: where to send a user to log in (Enterprise).
+
+        The authorization URL of an ``oidc`` auth method's provider. Consul
+        CE does not serve it (``NotFound``).
+        """
+        body: dict[str, Any] = {
+            "AuthMethod": non_empty(auth_method, "auth_method"),
+            "RedirectURI": non_empty(redirect_uri, "redirect_uri"),
+            "ClientNonce": client_nonce,
+        }
+        meta_map = str_map(meta, "meta")
+        if meta_map:
+            body["Meta"] = meta_map
+        request = self._request("POST", path("acl", "oidc", "auth-url"), token="", json_body=body)
+        return Call(request, d.field("AuthURL"))
+
+    @endpoint
+    def oidc_callback(
+        self, auth_method: str, state: str, code: str, client_nonce: str = ""
+    ) -> Call[ACLToken]:
+        """``POST /v1/acl/oidc/callback``: the token of a finished OIDC login (Enterprise).
+
+        ``state`` and ``code`` are what the provider redirected back with.
+        Consul CE does not serve it (``NotFound``).
+        """
+        body = {
+            "AuthMethod": non_empty(auth_method, "auth_method"),
+            "State": non_empty(state, "state"),
+            "Code": non_empty(code, "code"),
+            "ClientNonce": client_nonce,
+        }
+        request = self._request("POST", path("acl", "oidc", "callback"), token="", json_body=body)
+        return Call(request, d.json)
+
+    @endpoint
     def replication(
         self, dc: str | None = None, token: str | None = None
     ) -> Call[ACLReplicationStatus]:
