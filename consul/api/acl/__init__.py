@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ... import _decode as d
 from ..._endpoint import Group, endpoint, flow, non_empty, str_map
-from ..._http import Call, Flow, path
+from ..._http import CLIENT_TIMEOUT, Call, CallTimeout, Flow, path
 from . import _legacy
 from ._types import (
     ACLAuthMethod,
@@ -130,7 +130,9 @@ class ACL(Group[M]):
         self.binding_rules = self.binding_rule
 
     @endpoint
-    def bootstrap(self, bootstrap_secret: str | None = None) -> Call[BootstrapToken]:
+    def bootstrap(
+        self, bootstrap_secret: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[BootstrapToken]:
         """``PUT /v1/acl/bootstrap``: the first management token, once per cluster.
 
         ``bootstrap_secret`` chooses its secret. Once done, Consul answers
@@ -142,7 +144,12 @@ class ACL(Group[M]):
 
     @endpoint
     def login(
-        self, auth_method: str, bearer_token: str, meta: Mapping[str, str] | None = None
+        self,
+        auth_method: str,
+        bearer_token: str,
+        meta: Mapping[str, str] | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLToken]:
         """``POST /v1/acl/login``: a new token for ``bearer_token``, verified by ``auth_method``.
 
@@ -164,7 +171,9 @@ class ACL(Group[M]):
         return Call(request, d.json)
 
     @endpoint
-    def logout(self, token: str | None = None) -> Call[bool]:
+    def logout(
+        self, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[bool]:
         """``POST /v1/acl/logout``: delete ``token`` (a login's secret), True.
 
         Without ``token``, the client's. Only tokens made by ``login`` can
@@ -182,6 +191,8 @@ class ACL(Group[M]):
         redirect_uri: str,
         client_nonce: str = "",
         meta: Mapping[str, str] | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[str]:
         """``POST /v1/acl/oidc/auth-url``: where to send a user to log in (Enterprise).
 
@@ -201,7 +212,13 @@ class ACL(Group[M]):
 
     @endpoint
     def oidc_callback(
-        self, auth_method: str, state: str, code: str, client_nonce: str = ""
+        self,
+        auth_method: str,
+        state: str,
+        code: str,
+        client_nonce: str = "",
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLToken]:
         """``POST /v1/acl/oidc/callback``: the token of a finished OIDC login (Enterprise).
 
@@ -219,7 +236,11 @@ class ACL(Group[M]):
 
     @endpoint
     def replication(
-        self, dc: str | None = None, token: str | None = None
+        self,
+        dc: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLReplicationStatus]:
         """``GET /v1/acl/replication``: how ACL replication into ``dc`` fares (no ACL needed)."""
         request = self._request("GET", path("acl", "replication"), token=token, dc=dc)
@@ -231,6 +252,8 @@ class ACL(Group[M]):
         requests: Sequence[ACLAuthorizationRequest],
         token: str | None = None,
         dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[builtins.list[ACLAuthorization]]:
         """``POST /v1/internal/acl/authorize``: may the token do each of ``requests``?
 
@@ -251,7 +274,9 @@ class ACL(Group[M]):
     # -- python-consul's legacy methods -------------------------------------------
 
     @flow
-    def info(self, acl_id: str, token: str | None = None) -> Flow[LegacyACL | None]:
+    def info(
+        self, acl_id: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Flow[LegacyACL | None]:
         """The legacy ACL whose ID (secret) is ``acl_id``, or None (deprecated).
 
         Reads the token with ``GET /v1/acl/token/self`` and its rules policy
@@ -268,6 +293,8 @@ class ACL(Group[M]):
         rules: str | dict[str, Any] | None = None,
         acl_id: str | None = None,
         token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Flow[str]:
         """Create a legacy ACL; its ID, the secret of the new token (deprecated).
 
@@ -290,6 +317,8 @@ class ACL(Group[M]):
         type: str | None = None,
         rules: str | dict[str, Any] | None = None,
         token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Flow[str]:
         """Change a legacy ACL's name, type or rules; its ID (deprecated).
 
@@ -307,13 +336,17 @@ class ACL(Group[M]):
         )
 
     @flow
-    def clone(self, acl_id: str, token: str | None = None) -> Flow[str]:
+    def clone(
+        self, acl_id: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Flow[str]:
         """Copy a legacy ACL; the new one's ID (deprecated). Use ``acl.token.clone``."""
         _deprecated("clone", "acl.token.clone()")
         return _legacy.clone(self._request, non_empty(acl_id, "acl_id"), token)
 
     @flow
-    def destroy(self, acl_id: str, token: str | None = None) -> Flow[bool]:
+    def destroy(
+        self, acl_id: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Flow[bool]:
         """Delete a legacy ACL and its rules policy; True (deprecated).
 
         Use ``acl.token.delete``.
@@ -324,7 +357,9 @@ class ACL(Group[M]):
     # Defined last: later annotations in the class body would read ``list``
     # as this method.
     @flow
-    def list(self, token: str | None = None) -> Flow[builtins.list[LegacyACL]]:
+    def list(
+        self, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Flow[builtins.list[LegacyACL]]:
         """Every token as a legacy ACL, ordered by ID (deprecated).
 
         ``GET /v1/acl/tokens`` and the rules policies. Use ``acl.token.list``.

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from ... import _decode as d
 from ..._endpoint import Group, duration_field, endpoint, mapping, non_empty, optional_str
-from ..._http import Call, path, path_segment
+from ..._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_segment
 from ._types import ACLAuthMethod, ACLAuthMethodListEntry
 
 M = TypeVar("M")
@@ -63,6 +63,8 @@ class AuthMethod(Group[M]):
         config: Mapping[str, Any] | None = None,
         max_token_ttl: str | float | None = None,
         token_locality: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLAuthMethod]:
         """``PUT /v1/acl/auth-method``: a new auth method.
 
@@ -93,6 +95,8 @@ class AuthMethod(Group[M]):
         config: Mapping[str, Any] | None = None,
         max_token_ttl: str | float | None = None,
         token_locality: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLAuthMethod]:
         """``PUT /v1/acl/auth-method/:name``: replace the auth method's settings.
 
@@ -114,7 +118,9 @@ class AuthMethod(Group[M]):
         return Call(request, d.json)
 
     @endpoint
-    def read(self, name: str, token: str | None = None) -> Call[ACLAuthMethod | None]:
+    def read(
+        self, name: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[ACLAuthMethod | None]:
         """``GET /v1/acl/auth-method/:name``: the auth method, or None if there is none."""
         request = self._request(
             "GET", path("acl", "auth-method", path_segment(name, "name")), token=token
@@ -122,7 +128,9 @@ class AuthMethod(Group[M]):
         return Call(request, d.or_none(d.json))
 
     @endpoint
-    def delete(self, name: str, token: str | None = None) -> Call[bool]:
+    def delete(
+        self, name: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[bool]:
         """``DELETE /v1/acl/auth-method/:name``: True (also if there was none).
 
         Its binding rules, and the tokens its logins made, go with it.
@@ -135,7 +143,9 @@ class AuthMethod(Group[M]):
     # Defined last: later annotations in the class body would read ``list``
     # as this method.
     @endpoint
-    def list(self, token: str | None = None) -> Call[builtins.list[ACLAuthMethodListEntry]]:
+    def list(
+        self, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[builtins.list[ACLAuthMethodListEntry]]:
         """``GET /v1/acl/auth-methods``: every auth method, without its ``Config``."""
         request = self._request("GET", path("acl", "auth-methods"), token=token)
         return Call(request, d.json)

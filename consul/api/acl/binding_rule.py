@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from ... import _decode as d
 from ..._endpoint import Group, endpoint, non_empty, str_map, string
-from ..._http import Call, path, path_segment
+from ..._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_segment
 from ._types import ACLBindingRule
 
 M = TypeVar("M")
@@ -61,6 +61,8 @@ class BindingRule(Group[M]):
         description: str = "",
         selector: str = "",
         bind_vars: Mapping[str, str] | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLBindingRule]:
         """``PUT /v1/acl/binding-rule``: a new binding rule of ``auth_method``."""
         body = _rule_body(auth_method, bind_type, bind_name, description, selector, bind_vars)
@@ -78,6 +80,8 @@ class BindingRule(Group[M]):
         description: str = "",
         selector: str = "",
         bind_vars: Mapping[str, str] | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLBindingRule]:
         """``PUT /v1/acl/binding-rule/:id``: replace the rule (its auth method cannot change)."""
         body = _rule_body(auth_method, bind_type, bind_name, description, selector, bind_vars)
@@ -88,7 +92,13 @@ class BindingRule(Group[M]):
         return Call(request, d.json)
 
     @endpoint
-    def read(self, binding_rule_id: str, token: str | None = None) -> Call[ACLBindingRule | None]:
+    def read(
+        self,
+        binding_rule_id: str,
+        token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[ACLBindingRule | None]:
         """``GET /v1/acl/binding-rule/:id``: the rule, or None if there is none."""
         request = self._request(
             "GET",
@@ -98,7 +108,13 @@ class BindingRule(Group[M]):
         return Call(request, d.or_none(d.json))
 
     @endpoint
-    def delete(self, binding_rule_id: str, token: str | None = None) -> Call[bool]:
+    def delete(
+        self,
+        binding_rule_id: str,
+        token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[bool]:
         """``DELETE /v1/acl/binding-rule/:id``: True (also if there was none)."""
         request = self._request(
             "DELETE",
@@ -111,7 +127,11 @@ class BindingRule(Group[M]):
     # as this method.
     @endpoint
     def list(
-        self, auth_method: str | None = None, token: str | None = None
+        self,
+        auth_method: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[builtins.list[ACLBindingRule]]:
         """``GET /v1/acl/binding-rules``: every rule, or those of ``auth_method``."""
         params = [("authmethod", auth_method)] if auth_method else []

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from ... import _decode as d
 from ..._endpoint import Group, endpoint, non_empty, str_map
-from ..._http import Call, path
+from ..._http import CLIENT_TIMEOUT, Call, CallTimeout, path
 from ._types import ACLPolicy, ACLTemplatedPolicyResponse
 
 M = TypeVar("M")
@@ -29,7 +29,9 @@ class TemplatedPolicy(Group[M]):
     """
 
     @endpoint
-    def read(self, name: str, token: str | None = None) -> Call[ACLTemplatedPolicyResponse]:
+    def read(
+        self, name: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[ACLTemplatedPolicyResponse]:
         """``GET /v1/acl/templated-policy/name/:name``: one template.
 
         Consul answers an unknown name with ``BadRequest`` (a 400, not a 404).
@@ -47,6 +49,8 @@ class TemplatedPolicy(Group[M]):
         name: str,
         template_variables: Mapping[str, str] | None = None,
         token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLPolicy]:
         """``POST /v1/acl/templated-policy/preview/:name``: the policy the template renders.
 
@@ -66,7 +70,7 @@ class TemplatedPolicy(Group[M]):
     # as this method.
     @endpoint
     def list(
-        self, token: str | None = None
+        self, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
     ) -> Call[builtins.dict[str, ACLTemplatedPolicyResponse]]:
         """``GET /v1/acl/templated-policies``: every template, by name."""
         request = self._request("GET", path("acl", "templated-policies"), token=token)
