@@ -39,6 +39,7 @@ PLACEHOLDERS: dict[str, Any] = {
     "bytes | str | None": b"value",
     "list[dict[str, Any]]": [],
     "Coord | dict[str, Any]": {"Vec": [0.0] * 8, "Error": 1.5, "Adjustment": 0.0, "Height": 0.0},
+    "Sequence[ACLAuthorizationRequest]": [],
 }
 
 #: Valid values of arguments that take one of a few words, by (method, argument).

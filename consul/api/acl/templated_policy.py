@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from ... import _decode as d
-from ..._endpoint import Group, endpoint, non_empty, str_map
-from ..._http import CLIENT_TIMEOUT, Call, CallTimeout, path
+from ..._endpoint import Group, endpoint, str_map
+from ..._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_tail
 from ._types import ACLPolicy, ACLTemplatedPolicyResponse
 
 M = TypeVar("M")
@@ -38,7 +38,7 @@ class TemplatedPolicy(Group[M]):
         """
         request = self._request(
             "GET",
-            path("acl", "templated-policy", "name", tail=non_empty(name, "name")),
+            path("acl", "templated-policy", "name", tail=path_tail(name, "name")),
             token=token,
         )
         return Call(request, d.json)
@@ -60,7 +60,7 @@ class TemplatedPolicy(Group[M]):
         body = str_map(template_variables, "template_variables") or {}
         request = self._request(
             "POST",
-            path("acl", "templated-policy", "preview", tail=non_empty(name, "name")),
+            path("acl", "templated-policy", "preview", tail=path_tail(name, "name")),
             token=token,
             json_body=body,
         )

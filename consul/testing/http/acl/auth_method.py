@@ -20,7 +20,7 @@ from ..context import Ctx
 from ..errors import BadRequest
 from ..reply import Reply, json_reply
 from ..routes import Routes
-from .common import acl_store, read_one, require_acl, require_acl_to_delete
+from .common import acl_store, read_list, read_one, require_acl, require_acl_to_delete
 from .token import MAX_EXPIRATION_TTL, MIN_EXPIRATION_TTL
 
 routes = Routes()
@@ -30,16 +30,12 @@ routes = Routes()
 async def auth_method_list(ctx: Ctx) -> Reply:
     """``ACLAuthMethodList``: every auth method without its ``Config``, by name."""
     store = acl_store(ctx)
-    ctx.check_consistency()
-    require_acl(ctx, write=False)
 
     def listing() -> tuple[int, list[dict[str, Any]]]:
         methods = sorted(store.auth_methods.values(), key=lambda m: m.name)
         return store.auth_methods_index, [m.stub() for m in methods]
 
-    index, methods = await ctx.blocking(listing)
-    ctx.set_meta(index)
-    return json_reply(methods)
+    return await read_list(ctx, listing)
 
 
 @routes("/v1/acl/auth-method", "PUT")

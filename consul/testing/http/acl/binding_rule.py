@@ -23,7 +23,7 @@ from ..context import Ctx
 from ..errors import BadRequest
 from ..reply import Reply, json_reply
 from ..routes import Routes
-from .common import acl_store, read_one, require_acl, require_acl_to_delete
+from .common import acl_store, read_list, read_one, require_acl, require_acl_to_delete
 
 routes = Routes()
 
@@ -32,8 +32,6 @@ routes = Routes()
 async def binding_rule_list(ctx: Ctx) -> Reply:
     """``ACLBindingRuleList``: every rule (by ID), or those of ``?authmethod``."""
     store = acl_store(ctx)
-    ctx.check_consistency()
-    require_acl(ctx, write=False)
     method = ctx.param("authmethod") or ""
 
     def listing() -> tuple[int, list[dict[str, Any]]]:
@@ -41,9 +39,7 @@ async def binding_rule_list(ctx: Ctx) -> Reply:
         found = [r.to_json() for r in rules if not method or r.auth_method == method]
         return store.binding_rules_index, found
 
-    index, rules = await ctx.blocking(listing)
-    ctx.set_meta(index)
-    return json_reply(rules)
+    return await read_list(ctx, listing)
 
 
 @routes("/v1/acl/binding-rule", "PUT")

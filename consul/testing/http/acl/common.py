@@ -18,12 +18,14 @@ from ...state.errors import RPCError
 from ...state.structs import NodeIdentity, ServiceIdentity
 from ..context import Ctx
 from ..errors import HTTPError
+from ..reply import Reply, json_reply
 
 __all__ = [
     "identities",
     "links",
     "new_id",
     "new_uuid",
+    "read_list",
     "read_one",
     "require_acl",
     "require_acl_to_delete",
@@ -144,6 +146,18 @@ def require_acl_to_delete(ctx: Ctx, noun: str) -> None:
         if "ACL not found" in str(exc):
             raise HTTPError(404, f"Cannot find {noun} to delete") from None
         raise
+
+
+async def read_list(ctx: Ctx, listing: Callable[[], tuple[int, Any]]) -> Reply:
+    """A blocking list of ACL objects (``acl:read``), answered with the query meta.
+
+    ``listing`` returns its table's index and the JSON of what it lists.
+    """
+    ctx.check_consistency()
+    require_acl(ctx, write=False)
+    index, found = await ctx.blocking(listing)
+    ctx.set_meta(index)
+    return json_reply(found)
 
 
 async def read_one(

@@ -19,7 +19,7 @@ from ..context import Ctx
 from ..errors import HTTPError
 from ..reply import Reply, json_reply
 from ..routes import Routes
-from .common import acl_store, new_id, read_one, require_acl, require_acl_to_delete
+from .common import acl_store, new_id, read_list, read_one, require_acl, require_acl_to_delete
 
 routes = Routes()
 
@@ -28,16 +28,12 @@ routes = Routes()
 async def policy_list(ctx: Ctx) -> Reply:
     """``ACLPolicyList``: stubs of every policy (no rules)."""
     store = acl_store(ctx)
-    ctx.check_consistency()
-    require_acl(ctx, write=False)
 
     def listing() -> tuple[int, list[dict[str, Any]]]:
         policies = sorted(store.policies.values(), key=lambda p: p.id)
         return store.policies_index, [p.stub() for p in policies]
 
-    index, policies = await ctx.blocking(listing)
-    ctx.set_meta(index)
-    return json_reply(policies)
+    return await read_list(ctx, listing)
 
 
 @routes("/v1/acl/policy", "PUT")

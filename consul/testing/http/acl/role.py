@@ -24,6 +24,7 @@ from .common import (
     identities,
     links,
     new_id,
+    read_list,
     read_one,
     require_acl,
     require_acl_to_delete,
@@ -36,8 +37,6 @@ routes = Routes()
 async def role_list(ctx: Ctx) -> Reply:
     """``ACLRoleList``: every role (in full), ``?policy`` narrowing."""
     store = acl_store(ctx)
-    ctx.check_consistency()
-    require_acl(ctx, write=False)
     policy = ctx.param("policy") or ""
 
     def listing() -> tuple[int, list[dict[str, Any]]]:
@@ -45,9 +44,7 @@ async def role_list(ctx: Ctx) -> Reply:
         found = [r for r in roles if not policy or policy in r.policies]
         return store.roles_index, [store.role_json(r) for r in found]
 
-    index, roles = await ctx.blocking(listing)
-    ctx.set_meta(index)
-    return json_reply(roles)
+    return await read_list(ctx, listing)
 
 
 @routes("/v1/acl/role", "PUT")

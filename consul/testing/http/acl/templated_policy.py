@@ -30,14 +30,19 @@ async def templated_policy_list(ctx: Ctx) -> Reply:
     return json_reply({name: TEMPLATES[name].to_json() for name in sorted(TEMPLATES)})
 
 
+def _template_name(ctx: Ctx) -> str:
+    """The template named by the rest of the path, once the request may read ACLs."""
+    acl_store(ctx)
+    if not ctx.tail:
+        raise BadRequest("Missing templated policy Name")
+    require_acl(ctx, write=False)
+    return ctx.tail
+
+
 @routes("/v1/acl/templated-policy/name/", "GET")
 async def templated_policy_read(ctx: Ctx) -> Reply:
     """One template; an unknown name is a 400, not a 404."""
-    acl_store(ctx)
-    name = ctx.tail
-    if not name:
-        raise BadRequest("Missing templated policy Name")
-    require_acl(ctx, write=False)
+    name = _template_name(ctx)
     template = TEMPLATES.get(name)
     if template is None:
         raise BadRequest(f"Invalid templated policy Name: {name}")
@@ -47,11 +52,7 @@ async def templated_policy_read(ctx: Ctx) -> Reply:
 @routes("/v1/acl/templated-policy/preview/", "POST")
 async def templated_policy_preview(ctx: Ctx) -> Reply:
     """The synthetic policy a template renders for the variables in the body."""
-    acl_store(ctx)
-    name = ctx.tail
-    if not name:
-        raise BadRequest("Missing templated policy Name")
-    require_acl(ctx, write=False)
+    name = _template_name(ctx)
     template = TEMPLATES.get(name)
     if template is None:
         raise BadRequest(f"templated policy {quote(name)} does not exist")

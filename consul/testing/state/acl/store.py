@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ACLStore"]
 
+#: A record of one of the tables (each has Raft indexes).
+_Record = Token | Policy | Role | AuthMethod | BindingRule
+
 
 class ACLStore:
     """The ACL tables (tokens, policies, roles, auth methods, binding rules), token resolution.
@@ -105,63 +108,51 @@ class ACLStore:
     def _apply(self) -> int:
         return self.dc.apply()
 
+    def _put(self, table: str, key: str, record: _Record) -> None:
+        """Insert or replace ``record`` (as ``key``) in ``table`` at a new index.
+
+        The table's index attribute is ``<table>_index``.
+        """
+        idx = self._apply()
+        rows: dict[str, _Record] = getattr(self, table)
+        existing = rows.get(key)
+        record.create_index = existing.create_index if existing else idx
+        record.modify_index = idx
+        rows[key] = record
+        setattr(self, f"{table}_index", idx)
+        self.dc.changed()
+
+    def _delete(self, table: str, key: str) -> None:
+        """Delete ``key`` from ``table`` at a new index (nothing changes if absent)."""
+        idx = self._apply()
+        if getattr(self, table).pop(key, None) is not None:
+            setattr(self, f"{table}_index", idx)
+            self.dc.changed()
+
     def put_token(self, token: Token) -> Token:
         """Insert or replace ``token`` at a new index."""
-        idx = self._apply()
-        existing = self.tokens.get(token.accessor_id)
-        token.create_index = existing.create_index if existing else idx
-        token.modify_index = idx
-        self.tokens[token.accessor_id] = token
-        self.tokens_index = idx
-        self.dc.changed()
+        self._put("tokens", token.accessor_id, token)
         return token
 
     def delete_token(self, accessor_id: str) -> None:
-        idx = self._apply()
-        if self.tokens.pop(accessor_id, None) is not None:
-            self.tokens_index = idx
-            self.dc.changed()
+        self._delete("tokens", accessor_id)
 
     def put_policy(self, policy: Policy) -> Policy:
-        idx = self._apply()
-        existing = self.policies.get(policy.id)
-        policy.create_index = existing.create_index if existing else idx
-        policy.modify_index = idx
-        self.policies[policy.id] = policy
-        self.policies_index = idx
-        self.dc.changed()
+        self._put("policies", policy.id, policy)
         return policy
 
     def delete_policy(self, policy_id: str) -> None:
-        idx = self._apply()
-        if self.policies.pop(policy_id, None) is not None:
-            self.policies_index = idx
-            self.dc.changed()
+        self._delete("policies", policy_id)
 
     def put_role(self, role: Role) -> Role:
-        idx = self._apply()
-        existing = self.roles.get(role.id)
-        role.create_index = existing.create_index if existing else idx
-        role.modify_index = idx
-        self.roles[role.id] = role
-        self.roles_index = idx
-        self.dc.changed()
+        self._put("roles", role.id, role)
         return role
 
     def delete_role(self, role_id: str) -> None:
-        idx = self._apply()
-        if self.roles.pop(role_id, None) is not None:
-            self.roles_index = idx
-            self.dc.changed()
+        self._delete("roles", role_id)
 
     def put_auth_method(self, method: AuthMethod) -> AuthMethod:
-        idx = self._apply()
-        existing = self.auth_methods.get(method.name)
-        method.create_index = existing.create_index if existing else idx
-        method.modify_index = idx
-        self.auth_methods[method.name] = method
-        self.auth_methods_index = idx
-        self.dc.changed()
+        self._put("auth_methods", method.name, method)
         return method
 
     def delete_auth_method(self, name: str) -> None:
@@ -186,20 +177,11 @@ class ACLStore:
         self.dc.changed()
 
     def put_binding_rule(self, rule: BindingRule) -> BindingRule:
-        idx = self._apply()
-        existing = self.binding_rules.get(rule.id)
-        rule.create_index = existing.create_index if existing else idx
-        rule.modify_index = idx
-        self.binding_rules[rule.id] = rule
-        self.binding_rules_index = idx
-        self.dc.changed()
+        self._put("binding_rules", rule.id, rule)
         return rule
 
     def delete_binding_rule(self, rule_id: str) -> None:
-        idx = self._apply()
-        if self.binding_rules.pop(rule_id, None) is not None:
-            self.binding_rules_index = idx
-            self.dc.changed()
+        self._delete("binding_rules", rule_id)
 
     # -- lookups ------------------------------------------------------------------
 
