@@ -24,8 +24,8 @@ from .api.debug import Debug
 from .api.event import Event
 from .api.health import Health
 from .api.kv import KV
-from .api.query import Query
 from .api.operator import Operator
+from .api.query import Query
 from .api.session import Session
 from .api.snapshot import Snapshot
 from .api.status import Status

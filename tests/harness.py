@@ -16,9 +16,14 @@ import concurrent.futures
 import functools
 import inspect
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 #: Seconds a test waits for any single call before failing.
 CALL_TIMEOUT = 30.0
@@ -398,8 +403,6 @@ def make_token(root: RawHTTP, rules: str, **fields: Any) -> dict[str, Any]:
 
 def wait_until(predicate: Callable[[], bool], timeout: float = CALL_TIMEOUT) -> None:
     """Poll ``predicate`` until it is true; fail after ``timeout`` seconds."""
-    import time
-
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -457,3 +460,31 @@ def take(client: Sync, stream: Any, count: int) -> list[Any]:
 def close_stream(client: Sync, stream: Any) -> None:
     """Close ``stream`` in its client's loop."""
     client._loop.submit(stream.close).result(CALL_TIMEOUT)
+
+
+class JWTIssuer:
+    """Signs JWTs with a key of its own (ES256), for ``jwt`` auth methods.
+
+    ``public_pem`` goes into the auth method's ``JWTValidationPubKeys``.
+    """
+
+    def __init__(self, issuer: str = "https://issuer.test") -> None:
+        self.issuer = issuer
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.public_pem = (
+            self.key.public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            .decode()
+        )
+
+    def config(self, **more: Any) -> dict[str, Any]:
+        """A ``jwt`` auth method's config trusting this issuer (``more`` added)."""
+        return {"JWTValidationPubKeys": [self.public_pem], "BoundIssuer": self.issuer, **more}
+
+    def token(self, **claims: Any) -> str:
+        """A signed JWT with ``iss``, ``iat`` and ``exp`` (+5 min) unless given; None drops one."""
+        now = int(time.time())
+        payload = {"iss": self.issuer, "iat": now, "exp": now + 300, **claims}
+        return jwt.encode({k: v for k, v in payload.items() if v is not None}, self.key, "ES256")

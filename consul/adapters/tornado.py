@@ -193,13 +193,17 @@ class TornadoTransport:
             self._client = client
         return self._client
 
-    async def send(self, request: Request) -> Response:
-        """Send ``request``; transport failures become our exceptions."""
+    def _bind(self, request: Request) -> SimpleAsyncHTTPClient:
+        """The HTTP client for ``request``, made on the first call (in the client's loop)."""
         if self.closed:
             raise request.closed()
         if asyncio.get_running_loop() is not self._bound:
             self._bound = self._loop.check()
-        client = self._client or self._open()
+        return self._client or self._open()
+
+    async def send(self, request: Request) -> Response:
+        """Send ``request``; transport failures become our exceptions."""
+        client = self._bind(request)
         budget = self._budgets[request.wait is not None]
         if (turn := budget.take()) is not None:
             await budget.wait(turn)
@@ -254,7 +258,7 @@ class TornadoTransport:
         Streams take no turn in the budgets: they hold their connection until
         closed.
         """
-        client, _ = self._bind(request)
+        client = self._bind(request)
         limit = request.time_limit()
         opened = _Opened(self, request)
         headers = dict(request.headers)

@@ -42,6 +42,7 @@ PLACEHOLDERS: dict[str, Any] = {
     "Coord | dict[str, Any]": {"Vec": [0.0] * 8, "Error": 1.5, "Adjustment": 0.0, "Height": 0.0},
     "str | os.PathLike[str] | IO[bytes]": "snapshot.snap",
     "bytes | str | os.PathLike[str] | IO[bytes]": b"snapshot",
+    "Sequence[ACLAuthorizationRequest]": [],
 }
 
 #: Valid values of arguments that take one of a few words, by (method, argument).

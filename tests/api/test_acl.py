@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 import pytest
@@ -80,6 +81,17 @@ def test_token_with_chosen_ids_and_expiration(root):
     token = root.acl.token.create(accessor_id=accessor, secret_id=secret, expiration_ttl="1h")
     assert (token["AccessorID"], token["SecretID"]) == (accessor, secret)
     assert "ExpirationTime" in token
+
+
+def test_token_with_an_expiration_time(root):
+    moment = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
+    token = root.acl.token.create(expiration_time=moment)
+    assert datetime.datetime.fromisoformat(token["ExpirationTime"]) == moment
+    text = (moment + datetime.timedelta(minutes=1)).isoformat()
+    later = root.acl.token.create(expiration_time=text)
+    assert datetime.datetime.fromisoformat(later["ExpirationTime"]) > moment
+    with pytest.raises(consul.ServerError, match="cannot be more than 24h0m0s in the future"):
+        root.acl.token.create(expiration_time=moment + datetime.timedelta(days=2))
 
 
 def test_a_token_works_for_its_bearer(root, connect, consul_acl_agent):

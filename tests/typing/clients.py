@@ -30,6 +30,9 @@ from consul.api.agent import AgentService
 from consul.api.catalog import GatewayService, Node
 from consul.api.event import UserEvent
 from consul.api.health import HealthCheck, ServiceEntry
+
+
+from consul.api.acl import ACLAuthMethod, ACLTemplatedPolicyResponse, ACLToken
 from consul.api.kv import KVPair
 from consul.api.query import ExecuteResponse, ExplainResponse, PreparedQuery
 from consul.recipes import Lock
@@ -47,6 +50,9 @@ def blocking() -> None:
         assert_type(c.kv.keys("prefix/", separator="/"), consul.Indexed[list[str]])
         assert_type(c.kv.put("k", b"v", cas=0), bool)
         assert_type(c.kv.delete("k"), bool)
+        assert_type(c.acl.auth_method.read("m"), ACLAuthMethod | None)
+        assert_type(c.acl.login("m", "jwt"), ACLToken)
+        assert_type(c.acl.templated_policy.list(), dict[str, ACLTemplatedPolicyResponse])
         assert_type(c.status.leader(), str)
         assert_type(c.status.peers(), list[str])
         c.kv.get(1)  # type: ignore[arg-type]

@@ -1,8 +1,13 @@
 """Access control lists: ``/v1/acl`` (Consul docs: *ACLs*).
 
-``acl.token``, ``acl.policy`` and ``acl.role`` (also ``tokens``, ``policies``,
-``roles``) are the current ACL system; ``acl.bootstrap`` makes its first
-management token. ``acl.list/info/create/update/clone/destroy`` are
+``acl.token``, ``acl.policy``, ``acl.role`` and ``acl.templated_policy``
+(also ``tokens``, ``policies``, ``roles``, ``templated_policies``) are the
+current ACL system; ``acl.bootstrap`` makes its first management token.
+``acl.auth_method`` and ``acl.binding_rule`` (also ``auth_methods``,
+``binding_rules``) say how ``acl.login`` turns a bearer token into a Consul
+token; ``acl.logout`` deletes it. ``acl.authorize`` asks what a token may do,
+``acl.replication`` how ACL replication fares.
+``acl.list/info/create/update/clone/destroy`` are
 python-consul's legacy ACL methods, kept working on current Consul (see
 :mod:`consul.api.acl._legacy`); each warns with a ``DeprecationWarning``
 naming its replacement.
@@ -12,16 +17,25 @@ from __future__ import annotations
 
 import builtins
 import warnings
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ... import _decode as d
-from ..._endpoint import Group, endpoint, flow, non_empty
+from ..._endpoint import Group, endpoint, flow, non_empty, str_map
 from ..._http import CLIENT_TIMEOUT, Call, CallTimeout, Flow, path
 from . import _legacy
 from ._types import (
+    ACLAuthMethod,
+    ACLAuthMethodListEntry,
+    ACLAuthorization,
+    ACLAuthorizationRequest,
+    ACLBindingRule,
     ACLPolicy,
     ACLPolicyStub,
+    ACLReplicationStatus,
     ACLRole,
+    ACLTemplatedPolicy,
+    ACLTemplatedPolicyResponse,
     ACLToken,
     ACLTokenExpanded,
     BootstrapToken,
@@ -29,9 +43,14 @@ from ._types import (
     Link,
     NodeIdentity,
     ServiceIdentity,
+    TemplatedPolicies,
+    TemplatedPolicyVariables,
 )
+from .auth_method import AuthMethod
+from .binding_rule import BindingRule
 from .policy import Policy, rules_text
 from .role import Role
+from .templated_policy import TemplatedPolicy
 from .token import Token
 
 if TYPE_CHECKING:
@@ -41,11 +60,21 @@ M = TypeVar("M")
 
 __all__ = [
     "ACL",
+    "ACLAuthMethod",
+    "ACLAuthMethodListEntry",
+    "ACLAuthorization",
+    "ACLAuthorizationRequest",
+    "ACLBindingRule",
     "ACLPolicy",
     "ACLPolicyStub",
+    "ACLReplicationStatus",
     "ACLRole",
+    "ACLTemplatedPolicy",
+    "ACLTemplatedPolicyResponse",
     "ACLToken",
     "ACLTokenExpanded",
+    "AuthMethod",
+    "BindingRule",
     "BootstrapToken",
     "LegacyACL",
     "Link",
@@ -53,6 +82,9 @@ __all__ = [
     "Policy",
     "Role",
     "ServiceIdentity",
+    "TemplatedPolicies",
+    "TemplatedPolicy",
+    "TemplatedPolicyVariables",
     "Token",
 ]
 
@@ -90,6 +122,12 @@ class ACL(Group[M]):
         self.policies = self.policy
         self.role: Role[M] = Role(client)
         self.roles = self.role
+        self.templated_policy: TemplatedPolicy[M] = TemplatedPolicy(client)
+        self.templated_policies = self.templated_policy
+        self.auth_method: AuthMethod[M] = AuthMethod(client)
+        self.auth_methods = self.auth_method
+        self.binding_rule: BindingRule[M] = BindingRule(client)
+        self.binding_rules = self.binding_rule
 
     @endpoint
     def bootstrap(
@@ -102,6 +140,135 @@ class ACL(Group[M]):
         """
         body = {"BootstrapSecret": bootstrap_secret} if bootstrap_secret else None
         request = self._request("PUT", path("acl", "bootstrap"), json_body=body)
+        return Call(request, d.json)
+
+    @endpoint
+    def login(
+        self,
+        auth_method: str,
+        bearer_token: str,
+        meta: Mapping[str, str] | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[ACLToken]:
+        """``POST /v1/acl/login``: a new token for ``bearer_token``, verified by ``auth_method``.
+
+        The auth method checks the bearer token (a JWT, a Kubernetes service
+        account token...); its binding rules say what the new token is linked
+        to. ``meta`` goes into its description. The request carries no token
+        of the client's. A bearer token the auth method refuses is a
+        ``ServerError``; one that no binding rule binds to anything,
+        ``ACLPermissionDenied``.
+        """
+        body: dict[str, Any] = {
+            "AuthMethod": non_empty(auth_method, "auth_method"),
+            "BearerToken": non_empty(bearer_token, "bearer_token"),
+        }
+        meta_map = str_map(meta, "meta")
+        if meta_map:
+            body["Meta"] = meta_map
+        request = self._request("POST", path("acl", "login"), token="", json_body=body)
+        return Call(request, d.json)
+
+    @endpoint
+    def logout(
+        self, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[bool]:
+        """``POST /v1/acl/logout``: delete ``token`` (a login's secret), True.
+
+        Without ``token``, the client's. Only tokens made by ``login`` can
+        log out (others: ``ACLPermissionDenied``).
+        """
+        if not (token if token is not None else self._client.token):
+            raise ValueError("logout needs the secret of a token made by login: pass token=")
+        request = self._request("POST", path("acl", "logout"), token=token)
+        return Call(request, d.true)
+
+    @endpoint
+    def oidc_auth_url(
+        self,
+        auth_method: str,
+        redirect_uri: str,
+        client_nonce: str = "",
+        meta: Mapping[str, str] | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[str]:
+        """``POST /v1/acl/oidc/auth-url``: where to send a user to log in (Enterprise).
+
+        The authorization URL of an ``oidc`` auth method's provider. Consul
+        CE does not serve it (``NotFound``).
+        """
+        body: dict[str, Any] = {
+            "AuthMethod": non_empty(auth_method, "auth_method"),
+            "RedirectURI": non_empty(redirect_uri, "redirect_uri"),
+            "ClientNonce": client_nonce,
+        }
+        meta_map = str_map(meta, "meta")
+        if meta_map:
+            body["Meta"] = meta_map
+        request = self._request("POST", path("acl", "oidc", "auth-url"), token="", json_body=body)
+        return Call(request, d.field("AuthURL"))
+
+    @endpoint
+    def oidc_callback(
+        self,
+        auth_method: str,
+        state: str,
+        code: str,
+        client_nonce: str = "",
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[ACLToken]:
+        """``POST /v1/acl/oidc/callback``: the token of a finished OIDC login (Enterprise).
+
+        ``state`` and ``code`` are what the provider redirected back with.
+        Consul CE does not serve it (``NotFound``).
+        """
+        body = {
+            "AuthMethod": non_empty(auth_method, "auth_method"),
+            "State": non_empty(state, "state"),
+            "Code": non_empty(code, "code"),
+            "ClientNonce": client_nonce,
+        }
+        request = self._request("POST", path("acl", "oidc", "callback"), token="", json_body=body)
+        return Call(request, d.json)
+
+    @endpoint
+    def replication(
+        self,
+        dc: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[ACLReplicationStatus]:
+        """``GET /v1/acl/replication``: how ACL replication into ``dc`` fares (no ACL needed)."""
+        request = self._request("GET", path("acl", "replication"), token=token, dc=dc)
+        return Call(request, d.json)
+
+    @endpoint
+    def authorize(
+        self,
+        requests: Sequence[ACLAuthorizationRequest],
+        token: str | None = None,
+        dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[builtins.list[ACLAuthorization]]:
+        """``POST /v1/internal/acl/authorize``: may the token do each of ``requests``?
+
+        Each request is ``{"Resource": "service", "Segment": "web", "Access":
+        "read"}`` (``Segment`` for the resources that have names; ``Access``
+        ``read`` or ``write``, and for keys also ``list`` and
+        ``write-prefix``); the answer repeats each with ``Allow``. At most 64
+        at once; an unknown resource or access is ``BadRequest``.
+        """
+        if isinstance(requests, str | bytes | Mapping) or not isinstance(requests, Sequence):
+            raise TypeError("requests must be a list of {Resource, Segment, Access} mappings")
+        body = [str_map(cast("Mapping[str, str]", item), "requests") for item in requests]
+        request = self._request(
+            "POST", path("internal", "acl", "authorize"), token=token, dc=dc, json_body=body
+        )
         return Call(request, d.json)
 
     # -- python-consul's legacy methods -------------------------------------------

@@ -8,7 +8,14 @@ from typing import Any, TypeVar
 from ... import _decode as d
 from ..._endpoint import Group, endpoint, non_empty
 from ..._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_segment
-from ._types import ACLRole, NodeIdentity, ServiceIdentity, links
+from ._types import (
+    ACLRole,
+    NodeIdentity,
+    ServiceIdentity,
+    TemplatedPolicies,
+    links,
+    templated_policies,
+)
 
 M = TypeVar("M")
 
@@ -22,6 +29,7 @@ def _role_body(
     policies_name: builtins.list[str] | None,
     service_identities: builtins.list[ServiceIdentity] | None,
     node_identities: builtins.list[NodeIdentity] | None,
+    templated: TemplatedPolicies | None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {"Name": non_empty(name, "name")}
     if description:
@@ -33,6 +41,8 @@ def _role_body(
         body["ServiceIdentities"] = list(service_identities)
     if node_identities:
         body["NodeIdentities"] = list(node_identities)
+    if templated_list := templated_policies(templated):
+        body["TemplatedPolicies"] = templated_list
     return body
 
 
@@ -49,12 +59,19 @@ class Role(Group[M]):
         policies_name: builtins.list[str] | None = None,
         service_identities: builtins.list[ServiceIdentity] | None = None,
         node_identities: builtins.list[NodeIdentity] | None = None,
+        templated_policies: TemplatedPolicies | None = None,
         *,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLRole]:
-        """``PUT /v1/acl/role``: a new role."""
+        """``PUT /v1/acl/role``: a new role (``templated_policies`` as for tokens)."""
         body = _role_body(
-            name, description, policies_id, policies_name, service_identities, node_identities
+            name,
+            description,
+            policies_id,
+            policies_name,
+            service_identities,
+            node_identities,
+            templated_policies,
         )
         request = self._request("PUT", path("acl", "role"), token=token, json_body=body)
         return Call(request, d.json)
@@ -90,12 +107,19 @@ class Role(Group[M]):
         policies_name: builtins.list[str] | None = None,
         service_identities: builtins.list[ServiceIdentity] | None = None,
         node_identities: builtins.list[NodeIdentity] | None = None,
+        templated_policies: TemplatedPolicies | None = None,
         *,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLRole]:
         """``PUT /v1/acl/role/:id``: replace the role (what is not given is cleared)."""
         body = _role_body(
-            name, description, policies_id, policies_name, service_identities, node_identities
+            name,
+            description,
+            policies_id,
+            policies_name,
+            service_identities,
+            node_identities,
+            templated_policies,
         )
         body["ID"] = path_segment(role_id, "role_id")
         request = self._request("PUT", path("acl", "role", role_id), token=token, json_body=body)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import datetime
 from typing import Any, TypeVar
 
 from ... import _decode as d
@@ -13,7 +14,9 @@ from ._types import (
     ACLTokenExpanded,
     NodeIdentity,
     ServiceIdentity,
+    TemplatedPolicies,
     links,
+    templated_policies,
 )
 
 M = TypeVar("M")
@@ -40,6 +43,7 @@ def _token_body(
     roles_name: builtins.list[str] | None,
     service_identities: builtins.list[ServiceIdentity] | None,
     node_identities: builtins.list[NodeIdentity] | None,
+    templated: TemplatedPolicies | None,
     local: bool,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {"Description": string(description, "description")}
@@ -53,9 +57,29 @@ def _token_body(
         body["ServiceIdentities"] = list(service_identities)
     if node_identities:
         body["NodeIdentities"] = list(node_identities)
+    if templated_list := templated_policies(templated):
+        body["TemplatedPolicies"] = templated_list
     if local:
         body["Local"] = True
     return body
+
+
+def _rfc3339(moment: datetime.datetime | str) -> str:
+    """An expiration time as Consul reads it (RFC 3339); a naive datetime is refused."""
+    if isinstance(moment, str):
+        try:
+            parsed = datetime.datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"expiration_time must be RFC 3339, not {moment!r}") from None
+        if parsed.tzinfo is None:
+            raise ValueError(f"expiration_time must have a time zone: {moment!r}")
+        return moment
+    if not isinstance(moment, datetime.datetime):
+        kind = type(moment).__name__  # type: ignore[unreachable]  # untyped callers
+        raise TypeError(f"expiration_time must be a datetime or a str, not {kind}")
+    if moment.tzinfo is None:
+        raise ValueError("expiration_time must be an aware datetime (with a time zone)")
+    return moment.isoformat()
 
 
 class Token(Group[M]):
@@ -82,15 +106,21 @@ class Token(Group[M]):
         node_identities: builtins.list[NodeIdentity] | None = None,
         local: bool = False,
         expiration_ttl: str | float | None = None,
+        templated_policies: TemplatedPolicies | None = None,
+        expiration_time: datetime.datetime | str | None = None,
         *,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLToken]:
         """``PUT /v1/acl/token``: a new token linked to policies, roles and identities.
 
         ``accessor_id`` and ``secret_id`` (UUIDs) are generated unless given.
-        Policies and roles link by ID or by name. ``expiration_ttl`` (seconds,
-        or a duration such as ``"1h"``; 1 minute to 24 hours) makes the token
-        expire.
+        Policies and roles link by ID or by name. ``templated_policies``
+        link builtin templates: ``["builtin/dns", {"builtin/service":
+        {"Name": "api"}}]``, or Consul's ``{"TemplateName": ...,
+        "TemplateVariables": ...}``. ``expiration_ttl`` (seconds, or a
+        duration such as ``"1h"``) or ``expiration_time`` (an aware
+        ``datetime`` or RFC 3339 text) makes the token expire, 1 minute to 24
+        hours from now.
         """
         body = _token_body(
             description,
@@ -100,6 +130,7 @@ class Token(Group[M]):
             roles_name,
             service_identities,
             node_identities,
+            templated_policies,
             local,
         )
         if accessor_id:
@@ -108,6 +139,8 @@ class Token(Group[M]):
             body["SecretID"] = secret_id
         if expiration_ttl is not None:
             body["ExpirationTTL"] = duration(expiration_ttl, "expiration_ttl")[0]
+        if expiration_time is not None:
+            body["ExpirationTime"] = _rfc3339(expiration_time)
         request = self._request("PUT", path("acl", "token"), token=token, json_body=body)
         return Call(request, d.json)
 
@@ -158,6 +191,7 @@ class Token(Group[M]):
         service_identities: builtins.list[ServiceIdentity] | None = None,
         node_identities: builtins.list[NodeIdentity] | None = None,
         local: bool = False,
+        templated_policies: TemplatedPolicies | None = None,
         *,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLToken]:
@@ -174,6 +208,7 @@ class Token(Group[M]):
             roles_name,
             service_identities,
             node_identities,
+            templated_policies,
             local,
         )
         body["AccessorID"] = _accessor(accessor_id)

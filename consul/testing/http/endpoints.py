@@ -25,9 +25,14 @@ from . import (
     status,
     txn,
 )
+from .acl import auth_method as acl_auth_method
+from .acl import authorize as acl_authorize
+from .acl import binding_rule as acl_binding_rule
+from .acl import login as acl_login
 from .acl import policy as acl_policy
 from .acl import role as acl_role
 from .acl import system as acl_system
+from .acl import templated_policy as acl_templated_policy
 from .acl import token as acl_token
 from .routes import Route
 
@@ -38,6 +43,11 @@ MODULES = (
     acl_token,
     acl_policy,
     acl_role,
+    acl_templated_policy,
+    acl_auth_method,
+    acl_binding_rule,
+    acl_login,
+    acl_authorize,
     agent,
     agent_connect,
     agent_info,

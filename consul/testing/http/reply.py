@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,6 +17,7 @@ __all__ = [
     "encode_json",
     "go_float",
     "json_reply",
+    "marshal_string_map",
     "stream_reply",
     "text_reply",
 ]
@@ -152,6 +154,14 @@ def encode_json(obj: Any) -> bytes:
         if char in text:
             text = text.replace(char, escape)
     return text.encode("utf-8", "surrogatepass")
+
+
+def marshal_string_map(obj: dict[str, str]) -> str:
+    """A ``map[string]string`` as ``json.Marshal`` writes it: compact, keys sorted."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    for char, escape in _GO_ESCAPES:
+        text = text.replace(char, escape)
+    return text
 
 
 def json_reply(obj: Any, status: int = 200) -> Reply:

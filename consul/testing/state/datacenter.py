@@ -26,8 +26,8 @@ from .config import AgentConfig
 from .coordinate import CoordinateStore
 from .gateways import GatewayServicesStore
 from .kv import KVStore
-from .query import PreparedQueryStore
 from .operator import AutopilotStore
+from .query import PreparedQueryStore
 from .session import SessionStore
 from .wakeups import Wakeups
 

@@ -42,7 +42,7 @@ from .golang import parse_bool, quote
 from .gotypes import STRING, UINT8, GoType, Map, Ptr, Scalar, Slice, Struct
 from .regexp import compile_regexp
 
-__all__ = ["FilterError", "compile_filter"]
+__all__ = ["FilterError", "compile_expression", "compile_filter"]
 
 
 class FilterError(Exception):
@@ -670,21 +670,33 @@ def _evaluate(node: _Node, go_type: GoType, item: Any) -> bool:
 
 
 @functools.lru_cache(maxsize=256)
-def compile_filter(expression: str, element: GoType) -> Callable[[Any], bool]:
-    """A predicate for ``expression`` over the JSON of elements of Go type ``element``.
+def compile_expression(expression: str, element: GoType) -> Callable[[Any], bool]:
+    """``bexpr.CreateEvaluatorForType``: a predicate over JSON of Go type ``element``.
 
-    Raises :class:`FilterError` with Consul's text if the expression does
-    not parse or does not suit the type. The predicate itself raises
-    :class:`FilterError` where go-bexpr fails on an element (a selector
-    through a nil pointer, where go-bexpr v0.1.2 panics).
+    Raises :class:`FilterError` with go-bexpr's own text if the expression
+    does not parse or does not suit the type (binding rule selectors are
+    checked so, ``agent/consul/acl_endpoint.go`` ``BindingRuleSet``). The
+    predicate itself raises :class:`FilterError` where go-bexpr fails on an
+    element (a selector through a nil pointer, where go-bexpr v0.1.2 panics).
     """
     config = _config(element)
     try:
         tree = _validate(_parse(expression), config.subfields if config is not None else {})
-    except (_SyntaxError, FilterError) as exc:
-        raise FilterError(f"Failed to create boolean expression evaluator: {exc}") from None
+    except _SyntaxError as exc:
+        raise FilterError(str(exc)) from None
 
     def matches(item: Any) -> bool:
         return _evaluate(tree, element, item)
 
     return matches
+
+
+def compile_filter(expression: str, element: GoType) -> Callable[[Any], bool]:
+    """``bexpr.CreateFilter``: :func:`compile_expression` as ``?filter=`` reports it.
+
+    Its errors are prefixed ``Failed to create boolean expression evaluator:``.
+    """
+    try:
+        return compile_expression(expression, element)
+    except FilterError as exc:
+        raise FilterError(f"Failed to create boolean expression evaluator: {exc}") from None

@@ -13,6 +13,8 @@ expressions are :mod:`.regexp`'s.
 
 from __future__ import annotations
 
+from typing import Any
+
 _ESCAPES = {
     "\a": "\\a",
     "\b": "\\b",
@@ -68,6 +70,21 @@ def parse_bool(text: str) -> bool | None:
     if text in _FALSE:
         return False
     return None
+
+
+def go_value(value: Any) -> str:
+    """``fmt``'s ``%v`` of a value ``encoding/json`` decoded into an ``interface{}``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "<nil>"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list):
+        return "[" + " ".join(go_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{go_value(v)}" for k, v in sorted(value.items())) + "]"
+    return str(value)
 
 
 def multierror(errors: list[str]) -> str:

@@ -10,8 +10,11 @@ template is written and evaluates them when a name resolves to it
 HIL's arithmetic and its other built-in functions are not supported here:
 Consul's templates do not use them. Parse errors say where and what, in
 HIL's ``parse error at LINE:COL: ...`` form but not always in its words;
-evaluation errors are HIL's (``At column N, line 1: unknown variable
-accessed: x``).
+evaluation errors are HIL's (``1:3: unknown variable accessed: x``).
+
+:func:`interpolate` is ``lib/template.InterpolateHIL``, with which Consul
+computes a binding rule's ``BindName`` from an auth method's claims:
+variables only, their values lower-cased.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-__all__ = ["FunctionCall", "HILError", "Literal", "Template", "Variable", "parse"]
+__all__ = ["FunctionCall", "HILError", "Literal", "Template", "Variable", "interpolate", "parse"]
 
 
 class HILError(ValueError):
@@ -86,20 +89,23 @@ class Template:
 def _eval(
     node: Node, variables: Mapping[str, str], functions: Mapping[str, Callable[..., str]]
 ) -> int | str:
-    where = f"At column {node.column}, line 1"
+    # hil.Eval runs its IdentifierCheck (check_identifier.go: unknown names
+    # and argument counts, "LINE:COL: ...") before its TypeCheck
+    # (check_types.go: "At column COL, line LINE: ...").
     if isinstance(node, Literal):
         return node.value
     if isinstance(node, Variable):
         if node.name not in variables:
-            raise HILError(f"{where}: unknown variable accessed: {node.name}")
+            raise HILError(f"1:{node.column}: unknown variable accessed: {node.name}")
         return variables[node.name]
     function = functions.get(node.name)
     if function is None:
-        raise HILError(f"{where}: unknown function called: {node.name}")
+        raise HILError(f"1:{node.column}: unknown function called: {node.name}")
+    if len(node.args) != 1:
+        raise HILError(f"1:{node.column}: {node.name}: expected 1 arguments, got {len(node.args)}")
     args = [_eval(arg, variables, functions) for arg in node.args]
-    if len(args) != 1:
-        raise HILError(f"{where}: {node.name}: expected 1 arguments, got {len(args)}")
     if not isinstance(args[0], int):
+        where = f"At column {node.column}, line 1"
         raise HILError(f"{where}: {node.name}: argument 1 should be int, got string")
     return function(*args)
 
@@ -189,3 +195,17 @@ class _Parser:
 def parse(text: str) -> Template:
     """Parse ``text`` (``hil.Parse``); :class:`HILError` if it is not a valid template."""
     return _Parser(text).template()
+
+
+def interpolate(text: str, variables: Mapping[str, str], lowercase: bool = True) -> str:
+    """``text`` with its interpolations evaluated (``lib/template.InterpolateHIL``).
+
+    The variables' values are lower-cased unless ``lowercase`` is False; no
+    function is defined. A text without ``${`` is returned as it is, as
+    Consul does without parsing it.
+    """
+    if "${" not in text:
+        return text
+    if lowercase:
+        variables = {name: value.lower() for name, value in variables.items()}
+    return str(parse(text).evaluate(variables, {}))

@@ -39,7 +39,11 @@ from .gotypes import (
 )
 
 __all__ = [
+    "ACL_AUTHORIZATION_REQUEST",
+    "ACL_AUTH_METHOD",
+    "ACL_BINDING_RULE",
     "ACL_BOOTSTRAP",
+    "ACL_LOGIN_PARAMS",
     "ACL_POLICY",
     "ACL_ROLE",
     "ACL_TOKEN",
@@ -70,6 +74,9 @@ __all__ = [
     "SERVICE_NODE",
     "SESSION",
     "SIDECAR_DEFINITION",
+    "TEMPLATED_POLICY_VARIABLES",
+    "TemplatedPolicy",
+    "TemplatedPolicyVariables",
     "WEIGHTS",
 ]
 
@@ -650,8 +657,27 @@ class NodeIdentity(TypedDict):
     Datacenter: str
 
 
+@go_struct("structs.ACLTemplatedPolicyVariables")
+class TemplatedPolicyVariables(TypedDict):
+    """``structs.ACLTemplatedPolicyVariables``: ``json:"name,omitempty"``."""
+
+    name: NotRequired[str]
+
+
+@go_struct("structs.ACLTemplatedPolicy")
+class TemplatedPolicy(TypedDict):
+    """``structs.ACLTemplatedPolicy`` (every field ``omitempty``)."""
+
+    TemplateID: NotRequired[str]
+    TemplateName: NotRequired[str]
+    TemplateVariables: NotRequired[TemplatedPolicyVariables | None]
+    Datacenters: NotRequired[list[str]]
+
+
 _SERVICE_IDENTITY = struct_of(ServiceIdentity)
 _NODE_IDENTITY = struct_of(NodeIdentity)
+TEMPLATED_POLICY_VARIABLES = struct_of(TemplatedPolicyVariables)
+_TEMPLATED_POLICY = struct_of(TemplatedPolicy)
 
 ACL_TOKEN = struct(
     "structs.ACLToken",
@@ -662,6 +688,7 @@ ACL_TOKEN = struct(
     Roles=Slice(_LINK),
     ServiceIdentities=Slice(Ptr(_SERVICE_IDENTITY)),
     NodeIdentities=Slice(Ptr(_NODE_IDENTITY)),
+    TemplatedPolicies=Slice(Ptr(_TEMPLATED_POLICY)),
     Local=BOOL,
     AuthMethod=STRING,
     ExpirationTime=STRING,
@@ -690,8 +717,44 @@ ACL_ROLE = struct(
     Policies=Slice(_LINK),
     ServiceIdentities=Slice(Ptr(_SERVICE_IDENTITY)),
     NodeIdentities=Slice(Ptr(_NODE_IDENTITY)),
+    TemplatedPolicies=Slice(Ptr(_TEMPLATED_POLICY)),
     Hash=STRING,
     CreateIndex=UINT64,
     ModifyIndex=UINT64,
 )
 ACL_BOOTSTRAP = struct("api.BootstrapRequest", BootstrapSecret=STRING)
+#: ``MaxTokenTTL`` is read by the custom ``UnmarshalJSON`` (a duration string or
+#: nanoseconds, anything else ignored); ``Config`` is a ``map[string]interface{}``.
+ACL_AUTH_METHOD = struct(
+    "structs.ACLAuthMethod",
+    Name=STRING,
+    Type=STRING,
+    DisplayName=STRING,
+    Description=STRING,
+    MaxTokenTTL=unchecked(ANY),
+    TokenLocality=STRING,
+    Config=Map(ANY),
+    CreateIndex=UINT64,
+    ModifyIndex=UINT64,
+)
+ACL_BINDING_RULE = struct(
+    "structs.ACLBindingRule",
+    ID=STRING,
+    Description=STRING,
+    AuthMethod=STRING,
+    Selector=STRING,
+    BindType=STRING,
+    BindName=STRING,
+    BindVars=Ptr(TEMPLATED_POLICY_VARIABLES),
+    CreateIndex=UINT64,
+    ModifyIndex=UINT64,
+)
+ACL_LOGIN_PARAMS = struct(
+    "structs.ACLLoginParams", AuthMethod=STRING, BearerToken=STRING, Meta=Map(STRING)
+)
+ACL_AUTHORIZATION_REQUEST = struct(
+    "structs.ACLAuthorizationRequest",
+    Resource=named("acl.Resource"),
+    Segment=STRING,
+    Access=STRING,
+)

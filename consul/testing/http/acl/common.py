@@ -7,24 +7,25 @@ checks and the validation of links and identities, with their messages).
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Container
 from typing import Any, TypeVar
 
 from ...state.acl.authorizer import Authorizer
-from ...state.acl.objects import RESERVED_PREFIX, Policy, Role
+from ...state.acl.objects import RESERVED_PREFIX, Policy, Role, valid_identity_name
 from ...state.acl.store import ACLStore
 from ...state.errors import RPCError
 from ...state.structs import NodeIdentity, ServiceIdentity
 from ..context import Ctx
 from ..errors import HTTPError
+from ..reply import Reply, json_reply
 
 __all__ = [
     "identities",
     "links",
     "new_id",
     "new_uuid",
+    "read_list",
     "read_one",
     "require_acl",
     "require_acl_to_delete",
@@ -32,8 +33,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-_VALID_IDENTITY_NAME = re.compile(r"^[a-z0-9]([a-z0-9\-_]*[a-z0-9])?$")
 
 
 def acl_store(ctx: Ctx) -> ACLStore:
@@ -54,10 +53,6 @@ def require_acl(ctx: Ctx, write: bool) -> Authorizer:
     return authz
 
 
-def _valid_identity_name(name: str) -> bool:
-    return 0 < len(name) <= 256 and bool(_VALID_IDENTITY_NAME.match(name))
-
-
 def identities(
     body: dict[str, Any], owner: str, local: bool = False
 ) -> tuple[list[ServiceIdentity], list[NodeIdentity]]:
@@ -72,7 +67,7 @@ def identities(
             raise RPCError(
                 f'Service identity "{name}" cannot specify a list of datacenters on a local token'
             )
-        if not _valid_identity_name(name):
+        if not valid_identity_name(name):
             raise RPCError(
                 f'Service identity "{name}" has an invalid name. '
                 "Only alphanumeric characters, '-' and '_' are allowed"
@@ -92,7 +87,7 @@ def identities(
             raise RPCError(f"Node identity is missing the node name field on this {owner}")
         if not identity.get("Datacenter"):
             raise RPCError(f"Node identity is missing the datacenter field on this {owner}")
-        if not _valid_identity_name(name):
+        if not valid_identity_name(name):
             raise RPCError(
                 "Node identity has an invalid name. "
                 "Only alphanumeric characters, '-' and '_' are allowed"
@@ -151,6 +146,18 @@ def require_acl_to_delete(ctx: Ctx, noun: str) -> None:
         if "ACL not found" in str(exc):
             raise HTTPError(404, f"Cannot find {noun} to delete") from None
         raise
+
+
+async def read_list(ctx: Ctx, listing: Callable[[], tuple[int, Any]]) -> Reply:
+    """A blocking list of ACL objects (``acl:read``), answered with the query meta.
+
+    ``listing`` returns its table's index and the JSON of what it lists.
+    """
+    ctx.check_consistency()
+    require_acl(ctx, write=False)
+    index, found = await ctx.blocking(listing)
+    ctx.set_meta(index)
+    return json_reply(found)
 
 
 async def read_one(

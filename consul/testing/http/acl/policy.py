@@ -7,12 +7,11 @@ Request handling from ``agent/acl_endpoint.go``, the RPCs (``PolicySet``,
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from ...state import structs
-from ...state.acl.objects import GLOBAL_MANAGEMENT_ID, Policy, is_uuid
+from ...state.acl.objects import GLOBAL_MANAGEMENT_ID, Policy, is_uuid, valid_policy_name
 from ...state.acl.rules import RulesError, parse_rules
 from ...state.acl.store import ACLStore
 from ...state.errors import RPCError
@@ -20,28 +19,21 @@ from ..context import Ctx
 from ..errors import HTTPError
 from ..reply import Reply, json_reply
 from ..routes import Routes
-from .common import acl_store, new_id, read_one, require_acl, require_acl_to_delete
+from .common import acl_store, new_id, read_list, read_one, require_acl, require_acl_to_delete
 
 routes = Routes()
-
-
-_VALID_POLICY_NAME = re.compile(r"^[A-Za-z0-9\-_]{1,128}$")
 
 
 @routes("/v1/acl/policies", "GET")
 async def policy_list(ctx: Ctx) -> Reply:
     """``ACLPolicyList``: stubs of every policy (no rules)."""
     store = acl_store(ctx)
-    ctx.check_consistency()
-    require_acl(ctx, write=False)
 
     def listing() -> tuple[int, list[dict[str, Any]]]:
         policies = sorted(store.policies.values(), key=lambda p: p.id)
         return store.policies_index, [p.stub() for p in policies]
 
-    index, policies = await ctx.blocking(listing)
-    ctx.set_meta(index)
-    return json_reply(policies)
+    return await read_list(ctx, listing)
 
 
 @routes("/v1/acl/policy", "PUT")
@@ -99,7 +91,7 @@ def _policy_set(store: ACLStore, body: dict[str, Any]) -> dict[str, Any]:
     name = body.get("Name", "")
     if not name:
         raise RPCError("Invalid Policy: no Name is set")
-    if not _VALID_POLICY_NAME.match(name):
+    if not valid_policy_name(name):
         raise RPCError(
             "Invalid Policy: invalid Name. Only alphanumeric characters, '-' and '_' are allowed"
         )

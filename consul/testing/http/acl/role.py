@@ -7,13 +7,13 @@ Request handling from ``agent/acl_endpoint.go``, the RPCs (``RoleSet``,
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from ...state import structs
-from ...state.acl.objects import Role, is_uuid
+from ...state.acl.objects import Role, is_uuid, valid_role_name
 from ...state.acl.store import ACLStore
+from ...state.acl.templated import checked as checked_templated
 from ...state.errors import RPCError
 from ..context import Ctx
 from ..errors import HTTPError
@@ -24,6 +24,7 @@ from .common import (
     identities,
     links,
     new_id,
+    read_list,
     read_one,
     require_acl,
     require_acl_to_delete,
@@ -32,15 +33,10 @@ from .common import (
 routes = Routes()
 
 
-_VALID_ROLE_NAME = re.compile(r"^[A-Za-z0-9\-_]{1,256}$")
-
-
 @routes("/v1/acl/roles", "GET")
 async def role_list(ctx: Ctx) -> Reply:
     """``ACLRoleList``: every role (in full), ``?policy`` narrowing."""
     store = acl_store(ctx)
-    ctx.check_consistency()
-    require_acl(ctx, write=False)
     policy = ctx.param("policy") or ""
 
     def listing() -> tuple[int, list[dict[str, Any]]]:
@@ -48,9 +44,7 @@ async def role_list(ctx: Ctx) -> Reply:
         found = [r for r in roles if not policy or policy in r.policies]
         return store.roles_index, [store.role_json(r) for r in found]
 
-    index, roles = await ctx.blocking(listing)
-    ctx.set_meta(index)
-    return json_reply(roles)
+    return await read_list(ctx, listing)
 
 
 @routes("/v1/acl/role", "PUT")
@@ -101,7 +95,7 @@ async def _role_write(ctx: Ctx, store: ACLStore, role_id: str) -> Reply:
     name = body.get("Name", "")
     if not name:
         raise RPCError("Invalid Role: no Name is set")
-    if not _VALID_ROLE_NAME.match(name):
+    if not valid_role_name(name):
         raise RPCError(
             "Invalid Role: invalid Name. Only alphanumeric characters, '-' and '_' are allowed"
         )
@@ -119,13 +113,19 @@ async def _role_write(ctx: Ctx, store: ACLStore, role_id: str) -> Reply:
             raise RPCError(f'Invalid Role: A role with name "{name}" already exists')
     policies = links(body.get("Policies") or [], "policy", store.policy_by_name, None)
     services, nodes = identities(body, "role")
+    templated = checked_templated(
+        body.get("TemplatedPolicies") or [],
+        "templated policy is missing the template name field on this role",
+        "templated policy with an invalid templated name: {name} for this role",
+        "encountered role with invalid templated policy: {error}",
+    )
     for policy_id in policies:
         # The state store refuses links to policies that do not exist.
         if policy_id not in store.policies:
             raise RPCError(
                 f"Failed to apply role upsert request: No such policy with ID: {policy_id}"
             )
-    role = Role(role_id, name, body.get("Description", ""), policies, services, nodes)
+    role = Role(role_id, name, body.get("Description", ""), policies, services, nodes, templated)
     role.set_hash()
     store.put_role(role)
     return json_reply(store.role_json(role))

@@ -13,6 +13,7 @@ from typing import Any
 from ...state import structs
 from ...state.acl.objects import ANONYMOUS_ID, RESERVED_PREFIX, Token, is_uuid
 from ...state.acl.store import ACLStore
+from ...state.acl.templated import checked as checked_templated
 from ...state.errors import RPCError
 from ...state.golang import format_duration
 from ..context import Ctx
@@ -243,6 +244,12 @@ def _token_set(ctx: Ctx, store: ACLStore, body: dict[str, Any], *, create: bool)
     policies = links(body.get("Policies") or [], "policy", store.policy_by_name, store.policies)
     roles = links(body.get("Roles") or [], "role", store.role_by_name, store.roles)
     services, nodes = identities(body, "token", local)
+    templated = checked_templated(
+        body.get("TemplatedPolicies") or [],
+        "templated policy is missing the template name field on this token",
+        "no such ACL templated policy with Name {quoted}",
+        "validation error for templated policy {quoted}: {error}",
+    )
     token = Token(
         accessor,
         secret,
@@ -251,6 +258,7 @@ def _token_set(ctx: Ctx, store: ACLStore, body: dict[str, Any], *, create: bool)
         roles=roles,
         service_identities=services,
         node_identities=nodes,
+        templated_policies=templated,
         local=local,
         auth_method=auth_method,
         expiration_time=expiration,
@@ -276,6 +284,7 @@ async def _token_clone(ctx: Ctx, store: ACLStore, accessor: str) -> Reply:
         "Roles": [{"ID": r} for r in source.roles],
         "ServiceIdentities": source.service_identities,
         "NodeIdentities": source.node_identities,
+        "TemplatedPolicies": source.templated_policies,
         "Local": source.local,
     }
     if source.expiration_time is not None:

@@ -16,6 +16,7 @@ import enum
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..golang import quote as go_quote
 from .objects import ANONYMOUS_ID
 from .rules import DENY, LIST, READ, RESOURCES, SINGLE, WRITE, PolicyRules, Rule
 
@@ -25,6 +26,7 @@ __all__ = [
     "Decision",
     "PolicyAuthorizer",
     "TokenAuthorizer",
+    "enforce",
     "merge_rules",
 ]
 
@@ -491,3 +493,52 @@ class TokenAuthorizer(Authorizer):
 
     def _allowed(self, question: str, *args: str) -> bool:
         return self.decide(question, *args) is _ALLOW
+
+
+# -- acl.Enforce: a resource and access level by name ----------------------------------------
+
+_Check = Callable[[Authorizer, str], bool]
+_READ_WRITE_NAMED: dict[str, tuple[_Check, _Check]] = {
+    "agent": (Authorizer.agent_read, Authorizer.agent_write),
+    "event": (Authorizer.event_read, Authorizer.event_write),
+    "intention": (Authorizer.intention_read, Authorizer.intention_write),
+    "node": (Authorizer.node_read, Authorizer.node_write),
+    "query": (Authorizer.query_read, Authorizer.query_write),
+    "service": (Authorizer.service_read, Authorizer.service_write),
+    "session": (Authorizer.session_read, Authorizer.session_write),
+}
+_READ_WRITE: dict[str, tuple[Callable[[Authorizer], bool], Callable[[Authorizer], bool]]] = {
+    "acl": (Authorizer.acl_read, Authorizer.acl_write),
+    "keyring": (Authorizer.keyring_read, Authorizer.keyring_write),
+    "mesh": (Authorizer.mesh_read, Authorizer.mesh_write),
+    "operator": (Authorizer.operator_read, Authorizer.operator_write),
+    "peering": (Authorizer.peering_read, Authorizer.peering_write),
+}
+_KEY: dict[str, _Check] = {
+    "read": Authorizer.key_read,
+    "list": Authorizer.key_list,
+    "write": Authorizer.key_write,
+    "write-prefix": Authorizer.key_write_prefix,
+}
+
+
+def enforce(authz: Authorizer, resource: str, segment: str, access: str) -> bool:
+    """``acl.Enforce``: is ``access`` to ``resource`` (named ``segment``) allowed?
+
+    ``access`` is read in any case. ValueError with Consul's text for a
+    resource or an access level it does not know.
+    """
+    level = access.lower()
+    if resource == "key":
+        check = _KEY.get(level)
+        if check is not None:
+            return check(authz, segment)
+    elif resource in _READ_WRITE_NAMED:
+        if level in ("read", "write"):
+            return _READ_WRITE_NAMED[resource][level == "write"](authz, segment)
+    elif resource in _READ_WRITE:
+        if level in ("read", "write"):
+            return _READ_WRITE[resource][level == "write"](authz)
+    else:
+        raise ValueError(f"Invalid ACL resource requested: {go_quote(resource)}")
+    raise ValueError(f"Invalid access level for {resource} resource: {access}")

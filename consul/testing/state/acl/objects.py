@@ -11,10 +11,11 @@ import base64
 import dataclasses
 import datetime
 import hashlib
+import re
 from typing import Any
 
 from ..golang import uuid_error
-from ..structs import NodeIdentity, ServiceIdentity
+from ..structs import NodeIdentity, ServiceIdentity, TemplatedPolicy
 from .rules import PolicyRules
 
 __all__ = [
@@ -32,6 +33,9 @@ __all__ = [
     "is_uuid",
     "node_identity_rules",
     "service_identity_rules",
+    "valid_identity_name",
+    "valid_policy_name",
+    "valid_role_name",
 ]
 
 #: ``structs.ACLTokenAnonymousID`` and the anonymous token's secret.
@@ -102,13 +106,24 @@ def _hash(*parts: str) -> bytes:
     return digest.digest()
 
 
-def _identity_parts(services: list[ServiceIdentity], nodes: list[NodeIdentity]) -> list[str]:
+def _identity_parts(
+    services: list[ServiceIdentity],
+    nodes: list[NodeIdentity],
+    templated: list[TemplatedPolicy],
+) -> list[str]:
     parts: list[str] = []
     for service in services:
         parts.append(service["ServiceName"])
         parts.extend(service.get("Datacenters") or [])
     for node in nodes:
         parts.extend((node["NodeName"], node["Datacenter"]))
+    for policy in templated:
+        # ACLTemplatedPolicy.AddToHash
+        parts.extend((policy.get("TemplateID", ""), policy.get("TemplateName", "")))
+        variables = policy.get("TemplateVariables")
+        if variables is not None:
+            parts.append(variables.get("name", ""))
+        parts.extend(policy.get("Datacenters") or [])
     return parts
 
 
@@ -166,13 +181,16 @@ class Role:
     policies: list[str] = dataclasses.field(default_factory=list)
     service_identities: list[ServiceIdentity] = dataclasses.field(default_factory=list)
     node_identities: list[NodeIdentity] = dataclasses.field(default_factory=list)
+    templated_policies: list[TemplatedPolicy] = dataclasses.field(default_factory=list)
     hash: bytes = b""
     create_index: int = 0
     modify_index: int = 0
 
     def set_hash(self) -> None:
         parts = [self.name, self.description, *self.policies]
-        parts += _identity_parts(self.service_identities, self.node_identities)
+        parts += _identity_parts(
+            self.service_identities, self.node_identities, self.templated_policies
+        )
         self.hash = _hash(*parts)
 
 
@@ -187,6 +205,7 @@ class Token:
     roles: list[str] = dataclasses.field(default_factory=list)
     service_identities: list[ServiceIdentity] = dataclasses.field(default_factory=list)
     node_identities: list[NodeIdentity] = dataclasses.field(default_factory=list)
+    templated_policies: list[TemplatedPolicy] = dataclasses.field(default_factory=list)
     local: bool = False
     auth_method: str = ""
     expiration_time: datetime.datetime | None = None
@@ -198,7 +217,9 @@ class Token:
     def set_hash(self) -> None:
         parts = [self.description, "local" if self.local else "global"]
         parts += [*self.policies, *self.roles]
-        parts += _identity_parts(self.service_identities, self.node_identities)
+        parts += _identity_parts(
+            self.service_identities, self.node_identities, self.templated_policies
+        )
         self.hash = _hash(*parts)
 
     def expired(self, now: datetime.datetime | None = None) -> bool:
@@ -223,6 +244,28 @@ def node_identity_rules(name: str) -> str:
     return (
         f'\nnode "{name}" {{\n\tpolicy = "write"\n}}\nservice_prefix "" {{\n\tpolicy = "read"\n}}'
     )
+
+
+_VALID_IDENTITY_NAME = re.compile(r"^[a-z0-9]([a-z0-9\-_]*[a-z0-9])?$")
+
+
+def valid_identity_name(name: str) -> bool:
+    """``acl.IsValidServiceIdentityName`` (and the node one, which is the same rule)."""
+    return 0 < len(name) <= 256 and bool(_VALID_IDENTITY_NAME.match(name))
+
+
+_VALID_POLICY_NAME = re.compile(r"^[A-Za-z0-9\-_]{1,128}$")
+_VALID_ROLE_NAME = re.compile(r"^[A-Za-z0-9\-_]{1,256}$")
+
+
+def valid_policy_name(name: str) -> bool:
+    """``acl.IsValidPolicyName`` (also ``IsValidAuthMethodName``: the same rule)."""
+    return bool(_VALID_POLICY_NAME.match(name))
+
+
+def valid_role_name(name: str) -> bool:
+    """``acl.IsValidRoleName``."""
+    return bool(_VALID_ROLE_NAME.match(name))
 
 
 def is_uuid(value: str) -> bool:

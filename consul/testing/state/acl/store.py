@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 from ..config import AgentConfig
 from ..errors import RPCError
 from ..golang import hex_decode_error
+from .authmethods import AuthMethod
 from .authorizer import ALLOW_ALL, Authorizer, PolicyAuthorizer, TokenAuthorizer
+from .bindings import BindingRule
 from .objects import (
     ANONYMOUS_ID,
     ANONYMOUS_SECRET,
@@ -31,15 +33,19 @@ from .objects import (
     service_identity_rules,
 )
 from .rules import PolicyRules, parse_rules
+from .templated import parsed_rules
 
 if TYPE_CHECKING:
     from ..datacenter import Datacenter
 
 __all__ = ["ACLStore"]
 
+#: A record of one of the tables (each has Raft indexes).
+_Record = Token | Policy | Role | AuthMethod | BindingRule
+
 
 class ACLStore:
-    """The ACL tables (tokens, policies, roles) and token resolution.
+    """The ACL tables (tokens, policies, roles, auth methods, binding rules), token resolution.
 
     ACL objects live in the primary datacenter: every write takes an index of
     its state (``primary.apply()``) and wakes its blocking queries.
@@ -52,9 +58,13 @@ class ACLStore:
         self.tokens: dict[str, Token] = {}
         self.policies: dict[str, Policy] = {}
         self.roles: dict[str, Role] = {}
+        self.auth_methods: dict[str, AuthMethod] = {}
+        self.binding_rules: dict[str, BindingRule] = {}
         self.tokens_index = 0
         self.policies_index = 0
         self.roles_index = 0
+        self.auth_methods_index = 0
+        self.binding_rules_index = 0
         #: Index of the bootstrap, once done (``ACLBootstrap`` in the state store).
         self.bootstrap_index = 0
 
@@ -103,54 +113,80 @@ class ACLStore:
     def _apply(self) -> int:
         return self.dc.apply()
 
+    def _put(self, table: str, key: str, record: _Record) -> None:
+        """Insert or replace ``record`` (as ``key``) in ``table`` at a new index.
+
+        The table's index attribute is ``<table>_index``.
+        """
+        idx = self._apply()
+        rows: dict[str, _Record] = getattr(self, table)
+        existing = rows.get(key)
+        record.create_index = existing.create_index if existing else idx
+        record.modify_index = idx
+        rows[key] = record
+        setattr(self, f"{table}_index", idx)
+        self.dc.changed()
+
+    def _delete(self, table: str, key: str) -> None:
+        """Delete ``key`` from ``table`` at a new index (nothing changes if absent)."""
+        idx = self._apply()
+        if getattr(self, table).pop(key, None) is not None:
+            setattr(self, f"{table}_index", idx)
+            self.dc.changed()
+
     def put_token(self, token: Token) -> Token:
         """Insert or replace ``token`` at a new index."""
-        idx = self._apply()
-        existing = self.tokens.get(token.accessor_id)
-        token.create_index = existing.create_index if existing else idx
-        token.modify_index = idx
-        self.tokens[token.accessor_id] = token
-        self.tokens_index = idx
-        self.dc.changed()
+        self._put("tokens", token.accessor_id, token)
         return token
 
     def delete_token(self, accessor_id: str) -> None:
-        idx = self._apply()
-        if self.tokens.pop(accessor_id, None) is not None:
-            self.tokens_index = idx
-            self.dc.changed()
+        self._delete("tokens", accessor_id)
 
     def put_policy(self, policy: Policy) -> Policy:
-        idx = self._apply()
-        existing = self.policies.get(policy.id)
-        policy.create_index = existing.create_index if existing else idx
-        policy.modify_index = idx
-        self.policies[policy.id] = policy
-        self.policies_index = idx
-        self.dc.changed()
+        self._put("policies", policy.id, policy)
         return policy
 
     def delete_policy(self, policy_id: str) -> None:
-        idx = self._apply()
-        if self.policies.pop(policy_id, None) is not None:
-            self.policies_index = idx
-            self.dc.changed()
+        self._delete("policies", policy_id)
 
     def put_role(self, role: Role) -> Role:
-        idx = self._apply()
-        existing = self.roles.get(role.id)
-        role.create_index = existing.create_index if existing else idx
-        role.modify_index = idx
-        self.roles[role.id] = role
-        self.roles_index = idx
-        self.dc.changed()
+        self._put("roles", role.id, role)
         return role
 
     def delete_role(self, role_id: str) -> None:
+        self._delete("roles", role_id)
+
+    def put_auth_method(self, method: AuthMethod) -> AuthMethod:
+        self._put("auth_methods", method.name, method)
+        return method
+
+    def delete_auth_method(self, name: str) -> None:
+        """Delete the auth method, its binding rules and its logins' tokens.
+
+        As the state store's ``aclAuthMethodDeleteTxn`` does, in one write.
+        """
         idx = self._apply()
-        if self.roles.pop(role_id, None) is not None:
-            self.roles_index = idx
-            self.dc.changed()
+        if self.auth_methods.pop(name, None) is None:
+            return
+        self.auth_methods_index = idx
+        rules = [r for r in self.binding_rules.values() if r.auth_method == name]
+        for rule in rules:
+            del self.binding_rules[rule.id]
+        if rules:
+            self.binding_rules_index = idx
+        tokens = [t for t in self.tokens.values() if t.auth_method == name]
+        for token in tokens:
+            del self.tokens[token.accessor_id]
+        if tokens:
+            self.tokens_index = idx
+        self.dc.changed()
+
+    def put_binding_rule(self, rule: BindingRule) -> BindingRule:
+        self._put("binding_rules", rule.id, rule)
+        return rule
+
+    def delete_binding_rule(self, rule_id: str) -> None:
+        self._delete("binding_rules", rule_id)
 
     # -- lookups ------------------------------------------------------------------
 
@@ -172,6 +208,11 @@ class ACLStore:
         """``ACLRoleGetByID``: the role with this ID (any case), or None."""
         key = _uuid_index_key(role_id, "role")
         return next((r for r in self.roles.values() if _uuid_key(r.id) == key), None)
+
+    def binding_rule(self, rule_id: str) -> BindingRule | None:
+        """``ACLBindingRuleGetByID``: the rule with this ID (any case), or None."""
+        key = _uuid_index_key(rule_id, "binding rule")
+        return next((r for r in self.binding_rules.values() if _uuid_key(r.id) == key), None)
 
     def token_by_secret(self, secret: str) -> Token | None:
         for token in self.tokens.values():
@@ -219,14 +260,15 @@ class ACLStore:
         """The parsed policies a token holds, in the agent's datacenter.
 
         Its own policies, its roles' policies, and the synthetic policies of
-        service and node identities (its own and its roles'); a policy whose
-        ``Datacenters`` leave this datacenter out does not apply
-        (``agent/consul/acl.go`` ``resolvePoliciesForIdentity``).
+        service and node identities and of templated policies (its own and
+        its roles'); a policy whose ``Datacenters`` leave this datacenter out
+        does not apply (``agent/consul/acl.go`` ``resolvePoliciesForIdentity``).
         """
         here = self.config.datacenter
         policy_ids = list(token.policies)
         services = list(token.service_identities)
         nodes = list(token.node_identities)
+        templated = list(token.templated_policies)
         for role_id in token.roles:
             role = self.roles.get(role_id)
             if role is None:
@@ -234,6 +276,7 @@ class ACLStore:
             policy_ids += role.policies
             services += role.service_identities
             nodes += role.node_identities
+            templated += role.templated_policies
         found: list[PolicyRules] = []
         for policy_id in dict.fromkeys(policy_ids):
             policy = self.policies.get(policy_id)
@@ -247,6 +290,10 @@ class ACLStore:
         for node in nodes:
             if node["Datacenter"] == here:
                 found.append(parse_rules(node_identity_rules(node["NodeName"])))
+        for templated_policy in templated:
+            datacenters = templated_policy.get("Datacenters") or []
+            if not datacenters or here in datacenters:
+                found.append(parsed_rules(templated_policy))
         return found
 
     def authorizer_for(self, token: Token) -> TokenAuthorizer:
@@ -290,6 +337,8 @@ class ACLStore:
             out["ServiceIdentities"] = token.service_identities
         if token.node_identities:
             out["NodeIdentities"] = token.node_identities
+        if token.templated_policies:
+            out["TemplatedPolicies"] = token.templated_policies
         out["Local"] = token.local
         if token.auth_method:
             out["AuthMethod"] = token.auth_method
@@ -310,6 +359,8 @@ class ACLStore:
             out["ServiceIdentities"] = role.service_identities
         if role.node_identities:
             out["NodeIdentities"] = role.node_identities
+        if role.templated_policies:
+            out["TemplatedPolicies"] = role.templated_policies
         out["Hash"] = base64.b64encode(role.hash).decode()
         out["CreateIndex"] = role.create_index
         out["ModifyIndex"] = role.modify_index
