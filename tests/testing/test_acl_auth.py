@@ -443,6 +443,7 @@ def test_login_errors(root, anon, issuer):
     assert _login(anon, "").text == "missing jwt"
 
 
+#: Hours away from the tests' time: the claims below are far enough from it.
 NOW = int(time.time())
 
 
@@ -484,7 +485,8 @@ def test_jwt_time_claims_and_leeways(root, anon, issuer):
     # No exp: it is iat plus the ExpirationLeeway (150s unless set); -1 disables it.
     _method(root, issuer, Config=issuer.config(ExpirationLeeway=-1))
     _rule(root, BindType="service", BindName="web")
-    stale = issuer.token(iat=NOW - 120, exp=None)
+    # Issued 120 s ago: past a leeway of 0, within the default 150 s.
+    stale = issuer.token(iat=int(time.time()) - 120, exp=None)
     response = _login(anon, stale)
     assert response.text == (
         "error validating claims: go-jose/go-jose/jwt: validation failed, token is expired (exp)"

@@ -417,8 +417,7 @@ def test_the_catch_all_template_matches_everything(api):
         (
             {"Type": "name_prefix_match"},
             "${nope}",
-            "Bad evaluation for '${nope}' in Service.Service: 1:3: "
-            "unknown variable accessed: nope",
+            "Bad evaluation for '${nope}' in Service.Service: 1:3: unknown variable accessed: nope",
         ),
         (
             {"Type": "name_prefix_match"},

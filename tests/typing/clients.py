@@ -25,14 +25,11 @@ import consul.threadpool
 import consul.tornado
 import consul.twisted
 from consul._endpoint import AsyncIO, Blocking
-from consul.api.acl import ACLToken
+from consul.api.acl import ACLAuthMethod, ACLTemplatedPolicyResponse, ACLToken
 from consul.api.agent import AgentService
 from consul.api.catalog import GatewayService, Node
 from consul.api.event import UserEvent
 from consul.api.health import HealthCheck, ServiceEntry
-
-
-from consul.api.acl import ACLAuthMethod, ACLTemplatedPolicyResponse, ACLToken
 from consul.api.kv import KVPair
 from consul.api.query import ExecuteResponse, ExplainResponse, PreparedQuery
 from consul.recipes import Lock
