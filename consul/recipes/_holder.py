@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._endpoint import flow, flow_with_call_timeout
-from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Flow, Join, Sleep
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Flow, Sleep
 from ..api.session import Session
 from ..exceptions import ConsulException, ServerError, TransportError
 from ._handle import ByMode, Handle, Stopping, seconds, then_join
@@ -239,9 +239,13 @@ class Holder(Handle[M]):
         if holding is None:
             raise self._not_held_error()
         holding.stopping.set()
+        # As Go's Unlock: the monitor is told to stop, then the holding is
+        # given back, which also ends the monitor's blocking read on a
+        # transport that cannot abort it; then it is waited for.
         if holding.monitor is not None:
-            yield Join(holding.monitor)
-        yield from then_join(self._giving_back(holding.session), holding.keeper)
+            holding.monitor.stop()
+        giving_back = then_join(self._giving_back(holding.session), holding.keeper)
+        yield from then_join(giving_back, holding.monitor)
 
     def _enter(self) -> Flow[Any]:
         return self._acquire(None)

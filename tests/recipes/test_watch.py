@@ -294,6 +294,21 @@ def test_a_watch_on_a_python_consul_client(loops, consul_agent):
         close_client(client, loop)
 
 
+def test_a_lock_on_a_python_consul_client_is_released_while_its_monitor_blocks(
+    loops, consul_agent
+):
+    """Its monitor's blocking read cannot be aborted: giving the lock back ends it."""
+    loop = loops("callback")
+    client = make_client("callback", loop, host=consul_agent.host, port=consul_agent.port)
+    try:
+        with client.lock("locks/a", lock_delay=0) as lock:
+            assert lock.held
+            wait_blocked(consul_agent)  # the monitor's read waits at the agent
+        assert not lock.held
+    finally:
+        close_client(client, loop)
+
+
 def test_a_watch_on_a_transport_of_ones_own():
     """A transport without fork(): the watch runs on it; stop() takes effect between reads."""
     from consul.transport import MockTransport, respond
