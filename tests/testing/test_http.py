@@ -11,11 +11,12 @@ import gzip
 from types import SimpleNamespace
 
 import pytest
-from aiohttp.test_utils import make_mocked_request
 from harness import RawHTTP
+from multidict import CIMultiDict
 
 from consul.testing import AgentConfig, DevAgent
 from consul.testing.http.context import Ctx
+from consul.testing.http.request import Body, Request
 
 NOT_ENDPOINT = b"Invalid URL path: not a recognized HTTP API endpoint\n"
 NOT_API = (
@@ -297,5 +298,6 @@ def test_server_reads_carry_query_meta_but_not_writes_or_agent_answers(api):
 def test_token_comes_from_query_then_header_then_bearer(query, headers, token):
     # With ACLs off no answer shows which token was used: ask the request context.
     agent = SimpleNamespace(config=AgentConfig(acl_default_token="agent-default"))
-    request = make_mocked_request("GET", f"/v1/kv/k{query}", headers=headers)
+    body = Body(0, lambda: None, lambda: None)
+    request = Request("GET", f"/v1/kv/k{query}", (1, 1), CIMultiDict(headers), body, None, None)
     assert Ctx(request, agent, "/v1/kv/k", "k").token == token

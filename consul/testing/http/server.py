@@ -4,8 +4,9 @@ Consul serves its API with Go's ``http.ServeMux`` and wraps every handler in
 ``HTTPHandlers.wrap`` (``agent/http.go``). This module reproduces what a
 client can see of that machinery:
 
-- a path with a bad escape is refused as Go's server refuses it (400), one
-  with non-printable characters once decoded gets an empty 400
+- a path with a bad escape is refused as Go's server refuses it (a bare
+  400, :class:`~.request.MalformedRequest`), one with non-printable
+  characters once decoded gets an empty 400
   (``cleanhttp.PrintablePathCheckHandler``);
 - routing works on the escaped path, segment by segment (Go 1.22's
   ``ServeMux``): patterns ending in ``/`` match a subtree, the most specific
@@ -27,30 +28,36 @@ client can see of that machinery:
 
 The endpoint modules (listed in :mod:`.endpoints`) register their handlers
 in :class:`~.routes.Routes` tables; a handler takes a :class:`~.context.Ctx` and
-returns a :class:`~.reply.Reply` (or raises). What concerns the connection
-itself (limits on headers, bodies, connections) belongs here, around
-:func:`build_server`.
+returns a :class:`~.reply.Reply` (or raises). :class:`Dispatcher` is all of
+the above; what concerns the connection itself (parsing, keep-alive, limits
+on headers, bodies and connections, what Go refuses before any handler) is
+:mod:`.connection`'s; :class:`HTTPServer` holds the listeners (TCP, TLS,
+unix sockets) of both.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
+import os
+import pwd
+import ssl
 from collections.abc import Iterable
 from html import escape as html_escape
-from typing import Any
-
-from aiohttp import web
+from urllib.parse import urlsplit
 
 from ..state.core import AgentCore
 from ..state.errors import RPCError
+from .connection import ConnectionLimits, Connections
 from .context import Ctx
 from .errors import HTTPError
 from .mux import Mux, valid_query
 from .reply import Reply, text_reply
+from .request import MalformedRequest, Request
 from .routes import Route
 
-__all__ = ["GZIP_MIN_SIZE", "MAX_BODY_SIZE", "build_server"]
+__all__ = ["GZIP_MIN_SIZE", "Dispatcher", "HTTPServer", "build_server", "set_file_permissions"]
 
 #: gziphandler's ``DefaultMinSize``: smaller bodies are never compressed.
 GZIP_MIN_SIZE = 1400
@@ -61,56 +68,124 @@ _NOT_API = (
 _NOT_ENDPOINT = "Invalid URL path: not a recognized HTTP API endpoint\n"
 
 
-#: The largest request body aiohttp reads (``client_max_size``).
-MAX_BODY_SIZE = 64 * 1024 * 1024
+class HTTPServer:
+    """The agent's HTTP API: its listeners and connections, and what answers requests.
 
-
-class _Request(web.BaseRequest):
-    """A request of the agent's server: its responses carry no ``Server`` header.
-
-    Go's ``net/http`` never sends one; aiohttp adds its own while preparing a
-    response, then calls this hook, as ``web.BaseRequest`` does for an
-    application's ``on_response_prepare`` signal.
+    Built by :func:`build_server`; ``listen_tcp`` and ``listen_unix`` add
+    listeners (each returns the address it got), ``close`` stops them all.
     """
 
-    async def _prepare_hook(self, response: web.StreamResponse) -> None:
-        response.headers.pop("Server", None)
+    def __init__(self, agent: AgentCore, routes: Iterable[Route], limits: ConnectionLimits) -> None:
+        self.connections = Connections(Dispatcher(agent, routes), limits)
+        self._servers: list[asyncio.Server] = []
+        self._sockets: list[str] = []
 
-
-def build_server(agent: AgentCore, routes: Iterable[Route]) -> web.Server:
-    """The aiohttp server answering every request for ``agent`` with ``routes``.
-
-    A low-level ``web.Server``: the routing is :class:`~.mux.Mux`'s (Go's
-    ``ServeMux``), so no ``web.Application`` router stands in between. Must
-    be called in the loop it will serve.
-    """
-    mux = Mux(routes)
-    loop = asyncio.get_running_loop()
-
-    def make_request(
-        message: Any, payload: Any, protocol: Any, writer: Any, task: Any
-    ) -> web.BaseRequest:
-        return _Request(
-            message, payload, protocol, writer, task, loop, client_max_size=MAX_BODY_SIZE
+    async def listen_tcp(
+        self,
+        host: str,
+        port: int,
+        ssl_context: ssl.SSLContext | None = None,
+        handshake_timeout: float | None = None,
+    ) -> int:
+        """Listen on ``host:port`` (0: any free port), with TLS if given; the port."""
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(
+            self.connections,
+            host,
+            port,
+            reuse_address=True,
+            ssl=ssl_context,
+            ssl_handshake_timeout=handshake_timeout if ssl_context is not None else None,
         )
+        self._servers.append(server)
+        return int(server.sockets[0].getsockname()[1])
 
-    async def dispatch(request: web.BaseRequest) -> web.StreamResponse:
-        reply = await _serve(request, agent, mux)
-        headers = reply.headers
-        if reply.content_type:
-            headers = {"Content-Type": reply.content_type, **headers}
-        response = web.Response(status=reply.status, body=reply.body, headers=headers)
-        if reply.after is not None:
-            await response.prepare(request)
-            await response.write_eof()
-            reply.after()
-        return response
+    async def listen_unix(self, path: str, user: str = "", group: str = "", mode: str = "") -> None:
+        """Listen on the unix socket ``path``, as Consul's ``listenSocket`` does.
 
-    # No access log: Consul's is its own, and aiohttp's costs per request.
-    return web.Server(dispatch, request_factory=make_request, access_log=None)
+        A file already there is replaced; the socket then gets ``user``,
+        ``group`` and ``mode`` (``unix_sockets``, see :func:`set_file_permissions`).
+        """
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise OSError(exc.errno, f"error removing socket file: {exc.strerror}") from None
+        loop = asyncio.get_running_loop()
+        server = await loop.create_unix_server(self.connections, path)
+        self._servers.append(server)
+        self._sockets.append(path)
+        try:
+            set_file_permissions(path, user, group, mode)
+        except (OSError, ValueError) as exc:
+            raise OSError(f"Failed setting up socket: {exc}") from None
+
+    async def close(self, grace: float = 0.5) -> None:
+        """Stop listening, give the answers under way ``grace`` seconds, close the rest."""
+        for server in self._servers:
+            server.close()
+        await self.connections.close(grace)
+        for server in self._servers:
+            await server.wait_closed()
+        self._servers.clear()
+        for path in self._sockets:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+        self._sockets.clear()
 
 
-def _redirect(request: web.BaseRequest, location: str) -> Reply:
+def set_file_permissions(path: str, user: str, group: str, mode: str) -> None:
+    """Consul's ``setFilePermissions`` (``agent/util.go``): owner, group, then mode.
+
+    ``user`` is a name or a numeric ID, ``group`` a numeric ID, ``mode`` octal
+    (``"0700"``); the owner is always set, to this process's user and group
+    unless given. Errors carry Consul's texts.
+    """
+    uid, gid = os.getuid(), os.getgid()
+    if user:
+        if user.isdigit():
+            uid = int(user)
+        else:
+            try:
+                uid = pwd.getpwnam(user).pw_uid
+            except KeyError:
+                raise ValueError(f"failed to look up user {user}: unknown user {user}") from None
+    if group:
+        if not group.isdigit():
+            raise ValueError(f"invalid group specified: {group}")
+        gid = int(group)
+    try:
+        os.chown(path, uid, gid)
+    except OSError as exc:
+        raise OSError(
+            f"failed setting ownership to {uid}:{gid} on {path!r}: {exc.strerror}"
+        ) from None
+    if mode:
+        try:
+            bits = int(mode, 8)
+        except ValueError:
+            raise ValueError(f"invalid mode specified: {mode}") from None
+        try:
+            os.chmod(path, bits)
+        except OSError as exc:
+            raise OSError(
+                f"failed setting permissions to {bits} on {path!r}: {exc.strerror}"
+            ) from None
+
+
+def build_server(
+    agent: AgentCore, routes: Iterable[Route], limits: ConnectionLimits | None = None
+) -> HTTPServer:
+    """The HTTP server answering every request for ``agent`` with ``routes``.
+
+    Routing is :class:`~.mux.Mux`'s (Go's ``ServeMux``); connections are
+    :mod:`.connection`'s, with ``limits``.
+    """
+    return HTTPServer(agent, routes, limits or ConnectionLimits())
+
+
+def _redirect(request: Request, location: str) -> Reply:
     """``http.Redirect`` with 301: a short HTML body for GET (and its type for HEAD)."""
     raw_query = request.raw_path.partition("?")[2]
     if raw_query:
@@ -123,7 +198,7 @@ def _redirect(request: web.BaseRequest, location: str) -> Reply:
     return reply
 
 
-def _accepts_gzip(request: web.BaseRequest) -> bool:
+def _accepts_gzip(request: Request) -> bool:
     # gziphandler's acceptsGzip: a "gzip" coding whose q-value is not 0.
     for coding in request.headers.get("Accept-Encoding", "").split(","):
         name, _, params = coding.strip().partition(";")
@@ -139,29 +214,88 @@ def _accepts_gzip(request: web.BaseRequest) -> bool:
     return False
 
 
-#: What Go's server answers a request it cannot parse (``net/http``).
-_BAD_REQUEST = Reply(400, b"400 Bad Request", "text/plain; charset=utf-8", {"Connection": "close"})
+class Dispatcher:
+    """What answers a request: Go's ``ServeMux``, then Consul's ``HTTPHandlers.wrap``.
+
+    :meth:`begin` routes the request and answers what needs no handler; for
+    the rest it gives the request context and the route, whose handler the
+    connection awaits, and :meth:`finish` turns what the handler returned
+    or raised (one of :attr:`handled`) into the answer. Split so that a
+    waiting request holds no coroutine of its own besides its handler's.
+    """
+
+    #: What a handler raises to answer with an error: ``HTTPError`` and ``RPCError``.
+    handled: tuple[type[Exception], ...] = (HTTPError, RPCError)
+
+    def __init__(self, agent: AgentCore, routes: Iterable[Route]) -> None:
+        self.agent = agent
+        self.mux = Mux(routes)
+
+    def begin(self, request: Request) -> Reply | tuple[Ctx, Route]:
+        """The answer, if no handler is needed; else the handler's context and route."""
+        escaped_path, _, raw_query = request.raw_path.partition("?")
+        if not escaped_path.startswith("/"):
+            # url.ParseRequestURI: an absolute URL (scheme://host/path), else refused.
+            if "://" not in escaped_path:
+                raise MalformedRequest
+            escaped_path = urlsplit(escaped_path).path or "/"
+        path, route, target = self.mux.find(escaped_path)
+        if path is None:  # a bad escape: url.ParseRequestURI refuses it
+            raise MalformedRequest
+        # cleanhttp.PrintablePathCheckHandler: 400, empty body.
+        if not path.isprintable():
+            return Reply(400)
+        if target is not None:
+            return _redirect(request, target)
+        if route is None:
+            # HTTPHandlers.Index: "/" goes to the UI a dev agent serves.
+            if path == "/":
+                return _redirect(request, "/ui/")
+            return text_reply(_NOT_ENDPOINT if "/v1/" in path else _NOT_API, 404)
+        # HTTPHandlers.wrap, up to the handler.
+        policy = {"X-Consul-Default-ACL-Policy": self.agent.config.acl_default_policy}
+        if raw_query and not valid_query(raw_query):
+            return _gzip(request, Reply(500, b"", "text/plain; charset=utf-8", policy))
+        allow = ",".join(("OPTIONS", *route.methods))
+        if request.method == "OPTIONS":
+            reply = Reply(
+                200, b"", _default_content_type(request, path), {**policy, "Allow": allow}
+            )
+            return _gzip(request, reply)
+        if request.method not in route.methods:
+            reply = text_reply(f"method {request.method} not allowed", 405)
+            reply.headers.update(policy, Allow=allow)
+            return _gzip(request, reply)
+        tail = path[len(route.pattern) :] if route.pattern.endswith("/") else ""
+        return Ctx(request, self.agent, path, tail), route
+
+    def finish(self, ctx: Ctx, outcome: Reply | Exception) -> Reply:
+        """The answer to what the handler returned, or raised (``handleErr``)."""
+        if isinstance(outcome, HTTPError):
+            reply = text_reply(outcome.reason or "An unexpected error occurred", outcome.status)
+        elif isinstance(outcome, RPCError):
+            message = str(outcome)
+            status = 403 if "Permission denied" in message or "ACL not found" in message else 500
+            reply = text_reply(message, status)
+        elif isinstance(outcome, Reply):
+            reply = outcome
+        else:
+            raise outcome
+        request = ctx.request
+        if ctx.query and reply.content_type == "application/json" and ctx.flag("pretty"):
+            reply.body += b"\n"
+        if reply.status == 200 and not reply.body and reply.content_type is None:
+            # Nothing written: ensureContentTypeHeader still gets to set a type.
+            reply.content_type = _default_content_type(request, ctx.path)
+        headers = {"X-Consul-Default-ACL-Policy": self.agent.config.acl_default_policy}
+        headers.update(ctx.headers)
+        headers.update(reply.headers)
+        reply.headers = headers
+        return _gzip(request, reply)
 
 
-async def _serve(request: web.BaseRequest, agent: AgentCore, mux: Mux) -> Reply:
-    escaped_path, _, raw_query = request.raw_path.partition("?")
-    if not escaped_path.startswith("/"):  # absolute-form target: scheme://host/path
-        escaped_path = request.rel_url.raw_path
-    path, route, target = mux.find(escaped_path)
-    if path is None:
-        return _BAD_REQUEST
-    # cleanhttp.PrintablePathCheckHandler: 400, empty body.
-    if not path.isprintable():
-        return Reply(400)
-    if target is not None:
-        return _redirect(request, target)
-    if route is None:
-        # HTTPHandlers.Index: "/" goes to the UI a dev agent serves.
-        if path == "/":
-            return _redirect(request, "/ui/")
-        return text_reply(_NOT_ENDPOINT if "/v1/" in path else _NOT_API, 404)
-    reply = await _wrap(request, agent, route, path, raw_query)
-    # The gzip handler around every endpoint (NYTimes/gziphandler).
+def _gzip(request: Request, reply: Reply) -> Reply:
+    """The gzip handler around every endpoint (NYTimes/gziphandler)."""
     reply.headers["Vary"] = "Accept-Encoding"
     if len(reply.body) >= GZIP_MIN_SIZE and request.method != "HEAD" and _accepts_gzip(request):
         reply.body = gzip.compress(reply.body)
@@ -169,42 +303,7 @@ async def _serve(request: web.BaseRequest, agent: AgentCore, mux: Mux) -> Reply:
     return reply
 
 
-async def _wrap(
-    request: web.BaseRequest, agent: AgentCore, route: Route, path: str, raw_query: str
-) -> Reply:
-    """``HTTPHandlers.wrap``: what every endpoint's answer goes through."""
-    policy = {"X-Consul-Default-ACL-Policy": agent.config.acl_default_policy}
-    if raw_query and not valid_query(raw_query):
-        return Reply(500, b"", "text/plain; charset=utf-8", policy)
-    allow = ",".join(("OPTIONS", *route.methods))
-    if request.method == "OPTIONS":
-        return Reply(200, b"", _default_content_type(request, path), {**policy, "Allow": allow})
-    if request.method not in route.methods:
-        reply = text_reply(f"method {request.method} not allowed", 405)
-        reply.headers.update(policy, Allow=allow)
-        return reply
-    tail = path[len(route.pattern) :] if route.pattern.endswith("/") else ""
-    ctx = Ctx(request, agent, path, tail)
-    try:
-        reply = await route.handler(ctx)
-    except HTTPError as exc:
-        reply = text_reply(exc.reason or "An unexpected error occurred", exc.status)
-    except RPCError as exc:
-        message = str(exc)
-        status = 403 if "Permission denied" in message or "ACL not found" in message else 500
-        reply = text_reply(message, status)
-    if raw_query and reply.content_type == "application/json" and ctx.flag("pretty"):
-        reply.body += b"\n"
-    if reply.status == 200 and not reply.body and reply.content_type is None:
-        # Nothing written: ensureContentTypeHeader still gets to set a type.
-        reply.content_type = _default_content_type(request, path)
-    policy.update(ctx.headers)
-    policy.update(reply.headers)
-    reply.headers = policy
-    return reply
-
-
-def _default_content_type(request: web.BaseRequest, path: str) -> str:
+def _default_content_type(request: Request, path: str) -> str:
     """``api.GetContentType``: the type ``ensureContentTypeHeader`` gives a silent response."""
     if request.method in ("GET", "DELETE") or path.startswith("/v1/internal"):
         return request.headers.get("Content-Type") or "application/json; charset=utf-8"
