@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import concurrent.futures
+import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -37,3 +39,10 @@ def anon(consul_acl_agent: DevAgent) -> Iterator[RawHTTP]:
     """Raw HTTP to the ACL-enabled agent without a token (the anonymous token)."""
     with RawHTTP(consul_acl_agent.url) as client:
         yield client
+
+
+@pytest.fixture
+def socket_path() -> Iterator[str]:
+    """A path for a unix socket, short enough for AF_UNIX (about 100 bytes at most)."""
+    with tempfile.TemporaryDirectory(prefix="consul-") as directory:
+        yield os.path.join(directory, "consul.sock")
