@@ -1,4 +1,4 @@
-"""Benchmark of the embedded agent, each figure against a baseline of the same run.
+"""Benchmark of the embedded agent, each figure against baselines of the same run.
 
     python bench/agent.py [--rounds 5] [--seconds 2] [--procs 3] [--conns 8] [--watchers 1000]
 
@@ -13,15 +13,16 @@ Figures (see bench/README.md):
 - **wake-up**: ``--watchers`` blocking queries wait on one key; one write
   wakes them. The time from the write to each answer's arrival (p99, and
   the last) against the same number of requests parked on one
-  ``asyncio.Event`` of the bare server (goal: p99 under 25 ms).
+  ``asyncio.Event`` of the bare server, and parked by the floor, a bare
+  ``asyncio.Protocol`` (goal: agent p99 under 25 ms).
 - **memory per waiting query**: Python memory (``tracemalloc``) held by the
   server process per blocking query while they wait, against the bare
-  server's parked requests (goal: under 4 KB more than the baseline's,
-  which is what aiohttp's own connection and request take).
+  server's parked requests and the floor's parked connections (goal: agent
+  under 4 KB).
 - **start-up**: ``DevAgent().start()`` until it accepts connections, modules
   imported, against an ``aiohttp.web.AppRunner`` started the same way.
 
-Rates and wake-ups alternate agent and baseline over ``--rounds`` rounds;
+Rates and wake-ups alternate agent and baselines over ``--rounds`` rounds;
 each figure is the median with the range (min-max) of the rounds. The
 watchers and load generators are separate processes; times are compared on
 the system-wide monotonic clock.
