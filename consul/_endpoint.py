@@ -17,6 +17,7 @@ overloaded on it: ``consul.Consul().kv.put(...)`` is a ``bool``,
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import inspect
 import json
@@ -29,7 +30,7 @@ from types import CoroutineType
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from . import _decode as d
-from ._http import Call, Flow, Request, header_value
+from ._http import CLIENT_TIMEOUT, Call, Flow, Request, bounded, header_value
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
@@ -90,7 +91,11 @@ class Callback(Mode):
 
 
 class Runner(Protocol):
-    """What an adapter provides: run a call, or a flow, in its own way."""
+    """What an adapter provides: run a call, or a flow, in its own way, on its transport."""
+
+    @property
+    def transport(self) -> Any:
+        """What sends the requests."""
 
     def run(self, call: Call[Any]) -> Any:
         """Send ``call``'s request and decode the response."""
@@ -189,7 +194,9 @@ class Group(Generic[M]):
             content_type = content_type or "application/json"
         if content_type:
             headers.append(("Content-Type", content_type))
-        return Request(method, path, tuple(query), tuple(headers), body, blocking_wait)
+        return Request(
+            method, path, tuple(query), tuple(headers), body, blocking_wait, client.config.timeout
+        )
 
     def _read(
         self,
@@ -227,9 +234,21 @@ _RESULT = re.compile(r"^(?:Call|Flow)\[(.*)\]$")
 
 
 class _Bound(Generic[P, T]):
-    """The common part of :class:`endpoint` and :class:`flow`."""
+    """The common part of :class:`endpoint` and :class:`flow`.
 
-    def __init__(self, build: Callable[Concatenate[Any, P], Any]) -> None:
+    Every endpoint method ends with ``*, timeout: CallTimeout = CLIENT_TIMEOUT``
+    (``keyword`` names it, where ``timeout`` means something else) so that
+    type checkers, ``inspect.signature`` and ``help()`` know the argument;
+    the method itself never sees it: the bound method takes it out and
+    applies it to what the method built (:meth:`_timed`).
+    """
+
+    def __init__(self, build: Callable[Concatenate[Any, P], Any], keyword: str) -> None:
+        if (build.__kwdefaults__ or {}).get(keyword) is not CLIENT_TIMEOUT:
+            raise TypeError(
+                f"{build.__qualname__} must end with *, {keyword}: CallTimeout = CLIENT_TIMEOUT"
+            )
+        self._keyword = keyword
         self._build = build
         self.__doc__ = build.__doc__
         self.__name__ = build.__name__
@@ -238,6 +257,10 @@ class _Bound(Generic[P, T]):
         self._signatures: dict[str, inspect.Signature] = {}
 
     def _runner_method(self, runner: Runner) -> Callable[[Any], Any]:
+        raise NotImplementedError
+
+    def _timed(self, built: Any, timeout: float | None) -> Any:
+        """What the method built (a call or a flow), within the call's own ``timeout``."""
         raise NotImplementedError
 
     def _signature(self, returns: str) -> inspect.Signature:
@@ -286,14 +309,19 @@ class _Bound(Generic[P, T]):
         """The method of ``obj``: builds the call and hands it to the client's runner."""
         build = self._build
         run = self._runner_method(obj._client._runner)
+        timed = self._timed
+        keyword = self._keyword
         name = self.__qualname__
 
         @functools.wraps(build)
         def method(*args: Any, **kwargs: Any) -> Any:
+            timeout = kwargs.pop(keyword, CLIENT_TIMEOUT)
             call = build(obj, *args, **kwargs)
             # The arguments may hold a token: out of this frame's locals before
             # the call runs (and may fail with a traceback showing them).
             del args, kwargs
+            if timeout is not CLIENT_TIMEOUT:
+                call = timed(call, timeout_seconds(timeout, keyword))
             result = run(call)
             if type(result) is CoroutineType:
                 # A forgotten await warns with the coroutine's name: make it
@@ -308,23 +336,48 @@ class _Bound(Generic[P, T]):
 
 
 class endpoint(_Bound[P, T]):  # noqa: N801 - used as a decorator
-    """Decorator: a method that returns the :class:`Call` of one HTTP request."""
+    """Decorator: a method that returns the :class:`Call` of one HTTP request.
 
-    def __init__(self, build: Callable[Concatenate[Any, P], Call[T]]) -> None:
-        super().__init__(build)
+    A call's ``timeout=`` replaces the client's for its request.
+    """
+
+    def __init__(
+        self, build: Callable[Concatenate[Any, P], Call[T]], keyword: str = "timeout"
+    ) -> None:
+        super().__init__(build, keyword)
 
     def _runner_method(self, runner: Runner) -> Callable[[Any], Any]:
         return runner.run
 
+    def _timed(self, built: Call[T], timeout: float | None) -> Call[T]:
+        return Call(dataclasses.replace(built.request, timeout=timeout), built.decode)
+
 
 class flow(_Bound[P, T]):  # noqa: N801 - used as a decorator
-    """Decorator: a generator method that yields calls (a multi-request flow)."""
+    """Decorator: a generator method that yields calls (a multi-request flow).
+
+    A call's ``timeout=`` bounds the whole flow (see :func:`~consul._http.bounded`).
+    """
 
     def __init__(self, build: Callable[Concatenate[Any, P], Flow[T]]) -> None:
-        super().__init__(build)
+        super().__init__(build, "timeout")
 
     def _runner_method(self, runner: Runner) -> Callable[[Any], Any]:
         return runner.run_flow
+
+    def _timed(self, built: Flow[T], timeout: float | None) -> Flow[T]:
+        # A bound on the whole flow, as a Go context's deadline is; the
+        # client's timeout bounds each request, as Go's http.Client.Timeout.
+        return bounded(built, timeout)
+
+
+def endpoint_with_call_timeout(build: Callable[Concatenate[Any, P], Call[T]]) -> endpoint[P, T]:
+    """Decorator: :class:`endpoint` whose call timeout is ``call_timeout``.
+
+    For the two methods where python-consul gave ``timeout`` another meaning
+    (``agent.service.register`` and ``agent.check.register``: a check's).
+    """
+    return endpoint(build, "call_timeout")
 
 
 _UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -418,6 +471,13 @@ def seconds(value: float, argument: str) -> float:
         raise TypeError(f"{argument} must be a number of seconds, not {type(value).__name__}")
     if not math.isfinite(value):
         raise ValueError(f"{argument} must be a finite number of seconds, not {value!r}")
+    return value
+
+
+def timeout_seconds(value: float | None, argument: str = "timeout") -> float | None:
+    """A timeout: a positive number of seconds, or None (no limit)."""
+    if value is not None and seconds(value, argument) <= 0:
+        raise ValueError(f"{argument} must be positive or None, not {value!r}")
     return value
 
 

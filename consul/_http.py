@@ -14,10 +14,13 @@ once.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import enum
 import re
+import time
 from collections.abc import Callable, Generator, Iterable, Mapping
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import Any, Final, Generic, Literal, TypeAlias, TypeVar
 from urllib.parse import quote, urlencode
 
 from .exceptions import (
@@ -35,6 +38,10 @@ E = TypeVar("E", bound=TransportError)
 
 Params: TypeAlias = tuple[tuple[str, str], ...]
 Headers: TypeAlias = tuple[tuple[str, str], ...]
+
+#: Seconds a call may take as a whole unless the client or the call says
+#: otherwise (a blocking query gets its wait on top).
+DEFAULT_TIMEOUT = 30.0
 
 #: Seconds added to a blocking query's wait (and its jitter) on top of the
 #: client's timeout: the server answers at ``wait + wait/16`` at the latest,
@@ -57,6 +64,22 @@ DEFAULT_WAIT = 300.0
 MAX_WAIT = 600.0
 
 
+class ClientTimeout(enum.Enum):
+    """The type of :data:`CLIENT_TIMEOUT`."""
+
+    DEFAULT = "the client's timeout"
+
+    def __repr__(self) -> str:
+        return "<the client's timeout>"
+
+
+#: The default of every endpoint method's ``timeout``: the client's own.
+CLIENT_TIMEOUT: Final = ClientTimeout.DEFAULT
+#: What a method's ``timeout=`` takes: seconds, None (no limit) or
+#: :data:`CLIENT_TIMEOUT`.
+CallTimeout: TypeAlias = float | Literal[ClientTimeout.DEFAULT] | None
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Request:
     """One HTTP request to Consul, described without sending it.
@@ -66,7 +89,9 @@ class Request:
     some parameters (``tag=``, ``node-meta=``). ``wait`` is set on blocking
     queries: it is the number of seconds the server may hold the request,
     which the adapters add to the time they allow the call (see
-    :meth:`time_limit`). The repr shows neither the token nor the body.
+    :meth:`time_limit`). ``timeout`` is the seconds the exchange may take
+    (None: no limit): the client's, or the call's own ``timeout=``. The repr
+    shows neither the token nor the body.
     """
 
     method: str
@@ -75,6 +100,7 @@ class Request:
     headers: Headers = ()
     body: bytes | None = None
     wait: float | None = None
+    timeout: float | None = DEFAULT_TIMEOUT
 
     def url(self, base: str) -> str:
         """The full URL of this request below ``base`` (``scheme://host:port``)."""
@@ -92,28 +118,30 @@ class Request:
         """
         return self.method in RETRYABLE_METHODS
 
-    def time_limit(self, timeout: float | None) -> float | None:
-        """Seconds the whole exchange may take, given the client's ``timeout``.
+    def time_limit(self) -> float | None:
+        """Seconds the whole exchange may take.
 
         Connecting, sending, and receiving the headers and the body: all of
-        it within ``timeout``. A blocking query may legitimately be held by
-        the server for its wait plus up to ``wait/16`` of jitter
+        it within :attr:`timeout`. A blocking query may legitimately be held
+        by the server for its wait plus up to ``wait/16`` of jitter
         (``agent/consul/rpc.go`` ``RPCQueryTimeout``), which it gets on top,
         with :data:`BLOCKING_MARGIN`. None (no timeout) waits forever.
         """
+        timeout = self.timeout
         if timeout is None or self.wait is None:
             return timeout
         wait = min(self.wait if self.wait > 0 else DEFAULT_WAIT, MAX_WAIT)
         return timeout + wait + wait / 16 + BLOCKING_MARGIN
 
-    def timed_out(self, timeout: float | None, *, sent: bool) -> Timeout:
-        """The :class:`Timeout` of this request under the client's ``timeout``.
+    def timed_out(self, *, sent: bool) -> Timeout:
+        """The :class:`Timeout` of this request, which got no answer within :meth:`time_limit`.
 
         ``sent`` says whether the request may have reached Consul (see
         :meth:`connection_failed`).
         """
-        limit = self.time_limit(timeout)
-        return self._lost(Timeout, f"no answer within {limit} s", sent)
+        limit = self.time_limit()
+        within = "" if limit is None else f" within {_seconds(limit)} s"
+        return self._lost(Timeout, f"no answer{within}", sent)
 
     def connection_failed(
         self, base_url: str, cause: BaseException, *, sent: bool
@@ -149,7 +177,7 @@ class Request:
         body = None if self.body is None else f"<{len(self.body)} bytes>"
         return (
             f"Request(method={self.method!r}, path={self.path!r}, params={self.params!r}, "
-            f"headers={headers!r}, body={body}, wait={self.wait!r})"
+            f"headers={headers!r}, body={body}, wait={self.wait!r}, timeout={self.timeout!r})"
         )
 
 
@@ -234,6 +262,58 @@ def single(call: Call[T]) -> Flow[T]:
     """The flow of one call: lets drivers treat a call as a one-step flow."""
     result: T = yield call
     return result
+
+
+def bounded(
+    flow: Flow[T], timeout: float | None, clock: Callable[[], float] = time.monotonic
+) -> Flow[T]:
+    """``flow`` within ``timeout`` seconds as a whole: a flow method's own ``timeout=``.
+
+    The deadline starts with the flow's first step. Each request is given
+    the time left as its timeout (a blocking query gets its wait on top, as
+    any does); a request that would start after the deadline, or a sleep
+    that would end after it, raises :class:`Timeout` instead. With None,
+    every request waits as long as it takes. Results and errors pass through
+    unchanged, and closing this flow closes ``flow``. ``clock`` tells the time.
+    """
+    if timeout is None:
+        deadline = None
+    else:
+        deadline, limit = clock() + timeout, timeout
+    value: Any = None
+    error: ConsulException | None = None
+    with contextlib.closing(flow):
+        while True:
+            try:
+                step = flow.throw(error) if error is not None else flow.send(value)
+            except StopIteration as stop:
+                result: T = stop.value
+                return result
+            left = None if deadline is None else deadline - clock()
+            if isinstance(step, Call):
+                if left is not None and left <= 0:
+                    raise _late(limit, step.request)
+                step = Call(dataclasses.replace(step.request, timeout=left), step.decode)
+            elif left is not None and step.seconds >= left:
+                raise _late(limit, None)
+            value, error = None, None
+            try:
+                value = yield step
+            except ConsulException as exc:
+                error = exc
+
+
+def _late(timeout: float, request: Request | None) -> Timeout:
+    """The :class:`Timeout` of a flow that cannot finish within its ``timeout``."""
+    message = f"the call cannot finish within its timeout of {_seconds(timeout)} s"
+    if request is None:
+        return Timeout(message)
+    return Timeout(message, method=request.method, path=request.path)
+
+
+def _seconds(value: float) -> str:
+    """Seconds for a message: to the millisecond, without trailing zeros."""
+    return f"{value:.3f}".rstrip("0").rstrip(".")
 
 
 def path_segment(value: str, argument: str = "path segment") -> str:

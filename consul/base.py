@@ -66,9 +66,11 @@ class ConsulBase(Generic[M]):
     wins over the environment):
 
     Args:
-        host: the agent's host name or IP address (not a URL); ``host`` and
-            ``port`` together replace ``CONSUL_HTTP_ADDR`` (``host:port``,
-            ``https://host:port/prefix``). Default ``127.0.0.1``.
+        host: the agent's host name or IP address (not a URL), or the
+            path of its unix socket as ``unix:///path/consul.sock`` (then
+            without ``port``); ``host`` and ``port`` together replace
+            ``CONSUL_HTTP_ADDR`` (``host:port``, ``https://host:port/prefix``,
+            ``unix:///path``). Default ``127.0.0.1``.
         port: the agent's HTTP port (default 8500).
         token: the ACL token of every request that names none
             (``CONSUL_HTTP_TOKEN``). It is sent only in the ``X-Consul-Token``
@@ -176,9 +178,9 @@ class ConsulBase(Generic[M]):
         raise NotImplementedError
 
     @property
-    def http(self) -> Runner:
-        """The adapter that sends the requests (``consul.base`` compatibility)."""
-        return self._runner
+    def http(self) -> Any:
+        """The transport that sends the requests (``consul.base`` compatibility)."""
+        return self._runner.transport
 
     @property
     def scheme(self) -> str:
@@ -186,7 +188,7 @@ class ConsulBase(Generic[M]):
         return self.config.scheme
 
     def __repr__(self) -> str:
-        return f"<{type(self).__module__}.{type(self).__qualname__} {self.config.base_url}>"
+        return f"<{type(self).__module__}.{type(self).__qualname__} {self.config.address}>"
 
 
 class Consul(ConsulBase[Callback]):
@@ -211,6 +213,11 @@ class Consul(ConsulBase[Callback]):
     http: Any = None
 
     def _make_runner(self, config: Config) -> CallbackRunner:
+        if config.unix_socket is not None:
+            raise ValueError(
+                f"{config.address}: consul.base.Consul gives its http_connect hook a host and "
+                "a port, not a unix socket: use one of the five clients (consul.Consul...)"
+            )
         verify: bool | str = config.verify
         if verify:
             verify = config.ca_file or config.ca_path or True

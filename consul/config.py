@@ -18,20 +18,20 @@ import ssl
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from ._endpoint import integer, optional_str, seconds
-from ._http import header_value
+from ._endpoint import integer, optional_str, timeout_seconds
+from ._http import DEFAULT_TIMEOUT, header_value
 
 __all__ = ["CONSISTENCY_MODES", "DEFAULT_TIMEOUT", "Cert", "Config"]
 
 #: The values of the ``consistency`` argument.
 CONSISTENCY_MODES = ("default", "consistent", "stale")
 
-#: Seconds a call may take as a whole (blocking queries get their wait on top).
-DEFAULT_TIMEOUT = 30.0
-
 #: A client certificate: one PEM file holding certificate and key, or a
 #: ``(cert_file, key_file)`` pair.
 Cert = str | tuple[str, str]
+
+#: The scheme of a unix socket address (``CONSUL_HTTP_ADDR=unix:///path``).
+_UNIX = "unix://"
 
 # Go's strconv.ParseBool, which api.go uses for CONSUL_HTTP_SSL(_VERIFY).
 _TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
@@ -66,6 +66,9 @@ class Config:
         timeout: seconds a call may take as a whole, connecting and reading
             the answer included; a blocking query is given its wait on top
             (None: wait forever).
+        unix_socket: the path of the unix socket Consul listens on, to
+            connect to instead of ``host`` and ``port`` (an address
+            ``unix:///path``, as Consul's tools take it).
     """
 
     host: str = "127.0.0.1"
@@ -84,6 +87,7 @@ class Config:
     tls_server_name: str | None = None
     http_auth: tuple[str, str] | None = dataclasses.field(default=None, repr=False)
     timeout: float | None = DEFAULT_TIMEOUT
+    unix_socket: str | None = None
 
     def __post_init__(self) -> None:
         # Checked here, once, so that a bad setting fails when the client is
@@ -97,19 +101,38 @@ class Config:
             )
         if not 0 < integer(self.port, "port") < 65536:
             raise ValueError(f"port must be between 1 and 65535, not {self.port}")
-        if self.timeout is not None and seconds(self.timeout, "timeout") <= 0:
-            raise ValueError(f"timeout must be positive or None, not {self.timeout!r}")
+        timeout_seconds(self.timeout)
         if self.token is not None:
             header_value(self.token, "token")
         optional_str(self.dc, "dc")
         if self.key_file is not None and self.cert_file is None:
             raise ValueError("a client key needs its certificate (cert_file)")
+        if self.unix_socket is not None:
+            _unix_path(self.unix_socket, "unix_socket")
+            if self.scheme != "http":
+                raise ValueError(
+                    f"{self.address}: TLS over a unix socket is not supported (scheme must be "
+                    "http, and CONSUL_HTTP_SSL unset)"
+                )
 
     @property
     def base_url(self) -> str:
-        """``scheme://host:port[/prefix]``: what request paths are appended to."""
+        """``scheme://host:port[/prefix]``: what request paths are appended to.
+
+        Over a unix socket, ``http://localhost``: the socket is the address,
+        and the URL only names the ``Host`` header.
+        """
+        if self.unix_socket is not None:
+            return "http://localhost"
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{self.scheme}://{host}:{self.port}{self.path_prefix}"
+
+    @property
+    def address(self) -> str:
+        """Where Consul is, for messages: :attr:`base_url`, or ``unix://`` and the socket's path."""
+        if self.unix_socket is not None:
+            return "unix://" + self.unix_socket
+        return self.base_url
 
     def ca_certificates(self) -> str | None:
         """The PEM text of the CAs to trust, or None for the system's.
@@ -195,13 +218,21 @@ class Config:
         env = os.environ if env is None else env
         values: dict[str, object] = {}
 
-        # The address: host and port are one setting, as CONSUL_HTTP_ADDR is.
+        # The address: host and port are one setting, as CONSUL_HTTP_ADDR is;
+        # either may be a unix socket (unix:///path).
         path_prefix = ""
         env_scheme: str | None = None
         addr = env.get("CONSUL_HTTP_ADDR", "")
         from_env = host is None and port is None and addr != ""
-        if from_env:
+        if from_env and addr.startswith(_UNIX):
+            values["unix_socket"] = _unix_path(addr[len(_UNIX) :], "CONSUL_HTTP_ADDR")
+        elif from_env:
             host, port, env_scheme, path_prefix = _parse_addr(addr)
+        elif isinstance(host, str) and host.startswith(_UNIX):
+            if port is not None:
+                raise ValueError(f"port does not apply to a unix socket address: {host!r}")
+            values["unix_socket"] = _unix_path(host[len(_UNIX) :], "host")
+            host = None
         if _env_bool(env, "CONSUL_HTTP_SSL"):
             # NewClient never reverts to http once TLS was asked for, even
             # for an http:// address.
@@ -211,7 +242,8 @@ class Config:
         if port is None:
             # An address without a port means the scheme's port (Go's
             # net/http dials the URL's host); the arguments default to 8500.
-            port = (443 if scheme == "https" else 80) if from_env else 8500
+            by_url = from_env and "unix_socket" not in values
+            port = (443 if scheme == "https" else 80) if by_url else 8500
         values["port"] = port
         values["path_prefix"] = path_prefix
 
@@ -355,10 +387,22 @@ def _parse_addr(addr: str) -> tuple[str, int | None, str | None, str]:
     return parts.hostname, port, scheme, prefix
 
 
+def _unix_path(path: str, source: str) -> str:
+    """The path of a unix socket given as ``source`` (what follows ``unix://``).
+
+    As in Consul's ``NewClient``, the rest of the address is the path as it
+    is (``unix:///var/run/consul.sock`` names ``/var/run/consul.sock``,
+    ``unix://consul.sock`` a relative path).
+    """
+    if not isinstance(path, str):
+        raise TypeError(f"{source} must be a str, not {type(path).__name__}")
+    if not path or "\0" in path:
+        raise ValueError(f"{source}: no unix socket path in {_UNIX + path!r}")
+    return path
+
+
 def _scheme(scheme: str, source: str) -> str:
     """The scheme of an address given as ``source``: http or https."""
-    if scheme == "unix":
-        raise ValueError(f"{source}: unix sockets are not supported by this client")
     if scheme not in ("http", "https"):
         raise ValueError(f"{source}: unknown protocol scheme {scheme!r}")
     return scheme
@@ -368,8 +412,9 @@ def _host(value: str, source: str) -> str:
     """A host name or IP address (an IPv6 one with or without brackets).
 
     An address with a scheme is refused with the messages of
-    ``CONSUL_HTTP_ADDR``'s (unix sockets, unknown schemes), and an http(s)
-    URL or a port with a message saying where those go.
+    ``CONSUL_HTTP_ADDR``'s (unknown schemes), and an http(s) URL or a port
+    with a message saying where those go (a ``unix://`` address is read
+    before this is called).
     """
     if not isinstance(value, str):
         raise TypeError(f"{source} must be a str, not {type(value).__name__}")

@@ -16,9 +16,9 @@ from urllib.parse import quote
 
 from requests.structures import CaseInsensitiveDict
 
-from ._endpoint import duration
-from ._http import Request
-from .adapters.std import Consul, RequestsRunner
+from ._endpoint import duration, timeout_seconds
+from ._http import CLIENT_TIMEOUT, CallTimeout, Request
+from .adapters.std import Consul, RequestsTransport
 from .callback import HTTPClient as _HTTPClient
 from .callback import Params, Response
 from .config import DEFAULT_TIMEOUT, Cert, Config
@@ -33,7 +33,9 @@ class HTTPClient(_HTTPClient):
     headers=None)`` send the request and return ``callback(response)``, the
     response's body as text. ``timeout`` is as :class:`consul.Consul`'s: a
     blocking query (``index`` among the parameters) is given its ``wait`` on
-    top. The environment is not read: the arguments are the settings.
+    top; each method also takes a ``timeout=`` of its own, which
+    :class:`consul.base.Consul` passes on when a call is given one. The
+    environment is not read: the arguments are the settings.
     """
 
     def __init__(
@@ -50,7 +52,7 @@ class HTTPClient(_HTTPClient):
         config = Config.resolve(
             host, port, scheme=scheme, verify=verify, cert=cert, timeout=timeout, env={}
         )
-        self._transport = RequestsRunner(config)
+        self._transport = RequestsTransport(config)
         #: The ``requests.Session`` the requests go through.
         self.session = self._transport.session
 
@@ -62,6 +64,8 @@ class HTTPClient(_HTTPClient):
         params: Params | None = None,
         data: str | bytes | None = None,
         headers: Mapping[str, str] | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Any:
         pairs = tuple(
             (str(name), str(value))
@@ -72,6 +76,8 @@ class HTTPClient(_HTTPClient):
         if "index" in found:
             wait = duration(found["wait"], "wait")[1] if "wait" in found else 0.0
         body = data.encode("utf-8") if isinstance(data, str) else data
+        if timeout is CLIENT_TIMEOUT:
+            timeout = self._transport.config.timeout
         request = Request(
             method,
             quote(path, safe="/:"),
@@ -79,6 +85,7 @@ class HTTPClient(_HTTPClient):
             tuple((headers or {}).items()),
             body or None,
             wait,
+            timeout_seconds(timeout),
         )
         answer = self._transport.send(request)
         return callback(
@@ -95,9 +102,11 @@ class HTTPClient(_HTTPClient):
         path: str,
         params: Params | None = None,
         headers: Mapping[str, str] | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Any:
         """``GET path``; returns ``callback(response)``."""
-        return self._send("GET", callback, path, params, None, headers)
+        return self._send("GET", callback, path, params, None, headers, timeout=timeout)
 
     #: ``PUT path`` with ``data``; returns ``callback(response)``.
     put = functools.partialmethod(_send, "PUT")

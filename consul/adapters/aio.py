@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import ssl
+from collections.abc import Coroutine
 from typing import Any, Self, TypeVar
 
 import aiohttp
@@ -14,12 +16,14 @@ from .._http import Call, Flow, Request, Response
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
 from ..exceptions import ConsulException, detached
+from ..transport import AsyncTransport
 from ._drive import drive_async
 from ._loop import LoopBinding
+from ._run import AsyncRunner, given_transport
 
 T = TypeVar("T")
 
-__all__ = ["AiohttpRunner", "Consul"]
+__all__ = ["AiohttpTransport", "AsyncioRunner", "Consul"]
 
 #: Default number of calls that do not block sent at once; more wait their turn.
 MAX_CONNECTIONS = 100
@@ -54,7 +58,7 @@ async def _send_once(
 _ONCE = (_send_once,)
 
 
-class AiohttpRunner:
+class AiohttpTransport:
     """Sends requests with one ``aiohttp.ClientSession``, made in the loop of the first call.
 
     At most ``max_connections`` calls that do not block, and
@@ -75,7 +79,8 @@ class AiohttpRunner:
         self._loop = LoopBinding("consul.aio.Consul")
         self._session: aiohttp.ClientSession | None = None
         self._slots: tuple[asyncio.Semaphore, asyncio.Semaphore] | None = None
-        # The time limit of every call that does not block, made once.
+        # The time limit of the calls that do not block and keep the
+        # client's timeout, made once.
         self._timeout = aiohttp.ClientTimeout(total=config.timeout)
 
     def _bind(self, request: Request) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
@@ -85,12 +90,14 @@ class AiohttpRunner:
         self._loop.check()
         if self._session is None or self._slots is None:
             plain, blocking = self._limits
-            self._session = aiohttp.ClientSession(
-                # Room for both budgets: a call waits on its semaphore, not
-                # in the pool (where the wait would count in its timeout).
-                connector=aiohttp.TCPConnector(ssl=self._ssl, limit=plain + blocking),
-                trust_env=False,
-            )
+            # Room for both budgets: a call waits on its semaphore, not in
+            # the pool (where the wait would count in its timeout).
+            connector: aiohttp.BaseConnector
+            if self.config.unix_socket is not None:
+                connector = aiohttp.UnixConnector(self.config.unix_socket, limit=plain + blocking)
+            else:
+                connector = aiohttp.TCPConnector(ssl=self._ssl, limit=plain + blocking)
+            self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
             self._slots = (asyncio.Semaphore(plain), asyncio.Semaphore(blocking))
         return self._session, self._slots[request.wait is not None]
 
@@ -101,8 +108,8 @@ class AiohttpRunner:
             if self.closed:  # while waiting for a turn
                 raise request.closed()
             timeout = self._timeout
-            if request.wait is not None:
-                timeout = aiohttp.ClientTimeout(total=request.time_limit(self.config.timeout))
+            if request.wait is not None or request.timeout != timeout.total:
+                timeout = aiohttp.ClientTimeout(total=request.time_limit())
             try:
                 async with session.request(
                     request.method,
@@ -124,20 +131,12 @@ class AiohttpRunner:
             return request.closed(under_way=True)
         if isinstance(exc, TimeoutError):
             sent = not isinstance(exc, aiohttp.ConnectionTimeoutError)
-            return request.timed_out(self.config.timeout, sent=sent)
+            return request.timed_out(sent=sent)
         return request.connection_failed(
-            self.config.base_url,
+            self.config.address,
             exc,
             sent=not isinstance(exc, aiohttp.ClientConnectorError),
         )
-
-    async def run(self, call: Call[T]) -> T:
-        """Send ``call``'s request and return the decoded value."""
-        return call.result(await self.send(call.request))
-
-    def run_flow(self, flow: Flow[T]) -> Any:
-        """Drive ``flow`` on the running loop (a coroutine)."""
-        return drive_async(flow, self.run)
 
     async def close(self) -> None:
         """Close the session and its connections (in the client's loop).
@@ -150,6 +149,24 @@ class AiohttpRunner:
             self._loop.check()
             session, self._session = self._session, None
             await session.close()
+
+
+class AsyncioRunner(AsyncRunner):
+    """Runs each call as a coroutine of the caller's event loop."""
+
+    def run(self, call: Call[T]) -> Coroutine[Any, Any, T]:
+        """The coroutine of ``call``: send its request, return the decoded value."""
+        return self.result(call)
+
+    def run_flow(self, flow: Flow[T]) -> Coroutine[Any, Any, T]:
+        """The coroutine that drives ``flow`` on the running loop."""
+        return drive_async(flow, self.result)
+
+    async def close(self) -> None:
+        """Refuse further calls and close the transport (awaiting its ``close()``)."""
+        closing = self._close_transport()
+        if inspect.isawaitable(closing):
+            await closing
 
 
 class Consul(ConsulBase[AsyncIO]):
@@ -165,10 +182,12 @@ class Consul(ConsulBase[AsyncIO]):
     At most ``max_connections`` (default 100) calls that do not block, and
     ``max_blocking_connections`` (default 100) blocking queries, are sent at
     once; more wait their turn, so that quick calls never queue behind long
-    polls. See :class:`consul.base.ConsulBase` for the other arguments.
+    polls. See :class:`consul.base.ConsulBase` for the other arguments, and
+    :mod:`consul.transport` for ``transport`` (an
+    :class:`~consul.transport.AsyncTransport`, instead of ``aiohttp``).
     """
 
-    _runner: AiohttpRunner
+    _runner: AsyncioRunner
 
     def __init__(
         self,
@@ -187,7 +206,11 @@ class Consul(ConsulBase[AsyncIO]):
         http_auth: str | tuple[str, str] | None = None,
         max_connections: int = MAX_CONNECTIONS,
         max_blocking_connections: int = MAX_BLOCKING_CONNECTIONS,
+        transport: AsyncTransport | None = None,
     ) -> None:
+        if transport is not None:
+            given_transport(transport, "consul.aio.Consul", blocking=False)
+        self._transport = transport
         self._limits = (
             positive_int(max_connections, "max_connections"),
             positive_int(max_blocking_connections, "max_blocking_connections"),
@@ -207,8 +230,8 @@ class Consul(ConsulBase[AsyncIO]):
             http_auth=http_auth,
         )
 
-    def _make_runner(self, config: Config) -> AiohttpRunner:
-        return AiohttpRunner(config, *self._limits)
+    def _make_runner(self, config: Config) -> AsyncioRunner:
+        return AsyncioRunner(self._transport or AiohttpTransport(config, *self._limits))
 
     async def close(self) -> None:
         """Close the session and its connections."""

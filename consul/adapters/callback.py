@@ -14,8 +14,10 @@ percent-encoded (the object encodes it, see
 :meth:`consul.callback.HTTPClient.uri`), the query parameters as a list of
 pairs, a JSON body as a ``str`` and any other body as ``bytes``, and a
 ``headers`` mapping whenever there are headers to send (the token travels in
-``X-Consul-Token``, never among the parameters). This module does no I/O: the
-object does.
+``X-Consul-Token``, never among the parameters). A call given a ``timeout=``
+of its own hands it on as ``timeout=`` (seconds or None), which an object
+written for python-consul does not take: it then fails with a ``TypeError``
+rather than ignore the limit. This module does no I/O: the object does.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol, TypeVar
 from urllib.parse import unquote
 
-from .._http import Call, Flow, Headers, Response
+from .. import _log
+from .._http import Call, Flow, Headers, Request, Response
+from .._log import DEBUG, LOG
 from ..callback import Response as CallbackResponse
 from ..config import Config
 from ._drive import drive
@@ -49,6 +53,11 @@ class CallbackRunner:
     def __init__(self, client: _Client) -> None:
         self._client = client
 
+    @property
+    def transport(self) -> Any:
+        """The client's ``http`` object."""
+        return self._client.http
+
     def run(self, call: Call[T]) -> Any:
         """Hand ``call``'s request to ``client.http``; its result is the call's."""
         request = call.request
@@ -60,7 +69,13 @@ class CallbackRunner:
             kwargs["data"] = _data(request.body, request.headers)
         if request.headers:
             kwargs["headers"] = dict(request.headers)
+        if request.timeout != self._client.config.timeout:
+            # A call's own timeout=, which python-consul's protocol does not
+            # have: the object must take it (consul.std.HTTPClient does).
+            kwargs["timeout"] = request.timeout
         path = self._client.config.path_prefix + unquote(request.path)
+        if LOG.isEnabledFor(DEBUG):
+            return _logged(send, call, path, kwargs)
         return send(functools.partial(_answer, call), path, **kwargs)
 
     def run_flow(self, flow: Flow[T]) -> T:
@@ -77,11 +92,42 @@ def _data(body: bytes, headers: Headers) -> str | bytes:
 
 def _answer(call: Call[T], response: CallbackResponse) -> T:
     """The callback: the ``http`` object's response decoded as the call decodes."""
+    return call.result(_response(call.request, response))
+
+
+def _response(request: Request, response: CallbackResponse) -> Response:
+    """Our response from the ``http`` object's."""
     body = response.body
     if isinstance(body, str):
         body = body.encode("utf-8")
     headers = _header_items(response.headers)
-    return call.result(Response.build(int(response.code), headers, body or b"", call.request))
+    return Response.build(int(response.code), headers, body or b"", request)
+
+
+class _LoggedAnswer:
+    """The callback when ``DEBUG`` is on: logs the answer, then decodes it."""
+
+    def __init__(self, call: Call[Any]) -> None:
+        self.call = call
+        self.since = _log.started()
+        self.answered = False
+
+    def __call__(self, response: CallbackResponse) -> Any:
+        self.answered = True
+        answer = _response(self.call.request, response)
+        _log.answered(self.call.request, answer, self.since)
+        return self.call.result(answer)
+
+
+def _logged(send: Any, call: Call[Any], path: str, kwargs: dict[str, Any]) -> Any:
+    """``send`` the call with the logging callback; a blocking object's failure is logged too."""
+    callback = _LoggedAnswer(call)
+    try:
+        return send(callback, path, **kwargs)
+    except Exception as exc:
+        if not callback.answered:  # else, the callback's own error: logged with the answer
+            _log.failed(call.request, exc, callback.since)
+        raise
 
 
 def _header_items(headers: Any) -> list[tuple[str, str]]:

@@ -15,35 +15,34 @@ import io
 import socket
 import threading
 import time
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.retry import Retry
 
 from .._endpoint import Blocking
-from .._http import Call, Flow, Request, Response
+from .._http import Request, Response
 from ..base import ConsulBase
-from ..config import Config
+from ..config import DEFAULT_TIMEOUT, Cert, Config
 from ..exceptions import ClientClosed, ConsulException, detached
-from ._drive import drive
+from ..transport import Transport
+from ._run import BlockingRunner, given_transport
 
-T = TypeVar("T")
-
-__all__ = ["Consul", "RequestsRunner"]
+__all__ = ["Consul", "RequestsTransport"]
 
 
 class _Deadline(threading.local):
-    """The call under way in this thread: its runner and when it must end.
+    """The call under way in this thread: its transport and when it must end.
 
     ``requests`` passes nothing of ours down to the connection, so the
-    runner leaves this here for the connection classes below.
+    transport leaves this here for the connection classes below.
     """
 
-    runner: RequestsRunner | None = None
+    transport: RequestsTransport | None = None
     deadline: float | None = None
 
     def remaining(self) -> float | None:
@@ -108,8 +107,8 @@ class _Exchange:
     """The part of urllib3's connections that keeps to the call's deadline.
 
     Connecting gets the time left, and so does sending; the answer is read
-    by :class:`_Response`. Each connection in use is known to its runner, so
-    that closing the client can abort the calls under way.
+    by :class:`_Response`. Each connection in use is known to its transport,
+    so that closing the client can abort the calls under way.
     """
 
     response_class: type[http.client.HTTPResponse] = _Response
@@ -120,10 +119,10 @@ class _Exchange:
         self._keep_deadline()
 
     def request(self, *args: Any, **kwargs: Any) -> None:
-        runner = _CURRENT.runner
-        if runner is not None:
-            runner._inflight[threading.get_ident()] = self  # type: ignore[assignment]
-            if runner.closed:
+        transport = _CURRENT.transport
+        if transport is not None:
+            transport._inflight[threading.get_ident()] = self  # type: ignore[assignment]
+            if transport.closed:
                 raise ClientClosed("the client was closed")
         self._keep_deadline()
         super().request(*args, **kwargs)  # type: ignore[misc]
@@ -141,8 +140,35 @@ class _HTTPSConnection(_Exchange, HTTPSConnection):
     pass
 
 
+class _UnixConnection(_Exchange, HTTPConnection):
+    """A connection to Consul's unix socket, ``socket_path``, instead of host and port."""
+
+    def __init__(self, *args: Any, socket_path: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.socket_path = socket_path
+
+    def _new_conn(self) -> socket.socket:
+        # urllib3's own, for an AF_UNIX socket: its failures are the ones
+        # urllib3 raises for TCP, which the transport reads as "not sent".
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(_CURRENT.remaining())
+            sock.connect(self.socket_path)
+        except TimeoutError as exc:
+            sock.close()
+            raise ConnectTimeoutError(self, f"connecting to {self.socket_path} timed out") from exc
+        except OSError as exc:
+            sock.close()
+            raise NewConnectionError(self, f"cannot connect to {self.socket_path}: {exc}") from exc
+        return sock
+
+
 class _HTTPPool(HTTPConnectionPool):
     ConnectionCls = _HTTPConnection
+
+
+class _UnixPool(HTTPConnectionPool):
+    ConnectionCls = _UnixConnection
 
 
 class _HTTPSPool(HTTPSConnectionPool):
@@ -157,13 +183,36 @@ class _Adapter(HTTPAdapter):
     pooled connection is checked before it is reused. With ``context``
     (HTTPS), the client's own TLS context decides alone, as in the other
     adapters: ``requests`` would otherwise add its own CAs (certifi's,
-    OpenSSL's hashed directories) on top.
+    OpenSSL's hashed directories) on top. With ``unix_socket``, every
+    request goes to the one pool of connections to that socket.
     """
 
-    def __init__(self, context: Any = None, server_name: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        context: Any = None,
+        server_name: str | None = None,
+        unix_socket: str | None = None,
+        *,
+        pool_maxsize: int,
+    ) -> None:
         self._context = context
         self._server_name = server_name
-        super().__init__(max_retries=Retry(0, read=False), **kwargs)
+        super().__init__(max_retries=Retry(0, read=False), pool_maxsize=pool_maxsize)
+        self._unix_pool = None
+        if unix_socket is not None:
+            self._unix_pool = _UnixPool("localhost", maxsize=pool_maxsize, socket_path=unix_socket)
+
+    def get_connection_with_tls_context(
+        self, request: Any, verify: Any, proxies: Any = None, cert: Any = None
+    ) -> Any:
+        if self._unix_pool is not None:
+            return self._unix_pool
+        return super().get_connection_with_tls_context(request, verify, proxies, cert)
+
+    def close(self) -> None:
+        super().close()
+        if self._unix_pool is not None:
+            self._unix_pool.close()
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         if self._context is not None:
@@ -179,8 +228,8 @@ class _Adapter(HTTPAdapter):
         return
 
 
-class RequestsRunner:
-    """Sends requests with ``requests`` and decodes them in the calling thread.
+class RequestsTransport:
+    """Sends requests with one pooled ``requests.Session``, in the calling thread.
 
     ``pool_size`` is the number of connections kept for reuse.
     """
@@ -198,6 +247,7 @@ class RequestsRunner:
         adapter = _Adapter(
             config.ssl_context() if https else None,
             config.tls_server_name if https else None,
+            config.unix_socket,
             pool_maxsize=pool_size,
         )
         self.session.mount(config.scheme + "://", adapter)
@@ -209,9 +259,9 @@ class RequestsRunner:
         """Send ``request``; transport failures become our exceptions."""
         if self.closed:
             raise request.closed()
-        limit = request.time_limit(self.config.timeout)
+        limit = request.time_limit()
         current = _CURRENT
-        current.runner = self
+        current.transport = self
         current.deadline = None if limit is None else time.monotonic() + limit
         try:
             answer = self.session.request(
@@ -228,7 +278,7 @@ class RequestsRunner:
         except (requests.RequestException, OSError, http.client.HTTPException) as exc:
             raise self._failure(request, exc) from detached(exc)
         finally:
-            current.runner = current.deadline = None
+            current.transport = current.deadline = None
             self._inflight.pop(threading.get_ident(), None)
 
     def _failure(self, request: Request, exc: Exception) -> ConsulException:
@@ -243,16 +293,8 @@ class RequestsRunner:
         if isinstance(exc, requests.Timeout) or (
             deadline is not None and time.monotonic() >= deadline
         ):
-            return request.timed_out(self.config.timeout, sent=sent)
-        return request.connection_failed(self.config.base_url, exc, sent=sent)
-
-    def run(self, call: Call[T]) -> T:
-        """Send ``call``'s request and return the decoded value."""
-        return call.result(self.send(call.request))
-
-    def run_flow(self, flow: Flow[T]) -> T:
-        """Drive ``flow`` in this thread."""
-        return drive(flow, self.run, time.sleep)
+            return request.timed_out(sent=sent)
+        return request.connection_failed(self.config.address, exc, sent=sent)
 
     def close(self) -> None:
         """Close the connections, aborting the calls under way in other threads.
@@ -274,13 +316,50 @@ class Consul(ConsulBase[Blocking]):
     ``with consul.Consul() as c:`` closes the pooled connections on exit;
     otherwise call :meth:`close` when done. A call after ``close()`` raises
     :class:`~consul.exceptions.ClientClosed`. See
-    :class:`consul.base.ConsulBase` for the arguments.
+    :class:`consul.base.ConsulBase` for the arguments, and
+    :mod:`consul.transport` for ``transport``: what sends the requests
+    instead of ``requests`` (a :class:`~consul.transport.Transport`).
     """
 
-    _runner: RequestsRunner
+    _runner: BlockingRunner
 
-    def _make_runner(self, config: Config) -> RequestsRunner:
-        return RequestsRunner(config)
+    def __init__(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        token: str | None = None,
+        scheme: str | None = None,
+        consistency: str | None = None,
+        dc: str | None = None,
+        verify: bool | str | None = None,
+        cert: Cert | None = None,
+        *,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        token_file: str | None = None,
+        tls_server_name: str | None = None,
+        http_auth: str | tuple[str, str] | None = None,
+        transport: Transport | None = None,
+    ) -> None:
+        if transport is not None:
+            given_transport(transport, "consul.Consul", blocking=True)
+        self._transport = transport
+        super().__init__(
+            host,
+            port,
+            token,
+            scheme,
+            consistency,
+            dc,
+            verify,
+            cert,
+            timeout=timeout,
+            token_file=token_file,
+            tls_server_name=tls_server_name,
+            http_auth=http_auth,
+        )
+
+    def _make_runner(self, config: Config) -> BlockingRunner:
+        return BlockingRunner(self._transport or RequestsTransport(config))
 
     def close(self) -> None:
         """Close the pooled connections (and abort calls under way in other threads)."""

@@ -16,8 +16,10 @@ from .._http import Call, Flow
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
 from ..exceptions import ClientClosed
+from ..transport import Transport
 from ._drive import drive
-from .std import RequestsRunner
+from ._run import BlockingRunner, given_transport
+from .std import RequestsTransport
 
 T = TypeVar("T")
 
@@ -30,15 +32,16 @@ MAX_BLOCKING_WORKERS = 32
 
 
 class ThreadPoolRunner:
-    """Runs the blocking transport on two pools of threads.
+    """Runs the calls of a blocking transport on two pools of threads.
 
     ``max_workers`` threads serve the calls that return at once,
     ``max_blocking_workers`` the blocking queries (a request with a ``wait``)
-    and the flows. There are as many pooled connections as threads.
+    and the flows.
     """
 
-    def __init__(self, config: Config, max_workers: int, max_blocking_workers: int) -> None:
-        self.transport = RequestsRunner(config, pool_size=max_workers + max_blocking_workers)
+    def __init__(self, transport: Transport, max_workers: int, max_blocking_workers: int) -> None:
+        self._calls = BlockingRunner(transport)
+        self.transport = transport
         self._plain = ThreadPoolExecutor(max_workers, thread_name_prefix="consul")
         self._blocking = ThreadPoolExecutor(
             max_blocking_workers, thread_name_prefix="consul-blocking"
@@ -49,14 +52,14 @@ class ThreadPoolRunner:
     def run(self, call: Call[T]) -> Future[T]:
         """Send ``call`` on a worker thread (a blocking one if it may block)."""
         executor = self._plain if call.request.wait is None else self._blocking
-        return self._submit(executor, self.transport.run, call)
+        return self._submit(executor, self._calls.run, call)
 
     def run_flow(self, flow: Flow[T]) -> Future[T]:
         """Drive ``flow`` on a blocking worker thread."""
-        return self._submit(self._blocking, drive, flow, self.transport.run, self._sleep)
+        return self._submit(self._blocking, drive, flow, self._calls.run, self._sleep)
 
     def _submit(self, executor: ThreadPoolExecutor, fn: object, *args: object) -> Future[T]:
-        if self.transport.closed:
+        if self._calls.closed:
             raise ClientClosed("the client was closed")
         try:
             return executor.submit(fn, *args)  # type: ignore[arg-type]
@@ -70,14 +73,15 @@ class ThreadPoolRunner:
         """Abort the calls under way, cancel those not started, close the connections.
 
         Returns once the worker threads have ended, which is promptly: calls
-        under way fail with :class:`ClientClosed`.
+        under way fail with :class:`ClientClosed` (on a transport of one's
+        own, if its ``close()`` aborts them).
         """
         # Cancel what has not started first, so that no worker freed by the
         # abort below starts it.
         for executor in (self._plain, self._blocking):
             executor.shutdown(wait=False, cancel_futures=True)
         self._closing.set()
-        self.transport.close()
+        self._calls.close()
         for executor in (self._plain, self._blocking):
             executor.shutdown(wait=True)
 
@@ -88,9 +92,12 @@ class Consul(ConsulBase[ThreadPool]):
     ``max_workers`` (default 10) threads send the calls that return at once;
     ``max_blocking_workers`` (default 32) send blocking queries (calls with
     ``index``/``hash``) and multi-request operations, each holding its thread
-    while Consul holds it, so that they never delay the others. See
-    :class:`consul.base.ConsulBase` for the other arguments. Use as a context
-    manager, or call :meth:`close`, which aborts the calls under way.
+    while Consul holds it, so that they never delay the others; there are as
+    many pooled connections as threads. See :class:`consul.base.ConsulBase`
+    for the other arguments, and :mod:`consul.transport` for ``transport``
+    (a :class:`~consul.transport.Transport`, called on the worker threads).
+    Use as a context manager, or call :meth:`close`, which aborts the calls
+    under way.
     """
 
     _runner: ThreadPoolRunner
@@ -112,7 +119,11 @@ class Consul(ConsulBase[ThreadPool]):
         http_auth: str | tuple[str, str] | None = None,
         max_workers: int = MAX_WORKERS,
         max_blocking_workers: int = MAX_BLOCKING_WORKERS,
+        transport: Transport | None = None,
     ) -> None:
+        if transport is not None:
+            given_transport(transport, "consul.threadpool.Consul", blocking=True)
+        self._transport = transport
         self._workers = (
             positive_int(max_workers, "max_workers"),
             positive_int(max_blocking_workers, "max_blocking_workers"),
@@ -133,7 +144,8 @@ class Consul(ConsulBase[ThreadPool]):
         )
 
     def _make_runner(self, config: Config) -> ThreadPoolRunner:
-        return ThreadPoolRunner(config, *self._workers)
+        transport = self._transport or RequestsTransport(config, pool_size=sum(self._workers))
+        return ThreadPoolRunner(transport, *self._workers)
 
     def close(self) -> None:
         """Abort the calls under way, then close the pools and their connections."""

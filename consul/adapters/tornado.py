@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import dataclasses
+import socket
 import ssl
 from collections.abc import Coroutine
 from typing import Any, Self, TypeVar
@@ -13,6 +14,7 @@ from tornado import simple_httpclient
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.httputil import HTTPInputError
 from tornado.iostream import IOStream, StreamClosedError, UnsatisfiableReadError
+from tornado.netutil import Resolver
 from tornado.simple_httpclient import HTTPTimeoutError, SimpleAsyncHTTPClient
 from tornado.tcpclient import TCPClient
 
@@ -26,19 +28,21 @@ from ..exceptions import (
     EventLoopError,
     detached,
 )
+from ..transport import AsyncTransport
 from ._drive import drive_async
 from ._loop import LoopBinding
+from ._run import AsyncRunner, given_transport
 
 T = TypeVar("T")
 
-__all__ = ["Consul", "TornadoRunner"]
+__all__ = ["Consul", "TornadoRunner", "TornadoTransport"]
 
 #: Tornado has no "no timeout": None means its 20 s default. This stands in
 #: for "wait forever" when the client's timeout is None.
 _FOREVER = 1e9
 
 #: Default number of calls that do not block sent at once; more wait their
-#: turn in :meth:`TornadoRunner.send`. Tornado's own queue is never used, so
+#: turn in :meth:`TornadoTransport.send`. Tornado's own queue is never used, so
 #: that each request's connection is opened from the call that made it, where
 #: a cancellation can find it.
 MAX_CONNECTIONS = 100
@@ -96,6 +100,18 @@ class _TCPClient(TCPClient):
         return stream
 
 
+class _UnixResolver(Resolver):
+    """Resolves every host to Consul's unix socket, ``path``: Tornado then connects there."""
+
+    def initialize(self, path: str) -> None:
+        self.path = path
+
+    async def resolve(
+        self, host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC
+    ) -> list[tuple[int, Any]]:
+        return [(socket.AF_UNIX, self.path)]
+
+
 class _HTTPConnection(simple_httpclient._HTTPConnection):
     """Tornado's connection, failing its fetch when the stream breaks mid-answer.
 
@@ -119,7 +135,7 @@ class _Client(SimpleAsyncHTTPClient):
         return _HTTPConnection
 
 
-class TornadoRunner:
+class TornadoTransport:
     """Sends requests with a private ``SimpleAsyncHTTPClient`` made in the loop of the first call.
 
     At most ``max_connections`` calls that do not block, and
@@ -165,7 +181,10 @@ class TornadoRunner:
                 max_clients=plain + blocking + 1,
                 hostname_mapping=self._hostname_mapping,
             )
-            client.tcp_client = _TCPClient(resolver=client.resolver)
+            resolver = client.resolver
+            if self.config.unix_socket is not None:
+                resolver = _UnixResolver(path=self.config.unix_socket)
+            client.tcp_client = _TCPClient(resolver=resolver)
             self._client = client
             self._slots = (asyncio.Semaphore(plain), asyncio.Semaphore(blocking))
         return self._client, self._slots[request.wait is not None]
@@ -176,7 +195,7 @@ class TornadoRunner:
         async with slots:
             if self.closed:  # while waiting for a turn
                 raise request.closed()
-            limit = request.time_limit(self.config.timeout) or _FOREVER
+            limit = request.time_limit() or _FOREVER
             http_request = HTTPRequest(
                 request.url(self._base_url),
                 method=request.method,
@@ -221,11 +240,28 @@ class TornadoRunner:
         # Once connected (TLS included), the request may have been sent.
         sent = connection.stream is not None
         if isinstance(exc, HTTPTimeoutError):
-            return request.timed_out(self.config.timeout, sent=sent)
-        return request.connection_failed(self.config.base_url, exc, sent=sent)
+            return request.timed_out(sent=sent)
+        return request.connection_failed(self.config.address, exc, sent=sent)
 
-    async def _run(self, call: Call[T]) -> T:
-        return call.result(await self.send(call.request))
+    def close(self) -> None:
+        """Close the HTTP client, aborting the calls under way.
+
+        Those calls, and any made afterwards, raise :class:`ClientClosed`.
+        """
+        self.closed = True
+        for connection in list(self._inflight):
+            connection.abandon()
+        if self._client is not None:
+            self._client.close()
+            self._client = self._slots = None
+
+
+class TornadoRunner(AsyncRunner):
+    """Runs each call as a task of the running loop: the loop of the client's first call."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        super().__init__(transport)
+        self._loop = LoopBinding("consul.tornado.Consul")
 
     def _start(self, work: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
         try:
@@ -239,23 +275,15 @@ class TornadoRunner:
 
     def run(self, call: Call[T]) -> asyncio.Future[T]:
         """Start ``call`` on the running loop; a Future of its value."""
-        return self._start(self._run(call))
+        return self._start(self.result(call))
 
     def run_flow(self, flow: Flow[T]) -> asyncio.Future[T]:
         """Start ``flow`` on the running loop; a Future of its result."""
-        return self._start(drive_async(flow, self._run))
+        return self._start(drive_async(flow, self.result))
 
     def close(self) -> None:
-        """Close the HTTP client, aborting the calls under way.
-
-        Those calls, and any made afterwards, raise :class:`ClientClosed`.
-        """
-        self.closed = True
-        for connection in list(self._inflight):
-            connection.abandon()
-        if self._client is not None:
-            self._client.close()
-            self._client = self._slots = None
+        """Refuse further calls and close the transport (its ``close()`` must not be async)."""
+        self._close_transport()
 
 
 def _ignore_outcome(future: asyncio.Future[Any]) -> None:
@@ -276,7 +304,9 @@ class Consul(ConsulBase[Tornado]):
     At most ``max_connections`` (default 100) calls that do not block, and
     ``max_blocking_connections`` (default 100) blocking queries, are sent at
     once; more wait their turn, so that quick calls never queue behind long
-    polls. See :class:`consul.base.ConsulBase` for the other arguments.
+    polls. See :class:`consul.base.ConsulBase` for the other arguments, and
+    :mod:`consul.transport` for ``transport`` (an
+    :class:`~consul.transport.AsyncTransport`, instead of Tornado's client).
     """
 
     _runner: TornadoRunner
@@ -298,7 +328,11 @@ class Consul(ConsulBase[Tornado]):
         http_auth: str | tuple[str, str] | None = None,
         max_connections: int = MAX_CONNECTIONS,
         max_blocking_connections: int = MAX_BLOCKING_CONNECTIONS,
+        transport: AsyncTransport | None = None,
     ) -> None:
+        if transport is not None:
+            given_transport(transport, "consul.tornado.Consul", blocking=False)
+        self._transport = transport
         self._limits = (
             positive_int(max_connections, "max_connections"),
             positive_int(max_blocking_connections, "max_blocking_connections"),
@@ -319,7 +353,7 @@ class Consul(ConsulBase[Tornado]):
         )
 
     def _make_runner(self, config: Config) -> TornadoRunner:
-        return TornadoRunner(config, *self._limits)
+        return TornadoRunner(self._transport or TornadoTransport(config, *self._limits))
 
     def close(self) -> None:
         """Close the HTTP client and its connections, aborting the calls under way."""

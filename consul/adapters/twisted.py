@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import gzip
+import inspect
 import zlib
+from collections.abc import Awaitable
 from typing import Any, Self, TypeVar, cast
 
 import treq
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from twisted.internet import defer, error, ssl
+from twisted.internet.endpoints import UNIXClientEndpoint
 from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
 from twisted.internet.task import deferLater
 from twisted.python.failure import Failure
 from twisted.web.client import Agent, HTTPConnectionPool, ResponseFailed
 from twisted.web.http_headers import Headers
-from twisted.web.iweb import IBodyProducer, IPolicyForHTTPS
+from twisted.web.iweb import IAgentEndpointFactory, IBodyProducer, IPolicyForHTTPS
 from zope.interface import implementer
 
 from .._endpoint import Twisted
@@ -23,11 +26,13 @@ from .._http import Call, Flow, Request, Response
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
 from ..exceptions import ConsulException, detached
+from ..transport import AsyncTransport
 from ._drive import drive_async
+from ._run import AsyncRunner, given_transport
 
 T = TypeVar("T")
 
-__all__ = ["Consul", "TwistedRunner"]
+__all__ = ["Consul", "TwistedRunner", "TwistedTransport"]
 
 
 @implementer(IPolicyForHTTPS)
@@ -77,7 +82,13 @@ class _TLSPolicy:
         )
 
 
-class TwistedRunner:
+def _default_reactor() -> Any:
+    from twisted.internet import reactor
+
+    return reactor
+
+
+class TwistedTransport:
     """Sends requests with Twisted's ``Agent`` over persistent connection pools.
 
     Two pools: Twisted sends a request again once when a pooled connection
@@ -88,34 +99,42 @@ class TwistedRunner:
     retries.
     """
 
-    def __init__(self, config: Config, reactor: Any = None) -> None:
-        if reactor is None:
-            from twisted.internet import reactor as default_reactor
-
-            reactor = default_reactor
+    def __init__(self, config: Config, reactor: Any) -> None:
         self.config = config
         self.reactor = reactor
         self.closed = False
         #: The exchanges under way, which close() aborts.
         self._inflight: set[defer.Deferred[tuple[Any, bytes]]] = set()
-        policy = _TLSPolicy(config)
+        self._policy = _TLSPolicy(config)
         self.pool = HTTPConnectionPool(reactor, persistent=True)
         self._once_pool = HTTPConnectionPool(reactor, persistent=True)
         self._once_pool.retryAutomatically = False
-        # Twisted's Agent itself rather than treq's client around it: treq's
-        # gzip decoding (ContentDecoderAgent) turns a corrupt body into an
-        # empty one, and its cookies and redirects are not wanted here.
-        self.agent = Agent(
-            reactor, contextFactory=policy, connectTimeout=config.timeout, pool=self.pool
-        )
-        self._once_agent = Agent(
-            reactor, contextFactory=policy, connectTimeout=config.timeout, pool=self._once_pool
+        self.agent = self._agent(self.pool, config.timeout)
+        self._once_agent = self._agent(self._once_pool, config.timeout)
+
+    def _agent(self, pool: HTTPConnectionPool, connect_timeout: float | None) -> Agent:
+        """An agent on ``pool`` that connects within ``connect_timeout``.
+
+        Twisted's Agent itself rather than treq's client around it: treq's
+        gzip decoding (ContentDecoderAgent) turns a corrupt body into an empty
+        one, and its cookies and redirects are not wanted here.
+        """
+        if self.config.unix_socket is not None:
+            endpoints = _UnixEndpoints(self.reactor, self.config.unix_socket, connect_timeout)
+            agent: Agent = Agent.usingEndpointFactory(self.reactor, endpoints, pool=pool)
+            return agent
+        return Agent(
+            self.reactor, contextFactory=self._policy, connectTimeout=connect_timeout, pool=pool
         )
 
     async def _exchange(self, request: Request) -> tuple[Any, bytes]:
         headers = Headers({k: [v] for k, v in request.headers})
         headers.setRawHeaders(b"Accept-Encoding", [b"gzip"])
         agent = self.agent if request.retryable else self._once_agent
+        if request.timeout != self.config.timeout:
+            # A call's own timeout: an agent that connects within it, on the same pool.
+            pool = self.pool if request.retryable else self._once_pool
+            agent = self._agent(pool, request.timeout)
         answer = await agent.request(
             request.method.encode("ascii"),
             request.url(self.config.base_url).encode("ascii"),
@@ -139,7 +158,7 @@ class TwistedRunner:
         """
         if self.closed:
             raise request.closed()
-        limit = request.time_limit(self.config.timeout)
+        limit = request.time_limit()
         exchange = defer.ensureDeferred(self._exchange(request))
         expired = False
 
@@ -178,24 +197,10 @@ class TwistedRunner:
         # Not connected: nothing was sent.
         sent = not isinstance(exc, error.ConnectError | error.TimeoutError)
         if expired or isinstance(exc, error.TimeoutError):
-            return request.timed_out(self.config.timeout, sent=sent)
+            return request.timed_out(sent=sent)
         if isinstance(exc, error.ConnectError | ResponseFailed | OSError):
-            return request.connection_failed(self.config.base_url, exc, sent=sent)
+            return request.connection_failed(self.config.address, exc, sent=sent)
         return None
-
-    async def _run(self, call: Call[T]) -> T:
-        return call.result(await self.send(call.request))
-
-    def run(self, call: Call[T]) -> defer.Deferred[T]:
-        """Start ``call``; a Deferred of its value."""
-        return defer.ensureDeferred(self._run(call))
-
-    def run_flow(self, flow: Flow[T]) -> defer.Deferred[T]:
-        """Start ``flow``; a Deferred of its result (sleeps are the reactor's)."""
-        return defer.ensureDeferred(drive_async(flow, self._run, self._sleep))
-
-    def _sleep(self, seconds: float) -> defer.Deferred[None]:
-        return deferLater(self.reactor, seconds, lambda: None)
 
     def close(self) -> defer.Deferred[None]:
         """Close the pooled connections; a Deferred that fires when they are.
@@ -208,6 +213,54 @@ class TwistedRunner:
             exchange.cancel()
         closing = [pool.closeCachedConnections() for pool in (self.pool, self._once_pool)]
         return defer.gatherResults(closing).addCallback(lambda _: None)
+
+
+class TwistedRunner(AsyncRunner):
+    """Runs each call as a coroutine in a ``Deferred``; flows sleep on ``reactor``."""
+
+    def __init__(self, transport: AsyncTransport, reactor: Any) -> None:
+        super().__init__(transport)
+        self.reactor = reactor
+
+    def run(self, call: Call[T]) -> defer.Deferred[T]:
+        """Start ``call``; a Deferred of its value."""
+        return defer.ensureDeferred(self.result(call))
+
+    def run_flow(self, flow: Flow[T]) -> defer.Deferred[T]:
+        """Start ``flow``; a Deferred of its result (sleeps are the reactor's)."""
+        return defer.ensureDeferred(drive_async(flow, self.result, self._sleep))
+
+    def _sleep(self, seconds: float) -> defer.Deferred[None]:
+        return deferLater(self.reactor, seconds, lambda: None)
+
+    def close(self) -> defer.Deferred[None]:
+        """Refuse further calls and close the transport; a Deferred that fires when it is."""
+        closing = self._close_transport()
+        if isinstance(closing, defer.Deferred):
+            return closing
+        if inspect.isawaitable(closing):
+            return defer.ensureDeferred(_awaited(closing))
+        return defer.succeed(None)
+
+
+async def _awaited(closing: Awaitable[Any]) -> None:
+    await closing
+
+
+@implementer(IAgentEndpointFactory)
+class _UnixEndpoints:
+    """Where an agent connects for any URL: Consul's unix socket, ``path``."""
+
+    def __init__(self, reactor: Any, path: str, timeout: float | None) -> None:
+        self._reactor = reactor
+        self._path = path
+        self._timeout = timeout
+
+    def endpointForURI(self, uri: Any) -> UNIXClientEndpoint:  # noqa: N802 - Twisted's interface
+        """The socket's endpoint, whatever ``uri`` is."""
+        if self._timeout is None:
+            return UNIXClientEndpoint(self._reactor, self._path)
+        return UNIXClientEndpoint(self._reactor, self._path, timeout=self._timeout)
 
 
 @implementer(IBodyProducer)
@@ -249,7 +302,10 @@ class Consul(ConsulBase[Twisted]):
     or use ``async with consul.twisted.Consul() as c:`` in a coroutine run by
     ``ensureDeferred``; calls after ``close()`` raise
     :class:`~consul.exceptions.ClientClosed`. See
-    :class:`consul.base.ConsulBase` for the other arguments.
+    :class:`consul.base.ConsulBase` for the other arguments, and
+    :mod:`consul.transport` for ``transport`` (an
+    :class:`~consul.transport.AsyncTransport` whose ``send`` may return a
+    Deferred or a coroutine, instead of Twisted's ``Agent``).
     """
 
     _runner: TwistedRunner
@@ -270,7 +326,11 @@ class Consul(ConsulBase[Twisted]):
         tls_server_name: str | None = None,
         http_auth: str | tuple[str, str] | None = None,
         reactor: Any = None,
+        transport: AsyncTransport | None = None,
     ) -> None:
+        if transport is not None:
+            given_transport(transport, "consul.twisted.Consul", blocking=False)
+        self._transport = transport
         self._reactor = reactor
         super().__init__(
             host,
@@ -288,7 +348,8 @@ class Consul(ConsulBase[Twisted]):
         )
 
     def _make_runner(self, config: Config) -> TwistedRunner:
-        return TwistedRunner(config, self._reactor)
+        reactor = self._reactor or _default_reactor()
+        return TwistedRunner(self._transport or TwistedTransport(config, reactor), reactor)
 
     def close(self) -> defer.Deferred[None]:
         """Close the pooled connections; a Deferred that fires when they are."""

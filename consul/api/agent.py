@@ -16,6 +16,7 @@ from .. import _decode as d
 from .._endpoint import (
     Group,
     endpoint,
+    endpoint_with_call_timeout,
     mapping,
     non_empty,
     optional_int,
@@ -23,7 +24,7 @@ from .._endpoint import (
     str_list,
     str_map,
 )
-from .._http import Call, Request, Response, path, path_tail
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Request, Response, path, path_tail
 from ..check import Check
 from .catalog import ServiceAddress, Weights
 from .health import HealthCheck
@@ -176,13 +177,19 @@ class Agent(Group[M]):
         self.health: AgentHealth[M] = AgentHealth(client)
 
     @endpoint
-    def self(self, token: str | None = None) -> Call[dict[str, Any]]:
+    def self(
+        self, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[dict[str, Any]]:
         """``GET /v1/agent/self``: the agent's configuration, member and metadata."""
         return Call(self._request("GET", path("agent", "self"), token=token, dc=""), d.json)
 
     @endpoint
     def services(
-        self, filter_expr: str | None = None, token: str | None = None
+        self,
+        filter_expr: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[dict[str, AgentService]]:
         """``GET /v1/agent/services``: the agent's services by ID.
 
@@ -196,7 +203,11 @@ class Agent(Group[M]):
 
     @endpoint
     def checks(
-        self, filter_expr: str | None = None, token: str | None = None
+        self,
+        filter_expr: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[dict[str, HealthCheck]]:
         """``GET /v1/agent/checks``: the agent's checks by ID (``filter_expr``: ``?filter``)."""
         params = []
@@ -207,7 +218,12 @@ class Agent(Group[M]):
 
     @endpoint
     def members(
-        self, wan: bool = False, segment: str | None = None, token: str | None = None
+        self,
+        wan: bool = False,
+        segment: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[list[AgentMember]]:
         """``GET /v1/agent/members``: the LAN gossip pool (``wan=True``: the WAN pool)."""
         params = []
@@ -220,7 +236,12 @@ class Agent(Group[M]):
 
     @endpoint
     def maintenance(
-        self, enable: bool | str, reason: str | None = None, token: str | None = None
+        self,
+        enable: bool | str,
+        reason: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/agent/maintenance``: put the node in (or out of) maintenance.
 
@@ -234,7 +255,14 @@ class Agent(Group[M]):
         return Call(request, d.true)
 
     @endpoint
-    def join(self, address: str, wan: bool = False, token: str | None = None) -> Call[bool]:
+    def join(
+        self,
+        address: str,
+        wan: bool = False,
+        token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[bool]:
         """``PUT /v1/agent/join/:address``: join a gossip pool through ``address``."""
         params = [("wan", "1")] if wan else []
         request = self._request(
@@ -248,7 +276,13 @@ class Agent(Group[M]):
 
     @endpoint
     def force_leave(
-        self, node: str, prune: bool = False, wan: bool = False, token: str | None = None
+        self,
+        node: str,
+        prune: bool = False,
+        wan: bool = False,
+        token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/agent/force-leave/:node``: mark a failed member as left.
 
@@ -269,12 +303,16 @@ class Agent(Group[M]):
         return Call(request, d.true)
 
     @endpoint
-    def leave(self, token: str | None = None) -> Call[bool]:
+    def leave(
+        self, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[bool]:
         """``PUT /v1/agent/leave``: leave the cluster gracefully and shut the agent down."""
         return Call(self._request("PUT", path("agent", "leave"), token=token, dc=""), d.true)
 
     @endpoint
-    def reload(self, token: str | None = None) -> Call[bool]:
+    def reload(
+        self, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[bool]:
         """``PUT /v1/agent/reload``: reload the agent's configuration.
 
         A dev agent has no files: services and checks registered through
@@ -296,6 +334,8 @@ class AgentServices(Group[M]):
         hash: str | None = None,
         wait: str | float | None = None,
         token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[AgentService | None]:
         """``GET /v1/agent/service/:service_id``: one service, None if unknown.
 
@@ -313,7 +353,7 @@ class AgentServices(Group[M]):
         )
         return Call(request, d.or_none(d.json))
 
-    @endpoint
+    @endpoint_with_call_timeout
     def register(
         self,
         name: str,
@@ -340,6 +380,7 @@ class AgentServices(Group[M]):
         proxy: Mapping[str, Any] | None = None,
         connect: Mapping[str, Any] | None = None,
         replace_existing_checks: bool = False,
+        call_timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/agent/service/register``: add (or replace) a service.
 
@@ -351,7 +392,8 @@ class AgentServices(Group[M]):
         ``{"Passing": n, "Warning": m}``; ``tagged_addresses`` maps a tag
         (``lan``, ``wan``...) to ``{"Address": ..., "Port": ...}``.
         ``replace_existing_checks`` removes the service's checks that are
-        not in this registration.
+        not in this registration. ``timeout`` being python-consul's, the
+        call's own timeout is ``call_timeout``.
         """
         if checks is not None and extra_checks is not None:
             raise ValueError("give checks or extra_checks, not both")
@@ -395,7 +437,9 @@ class AgentServices(Group[M]):
         return Call(request, d.true)
 
     @endpoint
-    def deregister(self, service_id: str, token: str | None = None) -> Call[bool]:
+    def deregister(
+        self, service_id: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[bool]:
         """``PUT /v1/agent/service/deregister/:service_id``: remove a service and its checks."""
         request = self._request(
             "PUT",
@@ -412,6 +456,8 @@ class AgentServices(Group[M]):
         enable: bool | str,
         reason: str | None = None,
         token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/agent/service/maintenance/:service_id``: service maintenance mode.
 
@@ -434,7 +480,7 @@ class AgentServices(Group[M]):
 class AgentChecks(Group[M]):
     """The agent's checks (``client.agent.check``)."""
 
-    @endpoint
+    @endpoint_with_call_timeout
     def register(
         self,
         name: str,
@@ -450,6 +496,7 @@ class AgentChecks(Group[M]):
         timeout: str | float | None = None,
         *,
         status: str | None = None,
+        call_timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/agent/check/register``: add (or replace) a check.
 
@@ -457,7 +504,8 @@ class AgentChecks(Group[M]):
         python-consul's ``script``/``ttl``/``http`` with ``interval`` and
         ``timeout``. ``check_id`` defaults to ``name``; ``service_id`` ties
         the check to a service of the agent; ``status`` is the initial one
-        (default critical).
+        (default critical). ``timeout`` being python-consul's, the call's own
+        timeout is ``call_timeout``.
         """
         definition = _check_definition(check, script, interval, ttl, http, timeout)
         if definition is None:
@@ -479,7 +527,9 @@ class AgentChecks(Group[M]):
         return Call(request, d.true)
 
     @endpoint
-    def deregister(self, check_id: str, token: str | None = None) -> Call[bool]:
+    def deregister(
+        self, check_id: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[bool]:
         """``PUT /v1/agent/check/deregister/:check_id``: remove a check."""
         request = self._request(
             "PUT",
@@ -504,28 +554,49 @@ class AgentChecks(Group[M]):
 
     @endpoint
     def ttl_pass(
-        self, check_id: str, notes: str | None = None, token: str | None = None
+        self,
+        check_id: str,
+        notes: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/agent/check/pass/:check_id``: set a TTL check passing (``notes``: output)."""
         return self._ttl("pass", check_id, notes, token)
 
     @endpoint
     def ttl_warn(
-        self, check_id: str, notes: str | None = None, token: str | None = None
+        self,
+        check_id: str,
+        notes: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/agent/check/warn/:check_id``: set a TTL check warning."""
         return self._ttl("warn", check_id, notes, token)
 
     @endpoint
     def ttl_fail(
-        self, check_id: str, notes: str | None = None, token: str | None = None
+        self,
+        check_id: str,
+        notes: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/agent/check/fail/:check_id``: set a TTL check critical."""
         return self._ttl("fail", check_id, notes, token)
 
     @endpoint
     def update(
-        self, check_id: str, status: str, output: str | None = None, token: str | None = None
+        self,
+        check_id: str,
+        status: str,
+        output: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/agent/check/update/:check_id``: set a TTL check's status and output."""
         if status not in STATUSES:
@@ -560,7 +631,7 @@ class AgentHealth(Group[M]):
 
     @endpoint
     def service_by_id(
-        self, service_id: str, token: str | None = None
+        self, service_id: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
     ) -> Call[tuple[str, AgentServiceHealth | None]]:
         """``GET /v1/agent/health/service/id/:service_id``.
 
@@ -570,7 +641,7 @@ class AgentHealth(Group[M]):
 
     @endpoint
     def service_by_name(
-        self, name: str, token: str | None = None
+        self, name: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
     ) -> Call[tuple[str, list[AgentServiceHealth]]]:
         """``GET /v1/agent/health/service/name/:name``: every instance, and the worst status.
 

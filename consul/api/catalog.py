@@ -7,7 +7,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint, non_empty, optional_str, str_map, string
-from .._http import Call, path, path_tail
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_tail
 
 M = TypeVar("M")
 
@@ -184,6 +184,7 @@ class Catalog(Group[M]):
         tagged_addresses: Mapping[str, str] | None = None,
         checks: Sequence[Mapping[str, Any]] | None = None,
         skip_node_update: bool = False,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/catalog/register``: register or update a node, service and checks.
 
@@ -234,6 +235,8 @@ class Catalog(Group[M]):
         check_id: str | None = None,
         dc: str | None = None,
         token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/catalog/deregister``: remove a service (with its checks), a check,
         or with neither the whole node. True once applied, even if there was
@@ -256,7 +259,9 @@ class Catalog(Group[M]):
         return Call(request, d.boolean)
 
     @endpoint
-    def datacenters(self, *, token: str | None = None) -> Call[list[str]]:
+    def datacenters(
+        self, *, token: str | None = None, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[list[str]]:
         """``GET /v1/catalog/datacenters``: every known datacenter, nearest first."""
         request = self._request("GET", path("catalog", "datacenters"), token=token, dc="")
         return Call(request, d.json_list)
@@ -272,6 +277,8 @@ class Catalog(Group[M]):
         token: str | None = None,
         node_meta: Mapping[str, str] | None = None,
         filter_expr: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[tuple[int, list[Node]]]:
         """``GET /v1/catalog/nodes``: the datacenter's nodes."""
         return self._read(
@@ -295,6 +302,8 @@ class Catalog(Group[M]):
         token: str | None = None,
         node_meta: Mapping[str, str] | None = None,
         filter_expr: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[tuple[int, dict[str, list[str]]]]:
         """``GET /v1/catalog/services``: service name -> the tags of its instances."""
         return self._read(
@@ -318,6 +327,8 @@ class Catalog(Group[M]):
         dc: str | None = None,
         token: str | None = None,
         filter_expr: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[tuple[int, CatalogNode | None]]:
         """``GET /v1/catalog/node/:node``: the node and its services, None if unknown.
 
@@ -344,6 +355,8 @@ class Catalog(Group[M]):
         dc: str | None = None,
         token: str | None = None,
         filter_expr: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[tuple[int, NodeServiceList]]:
         """``GET /v1/catalog/node-services/:node``: the node and a list of its services."""
         return self._read(
@@ -370,6 +383,8 @@ class Catalog(Group[M]):
         token: str | None = None,
         node_meta: Mapping[str, str] | None = None,
         filter_expr: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[tuple[int, list[ServiceNode]]]:
         """``GET /v1/catalog/service/:service``: the service's instances.
 
@@ -400,6 +415,8 @@ class Catalog(Group[M]):
         token: str | None = None,
         node_meta: Mapping[str, str] | None = None,
         filter_expr: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[tuple[int, list[ServiceNode]]]:
         """``GET /v1/catalog/connect/:service``: Connect-capable instances of the service
         (its proxies and Connect-native instances). Arguments as :meth:`service`.

@@ -7,7 +7,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint, string
-from .._http import Call, path, path_tail
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_tail
 
 M = TypeVar("M")
 
@@ -64,7 +64,7 @@ class Coordinate(Group[M]):
     """Network coordinates of servers (WAN) and nodes (LAN)."""
 
     @endpoint
-    def datacenters(self) -> Call[list[DatacenterMap]]:
+    def datacenters(self, *, timeout: CallTimeout = CLIENT_TIMEOUT) -> Call[list[DatacenterMap]]:
         """``GET /v1/coordinate/datacenters``: the WAN coordinates of each datacenter's servers."""
         return Call(self._request("GET", path("coordinate", "datacenters")), d.json)
 
@@ -77,6 +77,8 @@ class Coordinate(Group[M]):
         consistency: str | None = None,
         token: str | None = None,
         segment: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[tuple[int, list[NodeCoordinate]]]:
         """``GET /v1/coordinate/nodes``: the LAN coordinates of a datacenter's nodes.
 
@@ -105,6 +107,8 @@ class Coordinate(Group[M]):
         consistency: str | None = None,
         token: str | None = None,
         segment: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[tuple[int, list[NodeCoordinate] | None]]:
         """``GET /v1/coordinate/node/:node``: one node's LAN coordinates (None if it has none).
 
@@ -130,6 +134,8 @@ class Coordinate(Group[M]):
         segment: str = "",
         dc: str | None = None,
         token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/coordinate/update``: set a node's LAN coordinate.
 

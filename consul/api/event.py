@@ -6,7 +6,7 @@ from typing import Any, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint, optional_str
-from .._http import Call, path, path_tail
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_tail
 
 M = TypeVar("M")
 
@@ -72,6 +72,8 @@ class Event(Group[M]):
         tag: str | None = None,
         token: str | None = None,
         dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[UserEvent]:
         """``PUT /v1/event/fire/:name``: broadcast an event; returns it (with its ``ID``).
 
@@ -107,6 +109,8 @@ class Event(Group[M]):
         index: int | None = None,
         wait: str | float | None = None,
         token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[tuple[int, list[UserEvent]]]:
         """``GET /v1/event/list``: the agent's recent events, oldest first.
 

@@ -7,7 +7,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint, non_empty
-from .._http import Call, path, path_tail
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_tail
 from .catalog import Node, NodeService, _read_params
 
 M = TypeVar("M")
@@ -75,6 +75,7 @@ class Health(Group[M]):
         filter_expr: str | None = None,
         *,
         consistency: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[tuple[int, list[ServiceEntry]]]:
         """``GET /v1/health/service/:service``: the service's instances and their checks.
 
@@ -110,6 +111,7 @@ class Health(Group[M]):
         filter_expr: str | None = None,
         *,
         consistency: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[tuple[int, list[ServiceEntry]]]:
         """``GET /v1/health/connect/:service``: Connect-capable instances and their checks.
 
@@ -141,6 +143,7 @@ class Health(Group[M]):
         filter_expr: str | None = None,
         *,
         consistency: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[tuple[int, list[HealthCheck]]]:
         """``GET /v1/health/checks/:service``: the checks of the service's instances."""
         return self._read(
@@ -167,6 +170,7 @@ class Health(Group[M]):
         filter_expr: str | None = None,
         *,
         consistency: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[tuple[int, list[HealthCheck]]]:
         """``GET /v1/health/state/:state``: the checks in state ``name``.
 
@@ -197,6 +201,7 @@ class Health(Group[M]):
         filter_expr: str | None = None,
         *,
         consistency: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[tuple[int, list[HealthCheck]]]:
         """``GET /v1/health/node/:node``: the node's checks (its services' too)."""
         return self._read(

@@ -6,7 +6,7 @@ from typing import Any, Literal, NotRequired, TypedDict, TypeVar, cast
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint, optional_int, string
-from .._http import Call, path
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path
 
 M = TypeVar("M")
 
@@ -81,6 +81,8 @@ class KV(Group[M]):
         keys: Literal[False] = False,
         separator: str | None = None,
         dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[tuple[int, KVPair | None]]:
         """``GET /v1/kv/:key``: one entry, or None if the key does not exist.
 
@@ -131,6 +133,8 @@ class KV(Group[M]):
         token: str | None = None,
         consistency: str | None = None,
         dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[tuple[int, list[str]]]:
         """``GET /v1/kv/:prefix?keys``: the keys under ``prefix``.
 
@@ -163,6 +167,8 @@ class KV(Group[M]):
         release: str | None = None,
         token: str | None = None,
         dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/kv/:key``: write ``value``; True if it was written.
 
@@ -206,6 +212,8 @@ class KV(Group[M]):
         cas: int | None = None,
         token: str | None = None,
         dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``DELETE /v1/kv/:key``: delete the key (``recurse``: every key under it).
 
@@ -239,6 +247,8 @@ class KV(Group[M]):
         token: str | None = None,
         consistency: str | None = None,
         dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[tuple[int, list[KVPair]]]:
         """``GET /v1/kv/:prefix?recurse``: every entry whose key starts with ``prefix``.
 

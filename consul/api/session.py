@@ -7,7 +7,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, duration, duration_field, endpoint, non_empty, optional_str, str_list
-from .._http import Call, path, path_tail
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_tail
 
 M = TypeVar("M")
 
@@ -82,6 +82,7 @@ class Session(Group[M]):
         *,
         node_checks: Sequence[str] | None = None,
         service_checks: Sequence[str | Mapping[str, str]] | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[str]:
         """``PUT /v1/session/create``: a new session; returns its ID.
 
@@ -129,7 +130,12 @@ class Session(Group[M]):
 
     @endpoint
     def destroy(
-        self, session_id: str, dc: str | None = None, token: str | None = None
+        self,
+        session_id: str,
+        dc: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/session/destroy/:id``: end a session (True, even if it did not exist).
 
@@ -145,7 +151,12 @@ class Session(Group[M]):
 
     @endpoint
     def renew(
-        self, session_id: str, dc: str | None = None, token: str | None = None
+        self,
+        session_id: str,
+        dc: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[SessionEntry]:
         """``PUT /v1/session/renew/:id``: restart a TTL session's clock; returns the session.
 
@@ -169,6 +180,8 @@ class Session(Group[M]):
         consistency: str | None = None,
         dc: str | None = None,
         token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[tuple[int, SessionEntry | None]]:
         """``GET /v1/session/info/:id``: the session, or None.
 
@@ -194,6 +207,8 @@ class Session(Group[M]):
         consistency: str | None = None,
         dc: str | None = None,
         token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[tuple[int, list[SessionEntry]]]:
         """``GET /v1/session/node/:node``: the sessions of a node."""
         return self._read(
@@ -216,6 +231,8 @@ class Session(Group[M]):
         consistency: str | None = None,
         dc: str | None = None,
         token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[tuple[int, list[SessionEntry]]]:
         """``GET /v1/session/list``: every session of the datacenter."""
         return self._read(

@@ -6,7 +6,7 @@ from typing import TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint
-from .._http import Call, path
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path
 
 M = TypeVar("M")
 
@@ -17,11 +17,13 @@ class Status(Group[M]):
     """The Raft leader and peers of a datacenter. No ACL is needed."""
 
     @endpoint
-    def leader(self, dc: str | None = None) -> Call[str]:
+    def leader(self, dc: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT) -> Call[str]:
         """``GET /v1/status/leader``: the leader's Raft address (``""`` if none)."""
         return Call(self._request("GET", path("status", "leader"), dc=dc), d.json)
 
     @endpoint
-    def peers(self, dc: str | None = None) -> Call[list[str]]:
+    def peers(
+        self, dc: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[list[str]]:
         """``GET /v1/status/peers``: the Raft addresses of the datacenter's servers."""
         return Call(self._request("GET", path("status", "peers"), dc=dc), d.json)

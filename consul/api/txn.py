@@ -8,7 +8,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint
-from .._http import Call, Response, path
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Response, path
 from ..exceptions import Conflict
 
 M = TypeVar("M")
@@ -141,6 +141,8 @@ class Txn(Group[M]):
         token: str | None = None,
         dc: str | None = None,
         consistency: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[TxnResponse]:
         """``PUT /v1/txn``: run the operations of ``payload`` as one transaction.
 

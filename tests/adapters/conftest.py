@@ -7,7 +7,8 @@
   (``verify_incoming``), and with a certificate valid only for
   ``server.dc1.consul`` (Consul's own naming), for the server-name override.
 - ``stub``: a tiny aiohttp server that records what it receives and answers
-  what the test tells it (a status, a gzipped body, or nothing at all).
+  what the test tells it (a status, a gzipped body, or nothing at all);
+  ``unix_stub`` the same on a unix socket.
 - ``client``: a client of this test's adapter to any address.
 """
 
@@ -19,6 +20,7 @@ import json
 import socket
 import socketserver
 import ssl
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -133,33 +135,40 @@ class Stub:
     """A local aiohttp server on a thread of its own, answering as told.
 
     Every request is recorded in :attr:`seen`. By default it answers 200 with
-    ``null``; :meth:`answer` sets another status, body and headers;
+    ``null``; :meth:`answer` sets another status, body and headers (and a
+    delay before answering, for a slow server);
     :meth:`hang` makes it accept requests (all, or those it names) and never
     answer, noting in :attr:`holding` that a request is held (and counting
     them in :attr:`held`) and in :attr:`dropped` that the client went away
     (the handler is cancelled when the connection closes).
     """
 
-    def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, ssl_context: ssl.SSLContext | None = None, unix_path: str | None = None
+    ) -> None:
         self.seen: list[Seen] = []
         self.holding = threading.Event()
         self.dropped = threading.Event()
         self.held = 0
         self._changed = threading.Condition()
         self._reply: tuple[int, bytes, dict[str, str]] = (200, b"null", {})
+        self._delay = 0.0
         self._hang: Callable[[web.Request], bool] | None = None
         self._compress = False
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="stub-server")
         self._thread.start()
-        self._runner = self._call(self._start(ssl_context))
-        self.port = int(self._runner.addresses[0][1])
-        self.host = "127.0.0.1"
+        self._runner = self._call(self._start(ssl_context, unix_path))
+        #: Where clients connect (on a unix socket: ``unix:///path``, and no port).
+        self.host = "127.0.0.1" if unix_path is None else f"unix://{unix_path}"
+        self.port = None if unix_path is not None else int(self._runner.addresses[0][1])
 
     def _call(self, coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
 
-    async def _start(self, ssl_context: ssl.SSLContext | None) -> web.AppRunner:
+    async def _start(
+        self, ssl_context: ssl.SSLContext | None, unix_path: str | None
+    ) -> web.AppRunner:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
         runner = web.AppRunner(
@@ -170,7 +179,10 @@ class Stub:
             shutdown_timeout=0.5,
         )
         await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context).start()
+        if unix_path is not None:
+            await web.UnixSite(runner, unix_path).start()
+        else:
+            await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context).start()
         return runner
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
@@ -189,6 +201,8 @@ class Stub:
                     self.held -= 1
                     self._changed.notify_all()
                 self.dropped.set()
+        if self._delay:
+            await asyncio.sleep(self._delay)
         status, body, headers = self._reply
         response = web.Response(status=status, body=body, headers=headers)
         if self._compress:
@@ -202,17 +216,22 @@ class Stub:
         headers: dict[str, str] | None = None,
         *,
         compress: bool = False,
+        delay: float = 0.0,
     ) -> None:
-        """Answer every request with ``status`` and ``body`` (gzipped if asked for)."""
+        """Answer every request with ``status`` and ``body`` (gzipped if asked for),
+        ``delay`` seconds after it came."""
         raw = body.encode() if isinstance(body, str) else body
         self._reply = (status, raw, headers or {})
         self._hang = None
         self._compress = compress
+        self._delay = delay
 
-    def answer_json(self, value: Any, *, index: int = 1, compress: bool = False) -> None:
+    def answer_json(
+        self, value: Any, *, index: int = 1, compress: bool = False, delay: float = 0.0
+    ) -> None:
         """Answer 200 with ``value`` as JSON and an ``X-Consul-Index``."""
         headers = {"Content-Type": "application/json", "X-Consul-Index": str(index)}
-        self.answer(200, json.dumps(value), headers, compress=compress)
+        self.answer(200, json.dumps(value), headers, compress=compress, delay=delay)
 
     def hang(self, when: Callable[[web.Request], bool] = lambda request: True) -> None:
         """Accept requests (those for which ``when`` is true) and never answer them."""
@@ -237,8 +256,8 @@ def make_stub() -> Iterator[Callable[..., Stub]]:
     """Make stub servers (``make_stub(ssl_context)`` for HTTPS), closed after the test."""
     made: list[Stub] = []
 
-    def make(ssl_context: ssl.SSLContext | None = None) -> Stub:
-        made.append(Stub(ssl_context))
+    def make(ssl_context: ssl.SSLContext | None = None, unix_path: str | None = None) -> Stub:
+        made.append(Stub(ssl_context, unix_path))
         return made[-1]
 
     yield make
@@ -250,6 +269,19 @@ def make_stub() -> Iterator[Callable[..., Stub]]:
 def stub(make_stub: Callable[..., Stub]) -> Stub:
     """A stub server for this test."""
     return make_stub()
+
+
+@pytest.fixture
+def socket_dir() -> Iterator[Path]:
+    """A directory for unix sockets, with a short path (at most ~100 bytes are allowed)."""
+    with tempfile.TemporaryDirectory(prefix="consul-") as name:
+        yield Path(name)
+
+
+@pytest.fixture
+def unix_stub(make_stub: Callable[..., Stub], socket_dir: Path) -> Stub:
+    """A stub server on the unix socket ``socket_dir / "consul.sock"``."""
+    return make_stub(unix_path=str(socket_dir / "consul.sock"))
 
 
 @pytest.fixture(scope="session")

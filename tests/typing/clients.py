@@ -24,7 +24,9 @@ import consul.std
 import consul.threadpool
 import consul.tornado
 import consul.twisted
+from consul.api.acl import ACLToken
 from consul.api.kv import KVPair
+from consul.transport import MockTransport, respond
 
 Entry = tuple[int, KVPair | None]
 
@@ -44,6 +46,18 @@ def blocking() -> None:
         c.kv.get("k", recurse=True)  # type: ignore[arg-type]
         c.kv.put("k", 3)  # type: ignore[arg-type]
         c.kv.get("k", bogus=1)  # type: ignore[call-arg]
+        # A call's own timeout: seconds or None, by keyword only.
+        assert_type(c.kv.get("k", timeout=2.5), Entry)
+        assert_type(c.kv.put("k", b"v", timeout=None), bool)
+        assert_type(c.status.leader(timeout=1), str)
+        assert_type(c.acl.token.list(timeout=3), list[ACLToken])
+        c.kv.get("k", timeout="5s")  # type: ignore[arg-type]
+        # The registers keep python-consul's timeout (a check's).
+        registered = c.agent.service.register(
+            "web", http="http://127.0.0.1/health", interval="10s", timeout="1s", call_timeout=5
+        )
+        assert_type(registered, bool)
+        c.agent.check.register("up", ttl="10s", call_timeout="5s")  # type: ignore[arg-type]
 
 
 def blocking_at_python_consuls_path() -> None:
@@ -67,6 +81,7 @@ def callback_protocol() -> None:
     # What a call returns is what the http object returns: unknown to checkers.
     c = OwnHTTP(token="t")
     assert_type(c.kv.get("k"), Any)
+    assert_type(c.kv.get("k", timeout=1.0), Any)
     assert_type(c.http, Any)
     c.kv.get(1)  # type: ignore[arg-type]
     assert_type(consul.base.CB.json(index=True), Callable[[consul.base.Response], Any])
@@ -77,6 +92,7 @@ def thread_pool() -> None:
         assert_type(c.kv.get("k"), concurrent.futures.Future[Entry])
         assert_type(c.kv.put("k", "v"), concurrent.futures.Future[bool])
         assert_type(c.status.leader().result(), str)
+        assert_type(c.kv.get("k", timeout=None), concurrent.futures.Future[Entry])
 
 
 async def asyncio_client() -> None:
@@ -86,6 +102,7 @@ async def asyncio_client() -> None:
         assert_type(await pending, Entry)
         assert_type(await c.kv.put("k", "v"), bool)
         assert_type(await c.status.peers(), list[str])
+        assert_type(await c.kv.get("k", timeout=0.5), Entry)
     assert_type(await c.close(), None)
 
 
@@ -94,6 +111,7 @@ async def tornado_client() -> None:
     assert_type(c.kv.get("k"), asyncio.Future[Entry])
     assert_type(await c.kv.get("k"), Entry)
     assert_type(await c.kv.delete("k", recurse=True), bool)
+    assert_type(c.kv.get("k", timeout=2), asyncio.Future[Entry])
     assert_type(c.close(), None)
     with consul.tornado.Consul() as managed:
         assert_type(managed, consul.tornado.Consul)
@@ -106,6 +124,7 @@ def twisted_client() -> None:
     assert_type(c.kv.get("k"), Deferred[Entry])
     assert_type(c.kv.put("k", b"v"), Deferred[bool])
     assert_type(c.status.leader(), Deferred[str])
+    assert_type(c.status.leader(timeout=2), Deferred[str])
     assert_type(c.close(), Deferred[None])
 
 
@@ -124,3 +143,23 @@ def errors() -> None:
     except consul.ConsulException as exc:
         assert_type(exc.message, str)
         assert_type(exc.path, str | None)
+
+
+class AsyncSend:
+    async def send(self, request: consul.Request) -> consul.Response:
+        return respond(request, json=True)
+
+
+def transports() -> None:
+    mock = MockTransport(lambda request: respond(request, json=True, index=3))
+    with consul.Consul(transport=mock) as c:
+        assert_type(c.kv.put("k", "v"), bool)
+        assert_type(mock.requests, list[consul.Request])
+    consul.threadpool.Consul(transport=mock)
+    consul.aio.Consul(transport=mock)
+    consul.tornado.Consul(transport=mock)
+    consul.twisted.Consul(transport=mock)
+    consul.aio.Consul(transport=AsyncSend())
+    consul.twisted.Consul(transport=AsyncSend())
+    consul.Consul(transport=AsyncSend())  # type: ignore[arg-type]
+    MockTransport(lambda request: None)  # type: ignore[arg-type,return-value]

@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import inspect
+import json
 import pydoc
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -18,6 +20,8 @@ import consul.base
 import consul.threadpool
 import consul.tornado
 import consul.twisted
+from consul._endpoint import Group, _Bound, endpoint
+from consul._http import CLIENT_TIMEOUT, Call
 
 
 class OwnHTTP(consul.base.Consul):
@@ -25,6 +29,13 @@ class OwnHTTP(consul.base.Consul):
 
     def http_connect(self, host, port, scheme, verify=True, cert=None):
         return mock.Mock()
+
+
+class Recorded(consul.base.ConsulBase[Any]):
+    """A client whose calls return the Call they would run."""
+
+    def _make_runner(self, config):
+        return mock.Mock(run=lambda call: call, run_flow=lambda flow: flow)
 
 
 RETURNS = [
@@ -98,3 +109,105 @@ def test_patching_a_nested_group_class():
         assert c.agent.service.register("web", port=80) is True
     fake.assert_called_once_with("web", port=80)
     c.http.put.assert_not_called()
+
+
+def _groups(group):
+    """``group`` and the groups hanging on it (``agent.service``, ``acl.token``...)."""
+    yield group
+    for value in vars(group).values():
+        if isinstance(value, Group) and value is not group:
+            yield from _groups(value)
+
+
+def _endpoint_methods(client):
+    for name in (
+        "acl",
+        "agent",
+        "catalog",
+        "coordinate",
+        "event",
+        "health",
+        "kv",
+        "session",
+        "status",
+        "txn",
+    ):
+        for group in _groups(getattr(client, name)):
+            for attribute, value in vars(type(group)).items():
+                if isinstance(value, _Bound):
+                    yield f"{type(group).__name__}.{attribute}", getattr(group, attribute)
+
+
+#: Where python-consul's ``timeout`` is a check's, the call's own is ``call_timeout``.
+CALL_TIMEOUT_KEYWORD = {"AgentServices.register", "AgentChecks.register"}
+
+
+class TestCallTimeout:
+    @pytest.mark.parametrize(("cls", "get_returns", "put_returns"), RETURNS)
+    def test_every_method_takes_one(self, cls, get_returns, put_returns):
+        c = cls(port=1)
+        try:
+            methods = dict(_endpoint_methods(c))
+            assert len(methods) > 80
+            for name, method in methods.items():
+                keyword = "call_timeout" if name in CALL_TIMEOUT_KEYWORD else "timeout"
+                last = list(inspect.signature(method).parameters.values())[-1]
+                assert (last.name, last.kind) == (keyword, last.KEYWORD_ONLY), name
+                assert last.default is CLIENT_TIMEOUT, name
+        finally:
+            if isinstance(c, consul.Consul | consul.threadpool.Consul):
+                c.close()
+
+    def test_help_shows_it(self, blocking):
+        text = pydoc.render_doc(blocking.kv.get, renderer=pydoc.plaintext)
+        assert "*, timeout: 'CallTimeout' = <the client's timeout>)" in text
+
+    def test_autospec_takes_it(self, blocking):
+        fake = mock.create_autospec(blocking.kv.get, return_value=(1, None))
+        fake("k", timeout=2.5)
+        fake.assert_called_once_with("k", timeout=2.5)
+
+    def test_it_travels_on_the_request(self):
+        c = Recorded(timeout=7.0)
+        assert c.kv.get("k").request.timeout == 7.0
+        assert c.kv.get("k", timeout=2.5).request.timeout == 2.5
+        assert c.kv.put("k", "v", timeout=None).request.timeout is None
+        blocking = c.kv.get("k", index=3, wait=10, timeout=1.0).request
+        assert blocking.time_limit() == 1.0 + 10 + 10 / 16 + 5
+
+    def test_the_registers_keep_python_consuls_timeout(self):
+        c = Recorded()
+        call = c.agent.service.register(
+            "web", http="http://127.0.0.1/health", interval="10s", timeout="3s", call_timeout=2
+        )
+        assert json.loads(call.request.body)["Check"]["Timeout"] == "3s"
+        assert call.request.timeout == 2
+        call = c.agent.check.register("up", ttl="10s", call_timeout=None)
+        assert call.request.timeout is None
+
+    @pytest.mark.parametrize(
+        ("timeout", "error", "message"),
+        [
+            (0, ValueError, "timeout must be positive or None, not 0"),
+            (-1.5, ValueError, "timeout must be positive or None"),
+            (float("nan"), ValueError, "timeout must be a finite number of seconds"),
+            ("5s", TypeError, "timeout must be a number of seconds, not str"),
+            (True, TypeError, "timeout must be a number of seconds, not bool"),
+        ],
+    )
+    def test_a_bad_one_is_refused_before_anything_is_sent(self, timeout, error, message):
+        http = mock.Mock()
+        c = OwnHTTP()
+        c.http = http
+        with pytest.raises(error, match=message):
+            c.kv.get("k", timeout=timeout)
+        with pytest.raises(error, match=message.replace("timeout", "call_timeout")):
+            c.agent.check.register("up", ttl="10s", call_timeout=timeout)
+        assert not http.method_calls
+
+    def test_a_method_without_it_is_a_bug_caught_at_import(self):
+        def get(self, key: str) -> Call[None]:
+            raise AssertionError("never called")
+
+        with pytest.raises(TypeError, match="get must end with \\*, timeout: CallTimeout"):
+            endpoint(get)

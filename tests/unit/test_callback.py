@@ -259,3 +259,30 @@ for module, names in {NAMES!r}.items():
         [sys.executable, "-W", "error", "-c", script], capture_output=True, text=True, check=False
     )
     assert ran.returncode == 0, ran.stderr
+
+
+def test_a_calls_own_timeout_is_handed_on():
+    c = Client(timeout=7)
+    c.kv.get("k")
+    c.kv.get("k", timeout=2.5)
+    c.kv.put("k", "v", timeout=None)
+    assert [kwargs.get("timeout", "absent") for _, _, kwargs in c.http.sent] == [
+        "absent",
+        2.5,
+        None,
+    ]
+
+
+def test_an_object_without_timeouts_refuses_one_rather_than_ignore_it():
+    class PythonConsuls:
+        def get(self, callback, path, params=None, headers=None):
+            return callback(Response(200, {"X-Consul-Index": "7"}, "null"))
+
+    class Old(consul.base.Consul):
+        def connect(self, host, port, scheme, verify=True, cert=None):
+            return PythonConsuls()
+
+    c = Old()
+    assert c.kv.get("k") == (7, None)
+    with pytest.raises(TypeError, match="timeout"):
+        c.kv.get("k", timeout=1)

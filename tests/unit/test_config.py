@@ -36,6 +36,48 @@ def test_defaults():
     assert config.consistency == "default"
 
 
+class TestUnixSocket:
+    """``unix:///path`` (api.go ``NewClient``: the rest of the address is the socket's path)."""
+
+    def test_consul_http_addr(self):
+        config = resolve({"CONSUL_HTTP_ADDR": "unix:///var/run/consul.sock"})
+        assert config.unix_socket == "/var/run/consul.sock"
+        assert config.scheme == "http"
+        assert config.address == "unix:///var/run/consul.sock"
+        assert config.base_url == "http://localhost"  # only the Host header
+
+    def test_a_relative_path(self):
+        assert resolve({"CONSUL_HTTP_ADDR": "unix://consul.sock"}).unix_socket == "consul.sock"
+
+    def test_the_host_argument(self):
+        config = resolve({"CONSUL_HTTP_ADDR": "10.0.0.1:8500"}, host="unix:///run/consul.sock")
+        assert config.unix_socket == "/run/consul.sock"
+        assert config.address == "unix:///run/consul.sock"
+
+    def test_an_argument_wins_over_a_unix_environment(self):
+        config = resolve({"CONSUL_HTTP_ADDR": "unix:///run/consul.sock"}, host="consul")
+        assert (config.unix_socket, config.base_url) == (None, "http://consul:8500")
+        assert resolve({"CONSUL_HTTP_ADDR": "unix:///run/c.sock"}, port=8501).unix_socket is None
+
+    @pytest.mark.parametrize(
+        ("env", "kwargs", "message"),
+        [
+            ({}, {"host": "unix:///c.sock", "port": 8500}, "port does not apply to a unix socket"),
+            ({}, {"host": "unix:///c.sock", "scheme": "https"}, "TLS over a unix socket"),
+            (
+                {"CONSUL_HTTP_ADDR": "unix:///c.sock", "CONSUL_HTTP_SSL": "true"},
+                {},
+                "^unix:///c.sock: TLS over a unix socket is not supported",
+            ),
+            ({"CONSUL_HTTP_ADDR": "unix://"}, {}, "^CONSUL_HTTP_ADDR: no unix socket path"),
+            ({}, {"host": "unix:///a\0b"}, "no unix socket path"),
+        ],
+    )
+    def test_refused(self, env, kwargs, message):
+        with pytest.raises(ValueError, match=message):
+            resolve(env, **kwargs)
+
+
 class TestAddress:
     @pytest.mark.parametrize(
         ("addr", "base_url"),
@@ -61,7 +103,6 @@ class TestAddress:
     @pytest.mark.parametrize(
         ("addr", "message"),
         [
-            ("unix:///var/run/consul.sock", "unix sockets"),
             ("ftp://consul:21", "unknown protocol scheme"),
             ("consul:http", "bad port"),
             ("http://:8500", "no host"),
@@ -74,7 +115,7 @@ class TestAddress:
     @pytest.mark.parametrize(
         ("addr", "message"),
         [
-            ("unix:///var/run/consul.sock", "unix sockets are not supported by this client"),
+            ("unix://", r"no unix socket path in 'unix://'"),
             ("ftp://consul:21", "unknown protocol scheme 'ftp'"),
         ],
         ids=["unix", "ftp"],
@@ -380,16 +421,20 @@ def test_clients_resolve_their_arguments_against_the_environment(monkeypatch):
         assert (c.token, c.dc) == ("mine", "dc2")
 
 
-CONNECTION_BUDGETS = {"max_connections", "max_blocking_connections"}
+CONNECTION_BUDGETS = {"max_connections", "max_blocking_connections", "transport"}
 
 
 @pytest.mark.parametrize(
     ("build", "own"),
     [
-        ("consul.adapters.threadpool:Consul.__init__", {"max_workers", "max_blocking_workers"}),
+        ("consul.adapters.std:Consul.__init__", {"transport"}),
+        (
+            "consul.adapters.threadpool:Consul.__init__",
+            {"max_workers", "max_blocking_workers", "transport"},
+        ),
         ("consul.adapters.aio:Consul.__init__", CONNECTION_BUDGETS),
         ("consul.adapters.tornado:Consul.__init__", CONNECTION_BUDGETS),
-        ("consul.adapters.twisted:Consul.__init__", {"reactor"}),
+        ("consul.adapters.twisted:Consul.__init__", {"reactor", "transport"}),
         ("consul.config:Config.resolve", {"env"}),
     ],
 )

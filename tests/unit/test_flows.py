@@ -16,10 +16,9 @@ from twisted.internet.testing import MemoryReactorClock
 from twisted.python.failure import Failure
 
 import consul
-from consul._http import Call, Request, Sleep, single
+from consul._http import Call, Request, Sleep, bounded, single
 from consul.adapters._drive import drive, drive_async
 from consul.adapters.twisted import TwistedRunner
-from consul.config import Config
 
 FIRST = Call(Request("GET", "/v1/kv/first"), lambda r: r)
 SECOND = Call(Request("GET", "/v1/kv/second"), lambda r: r)
@@ -38,6 +37,10 @@ class Script:
         if isinstance(answer, BaseException):
             raise answer
         return answer
+
+    async def send(self, request):
+        """As a transport: the calls here decode any answer as itself."""
+        return self.run(Call(request, lambda r: r))
 
     def sleep(self, seconds):
         self.log.append(seconds)
@@ -95,13 +98,7 @@ def run_asyncio(flow, script):
 
 def run_twisted(flow, script):
     clock = MemoryReactorClock()
-    runner = TwistedRunner(Config(), reactor=clock)
-
-    async def fake_run(call):
-        return script.run(call)
-
-    runner._run = fake_run  # the driver's only way out, replaced
-    done = runner.run_flow(flow)
+    done = TwistedRunner(script, clock).run_flow(flow)
     while not done.called:  # each pause is a Sleep, on the clock
         (sleeping,) = clock.getDelayedCalls()
         script.sleep(sleeping.getTime() - clock.seconds())
@@ -191,13 +188,8 @@ def test_asyncio_cancellation_closes_the_flow():
 def test_twisted_cancellation_closes_the_flow():
     tracked = Tracked()
     clock = MemoryReactorClock()
-    runner = TwistedRunner(Config(), reactor=clock)
-
-    async def answer(call):
-        return "one"
-
-    runner._run = answer
-    done = runner.run_flow(tracked.flow())
+    script = Script({FIRST.request.path: "one", SECOND.request.path: "two"})
+    done = TwistedRunner(script, clock).run_flow(tracked.flow())
     assert not done.called  # sleeping on the clock
     done.cancel()
     failures = []
@@ -205,3 +197,83 @@ def test_twisted_cancellation_closes_the_flow():
     assert failures[0].check(defer.CancelledError)
     assert tracked.closed
     assert not clock.getDelayedCalls()
+
+
+class Clock:
+    """A clock that moves only when told: each call answered takes ``step`` seconds."""
+
+    def __init__(self, step=1.0):
+        self.now = 100.0
+        self.step = step
+        self.timeouts = []
+
+    def __call__(self):
+        return self.now
+
+    def run(self, call):
+        self.timeouts.append(call.request.timeout)
+        self.now += self.step
+        return call.request.path
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+class TestBounded:
+    """A flow method's own timeout= bounds the whole flow (``bounded``)."""
+
+    def test_each_request_gets_the_time_left(self):
+        clock = Clock()
+        flow = bounded(recovering(), 5.0, clock)
+        assert drive(flow, clock.run, clock.sleep) == ("/v1/kv/first", "/v1/kv/second")
+        # 1 s per call, and the flow's sleep of 0.01 s in between.
+        assert clock.timeouts == [5.0, pytest.approx(3.99)]
+
+    def test_a_request_after_the_deadline_is_a_timeout(self):
+        closed = []
+
+        def two_calls():
+            try:
+                yield FIRST
+                yield SECOND
+            finally:
+                closed.append(True)
+
+        clock = Clock(step=3.0)
+        with pytest.raises(consul.Timeout) as caught:
+            drive(bounded(two_calls(), 2.5, clock), clock.run, clock.sleep)
+        assert caught.value.message == "the call cannot finish within its timeout of 2.5 s"
+        assert (caught.value.method, caught.value.path) == ("GET", "/v1/kv/second")
+        assert clock.timeouts == [2.5]  # the second request was never sent
+        assert closed
+
+    def test_a_sleep_past_the_deadline_is_a_timeout(self):
+        clock = Clock(step=0.995)
+        tracked = Tracked()
+        with pytest.raises(consul.Timeout, match=r"within its timeout of 1 s"):
+            drive(bounded(tracked.flow(), 1.0, clock), clock.run, clock.sleep)
+        assert clock.now == 100.995  # the 0.01 s sleep did not start
+        assert tracked.closed
+
+    def test_none_lets_every_request_wait_forever(self):
+        clock = Clock(step=1000.0)
+        drive(bounded(recovering(), None, clock), clock.run, clock.sleep)
+        assert clock.timeouts == [None, None]
+
+    def test_errors_and_results_pass_through(self, run):
+        missing = consul.NotFound("no such key", status=404)
+        script = Script({FIRST.request.path: missing, SECOND.request.path: "two"})
+        assert run(bounded(recovering(), 60.0), script) == ("absent (404)", "two")
+
+    def test_a_blocking_query_keeps_its_wait_on_top(self):
+        seen = []
+
+        def blocking():
+            return (yield Call(Request("GET", "/v1/kv/k", wait=10.0), lambda r: r))
+
+        def record(call):
+            seen.append(call.request)
+
+        drive(bounded(blocking(), 2.0, Clock()), record, Clock().sleep)
+        assert seen[0].wait == 10.0
+        assert seen[0].time_limit() == 2.0 + 10.0 + 10.0 / 16 + 5.0

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ... import _decode as d
 from ..._endpoint import Group, endpoint, flow, non_empty
-from ..._http import Call, Flow, path
+from ..._http import CLIENT_TIMEOUT, Call, CallTimeout, Flow, path
 from . import _legacy
 from ._types import (
     ACLPolicy,
@@ -92,7 +92,9 @@ class ACL(Group[M]):
         self.roles = self.role
 
     @endpoint
-    def bootstrap(self, bootstrap_secret: str | None = None) -> Call[BootstrapToken]:
+    def bootstrap(
+        self, bootstrap_secret: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[BootstrapToken]:
         """``PUT /v1/acl/bootstrap``: the first management token, once per cluster.
 
         ``bootstrap_secret`` chooses its secret. Once done, Consul answers
@@ -105,7 +107,9 @@ class ACL(Group[M]):
     # -- python-consul's legacy methods -------------------------------------------
 
     @flow
-    def info(self, acl_id: str, token: str | None = None) -> Flow[LegacyACL | None]:
+    def info(
+        self, acl_id: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Flow[LegacyACL | None]:
         """The legacy ACL whose ID (secret) is ``acl_id``, or None (deprecated).
 
         Reads the token with ``GET /v1/acl/token/self`` and its rules policy
@@ -122,6 +126,8 @@ class ACL(Group[M]):
         rules: str | dict[str, Any] | None = None,
         acl_id: str | None = None,
         token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Flow[str]:
         """Create a legacy ACL; its ID, the secret of the new token (deprecated).
 
@@ -144,6 +150,8 @@ class ACL(Group[M]):
         type: str | None = None,
         rules: str | dict[str, Any] | None = None,
         token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Flow[str]:
         """Change a legacy ACL's name, type or rules; its ID (deprecated).
 
@@ -161,13 +169,17 @@ class ACL(Group[M]):
         )
 
     @flow
-    def clone(self, acl_id: str, token: str | None = None) -> Flow[str]:
+    def clone(
+        self, acl_id: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Flow[str]:
         """Copy a legacy ACL; the new one's ID (deprecated). Use ``acl.token.clone``."""
         _deprecated("clone", "acl.token.clone()")
         return _legacy.clone(self._request, non_empty(acl_id, "acl_id"), token)
 
     @flow
-    def destroy(self, acl_id: str, token: str | None = None) -> Flow[bool]:
+    def destroy(
+        self, acl_id: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Flow[bool]:
         """Delete a legacy ACL and its rules policy; True (deprecated).
 
         Use ``acl.token.delete``.
@@ -178,7 +190,9 @@ class ACL(Group[M]):
     # Defined last: later annotations in the class body would read ``list``
     # as this method.
     @flow
-    def list(self, token: str | None = None) -> Flow[builtins.list[LegacyACL]]:
+    def list(
+        self, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Flow[builtins.list[LegacyACL]]:
         """Every token as a legacy ACL, ordered by ID (deprecated).
 
         ``GET /v1/acl/tokens`` and the rules policies. Use ``acl.token.list``.

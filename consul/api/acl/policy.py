@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from ... import _decode as d
 from ..._endpoint import Group, endpoint, non_empty
-from ..._http import Call, path, path_segment
+from ..._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_segment
 from ._types import ACLPolicy, ACLPolicyStub
 
 M = TypeVar("M")
@@ -60,6 +60,8 @@ class Policy(Group[M]):
         description: str | None = None,
         rules: str | dict[str, Any] | None = None,
         datacenters: builtins.list[str] | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLPolicy]:
         """``PUT /v1/acl/policy``: a new policy (``datacenters``: where it applies)."""
         body = _policy_body(name, description, rules, datacenters)
@@ -67,7 +69,9 @@ class Policy(Group[M]):
         return Call(request, d.json)
 
     @endpoint
-    def read(self, uuid: str, token: str | None = None) -> Call[ACLPolicy | None]:
+    def read(
+        self, uuid: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[ACLPolicy | None]:
         """``GET /v1/acl/policy/:id``: the policy, or None if there is none."""
         request = self._request(
             "GET", path("acl", "policy", path_segment(uuid, "uuid")), token=token
@@ -75,7 +79,9 @@ class Policy(Group[M]):
         return Call(request, d.or_none(d.json))
 
     @endpoint
-    def read_by_name(self, name: str, token: str | None = None) -> Call[ACLPolicy | None]:
+    def read_by_name(
+        self, name: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[ACLPolicy | None]:
         """``GET /v1/acl/policy/name/:name``: the policy, or None if there is none."""
         request = self._request(
             "GET", path("acl", "policy", "name", path_segment(name, "name")), token=token
@@ -91,6 +97,8 @@ class Policy(Group[M]):
         description: str | None = None,
         rules: str | dict[str, Any] | None = None,
         datacenters: builtins.list[str] | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLPolicy]:
         """``PUT /v1/acl/policy/:id``: replace the policy's name, description and rules."""
         body = _policy_body(name, description, rules, datacenters)
@@ -101,7 +109,9 @@ class Policy(Group[M]):
         return Call(request, d.json)
 
     @endpoint
-    def delete(self, policy_id: str, token: str | None = None) -> Call[bool]:
+    def delete(
+        self, policy_id: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[bool]:
         """``DELETE /v1/acl/policy/:id``: True (also if there was no such policy)."""
         request = self._request(
             "DELETE", path("acl", "policy", path_segment(policy_id, "policy_id")), token=token
@@ -111,7 +121,9 @@ class Policy(Group[M]):
     # Defined last: later annotations in the class body would read ``list``
     # as this method.
     @endpoint
-    def list(self, token: str | None = None) -> Call[builtins.list[ACLPolicyStub]]:
+    def list(
+        self, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[builtins.list[ACLPolicyStub]]:
         """``GET /v1/acl/policies``: every policy, without its rules."""
         request = self._request("GET", path("acl", "policies"), token=token)
         return Call(request, d.json)

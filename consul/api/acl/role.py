@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from ... import _decode as d
 from ..._endpoint import Group, endpoint, non_empty
-from ..._http import Call, path, path_segment
+from ..._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_segment
 from ._types import ACLRole, NodeIdentity, ServiceIdentity, links
 
 M = TypeVar("M")
@@ -49,6 +49,8 @@ class Role(Group[M]):
         policies_name: builtins.list[str] | None = None,
         service_identities: builtins.list[ServiceIdentity] | None = None,
         node_identities: builtins.list[NodeIdentity] | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLRole]:
         """``PUT /v1/acl/role``: a new role."""
         body = _role_body(
@@ -58,7 +60,9 @@ class Role(Group[M]):
         return Call(request, d.json)
 
     @endpoint
-    def read(self, role_id: str, token: str | None = None) -> Call[ACLRole | None]:
+    def read(
+        self, role_id: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[ACLRole | None]:
         """``GET /v1/acl/role/:id``: the role, or None if there is none."""
         request = self._request(
             "GET", path("acl", "role", path_segment(role_id, "role_id")), token=token
@@ -66,7 +70,9 @@ class Role(Group[M]):
         return Call(request, d.or_none(d.json))
 
     @endpoint
-    def read_by_name(self, name: str, token: str | None = None) -> Call[ACLRole | None]:
+    def read_by_name(
+        self, name: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[ACLRole | None]:
         """``GET /v1/acl/role/name/:name``: the role, or None if there is none."""
         request = self._request(
             "GET", path("acl", "role", "name", path_segment(name, "name")), token=token
@@ -84,6 +90,8 @@ class Role(Group[M]):
         policies_name: builtins.list[str] | None = None,
         service_identities: builtins.list[ServiceIdentity] | None = None,
         node_identities: builtins.list[NodeIdentity] | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLRole]:
         """``PUT /v1/acl/role/:id``: replace the role (what is not given is cleared)."""
         body = _role_body(
@@ -94,7 +102,9 @@ class Role(Group[M]):
         return Call(request, d.json)
 
     @endpoint
-    def delete(self, role_id: str, token: str | None = None) -> Call[bool]:
+    def delete(
+        self, role_id: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[bool]:
         """``DELETE /v1/acl/role/:id``: True (also if there was no such role)."""
         request = self._request(
             "DELETE", path("acl", "role", path_segment(role_id, "role_id")), token=token
@@ -105,7 +115,11 @@ class Role(Group[M]):
     # as this method.
     @endpoint
     def list(
-        self, policy: str | None = None, token: str | None = None
+        self,
+        policy: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[builtins.list[ACLRole]]:
         """``GET /v1/acl/roles``: every role, or those linking the policy ``policy`` (an ID)."""
         params = [("policy", policy)] if policy else []

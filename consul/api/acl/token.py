@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from ... import _decode as d
 from ..._endpoint import Group, duration, endpoint, string
-from ..._http import Call, path, path_segment
+from ..._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_segment
 from ._types import (
     ACLToken,
     ACLTokenExpanded,
@@ -82,6 +82,8 @@ class Token(Group[M]):
         node_identities: builtins.list[NodeIdentity] | None = None,
         local: bool = False,
         expiration_ttl: str | float | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLToken]:
         """``PUT /v1/acl/token``: a new token linked to policies, roles and identities.
 
@@ -111,7 +113,12 @@ class Token(Group[M]):
 
     @endpoint
     def read(
-        self, accessor_id: str, token: str | None = None, expanded: bool = False
+        self,
+        accessor_id: str,
+        token: str | None = None,
+        expanded: bool = False,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLToken | ACLTokenExpanded | None]:
         """``GET /v1/acl/token/:AccessorID``: the token, or None if there is none.
 
@@ -127,7 +134,9 @@ class Token(Group[M]):
         return Call(request, d.or_none(d.json))
 
     @endpoint
-    def read_self(self, token: str | None = None) -> Call[ACLToken | None]:
+    def read_self(
+        self, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[ACLToken | None]:
         """``GET /v1/acl/token/self``: the token whose secret the request carries.
 
         No privilege is needed; None if the secret belongs to no token.
@@ -149,6 +158,8 @@ class Token(Group[M]):
         service_identities: builtins.list[ServiceIdentity] | None = None,
         node_identities: builtins.list[NodeIdentity] | None = None,
         local: bool = False,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLToken]:
         """``PUT /v1/acl/token/:AccessorID``: replace the token's description and links.
 
@@ -175,7 +186,12 @@ class Token(Group[M]):
 
     @endpoint
     def clone(
-        self, accessor_id: str, token: str | None = None, description: str = ""
+        self,
+        accessor_id: str,
+        token: str | None = None,
+        description: str = "",
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLToken]:
         """``PUT /v1/acl/token/:AccessorID/clone``: a new token with the same links."""
         body = {"Description": description} if description else {}
@@ -188,7 +204,9 @@ class Token(Group[M]):
         return Call(request, d.json)
 
     @endpoint
-    def delete(self, accessor_id: str, token: str | None = None) -> Call[bool]:
+    def delete(
+        self, accessor_id: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+    ) -> Call[bool]:
         """``DELETE /v1/acl/token/:AccessorID``: True (also if there was no such token)."""
         request = self._request("DELETE", path("acl", "token", _accessor(accessor_id)), token=token)
         return Call(request, d.boolean)
@@ -203,6 +221,8 @@ class Token(Group[M]):
         role: str | None = None,
         authmethod: str | None = None,
         servicename: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[builtins.list[ACLToken]]:
         """``GET /v1/acl/tokens``: every token, or those linked to a policy, role...
 
