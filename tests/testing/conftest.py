@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import concurrent.futures
-import os
-import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from harness import RawHTTP
@@ -42,7 +41,6 @@ def anon(consul_acl_agent: DevAgent) -> Iterator[RawHTTP]:
 
 
 @pytest.fixture
-def socket_path() -> Iterator[str]:
-    """A path for a unix socket, short enough for AF_UNIX (about 100 bytes at most)."""
-    with tempfile.TemporaryDirectory(prefix="consul-") as directory:
-        yield os.path.join(directory, "consul.sock")
+def socket_path(socket_dir: Path) -> str:
+    """A path for a unix socket (see ``socket_dir``)."""
+    return str(socket_dir / "consul.sock")
