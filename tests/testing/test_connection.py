@@ -297,9 +297,7 @@ def test_an_unread_body_is_dropped_and_the_connection_goes_on(agent):
 def test_a_large_unread_body_closes_the_connection(agent):
     # More than maxPostHandlerReadBytes (256 KB) left unread: Go says "close".
     request = b"GET /v1/status/leader HTTP/1.1\r\nHost: consul\r\nContent-Length: 1000000\r\n\r\n"
-    with connect(agent) as sock:
-        sock.sendall(request)
-        got = until_closed(sock)
+    got = exchange(agent, request)
     assert got.startswith(b"HTTP/1.1 200 OK\r\n")
     assert b"\r\nConnection: close\r\n" in got
 
@@ -321,9 +319,7 @@ def test_a_value_over_the_kv_limit_is_refused_before_it_is_sent(agent):
         b"PUT /v1/kv/big HTTP/1.1\r\nHost: consul\r\nContent-Length: 600000\r\n"
         b"Expect: 100-continue\r\n\r\n"
     )
-    with connect(agent) as sock:
-        sock.sendall(head)
-        got = until_closed(sock)
+    got = exchange(agent, head)
     assert got.startswith(b"HTTP/1.1 413 Request Entity Too Large\r\n")
     assert b"100 Continue" not in got
     assert got.endswith(
@@ -356,8 +352,6 @@ def test_a_chunked_transaction_is_read_only_up_to_its_limit(agent):
 def test_a_body_declared_over_the_agents_limit_is_refused_unread(agent):
     # Consul has no general limit; the embedded agent stops at 64 MB.
     head = b"PUT /v1/catalog/register HTTP/1.1\r\nHost: consul\r\nContent-Length: 70000000\r\n\r\n"
-    with connect(agent) as sock:
-        sock.sendall(head)
-        got = until_closed(sock)
+    got = exchange(agent, head)
     assert got.startswith(b"HTTP/1.1 413 Request Entity Too Large\r\n")
     assert got.endswith(b"\r\n\r\nhttp: request body too large")
