@@ -102,6 +102,11 @@ def test_bad_socket_settings_stop_the_start(socket_path, settings, message):
     assert not os.path.exists(socket_path)
 
 
+def test_https_needs_an_ip_address(socket_path):
+    with pytest.raises(ValueError, match=r"ports\.https needs an IP address"):
+        DevAgent(host=f"unix://{socket_path}", https_port=0, tls_cert_file="c", tls_key_file="k")
+
+
 def test_unix_socket_clients_count_as_one(socket_path):
     # go-connlimit keys a unix client by its (empty) address: all share a count.
     with DevAgent(host=f"unix://{socket_path}", http_max_conns_per_client=2):

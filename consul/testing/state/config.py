@@ -174,7 +174,9 @@ class AgentConfig:
             )
         if self.https_port >= 0 and not (self.tls_cert_file and self.tls_key_file):
             raise ValueError("ports.https needs tls cert_file and key_file")
-        self.http_addresses()  # refuses an empty or malformed one
+        addresses = self.http_addresses()  # refuses an empty or malformed one
+        if self.https_port >= 0 and all(kind == "unix" for kind, _ in addresses):
+            raise ValueError("ports.https needs an IP address to listen on, not only unix sockets")
         if self.tls_verify_incoming and not self.tls_ca_file:
             # tlsutil: "VerifyIncoming set, and no CA certificate provided!"
             raise ValueError("tls verify_incoming needs a ca_file")
