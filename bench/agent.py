@@ -1,4 +1,4 @@
-"""Benchmark of the embedded agent, each figure against a baseline of the same run.
+"""Benchmark of the embedded agent, each figure against baselines of the same run.
 
     python bench/agent.py [--rounds 5] [--seconds 2] [--procs 3] [--conns 8] [--watchers 1000]
 
@@ -13,15 +13,16 @@ Figures (see bench/README.md):
 - **wake-up**: ``--watchers`` blocking queries wait on one key; one write
   wakes them. The time from the write to each answer's arrival (p99, and
   the last) against the same number of requests parked on one
-  ``asyncio.Event`` of the bare server (goal: p99 under 25 ms).
+  ``asyncio.Event`` of the bare server, and parked by the floor, a bare
+  ``asyncio.Protocol`` (goal: agent p99 under 25 ms).
 - **memory per waiting query**: Python memory (``tracemalloc``) held by the
   server process per blocking query while they wait, against the bare
-  server's parked requests (goal: under 4 KB more than the baseline's,
-  which is what aiohttp's own connection and request take).
+  server's parked requests and the floor's parked connections (goal: agent
+  under 4 KB).
 - **start-up**: ``DevAgent().start()`` until it accepts connections, modules
   imported, against an ``aiohttp.web.AppRunner`` started the same way.
 
-Rates and wake-ups alternate agent and baseline over ``--rounds`` rounds;
+Rates and wake-ups alternate agent and baselines over ``--rounds`` rounds;
 each figure is the median with the range (min-max) of the rounds. The
 watchers and load generators are separate processes; times are compared on
 the system-wide monotonic clock.
@@ -118,6 +119,76 @@ class Baseline:
         self.loop.close()
 
 
+class Floor:
+    """The least an asyncio server can do: a bare protocol, no HTTP parsing.
+
+    A GET is parked as it arrives; a PUT answers every parked one with the
+    same fixed bytes. What waking N waiting connections costs here (and what
+    one holds) is what any server on asyncio pays before doing anything.
+    """
+
+    def __init__(self, body: bytes) -> None:
+        self.answer = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+        self.parked: list[asyncio.Transport] = []
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    @property
+    def waiting(self) -> int:
+        return int(self.call(lambda: len(self.parked)))
+
+    def call(self, fn: Callable[[], Any]) -> Any:
+        async def run() -> Any:
+            return fn()
+
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result()
+
+    def start(self) -> Floor:
+        async def start() -> None:
+            self.server = await self.loop.create_server(lambda: _Parked(self), "127.0.0.1", 0)
+            self.port = int(self.server.sockets[0].getsockname()[1])
+
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(start(), self.loop).result()
+        return self
+
+    def stop(self) -> None:
+        async def stop() -> None:
+            assert self.server is not None
+            self.server.close()
+            await self.server.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(stop(), self.loop).result()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
+
+
+class _Parked(asyncio.Protocol):
+    """A connection of the :class:`Floor` server."""
+
+    def __init__(self, floor: Floor) -> None:
+        self.floor = floor
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        assert self.transport is not None
+        floor = self.floor
+        if data.startswith(b"PUT"):
+            for transport in floor.parked:
+                transport.write(floor.answer)
+            floor.parked.clear()
+            self.transport.write(floor.answer)
+        else:
+            floor.parked.append(self.transport)
+
+
 # -- a minimal HTTP/1.1 client (the load generators and watchers) --------------------
 
 
@@ -138,17 +209,23 @@ def _request(method: str, port: int, target: str) -> bytes:
     return f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
 
 
-def _load(port: int, target: str, conns: int, start: float, stop: float, out: Any) -> None:
-    """A load process: ``conns`` connections repeating one request from ``start`` to ``stop``."""
+def _load(port: int, target: str, conns: int, seconds: float, go: Any, out: Any) -> None:
+    """A load process: ``conns`` connections repeating one request for ``seconds``.
+
+    It connects, says so on ``out``, and starts when ``go`` is set, so that a
+    slow start of the processes does not eat into the measured time.
+    """
 
     async def main() -> int:
         req = _request("GET", port, target)
+        streams = [await asyncio.open_connection("127.0.0.1", port) for _ in range(conns)]
+        out.put("ready")
+        await asyncio.get_running_loop().run_in_executor(None, go.wait)
+        stop = time.monotonic() + seconds
 
-        async def worker() -> int:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        async def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> int:
             done = 0
             try:
-                await asyncio.sleep(max(0.0, start - time.monotonic()))
                 while time.monotonic() < stop:
                     if await _exchange(reader, writer, req) == 200:
                         done += 1
@@ -156,7 +233,7 @@ def _load(port: int, target: str, conns: int, start: float, stop: float, out: An
                 writer.close()
             return done
 
-        return sum(await asyncio.gather(*(worker() for _ in range(conns))))
+        return sum(await asyncio.gather(*(worker(r, w) for r, w in streams)))
 
     out.put(asyncio.run(main()))
 
@@ -187,14 +264,16 @@ def read_rate(port: int, target: str, seconds: float, procs: int, conns: int) ->
     """Requests per second of ``target`` under ``procs`` x ``conns`` connections."""
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
-    start = time.monotonic() + 1.0  # let every process connect first
-    stop = start + seconds
+    go = context.Event()
     workers = [
-        context.Process(target=_load, args=(port, target, conns, start, stop, out))
+        context.Process(target=_load, args=(port, target, conns, seconds, go, out))
         for _ in range(procs)
     ]
     for worker in workers:
         worker.start()
+    for _ in workers:
+        assert out.get() == "ready"
+    go.set()
     total = sum(out.get() for _ in workers)
     for worker in workers:
         worker.join()
@@ -286,9 +365,10 @@ def main() -> None:
         "headers": [],
         "headers_ratio": [],
     }
-    wakes: dict[str, list[float]] = {"agent": [], "baseline": [], "agent_max": []}
+    wakes: dict[str, list[float]] = {"agent": [], "baseline": [], "agent_max": [], "floor": []}
     memory: dict[str, float] = {}
-    with DevAgent() as agent:
+    # The watchers come from one address: lift Consul's 200 connections per client.
+    with DevAgent(http_max_conns_per_client=0) as agent:
         agent_port = agent.port
         _put(agent, KEY, b"value")
         _, headers, body = _send(agent.port, "GET", f"/v1/kv/{KEY}")
@@ -296,6 +376,7 @@ def main() -> None:
             headers.pop(name, None)
         baseline = Baseline(body, headers).start()
         base_port = int(baseline.url.rsplit(":", 1)[1])
+        floor = Floor(body).start()
         try:
             target = f"/v1/kv/{KEY}"
             for _ in range(args.rounds):
@@ -339,21 +420,36 @@ def main() -> None:
                     memory,
                 )
 
+            def wake_floor(memory: Callable[[], int] | None = None) -> tuple[list[float], float]:
+                return wake(
+                    floor.port,
+                    "/wait",
+                    args.watchers,
+                    args.procs,
+                    lambda: floor.waiting,
+                    lambda: _send(floor.port, "PUT", "/set"),
+                    memory,
+                )
+
             for _ in range(args.rounds):
                 latencies, _ = wake_agent()
                 wakes["agent"].append(percentile(latencies, 0.99))
                 wakes["agent_max"].append(latencies[-1])
                 latencies, _ = wake_baseline()
                 wakes["baseline"].append(percentile(latencies, 0.99))
+                latencies, _ = wake_floor()
+                wakes["floor"].append(percentile(latencies, 0.99))
             tracemalloc.start()
             try:
                 traced = lambda: tracemalloc.get_traced_memory()[0]  # noqa: E731
                 _, memory["agent"] = wake_agent(traced)
                 _, memory["baseline"] = wake_baseline(traced)
+                _, memory["floor"] = wake_floor(traced)
             finally:
                 tracemalloc.stop()
         finally:
             baseline.stop()
+            floor.stop()
 
     print(f"rounds: {args.rounds}; median (min-max)")
     print(f"{'figure':<34} {'agent':>22} {'baseline':>22}  ratio")
@@ -371,11 +467,12 @@ def main() -> None:
         "  (goal: agent p99 < 25 ms)"
     )
     print(f"{'  agent, last answer ms':<34} {spread(wakes['agent_max'], 1e3):>22}")
-    extra = (memory["agent"] - memory["baseline"]) / 1024
+    print(f"{'  floor: bare asyncio protocol':<34} {'':>22} {spread(wakes['floor'], 1e3):>22}")
     print(
         f"{'memory per waiting query, KB':<34} {memory['agent'] / 1024:>22.2f} "
-        f"{memory['baseline'] / 1024:>22.2f}  agent - baseline: {extra:.2f} (goal < 4 KB)"
+        f"{memory['baseline'] / 1024:>22.2f}  (goal: agent < 4 KB)"
     )
+    print(f"{'  floor: bare asyncio protocol':<34} {'':>22} {memory['floor'] / 1024:>22.2f}")
     print(
         f"{'start-up, ms':<34} {agent_start * 1e3:>22.2f} {base_start * 1e3:>22.2f}"
         f"  {agent_start / base_start:.2f}"

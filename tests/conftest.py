@@ -9,8 +9,10 @@ tokens or settings.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +27,13 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("CONSUL_"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def socket_dir() -> Iterator[Path]:
+    """A directory for unix sockets, with a short path (at most ~100 bytes are allowed)."""
+    with tempfile.TemporaryDirectory(prefix="consul-") as name:
+        yield Path(name)
 
 
 @pytest.fixture(scope="session")

@@ -3,12 +3,12 @@
 :class:`DevAgent` runs an in-memory agent that behaves like
 ``consul agent -dev``; ``python -m consul.testing`` runs one from the command
 line, and the pytest plugin offers fixtures. Importing this package is cheap:
-the agent (and aiohttp) load on first use of :class:`DevAgent`, so that
+the agent (and its HTTP libraries) load on first use of :class:`DevAgent`, so that
 pytest can load the plugin in every test session at no cost.
 
 The agent is built in three layers, data flowing one way:
 :mod:`consul.testing.state` (the stores, pure Python) <-
-:mod:`consul.testing.http` (the handlers, on aiohttp) <- :mod:`.agent`
+:mod:`consul.testing.http` (the server and the handlers) <- :mod:`.agent`
 (:class:`DevAgent`), the command line and the pytest plugin.
 """
 

@@ -29,7 +29,11 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m consul.testing",
         description="Run an embedded Consul-compatible agent (like `consul agent -dev`).",
     )
-    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument(
+        "--host",
+        help="address to listen on (default 127.0.0.1); unix:///path for a unix socket,"
+        " several separated by spaces",
+    )
     parser.add_argument("--port", type=int, help="HTTP port (default 8500; 0: any free port)")
     parser.add_argument(
         "--bind", metavar="ADDRESS", help="the cluster address to bind (default 127.0.0.1)"
@@ -120,7 +124,10 @@ async def _serve(config: AgentConfig) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, lambda: loop.create_task(agent.stop_async()))
-    print(f"==> Consul agent (embedded, {config.datacenter}) at {agent.url}", flush=True)
+    address = agent.http_addr  # unix:///path, or HOST:PORT
+    if not address.startswith("unix://"):
+        address = f"http://{address}"
+    print(f"==> Consul agent (embedded, {config.datacenter}) at {address}", flush=True)
     try:
         await agent.stopped()
     finally:

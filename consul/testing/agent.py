@@ -14,18 +14,14 @@ import threading
 from collections.abc import Callable
 from typing import Any, Self
 
-from aiohttp import web
-
+from .http.connection import ConnectionLimits
 from .http.endpoints import all_routes
-from .http.server import build_server
+from .http.server import HTTPServer, build_server
 from .probes import probe_factory
-from .state.config import AgentConfig
+from .state.config import AgentConfig, join_host_port
 from .state.core import AgentCore
 
 __all__ = ["DevAgent"]
-
-#: Loop turns an accepted connection takes to be attached to its server.
-_ACCEPT_TURNS = 3
 
 
 def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
@@ -35,25 +31,8 @@ def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
         loop.run_forever()
     finally:
         loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())  # large decodes' threads
         loop.close()
-
-
-async def _stop_accepting(runner: web.BaseRunner) -> None:
-    """Stop taking connections, and let those taken reach the server, before it closes.
-
-    asyncio (3.11) accepts a connection in one loop turn and attaches it to
-    its listening server in a later one. A server closed in between fails
-    the attach (``Server._attach`` asserts it is open) and the accepted
-    socket stays open, its client waiting for an answer: a client that
-    reconnects at once as the agent stops (a watch) hits this.
-    """
-    loop = asyncio.get_running_loop()
-    for site in runner.sites:
-        server = getattr(site, "_server", None)  # aiohttp keeps it private
-        for sock in getattr(server, "sockets", None) or ():
-            loop.remove_reader(sock.fileno())
-    for _ in range(_ACCEPT_TURNS):
-        await asyncio.sleep(0)
 
 
 class DevAgent:
@@ -62,7 +41,9 @@ class DevAgent:
     ``with DevAgent() as agent:`` runs it on a thread of its own (usable from
     any code); ``async with DevAgent() as agent:`` runs it in the current
     asyncio loop. ``agent.http_addr`` is its ``127.0.0.1:PORT``; pass
-    ``port=0`` (the default) for any free port.
+    ``port=0`` (the default) for any free port. ``host="unix:///path"``
+    serves the HTTP API on a unix socket instead (``agent.http_addr`` is
+    then ``unix:///path``), as Consul's ``addresses { http = "unix://..." }``.
 
     Keyword arguments are :class:`AgentConfig`'s fields (``datacenter``,
     ``node_name``, ``acl_initial_management``, ``acl_default_policy``,
@@ -79,7 +60,7 @@ class DevAgent:
             raise TypeError("pass either config or settings, not both")
         self.config = config
         self.core: AgentCore | None = None
-        self._runner: web.ServerRunner | None = None
+        self._server: HTTPServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
@@ -93,13 +74,26 @@ class DevAgent:
 
     @property
     def host(self) -> str:
-        """The address the HTTP API listens on."""
-        return self.config.host
+        """The (first) TCP address the HTTP API listens on."""
+        for kind, address in self.config.http_addresses():
+            if kind == "tcp":
+                return address
+        raise RuntimeError("the agent listens on a unix socket only")
+
+    @property
+    def unix_socket(self) -> str | None:
+        """The path of the (first) unix socket the HTTP API listens on, if any."""
+        for kind, address in self.config.http_addresses():
+            if kind == "unix":
+                return address
+        return None
 
     @property
     def port(self) -> int:
         """The HTTP port (the one picked, once started with ``port=0``)."""
         if not self._port:
+            if self.running:
+                raise RuntimeError("the agent listens on a unix socket only")
             raise RuntimeError("the agent is not running")
         return self._port
 
@@ -113,19 +107,23 @@ class DevAgent:
     @property
     def https_addr(self) -> str:
         """``HOST:PORT`` of the HTTPS API."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.https_port}"
+        return join_host_port(self.host, self.https_port)
 
     @property
     def http_addr(self) -> str:
-        """``HOST:PORT``, as ``CONSUL_HTTP_ADDR`` takes it."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        """Its address as ``CONSUL_HTTP_ADDR`` takes it: ``HOST:PORT``, or ``unix:///path``.
+
+        The first of the configured addresses (``host``).
+        """
+        kind, address = self.config.http_addresses()[0]
+        if kind == "unix":
+            return f"unix://{address}"
+        return join_host_port(address, self.port)
 
     @property
     def url(self) -> str:
-        """``http://HOST:PORT``."""
-        return f"http://{self.http_addr}"
+        """``http://HOST:PORT`` of its (first) TCP address."""
+        return f"http://{join_host_port(self.host, self.port)}"
 
     @property
     def management_token(self) -> str | None:
@@ -145,40 +143,54 @@ class DevAgent:
             raise RuntimeError("the agent is already running")
         core = AgentCore(self.config, probe_factory)
         core.on_leave = self._leave
-        runner = web.ServerRunner(
-            build_server(core, all_routes()),
-            handle_signals=False,
-            shutdown_timeout=0.5,
+        config = self.config
+        self._port = self._https_port = 0
+        limits = ConnectionLimits(
+            max_conns_per_client=config.http_max_conns_per_client,
+            max_header_bytes=config.http_max_header_bytes,
+            read_header_timeout=config.read_header_timeout,
         )
-        await runner.setup()
+        server = build_server(core, all_routes(), limits)
         try:
-            site = web.TCPSite(runner, self.config.host, self.config.port, reuse_address=True)
-            await site.start()
-            https = self.config.https_context()
-            if https is not None:
-                tls_site = web.TCPSite(
-                    runner,
-                    self.config.host,
-                    self.config.https_port,
-                    ssl_context=https,
-                    reuse_address=True,
-                )
-                await tls_site.start()
+            await self._listen(server)
         except BaseException:
             core.close()
-            await runner.cleanup()
+            await server.close()
             raise
-        address = runner.addresses[0]
-        self._port = int(address[1])
-        if https is not None:
-            self._https_port = int(runner.addresses[1][1])
         self.core = core
-        self._runner = runner
+        self._server = server
         self._loop = asyncio.get_running_loop()
         self._stopped_async = asyncio.Event()
         self._closing = None
         self._stopped.clear()
         return self
+
+    async def _listen(self, server: HTTPServer) -> None:
+        """Listen on every address of ``host`` (and HTTPS on its TCP ones).
+
+        Several TCP addresses share one port, as in Consul; with port 0 the
+        one the first got.
+        """
+        config = self.config
+        port = config.port
+        https = config.https_context()
+        https_port = config.https_port
+        for kind, address in config.http_addresses():
+            if kind == "unix":
+                await server.listen_unix(
+                    address,
+                    config.unix_socket_user,
+                    config.unix_socket_group,
+                    config.unix_socket_mode,
+                )
+                continue
+            port = await server.listen_tcp(address, port)
+            self._port = self._port or port
+            if https is not None:
+                https_port = await server.listen_tcp(
+                    address, https_port, https, config.https_handshake_timeout
+                )
+                self._https_port = self._https_port or https_port
 
     async def stop_async(self) -> None:
         """Stop serving (from the loop the agent runs in); a no-op once stopped.
@@ -195,10 +207,9 @@ class DevAgent:
             core, self.core = self.core, None
             core.close()
             await core.local.wait_closed()
-        if self._runner is not None:
-            runner, self._runner = self._runner, None
-            await _stop_accepting(runner)
-            await runner.cleanup()
+        if self._server is not None:
+            server, self._server = self._server, None
+            await server.close()
         self._https_port = 0
         self._stopped.set()
         if self._stopped_async is not None:

@@ -438,6 +438,20 @@ _STRING_SETTINGS = {
     ("tls", "https", "cert_file"): "tls_cert_file",
     ("tls", "https", "key_file"): "tls_key_file",
     ("tls", "https", "ca_file"): "tls_ca_file",
+    ("unix_sockets", "user"): "unix_socket_user",
+    ("unix_sockets", "group"): "unix_socket_group",
+    ("unix_sockets", "mode"): "unix_socket_mode",
+}
+_INT_SETTINGS = {
+    ("limits", "http_max_conns_per_client"): "http_max_conns_per_client",
+    ("http_config", "max_header_bytes"): "http_max_header_bytes",
+}
+#: Durations (Go duration strings), in seconds.
+_DURATION_SETTINGS = {
+    ("session_ttl_min",): "session_ttl_min",
+    ("default_query_time",): "default_query_time",
+    ("max_query_time",): "max_query_time",
+    ("limits", "https_handshake_timeout"): "https_handshake_timeout",
 }
 _PORT_SETTINGS = {
     ("ports", "http"): "port",
@@ -530,15 +544,15 @@ def consul_config_settings(config: dict[str, Any], source: str) -> dict[str, Any
         take(path, field, str, "string")
     for path, field in _BOOL_SETTINGS.items():
         take(path, field, bool, "bool")
-    for path, field in _PORT_SETTINGS.items():
+    for path, field in (_PORT_SETTINGS | _INT_SETTINGS).items():
         take(path, field, int, "int")
-    for name in ("session_ttl_min", "default_query_time", "max_query_time"):
-        value = _dig(config, (name,))
-        if value is not None and name in fields:
+    for path, field in _DURATION_SETTINGS.items():
+        value = _dig(config, path)
+        if value is not None and field in fields:
             try:
-                settings[name] = parse_duration(str(value))
+                settings[field] = parse_duration(str(value))
             except ValueError as exc:
-                errors.append(f"{name}: {exc}")
+                errors.append(f"{'.'.join(path)}: {exc}")
     if errors:
         noun = "error" if len(errors) == 1 else "errors"
         detail = "".join(f"\n* {e}" for e in errors)

@@ -2,7 +2,7 @@
 
 Installed with the package (entry point ``pytest11``), so the fixtures are
 there in any test suite without configuration. Loading the plugin imports
-nothing but pytest: the agent and aiohttp load when a fixture is first used.
+nothing but pytest: the agent and its HTTP libraries load when a fixture is first used.
 
 - ``consul_agent``: a :class:`~consul.testing.DevAgent` shared by the whole
   session, reset to a fresh state before each test that uses it.

@@ -20,7 +20,6 @@ import json
 import socket
 import socketserver
 import ssl
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -269,13 +268,6 @@ def make_stub() -> Iterator[Callable[..., Stub]]:
 def stub(make_stub: Callable[..., Stub]) -> Stub:
     """A stub server for this test."""
     return make_stub()
-
-
-@pytest.fixture
-def socket_dir() -> Iterator[Path]:
-    """A directory for unix sockets, with a short path (at most ~100 bytes are allowed)."""
-    with tempfile.TemporaryDirectory(prefix="consul-") as name:
-        yield Path(name)
 
 
 @pytest.fixture

@@ -294,9 +294,7 @@ def test_a_watch_on_a_python_consul_client(loops, consul_agent):
         close_client(client, loop)
 
 
-def test_a_lock_on_a_python_consul_client_is_released_while_its_monitor_blocks(
-    loops, consul_agent
-):
+def test_a_lock_on_a_python_consul_client_is_released_while_its_monitor_blocks(loops, consul_agent):
     """Its monitor's blocking read cannot be aborted: giving the lock back ends it."""
     loop = loops("callback")
     client = make_client("callback", loop, host=consul_agent.host, port=consul_agent.port)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from harness import RawHTTP
@@ -37,3 +38,9 @@ def anon(consul_acl_agent: DevAgent) -> Iterator[RawHTTP]:
     """Raw HTTP to the ACL-enabled agent without a token (the anonymous token)."""
     with RawHTTP(consul_acl_agent.url) as client:
         yield client
+
+
+@pytest.fixture
+def socket_path(socket_dir: Path) -> str:
+    """A path for a unix socket (see ``socket_dir``)."""
+    return str(socket_dir / "consul.sock")

@@ -27,10 +27,17 @@ def modify_index(api, key):
 # -- many readers, one write -----------------------------------------------------------
 
 
+@pytest.fixture
+def roomy_agent():
+    """An agent that lets one client hold more connections than Consul's 200."""
+    with DevAgent(http_max_conns_per_client=0) as agent:
+        yield agent
+
+
 @pytest.mark.asyncio
-async def test_hundreds_of_blocking_queries_wake_on_one_write(consul_agent):
+async def test_hundreds_of_blocking_queries_wake_on_one_write(roomy_agent):
     readers = 300
-    url = consul_agent.url
+    url = roomy_agent.url
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:
         async with http.put(f"{url}/v1/kv/shared", data=b"before") as response:
@@ -46,7 +53,7 @@ async def test_hundreds_of_blocking_queries_wake_on_one_write(consul_agent):
 
         tasks = [asyncio.create_task(read()) for _ in range(readers)]
         deadline = time.monotonic() + 30
-        while consul_agent.run(lambda core: core.home.blocking_queries) < readers:
+        while roomy_agent.run(lambda core: core.home.blocking_queries) < readers:
             assert time.monotonic() < deadline, "the readers never all blocked"
             assert not any(task.done() for task in tasks)
             await asyncio.sleep(0.01)

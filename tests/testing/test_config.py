@@ -199,3 +199,15 @@ def test_a_token_in_a_file_does_not_turn_acls_on(tmp_path):
     path.write_text('{"acl": {"tokens": {"initial_management": "root"}}}')
     config = build_config(args("--config-file", str(path)), {})
     assert not config.acl_enabled
+
+
+def test_limit_keys_of_the_config_file():
+    hcl = """
+    limits { http_max_conns_per_client = 10  https_handshake_timeout = "2s" }
+    http_config { max_header_bytes = 2048 }
+    """
+    assert settings(hcl, "hcl") == {
+        "http_max_conns_per_client": 10,
+        "https_handshake_timeout": 2.0,
+        "http_max_header_bytes": 2048,
+    }

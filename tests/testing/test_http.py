@@ -11,11 +11,12 @@ import gzip
 from types import SimpleNamespace
 
 import pytest
-from aiohttp.test_utils import make_mocked_request
 from harness import RawHTTP
+from multidict import CIMultiDict
 
 from consul.testing import AgentConfig, DevAgent
 from consul.testing.http.context import Ctx
+from consul.testing.http.request import Body, Request
 from consul.testing.state.tokens import AgentTokens
 
 NOT_ENDPOINT = b"Invalid URL path: not a recognized HTTP API endpoint\n"
@@ -300,5 +301,6 @@ def test_token_comes_from_query_then_header_then_bearer(query, headers, token):
     agent = SimpleNamespace(
         tokens=AgentTokens.from_config(AgentConfig(acl_default_token="agent-default"))
     )
-    request = make_mocked_request("GET", f"/v1/kv/k{query}", headers=headers)
+    body = Body(0, lambda: None, lambda: None)
+    request = Request("GET", f"/v1/kv/k{query}", (1, 1), CIMultiDict(headers), body, None, None)
     assert Ctx(request, agent, "/v1/kv/k", "k").token == token

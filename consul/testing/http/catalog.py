@@ -16,7 +16,7 @@ from ..state import structs
 from ..state.catalog import meta_matches
 from ..state.datacenter import Datacenter
 from ..state.errors import RPCError
-from ..state.gojson import DecodeError, decode_json
+from ..state.gojson import DecodeError
 from ..state.gotypes import Struct
 from ..state.records import (
     JSON,
@@ -171,7 +171,7 @@ class ServiceLookup:
 async def _decode_body(ctx: Ctx, spec: Struct) -> dict[str, Any]:
     """``decodeBody`` plus ``rewordUnknownEnterpriseFieldError``; 400 on failure."""
     try:
-        decoded: dict[str, Any] = decode_json(await ctx.body(), spec)
+        decoded: dict[str, Any] = await ctx.decode_body(spec)
     except DecodeError as exc:
         message = str(exc)
         if message == 'json: unknown field "Namespace"':

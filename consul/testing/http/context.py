@@ -9,12 +9,11 @@ queries (:meth:`Ctx.blocking`) follow ``agent/blockingquery/blockingquery.go``.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
-
-from aiohttp import web
 
 from ..state.acl.authorizer import Authorizer
 from ..state.core import AgentCore
@@ -26,11 +25,13 @@ from ..state.golang import parse_duration
 from ..state.golang import quote as go_quote
 from ..state.gotypes import GoType, Struct
 from .errors import BadRequest
+from .request import Request
 
 __all__ = [
     "JITTER_FRACTION",
     "LOCAL_DEFAULT_QUERY_TIME",
     "LOCAL_MAX_QUERY_TIME",
+    "OFF_LOOP_DECODE",
     "Ctx",
     "query_timeout",
 ]
@@ -46,6 +47,8 @@ LOCAL_DEFAULT_QUERY_TIME = 300.0
 LOCAL_MAX_QUERY_TIME = 600.0
 #: ``structs.JitterFraction``: a blocking query's wait gets up to 1/16 more.
 JITTER_FRACTION = 16
+#: Bodies of this many bytes and more are decoded off the agent's loop.
+OFF_LOOP_DECODE = 64 * 1024
 
 _DIGITS = re.compile(r"[0-9]+\Z")
 #: strconv.Atoi: an optional sign and ASCII digits.
@@ -77,7 +80,7 @@ class Ctx:
     """One request, as a handler sees it.
 
     Attributes:
-        request: the aiohttp request.
+        request: the request (:class:`~.request.Request`).
         agent: the agent serving it.
         path: the decoded path (Go's ``req.URL.Path``).
         tail: ``path`` after a subtree route's pattern (a KV key, a service
@@ -85,9 +88,7 @@ class Ctx:
         headers: response headers set so far (meta headers and the like).
     """
 
-    def __init__(
-        self, request: web.BaseRequest, agent: AgentCore, path: str, tail: str = ""
-    ) -> None:
+    def __init__(self, request: Request, agent: AgentCore, path: str, tail: str = "") -> None:
         self.request = request
         #: The query parameters (``request.query``, parsed once).
         self.query = request.query
@@ -98,6 +99,8 @@ class Ctx:
         self._body: bytes | None = None
         self._dc: Datacenter | None = None
         self._authz: Authorizer | None = None
+        #: When the handler was given the request (``time.monotonic()``).
+        self.started = time.monotonic()
 
     # -- query parameters -------------------------------------------------
 
@@ -120,16 +123,41 @@ class Ctx:
 
     # -- body ---------------------------------------------------------------
 
-    async def body(self) -> bytes:
-        """The raw request body."""
+    async def body(self, limit: int | None = None) -> bytes:
+        """The raw request body; with ``limit``, at most ``limit + 1`` bytes of it.
+
+        A limit reads as Go's ``http.MaxBytesReader(limit)`` does: a body
+        longer than ``limit`` comes back one byte too long, the rest unread.
+        """
         if self._body is None:
-            self._body = await self.request.read()
+            if limit is None:
+                self._body = await self.request.read()
+            else:
+                content = self.request.content
+                chunks: list[bytes] = []
+                size = 0
+                while size <= limit and (chunk := await content.read(limit + 1 - size)):
+                    chunks.append(chunk)
+                    size += len(chunk)
+                self._body = b"".join(chunks)
         return self._body
+
+    async def decode_body(self, spec: Struct | None = None) -> Any:
+        """The body parsed as Go's ``json.Decoder`` reads it, into ``spec`` if given.
+
+        Raises :class:`~consul.testing.state.gojson.DecodeError`. A large body
+        is decoded on a worker thread, so that the agent's loop goes on
+        serving the other clients meanwhile.
+        """
+        body = await self.body()
+        if len(body) < OFF_LOOP_DECODE:
+            return decode_json(body, spec)
+        return await asyncio.to_thread(decode_json, body, spec)
 
     async def decode(self, spec: Struct, prefix: str = "Request decode failed: ") -> Any:
         """Decode the body into ``spec`` as ``lib.DecodeJSON`` does; 400 on error."""
         try:
-            return decode_json(await self.body(), spec)
+            return await self.decode_body(spec)
         except DecodeError as exc:
             raise BadRequest(f"{prefix}{exc}") from None
 

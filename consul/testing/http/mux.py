@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from .routes import Route
+if TYPE_CHECKING:  # for the annotations only: routes import the request context
+    from .routes import Route
 
 __all__ = [
     "CACHE_SIZE",

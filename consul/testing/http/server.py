@@ -4,8 +4,9 @@ Consul serves its API with Go's ``http.ServeMux`` and wraps every handler in
 ``HTTPHandlers.wrap`` (``agent/http.go``). This module reproduces what a
 client can see of that machinery:
 
-- a path with a bad escape is refused as Go's server refuses it (400), one
-  with non-printable characters once decoded gets an empty 400
+- a path with a bad escape is refused as Go's server refuses it (a bare
+  400, :class:`~.request.MalformedRequest`), one with non-printable
+  characters once decoded gets an empty 400
   (``cleanhttp.PrintablePathCheckHandler``);
 - routing works on the escaped path, segment by segment (Go 1.22's
   ``ServeMux``): patterns ending in ``/`` match a subtree, the most specific
@@ -15,7 +16,11 @@ client can see of that machinery:
   404;
 - a query string ``url.ParseQuery`` refuses is a 500 with no body;
 - a method the endpoint does not take gets 405 with an ``Allow`` header,
-  ``OPTIONS`` gets 200 with it;
+  ``OPTIONS`` gets 200 with it (a route registered without methods checks
+  them itself);
+- every request's time is a ``consul.api.http`` sample of the agent's
+  metrics, and a DEBUG ``Request finished`` line of its log; an error a
+  handler returns, an ERROR ``Request error`` line;
 - errors are plain text: an :class:`HTTPError` has its own status, an error
   whose text contains ``Permission denied`` or ``ACL not found`` is 403, any
   other is 500 (``handleErr``);
@@ -27,35 +32,39 @@ client can see of that machinery:
 
 The endpoint modules (listed in :mod:`.endpoints`) register their handlers
 in :class:`~.routes.Routes` tables; a handler takes a :class:`~.context.Ctx` and
-returns a :class:`~.reply.Reply` (or raises). What concerns the connection
-itself (limits on headers, bodies, connections) belongs here, around
-:func:`build_server`.
+returns a :class:`~.reply.Reply` (or raises). :class:`Dispatcher` is all of
+the above; what concerns the connection itself (parsing, keep-alive, limits
+on headers, bodies and connections, what Go refuses before any handler) is
+:mod:`.connection`'s; :class:`HTTPServer` holds the listeners (TCP, TLS,
+unix sockets) of both.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
+import os
+import pwd
+import ssl
 import time
 from collections.abc import Iterable
 from html import escape as html_escape
-from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from aiohttp import web
-
-from ..state.config import join_host_port
 from ..state.core import AgentCore
 from ..state.errors import RPCError
 from ..state.golang import format_duration
 from ..state.log import DEBUG, ERROR
+from .connection import ConnectionLimits, Connections
 from .context import Ctx
 from .errors import HTTPError
 from .mux import Mux, valid_query
 from .reply import Reply, Stream, Write, text_reply
+from .request import MalformedRequest, Request
 from .routes import Route
 
-__all__ = ["GZIP_MIN_SIZE", "MAX_BODY_SIZE", "build_server"]
+__all__ = ["GZIP_MIN_SIZE", "Dispatcher", "HTTPServer", "build_server", "set_file_permissions"]
 
 #: gziphandler's ``DefaultMinSize``: smaller bodies are never compressed.
 GZIP_MIN_SIZE = 1400
@@ -65,89 +74,145 @@ _NOT_API = (
 )
 _NOT_ENDPOINT = "Invalid URL path: not a recognized HTTP API endpoint\n"
 
+#: Loop turns an accepted connection takes to be attached to its server.
+_ACCEPT_TURNS = 3
 
-#: The largest request body aiohttp reads (``client_max_size``).
-MAX_BODY_SIZE = 64 * 1024 * 1024
 
+class HTTPServer:
+    """The agent's HTTP API: its listeners and connections, and what answers requests.
 
-class _Request(web.BaseRequest):
-    """A request of the agent's server: its responses carry no ``Server`` header.
-
-    Go's ``net/http`` never sends one; aiohttp adds its own while preparing a
-    response, then calls this hook, as ``web.BaseRequest`` does for an
-    application's ``on_response_prepare`` signal.
+    Built by :func:`build_server`; ``listen_tcp`` and ``listen_unix`` add
+    listeners (each returns the address it got), ``close`` stops them all.
     """
 
-    async def _prepare_hook(self, response: web.StreamResponse) -> None:
-        response.headers.pop("Server", None)
+    def __init__(self, agent: AgentCore, routes: Iterable[Route], limits: ConnectionLimits) -> None:
+        self.connections = Connections(Dispatcher(agent, routes), limits)
+        self._servers: list[asyncio.Server] = []
+        self._sockets: list[str] = []
 
-
-def build_server(agent: AgentCore, routes: Iterable[Route]) -> web.Server:
-    """The aiohttp server answering every request for ``agent`` with ``routes``.
-
-    A low-level ``web.Server``: the routing is :class:`~.mux.Mux`'s (Go's
-    ``ServeMux``), so no ``web.Application`` router stands in between. Must
-    be called in the loop it will serve.
-    """
-    mux = Mux(routes)
-    loop = asyncio.get_running_loop()
-
-    def make_request(
-        message: Any, payload: Any, protocol: Any, writer: Any, task: Any
-    ) -> web.BaseRequest:
-        return _Request(
-            message, payload, protocol, writer, task, loop, client_max_size=MAX_BODY_SIZE
+    async def listen_tcp(
+        self,
+        host: str,
+        port: int,
+        ssl_context: ssl.SSLContext | None = None,
+        handshake_timeout: float | None = None,
+    ) -> int:
+        """Listen on ``host:port`` (0: any free port), with TLS if given; the port."""
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(
+            self.connections,
+            host,
+            port,
+            reuse_address=True,
+            ssl=ssl_context,
+            ssl_handshake_timeout=handshake_timeout if ssl_context is not None else None,
         )
+        self._servers.append(server)
+        return int(server.sockets[0].getsockname()[1])
 
-    async def dispatch(request: web.BaseRequest) -> web.StreamResponse:
-        reply = await _serve(request, agent, mux)
-        headers = reply.headers
-        if reply.content_type:
-            headers = {"Content-Type": reply.content_type, **headers}
-        if reply.stream is not None:
-            return await _streamed(request, reply.status, dict(headers), reply.stream)
-        response = web.Response(status=reply.status, body=reply.body, headers=headers)
-        if reply.after is not None:
-            await response.prepare(request)
-            await response.write_eof()
-            reply.after()
-        return response
+    async def listen_unix(self, path: str, user: str = "", group: str = "", mode: str = "") -> None:
+        """Listen on the unix socket ``path``, as Consul's ``listenSocket`` does.
 
-    # No access log: Consul's is its own, and aiohttp's costs per request.
-    return web.Server(dispatch, request_factory=make_request, access_log=None)
+        A file already there is replaced; the socket then gets ``user``,
+        ``group`` and ``mode`` (``unix_sockets``, see :func:`set_file_permissions`).
+        """
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise OSError(exc.errno, f"error removing socket file: {exc.strerror}") from None
+        loop = asyncio.get_running_loop()
+        server = await loop.create_unix_server(self.connections, path)
+        self._servers.append(server)
+        self._sockets.append(path)
+        try:
+            set_file_permissions(path, user, group, mode)
+        except (OSError, ValueError) as exc:
+            raise OSError(f"Failed setting up socket: {exc}") from None
+
+    async def _stop_accepting(self) -> None:
+        """Stop taking connections, and let those taken reach their server, before it closes.
+
+        asyncio (3.11) accepts a connection in one loop turn and attaches it
+        to its listening server in a later one. A server closed in between
+        fails the attach (``Server._attach`` asserts it is open) and the
+        accepted socket stays open, its client waiting for an answer: a
+        client that reconnects at once as the agent stops (a watch) hits this.
+        """
+        loop = asyncio.get_running_loop()
+        for server in self._servers:
+            for sock in server.sockets:
+                loop.remove_reader(sock.fileno())
+        for _ in range(_ACCEPT_TURNS):
+            await asyncio.sleep(0)
+
+    async def close(self, grace: float = 0.5) -> None:
+        """Stop listening, give the answers under way ``grace`` seconds, close the rest."""
+        await self._stop_accepting()
+        for server in self._servers:
+            server.close()
+        await self.connections.close(grace)
+        for server in self._servers:
+            await server.wait_closed()
+        self._servers.clear()
+        for path in self._sockets:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+        self._sockets.clear()
 
 
-async def _streamed(
-    request: web.BaseRequest, status: int, headers: dict[str, str], stream: Stream
-) -> web.StreamResponse:
-    """A response whose body ``stream`` writes after the headers, each part sent at once.
+def set_file_permissions(path: str, user: str, group: str, mode: str) -> None:
+    """Consul's ``setFilePermissions`` (``agent/util.go``): owner, group, then mode.
 
-    A client that goes away ends the stream: the next write raises
-    ``ConnectionError``, which ends it quietly, as a Go handler's
-    ``req.Context().Done()`` does.
+    ``user`` is a name or a numeric ID, ``group`` a numeric ID, ``mode`` octal
+    (``"0700"``); the owner is always set, to this process's user and group
+    unless given. Errors carry Consul's texts.
     """
-    # Headers flushed before any byte of the body: Go sniffs nothing and
-    # writes its default type.
-    headers.setdefault("Content-Type", "text/plain; charset=utf-8")
-    response = web.StreamResponse(status=status, headers=headers)
-    await response.prepare(request)
-
-    async def write(data: bytes) -> None:
-        transport = request.transport
-        if transport is None or transport.is_closing():
-            raise ConnectionResetError("the client went away")
-        if data:
-            await response.write(data)
-
+    uid, gid = os.getuid(), os.getgid()
+    if user:
+        if user.isdigit():
+            uid = int(user)
+        else:
+            try:
+                uid = pwd.getpwnam(user).pw_uid
+            except KeyError:
+                raise ValueError(f"failed to look up user {user}: unknown user {user}") from None
+    if group:
+        if not group.isdigit():
+            raise ValueError(f"invalid group specified: {group}")
+        gid = int(group)
     try:
-        await stream(write)
-        await response.write_eof()
-    except ConnectionError:
-        pass
-    return response
+        os.chown(path, uid, gid)
+    except OSError as exc:
+        raise OSError(
+            f"failed setting ownership to {uid}:{gid} on {path!r}: {exc.strerror}"
+        ) from None
+    if mode:
+        try:
+            bits = int(mode, 8)
+        except ValueError:
+            raise ValueError(f"invalid mode specified: {mode}") from None
+        try:
+            os.chmod(path, bits)
+        except OSError as exc:
+            raise OSError(
+                f"failed setting permissions to {bits} on {path!r}: {exc.strerror}"
+            ) from None
 
 
-def _redirect(request: web.BaseRequest, location: str) -> Reply:
+def build_server(
+    agent: AgentCore, routes: Iterable[Route], limits: ConnectionLimits | None = None
+) -> HTTPServer:
+    """The HTTP server answering every request for ``agent`` with ``routes``.
+
+    Routing is :class:`~.mux.Mux`'s (Go's ``ServeMux``); connections are
+    :mod:`.connection`'s, with ``limits``.
+    """
+    return HTTPServer(agent, routes, limits or ConnectionLimits())
+
+
+def _redirect(request: Request, location: str) -> Reply:
     """``http.Redirect`` with 301: a short HTML body for GET (and its type for HEAD)."""
     raw_query = request.raw_path.partition("?")[2]
     if raw_query:
@@ -160,7 +225,7 @@ def _redirect(request: web.BaseRequest, location: str) -> Reply:
     return reply
 
 
-def _accepts_gzip(request: web.BaseRequest) -> bool:
+def _accepts_gzip(request: Request) -> bool:
     # gziphandler's acceptsGzip: a "gzip" coding whose q-value is not 0.
     for coding in request.headers.get("Accept-Encoding", "").split(","):
         name, _, params = coding.strip().partition(";")
@@ -176,87 +241,103 @@ def _accepts_gzip(request: web.BaseRequest) -> bool:
     return False
 
 
-#: What Go's server answers a request it cannot parse (``net/http``).
-_BAD_REQUEST = Reply(400, b"400 Bad Request", "text/plain; charset=utf-8", {"Connection": "close"})
+class Dispatcher:
+    """What answers a request: Go's ``ServeMux``, then Consul's ``HTTPHandlers.wrap``.
 
+    :meth:`begin` routes the request and answers what needs no handler; for
+    the rest it gives the request context and the route, whose handler the
+    connection awaits, and :meth:`finish` turns what the handler returned
+    or raised (one of :attr:`handled`) into the answer. Split so that a
+    waiting request holds no coroutine of its own besides its handler's.
+    """
 
-async def _serve(request: web.BaseRequest, agent: AgentCore, mux: Mux) -> Reply:
-    escaped_path, _, raw_query = request.raw_path.partition("?")
-    if not escaped_path.startswith("/"):  # absolute-form target: scheme://host/path
-        escaped_path = request.rel_url.raw_path
-    path, route, target = mux.find(escaped_path)
-    if path is None:
-        return _BAD_REQUEST
-    # cleanhttp.PrintablePathCheckHandler: 400, empty body.
-    if not path.isprintable():
-        return Reply(400)
-    if target is not None:
-        return _redirect(request, target)
-    if route is None:
-        # HTTPHandlers.Index: "/" goes to the UI a dev agent serves.
-        if path == "/":
-            return _redirect(request, "/ui/")
-        return text_reply(_NOT_ENDPOINT if "/v1/" in path else _NOT_API, 404)
-    reply = await _wrap(request, agent, route, path, raw_query)
-    # The gzip handler around every endpoint (NYTimes/gziphandler).
-    reply.headers["Vary"] = "Accept-Encoding"
-    if len(reply.body) >= GZIP_MIN_SIZE and request.method != "HEAD" and _accepts_gzip(request):
-        reply.body = gzip.compress(reply.body)
-        reply.headers["Content-Encoding"] = "gzip"
-    return reply
+    #: What a handler raises to answer with an error: ``HTTPError`` and ``RPCError``.
+    handled: tuple[type[Exception], ...] = (HTTPError, RPCError)
 
+    def __init__(self, agent: AgentCore, routes: Iterable[Route]) -> None:
+        self.agent = agent
+        self.mux = Mux(routes)
 
-async def _wrap(
-    request: web.BaseRequest, agent: AgentCore, route: Route, path: str, raw_query: str
-) -> Reply:
-    """``HTTPHandlers.wrap``: what every endpoint's answer goes through."""
-    policy = {"X-Consul-Default-ACL-Policy": agent.config.acl_default_policy}
-    if raw_query and not valid_query(raw_query):
-        return Reply(500, b"", "text/plain; charset=utf-8", policy)
-    allow = ",".join(("OPTIONS", *route.methods))
-    # A route registered without methods checks them itself, OPTIONS included.
-    if request.method == "OPTIONS" and route.methods:
-        return Reply(200, b"", _default_content_type(request, path), {**policy, "Allow": allow})
-    if route.methods and request.method not in route.methods:
-        reply = text_reply(f"method {request.method} not allowed", 405)
-        reply.headers.update(policy, Allow=allow)
-        return reply
-    tail = path[len(route.pattern) :] if route.pattern.endswith("/") else ""
-    ctx = Ctx(request, agent, path, tail)
-    started = time.monotonic()
-    try:
-        reply = await route.handler(ctx)
-    except HTTPError as exc:
-        _request_error(agent, request, raw_query, exc.reason)
-        reply = text_reply(exc.reason or "An unexpected error occurred", exc.status)
-    except RPCError as exc:
-        message = str(exc)
-        _request_error(agent, request, raw_query, message)
-        status = 403 if "Permission denied" in message or "ACL not found" in message else 500
-        reply = text_reply(message, status)
-    if reply.stream is not None:
-        reply.stream = _finishing(reply.stream, agent, request, route, raw_query, started)
-    else:
-        _finished(agent, request, route, raw_query, started)
-    if raw_query and reply.content_type == "application/json" and ctx.flag("pretty"):
-        reply.body += b"\n"
-    silent = not reply.body and reply.stream is None
-    if reply.status == 200 and silent and reply.content_type is None:
-        # Nothing written: ensureContentTypeHeader still gets to set a type.
-        reply.content_type = _default_content_type(request, path)
-    policy.update(ctx.headers)
-    policy.update(reply.headers)
-    reply.headers = policy
-    return reply
+    def begin(self, request: Request) -> Reply | tuple[Ctx, Route]:
+        """The answer, if no handler is needed; else the handler's context and route."""
+        escaped_path, _, raw_query = request.raw_path.partition("?")
+        if not escaped_path.startswith("/"):
+            # url.ParseRequestURI: an absolute URL (scheme://host/path), else refused.
+            if "://" not in escaped_path:
+                raise MalformedRequest
+            escaped_path = urlsplit(escaped_path).path or "/"
+        path, route, target = self.mux.find(escaped_path)
+        if path is None:  # a bad escape: url.ParseRequestURI refuses it
+            raise MalformedRequest
+        # cleanhttp.PrintablePathCheckHandler: 400, empty body.
+        if not path.isprintable():
+            return Reply(400)
+        if target is not None:
+            return _redirect(request, target)
+        if route is None:
+            # HTTPHandlers.Index: "/" goes to the UI a dev agent serves.
+            if path == "/":
+                return _redirect(request, "/ui/")
+            return text_reply(_NOT_ENDPOINT if "/v1/" in path else _NOT_API, 404)
+        # HTTPHandlers.wrap, up to the handler.
+        policy = {"X-Consul-Default-ACL-Policy": self.agent.config.acl_default_policy}
+        if raw_query and not valid_query(raw_query):
+            return _gzip(request, Reply(500, b"", "text/plain; charset=utf-8", policy))
+        allow = ",".join(("OPTIONS", *route.methods))
+        # A route registered without methods checks them itself, OPTIONS included.
+        if request.method == "OPTIONS" and route.methods:
+            reply = Reply(
+                200, b"", _default_content_type(request, path), {**policy, "Allow": allow}
+            )
+            return _gzip(request, reply)
+        if route.methods and request.method not in route.methods:
+            reply = text_reply(f"method {request.method} not allowed", 405)
+            reply.headers.update(policy, Allow=allow)
+            return _gzip(request, reply)
+        tail = path[len(route.pattern) :] if route.pattern.endswith("/") else ""
+        return Ctx(request, self.agent, path, tail), route
+
+    def finish(self, ctx: Ctx, route: Route, outcome: Reply | Exception) -> Reply:
+        """The answer to what ``route``'s handler returned, or raised (``handleErr``)."""
+        agent = self.agent
+        request = ctx.request
+        if isinstance(outcome, HTTPError):
+            _request_error(agent, request, outcome.reason)
+            reply = text_reply(outcome.reason or "An unexpected error occurred", outcome.status)
+        elif isinstance(outcome, RPCError):
+            message = str(outcome)
+            _request_error(agent, request, message)
+            status = 403 if "Permission denied" in message or "ACL not found" in message else 500
+            reply = text_reply(message, status)
+        elif isinstance(outcome, Reply):
+            reply = outcome
+        else:
+            raise outcome
+        if reply.stream is not None:
+            reply.stream = _finishing(reply.stream, agent, request, route, ctx.started)
+            # Headers sent before any byte of the body: Go sniffs nothing
+            # and writes its default type.
+            reply.content_type = reply.content_type or "text/plain; charset=utf-8"
+        else:
+            _finished(agent, request, route, ctx.started)
+        if ctx.query and reply.content_type == "application/json" and ctx.flag("pretty"):
+            reply.body += b"\n"
+        silent = not reply.body and reply.stream is None
+        if reply.status == 200 and silent and reply.content_type is None:
+            # Nothing written: ensureContentTypeHeader still gets to set a type.
+            reply.content_type = _default_content_type(request, ctx.path)
+        headers = {"X-Consul-Default-ACL-Policy": agent.config.acl_default_policy}
+        headers.update(ctx.headers)
+        headers.update(reply.headers)
+        reply.headers = headers
+        return _gzip(request, reply)
 
 
 #: The key of each route and method's ``consul.api.http`` sample, made once.
 _SAMPLE_KEYS: dict[tuple[str, str], tuple[str, tuple[tuple[str, str], ...]]] = {}
 
 
-def _finished(
-    agent: AgentCore, request: web.BaseRequest, route: Route, raw_query: str, started: float
-) -> None:
+def _finished(agent: AgentCore, request: Request, route: Route, started: float) -> None:
     """What ``HTTPHandlers.wrap`` records of every request once its handler is done.
 
     The time it took, as the ``consul.api.http`` sample labelled with its
@@ -270,17 +351,12 @@ def _finished(
     metrics.measure_since(key, started)
     if agent.log.level <= DEBUG:
         latency = format_duration(round((time.monotonic() - started) * 1e9))
-        fields = _request_fields(request, raw_query)
+        fields = _request_fields(request)
         agent.logger.named("http").debug("Request finished", *fields, "latency", latency)
 
 
 def _finishing(
-    stream: Stream,
-    agent: AgentCore,
-    request: web.BaseRequest,
-    route: Route,
-    raw_query: str,
-    started: float,
+    stream: Stream, agent: AgentCore, request: Request, route: Route, started: float
 ) -> Stream:
     """``stream``, then :func:`_finished`: a streamed request finishes when its stream ends."""
 
@@ -288,28 +364,26 @@ def _finishing(
         try:
             await stream(write)
         finally:
-            _finished(agent, request, route, raw_query, started)
+            _finished(agent, request, route, started)
 
     return run
 
 
-def _request_error(
-    agent: AgentCore, request: web.BaseRequest, raw_query: str, message: str
-) -> None:
+def _request_error(agent: AgentCore, request: Request, message: str) -> None:
     """``handleErr``'s ERROR ``Request error`` line, for every error a handler returns."""
     if agent.log.level <= ERROR:
-        fields = _request_fields(request, raw_query)
+        fields = _request_fields(request)
         agent.logger.named("http").error("Request error", *fields, "error", message)
 
 
-def _request_fields(request: web.BaseRequest, raw_query: str) -> tuple[str, ...]:
+def _request_fields(request: Request) -> tuple[str, ...]:
     """The fields ``wrap`` logs of a request: its method, URL (no token) and client."""
-    return ("method", request.method, "url", _log_url(request, raw_query), "from", _remote(request))
+    return ("method", request.method, "url", _log_url(request), "from", request.remote_addr)
 
 
-def _log_url(request: web.BaseRequest, raw_query: str) -> str:
+def _log_url(request: Request) -> str:
     """The URL as Consul logs it: a ``?token`` hidden (the query then re-encoded, sorted)."""
-    escaped_path = request.raw_path.partition("?")[0]
+    escaped_path, _, raw_query = request.raw_path.partition("?")
     if not raw_query:
         return escaped_path
     pairs = parse_qsl(raw_query, keep_blank_values=True)
@@ -320,15 +394,16 @@ def _log_url(request: web.BaseRequest, raw_query: str) -> str:
     return f"{escaped_path}?{raw_query}"
 
 
-def _remote(request: web.BaseRequest) -> str:
-    """The client's ``host:port`` (Go's ``RemoteAddr``)."""
-    peer = request.transport.get_extra_info("peername") if request.transport else None
-    if isinstance(peer, tuple) and len(peer) >= 2:
-        return join_host_port(str(peer[0]), int(peer[1]))
-    return request.remote or ""
+def _gzip(request: Request, reply: Reply) -> Reply:
+    """The gzip handler around every endpoint (NYTimes/gziphandler)."""
+    reply.headers["Vary"] = "Accept-Encoding"
+    if len(reply.body) >= GZIP_MIN_SIZE and request.method != "HEAD" and _accepts_gzip(request):
+        reply.body = gzip.compress(reply.body)
+        reply.headers["Content-Encoding"] = "gzip"
+    return reply
 
 
-def _default_content_type(request: web.BaseRequest, path: str) -> str:
+def _default_content_type(request: Request, path: str) -> str:
     """``api.GetContentType``: the type ``ensureContentTypeHeader`` gives a silent response."""
     if request.method in ("GET", "DELETE") or path.startswith("/v1/internal"):
         return request.headers.get("Content-Type") or "application/json; charset=utf-8"

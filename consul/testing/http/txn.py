@@ -17,7 +17,7 @@ from typing import Any
 
 from ..state.apitypes import TXN_OP
 from ..state.datacenter import Savepoint
-from ..state.gojson import DecodeError, decode, decode_json, json_kind
+from ..state.gojson import DecodeError, decode, json_kind
 from ..state.golang import quote
 from ..state.kv import KV_MAX_VALUE_SIZE
 from ..state.txn import Op, dispatch, pre_check, readable
@@ -47,13 +47,13 @@ async def _convert(ctx: Ctx) -> list[Op]:
             f"Request body({length} bytes) too large, max size: {limit} bytes. "
             f"See {_TXN_MAX_REQ_LEN_DOCS}.",
         )
-    body = await ctx.body()
+    body = await ctx.body(limit)  # Go's http.MaxBytesReader(maxTxnLen)
     if len(body) > limit:
         raise HTTPError(
             413, f"Request body too large, max size: {limit} bytes. See {_TXN_MAX_REQ_LEN_DOCS}."
         )
     try:
-        raw = decode_json(body)
+        raw = await ctx.decode_body()
         if raw is not None and not isinstance(raw, list):
             kind = json_kind(raw)
             raise DecodeError(f"json: cannot unmarshal {kind} into Go value of type api.TxnOps")

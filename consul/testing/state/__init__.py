@@ -10,6 +10,6 @@ Consul's texts; blocking queries wait on :class:`.wakeups.Wakeups`.
 
 The Go types Consul decodes request bodies into, and filters with
 ``?filter``, are modelled once (:mod:`.gojson`, :mod:`.filter`,
-:mod:`.structs`). Nothing here imports aiohttp or the HTTP layer above it
+:mod:`.structs`). Nothing here imports an HTTP library or the HTTP layer above it
 (:mod:`consul.testing.http`).
 """

@@ -28,7 +28,11 @@ class AgentConfig:
 
     Attributes:
         host, port: where the HTTP API listens (port 0: any free port);
-            Consul's ``client_addr`` and ``ports.http``.
+            Consul's ``client_addr`` (or ``addresses.http``) and
+            ``ports.http``. ``host`` may be a unix socket, ``unix:///path``,
+            or several addresses separated by spaces, as Consul takes them
+            (``"127.0.0.1 unix:///tmp/consul.sock"``); see
+            :meth:`http_addresses`.
         bind_addr: the address the agent's cluster traffic (Serf, server
             RPC) binds to (a dev agent's ``127.0.0.1``); an embedded agent
             opens no such listeners, but advertises this address unless told
@@ -103,6 +107,25 @@ class AgentConfig:
             line writes to its standard error (``/v1/agent/monitor`` has a
             level of its own). An embedded agent started from Python writes
             no log; ``off`` writes none.
+        http_max_conns_per_client: ``limits.http_max_conns_per_client``
+            (Consul's 200): connections one client IP may hold open (all
+            clients of a unix socket count as one); one more is answered 429
+            and closed. 0: no limit.
+        https_handshake_timeout: ``limits.https_handshake_timeout`` in
+            seconds (Consul's 5): the TLS handshake of an HTTPS connection.
+        http_max_header_bytes: ``http_config.max_header_bytes``: the
+            largest request line and headers taken (0, Consul's default:
+            Go's 1 MB); beyond, 431.
+        read_header_timeout: seconds a request's headers may take to arrive
+            (from the connection's start for its first request, from the
+            request's first byte for the next ones); then the connection is
+            closed unanswered. Consul sets no such limit (Go's
+            ``ReadHeaderTimeout``); an embedded agent has one, 0 turns it off.
+        unix_socket_user, unix_socket_group, unix_socket_mode:
+            ``unix_sockets.user``, ``group`` and ``mode``: the owner (a user
+            name or ID), group (an ID) and permissions (octal, ``"0700"``) of
+            a unix socket the HTTP API listens on (``host`` given as
+            ``unix:///path``).
     """
 
     host: str = "127.0.0.1"
@@ -146,6 +169,13 @@ class AgentConfig:
     metrics_interval: float = 10.0
     log_level: str = "info"
     log_json: bool = False
+    http_max_conns_per_client: int = 200
+    https_handshake_timeout: float = 5.0
+    http_max_header_bytes: int = 0
+    read_header_timeout: float = 10.0
+    unix_socket_user: str = ""
+    unix_socket_group: str = ""
+    unix_socket_mode: str = ""
 
     def __post_init__(self) -> None:
         if not self.primary_datacenter:
@@ -166,6 +196,9 @@ class AgentConfig:
             raise ValueError("metrics_interval must be a positive number of seconds")
         if self.log_level.upper() not in ("TRACE", "DEBUG", "INFO", "WARN", "ERR", "ERROR", "OFF"):
             raise ValueError(f"Invalid log level: {self.log_level}")
+        addresses = self.http_addresses()  # refuses an empty or malformed one
+        if self.https_port >= 0 and all(kind == "unix" for kind, _ in addresses):
+            raise ValueError("ports.https needs an IP address to listen on, not only unix sockets")
         if self.tls_verify_incoming and not self.tls_ca_file:
             # tlsutil: "VerifyIncoming set, and no CA certificate provided!"
             raise ValueError("tls verify_incoming needs a ca_file")
@@ -185,6 +218,26 @@ class AgentConfig:
             self.advertise_addr = _detect_address(bind) if bind.is_unspecified else str(bind)
         if not self.advertise_addr_wan:
             self.advertise_addr_wan = self.advertise_addr
+
+    def http_addresses(self) -> list[tuple[str, str]]:
+        """Where the HTTP API listens: ``("tcp", host)`` and ``("unix", path)`` pairs.
+
+        ``host`` split at white space, as ``expandAddrs``
+        (``agent/config/builder.go``) reads ``client_addr`` and
+        ``addresses.http``; ``unix://`` names a socket's path.
+        """
+        addresses: list[tuple[str, str]] = []
+        for address in self.host.split():
+            if address.startswith("unix://"):
+                path = address[len("unix://") :]
+                if not path:
+                    raise ValueError(f"client_addr: no unix socket path in {address!r}")
+                addresses.append(("unix", path))
+            else:
+                addresses.append(("tcp", "::" if address == "[::]" else address))
+        if not addresses:
+            raise ValueError("client_addr: no address to listen on")
+        return addresses
 
     def https_context(self) -> ssl.SSLContext | None:
         """The HTTPS listener's TLS context (None without ``ports.https``)."""

@@ -60,6 +60,8 @@ _DIGITS = frozenset(b"0123456789")
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 _ESCAPES = frozenset(b'bfnrt\\/"')
 _LITERALS = {ord("t"): b"true", ord("f"): b"false", ord("n"): b"null"}
+#: ``maxNestingDepth``: the scanner refuses a value nested deeper.
+MAX_NESTING_DEPTH = 10000
 
 
 def _char(byte: int) -> str:
@@ -109,12 +111,12 @@ def _scan(data: bytes) -> None:
         if state in ("value", "value-or-close"):
             pos = skip(pos)
             byte = data[pos]
-            if byte == ord("{"):
+            if byte == ord("{") or byte == ord("["):
                 stack.append(byte)
-                pos, state = pos + 1, "key-or-close"
-            elif byte == ord("["):
-                stack.append(byte)
-                pos, state = pos + 1, "value-or-close"
+                if len(stack) > MAX_NESTING_DEPTH:  # pushParseState
+                    raise _invalid(byte, "exceeded max depth")
+                pos += 1
+                state = "key-or-close" if byte == ord("{") else "value-or-close"
             elif byte == ord("]") and state == "value-or-close":
                 stack.pop()
                 pos, state = pos + 1, "end"
@@ -381,6 +383,40 @@ def _no_constant(name: str) -> Any:
 _PARSER = json.JSONDecoder(parse_constant=_no_constant)
 
 
+def _parse_nested(text: str, pos: int) -> Any:
+    """The JSON value at ``pos`` of well-formed ``text``, without recursion.
+
+    For values nested deeper than Python's own parser goes; the syntax has
+    been checked already (:func:`syntax_error`). Containers are opened and
+    closed here, everything else is read by the standard parser.
+    """
+    # Open containers, each with the key its next value goes under.
+    stack: list[tuple[dict[str, Any] | list[Any], list[str]]] = []
+    while True:
+        while text[pos] in " \t\r\n,:":
+            pos += 1
+        char = text[pos]
+        if char in "{[":
+            stack.append(({} if char == "{" else [], []))
+            pos += 1
+            continue
+        if char in "}]":
+            pos += 1
+            value: Any = stack.pop()[0]
+        else:
+            value, pos = _PARSER.raw_decode(text, pos)
+            if stack and isinstance(stack[-1][0], dict) and not stack[-1][1]:
+                stack[-1][1].append(value)  # an object's key: its value follows
+                continue
+        if not stack:
+            return value
+        container, key = stack[-1]
+        if isinstance(container, dict):
+            container[key.pop()] = value
+        else:
+            container.append(value)
+
+
 def decode_json(body: bytes, spec: Struct | None = None) -> Any:
     """Parse ``body`` as Go's ``json.Decoder`` does, then decode it into ``spec``.
 
@@ -396,6 +432,12 @@ def decode_json(body: bytes, spec: Struct | None = None) -> Any:
     try:
         # Go's whitespace is ASCII, so byte and character positions agree here.
         data, _ = _PARSER.raw_decode(text, start)
+    except RecursionError:
+        # Nested deeper than Python's parser recurses; Go reads 10000 levels.
+        problem = syntax_error(body)
+        if problem is not None:
+            raise DecodeError(problem) from None
+        data = _parse_nested(text, start)
     except ValueError:
         # Only the scanner's verdict is reported (a body Go reads but Python
         # does not, such as a number of thousands of digits, is cut short).
