@@ -19,6 +19,7 @@ from .adapters.callback import CallbackRunner
 from .api.acl import ACL
 from .api.agent import Agent
 from .api.catalog import Catalog
+from .api.connect import Connect
 from .api.coordinate import Coordinate
 from .api.debug import Debug
 from .api.event import Event
@@ -114,6 +115,7 @@ class ConsulBase(Recipes[M], Generic[M]):
     ACL = ACL
     Agent = Agent
     Catalog = Catalog
+    Connect = Connect
     Coordinate = Coordinate
     Debug = Debug
     Event = Event
@@ -174,6 +176,7 @@ class ConsulBase(Recipes[M], Generic[M]):
         self.acl: ACL[M] = ACL(self)
         self.agent: Agent[M] = Agent(self)
         self.catalog: Catalog[M] = Catalog(self)
+        self.connect: Connect[M] = Connect(self)
         self.coordinate: Coordinate[M] = Coordinate(self)
         self.debug: Debug[M] = Debug(self)
         self.event: Event[M] = Event(self)
@@ -245,15 +248,14 @@ class Consul(ConsulBase[Callback]):
     ) -> Any:
         """The ``http`` object to send requests with (py-consul's hook).
 
-        Calls :meth:`connect` unless a subclass defines it.
+        Calls python-consul's ``connect(host, port, scheme, verify, cert)``
+        if a subclass defines that instead (once built, ``client.connect`` is
+        the Connect group, as in py-consul).
         """
-        return self.connect(host, port, scheme, verify, cert)
-
-    def connect(
-        self, host: str, port: int, scheme: str, verify: bool | str = True, cert: Cert | None = None
-    ) -> Any:
-        """The ``http`` object to send requests with (python-consul's hook)."""
-        raise NotImplementedError(
-            "subclass consul.base.Consul and define http_connect() (or connect()) returning "
-            "an http object such as consul.std.HTTPClient; or use consul.Consul"
-        )
+        hook = getattr(type(self), "connect", None)
+        if not callable(hook):
+            raise NotImplementedError(
+                "subclass consul.base.Consul and define http_connect() (or connect()) returning "
+                "an http object such as consul.std.HTTPClient; or use consul.Consul"
+            )
+        return hook(self, host, port, scheme, verify, cert)

@@ -128,10 +128,11 @@ def test_connect_authorize_and_ca(c):
     assert answer == {"Authorized": True, "Reason": "Default behavior configured by ACLs"}
     with pytest.raises(consul.BadRequest, match="not a valid Connect identifier"):
         c.agent.connect.authorize("db", "http://x", client_cert_serial="01")
-    with pytest.raises(consul.ServerError, match="CA has not finished initializing"):
-        c.agent.connect.ca.roots()
-    with pytest.raises(consul.ServerError, match="CA has not finished initializing"):
-        c.agent.connect.ca.leaf("web")
+    roots = c.agent.connect.ca.roots()
+    assert roots == c.connect.ca.roots()
+    leaf = c.agent.connect.ca.leaf("web")
+    assert leaf["ServiceURI"] == f"spiffe://{roots['TrustDomain']}/ns/default/dc/dc1/svc/web"
+    assert leaf["PrivateKeyPEM"].startswith("-----BEGIN EC PRIVATE KEY-----")
 
 
 def test_local_health_as_text(c):

@@ -139,12 +139,6 @@ def test_authorize_needs_service_write_on_the_target(anon, root):
     assert ok.status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/v1/agent/connect/ca/roots", "/v1/agent/connect/ca/leaf/web"])
-def test_the_ca_is_not_there_yet(api, path):
-    response = api.get(path)
-    assert (response.status_code, response.text) == (500, "CA has not finished initializing")
-
-
 # -- pprof -------------------------------------------------------------------------------
 
 

@@ -5,10 +5,9 @@ Handlers follow ``agent/agent_endpoint.go`` (``AgentConnectAuthorize``,
 ``agent/connect_authz.go`` (``ConnectAuthorize``); client certificate URIs
 are read as ``agent/connect/uri.go`` reads SPIFFE IDs.
 
-The embedded agent has no intentions and no Connect CA yet: authorization
-always falls to the default decision (``Default behavior configured by
-ACLs``), and the roots and leaf certificates answer as an agent whose CA has
-not finished initializing does.
+The embedded agent has no intentions yet: authorization always falls to the
+default decision (``Default behavior configured by ACLs``). The roots and
+leaf certificates come from the datacenter's CA (``state/ca.py``).
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from ..state.errors import RPCError
 from ..state.gotypes import STRING, struct
 from .context import Ctx
 from .errors import BadRequest
@@ -42,9 +40,6 @@ _OTHERS = (
 )
 
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
-
-#: What the CA endpoints answer until the agent has a CA.
-CA_NOT_READY = "CA has not finished initializing"
 
 
 def spiffe_kind(uri: str) -> str | None:
@@ -104,14 +99,28 @@ async def agent_connect_authorize(ctx: Ctx) -> Reply:
 
 @routes("/v1/agent/connect/ca/roots", "GET")
 async def agent_connect_ca_roots(ctx: Ctx) -> Reply:
-    """``AgentConnectCARoots``: the CA roots (none until the CA is there)."""
+    """``AgentConnectCARoots``: the CA roots, as ``/v1/connect/ca/roots`` has them (blocking)."""
     ctx.check_consistency()
-    raise RPCError(CA_NOT_READY)
+    ca = ctx.dc.ca
+    index, roots = await ctx.blocking(lambda: (ca.roots_index, ca.roots_json()))
+    ctx.set_meta(index)
+    ctx.headers["X-Cache"] = "MISS"
+    return json_reply(roots)
 
 
 @routes("/v1/agent/connect/ca/leaf/", "GET")
 async def agent_connect_ca_leaf(ctx: Ctx) -> Reply:
-    """``AgentConnectCALeafCert``: a leaf certificate for a service (none until the CA is there)."""
+    """``AgentConnectCALeafCert``: the service's leaf certificate (``service:write``, blocking).
+
+    A blocking query returns when the certificate is replaced: a new root
+    was made active.
+    """
     ctx.check_enterprise_meta()
     ctx.check_consistency()
-    raise RPCError(CA_NOT_READY)
+    service = ctx.tail
+    ctx.require(ctx.authz.service_write(service), "service:write", service)
+    ca = ctx.dc.ca
+    index, issued = await ctx.blocking(lambda: ca.leaf(service))
+    ctx.set_index(index)
+    ctx.headers["X-Cache"] = "MISS"
+    return json_reply(issued)

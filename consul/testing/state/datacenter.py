@@ -21,6 +21,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from .ca import CAStore
 from .catalog import CatalogStore
 from .config import AgentConfig
 from .coordinate import CoordinateStore
@@ -51,6 +52,7 @@ class Datacenter:
         self.gateways = GatewayServicesStore(self)
         self.queries = PreparedQueryStore(self)
         self.autopilot = AutopilotStore(self)
+        self.ca = CAStore(self)
 
     @property
     def stores(self) -> tuple[object, ...]:
@@ -84,6 +86,7 @@ class Datacenter:
         self.catalog.bootstrap()
         self.coordinates.bootstrap()
         self.autopilot.bootstrap()
+        self.ca.bootstrap()
 
     def apply(self) -> int:
         """The index of a new write (Raft's next log index)."""

@@ -397,6 +397,7 @@ def restore(core: AgentCore, dc: Datacenter, state: dict[str, Any]) -> None:
         catalog.register(dc.apply(), catalog.server_registration())
         dc.changed()
     dc.autopilot.bootstrap()
+    dc.ca.bootstrap()
     for session in dc.sessions.all():
         dc.sessions.reset_timer(session)
     if dc is core.home:
