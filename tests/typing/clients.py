@@ -28,6 +28,7 @@ from consul._endpoint import AsyncIO, Blocking
 from consul.api.acl import ACLAuthMethod, ACLTemplatedPolicyResponse, ACLToken
 from consul.api.agent import AgentService
 from consul.api.catalog import GatewayService, Node
+from consul.api.connect import CAConfiguration
 from consul.api.event import UserEvent
 from consul.api.health import HealthCheck, ServiceEntry
 from consul.api.kv import KVPair
@@ -88,6 +89,8 @@ def metadata_and_query_options() -> None:
         c.catalog.service("web", ns="team", partition="p", tag=["a", "b"], node_meta={"k": "v"})
         c.catalog.service("web", cached="yes")  # type: ignore[arg-type]
         c.catalog.nodes(ns="team")  # type: ignore[call-arg]
+        assert_type(c.connect.ca.configuration(), CAConfiguration)
+        assert_type(c.connect.ca.set_configuration("consul", {"LeafCertTTL": "24h"}), bool)
         del pair
 
 
