@@ -78,7 +78,15 @@ def scenario(adapter: str, c: Any, settings: dict[str, Any], wait: Callable[[Any
     _, healthy = wait(c.health.service("demo-web", passing=True))
     ids = sorted(entry["Service"]["ID"] for entry in healthy)
     say(adapter, f"service      {service_id} registered, TTL check passing; healthy: {ids}")
+    query = wait(c.query.create("demo-web", name=f"demo-web-{adapter}", onlypassing=True))
+    found = wait(c.query.execute(f"demo-web-{adapter}"))
+    say(adapter, f"query        demo-web-{adapter}: {len(found['Nodes'])} healthy instance(s)")
+    wait(c.query.delete(query["ID"]))
     wait(c.agent.service.deregister(service_id))
+    try:
+        say(adapter, f"snapshot     {len(wait(c.snapshot.save()))} bytes")
+    except ACLPermissionDenied:
+        say(adapter, "snapshot     skipped: the token may not take snapshots")
 
     watched = f"demo/{adapter}/feature"
     seen: list[bytes | None] = []
@@ -154,7 +162,15 @@ async def scenario_async(adapter: str, c: Any, settings: dict[str, Any]) -> None
     _, healthy = await c.health.service("demo-web", passing=True)
     ids = sorted(entry["Service"]["ID"] for entry in healthy)
     say(adapter, f"service      {service_id} registered, TTL check passing; healthy: {ids}")
+    query = await c.query.create("demo-web", name=f"demo-web-{adapter}", onlypassing=True)
+    found = await c.query.execute(f"demo-web-{adapter}")
+    say(adapter, f"query        demo-web-{adapter}: {len(found['Nodes'])} healthy instance(s)")
+    await c.query.delete(query["ID"])
     await c.agent.service.deregister(service_id)
+    try:
+        say(adapter, f"snapshot     {len(await c.snapshot.save())} bytes")
+    except ACLPermissionDenied:
+        say(adapter, "snapshot     skipped: the token may not take snapshots")
 
     watched = f"demo/{adapter}/feature"
     seen: list[bytes | None] = []

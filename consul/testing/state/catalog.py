@@ -10,7 +10,6 @@ JSON are in :mod:`.structs`.
 
 from __future__ import annotations
 
-import copy
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -607,7 +606,8 @@ class CatalogStore:
             if service is None:
                 raise RPCError("Missing service registration")
             record["ServiceName"] = service["ServiceName"]
-            record["ServiceTags"] = copy.deepcopy(service["ServiceTags"])
+            tags = service["ServiceTags"]
+            record["ServiceTags"] = None if tags is None else list(tags)  # strings
             if existing is not None and self._check_same(existing, record):
                 modified = False
             else:

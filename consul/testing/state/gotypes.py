@@ -354,16 +354,26 @@ _ZEROS: dict[str, Any] = {
 }
 
 
+#: Values shared, not copied: nothing can change them.
+_IMMUTABLE = (str, int, float, bool, bytes, type(None))
+
+
 def _filled_value(given: Any, go_type: GoType) -> Any:
     if isinstance(go_type, Ptr):
         return _filled_value(given, go_type.elem)
     if isinstance(go_type, Struct):
         return zero_filled(given, go_type)
     if isinstance(go_type, Slice):
+        if isinstance(go_type.elem, Scalar) and all(type(item) in _IMMUTABLE for item in given):
+            # A list of strings (tags) needs no copy of each item: a large
+            # registration would hold the agent's loop for seconds.
+            return list(given)
         return [None if item is None else _filled_value(item, go_type.elem) for item in given]
     if isinstance(go_type, Map):
         return {
             key: None if item is None else _filled_value(item, go_type.elem)
             for key, item in given.items()
         }
+    if type(given) in _IMMUTABLE:
+        return given
     return copy.deepcopy(given)

@@ -107,7 +107,8 @@ def service_node(node: str, service: NodeService) -> ServiceNode:
         "ServiceKind": service["Kind"],
         "ServiceID": service["ID"],
         "ServiceName": service["Service"],
-        "ServiceTags": copy.deepcopy(service["Tags"]),
+        # Strings: a copy of the list is a whole copy (and much faster).
+        "ServiceTags": None if service["Tags"] is None else list(service["Tags"]),
         "ServiceAddress": service["Address"],
         "ServiceTaggedAddresses": copy.deepcopy(service["TaggedAddresses"]),
         "ServiceWeights": _weights(service["Weights"]),
