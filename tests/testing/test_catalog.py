@@ -328,9 +328,11 @@ def test_skip_node_update_keeps_the_node(api: RawHTTP) -> None:
 
 
 def test_the_token_field_of_the_body_is_accepted_and_ignored(api: RawHTTP) -> None:
-    api.register({**WEB, "Token": "whatever", "CreateIndex": 5, "ModifyIndex": 6})
+    # Indexes far from the write's own, so that ignoring them shows.
+    api.register({**WEB, "Token": "whatever", "CreateIndex": 5000, "ModifyIndex": 6000})
     (instance,) = api.get("/v1/catalog/service/web").json()
-    assert instance["CreateIndex"] != 5
+    assert instance["CreateIndex"] != 5000
+    assert instance["ModifyIndex"] != 6000
 
 
 @pytest.mark.parametrize(
