@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ._http import Response
-from ._meta import Indexed, query_meta
+from ._meta import Indexed
 from .exceptions import ConsulException, InvalidResponse, for_status
 
 T = TypeVar("T")
@@ -100,7 +100,7 @@ def indexed(decoder: Decoder[T]) -> Decoder[Indexed[T]]:
         # The value first: an error status raises its own exception, whether
         # or not the answer has an index.
         value = decoder(response)
-        return Indexed(value, query_meta(response, index(response)))
+        return Indexed.of(value, index(response), response)
 
     return decode
 

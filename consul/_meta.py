@@ -13,8 +13,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, TypeVar
 
-from ._http import Response
+from ._http import HeaderMap, Headers, Request, Response
 
+T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 
 __all__ = ["Indexed", "QueryMeta", "query_meta"]
@@ -77,13 +78,36 @@ class Indexed(tuple[int, T_co]):
     the metadata of the answer (``.meta.known_leader``, ``.meta.cache_hit``...).
     """
 
-    meta: QueryMeta
+    _meta: QueryMeta | None
+    #: The answer's headers and request, read into ``meta`` when first asked.
+    _source: tuple[Headers | HeaderMap, Request] | None
 
     def __new__(cls, data: T_co, meta: QueryMeta) -> Indexed[T_co]:
         """The pair ``(meta.index, data)`` carrying ``meta``."""
         pair = super().__new__(cls, (meta.index, data))
-        pair.meta = meta
+        pair._meta, pair._source = meta, None
         return pair
+
+    @classmethod
+    def of(cls, data: T, index: int, response: Response) -> Indexed[T]:
+        """The pair ``(index, data)`` of ``response``, whose other metadata is read when asked.
+
+        Most callers never look at ``meta``: reading a dozen headers on
+        every call would cost them for nothing.
+        """
+        pair: Indexed[T] = tuple.__new__(cls, (index, data))  # type: ignore[assignment]
+        pair._meta, pair._source = None, (response.headers, response.request)
+        return pair
+
+    @property
+    def meta(self) -> QueryMeta:
+        """The metadata of the answer (a :class:`QueryMeta`)."""
+        if self._meta is None:
+            assert self._source is not None
+            headers, request = self._source
+            self._meta = query_meta(Response(0, headers, b"", request), self[0])
+            self._source = None
+        return self._meta
 
     @property
     def data(self) -> T_co:
