@@ -117,6 +117,15 @@ class Upload:
             return None
 
     @staticmethod
+    def headers(file: IO[bytes], headers: Headers) -> dict[str, str]:
+        """``headers``, with the ``Content-Length`` of ``file`` if it can tell its size."""
+        given = dict(headers)
+        size = Upload.size(file)
+        if size is not None:
+            given["Content-Length"] = str(size)
+        return given
+
+    @staticmethod
     def chunks(file: IO[bytes]) -> Iterator[bytes]:
         """``file``'s bytes, part by part."""
         while chunk := file.read(UPLOAD_CHUNK):

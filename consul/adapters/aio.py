@@ -160,9 +160,7 @@ class AiohttpTransport:
             data: Any = request.body
             if request.upload is not None:
                 file = stack.enter_context(request.upload.open())
-                size = Upload.size(file)
-                if size is not None:
-                    headers["Content-Length"] = str(size)
+                headers = Upload.headers(file, request.headers)
                 data = _parts(file)
             async with asyncio.timeout(request.time_limit()):
                 answer = await session.request(

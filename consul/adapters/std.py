@@ -322,7 +322,7 @@ class RequestsTransport:
         finally:
             current.transport = current.deadline = None
             connection = self._inflight.pop(ident, None)
-        head = Response.build(answer.status_code, answer.headers.items(), b"", request)
+        head = Response(answer.status_code, answer.headers, b"", request)
         opened = _Opened(self, head, answer, connection)
         self._streams.add(opened)
         return opened

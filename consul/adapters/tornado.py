@@ -265,9 +265,7 @@ class TornadoTransport:
         producer = None
         if request.upload is not None:
             file = opened.upload.enter_context(request.upload.open())
-            size = Upload.size(file)
-            if size is not None:
-                headers["Content-Length"] = str(size)
+            headers = Upload.headers(file, request.headers)
 
             async def producer(write: Callable[[bytes], Awaitable[None]]) -> None:
                 for chunk in Upload.chunks(file):

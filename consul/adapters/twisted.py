@@ -231,7 +231,7 @@ class TwistedTransport:
         except BaseException:
             upload.close()
             raise
-        head = Response.build(answer.code, _header_pairs(answer), b"", request)
+        head = Response(answer.code, _Headers(answer.headers), b"", request)
         opened = _Opened(self, head, upload)
         answer.deliverBody(opened)  # type: ignore[call-arg,misc]  # zope interface
         self._streams.add(opened)
@@ -452,15 +452,6 @@ class _Body:
 
     def stopProducing(self) -> None:  # noqa: N802
         """Nothing to stop."""
-
-
-def _header_pairs(answer: Any) -> list[tuple[str, str]]:
-    """An answer's headers as text pairs."""
-    return [
-        (name.decode("latin-1"), value.decode("latin-1"))
-        for name, values in answer.headers.getAllRawHeaders()
-        for value in values
-    ]
 
 
 def _cancelled(exc: Exception) -> bool:

@@ -265,18 +265,22 @@ class Request:
         return self._query
 
     @property
+    def peer(self) -> tuple[str, int] | None:
+        """The client's address and port; None on a unix socket."""
+        peer = None if self.transport is None else self.transport.get_extra_info("peername")
+        return (str(peer[0]), int(peer[1])) if isinstance(peer, tuple) and len(peer) >= 2 else None
+
+    @property
     def remote(self) -> str:
         """The client's address, without the port; empty on a unix socket."""
-        peer = None if self.transport is None else self.transport.get_extra_info("peername")
-        return str(peer[0]) if isinstance(peer, tuple) and len(peer) >= 2 else ""
+        peer = self.peer
+        return "" if peer is None else peer[0]
 
     @property
     def remote_addr(self) -> str:
         """The client's ``host:port`` (Go's ``RemoteAddr``); empty on a unix socket."""
-        peer = None if self.transport is None else self.transport.get_extra_info("peername")
-        if isinstance(peer, tuple) and len(peer) >= 2:
-            return join_host_port(str(peer[0]), int(peer[1]))
-        return ""
+        peer = self.peer
+        return "" if peer is None else join_host_port(*peer)
 
     async def read(self) -> bytes:
         """The whole body."""
