@@ -121,8 +121,8 @@ class ConsulBase(Recipes[M], Generic[M]):
     Event = Event
     Health = Health
     KV = KV
-    Query = Query
     Operator = Operator
+    Query = Query
     Session = Session
     Snapshot = Snapshot
     Status = Status
@@ -182,8 +182,8 @@ class ConsulBase(Recipes[M], Generic[M]):
         self.event: Event[M] = Event(self)
         self.health: Health[M] = Health(self)
         self.kv: KV[M] = KV(self)
-        self.query: Query[M] = Query(self)
         self.operator: Operator[M] = Operator(self)
+        self.query: Query[M] = Query(self)
         self.session: Session[M] = Session(self)
         self.snapshot: Snapshot[M] = Snapshot(self)
         self.status: Status[M] = Status(self)
