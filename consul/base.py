@@ -19,6 +19,7 @@ from .adapters.callback import CallbackRunner
 from .api.acl import ACL
 from .api.agent import Agent
 from .api.catalog import Catalog
+from .api.config import Config as ConfigEntries
 from .api.connect import Connect
 from .api.coordinate import Coordinate
 from .api.debug import Debug
@@ -151,7 +152,8 @@ class ConsulBase(Recipes[M], Generic[M]):
         tls_server_name: str | None = None,
         http_auth: str | tuple[str, str] | None = None,
     ) -> None:
-        self.config = Config.resolve(
+        #: The client's resolved settings (address, TLS, timeout...).
+        self.settings = Config.resolve(
             host,
             port,
             token,
@@ -167,12 +169,15 @@ class ConsulBase(Recipes[M], Generic[M]):
         )
         #: The default ACL token (None: none); assignable, as python-consul's was.
         #: It is sent only in the ``X-Consul-Token`` header, never in a URL.
-        self.token: str | None = self.config.token
+        self.token: str | None = self.settings.token
         #: The default datacenter (None: the agent's own); assignable.
-        self.dc: str | None = self.config.dc
+        self.dc: str | None = self.settings.dc
         #: The default consistency mode of reads; assignable.
-        self.consistency: str = self.config.consistency
-        self._runner = self._make_runner(self.config)
+        self.consistency: str = self.settings.consistency
+        #: Configuration entries; it also answers the settings' attributes
+        #: (``self.config.timeout``), which a subclass's ``http_connect`` may read.
+        self.config: ConfigEntries[M] = ConfigEntries(self)
+        self._runner = self._make_runner(self.settings)
         self.acl: ACL[M] = ACL(self)
         self.agent: Agent[M] = Agent(self)
         self.catalog: Catalog[M] = Catalog(self)
@@ -201,10 +206,10 @@ class ConsulBase(Recipes[M], Generic[M]):
     @property
     def scheme(self) -> str:
         """``http`` or ``https``."""
-        return self.config.scheme
+        return self.settings.scheme
 
     def __repr__(self) -> str:
-        return f"<{type(self).__module__}.{type(self).__qualname__} {self.config.address}>"
+        return f"<{type(self).__module__}.{type(self).__qualname__} {self.settings.address}>"
 
 
 class Consul(ConsulBase[Callback]):
