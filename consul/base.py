@@ -23,6 +23,7 @@ from .api.config import Config as ConfigEntries
 from .api.connect import Connect
 from .api.coordinate import Coordinate
 from .api.debug import Debug
+from .api.discovery_chain import DiscoveryChain
 from .api.event import Event
 from .api.health import Health
 from .api.kv import KV
@@ -184,6 +185,7 @@ class ConsulBase(Recipes[M], Generic[M]):
         self.connect: Connect[M] = Connect(self)
         self.coordinate: Coordinate[M] = Coordinate(self)
         self.debug: Debug[M] = Debug(self)
+        self.discovery_chain: DiscoveryChain[M] = DiscoveryChain(self)
         self.event: Event[M] = Event(self)
         self.health: Health[M] = Health(self)
         self.kv: KV[M] = KV(self)

@@ -87,17 +87,24 @@ def _set_cache_meta(ctx: Ctx, hit: bool, age: float) -> None:
         ctx.headers["Age"] = f"{age:.0f}"
 
 
-async def refreshed(ctx: Ctx, cache_type: str, query: Callable[[], tuple[int, T]]) -> tuple[int, T]:
+async def refreshed(
+    ctx: Ctx,
+    cache_type: str,
+    query: Callable[[], tuple[int, T]],
+    *,
+    not_found: Callable[[T], bool] | None = None,
+    unchanged: Callable[[T, T], bool] | None = None,
+) -> tuple[int, T]:
     """A blocking read of a cache type that Consul refreshes in the background.
 
     The entry follows the servers' state, so the answer is the current
     state (``Age`` 0); it is a hit when the request was answered before and
     needs no waiting for a newer index. Without ``?cached`` this is
-    :meth:`Ctx.blocking`.
+    :meth:`Ctx.blocking`, to which ``not_found`` and ``unchanged`` are given.
     """
     request = CacheRequest.read(ctx, cache_type)
     if request is None:
-        return await ctx.blocking(query)
+        return await ctx.blocking(query, not_found=not_found, unchanged=unchanged)
     first: list[int] = []
 
     def run() -> tuple[int, T]:
@@ -108,7 +115,7 @@ async def refreshed(ctx: Ctx, cache_type: str, query: Callable[[], tuple[int, T]
 
     known = ctx.agent.cache.get(request.key) is not None
     min_index, _ = ctx.wait_params()
-    index, result = await ctx.blocking(run)
+    index, result = await ctx.blocking(run, not_found=not_found, unchanged=unchanged)
     ctx.agent.cache.put(request.key, None)
     _set_cache_meta(ctx, known and (min_index == 0 or first[0] > min_index), 0.0)
     return index, result

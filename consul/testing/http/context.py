@@ -358,6 +358,7 @@ class Ctx:
         query: Callable[[], tuple[int, T]],
         *,
         not_found: Callable[[T], bool] | None = None,
+        unchanged: Callable[[T, T], bool] | None = None,
     ) -> tuple[int, T]:
         """Run ``query`` as Consul's ``blockingquery.Query`` does.
 
@@ -371,6 +372,11 @@ class Ctx:
         (``ErrNotFound``): after the first such answer the query keeps
         blocking until something is found, whatever the index does
         (``agent/blockingquery/blockingquery.go``).
+
+        ``unchanged(previous, result)`` true means the answer is the one the
+        previous run gave (``ErrNotChanged``, which the discovery chain
+        returns when its hash did not move): the query keeps blocking as if
+        the index had not moved either.
         """
         min_index, wait = self.wait_params()
         dc = self.dc
@@ -383,12 +389,16 @@ class Ctx:
         )
         deadline = time.monotonic() + wait
         was_not_found = False
+        previous: list[T] = []
         while True:
             index = max(index, 1)
-            if not_found is not None and not_found(result):
+            if unchanged is not None and previous and unchanged(previous[0], result):
+                min_index = index
+            elif not_found is not None and not_found(result):
                 if was_not_found:
                     min_index = index
                 was_not_found = True
+            previous[:] = [result]
             if index > min_index or not await dc.wakeups.wait(deadline):
                 return index, result
             index, result = query()
