@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, endpoint, mapping, non_empty, optional_int
-from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Response, path
+from .._endpoint import Group, endpoint, mapping, optional_int
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Response, path, path_segment
 
 if TYPE_CHECKING:
     from .._meta import Indexed
@@ -124,7 +124,7 @@ class ServiceRouterEntry(ConfigEntry, total=False):
 
 
 class ServiceSplitterEntry(ConfigEntry, total=False):
-    """A ``service-splitter`` entry: ``Splits`` whose ``Weight``s add up to 100."""
+    """A ``service-splitter`` entry: ``Splits``, whose weights add up to 100."""
 
     Splits: list[dict[str, Any]]
 
@@ -227,7 +227,7 @@ class Config(Group[M]):
         :class:`~consul.ServerError`.
         """
         return self._read(
-            path("config", kind, name),
+            path("config", path_segment(kind, "kind"), path_segment(name, "name")),
             d.or_none(d.json),
             token=token,
             dc=dc,
@@ -260,7 +260,7 @@ class Config(Group[M]):
         list blocks until an entry appears.
         """
         return self._read(
-            path("config", kind),
+            path("config", path_segment(kind, "kind")),
             d.json_list,
             token=token,
             dc=dc,
@@ -325,7 +325,7 @@ class Config(Group[M]):
         """
         request = self._request(
             "DELETE",
-            path("config", non_empty(kind, "kind"), non_empty(name, "name")),
+            path("config", path_segment(kind, "kind"), path_segment(name, "name")),
             _cas(cas),
             token=token,
             dc=dc,

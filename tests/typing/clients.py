@@ -30,8 +30,8 @@ from consul.api.agent import AgentService
 from consul.api.catalog import GatewayService, Node
 from consul.api.config import ConfigEntry
 from consul.api.connect import CAConfiguration
-from consul.api.exported_services import ResolvedExportedService
 from consul.api.event import UserEvent
+from consul.api.exported_services import ResolvedExportedService
 from consul.api.health import HealthCheck, ServiceEntry
 from consul.api.kv import KVPair
 from consul.api.query import ExecuteResponse, ExplainResponse, PreparedQuery

@@ -34,11 +34,10 @@ __all__ = [
     "entry_hash",
     "fail",
     "meta_errors",
+    "tls_config_error",
     "validate_access_logs",
     "validate_meta",
-    "validate_mesh_gateway_mode",
     "validate_mutual_tls_mode",
-    "validate_proxy_mode",
 ]
 
 #: ``structs.ProxyMode``.
@@ -133,18 +132,6 @@ def meta_errors(meta: dict[str, str] | None) -> list[str]:
 def validate_meta(meta: dict[str, str] | None) -> None:
     """``validateConfigEntryMeta``, raised as one error."""
     fail(meta_errors(meta))
-
-
-def validate_proxy_mode(mode: str) -> None:
-    """``ValidateProxyMode`` (``agent/structs/connect_proxy_config.go``)."""
-    if mode not in ("", "direct", "transparent"):
-        raise RPCError(f"Invalid Proxy Mode: {quote(mode)}")
-
-
-def validate_mesh_gateway_mode(mode: str) -> None:
-    """``ValidateMeshGatewayMode``."""
-    if mode not in ("", "none", "local", "remote"):
-        raise RPCError(f"Invalid Mesh Gateway Mode: {quote(mode)}")
 
 
 def validate_mutual_tls_mode(mode: str) -> None:
