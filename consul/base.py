@@ -25,6 +25,7 @@ from .api.coordinate import Coordinate
 from .api.debug import Debug
 from .api.discovery_chain import DiscoveryChain
 from .api.event import Event
+from .api.exported_services import ExportedServices
 from .api.health import Health
 from .api.kv import KV
 from .api.operator import Operator
@@ -187,6 +188,8 @@ class ConsulBase(Recipes[M], Generic[M]):
         self.debug: Debug[M] = Debug(self)
         self.discovery_chain: DiscoveryChain[M] = DiscoveryChain(self)
         self.event: Event[M] = Event(self)
+        #: ``client.exported_services()``: the services the ``exported-services`` entry exports.
+        self.exported_services: ExportedServices[M] = ExportedServices(self)
         self.health: Health[M] = Health(self)
         self.kv: KV[M] = KV(self)
         self.operator: Operator[M] = Operator(self)
