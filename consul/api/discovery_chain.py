@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, duration_field, endpoint, non_empty, optional_str
-from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path
+from .._endpoint import Group, duration_field, endpoint, optional_str
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_segment
 
 if TYPE_CHECKING:
     from .._meta import Indexed
@@ -184,7 +184,7 @@ class DiscoveryChain(Group[M]):
         body = _overrides(override_connect_timeout, override_protocol, override_mesh_gateway_mode)
         request = self._request(
             "POST" if body else "GET",
-            path("discovery-chain", non_empty(service, "service")),
+            path("discovery-chain", path_segment(service, "service")),
             params,
             token=token,
             dc=dc,

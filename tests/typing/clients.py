@@ -30,6 +30,7 @@ from consul.api.agent import AgentService
 from consul.api.catalog import GatewayService, Node
 from consul.api.config import ConfigEntry
 from consul.api.connect import CAConfiguration
+from consul.api.discovery_chain import CompiledDiscoveryChain, DiscoveryChainResponse
 from consul.api.event import UserEvent
 from consul.api.exported_services import ResolvedExportedService
 from consul.api.health import HealthCheck, ServiceEntry
@@ -136,6 +137,20 @@ async def config_entries_asyncio() -> None:
     async with consul.aio.Consul() as a:
         assert_type(await a.config.set({"Kind": "mesh"}), bool)
         assert_type(await a.exported_services(), consul.Indexed[list[ResolvedExportedService]])
+
+
+def discovery_chain() -> None:
+    with consul.Consul() as c:
+        assert_type(c.discovery_chain.get("web"), consul.Indexed[DiscoveryChainResponse])
+        _, answer = c.discovery_chain.get("web", compile_dc="dc2", override_connect_timeout=7)
+        assert_type(answer["Chain"], CompiledDiscoveryChain)
+        c.discovery_chain.get("web", override_mesh_gateway_mode=1)  # type: ignore[arg-type]
+
+
+async def discovery_chain_asyncio() -> None:
+    async with consul.aio.Consul() as a:
+        chain = await a.discovery_chain.get("web", override_protocol="http")
+        assert_type(chain, consul.Indexed[DiscoveryChainResponse])
 
 
 def blocking_at_python_consuls_path() -> None:
