@@ -207,7 +207,7 @@ def test_a_redirect_compiled_with_overrides(api):
     assert response.status_code == 200
     chain = response.json()["Chain"]
     hashed = chain.pop("CustomizationHash")
-    assert len(hashed) == 8
+    assert hashed == "b94f529a"
     web = "web.default.default.dc2"
     assert chain == {
         "ServiceName": "web",

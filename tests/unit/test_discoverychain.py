@@ -485,6 +485,18 @@ def test_protocol_override():
     )
 
 
+def test_the_customization_hash_is_consul_s():
+    """The docs' sample: a redirect to dc2, compiled with three overrides."""
+    found = entries(resolver("main", Redirect={"Datacenter": "dc2"}))
+    result = compile_main(
+        found,
+        override_connect_timeout=7 * 10**9,
+        override_protocol="grpc",
+        override_mesh_gateway="remote",
+    )
+    assert result["CustomizationHash"] == "b94f529a"
+
+
 def test_an_override_to_what_the_chain_has_customizes_nothing():
     found = entries(defaults("main", "http2"))
     assert "CustomizationHash" not in compile_main(found, override_protocol="http2")

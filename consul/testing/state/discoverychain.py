@@ -10,16 +10,14 @@ nothing but the entries; :func:`compile_chain` returns the
 
 What the compiler leaves out: sameness groups, peered targets' data
 (locality, SNI), virtual IPs, and namespaces and partitions other than
-``default`` (Consul CE has none). The ``CustomizationHash`` is a hash of
-the same overrides, not the number Consul's ``hashstructure`` gives.
+``default`` (Consul CE has none).
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import math
+import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -808,19 +806,58 @@ class _Compiler:
         return chain
 
     def customization_hash(self) -> str:
-        """Eight hex digits naming the overrides that changed the chain."""
+        """The first eight hex digits of the hash of the overrides that changed the chain.
+
+        ``compile.go`` hashes an anonymous struct of the three overrides
+        (those that changed nothing at their zero value) with
+        ``hashstructure`` v1: :func:`_hash_string`, :func:`_hash_struct`.
+        """
         request = self.request
-        customization = {
-            "OverrideMeshGateway": request.override_mesh_gateway
-            if "MeshGateway" in self.customized
-            else "",
-            "OverrideProtocol": request.override_protocol if "Protocol" in self.customized else "",
-            "OverrideConnectTimeout": request.override_connect_timeout
-            if "ConnectTimeout" in self.customized
-            else 0,
-        }
-        digest = hashlib.sha256(json.dumps(customization, sort_keys=True).encode())
-        return digest.hexdigest()[:8]
+        mode = request.override_mesh_gateway if "MeshGateway" in self.customized else ""
+        protocol = request.override_protocol if "Protocol" in self.customized else ""
+        timeout = request.override_connect_timeout if "ConnectTimeout" in self.customized else 0
+        mesh_gateway = _hash_struct("MeshGatewayConfig", {"Mode": _hash_string(mode)})
+        value = _hash_struct(
+            "",
+            {
+                "OverrideMeshGateway": mesh_gateway,
+                "OverrideProtocol": _hash_string(protocol),
+                "OverrideConnectTimeout": _fnv1(struct.pack("<q", timeout)),
+            },
+        )
+        return f"{value:x}"[:8]
+
+
+# -- hashstructure v1 (github.com/mitchellh/hashstructure), for the customization hash -----
+
+_FNV_OFFSET = 0xCBF29CE484222325
+_FNV_PRIME = 0x100000001B3
+_UINT64 = 2**64 - 1
+
+
+def _fnv1(data: bytes) -> int:
+    """64-bit FNV-1 (Go's ``fnv.New64``, hashstructure's default hasher)."""
+    value = _FNV_OFFSET
+    for byte in data:
+        value = (value * _FNV_PRIME) & _UINT64
+        value ^= byte
+    return value
+
+
+def _hash_string(text: str) -> int:
+    """A string: its bytes hashed."""
+    return _fnv1(text.encode())
+
+
+def _hash_struct(name: str, fields: Mapping[str, int]) -> int:
+    """A struct: its type's name, XOR each field's name and value hashed in order.
+
+    ``fields`` maps each exported field to the hash of its value.
+    """
+    value = _hash_string(name)
+    for field_name, field_hash in fields.items():
+        value ^= _fnv1(struct.pack("<QQ", _hash_string(field_name), field_hash))
+    return value
 
 
 def _opts_of(spec: Mapping[str, Any]) -> TargetOpts:
