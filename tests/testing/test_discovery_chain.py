@@ -315,3 +315,16 @@ def test_another_datacenter_compiles_in_its_own_name_and_trust_domain():
         assert chain["Datacenter"] == "dc2"
         expected = target(api, "web", dc="dc2", answering="dc2")
         assert chain["Targets"] == {"web.default.default.dc2": expected}
+
+
+def test_a_cached_read_goes_through_the_agent_s_cache(api):
+    first = api.get("/v1/discovery-chain/web", params={"cached": ""})
+    assert first.headers["X-Cache"] == "MISS"
+    again = api.get("/v1/discovery-chain/web", params={"cached": ""})
+    assert (again.headers["X-Cache"], again.headers["Age"]) == ("HIT", "0")
+    assert again.json() == first.json()
+    response = api.get("/v1/discovery-chain/web", params={"cached": "", "consistent": ""})
+    assert (response.status_code, response.text) == (
+        400,
+        "Cannot specify ?cached with ?consistent, conflicting semantics.",
+    )

@@ -329,6 +329,110 @@ def test_all_the_bells_and_whistles():
     )
 
 
+def test_a_route_to_a_subset_bypasses_the_splitter():
+    bypass = {
+        "Match": {"HTTP": {"PathPrefix": "/other"}},
+        "Destination": {"Service": "other", "ServiceSubset": "bypass"},
+    }
+    found = entries(
+        defaults("main", "http"),
+        defaults("other", "http"),
+        router("main", bypass),
+        splitter("other", {"Weight": 100, "Service": "ignored"}),
+        resolver("other", Subsets={"bypass": {"Filter": "Service.Meta.version == bypass"}}),
+    )
+    other = "bypass.other.default.default.dc1"
+    assert compile_main(found) == chain(
+        "http",
+        "router:main.default.default",
+        {
+            "router:main.default.default": {
+                "Type": "router",
+                "Name": "main.default.default",
+                "Routes": [
+                    {"Definition": bypass, "NextNode": f"resolver:{other}"},
+                    {"Definition": default_route(), "NextNode": f"resolver:{MAIN}"},
+                ],
+            },
+            f"resolver:{MAIN}": resolver_node(MAIN, default=True),
+            f"resolver:{other}": resolver_node(other),
+        },
+        target("main"),
+        target("other", "bypass", Subset={"Filter": "Service.Meta.version == bypass"}),
+    )
+
+
+def test_a_split_to_a_subset_bypasses_the_next_splitter():
+    split = {"Weight": 100, "Service": "next", "ServiceSubset": "bypassed"}
+    found = entries(
+        defaults("main", "http"),
+        defaults("next", "http"),
+        splitter("main", split),
+        splitter("next", {"Weight": 100, "ServiceSubset": "not-bypassed"}),
+        resolver(
+            "next",
+            Subsets={
+                "bypassed": {"Filter": "Service.Meta.version == bypass"},
+                "not-bypassed": {"Filter": "Service.Meta.version != bypass"},
+            },
+        ),
+    )
+    bypassed = "bypassed.next.default.default.dc1"
+    assert compile_main(found) == chain(
+        "http",
+        "splitter:main.default.default",
+        {
+            "splitter:main.default.default": {
+                "Type": "splitter",
+                "Name": "main.default.default",
+                "Splits": [
+                    {"Definition": split, "Weight": 100, "NextNode": f"resolver:{bypassed}"}
+                ],
+            },
+            f"resolver:{bypassed}": resolver_node(bypassed),
+        },
+        target("next", "bypassed", Subset={"Filter": "Service.Meta.version == bypass"}),
+    )
+
+
+def test_a_splitter_takes_the_first_hash_based_balancer_of_its_resolvers():
+    least_request = {"Policy": "least_request", "LeastRequestConfig": {"ChoiceCount": 3}}
+    ring_hash = {
+        "Policy": "ring_hash",
+        "RingHashConfig": {"MaximumRingSize": 101},
+        "HashPolicies": [{"SourceIP": True}],
+    }
+    maglev = {
+        "Policy": "maglev",
+        "HashPolicies": [
+            {
+                "Field": "cookie",
+                "FieldValue": "chocolate-chip",
+                "CookieConfig": {"TTL": "2m0s", "Path": "/bowl"},
+                "Terminal": True,
+            }
+        ],
+    }
+    found = entries(
+        *(defaults(name, "http") for name in ("foo", "bar", "baz")),
+        splitter(
+            "main",
+            {"Weight": 60, "Service": "foo"},
+            {"Weight": 20, "Service": "bar"},
+            {"Weight": 20, "Service": "baz"},
+        ),
+        resolver("foo", LoadBalancer=least_request),
+        resolver("bar", LoadBalancer=ring_hash),
+        resolver("baz", LoadBalancer=maglev),
+    )
+    nodes = compile_main(found)["Nodes"]
+    assert nodes["splitter:main.default.default"]["LoadBalancer"] == ring_hash
+    for name, balancer in (("foo", least_request), ("bar", ring_hash), ("baz", maglev)):
+        ident = f"{name}.default.default.dc1"
+        # A resolver with a balancer is not a default one.
+        assert nodes[f"resolver:{ident}"] == resolver_node(ident, LoadBalancer=balancer)
+
+
 def test_multi_datacenter_canary():
     found = entries(
         defaults("main", "http"),
