@@ -14,8 +14,9 @@ method, verb and path) is matched, from the code, to:
 
 ``python docs/coverage.py`` rewrites the page; ``--check`` (run by ``nox -s
 docs``) fails if the committed page differs from what it would write, and
-both fail on a row of the table they cannot read or an override naming an
-operation or a method that does not exist.
+both fail on a row of the table they cannot read, an endpoint method whose
+docstring names no request, or an override naming an operation or a method
+that does not exist.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import consul
-from consul._endpoint import Group, _Bound
+from consul._endpoint import Group, _Bound, flow
 from consul.testing.http.endpoints import all_routes
 from consul.testing.http.mux import Mux
 from consul.testing.http.routes import Route
@@ -224,7 +225,8 @@ def client_methods(client: object) -> list[Method]:
     """Every endpoint method of ``client``'s groups, nested groups included.
 
     A group reachable under two names (``acl.token``, ``acl.tokens``) gives
-    its methods once, under the first name, with both as aliases.
+    its methods once, under the first name, with both as aliases. Only a
+    flow (several requests) may have a docstring that names no request.
     """
     methods: dict[tuple[int, int], Method] = {}
 
@@ -242,7 +244,10 @@ def client_methods(client: object) -> list[Method]:
             if key in methods:
                 methods[key].aliases.append(full)
                 continue
-            methods[key] = Method(full, [full], doc_route(attr.__doc__))
+            request = doc_route(attr.__doc__)
+            if request is None and not isinstance(attr, flow):
+                raise CoverageError(f"{full}: its docstring does not begin with ``VERB /path``")
+            methods[key] = Method(full, [full], request)
         for name, value in vars(obj).items():
             if not name.startswith("_") and isinstance(value, Group) and id(value) not in seen:
                 walk(value, f"{prefix}{name}.", seen | {id(value)})

@@ -227,6 +227,13 @@ class Client:
         self._hidden = Tree(self)
 
 
+class Undocumented(Group[Any]):
+    @endpoint
+    def read(self, *, timeout: CallTimeout = CLIENT_TIMEOUT) -> Call[Any]:
+        """Read it (no verb, no path)."""
+        raise NotImplementedError
+
+
 class TestClientMethods:
     def test_groups_are_walked(self):
         methods = page.client_methods(Client())
@@ -240,6 +247,12 @@ class TestClientMethods:
             "DELETE /v1/leaf/:key",
             None,
         ]
+
+    def test_an_endpoint_must_name_its_request(self):
+        client = Client()
+        client.tree.odd = Undocumented(client)
+        with pytest.raises(page.CoverageError, match=r"tree\.odd\.read: its docstring"):
+            page.client_methods(client)
 
     def test_the_real_client(self):
         with consul.Consul() as client:
