@@ -338,8 +338,8 @@ def match_agent(operation: Operation, mux: Mux) -> list[Route]:
 #: The statuses, in the order of the summary.
 STATUSES = ("covered", "untested", "client only", "agent only", "missing")
 STATUS_TEXT = {
-    "covered": "client and agent, tested",
-    "untested": "client and agent, not called by the tests",
+    "covered": "client and agent (an Enterprise one: as CE answers it), tested",
+    "untested": "client and agent (an Enterprise one: as CE answers it), not called by the tests",
     "client only": "the client has it, the embedded agent does not answer it",
     "agent only": "the embedded agent answers it, the client has no method for it",
     "missing": "neither",
@@ -356,9 +356,14 @@ class Row:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def answered_as_ce(self) -> bool:
+        """An Enterprise operation the agent answers as CE does: with no route of its own."""
+        return self.operation.enterprise and not self.routes
+
+    @property
     def status(self) -> str:
         """One of :data:`STATUSES`."""
-        if self.methods and self.routes:
+        if self.methods and (self.routes or self.answered_as_ce):
             return "covered" if all(m.tested for m in self.methods) else "untested"
         if self.methods:
             return "client only"
@@ -452,7 +457,8 @@ def render(rows: Sequence[Row], methods: Sequence[Method], routes: Sequence[Rout
                     _code(method.name) + ("" if method.tested else " (untested)")
                     for method in row.methods
                 ),
-                "<br>".join(_code(r.pattern) for r in row.routes),
+                "<br>".join(_code(r.pattern) for r in row.routes)
+                or ("CE's 404" if row.answered_as_ce else ""),
                 row.status,
                 "; ".join(row.notes),
             ]

@@ -221,6 +221,13 @@ class Tree(Group[Any]):
         self.leaves = self.leaf
 
 
+class Area(Group[Any]):
+    @endpoint
+    def read(self, area_id: str, *, timeout: CallTimeout = CLIENT_TIMEOUT) -> Call[Any]:
+        """``GET /v1/area/:id``: one area (Enterprise)."""
+        raise NotImplementedError
+
+
 class Client:
     def __init__(self) -> None:
         self.tree = Tree(self)
@@ -279,28 +286,38 @@ class TestRows:
         "api/leaf.go\tLeaf.Move\tPUT\t/v1/leaf/:key/move\n"
         "api/leaf.go\tLeaf.Delete\tDELETE\t/v1/leaf/:key\n"
         "api/area.go\tArea.List (ent)\tGET\t/v1/area\n"
+        "api/area.go\tArea.Get (ent)\tGET\t/v1/area/:id\n"
         "api/raw.go\tRaw.Write\tPUT\t(any)\n"
     )
 
     def rows(self, overrides: dict[str, Any], sources: tuple[str, ...] = ()) -> list[Any]:
-        methods = page.client_methods(Client())
+        client = Client()
+        client.area = Area(client)  # type: ignore[attr-defined]
+        methods = page.client_methods(client)
         page.mark_tested(methods, sources)
         routes = mux(("/v1/leaf/", ("GET", "PUT")))
         return page.build_rows(page.read_table(self.TABLE), methods, routes, overrides)
 
     def test_statuses_and_notes(self):
-        rows = self.rows({"Leaf.Move": (("tree.leaf.move",), "a flow")}, ("c.tree.leaf(k)",))
+        rows = self.rows(
+            {"Leaf.Move": (("tree.leaf.move",), "a flow")}, ("c.tree.leaf(k)", "c.area.read(a)")
+        )
         assert [(r.operation.go_method, r.status, r.notes) for r in rows] == [
             ("Leaf.Get", "covered", []),
             ("Leaf.Move", "untested", ["a flow"]),
             ("Leaf.Delete", "client only", []),
             ("Area.List (ent)", "missing", [page.ENTERPRISE_NOTE]),
+            ("Area.Get (ent)", "covered", [page.ENTERPRISE_NOTE]),
             ("Raw.Write", "missing", [page.ANY_PATH_NOTE]),
         ]
         text = page.render(rows, page.client_methods(Client()), [])
-        assert "| covered | client and agent, tested | 1 | 0 |" in text
+        assert "| `area.read` | CE's 404 | covered |" in text
+        assert (
+            "| covered | client and agent (an Enterprise one: as CE answers it), tested | 2 | 1 |"
+            in text
+        )
         assert "| missing | neither | 2 | 1 |" in text
-        assert "| all | | 5 | 1 |" in text
+        assert "| all | | 6 | 2 |" in text
 
     def test_an_agent_only_row(self):
         rows = self.rows({})
