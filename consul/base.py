@@ -26,6 +26,7 @@ from .api.event import Event
 from .api.health import Health
 from .api.kv import KV
 from .api.operator import Operator
+from .api.peering import Peerings
 from .api.query import Query
 from .api.session import Session
 from .api.snapshot import Snapshot
@@ -122,6 +123,7 @@ class ConsulBase(Recipes[M], Generic[M]):
     Health = Health
     KV = KV
     Operator = Operator
+    Peerings = Peerings
     Query = Query
     Session = Session
     Snapshot = Snapshot
@@ -183,6 +185,7 @@ class ConsulBase(Recipes[M], Generic[M]):
         self.health: Health[M] = Health(self)
         self.kv: KV[M] = KV(self)
         self.operator: Operator[M] = Operator(self)
+        self.peering: Peerings[M] = Peerings(self)
         self.query: Query[M] = Query(self)
         self.session: Session[M] = Session(self)
         self.snapshot: Snapshot[M] = Snapshot(self)
