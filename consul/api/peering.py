@@ -15,7 +15,7 @@ from typing import Any, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint, non_empty, optional_str, str_list, str_map
-from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Response, path
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path
 from .._meta import Indexed
 
 M = TypeVar("M")
@@ -62,18 +62,6 @@ class Peering(TypedDict, total=False):
     CreateIndex: int
     ModifyIndex: int
     Remote: PeeringRemoteInfo
-
-
-def _peering_or_none(response: Response) -> Indexed[Peering | None]:
-    """A read's answer: the peering, or None for Consul's 404.
-
-    That 404 (``Peering not found for "name"``) carries no ``X-Consul-Index``
-    (``agent/peering_endpoint.go`` returns before ``setMeta``): its index is
-    0, as Go's client reports it.
-    """
-    if response.status == 404:
-        return Indexed.of(None, 0, response)
-    return d.indexed(d.json)(response)
 
 
 def _partition_body(body: dict[str, Any], partition: str | None, meta: Any) -> None:
@@ -159,7 +147,8 @@ class Peerings(Group[M]):
         """``GET /v1/peering/:name``: the peering, or None if there is none.
 
         With ``index``, waits for a change, or for the peering to appear. An
-        absent peering comes with the index 0: Consul sends none with it.
+        absent peering comes with the index 0: Consul's 404 carries none
+        (``agent/peering_endpoint.go`` answers it before setting the meta headers).
         """
         request = self._request(
             "GET",
@@ -171,7 +160,7 @@ class Peerings(Group[M]):
             read=True,
             partition=partition,
         )
-        return Call(request, _peering_or_none)
+        return Call(request, d.indexed_or_none(d.json))
 
     @endpoint
     def delete(
