@@ -56,11 +56,35 @@ def test_reads_of_one_answer_none(c):
     assert c.partition.read("part")[1] is None
 
 
-def test_ns_and_partition_are_refused_by_consul_ce(c):
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c, o: c.catalog.services(**o),
+        lambda c, o: c.kv.put("k", "v", **o),
+        lambda c, o: c.kv.delete("k", **o),
+        lambda c, o: c.session.create(**o),
+        lambda c, o: c.catalog.register("n1", "10.0.0.1", **o),
+        lambda c, o: c.catalog.deregister("n1", **o),
+        lambda c, o: c.agent.service.register("web", **o),
+        lambda c, o: c.agent.service.deregister("web", **o),
+        lambda c, o: c.agent.check.register("c", consul.Check.ttl("10s"), **o),
+        lambda c, o: c.agent.check.update("c", "passing", **o),
+    ],
+)
+def test_ns_and_partition_are_sent_and_consul_ce_refuses_them(c, call):
     with pytest.raises(consul.BadRequest, match='"ns" - Namespaces are a Consul Enterprise'):
-        c.catalog.services(ns="team")
+        call(c, {"ns": "team"})
     with pytest.raises(consul.BadRequest, match='"partition" - Partitions are a Consul'):
-        c.peering.list(partition="part")
+        call(c, {"partition": "part"})
+
+
+def test_ns_and_partition_of_acl_calls(connect, consul_acl_agent):
+    root = connect(consul_acl_agent, token=consul_acl_agent.management_token)
+    with pytest.raises(consul.BadRequest, match='"ns" - Namespaces are a Consul Enterprise'):
+        root.acl.policy.create("p", ns="team")
+    with pytest.raises(consul.BadRequest, match='"partition" - Partitions are a Consul'):
+        root.acl.token.list(partition="part")
+    assert root.acl.token.read_self(ns="team")["AccessorID"]
 
 
 def test_arguments_are_checked_before_sending(c):

@@ -81,6 +81,7 @@ def _max_token_ttl(value: Any) -> int:
 
 async def _auth_method_write(ctx: Ctx, store: ACLStore, url_name: str) -> Reply:
     """``ACLAuthMethodWrite`` and ``AuthMethodSet``, Consul's checks in its order."""
+    ctx.check_enterprise_meta()
     body = await ctx.decode(structs.ACL_AUTH_METHOD, "AuthMethod decoding failed: ")
     max_ttl = _max_token_ttl(body.get("MaxTokenTTL"))
     name = body.get("Name", "")

@@ -75,6 +75,7 @@ async def binding_rule_crud(ctx: Ctx) -> Reply:
 
 async def _binding_rule_write(ctx: Ctx, store: ACLStore, url_id: str) -> Reply:
     """``ACLBindingRuleWrite`` and ``BindingRuleSet``, Consul's checks in its order."""
+    ctx.check_enterprise_meta()
     body = await ctx.decode(structs.ACL_BINDING_RULE, "BindingRule decoding failed: ")
     rule_id = body.get("ID", "")
     if rule_id and rule_id != url_id:

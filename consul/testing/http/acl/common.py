@@ -139,7 +139,11 @@ def new_uuid(store: ACLStore) -> str:
 
 
 def require_acl_to_delete(ctx: Ctx, noun: str) -> None:
-    """``ACLWriteAllowed`` before a delete: an unknown token is a 404 naming ``noun``."""
+    """``ACLWriteAllowed`` before a delete: an unknown token is a 404 naming ``noun``.
+
+    The namespace and partition are checked first (``parseEntMeta``).
+    """
+    ctx.check_enterprise_meta()
     try:
         require_acl(ctx, write=True)
     except RPCError as exc:
@@ -154,6 +158,7 @@ async def read_list(ctx: Ctx, listing: Callable[[], tuple[int, Any]]) -> Reply:
     ``listing`` returns its table's index and the JSON of what it lists.
     """
     ctx.check_consistency()
+    ctx.check_enterprise_meta()
     require_acl(ctx, write=False)
     index, found = await ctx.blocking(listing)
     ctx.set_meta(index)
@@ -168,6 +173,7 @@ async def read_one(
     ``index`` is its table's index and ``find`` the object (None if absent).
     """
     ctx.check_consistency()
+    ctx.check_enterprise_meta()
     require_acl(ctx, write=False)
     index_now, found = await ctx.blocking(
         lambda: (index(), find()), not_found=lambda item: item is None

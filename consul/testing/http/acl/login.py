@@ -32,6 +32,7 @@ async def login(ctx: Ctx) -> Reply:
     """``ACLLogin``: no token is needed; the new token (with its secret) is the answer."""
     store = acl_store(ctx)
     ctx.dc  # noqa: B018 - an unknown ?dc is an error here too
+    ctx.check_enterprise_meta()
     body = await ctx.decode(structs.ACL_LOGIN_PARAMS, "Failed to decode request body: ")
     name = body.get("AuthMethod", "")
     method = store.auth_methods.get(name)

@@ -40,6 +40,7 @@ async def policy_list(ctx: Ctx) -> Reply:
 async def policy_create(ctx: Ctx) -> Reply:
     """``ACLPolicyCreate``."""
     store = acl_store(ctx)
+    ctx.check_enterprise_meta()
     body = await ctx.decode(structs.ACL_POLICY, "Policy decoding failed: ")
     if body.get("ID"):
         raise HTTPError(400, "Cannot specify the ID when creating a new policy")
@@ -66,6 +67,7 @@ async def policy_crud(ctx: Ctx) -> Reply:
     if ctx.method == "GET":
         return await _policy_read(ctx, store, lambda: store.policy(policy_id))
     if ctx.method == "PUT":
+        ctx.check_enterprise_meta()
         body = await ctx.decode(structs.ACL_POLICY, "Policy decoding failed: ")
         body.setdefault("ID", policy_id)
         if body["ID"] != policy_id:

@@ -55,6 +55,7 @@ async def token_list(ctx: Ctx) -> Reply:
     """``ACLTokenList``: stubs of the unexpired tokens, ``?policy``/``?role``/... narrowing."""
     store = acl_store(ctx)
     ctx.check_consistency()
+    ctx.check_enterprise_meta()
     authz = require_acl(ctx, write=False)
     redact = not authz.acl_write()
     policy = ctx.param("policy") or ""
@@ -87,6 +88,7 @@ async def token_list(ctx: Ctx) -> Reply:
 async def token_create(ctx: Ctx) -> Reply:
     """``ACLTokenCreate``."""
     store = acl_store(ctx)
+    ctx.check_enterprise_meta()
     body = await ctx.decode(structs.ACL_TOKEN, "Token decoding failed: ")
     require_acl(ctx, write=True)
     return json_reply(_token_set(ctx, store, body, create=True))
@@ -124,6 +126,7 @@ async def token_crud(ctx: Ctx) -> Reply:
     if ctx.method == "GET":
         return await _token_read(ctx, store, accessor)
     if ctx.method == "PUT":
+        ctx.check_enterprise_meta()
         body = await ctx.decode(structs.ACL_TOKEN, "Token decoding failed: ")
         body.setdefault("AccessorID", accessor)
         if body["AccessorID"] != accessor:
@@ -271,6 +274,7 @@ def _token_set(ctx: Ctx, store: ACLStore, body: dict[str, Any], *, create: bool)
 
 async def _token_clone(ctx: Ctx, store: ACLStore, accessor: str) -> Reply:
     """``ACLTokenClone``: a new token with the same links; ``Description`` may change."""
+    ctx.check_enterprise_meta()
     body = await ctx.decode(structs.ACL_TOKEN, "Token decoding failed: ")
     require_acl(ctx, write=True)
     source = store.token(accessor)
