@@ -14,7 +14,9 @@ import json
 import time
 
 import pytest
-from harness import make_token, wait_blocked
+from harness import RawHTTP, make_token, wait_blocked
+
+from consul.testing import DevAgent
 
 UNKNOWN = "rpc error: code = Unknown desc = "
 
@@ -306,3 +308,21 @@ def test_acls(root, anon):
     assert response.text.endswith("lacks permission 'peering:write'")
     response = root.get("/v1/peerings", token="a9b8c7d6-0000-4000-8000-000000000000")
     assert (response.status_code, response.text) == (403, UNKNOWN + "ACL not found")
+
+
+def test_the_peering_service_ignores_dc(api):
+    # The HTTP handlers parse ?dc, but the gRPC calls stay in the local datacenter.
+    generate(api)
+    assert api.get("/v1/peering/web?dc=nowhere").json()["Name"] == "web"
+    assert [p["Name"] for p in api.get("/v1/peerings?dc=nowhere").json()] == ["web"]
+
+
+def test_tokens_need_grpc_over_tls():
+    # GetTLSMaterials(true): no gRPC TLS port, no token (and nothing written).
+    with DevAgent(grpc_tls_port=-1) as agent, RawHTTP(agent.url) as api:
+        response = api.post("/v1/peering/token", json={"PeerName": "web"})
+        assert response.status_code == 500
+        assert response.text == (
+            UNKNOWN + "TLS for gRPC must be enabled when generating peering tokens"
+        )
+        assert api.get("/v1/peerings").json() == []

@@ -16,6 +16,7 @@ import base64
 import datetime
 import json
 import time
+from typing import TYPE_CHECKING
 
 from ..state.errors import RPCError
 from ..state.golang import multierror
@@ -25,6 +26,9 @@ from .context import Ctx
 from .errors import BadRequest, NotFound
 from .reply import Reply, empty_reply, json_reply
 from .routes import Routes
+
+if TYPE_CHECKING:
+    from ..state.datacenter import Datacenter
 
 routes = Routes()
 
@@ -49,6 +53,16 @@ ESTABLISH_REQUEST = struct(
 #: ``establishmentTimeout`` and the wait between two tries of ``retryExchange``.
 ESTABLISHMENT_TIMEOUT = 3.0
 RETRY_WAIT = 0.15
+
+
+def _local_dc(ctx: Ctx) -> Datacenter:
+    """The agent's own datacenter: the peering service ignores ``?dc``.
+
+    The HTTP handlers parse it, but the gRPC calls they make are forwarded
+    within the local datacenter only (``service.go``'s
+    ``emptyDCSpecificRequest`` and ``writeRequest``).
+    """
+    return ctx.agent.datacenters[ctx.agent.config.datacenter]
 
 
 def grpc_error(message: str, code: str = "Unknown") -> RPCError:
@@ -80,7 +94,7 @@ def _server_addresses(ctx: Ctx) -> list[str]:
     Each ``consul`` instance's node address (its ``wan`` tagged address if it
     has one) joined to its ``grpc_tls_port``, or else its ``grpc_port``.
     """
-    _, instances = ctx.dc.catalog.service_nodes("consul")
+    _, instances = _local_dc(ctx).catalog.service_nodes("consul")
     addresses = []
     for service, node in instances:
         meta = service["ServiceMeta"] or {}
@@ -95,10 +109,16 @@ def _server_addresses(ctx: Ctx) -> list[str]:
     return addresses
 
 
-def _tls_materials(ctx: Ctx) -> tuple[str, list[str]]:
-    """``GetTLSMaterials``: the peering server name and the CA's root certificates."""
-    ca = ctx.dc.ca
-    server_name = f"server.{ctx.dc.name}.peering.{ca.trust_domain}"
+def _tls_materials(ctx: Ctx, *, generating_token: bool) -> tuple[str, list[str]]:
+    """``GetTLSMaterials``: the peering server name and the CA's root certificates.
+
+    A token needs gRPC over TLS: its port (``ports.grpc_tls``, 8503 in dev).
+    """
+    if generating_token and ctx.agent.config.grpc_tls_port <= 0:
+        raise grpc_error("TLS for gRPC must be enabled when generating peering tokens")
+    dc = _local_dc(ctx)
+    ca = dc.ca
+    server_name = f"server.{dc.name}.peering.{ca.trust_domain}"
     pems = [r.root_cert if r.root_cert.endswith("\n") else r.root_cert + "\n" for r in ca.roots]
     return server_name, pems
 
@@ -124,9 +144,9 @@ async def peering_generate_token(ctx: Ctx) -> Reply:
         validate_meta(meta)
     except RPCError as exc:
         raise grpc_error(str(exc)) from None
-    dc = ctx.dc
+    dc = _local_dc(ctx)
     _require_peering(ctx, write=True)
-    server_name, pems = _tls_materials(ctx)
+    server_name, pems = _tls_materials(ctx, generating_token=True)
     try:
         dc.peerings.validate_peer(name, dial=False)
     except RPCError as exc:
@@ -174,9 +194,9 @@ async def peering_establish(ctx: Ctx) -> Reply:
         validate_meta(meta)
     except RPCError as exc:
         raise grpc_error(str(exc)) from None
-    dc = ctx.dc
+    dc = _local_dc(ctx)
     _require_peering(ctx, write=True)
-    server_name, _ = _tls_materials(ctx)
+    server_name, _ = _tls_materials(ctx, generating_token=False)
     # validatePeeringLocality: a token of this very cluster.
     if token.get("ServerName") == server_name:
         raise grpc_error(
@@ -226,10 +246,10 @@ async def peering_list(ctx: Ctx) -> Reply:
     """``PeeringList``: every peering (``peering:read``); blocks on the peering table."""
     ctx.check_enterprise_meta(namespace=False)
     ctx.check_consistency()
-    dc = ctx.dc
+    dc = _local_dc(ctx)
     _require_peering(ctx, write=False)
     store = dc.peerings
-    index, peerings = await ctx.blocking(store.listing)
+    index, peerings = await ctx.blocking(store.listing, dc=dc)
     ctx.set_meta(index)
     return json_reply([p.to_api() for p in peerings])
 
@@ -244,10 +264,12 @@ async def peering_endpoint(ctx: Ctx) -> Reply:
     if ctx.method == "DELETE":
         return _delete(ctx, name)
     ctx.check_consistency()
-    dc = ctx.dc
+    dc = _local_dc(ctx)
     _require_peering(ctx, write=False)
     store = dc.peerings
-    index, peering = await ctx.blocking(lambda: store.get(name), not_found=lambda p: p is None)
+    index, peering = await ctx.blocking(
+        lambda: store.get(name), not_found=lambda p: p is None, dc=dc
+    )
     if peering is None:
         raise NotFound(f'Peering not found for "{name}"')
     ctx.set_meta(index)
@@ -262,7 +284,7 @@ def _delete(ctx: Ctx, name: str) -> Reply:
     data and then the peering, moments after; here it is removed on the
     agent's next turn of its loop.
     """
-    dc = ctx.dc
+    dc = _local_dc(ctx)
     _require_peering(ctx, write=True)
     store = dc.peerings
     now = datetime.datetime.now(datetime.UTC)
