@@ -804,3 +804,18 @@ def test_namespaces_and_partitions_are_enterprise(root, method, path, body):
         'Invalid header: "X-Consul-Partition" - Partitions are a Consul Enterprise feature'
     )
     assert root.get("/v1/acl/token/self?ns=team").status_code == 200
+
+
+def test_a_namespace_in_a_body_is_enterprise(root):
+    # rewordUnknownEnterpriseFieldError (agent/http_ce.go): only "Namespace" is reworded.
+    response = root.put("/v1/acl/policy", json={"Name": "p", "Namespace": "team"})
+    assert response.status_code == 400
+    assert response.text == (
+        'Policy decoding failed: json: unknown field "Namespace" - '
+        "Namespaces are a Consul Enterprise feature"
+    )
+    response = root.put("/v1/acl/role", json={"Name": "r", "Partition": "part"})
+    assert (response.status_code, response.text) == (
+        400,
+        'Role decoding failed: json: unknown field "Partition"',
+    )

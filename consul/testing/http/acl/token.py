@@ -22,6 +22,7 @@ from ..reply import Reply, json_reply
 from ..routes import Routes
 from .common import (
     acl_store,
+    decode_write,
     identities,
     links,
     new_uuid,
@@ -88,8 +89,7 @@ async def token_list(ctx: Ctx) -> Reply:
 async def token_create(ctx: Ctx) -> Reply:
     """``ACLTokenCreate``."""
     store = acl_store(ctx)
-    ctx.check_enterprise_meta()
-    body = await ctx.decode(structs.ACL_TOKEN, "Token decoding failed: ")
+    body = await decode_write(ctx, structs.ACL_TOKEN, "Token decoding failed: ")
     require_acl(ctx, write=True)
     return json_reply(_token_set(ctx, store, body, create=True))
 
@@ -126,8 +126,7 @@ async def token_crud(ctx: Ctx) -> Reply:
     if ctx.method == "GET":
         return await _token_read(ctx, store, accessor)
     if ctx.method == "PUT":
-        ctx.check_enterprise_meta()
-        body = await ctx.decode(structs.ACL_TOKEN, "Token decoding failed: ")
+        body = await decode_write(ctx, structs.ACL_TOKEN, "Token decoding failed: ")
         body.setdefault("AccessorID", accessor)
         if body["AccessorID"] != accessor:
             raise HTTPError(400, "Token Accessor ID in URL and payload do not match")
@@ -274,8 +273,7 @@ def _token_set(ctx: Ctx, store: ACLStore, body: dict[str, Any], *, create: bool)
 
 async def _token_clone(ctx: Ctx, store: ACLStore, accessor: str) -> Reply:
     """``ACLTokenClone``: a new token with the same links; ``Description`` may change."""
-    ctx.check_enterprise_meta()
-    body = await ctx.decode(structs.ACL_TOKEN, "Token decoding failed: ")
+    body = await decode_write(ctx, structs.ACL_TOKEN, "Token decoding failed: ")
     require_acl(ctx, write=True)
     source = store.token(accessor)
     if source is None or source.expired():
