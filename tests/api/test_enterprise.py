@@ -69,6 +69,9 @@ def test_reads_of_one_answer_none(c):
         lambda c, o: c.agent.service.deregister("web", **o),
         lambda c, o: c.agent.check.register("c", consul.Check.ttl("10s"), **o),
         lambda c, o: c.agent.check.update("c", "passing", **o),
+        lambda c, o: c.coordinate.update(
+            "n1", {"Vec": [0] * 8, "Error": 1.5, "Height": 1e-05}, **o
+        ),
     ],
 )
 def test_ns_and_partition_are_sent_and_consul_ce_refuses_them(c, call):
