@@ -326,3 +326,20 @@ def test_tokens_need_grpc_over_tls():
             UNKNOWN + "TLS for gRPC must be enabled when generating peering tokens"
         )
         assert api.get("/v1/peerings").json() == []
+
+
+def test_a_snapshot_keeps_the_peerings(api):
+    peering_id = token_of(generate(api, Meta={"env": "dev"}))["PeerID"]
+    snapshot = api.get("/v1/snapshot")
+    assert snapshot.status_code == 200
+    index = api.index("/v1/peerings")
+    api.delete("/v1/peering/web")
+    while api.get(f"/v1/peerings?index={index}&wait=5s").json():
+        index = api.index("/v1/peerings")
+    assert api.put("/v1/snapshot", data=snapshot.content).status_code == 200
+    (peering,) = api.get("/v1/peerings").json()
+    assert (peering["ID"], peering["Meta"], peering["State"]) == (
+        peering_id,
+        {"env": "dev"},
+        "PENDING",
+    )
