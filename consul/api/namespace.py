@@ -14,7 +14,7 @@ from typing import Any, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint, mapping, non_empty, optional_str, str_map
-from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_segment
 from .._meta import Indexed
 
 M = TypeVar("M")
@@ -100,7 +100,9 @@ class Namespaces(Group[M]):
     ) -> Call[Namespace]:
         """``PUT /v1/namespace/:name``: replace the namespace's settings (Consul Enterprise)."""
         body = _namespace_body(name, description, acls, meta, partition)
-        request = self._request("PUT", path("namespace", name), token=token, json_body=body)
+        request = self._request(
+            "PUT", path("namespace", path_segment(name, "name")), token=token, json_body=body
+        )
         return Call(request, d.json)
 
     @endpoint
@@ -117,7 +119,7 @@ class Namespaces(Group[M]):
         """``GET /v1/namespace/:name``: the namespace, or None (Consul Enterprise)."""
         request = self._request(
             "GET",
-            path("namespace", non_empty(name, "name")),
+            path("namespace", path_segment(name, "name")),
             token=token,
             index=index,
             wait=wait,
@@ -137,7 +139,10 @@ class Namespaces(Group[M]):
     ) -> Call[bool]:
         """``DELETE /v1/namespace/:name``: mark the namespace for deletion (Consul Enterprise)."""
         request = self._request(
-            "DELETE", path("namespace", non_empty(name, "name")), token=token, partition=partition
+            "DELETE",
+            path("namespace", path_segment(name, "name")),
+            token=token,
+            partition=partition,
         )
         return Call(request, d.true)
 

@@ -30,7 +30,7 @@ from .._endpoint import (
     str_list,
     string,
 )
-from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Flow, Response, path
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Flow, Response, path, path_segment
 from .._meta import Indexed
 from ..exceptions import ConsulException
 
@@ -616,7 +616,7 @@ class Operator(Group[M]):
         body = _area_body(peer_datacenter, retry_join, use_tls)
         request = self._request(
             "PUT",
-            path("operator", "area", non_empty(area_id, "area_id")),
+            path("operator", "area", path_segment(area_id, "area_id")),
             token=token,
             dc=dc,
             json_body=body,
@@ -635,7 +635,7 @@ class Operator(Group[M]):
     ) -> Call[Indexed[list[Area]]]:
         """``GET /v1/operator/area/:id``: the network area, as a list of one (Consul Enterprise)."""
         return self._read(
-            path("operator", "area", non_empty(area_id, "area_id")),
+            path("operator", "area", path_segment(area_id, "area_id")),
             d.json_list,
             token=token,
             dc=dc,
@@ -675,7 +675,7 @@ class Operator(Group[M]):
     ) -> Call[bool]:
         """``DELETE /v1/operator/area/:id``: remove a network area (Consul Enterprise)."""
         request = self._request(
-            "DELETE", path("operator", "area", non_empty(area_id, "area_id")), token=token, dc=dc
+            "DELETE", path("operator", "area", path_segment(area_id, "area_id")), token=token, dc=dc
         )
         return Call(request, d.true)
 
@@ -696,7 +696,7 @@ class Operator(Group[M]):
         body = str_list(addresses, "addresses")
         request = self._request(
             "PUT",
-            path("operator", "area", non_empty(area_id, "area_id"), "join"),
+            path("operator", "area", path_segment(area_id, "area_id"), "join"),
             token=token,
             dc=dc,
             json_body=body,
@@ -715,7 +715,7 @@ class Operator(Group[M]):
     ) -> Call[Indexed[list[SerfMember]]]:
         """``GET /v1/operator/area/:id/members``: the servers in a network area (Enterprise)."""
         return self._read(
-            path("operator", "area", non_empty(area_id, "area_id"), "members"),
+            path("operator", "area", path_segment(area_id, "area_id"), "members"),
             d.json_list,
             token=token,
             dc=dc,
@@ -859,7 +859,7 @@ class Operator(Group[M]):
         Not served by Consul's agent, 1.22 included (see :meth:`feature_gate_list`).
         """
         return self._read(
-            path("operator", "feature", non_empty(name, "name")),
+            path("operator", "feature", path_segment(name, "name")),
             d.json,
             token=token,
             dc=dc,
@@ -891,7 +891,7 @@ class Operator(Group[M]):
         body = {"Enabled": _flag(enabled, "enabled")}
         request = self._request(
             "PUT",
-            path("operator", "feature", non_empty(name, "name")),
+            path("operator", "feature", path_segment(name, "name")),
             params,
             token=token,
             dc=dc,

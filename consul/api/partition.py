@@ -13,7 +13,7 @@ from typing import Any, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint, non_empty, optional_str
-from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_segment
 from .._meta import Indexed
 
 M = TypeVar("M")
@@ -72,7 +72,9 @@ class Partitions(Group[M]):
     ) -> Call[AdminPartition]:
         """``PUT /v1/partition/:name``: replace the partition's description (Consul Enterprise)."""
         body = _partition_body(name, description)
-        request = self._request("PUT", path("partition", name), token=token, json_body=body)
+        request = self._request(
+            "PUT", path("partition", path_segment(name, "name")), token=token, json_body=body
+        )
         return Call(request, d.json)
 
     @endpoint
@@ -88,7 +90,7 @@ class Partitions(Group[M]):
         """``GET /v1/partition/:name``: the partition, or None (Consul Enterprise)."""
         request = self._request(
             "GET",
-            path("partition", non_empty(name, "name")),
+            path("partition", path_segment(name, "name")),
             token=token,
             index=index,
             wait=wait,
@@ -105,7 +107,9 @@ class Partitions(Group[M]):
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``DELETE /v1/partition/:name``: mark the partition for deletion (Consul Enterprise)."""
-        request = self._request("DELETE", path("partition", non_empty(name, "name")), token=token)
+        request = self._request(
+            "DELETE", path("partition", path_segment(name, "name")), token=token
+        )
         return Call(request, d.true)
 
     @endpoint

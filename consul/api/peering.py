@@ -15,7 +15,7 @@ from typing import Any, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint, non_empty, optional_str, str_list, str_map
-from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_segment
 from .._meta import Indexed
 
 M = TypeVar("M")
@@ -152,7 +152,7 @@ class Peerings(Group[M]):
         """
         request = self._request(
             "GET",
-            path("peering", non_empty(name, "name")),
+            path("peering", path_segment(name, "name")),
             token=token,
             dc=dc,
             index=index,
@@ -179,7 +179,7 @@ class Peerings(Group[M]):
         """
         request = self._request(
             "DELETE",
-            path("peering", non_empty(name, "name")),
+            path("peering", path_segment(name, "name")),
             token=token,
             dc=dc,
             partition=partition,
