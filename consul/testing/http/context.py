@@ -359,6 +359,7 @@ class Ctx:
         *,
         not_found: Callable[[T], bool] | None = None,
         unchanged: Callable[[T, T], bool] | None = None,
+        dc: Datacenter | None = None,
     ) -> tuple[int, T]:
         """Run ``query`` as Consul's ``blockingquery.Query`` does.
 
@@ -373,13 +374,17 @@ class Ctx:
         blocking until something is found, whatever the index does
         (``agent/blockingquery/blockingquery.go``).
 
+        ``dc`` is the datacenter whose changes wake it (default: the
+        request's, :attr:`dc`).
+
         ``unchanged(previous, result)`` true means the answer is the one the
         previous run gave (``ErrNotChanged``, which the discovery chain
         returns when its hash did not move): the query keeps blocking as if
         the index had not moved either.
         """
         min_index, wait = self.wait_params()
-        dc = self.dc
+        if dc is None:
+            dc = self.dc
         index, result = query()
         if min_index == 0:
             return max(index, 1), result
