@@ -323,6 +323,13 @@ def test_a_cached_read_goes_through_the_agent_s_cache(api):
     again = api.get("/v1/discovery-chain/web", params={"cached": ""})
     assert (again.headers["X-Cache"], again.headers["Age"]) == ("HIT", "0")
     assert again.json() == first.json()
+    # The overrides are part of the request the cache keeps an answer for.
+    body = {"OverrideProtocol": "http"}
+    overridden = api.post("/v1/discovery-chain/web", params={"cached": ""}, json=body)
+    assert overridden.headers["X-Cache"] == "MISS"
+    assert overridden.json()["Chain"]["Protocol"] == "http"
+    again = api.post("/v1/discovery-chain/web", params={"cached": ""}, json=body)
+    assert again.headers["X-Cache"] == "HIT"
     response = api.get("/v1/discovery-chain/web", params={"cached": "", "consistent": ""})
     assert (response.status_code, response.text) == (
         400,

@@ -95,6 +95,11 @@ async def discovery_chain(ctx: Ctx) -> Reply:
         query,
         not_found=lambda found: found[1],
         unchanged=lambda previous, found: previous[0] == found[0],
+        body=(
+            request.override_mesh_gateway,
+            request.override_protocol,
+            request.override_connect_timeout,
+        ),
     )
     ctx.set_meta(index)
     return json_reply({"Chain": chain})
