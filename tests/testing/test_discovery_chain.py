@@ -59,6 +59,9 @@ def test_a_service_without_entries_has_the_default_chain(api):
     assert response.status_code == 200
     assert response.headers["X-Consul-Index"] == "1"
     assert response.headers["X-Consul-KnownLeader"] == "true"
+    assert response.headers["X-Consul-Effective-Consistency"] == "leader"
+    stale = api.get("/v1/discovery-chain/web", params={"stale": ""})
+    assert stale.headers["X-Consul-Effective-Consistency"] == "stale"
     web = "web.default.default.dc1"
     assert response.json() == {
         "Chain": {

@@ -275,7 +275,8 @@ class Ctx:
         """The headers ``setMeta`` adds to server-backed reads (``agent/http.go``).
 
         ``consistency`` adds ``X-Consul-Effective-Consistency``, which only
-        catalog and health endpoints send.
+        the handlers that set their answer's consistency level send (catalog,
+        health, discovery chain).
         """
         self.set_index(index)
         self.headers["X-Consul-KnownLeader"] = "true"

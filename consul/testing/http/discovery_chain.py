@@ -101,5 +101,7 @@ async def discovery_chain(ctx: Ctx) -> Reply:
             request.override_connect_timeout,
         ),
     )
-    ctx.set_meta(index)
+    # DiscoveryChainRead sets the consistency level of its answer, which
+    # setMeta then sends (X-Consul-Effective-Consistency).
+    ctx.set_meta(index, consistency=True)
     return json_reply({"Chain": chain})
