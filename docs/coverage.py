@@ -66,6 +66,25 @@ OVERRIDES: dict[str, tuple[tuple[str, ...], str]] = {
         ),
         "`set` takes the token's name; the others name it themselves",
     ),
+    "Operator.LicenseGet/LicenseGetSigned (ent)": (
+        ("operator.license_get", "operator.license_get_signed"),
+        "two methods, as in Go: `license_get_signed` asks `?signed=1`",
+    ),
+    **{
+        f"Operator.FeatureGate{go} (very new)": (
+            (f"operator.feature_gate_{go.lower()}",),
+            "no Consul release serves it yet, 1.22 included (not in `agent/http_register.go`)",
+        )
+        for go in ("List", "Get", "Set")
+    },
+    "Client.ImportedServices": (
+        ("imported_services.list",),
+        "no Consul release serves it yet, 1.22 included (not in `agent/http_register.go`)",
+    ),
+    "Internal.AssignServiceVirtualIP": (
+        ("internal.assign_service_virtual_ip",),
+        "the embedded agent does not serve it: it models no virtual IPs",
+    ),
     **{
         f"ACL.{go} (legacy)": (
             (f"acl.{go.lower()}",),
