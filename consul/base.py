@@ -127,6 +127,7 @@ class ConsulBase(Recipes[M], Generic[M]):
     Coordinate = Coordinate
     Debug = Debug
     Event = Event
+    ExportedServices = ExportedServices
     Health = Health
     ImportedServices = ImportedServices
     Internal = Internal
@@ -198,7 +199,6 @@ class ConsulBase(Recipes[M], Generic[M]):
         self.debug: Debug[M] = Debug(self)
         self.discovery_chain: DiscoveryChain[M] = DiscoveryChain(self)
         self.event: Event[M] = Event(self)
-        #: ``client.exported_services()``: the services the ``exported-services`` entry exports.
         self.exported_services: ExportedServices[M] = ExportedServices(self)
         self.health: Health[M] = Health(self)
         self.imported_services: ImportedServices[M] = ImportedServices(self)

@@ -43,9 +43,9 @@ PLACEHOLDERS: dict[str, Any] = {
     "str | os.PathLike[str] | IO[bytes]": "snapshot.snap",
     "bytes | str | os.PathLike[str] | IO[bytes]": b"snapshot",
     "Sequence[ACLAuthorizationRequest]": [],
-    "Mapping[str, Any]": {"Kind": "service-defaults", "Name": "web"},
     "Sequence[str]": ["10.0.0.1"],
     "bool": True,
+    "Mapping[str, Any]": {"Kind": "service-defaults", "Name": "web"},
 }
 
 #: Valid values of arguments that take one of a few words, by (method, argument).
