@@ -8,7 +8,7 @@ line. :func:`decode_entry` decodes a request body as Consul does.
 
 from __future__ import annotations
 
-from . import service_defaults
+from . import service_defaults, service_intentions
 from .registry import KINDS, Denied, Entry, EntryDecodeError, Kind, decode_entry, kind_of, register
 from .store import ConfigEntryStore, EntriesView
 
@@ -24,4 +24,4 @@ __all__ = [
     "kind_of",
 ]
 
-register((service_defaults.KIND,))
+register((service_defaults.KIND, service_intentions.KIND))
