@@ -10,8 +10,13 @@ and ``AgentConnectAuthorize`` (``agent/agent_endpoint.go``).
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 import pytest
-from harness import make_token, wait_blocked
+from harness import RawHTTP, make_token, wait_blocked
+
+from consul.testing import DevAgent
 
 EXACT = "/v1/connect/intentions/exact"
 WEB_URI = "spiffe://11111111-2222-3333-4444-555555555555.consul/ns/default/dc/dc1/svc/web"
@@ -40,7 +45,8 @@ def test_an_upserted_intention_is_one_source_of_the_destinations_entry(api):
     assert (response.status_code, response.json()) == (200, True)
     response = api.get(EXACT, params={"source": "web", "destination": "db"})
     index = int(response.headers["X-Consul-Index"])
-    # No ID, times nor hash: only the legacy API gives intentions those.
+    # No ID, times nor hash (only the legacy API gives intentions those),
+    # and no Meta: the fields structs.Intention omits when empty.
     assert response.json() == {
         "Description": "front to back",
         "SourceNS": "default",
@@ -49,7 +55,6 @@ def test_an_upserted_intention_is_one_source_of_the_destinations_entry(api):
         "DestinationName": "db",
         "SourceType": "consul",
         "Action": "allow",
-        "Meta": {},
         "Precedence": 9,
         "CreateIndex": index,
         "ModifyIndex": index,
@@ -135,6 +140,27 @@ def test_precedence_and_the_lists_order(api):
         (
             [{"Name": "web", "Permissions": [{"Action": "allow", "HTTP": {}}]}],
             "Sources[0].Permissions[0].HTTP should not be empty",
+        ),
+        (
+            [
+                {
+                    "Name": "web",
+                    "Permissions": [
+                        {
+                            "Action": "deny",
+                            "HTTP": {
+                                "Header": [{"Name": "x", "Present": True, "ignore_case": True}]
+                            },
+                        }
+                    ],
+                }
+            ],
+            "Sources[0].Permissions[0].HTTP.Header[0] should set one of Exact, Prefix, Suffix, "
+            "or Contains when using IgnoreCase",
+        ),
+        (
+            [{"Name": "web", "Action": "allow", "SamenessGroup": "sg"}],
+            "Sources[0].SamenessGroup: Sameness groups are a Consul Enterprise feature. ",
         ),
         (
             [{"Name": "web", "Action": "allow", "Type": "external"}],
@@ -275,10 +301,10 @@ def test_authorize_follows_the_targets_intentions(api):
         "Authorized": False,
         "Reason": "Matched L4 intention: default/web => default/db (Precedence: 9, Action: DENY)",
     }
-    # Another source falls to the default; a name matches without case.
+    # Another source falls to the default; names compare exactly (IntentionMatch).
     other = WEB_URI.replace("/svc/web", "/svc/api")
     assert authorize(api, "db", other)["Authorized"] is True
-    assert authorize(api, "db", WEB_URI.replace("/svc/web", "/svc/WEB"))["Authorized"] is False
+    assert authorize(api, "db", WEB_URI.replace("/svc/web", "/svc/WEB"))["Authorized"] is True
     api.put("/v1/config", json={"Kind": "service-defaults", "Name": "db", "Protocol": "http"})
     l7 = {"Name": "web", "Permissions": [{"Action": "allow", "HTTP": {"PathPrefix": "/"}}]}
     assert put_entry(api, "db", l7).json() is True
@@ -296,7 +322,13 @@ def test_the_legacy_api_writes_sources_with_ids(api):
     assert read["ID"] == legacy_id
     assert read["Meta"] == {"k": "v"}
     assert read["CreatedAt"] == read["UpdatedAt"]
-    assert read["Hash"]
+    assert list(read)[:2] == ["CreatedAt", "UpdatedAt"]  # Intention.MarshalJSON's order
+    # SetHash: BLAKE2b-256 of the content fields, the precedence as 8 bytes.
+    digest = hashlib.blake2b(digest_size=32)
+    for part in (legacy_id, "", "default", "web", "default", "db", "consul", "allow"):
+        digest.update(part.encode())
+    digest.update((9).to_bytes(8, "little") + b"kv")
+    assert read["Hash"] == base64.b64encode(digest.digest()).decode()
     source = api.get("/v1/config/service-intentions/db").json()["Sources"][0]
     assert source["LegacyID"] == legacy_id
     assert source["LegacyMeta"] == {"k": "v"}
@@ -334,12 +366,23 @@ def test_legacy_errors(api):
     )
     response = api.delete(f"/v1/connect/intentions/{missing}")
     assert response.text == f"Cannot delete non-existent intention: '{missing}'"
-    response = api.post("/v1/connect/intentions", json={"ID": missing, "Action": "allow"})
+    body = {"ID": missing, "DestinationName": "db", "Action": "allow"}
+    response = api.post("/v1/connect/intentions", json=body)
     assert response.text == "ID must be empty when creating a new intention"
+    # CanWrite refuses an intention without a destination, ACLs or not.
     response = api.post("/v1/connect/intentions", json={"SourceName": "web"})
+    assert (response.status_code, response.text) == (403, "Permission denied")
+    response = api.post(
+        "/v1/connect/intentions",
+        json={
+            "DestinationName": "db",
+            "Permissions": [{"Action": "allow", "HTTP": {"PathPrefix": "/"}}],
+        },
+    )
     assert response.text == (
-        "2 errors occurred:\n\t* DestinationName must be set\n"
-        "\t* Action must be set to 'allow' or 'deny'\n\n"
+        "3 errors occurred:\n\t* SourceName must be set\n"
+        "\t* Action must be set to 'allow' or 'deny'\n"
+        "\t* Permissions must not be set when using the legacy APIs\n\n"
     )
     response = api.post("/v1/connect/intentions", json={"Bogus": 1})
     assert (response.status_code, response.text) == (
@@ -430,3 +473,33 @@ def test_acls(root, anon, consul_acl_agent):
         "Authorized": False,
         "Reason": "Default behavior configured by ACLs",
     }
+
+
+def test_default_intention_policy_overrides_the_acl_default(api):
+    assert put_entry(api, "db", {"Name": "web", "Action": "allow"}).json() is True
+    with DevAgent(default_intention_policy="deny") as agent, RawHTTP(agent.url) as strict:
+        put_entry(strict, "db", {"Name": "web", "Action": "allow"})
+        assert authorize(strict, "db")["Authorized"] is True
+        other = WEB_URI.replace("/svc/web", "/svc/api")
+        assert authorize(strict, "db", other) == {
+            "Authorized": False,
+            "Reason": "Default intention policy",
+        }
+        check = strict.get(
+            "/v1/connect/intentions/check", params={"source": "api", "destination": "db"}
+        )
+        assert check.json() == {"Allowed": False}
+    with pytest.raises(ValueError, match="Unsupported default intention policy: maybe"):
+        DevAgent(default_intention_policy="maybe")
+
+
+def test_a_peers_source_is_its_own_intention(api):
+    peered = {"Name": "web", "Peer": "other", "Action": "deny"}
+    assert put_entry(api, "db", peered, {"Name": "web", "Action": "allow"}).json() is True
+    local = api.get(EXACT, params={"source": "web", "destination": "db"}).json()
+    remote = api.get(EXACT, params={"source": "peer:other/web", "destination": "db"}).json()
+    assert (local["Action"], remote["Action"], remote["SourcePeer"]) == ("allow", "deny", "other")
+    # A local service is never a peer's: match by source and authorize skip it.
+    found = api.get("/v1/connect/intentions/match", params={"by": "source", "name": "web"})
+    assert [i.get("SourcePeer") for i in found.json()["web"]] == [None]
+    assert authorize(api, "db")["Reason"].startswith("Matched L4 intention: default/web")

@@ -79,8 +79,9 @@ async def agent_connect_authorize(ctx: Ctx) -> Reply:
     Needs ``service:write`` on the target. The highest-precedence intention
     to the target whose source matches the certificate's service decides
     (one with L7 permissions denies: they need a request to judge); with
-    none, the default decision: allowed with ACLs off or
-    ``default_policy = "allow"`` (``agent/agent_endpoint.go``).
+    none, ``default_intention_policy`` if set, else the ACL default:
+    allowed with ACLs off or ``default_policy = "allow"``
+    (``agent/agent_endpoint.go``).
     """
     ctx.check_enterprise_meta()
     args = await ctx.decode(CONNECT_AUTHORIZE_REQUEST)
@@ -103,7 +104,10 @@ async def agent_connect_authorize(ctx: Ctx) -> Reply:
     allowed, intention = ixns.decide(
         matched, service, "Source", authz.intention_default_allow(), namespace=namespace
     )
-    if intention is None:
+    policy = ctx.agent.config.default_intention_policy
+    if intention is None and policy:
+        allowed, reason = policy == "allow", "Default intention policy"
+    elif intention is None:
         reason = "Default behavior configured by ACLs"
     elif intention["Permissions"]:
         reason = f"Matched L7 intention: {ixns.describe(intention)}"

@@ -21,13 +21,13 @@ import uuid
 from typing import Any
 
 from ..state import intentions as ixns
-from ..state.acl.authorizer import ALLOW_ALL, Authorizer
+from ..state.acl.authorizer import Authorizer
 from ..state.acl.objects import format_time
 from ..state.configentries.service_intentions import JWT_REQUIREMENT, PERMISSION
 from ..state.errors import RPCError
 from ..state.gojson import DecodeError
 from ..state.golang import multierror, quote
-from ..state.gotypes import BYTES, INT, STRING, UINT64, Map, Ptr, Slice, struct
+from ..state.gotypes import INT, STRING, UINT64, Map, Ptr, Slice, struct
 from .config import announce
 from .context import Ctx
 from .errors import BadRequest, HTTPError, NotFound
@@ -57,9 +57,10 @@ INTENTION_REQUEST = struct(
     DefaultPort=INT,
     Meta=Map(STRING),
     Precedence=INT,
+    # Intention.UnmarshalJSON takes these as any text (and ignores the times).
     CreatedAt=STRING,
     UpdatedAt=STRING,
-    Hash=BYTES,
+    Hash=STRING,
     CreateIndex=UINT64,
     ModifyIndex=UINT64,
 )
@@ -122,18 +123,29 @@ def _enterprise_namespace(namespace: str, context: str) -> None:
 
 
 def can_read(authz: Authorizer, intention: dict[str, Any]) -> bool:
-    """``Intention.CanRead``: ``intention:read`` on its source or its destination."""
+    """``Intention.CanRead``: ``intention:read`` on its source (unless a peer's) or destination."""
+    source = intention["SourceName"] if not intention["SourcePeer"] else ""
     return any(
-        name and authz.intention_read(name)
-        for name in (intention["SourceName"], intention["DestinationName"])
+        name and authz.intention_read(name) for name in (source, intention["DestinationName"])
     )
 
 
 def can_write(authz: Authorizer, destination: str) -> bool:
-    """``Intention.CanWrite``: ``intention:write`` on the destination (which must be named)."""
-    if authz is ALLOW_ALL:
-        return True
+    """``Intention.CanWrite``: ``intention:write`` on the destination, which must be named.
+
+    Without a destination it is false even with ACLs off (a legacy create
+    without ``DestinationName`` is a 403).
+    """
     return bool(destination) and authz.intention_write(destination)
+
+
+def default_allow(ctx: Ctx, authz: Authorizer) -> bool:
+    """``DefaultIntentionAllow`` (``agent/consul/util.go``): with no intention, allowed?
+
+    ``default_intention_policy`` if set, else the ACL default policy.
+    """
+    policy = ctx.agent.config.default_intention_policy
+    return policy == "allow" if policy else authz.intention_default_allow()
 
 
 # -- reads -------------------------------------------------------------------------------
@@ -221,8 +233,7 @@ async def intention_check(ctx: Ctx) -> Reply:
     """``IntentionCheck``: would ``source`` be allowed to connect to ``destination``?
 
     Needs ``service:read`` on the destination; an L7 intention counts as a
-    denial; with no intention, the ACL default policy decides (allow with
-    ACLs off).
+    denial; with no intention, :func:`default_allow` decides.
     """
     ctx.check_consistency()
     ctx.check_enterprise_meta()
@@ -245,7 +256,13 @@ async def intention_check(ctx: Ctx) -> Reply:
     if destination:
         ctx.require(authz.service_read(destination), "service:read", destination)
     matched = ixns.match(dc.config_entries, "source", source)
-    allowed, _ = ixns.decide(matched, destination, "Destination", authz.intention_default_allow())
+    allowed, _ = ixns.decide(
+        matched,
+        destination,
+        "Destination",
+        default_allow(ctx, authz),
+        namespace=destination_ns or ixns.DEFAULT_NAMESPACE,
+    )
     return json_reply({"Allowed": allowed})
 
 
@@ -267,7 +284,7 @@ async def intention_exact(ctx: Ctx) -> Reply:
         return await _delete_exact(ctx)
     ctx.check_enterprise_meta()
     ctx.check_consistency()
-    _, _, source_ns, source = _parsed(ctx, "source", allow_peer=True)
+    peer, _, source_ns, source = _parsed(ctx, "source", allow_peer=True)
     _, _, destination_ns, destination = _parsed(ctx, "destination", allow_peer=False)
     dc = ctx.dc
     authz = ctx.authz
@@ -276,7 +293,8 @@ async def intention_exact(ctx: Ctx) -> Reply:
 
     def query() -> tuple[int, dict[str, Any] | None]:
         store = dc.config_entries
-        return store.entry_index(ixns.KIND, destination), ixns.get_exact(store, source, destination)
+        found = ixns.get_exact(store, source, destination, peer)
+        return store.entry_index(ixns.KIND, destination), found
 
     _, found = await ctx.blocking(query)
     ctx.set_meta(dc.config_entries.index)
@@ -393,6 +411,8 @@ def _validate_legacy(args: dict[str, Any]) -> None:
             problems.append(f"Meta value for key {quote(key)} exceeds maximum length 512")
     if args.get("Action") not in ("allow", "deny"):
         problems.append("Action must be set to 'allow' or 'deny'")
+    if args.get("Permissions"):
+        problems.append("Permissions must not be set when using the legacy APIs")
     if args.get("SourceType") != "consul":
         problems.append("SourceType must be set to 'consul'")
     if problems:
@@ -527,6 +547,7 @@ async def _put_exact(ctx: Ctx) -> Reply:
             raise RPCError("Meta must not be specified")
         if meta != (previous["Meta"] or {}):
             raise RPCError("Meta must not be specified, or should be unchanged during an update.")
+        args["Meta"] = None  # the entry's own, sent back: safe to drop
     ixns.upsert(store, core.primary.apply(), destination, ixns.source_of(args, legacy=False))
     announce(core)
     return json_reply(True)

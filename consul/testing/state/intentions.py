@@ -26,7 +26,6 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
-import json
 from typing import TYPE_CHECKING, Any
 
 from .configentries.decode import weak_decode
@@ -44,7 +43,7 @@ from .configentries.service_intentions import normalize as entry_normalize
 from .configentries.service_intentions import validate as entry_validate
 from .errors import RPCError
 from .golang import hex_decode_error, quote
-from .gotypes import INT, STRING, UINT64, Field, Map, Ptr, Slice, Struct, go_encode
+from .gotypes import BYTES, INT, STRING, UINT64, Field, Map, Ptr, Slice, Struct, go_encode
 
 if TYPE_CHECKING:
     from .configentries import ConfigEntryStore, Entry
@@ -75,35 +74,34 @@ def _field(name: str, go_type: Any, *, filter: bool = True, omitempty: bool = Fa
     return Field(name, go_type, filter=filter, omitempty=omitempty)
 
 
-#: ``structs.Intention``: what the intention endpoints read and answer, and
-#: what ``?filter`` selects on (the times, the hash and the indexes are
-#: ``bexpr:"-"``). The fields left out when empty are those the docs'
-#: samples never show for an intention without an ID (``ID``, the times,
-#: ``Hash``), and Consul's ``omitempty`` ones.
+#: ``structs.Intention`` (``agent/structs/intention.go``): what the intention
+#: endpoints answer, and what ``?filter`` selects on (``bexpr:"-"`` fields
+#: cannot be). Its ``MarshalJSON`` writes ``CreatedAt`` and ``UpdatedAt``
+#: first, and only when set (legacy intentions).
 INTENTION = Struct(
     "structs.Intention",
     (
+        _field("CreatedAt", Ptr(TIME), filter=False, omitempty=True),
+        _field("UpdatedAt", Ptr(TIME), filter=False, omitempty=True),
         _field("ID", STRING, omitempty=True),
-        _field("Description", STRING),
-        _field("SourcePeer", STRING, omitempty=True),
-        _field("SourceSamenessGroup", STRING, omitempty=True),
+        _field("Description", STRING, omitempty=True),
         _field("SourceNS", STRING),
         _field("SourceName", STRING),
         _field("DestinationNS", STRING),
         _field("DestinationName", STRING),
         _field("SourcePartition", STRING, omitempty=True),
         _field("DestinationPartition", STRING, omitempty=True),
+        _field("SourcePeer", STRING, omitempty=True),
+        _field("SourceSamenessGroup", STRING, omitempty=True),
         _field("SourceType", STRING),
         _field("Action", STRING, omitempty=True),
-        _field("Permissions", Slice(Ptr(PERMISSION)), omitempty=True),
-        _field("JWT", Ptr(JWT_REQUIREMENT), omitempty=True),
+        _field("Permissions", Slice(Ptr(PERMISSION)), filter=False, omitempty=True),
+        _field("JWT", Ptr(JWT_REQUIREMENT), filter=False, omitempty=True),
         _field("DefaultAddr", STRING, filter=False, omitempty=True),
         _field("DefaultPort", INT, filter=False, omitempty=True),
-        _field("Meta", Map(STRING)),
+        _field("Meta", Map(STRING), omitempty=True),
         _field("Precedence", INT),
-        _field("CreatedAt", Ptr(TIME), filter=False, omitempty=True),
-        _field("UpdatedAt", Ptr(TIME), filter=False, omitempty=True),
-        _field("Hash", STRING, filter=False, omitempty=True),
+        _field("Hash", BYTES, filter=False, omitempty=True),
         _field("CreateIndex", UINT64, filter=False),
         _field("ModifyIndex", UINT64, filter=False),
     ),
@@ -111,25 +109,24 @@ INTENTION = Struct(
 
 
 def _legacy_hash(intention: dict[str, Any]) -> str:
-    """``Intention.SetHash``'s digest of a legacy intention's content, base64 as JSON has it."""
-    content = {
-        key: intention[key]
-        for key in (
-            "ID",
-            "Description",
-            "SourceNS",
-            "SourceName",
-            "DestinationNS",
-            "DestinationName",
-            "SourceType",
-            "Action",
-            "Meta",
-            "Precedence",
-            "CreatedAt",
-            "UpdatedAt",
-        )
-    }
-    digest = hashlib.blake2b(json.dumps(content, sort_keys=True).encode(), digest_size=32)
+    """``Intention.SetHash``: BLAKE2b-256 of the content fields, base64 as JSON has it."""
+    digest = hashlib.blake2b(digest_size=32)
+    for field in (
+        "ID",
+        "Description",
+        "SourceNS",
+        "SourceName",
+        "DestinationNS",
+        "DestinationName",
+        "SourceType",
+        "Action",
+    ):
+        digest.update(intention[field].encode())
+    digest.update((intention["Precedence"] % 2**64).to_bytes(8, "little"))
+    meta = intention["Meta"] or {}
+    for key in sorted(meta):
+        digest.update(key.encode())
+        digest.update(meta[key].encode())
     return base64.b64encode(digest.digest()).decode()
 
 
@@ -157,7 +154,7 @@ def to_intention(entry: Entry, source: dict[str, Any], raft: dict[str, Any]) -> 
         "JWT": copy.deepcopy(entry["JWT"]),
         "DefaultAddr": "",
         "DefaultPort": 0,
-        "Meta": dict((source["LegacyMeta"] if legacy else entry["Meta"]) or {}),
+        "Meta": copy.copy(source["LegacyMeta"] if legacy else entry["Meta"]),
         "Precedence": source["Precedence"],
         "CreatedAt": source["LegacyCreateTime"],
         "UpdatedAt": source["LegacyUpdateTime"],
@@ -175,12 +172,16 @@ def encode(intention: dict[str, Any]) -> dict[str, Any]:
     return go_encode(intention, INTENTION)
 
 
-def _sort_key(intention: dict[str, Any]) -> tuple[int, str, str, str, str]:
+def _sort_key(intention: dict[str, Any]) -> tuple[Any, ...]:
     """``IntentionPrecedenceSorter``: the highest precedence first, then by names."""
     return (
         -intention["Precedence"],
+        intention["SourceSamenessGroup"],
+        intention["SourcePeer"],
+        intention["SourcePartition"],
         intention["SourceNS"],
         intention["SourceName"],
+        intention["DestinationPartition"],
         intention["DestinationNS"],
         intention["DestinationName"],
     )
@@ -203,9 +204,18 @@ def listed(store: ConfigEntryStore) -> list[dict[str, Any]]:
     return sorted(out, key=_sort_key)
 
 
-def get_exact(store: ConfigEntryStore, source: str, destination: str) -> dict[str, Any] | None:
-    """``IntentionGetExact``: the intention from ``source`` to ``destination``, or None."""
-    return next((i for i in _of_entry(store, destination) if i["SourceName"] == source), None)
+def get_exact(
+    store: ConfigEntryStore, source: str, destination: str, peer: str = ""
+) -> dict[str, Any] | None:
+    """``IntentionGetExact``: the intention from ``source`` (of ``peer``) to ``destination``."""
+    return next(
+        (
+            i
+            for i in _of_entry(store, destination)
+            if i["SourceName"] == source and i["SourcePeer"] == peer
+        ),
+        None,
+    )
 
 
 def _uuid_key(value: str) -> str:
@@ -262,14 +272,15 @@ def match(store: ConfigEntryStore, by: str, name: str) -> list[dict[str, Any]]:
 
 
 def _matches(intention: dict[str, Any], target: str, namespace: str, side: str) -> bool:
-    """``AuthorizeIntentionTarget``'s test of one side (``Source`` or ``Destination``).
+    """``connect.IntentionMatch`` for one side (``Source`` or ``Destination``).
 
-    Names and namespaces compare without case; ``*`` matches any.
+    Names and namespaces compare exactly, ``*`` matching any; a source of a
+    peer never matches a local service.
     """
     if side == "Source" and intention["SourcePeer"]:
         return False
     for have, want in ((intention[f"{side}NS"], namespace), (intention[f"{side}Name"], target)):
-        if have != WILDCARD and have.casefold() != want.casefold():
+        if have not in (WILDCARD, want):
             return False
     return True
 
@@ -298,14 +309,19 @@ def decide(
 
 
 def describe(intention: dict[str, Any]) -> str:
-    """``Intention.String``: ``default/web => default/db (Precedence: 9, Action: ALLOW)``."""
+    """``Intention.String``: ``default/web => default/db (Precedence: 9, Action: ALLOW)``.
+
+    Consul CE has no partitions nor sameness groups: a peer is the only
+    prefix of a source.
+    """
     id_part = f"ID: {intention['ID']}, " if intention["ID"] else ""
     if intention["Permissions"]:
         detail = f"Permissions: {len(intention['Permissions'])}"
     else:
         detail = f"Action: {intention['Action'].upper()}"
+    cluster = f"peer({intention['SourcePeer']})/" if intention["SourcePeer"] else ""
     return (
-        f"{intention['SourceNS']}/{intention['SourceName']} => "
+        f"{cluster}{intention['SourceNS']}/{intention['SourceName']} => "
         f"{intention['DestinationNS']}/{intention['DestinationName']} "
         f"({id_part}Precedence: {intention['Precedence']}, {detail})"
     )
@@ -315,20 +331,24 @@ def describe(intention: dict[str, Any]) -> str:
 
 
 def source_of(intention: dict[str, Any], *, legacy: bool) -> dict[str, Any]:
-    """``Intention.ToSourceIntention``: the source an intention written by the API becomes."""
+    """``Intention.ToSourceIntention``: the source an intention written by the API becomes.
+
+    ``ID``, ``Meta`` and the times go to the legacy fields (which
+    ``Normalize`` clears for a write by name); ``Permissions`` only for a
+    write by name (the legacy API does not take them).
+    """
     raw = {
         "Name": intention.get("SourceName", ""),
-        "Action": intention.get("Action", ""),
-        "Permissions": intention.get("Permissions"),
-        "Type": intention.get("SourceType", ""),
-        "Description": intention.get("Description", ""),
         "Peer": intention.get("SourcePeer", ""),
         "SamenessGroup": intention.get("SourceSamenessGroup", ""),
+        "Action": intention.get("Action", ""),
+        "Permissions": None if legacy else intention.get("Permissions"),
+        "LegacyID": intention.get("ID", ""),
+        "Type": intention.get("SourceType", ""),
+        "Description": intention.get("Description", ""),
+        "LegacyMeta": intention.get("Meta"),
     }
     source, _ = weak_decode(raw, SOURCE_INTENTION)
-    if legacy:
-        source["LegacyID"] = intention.get("ID", "")
-        source["LegacyMeta"] = dict(intention.get("Meta") or {})
     return source
 
 
@@ -349,7 +369,8 @@ def upsert(store: ConfigEntryStore, idx: int, destination: str, source: dict[str
     entry = copy.deepcopy(existing) if existing is not None else _empty_entry(destination)
     sources = entry["Sources"] or []
     for i, current in enumerate(sources):
-        if current["Name"] == source["Name"] and current["Peer"] == source["Peer"]:
+        # UpsertSourceByName compares the service name only, not the peer.
+        if current["Name"] == source["Name"]:
             sources[i] = source
             break
     else:
@@ -363,17 +384,19 @@ def upsert(store: ConfigEntryStore, idx: int, destination: str, source: dict[str
 def delete_exact(store: ConfigEntryStore, idx: int, source: str, destination: str) -> bool:
     """``intentionMutationDelete``: remove one source (the entry with its last one).
 
-    False if there was no such intention (nothing is written).
+    False if there is no such local intention (nothing is written).
+    ``DeleteSourceByName`` then removes the first source of that name.
     """
+    if get_exact(store, source, destination) is None:
+        return False
     existing = store.decoded(KIND, destination)
-    if existing is None:
-        return False
+    assert existing is not None
     entry = copy.deepcopy(existing)
-    kept = [s for s in entry["Sources"] or [] if s["Name"] != source or s["Peer"]]
-    if len(kept) == len(entry["Sources"] or []):
-        return False
-    entry["Sources"] = kept
-    if kept:
+    sources = entry["Sources"] or []
+    at = next(i for i, s in enumerate(sources) if s["Name"] == source)
+    del sources[at]
+    entry["Sources"] = sources
+    if sources:
         entry_normalize(entry)
         entry_validate(entry)
     _write(store, idx, entry)

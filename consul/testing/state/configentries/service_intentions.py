@@ -75,13 +75,16 @@ JWT_REQUIREMENT = struct(
 )
 HTTP_HEADER_PERMISSION = struct(
     "structs.IntentionHTTPHeaderPermission",
+    aliases={"ignore_case": "IgnoreCase"},
     Name=STRING,
     Present=omitempty(BOOL),
     Exact=omitempty(STRING),
     Prefix=omitempty(STRING),
     Suffix=omitempty(STRING),
+    Contains=omitempty(STRING),
     Regex=omitempty(STRING),
     Invert=omitempty(BOOL),
+    IgnoreCase=omitempty(BOOL),
 )
 HTTP_PERMISSION = struct(
     "structs.IntentionHTTPPermission",
@@ -222,12 +225,18 @@ def _permission_error(i: int, j: int, permission: dict[str, Any] | None) -> str 
         if not header["Name"]:
             return f"{prefix}.HTTP.Header[{k}] missing required Name field"
         matches = sum(
-            bool(header[field]) for field in ("Present", "Exact", "Regex", "Prefix", "Suffix")
+            bool(header[field])
+            for field in ("Present", "Exact", "Regex", "Prefix", "Suffix", "Contains")
         )
         if matches != 1:
             return (
                 f"{prefix}.HTTP.Header[{k}] should only contain one of Present, Exact, "
-                "Prefix, Suffix, or Regex"
+                "Prefix, Suffix, Contains, or Regex"
+            )
+        if header["IgnoreCase"] and (header["Present"] or header["Regex"]):
+            return (
+                f"{prefix}.HTTP.Header[{k}] should set one of Exact, Prefix, Suffix, or "
+                "Contains when using IgnoreCase"
             )
         parts += 1
     methods = http["Methods"] or []
