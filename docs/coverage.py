@@ -280,13 +280,15 @@ def mark_tested(methods: Iterable[Method], sources: Iterable[str]) -> None:
 
     A dotted name of the sources (``c.agent.connect.ca.roots``) names the
     method of its longest suffix that is a method's name
-    (``agent.connect.ca.roots``, not ``connect.ca.roots``).
+    (``agent.connect.ca.roots``, not ``connect.ca.roots``); a callable
+    group of the client itself is named by its last part
+    (``c.exported_services``).
     """
     by_name = {alias: method for method in methods for alias in method.aliases}
     for source in sources:
         for dotted in _DOTTED.findall(source):
             parts = dotted.split(".")
-            for start in range(len(parts) - 1):
+            for start in range(len(parts)):
                 method = by_name.get(".".join(parts[start:]))
                 if method is not None:
                     method.tested = True

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint, mapping, non_empty, optional_str, str_map
-from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_segment
 
 if TYPE_CHECKING:
     from .._meta import Indexed
@@ -361,7 +361,7 @@ class ConnectIntentions(Group[M]):
         An ID that is not a UUID is a :class:`~consul.BadRequest`.
         """
         return self._read(
-            path("connect", "intentions", intention_id),
+            path("connect", "intentions", path_segment(intention_id, "intention_id")),
             d.or_none(d.json),
             token=token,
             dc=dc,
@@ -414,7 +414,11 @@ class ConnectIntentions(Group[M]):
         """
         body = _legacy_body(source, destination, action, description, meta)
         request = self._request(
-            "PUT", path("connect", "intentions", intention_id), token=token, dc=dc, json_body=body
+            "PUT",
+            path("connect", "intentions", path_segment(intention_id, "intention_id")),
+            token=token,
+            dc=dc,
+            json_body=body,
         )
         return Call(request, d.field("ID"))
 
@@ -429,6 +433,9 @@ class ConnectIntentions(Group[M]):
     ) -> Call[bool]:
         """``DELETE /v1/connect/intentions/:id`` (deprecated): delete a legacy intention."""
         request = self._request(
-            "DELETE", path("connect", "intentions", intention_id), token=token, dc=dc
+            "DELETE",
+            path("connect", "intentions", path_segment(intention_id, "intention_id")),
+            token=token,
+            dc=dc,
         )
         return Call(request, d.boolean)

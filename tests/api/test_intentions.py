@@ -11,9 +11,8 @@ L7 = [{"Action": "allow", "HTTP": {"PathPrefix": "/api", "Methods": ["get"]}}]
 
 
 def test_upsert_get_list_delete(c):
-    ixns = c.connect.intentions
-    assert ixns.upsert("web", "db", "allow", description="front to back") is True
-    index, found = ixns.get_exact("web", "db")
+    assert c.connect.intentions.upsert("web", "db", "allow", description="front to back") is True
+    index, found = c.connect.intentions.get_exact("web", "db")
     assert found is not None
     assert (found["SourceName"], found["DestinationName"], found["Action"]) == (
         "web",
@@ -27,60 +26,57 @@ def test_upsert_get_list_delete(c):
     # The intention is one source of the destination's entry.
     _, entry = c.config.get("service-intentions", "db")
     assert [s["Name"] for s in entry["Sources"]] == ["web"]
-    ixns.upsert("*", "db", "deny")
-    _, listed = ixns.list()
+    c.connect.intentions.upsert("*", "db", "deny")
+    _, listed = c.connect.intentions.list()
     assert [(i["SourceName"], i["Precedence"]) for i in listed] == [("web", 9), ("*", 8)]
-    _, denied = ixns.list(filter_expr='Action == "deny"')
+    _, denied = c.connect.intentions.list(filter_expr='Action == "deny"')
     assert [i["SourceName"] for i in denied] == ["*"]
-    assert ixns.delete_exact("web", "db") is True
-    assert ixns.delete_exact("web", "db") is True
-    assert ixns.get_exact("web", "db")[1] is None
+    assert c.connect.intentions.delete_exact("web", "db") is True
+    assert c.connect.intentions.delete_exact("web", "db") is True
+    assert c.connect.intentions.get_exact("web", "db")[1] is None
 
 
 def test_l7_intentions_need_an_http_destination(c):
-    ixns = c.connect.intentions
     with pytest.raises(consul.ServerError, match="incompatible with L7 intentions permissions"):
-        ixns.upsert("web", "api", permissions=L7)
+        c.connect.intentions.upsert("web", "api", permissions=L7)
     c.config.set({"Kind": "service-defaults", "Name": "api", "Protocol": "http"})
-    assert ixns.upsert("web", "api", permissions=L7) is True
-    _, found = ixns.get_exact("web", "api")
+    assert c.connect.intentions.upsert("web", "api", permissions=L7) is True
+    _, found = c.connect.intentions.get_exact("web", "api")
     assert found["Permissions"] == [
         {"Action": "allow", "HTTP": {"PathPrefix": "/api", "Methods": ["GET"]}}
     ]
     assert "Action" not in found
     # An L7 intention is a denial where no request is there to judge.
-    assert ixns.check("web", "api") is False
+    assert c.connect.intentions.check("web", "api") is False
     with pytest.raises(
         consul.ServerError, match="Action must be omitted if Permissions are specified"
     ):
-        ixns.upsert("web", "api", "allow", permissions=L7)
+        c.connect.intentions.upsert("web", "api", "allow", permissions=L7)
 
 
 def test_match_and_check(c):
-    ixns = c.connect.intentions
-    ixns.upsert("web", "db", "allow")
-    ixns.upsert("*", "db", "deny")
-    _, matches = ixns.match("destination", ["db", "other"])
+    c.connect.intentions.upsert("web", "db", "allow")
+    c.connect.intentions.upsert("*", "db", "deny")
+    _, matches = c.connect.intentions.match("destination", ["db", "other"])
     assert [i["SourceName"] for i in matches["db"]] == ["web", "*"]
     assert matches["other"] is None
-    _, matches = ixns.match("source", "web")
+    _, matches = c.connect.intentions.match("source", "web")
     # By source, the wildcard source applies to web too.
     assert [(i["SourceName"], i["DestinationName"]) for i in matches["web"]] == [
         ("web", "db"),
         ("*", "db"),
     ]
-    assert ixns.check("web", "db") is True
-    assert ixns.check("api", "db") is False
-    assert ixns.check("api", "cache") is True  # no intention, ACLs off
+    assert c.connect.intentions.check("web", "db") is True
+    assert c.connect.intentions.check("api", "db") is False
+    assert c.connect.intentions.check("api", "cache") is True  # no intention, ACLs off
 
 
 def test_blocking_match_returns_when_an_intention_applies(c, consul_agent):
-    ixns = c.connect.intentions
-    ixns.upsert("web", "db", "allow")
-    index, _ = ixns.match("destination", "db")
+    c.connect.intentions.upsert("web", "db", "allow")
+    index, _ = c.connect.intentions.match("destination", "db")
     pending = c.start.connect.intentions.match("destination", "db", index=index, wait="10s")
     wait_blocked(consul_agent)
-    ixns.upsert("api", "db", "deny")
+    c.connect.intentions.upsert("api", "db", "deny")
     new_index, matches = pending.result(10)
     assert new_index > index
     # Equal precedences are in name order.
@@ -88,27 +84,29 @@ def test_blocking_match_returns_when_an_intention_applies(c, consul_agent):
 
 
 def test_the_deprecated_id_api(c):
-    ixns = c.connect.intentions
-    legacy_id = ixns.create("web", "db", "allow", meta={"team": "a"})
-    _, found = ixns.get(legacy_id)
+    legacy_id = c.connect.intentions.create("web", "db", "allow", meta={"team": "a"})
+    _, found = c.connect.intentions.get(legacy_id)
     assert found["ID"] == legacy_id
     assert found["Meta"] == {"team": "a"}
     assert found["CreatedAt"]
-    assert ixns.update(legacy_id, "web", "db", "deny", description="closed") == legacy_id
-    _, found = ixns.get(legacy_id)
+    assert (
+        c.connect.intentions.update(legacy_id, "web", "db", "deny", description="closed")
+        == legacy_id
+    )
+    _, found = c.connect.intentions.get(legacy_id)
     assert (found["Action"], found["Description"]) == ("deny", "closed")
     # The same intention is there by name, with its ID.
-    assert ixns.get_exact("web", "db")[1]["ID"] == legacy_id
+    assert c.connect.intentions.get_exact("web", "db")[1]["ID"] == legacy_id
     with pytest.raises(consul.ServerError, match="more than once"):
-        ixns.create("web", "db", "allow")
+        c.connect.intentions.create("web", "db", "allow")
     with pytest.raises(consul.ServerError, match="Cannot modify Destination"):
-        ixns.update(legacy_id, "web", "cache", "deny")
-    assert ixns.delete(legacy_id) is True
-    assert ixns.get(legacy_id)[1] is None
+        c.connect.intentions.update(legacy_id, "web", "cache", "deny")
+    assert c.connect.intentions.delete(legacy_id) is True
+    assert c.connect.intentions.get(legacy_id)[1] is None
     with pytest.raises(consul.BadRequest, match="UUID must be 36 characters"):
-        ixns.get("nope")
+        c.connect.intentions.get("nope")
     with pytest.raises(consul.ServerError, match="Cannot delete non-existent intention"):
-        ixns.delete(legacy_id)
+        c.connect.intentions.delete(legacy_id)
 
 
 def test_acls(connect, consul_acl_agent):
@@ -132,18 +130,17 @@ def test_acls(connect, consul_acl_agent):
 
 
 def test_arguments_are_checked_before_sending(c):
-    ixns = c.connect.intentions
     with pytest.raises(ValueError, match="action"):
-        ixns.upsert("web", "db", "permit")
+        c.connect.intentions.upsert("web", "db", "permit")
     with pytest.raises(ValueError, match="source"):
-        ixns.upsert("", "db", "allow")
+        c.connect.intentions.upsert("", "db", "allow")
     with pytest.raises(TypeError, match="permissions"):
-        ixns.upsert("web", "db", permissions={"Action": "allow"})  # type: ignore[arg-type]
+        c.connect.intentions.upsert("web", "db", permissions={"Action": "allow"})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="by"):
-        ixns.match("both", "web")
+        c.connect.intentions.match("both", "web")
     with pytest.raises(ValueError, match="names"):
-        ixns.match("source", [])
+        c.connect.intentions.match("source", [])
     with pytest.raises(ValueError, match="path segment"):
-        ixns.get("a/b")
+        c.connect.intentions.get("a/b")
     with pytest.raises(ValueError, match="destination"):
-        ixns.create("web", "", "allow")
+        c.connect.intentions.create("web", "", "allow")

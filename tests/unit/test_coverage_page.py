@@ -278,6 +278,14 @@ class TestClientMethods:
         page.mark_tested(methods, ["roots = c.agent.connect.ca.roots()\nc.acl.tokens.read(x)"])
         assert [m.tested for m in methods] == [False, True, True]
 
+    def test_a_callable_group_of_the_client_is_tested_by_its_own_name(self):
+        called = method("exported_services", "GET /v1/exported-services")
+        page.mark_tested([called], ["exported = c.start.exported_services(index=3)"])
+        assert called.tested
+        other = method("exported_services", "GET /v1/exported-services")
+        page.mark_tested([other], ["c.exported(1)"])
+        assert not other.tested
+
 
 class TestRows:
     TABLE = (

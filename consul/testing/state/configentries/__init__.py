@@ -8,7 +8,15 @@ line. :func:`decode_entry` decodes a request body as Consul does.
 
 from __future__ import annotations
 
-from . import service_defaults, service_intentions
+from . import (
+    discovery_chain,
+    exported_services,
+    gateway_entries,
+    mesh,
+    proxy_defaults,
+    service_defaults,
+    service_intentions,
+)
 from .registry import KINDS, Denied, Entry, EntryDecodeError, Kind, decode_entry, kind_of, register
 from .store import ConfigEntryStore, EntriesView
 
@@ -24,4 +32,17 @@ __all__ = [
     "kind_of",
 ]
 
-register((service_defaults.KIND, service_intentions.KIND))
+register(
+    (
+        service_defaults.KIND,
+        proxy_defaults.KIND,
+        mesh.KIND,
+        discovery_chain.ROUTER_KIND,
+        discovery_chain.SPLITTER_KIND,
+        discovery_chain.RESOLVER_KIND,
+        gateway_entries.INGRESS_KIND,
+        gateway_entries.TERMINATING_KIND,
+        exported_services.KIND,
+        service_intentions.KIND,
+    )
+)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import RPCError
 from ..golang import multierror, quote
 from ..gotypes import BOOL, INT, STRING, Map, Ptr, Slice, named, omitempty, struct
+from .chain import HTTP_LIKE, protocol_of_service
 from .registry import Denied, Entry, Kind
 from .types import (
     HASH,
@@ -47,7 +48,6 @@ __all__ = [
     "check_l7_protocols",
     "legacy_normalize",
     "legacy_validate",
-    "protocol_of",
     "update_over",
 ]
 
@@ -138,8 +138,6 @@ SERVICE_INTENTIONS = struct(
 HTTP_METHODS = frozenset(
     ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE")
 )
-#: ``structs.IsProtocolHTTPLike``.
-HTTP_LIKE = frozenset(("http", "http2", "grpc"))
 
 
 def precedence(destination: str, source: str) -> int:
@@ -390,24 +388,6 @@ def update_over(entry: Entry, previous: Entry | None) -> None:
             source["LegacyCreateTime"] = copy.copy(same["LegacyCreateTime"])
 
 
-def protocol_of(view: EntriesView, service: str) -> str:
-    """The protocol of a service's discovery chain, as far as the entries here decide it.
-
-    ``service-defaults`` ``Protocol``, else the global ``proxy-defaults``
-    ``Config["protocol"]``, else ``tcp`` (``agent/consul/discoverychain``).
-    """
-    defaults = view.get("service-defaults", service)
-    if defaults is not None and defaults["Protocol"]:
-        return str(defaults["Protocol"])
-    proxy = view.get("proxy-defaults", "global")
-    config = proxy.get("Config") if proxy is not None else None
-    if isinstance(config, dict):
-        protocol = config.get("protocol")
-        if isinstance(protocol, str) and protocol:
-            return protocol
-    return "tcp"
-
-
 #: The kinds whose writes re-check every intention's protocol (the service graph's own).
 _CHAIN_KINDS = frozenset(
     ("service-defaults", "proxy-defaults", "service-router", "service-splitter", "service-resolver")
@@ -420,7 +400,8 @@ def check_l7_protocols(view: EntriesView, kind: str, name: str) -> None:
     ``validateProposedConfigEntryInServiceGraph``: a write of a
     ``service-intentions`` entry checks its destination; a write or delete
     of what decides a protocol (``service-defaults``, the global
-    ``proxy-defaults``...) checks every entry's.
+    ``proxy-defaults``...) checks every entry's. The protocol is the
+    chain's (:func:`.chain.protocol_of_service`).
     """
     if kind == KIND.name:
         entry = view.get(kind, name)
@@ -436,7 +417,7 @@ def check_l7_protocols(view: EntriesView, kind: str, name: str) -> None:
             continue
         if not any(source["Permissions"] for source in entry["Sources"] or []):
             continue
-        protocol = protocol_of(view, entry["Name"])
+        protocol = protocol_of_service(view, entry["Name"])
         if protocol not in HTTP_LIKE:
             raise RPCError(
                 f"service {quote(entry['Name'])} has protocol {quote(protocol)}, which is "
