@@ -51,8 +51,10 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_NAMESPACE",
     "INTENTION",
+    "KIND",
     "decide",
     "delete_exact",
+    "describe",
     "encode",
     "get_exact",
     "get_legacy",
@@ -61,6 +63,7 @@ __all__ = [
     "legacy_update",
     "listed",
     "match",
+    "source_of",
     "to_intention",
     "upsert",
 ]
