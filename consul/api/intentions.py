@@ -20,7 +20,8 @@ entry was written as an entry.
 A source or destination is a service name, or ``*`` for any; Consul
 Enterprise also takes ``namespace/name`` and ``partition/namespace/name``
 (and, for :meth:`~ConnectIntentions.get_exact`'s source,
-``peer:peer/name``).
+``peer:peer/name``), and ``ns=`` and ``partition=`` as the defaults of the
+calls by name (Consul CE refuses both with a :class:`~consul.BadRequest`).
 """
 
 from __future__ import annotations
@@ -159,6 +160,7 @@ class ConnectIntentions(Group[M]):
         dc: str | None = None,
         *,
         ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[Indexed[builtins.list[Intention]]]:
         """``GET /v1/connect/intentions``: every intention the token may read, by precedence.
@@ -177,6 +179,7 @@ class ConnectIntentions(Group[M]):
             wait=wait,
             filter_expr=filter_expr,
             ns=ns,
+            partition=partition,
         )
 
     @endpoint
@@ -191,6 +194,7 @@ class ConnectIntentions(Group[M]):
         dc: str | None = None,
         *,
         ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[Indexed[Intention | None]]:
         """``GET /v1/connect/intentions/exact``: the intention from ``source`` to ``destination``.
@@ -208,6 +212,7 @@ class ConnectIntentions(Group[M]):
             index=index,
             wait=wait,
             ns=ns,
+            partition=partition,
         )
 
     @endpoint
@@ -222,6 +227,7 @@ class ConnectIntentions(Group[M]):
         dc: str | None = None,
         *,
         ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/connect/intentions/exact``: create or replace one intention.
@@ -248,6 +254,7 @@ class ConnectIntentions(Group[M]):
             dc=dc,
             json_body=body,
             ns=ns,
+            partition=partition,
         )
         return Call(request, d.boolean)
 
@@ -260,6 +267,7 @@ class ConnectIntentions(Group[M]):
         dc: str | None = None,
         *,
         ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``DELETE /v1/connect/intentions/exact``: delete one intention (if there is one)."""
@@ -270,6 +278,7 @@ class ConnectIntentions(Group[M]):
             token=token,
             dc=dc,
             ns=ns,
+            partition=partition,
         )
         return Call(request, d.boolean)
 
@@ -285,6 +294,7 @@ class ConnectIntentions(Group[M]):
         dc: str | None = None,
         *,
         ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[Indexed[dict[str, builtins.list[Intention] | None]]]:
         """``GET /v1/connect/intentions/match``: the intentions that apply to each name.
@@ -312,6 +322,7 @@ class ConnectIntentions(Group[M]):
             index=index,
             wait=wait,
             ns=ns,
+            partition=partition,
         )
 
     @endpoint
@@ -323,6 +334,7 @@ class ConnectIntentions(Group[M]):
         dc: str | None = None,
         *,
         ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``GET /v1/connect/intentions/check``: may ``source`` connect to ``destination``?
@@ -339,6 +351,7 @@ class ConnectIntentions(Group[M]):
             dc=dc,
             read=True,
             ns=ns,
+            partition=partition,
         )
         return Call(request, d.mapped(d.json, lambda answer: bool(answer["Allowed"])))
 

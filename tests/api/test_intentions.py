@@ -129,6 +129,15 @@ def test_acls(connect, consul_acl_agent):
         reader.connect.intentions.get_exact("web", "api")
 
 
+def test_consul_ce_refuses_namespaces_and_partitions(c):
+    with pytest.raises(consul.BadRequest, match="Namespaces are a Consul Enterprise feature"):
+        c.connect.intentions.list(ns="team")
+    with pytest.raises(consul.BadRequest, match="Partitions are a Consul Enterprise feature"):
+        c.connect.intentions.upsert("web", "db", "allow", partition="p")
+    with pytest.raises(consul.ServerError, match="Namespaces is a Consul Enterprise feature"):
+        c.connect.intentions.get_exact("team/web", "db")
+
+
 def test_arguments_are_checked_before_sending(c):
     with pytest.raises(ValueError, match="action"):
         c.connect.intentions.upsert("web", "db", "permit")

@@ -224,6 +224,29 @@ def test_upsert_takes_its_names_from_the_url_and_refuses_meta(api):
     assert (response.status_code, response.text) == (400, "Request decode failed: unexpected EOF")
 
 
+def test_an_exact_read_needs_both_names(api):
+    response = api.get(EXACT, params={"source": "", "destination": ""})
+    assert (response.status_code, response.text) == (
+        500,
+        "2 errors occurred:\n\t* SourceName is missing\n\t* DestinationName is missing\n\n",
+    )
+    response = api.get(EXACT, params={"source": "web"})
+    assert response.text == "required query parameter 'destination' not set"
+    response = api.get(EXACT, params={"source": "team/web", "destination": "db"})
+    assert response.text == 'Invalid SourceNS "team": Namespaces is a Consul Enterprise feature'
+
+
+def test_writes_go_to_the_primary_and_reads_answer_from_each_datacenter():
+    with DevAgent(extra_datacenters=("dc2",)) as agent, RawHTTP(agent.url) as api:
+        params = {"source": "web", "destination": "db", "dc": "dc2"}
+        assert api.put(EXACT, params=params, json={"Action": "deny"}).json() is True
+        primary = api.get(EXACT, params={"source": "web", "destination": "db"}).json()
+        assert primary["Action"] == "deny"
+        assert api.get(EXACT, params=params).json()["Action"] == "deny"
+        assert api.delete(EXACT, params=params).json() is True
+        assert api.get(EXACT, params=params).status_code == 404
+
+
 def test_delete_by_name_removes_the_source_then_the_entry(api):
     upsert(api, "web", "db", Action="allow")
     upsert(api, "api", "db", Action="allow")

@@ -290,6 +290,14 @@ async def intention_exact(ctx: Ctx) -> Reply:
     authz = ctx.authz
     _enterprise_namespace(source_ns, "Invalid SourceNS")
     _enterprise_namespace(destination_ns, "Invalid DestinationNS")
+    # IntentionQueryExact.Validate (agent/structs/intention.go); the namespaces are filled.
+    missing = [
+        f"{field} is missing"
+        for field, value in (("SourceName", source), ("DestinationName", destination))
+        if not value
+    ]
+    if missing:
+        raise RPCError(multierror(missing))
 
     def query() -> tuple[int, dict[str, Any] | None]:
         store = dc.config_entries
