@@ -526,3 +526,17 @@ def test_a_peers_source_is_its_own_intention(api):
     found = api.get("/v1/connect/intentions/match", params={"by": "source", "name": "web"})
     assert [i.get("SourcePeer") for i in found.json()["web"]] == [None]
     assert authorize(api, "db")["Reason"].startswith("Matched L4 intention: default/web")
+
+
+def test_a_snapshot_keeps_the_intentions_with_their_legacy_ids(api):
+    body = {"SourceName": "web", "DestinationName": "db", "Action": "allow"}
+    legacy_id = api.post("/v1/connect/intentions", json=body).json()["ID"]
+    upsert(api, "web", "api", Action="deny")
+    saved = api.get("/v1/connect/intentions").json()
+    archive = api.get("/v1/snapshot").content
+    api.delete(f"/v1/connect/intentions/{legacy_id}")
+    api.delete(EXACT, params={"source": "web", "destination": "api"})
+    assert api.get("/v1/connect/intentions").json() == []
+    assert api.put("/v1/snapshot", data=archive).status_code == 200
+    assert api.get("/v1/connect/intentions").json() == saved
+    assert api.get(f"/v1/connect/intentions/{legacy_id}").json()["ID"] == legacy_id
