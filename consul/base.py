@@ -126,6 +126,7 @@ class ConsulBase(Recipes[M], Generic[M]):
     Coordinate = Coordinate
     Debug = Debug
     Event = Event
+    ExportedServices = ExportedServices
     Health = Health
     ImportedServices = ImportedServices
     Internal = Internal
@@ -196,7 +197,6 @@ class ConsulBase(Recipes[M], Generic[M]):
         self.coordinate: Coordinate[M] = Coordinate(self)
         self.debug: Debug[M] = Debug(self)
         self.event: Event[M] = Event(self)
-        #: ``client.exported_services()``: the services the ``exported-services`` entry exports.
         self.exported_services: ExportedServices[M] = ExportedServices(self)
         self.health: Health[M] = Health(self)
         self.imported_services: ImportedServices[M] = ImportedServices(self)
