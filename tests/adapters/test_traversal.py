@@ -49,7 +49,14 @@ PLACEHOLDERS: dict[str, Any] = {
 }
 
 #: Valid values of arguments that take one of a few words, by (method, argument).
-WORDS = {("Health.state", "name"): "passing", ("AgentChecks.update", "status"): "passing"}
+WORDS = {
+    ("Health.state", "name"): "passing",
+    ("AgentChecks.update", "status"): "passing",
+    ("ConnectIntentions.match", "by"): "source",
+    ("ConnectIntentions.match", "names"): "web",
+    ("ConnectIntentions.create", "action"): "allow",
+    ("ConnectIntentions.update", "action"): "allow",
+}
 
 #: Arguments some methods need besides the required ones, to build a request at all.
 EXTRA: dict[str, dict[str, Any]] = {

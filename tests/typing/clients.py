@@ -34,6 +34,7 @@ from consul.api.discovery_chain import CompiledDiscoveryChain, DiscoveryChainRes
 from consul.api.event import UserEvent
 from consul.api.exported_services import ResolvedExportedService
 from consul.api.health import HealthCheck, ServiceEntry
+from consul.api.intentions import Intention
 from consul.api.kv import KVPair
 from consul.api.query import ExecuteResponse, ExplainResponse, PreparedQuery
 from consul.recipes import Lock
@@ -94,6 +95,15 @@ def metadata_and_query_options() -> None:
         c.catalog.nodes(ns="team")  # type: ignore[call-arg]
         assert_type(c.connect.ca.configuration(), CAConfiguration)
         assert_type(c.connect.ca.set_configuration("consul", {"LeafCertTTL": "24h"}), bool)
+        assert_type(c.connect.intentions.list(), consul.Indexed[list[Intention]])
+        assert_type(c.connect.intentions.get_exact("web", "db").data, Intention | None)
+        assert_type(c.connect.intentions.upsert("web", "db", "allow"), bool)
+        assert_type(c.connect.intentions.check("web", "db"), bool)
+        assert_type(
+            c.connect.intentions.match("source", ["web"]).data, dict[str, list[Intention] | None]
+        )
+        assert_type(c.connect.intentions.create("web", "db", "allow"), str)
+        c.connect.intentions.upsert("web", "db", permissions={"Action": "allow"})  # type: ignore[arg-type]
         del pair
 
 
@@ -185,6 +195,7 @@ def thread_pool() -> None:
         assert_type(c.kv.get("k"), concurrent.futures.Future[Entry])
         assert_type(c.kv.put("k", "v"), concurrent.futures.Future[bool])
         assert_type(c.status.leader().result(), str)
+        assert_type(c.connect.intentions.check("web", "db"), concurrent.futures.Future[bool])
         assert_type(c.kv.get("k", timeout=None), concurrent.futures.Future[Entry])
 
 
@@ -196,6 +207,7 @@ async def asyncio_client() -> None:
         assert_type(await c.kv.put("k", "v"), bool)
         assert_type(await c.status.peers(), list[str])
         assert_type(await c.kv.get("k", timeout=0.5), Entry)
+        assert_type(await c.connect.intentions.create("web", "db", "deny"), str)
     assert_type(await c.close(), None)
 
 
@@ -218,6 +230,7 @@ def twisted_client() -> None:
     assert_type(c.kv.put("k", b"v"), Deferred[bool])
     assert_type(c.status.leader(), Deferred[str])
     assert_type(c.status.leader(timeout=2), Deferred[str])
+    assert_type(c.connect.intentions.delete_exact("web", "db"), Deferred[bool])
     assert_type(c.close(), Deferred[None])
 
 

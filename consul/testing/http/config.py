@@ -161,7 +161,7 @@ async def config_apply(ctx: Ctx) -> Reply:
     idx = primary.apply()
     done = store.set(idx, entry, cas)
     if done:
-        _announce(core)
+        announce(core)
     return json_reply(done)
 
 
@@ -188,7 +188,7 @@ async def _delete(ctx: Ctx) -> Reply:
         idx = primary.apply()
         deleted = primary.config_entries.delete(idx, kind.name, name, cas)
         if deleted:
-            _announce(core)
+            announce(core)
     return json_reply(deleted if cas is not None else {})
 
 
@@ -225,7 +225,7 @@ async def exported_services(ctx: Ctx) -> Reply:
     return json_reply(services)
 
 
-def _announce(core: AgentCore) -> None:
+def announce(core: AgentCore) -> None:
     """Wake the primary's blocking queries, and copy its entries to the other datacenters."""
     primary = core.primary
     primary.changed()

@@ -15,6 +15,7 @@ from . import (
     mesh,
     proxy_defaults,
     service_defaults,
+    service_intentions,
 )
 from .registry import KINDS, Denied, Entry, EntryDecodeError, Kind, decode_entry, kind_of, register
 from .store import ConfigEntryStore, EntriesView
@@ -42,5 +43,6 @@ register(
         gateway_entries.INGRESS_KIND,
         gateway_entries.TERMINATING_KIND,
         exported_services.KIND,
+        service_intentions.KIND,
     )
 )

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .registry import Entry
     from .store import EntriesView
 
-__all__ = ["HTTP_LIKE", "check_service_graph", "related_services"]
+__all__ = ["HTTP_LIKE", "check_service_graph", "protocol_of_service", "related_services"]
 
 #: ``structs.IsProtocolHTTPLike``: the protocols routers and splitters need.
 HTTP_LIKE = ("http", "http2", "grpc")
@@ -43,6 +43,15 @@ def _compile(view: EntriesView, name: str) -> dict[str, Any]:
         return compile_chain(request, ChainEntries(view.get))
     except GraphError as exc:
         raise RPCError(str(exc)) from None
+
+
+def protocol_of_service(view: EntriesView, service: str) -> str:
+    """The protocol of ``service``'s chain, compiled from the entries as they would be.
+
+    What ``validateProposedConfigEntryInServiceGraph`` compares with the L7
+    permissions of the service's intentions.
+    """
+    return str(_compile(view, service)["Protocol"])
 
 
 def related_services(entry: Entry) -> set[str]:

@@ -85,6 +85,9 @@ class Kind:
         on_write: what the write changes outside the table (the gateways'
             services): ``on_write(dc, idx, entry)`` after it is stored.
         on_delete: the same for a delete: ``on_delete(dc, idx, name)``.
+        update_over: ``UpdateOver`` of the kinds that are ``UpdatableConfigEntry``:
+            ``update_over(entry, existing)`` fixes up a write over the entry
+            it replaces (None if new); raises :class:`~..errors.RPCError`.
     """
 
     name: str
@@ -100,6 +103,7 @@ class Kind:
     json_order: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     on_write: Callable[[Datacenter, int, Entry], None] | None = None
     on_delete: Callable[[Datacenter, int, str], None] | None = None
+    update_over: Callable[[Entry, Entry | None], None] | None = None
 
     def empty(self, name: str) -> Entry:
         """``MakeConfigEntry(kind, name)``: an entry of this kind with only its name."""

@@ -136,6 +136,8 @@ class ConfigEntryStore:
                 return False
             if cas != 0 and (existing is None or existing["ModifyIndex"] != cas):
                 return False
+        if kind.update_over is not None:
+            kind.update_over(entry, self.structs.get(key))
         self._check_graph(key, entry)
         stored = kind.encode(entry)
         stored["CreateIndex"] = existing["CreateIndex"] if existing is not None else idx
