@@ -4,11 +4,18 @@ The table of one datacenter is :class:`ConfigEntryStore` (``dc.config_entries``)
 each kind is a :class:`Kind` declared by one module of this package and
 listed once below, in ``register(...)``. Adding a kind is a module and a
 line. :func:`decode_entry` decodes a request body as Consul does.
+
+Consul CE's kinds are ``structs.MakeConfigEntry``'s
+(``agent/structs/config_entry.go``): ``control-plane-request-limit`` is
+listed among the kinds but made only by Consul Enterprise
+(``makeEnterpriseConfigEntry`` in ``config_entry_ce.go``), so CE answers it
+``invalid config entry kind`` as any unknown kind; ``registration`` is no
+kind of Consul's at all (it is a Kubernetes resource of consul-k8s).
 """
 
 from __future__ import annotations
 
-from . import service_defaults
+from . import certificates, gateway_api, jwt_provider, routes, sameness_group, service_defaults
 from .registry import KINDS, Denied, Entry, EntryDecodeError, Kind, decode_entry, kind_of, register
 from .store import ConfigEntryStore, EntriesView
 
@@ -24,4 +31,16 @@ __all__ = [
     "kind_of",
 ]
 
-register((service_defaults.KIND,))
+register(
+    (
+        service_defaults.KIND,
+        sameness_group.KIND,
+        gateway_api.KIND,
+        gateway_api.BOUND_KIND,
+        certificates.FILE_SYSTEM_KIND,
+        certificates.INLINE_KIND,
+        routes.HTTP_KIND,
+        routes.TCP_KIND,
+        jwt_provider.KIND,
+    )
+)

@@ -67,7 +67,8 @@ class Kind:
             :class:`~..errors.RPCError`. It sets ``Kind``.
         validate: ``Validate``, raising :class:`~..errors.RPCError`.
         can_read: ``CanRead``: the permission the token lacks, or None.
-        can_write: ``CanWrite``, the same way.
+        can_write: ``CanWrite``, the same way; a kind nobody may write
+            (``bound-api-gateway``) raises :class:`~..errors.RPCError`.
         get_name: ``GetName``: the entry's name (the ``mesh`` entry has no
             ``Name`` field: it is always ``mesh``).
         lookup_name: the name ``MakeConfigEntry(kind, name)`` gives the
@@ -81,6 +82,9 @@ class Kind:
         on_write: what the write changes outside the table (the gateways'
             services): ``on_write(dc, idx, entry)`` after it is stored.
         on_delete: the same for a delete: ``on_delete(dc, idx, name)``.
+        controlled: a ``ControlledConfigEntry``: its ``Status`` is the
+            controllers', so a write keeps the stored entry's (an empty one
+            for a new entry) whatever the body says.
     """
 
     name: str
@@ -95,6 +99,7 @@ class Kind:
     check_graph: Callable[[EntriesView, str, str], None] | None = None
     on_write: Callable[[Datacenter, int, Entry], None] | None = None
     on_delete: Callable[[Datacenter, int, str], None] | None = None
+    controlled: bool = False
 
     def empty(self, name: str) -> Entry:
         """``MakeConfigEntry(kind, name)``: an entry of this kind with only its name."""

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import RPCError
-from .registry import KINDS, Entry, kind_of
+from .registry import KINDS, Entry, Kind, kind_of
 
 if TYPE_CHECKING:
     from ..datacenter import Datacenter
@@ -116,9 +116,22 @@ class ConfigEntryStore:
     # -- writes --------------------------------------------------------------
 
     def is_same(self, entry: Entry) -> bool:
-        """True if ``entry`` is what the table holds already (``shouldSkipUpsertOperation``)."""
+        """True if ``entry`` is what the table holds already (``shouldSkipUpsertOperation``).
+
+        A controlled kind's ``Status`` is first set as a write would set it.
+        """
         kind = kind_of(entry["Kind"])
-        return self.structs.get((kind.name, kind.get_name(entry))) == entry
+        key = (kind.name, kind.get_name(entry))
+        self._keep_status(kind, key, entry)
+        return self.structs.get(key) == entry
+
+    def _keep_status(self, kind: Kind, key: Key, entry: Entry) -> None:
+        """``ensureConfigEntryTxn``: a controlled entry keeps the stored ``Status``, or none."""
+        if kind.controlled:
+            existing = self.structs.get(key)
+            entry["Status"] = (
+                copy.deepcopy(existing["Status"]) if existing is not None else {"Conditions": None}
+            )
 
     def set(self, idx: int, entry: Entry, cas: int | None = None) -> bool:
         """``EnsureConfigEntry`` (``EnsureConfigEntryCAS`` with ``cas``) at index ``idx``.
@@ -136,6 +149,7 @@ class ConfigEntryStore:
                 return False
             if cas != 0 and (existing is None or existing["ModifyIndex"] != cas):
                 return False
+        self._keep_status(kind, key, entry)
         self._check_graph(key, entry)
         stored = kind.encode(entry)
         stored["CreateIndex"] = existing["CreateIndex"] if existing is not None else idx
