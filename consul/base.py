@@ -24,6 +24,7 @@ from .api.connect import Connect
 from .api.coordinate import Coordinate
 from .api.debug import Debug
 from .api.event import Event
+from .api.exported_services import ExportedServices
 from .api.health import Health
 from .api.kv import KV
 from .api.operator import Operator
@@ -185,6 +186,8 @@ class ConsulBase(Recipes[M], Generic[M]):
         self.coordinate: Coordinate[M] = Coordinate(self)
         self.debug: Debug[M] = Debug(self)
         self.event: Event[M] = Event(self)
+        #: ``client.exported_services()``: the services the ``exported-services`` entry exports.
+        self.exported_services: ExportedServices[M] = ExportedServices(self)
         self.health: Health[M] = Health(self)
         self.kv: KV[M] = KV(self)
         self.operator: Operator[M] = Operator(self)

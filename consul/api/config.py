@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, endpoint, mapping, non_empty, optional_int
-from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Response, path
+from .._endpoint import Group, endpoint, mapping, optional_int
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Response, path, path_segment
 
 if TYPE_CHECKING:
     from .._meta import Indexed
@@ -30,8 +30,16 @@ M = TypeVar("M")
 __all__ = [
     "Config",
     "ConfigEntry",
+    "ExportedServicesEntry",
+    "IngressGatewayEntry",
+    "MeshEntry",
     "MeshGatewayConfig",
+    "ProxyDefaultsEntry",
     "ServiceDefaultsEntry",
+    "ServiceResolverEntry",
+    "ServiceRouterEntry",
+    "ServiceSplitterEntry",
+    "TerminatingGatewayEntry",
     "TransparentProxyConfig",
 ]
 
@@ -77,6 +85,83 @@ class ServiceDefaultsEntry(ConfigEntry, total=False):
     BalanceInboundConnections: str
     EnvoyExtensions: list[dict[str, Any]]
     Hash: int
+
+
+class ProxyDefaultsEntry(ConfigEntry, total=False):
+    """The ``proxy-defaults`` entry (its one name is ``global``): every proxy's defaults."""
+
+    Config: dict[str, Any] | None
+    Mode: str
+    TransparentProxy: TransparentProxyConfig
+    MutualTLSMode: str
+    MeshGateway: MeshGatewayConfig
+    Expose: dict[str, Any]
+    AccessLogs: dict[str, Any]
+    EnvoyExtensions: list[dict[str, Any]]
+    FailoverPolicy: dict[str, Any]
+    PrioritizeByLocality: dict[str, Any]
+    Hash: int
+
+
+class MeshEntry(TypedDict, total=False):
+    """The ``mesh`` entry (no ``Name``: it is always ``mesh``): the mesh's own settings."""
+
+    Kind: str
+    TransparentProxy: dict[str, bool]
+    AllowEnablingPermissiveMutualTLS: bool
+    TLS: dict[str, Any]
+    HTTP: dict[str, bool]
+    Peering: dict[str, bool]
+    Meta: dict[str, str]
+    CreateIndex: int
+    ModifyIndex: int
+
+
+class ServiceRouterEntry(ConfigEntry, total=False):
+    """A ``service-router`` entry: L7 routes (``Match``, ``Destination``) of a service."""
+
+    Routes: list[dict[str, Any]]
+
+
+class ServiceSplitterEntry(ConfigEntry, total=False):
+    """A ``service-splitter`` entry: ``Splits``, whose weights add up to 100."""
+
+    Splits: list[dict[str, Any]]
+
+
+class ServiceResolverEntry(ConfigEntry, total=False):
+    """A ``service-resolver`` entry: subsets, redirect, failover, timeouts (``"5s"``)."""
+
+    DefaultSubset: str
+    Subsets: dict[str, dict[str, Any]]
+    Redirect: dict[str, Any]
+    Failover: dict[str, dict[str, Any]]
+    ConnectTimeout: str
+    RequestTimeout: str
+    PrioritizeByLocality: dict[str, Any]
+    LoadBalancer: dict[str, Any]
+
+
+class IngressGatewayEntry(ConfigEntry, total=False):
+    """An ``ingress-gateway`` entry: its ``Listeners`` (``Port``, ``Protocol``, ``Services``)."""
+
+    TLS: dict[str, Any]
+    Listeners: list[dict[str, Any]] | None
+    Defaults: dict[str, Any]
+    Hash: int
+
+
+class TerminatingGatewayEntry(ConfigEntry, total=False):
+    """A ``terminating-gateway`` entry: the ``Services`` it reaches (TLS files, ``SNI``)."""
+
+    Services: list[dict[str, Any]] | None
+    Hash: int
+
+
+class ExportedServicesEntry(ConfigEntry, total=False):
+    """The ``exported-services`` entry (named ``default``): ``Services`` and their ``Consumers``."""
+
+    Services: list[dict[str, Any]]
 
 
 def _cas(value: int | None) -> tuple[tuple[str, str], ...]:
@@ -142,7 +227,7 @@ class Config(Group[M]):
         :class:`~consul.ServerError`.
         """
         return self._read(
-            path("config", kind, name),
+            path("config", path_segment(kind, "kind"), path_segment(name, "name")),
             d.or_none(d.json),
             token=token,
             dc=dc,
@@ -175,7 +260,7 @@ class Config(Group[M]):
         list blocks until an entry appears.
         """
         return self._read(
-            path("config", kind),
+            path("config", path_segment(kind, "kind")),
             d.json_list,
             token=token,
             dc=dc,
@@ -240,7 +325,7 @@ class Config(Group[M]):
         """
         request = self._request(
             "DELETE",
-            path("config", non_empty(kind, "kind"), non_empty(name, "name")),
+            path("config", path_segment(kind, "kind"), path_segment(name, "name")),
             _cas(cas),
             token=token,
             dc=dc,

@@ -43,6 +43,7 @@ PLACEHOLDERS: dict[str, Any] = {
     "str | os.PathLike[str] | IO[bytes]": "snapshot.snap",
     "bytes | str | os.PathLike[str] | IO[bytes]": b"snapshot",
     "Sequence[ACLAuthorizationRequest]": [],
+    "Mapping[str, Any]": {"Kind": "service-defaults", "Name": "web"},
 }
 
 #: Valid values of arguments that take one of a few words, by (method, argument).

@@ -92,3 +92,36 @@ def test_the_acl_rules_of_the_kind(connect, consul_acl_agent):
 def test_the_settings_are_still_read_through_config(c):
     assert c.config.base_url == c.settings.base_url
     assert c.config.timeout == c.settings.timeout
+
+
+def test_discovery_chain_kinds_and_their_protocol_rule(c):
+    router = {
+        "Kind": "service-router",
+        "Name": "web",
+        "Routes": [{"Destination": {"Service": "api"}}],
+    }
+    with pytest.raises(consul.ServerError, match="does not permit advanced routing"):
+        c.config.set(router)
+    assert c.config.set({"Kind": "proxy-defaults", "Config": {"protocol": "http"}}) is True
+    assert c.config.set(router) is True
+    _, entry = c.config.get("service-router", "web")
+    assert entry["Routes"] == [{"Destination": {"Service": "api"}}]
+    _, entry = c.config.get("proxy-defaults", "global")
+    assert entry["Config"] == {"protocol": "http"}
+
+
+def test_exported_services(c, consul_agent):
+    index, services = c.exported_services()
+    assert services == []
+    entry = {
+        "Kind": "exported-services",
+        "Name": "default",
+        "Services": [{"Name": "web", "Consumers": [{"Peer": "east"}]}],
+    }
+    pending = c.start.exported_services(index=index, wait="10s")
+    wait_blocked(consul_agent)
+    assert c.config.set(entry) is True
+    _, services = pending.result(10)
+    assert services == [{"Service": "web", "Consumers": {"Peers": ["east"]}}]
+    with pytest.raises(consul.BadRequest, match="Partitions are a Consul Enterprise feature"):
+        c.exported_services(partition="p")

@@ -28,8 +28,10 @@ from consul._endpoint import AsyncIO, Blocking
 from consul.api.acl import ACLAuthMethod, ACLTemplatedPolicyResponse, ACLToken
 from consul.api.agent import AgentService
 from consul.api.catalog import GatewayService, Node
+from consul.api.config import ConfigEntry
 from consul.api.connect import CAConfiguration
 from consul.api.event import UserEvent
+from consul.api.exported_services import ResolvedExportedService
 from consul.api.health import HealthCheck, ServiceEntry
 from consul.api.kv import KVPair
 from consul.api.query import ExecuteResponse, ExplainResponse, PreparedQuery
@@ -112,6 +114,28 @@ async def prepared_queries_asyncio() -> None:
         pending = assert_type(a.query.list(), Coroutine[Any, Any, list[PreparedQuery]])
         assert_type(await pending, list[PreparedQuery])
         assert_type(await a.query.execute("q"), ExecuteResponse | None)
+
+
+def config_entries() -> None:
+    with consul.Consul() as c:
+        entry = {"Kind": "service-defaults", "Name": "web", "Protocol": "http"}
+        assert_type(c.config.set(entry, cas=0), bool)
+        assert_type(c.config.get("service-defaults", "web"), consul.Indexed[ConfigEntry | None])
+        assert_type(
+            c.config.list("service-defaults", filter_expr='Protocol == "http"'),
+            consul.Indexed[list[ConfigEntry]],
+        )
+        assert_type(c.config.delete("service-defaults", "web", cas=3), bool)
+        assert_type(c.exported_services(), consul.Indexed[list[ResolvedExportedService]])
+        assert_type(c.settings.timeout, float | None)
+        c.config.set(entry, cas="3")  # type: ignore[arg-type]
+        c.config.get("service-defaults")  # type: ignore[call-arg]
+
+
+async def config_entries_asyncio() -> None:
+    async with consul.aio.Consul() as a:
+        assert_type(await a.config.set({"Kind": "mesh"}), bool)
+        assert_type(await a.exported_services(), consul.Indexed[list[ResolvedExportedService]])
 
 
 def blocking_at_python_consuls_path() -> None:

@@ -1,4 +1,4 @@
-"""``/v1/config``: configuration entries (Consul docs: *Config*).
+"""``/v1/config`` and ``/v1/exported-services``: configuration entries (Consul docs: *Config*).
 
 Handlers follow ``agent/config_endpoint.go`` (``Config``, ``configGet``,
 ``configDelete``, ``ConfigApply``) and the RPCs of
@@ -23,6 +23,7 @@ from ..state.configentries import (
     decode_entry,
     kind_of,
 )
+from ..state.configentries.exported_services import EXPORTED_SERVICES, resolved_exports
 from ..state.configentries.store import replicate
 from ..state.core import AgentCore
 from ..state.errors import RPCError
@@ -147,6 +148,8 @@ async def config_apply(ctx: Ctx) -> Reply:
     ctx.check_enterprise_meta()
     cas = _cas(ctx)
     core = ctx.agent
+    if kind.name == EXPORTED_SERVICES:
+        _gate_write_to_secondary(ctx)
     authz = ctx.authz
     kind.normalize(entry)
     kind.validate(entry)
@@ -187,6 +190,39 @@ async def _delete(ctx: Ctx) -> Reply:
         if deleted:
             _announce(core)
     return json_reply(deleted if cas is not None else {})
+
+
+def _gate_write_to_secondary(ctx: Ctx) -> None:
+    """``gateWriteToSecondary``: an agent of a secondary datacenter must name the primary."""
+    config = ctx.agent.config
+    target = ctx.param("dc") or ""
+    if not target and config.datacenter != config.primary_datacenter:
+        raise RPCError(
+            "exported-services writes in secondary datacenters must target the primary "
+            "datacenter explicitly."
+        )
+
+
+@routes("/v1/exported-services", "GET")
+async def exported_services(ctx: Ctx) -> Reply:
+    """``ExportedServices``: the services the ``exported-services`` entry exports (``mesh:read``).
+
+    Blocks on the entry and, for a wildcard, on the catalog's services.
+    """
+    ctx.check_enterprise_meta(namespace=False)
+    ctx.check_consistency()
+    dc = ctx.dc
+    ctx.require(ctx.authz.mesh_read(), "mesh:read")
+
+    def query() -> tuple[int, list[dict[str, Any]]]:
+        index = max(
+            dc.config_entries.kind_index(EXPORTED_SERVICES), dc.catalog.max_index("services")
+        )
+        return index, resolved_exports(dc)
+
+    index, services = await ctx.blocking(query)
+    ctx.set_meta(index)
+    return json_reply(services)
 
 
 def _announce(core: AgentCore) -> None:

@@ -15,7 +15,19 @@ kind of Consul's at all (it is a Kubernetes resource of consul-k8s).
 
 from __future__ import annotations
 
-from . import certificates, gateway_api, jwt_provider, routes, sameness_group, service_defaults
+from . import (
+    certificates,
+    discovery_chain,
+    exported_services,
+    gateway_api,
+    gateway_entries,
+    jwt_provider,
+    mesh,
+    proxy_defaults,
+    routes,
+    sameness_group,
+    service_defaults,
+)
 from .registry import KINDS, Denied, Entry, EntryDecodeError, Kind, decode_entry, kind_of, register
 from .store import ConfigEntryStore, EntriesView
 
@@ -34,6 +46,14 @@ __all__ = [
 register(
     (
         service_defaults.KIND,
+        proxy_defaults.KIND,
+        mesh.KIND,
+        discovery_chain.ROUTER_KIND,
+        discovery_chain.SPLITTER_KIND,
+        discovery_chain.RESOLVER_KIND,
+        gateway_entries.INGRESS_KIND,
+        gateway_entries.TERMINATING_KIND,
+        exported_services.KIND,
         sameness_group.KIND,
         gateway_api.KIND,
         gateway_api.BOUND_KIND,

@@ -6,7 +6,7 @@ After ``agent/structs/config_entry_gateways.go`` (``APIGatewayConfigEntry``,
 ``agent/structs/config_entry_apigw_jwt_ce.go`` (the JWT requirement is an
 empty struct in Consul CE, so a ``JWT`` key inside it is refused as an
 Enterprise feature), ``agent/structs/config_entry_mesh.go``
-(``validateTLSConfig``) and ``types/tls.go``.
+(``validateTLSConfig``, :func:`~.types.tls_config_error`).
 
 The gateway-API kinds are *controlled* (``structs.ControlledConfigEntry``):
 the ``Status`` a user writes is ignored; the state store keeps the stored
@@ -23,7 +23,7 @@ from ..errors import RPCError
 from ..golang import quote
 from ..gotypes import INT, STRING, Map, Ptr, Slice, named, omitempty, struct
 from .registry import Denied, Entry, Kind
-from .types import HASH, META, entry_hash, validate_meta
+from .types import HASH, META, entry_hash, tls_config_error, validate_meta
 
 if TYPE_CHECKING:
     from ..acl.authorizer import Authorizer
@@ -38,7 +38,6 @@ __all__ = [
     "can_read_mesh",
     "can_write_mesh",
     "is_domain_name",
-    "validate_tls_config",
 ]
 
 #: ``structs.ResourceReference`` (its ``acl.EnterpriseMeta`` is empty in Consul CE).
@@ -113,30 +112,6 @@ BOUND_API_GATEWAY = struct(
 CERTIFICATE_KINDS = ("inline-certificate",)
 #: ``listenerNameRegex``.
 _LISTENER_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-#: ``types.tlsVersions``, and the order ``TLSVersion.LessThan`` knows.
-TLS_VERSIONS = ("TLS_AUTO", "TLSv1_0", "TLSv1_1", "TLSv1_2", "TLSv1_3")
-_CONCRETE_VERSIONS = ("TLSv1_0", "TLSv1_1", "TLSv1_2", "TLSv1_3")
-#: ``types.TLSVersionsWithConfigurableCipherSuites``.
-_CIPHER_SUITE_VERSIONS = ("", "TLS_AUTO", "TLSv1_0", "TLSv1_1", "TLSv1_2")
-#: The keys of ``types.envoyTLSCipherSuiteStrings``.
-ENVOY_CIPHER_SUITES = frozenset(
-    {
-        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
-        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
-        "TLS_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_RSA_WITH_AES_128_CBC_SHA",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
-        "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
-        "TLS_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_RSA_WITH_AES_256_CBC_SHA",
-    }
-)
 
 
 def is_domain_name(name: str) -> bool:
@@ -171,34 +146,6 @@ def is_domain_name(name: str) -> bool:
     if any(size == 0 or size > 63 for size in labels):
         return False
     return sum(size + 1 for size in labels) + 1 <= 255
-
-
-def validate_tls_config(min_version: str, max_version: str, cipher_suites: list[str]) -> None:
-    """``validateTLSConfig`` (``agent/structs/config_entry_mesh.go``, ``types/tls.go``)."""
-    known = ", ".join(sorted(TLS_VERSIONS))
-    for version in (min_version, max_version):
-        if version and version not in TLS_VERSIONS:
-            raise RPCError(
-                f"no matching TLS version found for {version}, please specify one of [{known}]"
-            )
-    if (
-        min_version in _CONCRETE_VERSIONS
-        and max_version in _CONCRETE_VERSIONS
-        and _CONCRETE_VERSIONS.index(max_version) < _CONCRETE_VERSIONS.index(min_version)
-    ):
-        raise RPCError(
-            f"configuring max version {max_version} less than the configured min version "
-            f"{min_version} is invalid"
-        )
-    if cipher_suites:
-        if min_version not in _CIPHER_SUITE_VERSIONS:
-            raise RPCError(
-                "configuring CipherSuites is only applicable to connections negotiated with "
-                f"TLS 1.2 or earlier, TLSMinVersion is set to {min_version}"
-            )
-        unmatched = [suite for suite in cipher_suites if suite not in ENVOY_CIPHER_SUITES]
-        if unmatched:
-            raise RPCError(f"no matching Envoy TLS cipher suite found for {','.join(unmatched)}")
 
 
 def can_read_mesh(authz: Authorizer, entry: Entry) -> Denied | None:
@@ -287,7 +234,9 @@ def _validate_listener(listener: dict[str, Any]) -> None:
             )
         if not certificate["Name"]:
             raise RPCError("certificate reference must have a name")
-    validate_tls_config(tls["MinVersion"], tls["MaxVersion"], tls["CipherSuites"] or [])
+    problem = tls_config_error(tls["MinVersion"], tls["MaxVersion"], tls["CipherSuites"])
+    if problem:
+        raise RPCError(problem)
 
 
 KIND = Kind(

@@ -75,10 +75,14 @@ class Kind:
             entry whose ``CanRead`` a read checks (the ``mesh`` entry
             ignores it).
         filterable: ``ConfigEntry.List`` accepts ``?filter`` for this kind.
-        check_graph: checks a write (or, with None, a delete) against the
-            other entries as the state store's
-            ``validateProposedConfigEntryInGraph`` does: it gets a view of
-            the entries as they would be; raises :class:`~..errors.RPCError`.
+        check_graph: checks every write (or delete) of any kind against the
+            other entries, for the rules this kind brings, as the state
+            store's ``validateProposedConfigEntryInGraph`` does:
+            ``check_graph(view, kind, name)`` gets the kind and name
+            changed and a view of the entries as they would be; raises
+            :class:`~..errors.RPCError`.
+        json_order: rewrites the JSON of an entry as a custom
+            ``MarshalJSON`` of the kind writes it (durations as strings...).
         on_write: what the write changes outside the table (the gateways'
             services): ``on_write(dc, idx, entry)`` after it is stored.
         on_delete: the same for a delete: ``on_delete(dc, idx, name)``.
@@ -97,6 +101,7 @@ class Kind:
     lookup_name: Callable[[str], str] = field(default=lambda name: name)
     filterable: bool = False
     check_graph: Callable[[EntriesView, str, str], None] | None = None
+    json_order: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     on_write: Callable[[Datacenter, int, Entry], None] | None = None
     on_delete: Callable[[Datacenter, int, str], None] | None = None
     controlled: bool = False
@@ -109,7 +114,8 @@ class Kind:
 
     def encode(self, entry: Entry) -> dict[str, Any]:
         """The entry as Consul writes it in JSON (``omitempty`` fields left out when empty)."""
-        return go_encode(entry, self.spec)
+        encoded = go_encode(entry, self.spec)
+        return self.json_order(encoded) if self.json_order is not None else encoded
 
 
 #: Every kind this agent knows, by name (filled by the package's ``__init__``).

@@ -34,11 +34,10 @@ __all__ = [
     "entry_hash",
     "fail",
     "meta_errors",
+    "tls_config_error",
     "validate_access_logs",
     "validate_meta",
-    "validate_mesh_gateway_mode",
     "validate_mutual_tls_mode",
-    "validate_proxy_mode",
 ]
 
 #: ``structs.ProxyMode``.
@@ -135,18 +134,6 @@ def validate_meta(meta: dict[str, str] | None) -> None:
     fail(meta_errors(meta))
 
 
-def validate_proxy_mode(mode: str) -> None:
-    """``ValidateProxyMode`` (``agent/structs/connect_proxy_config.go``)."""
-    if mode not in ("", "direct", "transparent"):
-        raise RPCError(f"Invalid Proxy Mode: {quote(mode)}")
-
-
-def validate_mesh_gateway_mode(mode: str) -> None:
-    """``ValidateMeshGatewayMode``."""
-    if mode not in ("", "none", "local", "remote"):
-        raise RPCError(f"Invalid Mesh Gateway Mode: {quote(mode)}")
-
-
 def validate_mutual_tls_mode(mode: str) -> None:
     """``MutualTLSMode.validate`` (``agent/structs/config_entry.go``)."""
     if mode not in ("", "strict", "permissive"):
@@ -184,3 +171,69 @@ def entry_hash(entry: Entry) -> int:
     content = {key: value for key, value in entry.items() if key != "Hash"}
     digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).digest()
     return int.from_bytes(digest[:8], "big")
+
+
+# -- TLS (``types/tls.go``, ``validateTLSConfig`` in ``config_entry_mesh.go``) ----------
+
+#: ``types.TLSVersion`` values ``ValidateTLSVersion`` accepts.
+TLS_VERSIONS = ("TLS_AUTO", "TLSv1_0", "TLSv1_1", "TLSv1_2", "TLSv1_3")
+#: Their order, for ``LessThan`` (the implementation-dependent ones are not ordered).
+_TLS_ORDER = {"TLSv1_0": 1, "TLSv1_1": 2, "TLSv1_2": 3, "TLSv1_3": 4}
+#: Minimum versions with which cipher suites can be chosen.
+_CONFIGURABLE_CIPHERS = ("", "TLS_AUTO", "TLSv1_0", "TLSv1_1", "TLSv1_2")
+#: ``envoyTLSCipherSuiteStrings``' keys: the cipher suites Envoy knows.
+ENVOY_CIPHER_SUITES = frozenset(
+    {
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+        "TLS_RSA_WITH_AES_128_GCM_SHA256",
+        "TLS_RSA_WITH_AES_128_CBC_SHA",
+        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+        "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+        "TLS_RSA_WITH_AES_256_GCM_SHA384",
+        "TLS_RSA_WITH_AES_256_CBC_SHA",
+    }
+)
+
+
+def _tls_version_error(version: str) -> str | None:
+    if version in TLS_VERSIONS:
+        return None
+    return (
+        f"no matching TLS version found for {version}, please specify one of "
+        f"[{', '.join(sorted(TLS_VERSIONS))}]"
+    )
+
+
+def tls_config_error(min_version: str, max_version: str, ciphers: list[str] | None) -> str | None:
+    """``validateTLSConfig``: the first problem of a TLS version range and cipher list."""
+    if min_version and (problem := _tls_version_error(min_version)):
+        return problem
+    if max_version:
+        if problem := _tls_version_error(max_version):
+            return problem
+        if (
+            min_version in _TLS_ORDER
+            and max_version in _TLS_ORDER
+            and _TLS_ORDER[max_version] < _TLS_ORDER[min_version]
+        ):
+            return (
+                f"configuring max version {max_version} less than the configured min "
+                f"version {min_version} is invalid"
+            )
+    if ciphers:
+        if min_version not in _CONFIGURABLE_CIPHERS:
+            return (
+                "configuring CipherSuites is only applicable to connections negotiated with "
+                f"TLS 1.2 or earlier, TLSMinVersion is set to {min_version}"
+            )
+        unknown = [cipher for cipher in ciphers if cipher not in ENVOY_CIPHER_SUITES]
+        if unknown:
+            return f"no matching Envoy TLS cipher suite found for {','.join(unknown)}"
+    return None
