@@ -29,6 +29,7 @@ from consul.api.acl import ACLAuthMethod, ACLTemplatedPolicyResponse, ACLToken
 from consul.api.agent import AgentService
 from consul.api.catalog import GatewayService, Node
 from consul.api.config import ConfigEntry
+from consul.api.config_entries import APIGatewayEntry, HTTPRouteEntry
 from consul.api.connect import CAConfiguration
 from consul.api.event import UserEvent
 from consul.api.exported_services import ResolvedExportedService
@@ -136,6 +137,20 @@ async def config_entries_asyncio() -> None:
     async with consul.aio.Consul() as a:
         assert_type(await a.config.set({"Kind": "mesh"}), bool)
         assert_type(await a.exported_services(), consul.Indexed[list[ResolvedExportedService]])
+
+
+def gateway_config_entries() -> None:
+    with consul.Consul() as c:
+        gateway: APIGatewayEntry = {
+            "Kind": "api-gateway",
+            "Name": "edge",
+            "Listeners": [{"Name": "http", "Port": 80, "Protocol": "http"}],
+        }
+        assert_type(c.config.set(gateway), bool)
+        route: HTTPRouteEntry = {"Kind": "http-route", "Name": "web", "Hostnames": ["a.example"]}
+        assert_type(c.config.set(route, cas=0), bool)
+        bad: HTTPRouteEntry = {"Kind": "http-route", "Rules": "x"}  # type: ignore[typeddict-item]
+        del bad
 
 
 def blocking_at_python_consuls_path() -> None:
