@@ -75,7 +75,8 @@ def test_a_gateway_its_certificate_and_its_routes(c):
         "Parents": [{"Name": "edge", "SectionName": "db"}],
         "Services": [{"Name": "db"}],
     }
-    for entry in (certificate, gateway, http, tcp):
+    web_defaults = {"Kind": "service-defaults", "Name": "web", "Protocol": "http"}
+    for entry in (web_defaults, certificate, gateway, http, tcp):
         assert c.config.set(entry) is True
     _, stored = c.config.get("api-gateway", "edge")
     listener = stored["Listeners"][0]
@@ -83,7 +84,16 @@ def test_a_gateway_its_certificate_and_its_routes(c):
     assert listener["TLS"]["Certificates"] == [
         {"Kind": "inline-certificate", "Name": "edge-cert", "SectionName": ""}
     ]
-    assert stored["Status"] == {"Conditions": None}
+    # The controller accepted the gateway and bound the routes.
+    accepted = [cond for cond in stored["Status"]["Conditions"] if cond["Type"] == "Accepted"]
+    assert [(cond["Status"], cond["Message"]) for cond in accepted] == [
+        ("True", "gateway is valid")
+    ]
+    _, bound = c.config.get("bound-api-gateway", "edge")
+    assert [len(listener["Routes"]) for listener in bound["Listeners"]] == [1, 1]
+    assert bound["Listeners"][0]["Certificates"] == [
+        {"Kind": "inline-certificate", "Name": "edge-cert", "SectionName": ""}
+    ]
     _, route = c.config.get("http-route", "web")
     assert route["Parents"][0]["Kind"] == "api-gateway"
     match = route["Rules"][0]["Matches"][0]
@@ -93,8 +103,11 @@ def test_a_gateway_its_certificate_and_its_routes(c):
     assert stored_certificate["Certificate"] == certificate["Certificate"]
     _, routes = c.config.list("tcp-route")
     assert [entry["Name"] for entry in routes] == ["db"]
+    assert route["Status"]["Conditions"][1]["Reason"] == "Bound"
     assert c.config.delete("http-route", "web") is True
     assert c.config.get("http-route", "web")[1] is None
+    assert c.config.delete("api-gateway", "edge") is True
+    assert c.config.get("bound-api-gateway", "edge")[1] is None
 
 
 def test_a_jwt_provider_gets_its_default_clock_skew(c):

@@ -20,10 +20,27 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from cryptography.x509.oid import NameOID
+from harness import RawHTTP
+
+from consul.testing import DevAgent
 
 
 def put(api, entry, **params):
     return api.put("/v1/config", json=entry, params=params)
+
+
+def conditions(entry):
+    """An entry's status conditions: (type, resource, status, reason, message)."""
+    return [
+        (
+            condition["Type"],
+            tuple(condition["Resource"].values()),
+            condition["Status"],
+            condition["Reason"],
+            condition["Message"],
+        )
+        for condition in entry["Status"]["Conditions"] or []
+    ]
 
 
 def refused(api, entry):
@@ -187,8 +204,30 @@ def test_an_api_gateway_is_normalized_and_its_status_is_the_controllers(api):
             },
         }
     ]
-    # The Status a user writes is ignored: a new entry starts with none.
-    assert entry["Status"] == {"Conditions": None}
+    # The Status a user writes is ignored: the controller's says the certificate is missing.
+    assert conditions(entry) == [
+        (
+            "ResolvedRefs",
+            ("api-gateway", "gw", "https"),
+            "False",
+            "InvalidCertificateRef",
+            'certificate "cert" not found',
+        ),
+        (
+            "Accepted",
+            ("", "", ""),
+            "False",
+            "InvalidCertificates",
+            "gateway references invalid certificates",
+        ),
+        (
+            "Conflicted",
+            ("api-gateway", "gw", "https"),
+            "False",
+            "NoConflict",
+            "listener has no route conflicts",
+        ),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -329,8 +368,9 @@ def test_a_rewrite_keeps_the_status_and_bound_gateways_are_the_controllers(api):
         500,
         "unsupported route kind: \"service-router\", must be one of 'http-route', or 'tcp-route'",
     )
-    response = api.get("/v1/config/bound-api-gateway/gw")
-    assert response.status_code == 404
+    assert api.get("/v1/config/bound-api-gateway/gw").json()["Listeners"] == [
+        {"Name": "http", "Routes": None, "Certificates": None}
+    ]
 
 
 # -- routes ------------------------------------------------------------------------------
@@ -357,7 +397,17 @@ def test_an_http_route_is_normalized(api):
     assert rule["Matches"][1]["Path"] == {"Match": "exact", "Value": "/x"}
     assert [service["Weight"] for service in rule["Services"]] == [1, 3]
     assert rule["Filters"]["TimeoutFilter"] == {"RequestTimeout": 5_000_000_000, "IdleTimeout": 0}
-    assert entry["Status"] == {"Conditions": None}
+    # The services are tcp (no service-defaults) and there is no gateway "gw".
+    assert conditions(entry) == [
+        (
+            "Accepted",
+            ("", "", ""),
+            "False",
+            "InvalidDiscoveryChain",
+            "route protocol does not match targeted service protocol",
+        ),
+        ("Bound", ("api-gateway", "gw", ""), "False", "GatewayNotFound", "gateway was not found"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -413,6 +463,166 @@ def test_tcp_routes(api):
     )
     two = {**route, "Parents": [{"Name": "gw"}, {"Kind": "api-gateway", "Name": "gw"}]}
     assert refused(api, two) == (500, "route parents must be unique")
+
+
+# -- the API gateway controller (agent/consul/gateways/controller_gateways.go) ----------
+
+
+def edge(**fields):
+    """A gateway with an HTTP listener for *.example.com and a TCP listener."""
+    return gateway(
+        "edge",
+        {"Name": "web", "Port": 8080, "Protocol": "http", "Hostname": "*.example.com"},
+        {"Name": "db", "Port": 5432, "Protocol": "tcp"},
+        **fields,
+    )
+
+
+def entry_of(api, kind, name):
+    return api.get(f"/v1/config/{kind}/{name}").json()
+
+
+def test_the_controller_binds_routes_to_the_listeners_of_their_protocol(api):
+    put(api, {"Kind": "service-defaults", "Name": "web", "Protocol": "http"})
+    assert put(api, edge()).json() is True
+    web = http_route(Parents=[{"Name": "edge"}], Rules=[{"Services": [{"Name": "web"}]}])
+    assert put(api, web).json() is True
+    db = {
+        "Kind": "tcp-route",
+        "Name": "db",
+        "Parents": [{"Name": "edge", "SectionName": "db"}],
+        "Services": [{"Name": "db"}],
+    }
+    assert put(api, db).json() is True
+    bound = entry_of(api, "bound-api-gateway", "edge")
+    assert bound["Listeners"] == [
+        {
+            "Name": "web",
+            "Routes": [{"Kind": "http-route", "Name": "web", "SectionName": ""}],
+            "Certificates": None,
+        },
+        {
+            "Name": "db",
+            "Routes": [{"Kind": "tcp-route", "Name": "db", "SectionName": ""}],
+            "Certificates": None,
+        },
+    ]
+    assert bound["Services"] == {
+        "web": [{"Kind": "http-route", "Name": "web", "SectionName": ""}],
+        "db": [{"Kind": "tcp-route", "Name": "db", "SectionName": ""}],
+    }
+    assert conditions(entry_of(api, "http-route", "web")) == [
+        ("Accepted", ("", "", ""), "True", "Accepted", "route is valid"),
+        ("Bound", ("api-gateway", "edge", ""), "True", "Bound", "successfully bound route"),
+    ]
+    stamp = entry_of(api, "http-route", "web")["Status"]["Conditions"][0]["LastTransitionTime"]
+    assert stamp.endswith("Z")
+    assert ("Accepted", ("", "", ""), "True", "Accepted", "gateway is valid") in conditions(
+        entry_of(api, "api-gateway", "edge")
+    )
+    # Deleting the route unbinds it.
+    api.delete("/v1/config/http-route/web")
+    bound = entry_of(api, "bound-api-gateway", "edge")
+    assert bound["Listeners"][0]["Routes"] is None
+    assert list(bound["Services"]) == ["db"]
+
+
+def test_a_route_that_cannot_bind_says_why(api):
+    put(api, edge())
+    wrong_listener = {
+        "Kind": "tcp-route",
+        "Name": "db",
+        "Parents": [{"Name": "edge", "SectionName": "web"}],
+        "Services": [{"Name": "db"}],
+    }
+    put(api, wrong_listener)
+    assert conditions(entry_of(api, "tcp-route", "db"))[1] == (
+        "Bound",
+        ("api-gateway", "edge", "web"),
+        "False",
+        "FailedToBind",
+        "failed to bind route db to gateway edge: listener web is not a tcp listener",
+    )
+    # The route's service is tcp: the route is not accepted, so it binds nowhere.
+    put(api, http_route(Parents=[{"Name": "edge"}], Rules=[{"Services": [{"Name": "web"}]}]))
+    assert conditions(entry_of(api, "http-route", "web"))[1][2:] == (
+        "False",
+        "FailedToBind",
+        "failed to bind route to gateway edge: route has not been accepted",
+    )
+    put(api, {"Kind": "service-defaults", "Name": "web", "Protocol": "http"})
+    other_host = http_route(
+        Parents=[{"Name": "edge"}],
+        Hostnames=["web.example.org"],
+        Rules=[{"Services": [{"Name": "web"}]}],
+    )
+    put(api, other_host)
+    assert conditions(entry_of(api, "http-route", "web"))[1][2:] == (
+        "False",
+        "FailedToBind",
+        "failed to bind route to gateway edge: listener web is does not have any hostnames "
+        "that match the route",
+    )
+    assert entry_of(api, "bound-api-gateway", "edge")["Listeners"][0]["Routes"] is None
+
+
+def test_two_routes_on_a_tcp_listener_conflict(api):
+    put(api, edge())
+    for name in ("a", "b"):
+        route = {
+            "Kind": "tcp-route",
+            "Name": name,
+            "Parents": [{"Name": "edge", "SectionName": "db"}],
+            "Services": [{"Name": name}],
+        }
+        put(api, route)
+    assert (
+        "Conflicted",
+        ("api-gateway", "edge", "db"),
+        "True",
+        "RouteConflict",
+        "TCP-based listeners currently only support binding a single route",
+    ) in conditions(entry_of(api, "api-gateway", "edge"))
+
+
+def test_a_gateway_is_accepted_once_its_certificate_exists_and_its_bound_gateway_goes_with_it(
+    api,
+):
+    listener = {
+        "Name": "https",
+        "Port": 8443,
+        "Protocol": "http",
+        "TLS": {"Certificates": [{"Name": "cert"}]},
+    }
+    put(api, gateway("gw", listener))
+    assert conditions(entry_of(api, "api-gateway", "gw"))[1][2] == "False"
+    assert entry_of(api, "bound-api-gateway", "gw")["Listeners"][0]["Certificates"] is None
+    key = ec_key()
+    put(api, inline(Certificate=certificate_pem(key), PrivateKey=key_pem(key)))
+    entry = entry_of(api, "api-gateway", "gw")
+    assert conditions(entry)[:2] == [
+        ("ResolvedRefs", ("api-gateway", "gw", "https"), "True", "ResolvedRefs", "resolved refs"),
+        ("Accepted", ("", "", ""), "True", "Accepted", "gateway is valid"),
+    ]
+    assert entry_of(api, "bound-api-gateway", "gw")["Listeners"][0]["Certificates"] == [
+        {"Kind": "inline-certificate", "Name": "cert", "SectionName": ""}
+    ]
+    # A write that changes no condition leaves the status (and its times) as it was.
+    put(api, gateway("gw", listener, Meta={"team": "edge"}))
+    assert entry_of(api, "api-gateway", "gw")["Status"] == entry["Status"]
+    api.delete("/v1/config/api-gateway/gw")
+    assert api.get("/v1/config/bound-api-gateway/gw").status_code == 404
+
+
+def test_the_controllers_entries_are_copied_to_the_other_datacenters():
+    with DevAgent(extra_datacenters=("dc2",)) as agent, RawHTTP(agent.url) as api:
+        assert put(api, edge(), dc="dc2").json() is True
+        primary = entry_of(api, "api-gateway", "edge")
+        secondary = api.get("/v1/config/api-gateway/edge", params={"dc": "dc2"}).json()
+        assert secondary["Status"] == primary["Status"]
+        assert conditions(secondary)[2][:3] == ("Accepted", ("", "", ""), "True")
+        bound = api.get("/v1/config/bound-api-gateway/edge", params={"dc": "dc2"}).json()
+        assert [listener["Name"] for listener in bound["Listeners"]] == ["web", "db"]
 
 
 # -- jwt-provider ------------------------------------------------------------------------

@@ -133,13 +133,17 @@ class ConfigEntryStore:
                 copy.deepcopy(existing["Status"]) if existing is not None else {"Conditions": None}
             )
 
-    def set(self, idx: int, entry: Entry, cas: int | None = None) -> bool:
+    def set(
+        self, idx: int, entry: Entry, cas: int | None = None, *, with_status: bool = False
+    ) -> bool:
         """``EnsureConfigEntry`` (``EnsureConfigEntryCAS`` with ``cas``) at index ``idx``.
 
         ``entry`` is normalized and validated. With ``cas``, 0 writes only a
         new entry and any other value only over the entry whose
         ``ModifyIndex`` it is; False if the check failed. The graph checks
         raise :class:`~..errors.RPCError` and leave everything as it was.
+        ``with_status`` writes a controlled entry's ``Status`` as given (the
+        controllers' ``ConfigEntryUpsertWithStatusCAS``, and replication).
         """
         kind = kind_of(entry["Kind"])
         key = (kind.name, kind.get_name(entry))
@@ -149,7 +153,8 @@ class ConfigEntryStore:
                 return False
             if cas != 0 and (existing is None or existing["ModifyIndex"] != cas):
                 return False
-        self._keep_status(kind, key, entry)
+        if not with_status:
+            self._keep_status(kind, key, entry)
         self._check_graph(key, entry)
         stored = kind.encode(entry)
         stored["CreateIndex"] = existing["CreateIndex"] if existing is not None else idx
@@ -201,7 +206,8 @@ def replicate(source: ConfigEntryStore, target: ConfigEntryStore) -> bool:
     A secondary datacenter's leader copies the primary's entries into its
     own state (``agent/consul/config_replication.go``): deletions first,
     then the entries that are new or differ, each at the secondary's own
-    next index. An entry the secondary's graph checks refuse is left out
+    next index; a controlled entry comes with its ``Status`` (this agent runs
+    the API gateway controller in the primary only). An entry the secondary's graph checks refuse is left out
     (Consul logs it and retries). True if ``target`` changed.
     """
     changed = False
@@ -215,7 +221,7 @@ def replicate(source: ConfigEntryStore, target: ConfigEntryStore) -> bool:
         entry = source.structs[key]
         if target.structs.get(key) != entry:
             try:
-                changed |= target.set(idx, copy.deepcopy(entry))
+                changed |= target.set(idx, copy.deepcopy(entry), with_status=True)
             except RPCError:
                 continue
     return changed
