@@ -566,6 +566,18 @@ def test_a_route_that_cannot_bind_says_why(api):
     assert entry_of(api, "bound-api-gateway", "edge")["Listeners"][0]["Routes"] is None
 
 
+def test_a_route_is_accepted_once_its_service_speaks_its_protocol(api):
+    put(api, edge())
+    put(api, http_route(Parents=[{"Name": "edge"}], Rules=[{"Services": [{"Name": "web"}]}]))
+    assert conditions(entry_of(api, "http-route", "web"))[0][2] == "False"
+    # Any write re-runs the controller: here the service's defaults.
+    put(api, {"Kind": "service-defaults", "Name": "web", "Protocol": "http"})
+    assert [c[2] for c in conditions(entry_of(api, "http-route", "web"))] == ["True", "True"]
+    assert entry_of(api, "bound-api-gateway", "edge")["Services"] == {
+        "web": [{"Kind": "http-route", "Name": "web", "SectionName": ""}]
+    }
+
+
 def test_two_routes_on_a_tcp_listener_conflict(api):
     put(api, edge())
     for name in ("a", "b"):

@@ -20,6 +20,7 @@ from . import (
     discovery_chain,
     exported_services,
     gateway_api,
+    gateway_controller,
     gateway_entries,
     jwt_provider,
     mesh,
@@ -29,7 +30,7 @@ from . import (
     service_defaults,
 )
 from .registry import KINDS, Denied, Entry, EntryDecodeError, Kind, decode_entry, kind_of, register
-from .store import ConfigEntryStore, EntriesView
+from .store import WATCHERS, ConfigEntryStore, EntriesView
 
 __all__ = [
     "KINDS",
@@ -64,3 +65,4 @@ register(
         jwt_provider.KIND,
     )
 )
+WATCHERS.append(gateway_controller.reconcile)

@@ -32,7 +32,6 @@ from cryptography.x509.oid import NameOID
 from ..errors import RPCError
 from ..golang import quote
 from ..gotypes import STRING, struct
-from . import gateway_controller
 from .gateway_api import can_read_mesh, can_write_mesh, is_domain_name
 from .registry import Entry, Kind
 from .types import HASH, META, entry_hash, validate_meta
@@ -231,8 +230,6 @@ INLINE_KIND = Kind(
     validate=validate_inline,
     can_read=can_read_mesh,
     can_write=can_write_mesh,
-    on_write=gateway_controller.on_write,
-    on_delete=gateway_controller.on_delete,
 )
 
 
@@ -253,6 +250,4 @@ FILE_SYSTEM_KIND = Kind(
     validate=_validate_file_system,
     can_read=can_read_mesh,
     can_write=can_write_mesh,
-    on_write=gateway_controller.on_write,
-    on_delete=gateway_controller.on_delete,
 )

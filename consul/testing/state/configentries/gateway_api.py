@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 from ..errors import RPCError
 from ..golang import quote
 from ..gotypes import INT, STRING, Map, Ptr, Slice, named, omitempty, struct
-from . import gateway_controller
 from .registry import Denied, Entry, Kind
 from .types import HASH, META, entry_hash, tls_config_error, validate_meta
 
@@ -248,8 +247,6 @@ KIND = Kind(
     can_read=_can_read_service,
     can_write=can_write_mesh,
     controlled=True,
-    on_write=gateway_controller.on_write,
-    on_delete=gateway_controller.on_delete,
 )
 
 

@@ -19,10 +19,11 @@ routes' ``Status`` conditions:
   route's protocol and, for HTTP, a host name in common.
 
 Consul runs the controller on the leader, asynchronously, after a write of
-one of these kinds; here it runs at once after such a write in the primary
-datacenter, each entry it changes being a write of its own (its own index),
-as the controller's Raft writes are. A status whose conditions did not
-change is not rewritten.
+one of these kinds or of an entry of the discovery chains its routes use;
+here it runs at once after any write of a configuration entry in the primary
+datacenter (it is one of the store's ``WATCHERS``), each entry it changes
+being a write of its own (its own index), as the controller's Raft writes
+are. A status whose conditions did not change is not rewritten.
 """
 
 from __future__ import annotations
@@ -39,12 +40,14 @@ if TYPE_CHECKING:
     from .registry import Entry
     from .store import ConfigEntryStore
 
-__all__ = ["on_delete", "on_write", "reconcile"]
+__all__ = ["reconcile"]
 
 GATEWAY, BOUND = "api-gateway", "bound-api-gateway"
 #: The protocol of each kind of route (``BoundRoute.GetProtocol``).
 ROUTE_PROTOCOLS = {"http-route": "http", "tcp-route": "tcp"}
 
+#: The kinds the controller reads or writes (with none, it has nothing to do).
+_KINDS = frozenset({GATEWAY, BOUND, *ROUTE_PROTOCOLS})
 #: The datacenters whose controller is running (its own writes do not re-run it).
 _RUNNING: set[int] = set()
 
@@ -52,20 +55,12 @@ Condition = dict[str, Any]
 Reference = dict[str, str]
 
 
-def on_write(dc: Datacenter, idx: int, entry: Entry) -> None:
-    """After a write of a gateway, route or certificate: reconcile."""
-    reconcile(dc)
-
-
-def on_delete(dc: Datacenter, idx: int, name: str) -> None:
-    """After a delete of a gateway, route or certificate: reconcile."""
-    reconcile(dc)
-
-
 def reconcile(dc: Datacenter) -> None:
     """Bring the bound gateways and the statuses in line with the entries (primary only)."""
     if not dc.primary or id(dc) in _RUNNING:
         return
+    if not any(kind in _KINDS for kind, _ in dc.config_entries.structs):
+        return  # nothing to reconcile (the common case: no gateway anywhere)
     _RUNNING.add(id(dc))
     try:
         _Reconciler(dc).run()

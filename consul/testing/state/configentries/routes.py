@@ -16,7 +16,6 @@ from typing import Any
 from ..errors import RPCError
 from ..golang import quote
 from ..gotypes import BOOL, DURATION, INT, STRING, Map, Ptr, Scalar, Slice, named, struct
-from . import gateway_controller
 from .gateway_api import (
     RESOURCE_REFERENCE,
     STATUS,
@@ -214,8 +213,6 @@ HTTP_KIND = Kind(
     can_read=can_read_mesh,
     can_write=can_write_mesh,
     controlled=True,
-    on_write=gateway_controller.on_write,
-    on_delete=gateway_controller.on_delete,
 )
 
 
@@ -245,6 +242,4 @@ TCP_KIND = Kind(
     can_read=can_read_mesh,
     can_write=can_write_mesh,
     controlled=True,
-    on_write=gateway_controller.on_write,
-    on_delete=gateway_controller.on_delete,
 )

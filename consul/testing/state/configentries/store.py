@@ -16,7 +16,7 @@ changes, while the answer reports the table's index.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import RPCError
@@ -25,10 +25,14 @@ from .registry import KINDS, Entry, Kind, kind_of
 if TYPE_CHECKING:
     from ..datacenter import Datacenter
 
-__all__ = ["ConfigEntryStore", "EntriesView", "replicate"]
+__all__ = ["WATCHERS", "ConfigEntryStore", "EntriesView", "replicate"]
 
 #: An entry's key in the table: (kind, name).
 Key = tuple[str, str]
+
+#: What runs after every write or delete of an entry, with its datacenter (the
+#: API gateway controller, which follows the discovery chains its routes use).
+WATCHERS: list[Callable[[Datacenter], None]] = []
 
 
 class EntriesView:
@@ -165,6 +169,8 @@ class ConfigEntryStore:
         self._changed(idx, kind.name)
         if kind.on_write is not None:
             kind.on_write(self.dc, idx, entry)
+        for watcher in WATCHERS:
+            watcher(self.dc)
         return True
 
     def delete(self, idx: int, kind_name: str, name: str, cas: int | None = None) -> bool:
@@ -187,6 +193,8 @@ class ConfigEntryStore:
         self._changed(idx, kind_name)
         if kind.on_delete is not None:
             kind.on_delete(self.dc, idx, name)
+        for watcher in WATCHERS:
+            watcher(self.dc)
         return True
 
     def _check_graph(self, key: Key, entry: Entry | None) -> None:
@@ -207,8 +215,9 @@ def replicate(source: ConfigEntryStore, target: ConfigEntryStore) -> bool:
     own state (``agent/consul/config_replication.go``): deletions first,
     then the entries that are new or differ, each at the secondary's own
     next index; a controlled entry comes with its ``Status`` (this agent runs
-    the API gateway controller in the primary only). An entry the secondary's graph checks refuse is left out
-    (Consul logs it and retries). True if ``target`` changed.
+    the API gateway controller in the primary only). An entry the
+    secondary's graph checks refuse is left out (Consul logs it and
+    retries). True if ``target`` changed.
     """
     changed = False
     idx = target.dc.apply()
