@@ -44,6 +44,8 @@ PLACEHOLDERS: dict[str, Any] = {
     "bytes | str | os.PathLike[str] | IO[bytes]": b"snapshot",
     "Sequence[ACLAuthorizationRequest]": [],
     "Mapping[str, Any]": {"Kind": "service-defaults", "Name": "web"},
+    "Sequence[str]": ["10.0.0.1"],
+    "bool": True,
 }
 
 #: Valid values of arguments that take one of a few words, by (method, argument).

@@ -30,6 +30,7 @@ from .coordinate import CoordinateStore
 from .gateways import GatewayServicesStore
 from .kv import KVStore
 from .operator import AutopilotStore
+from .peering import PeeringStore
 from .query import PreparedQueryStore
 from .session import SessionStore
 from .wakeups import Wakeups
@@ -56,6 +57,7 @@ class Datacenter:
         self.autopilot = AutopilotStore(self)
         self.ca = CAStore(self)
         self.config_entries = ConfigEntryStore(self)
+        self.peerings = PeeringStore(self)
 
     @property
     def stores(self) -> tuple[object, ...]:
