@@ -29,6 +29,7 @@ from consul.api.acl import ACLAuthMethod, ACLTemplatedPolicyResponse, ACLToken
 from consul.api.agent import AgentService
 from consul.api.catalog import GatewayService, Node
 from consul.api.config import ConfigEntry
+from consul.api.config_entries import APIGatewayEntry, HTTPRouteEntry
 from consul.api.connect import CAConfiguration
 from consul.api.discovery_chain import CompiledDiscoveryChain, DiscoveryChainResponse
 from consul.api.event import UserEvent
@@ -161,6 +162,20 @@ async def discovery_chain_asyncio() -> None:
     async with consul.aio.Consul() as a:
         chain = await a.discovery_chain.get("web", override_protocol="http")
         assert_type(chain, consul.Indexed[DiscoveryChainResponse])
+
+
+def gateway_config_entries() -> None:
+    with consul.Consul() as c:
+        gateway: APIGatewayEntry = {
+            "Kind": "api-gateway",
+            "Name": "edge",
+            "Listeners": [{"Name": "http", "Port": 80, "Protocol": "http"}],
+        }
+        assert_type(c.config.set(gateway), bool)
+        route: HTTPRouteEntry = {"Kind": "http-route", "Name": "web", "Hostnames": ["a.example"]}
+        assert_type(c.config.set(route, cas=0), bool)
+        bad: HTTPRouteEntry = {"Kind": "http-route", "Rules": "x"}  # type: ignore[typeddict-item]
+        del bad
 
 
 def blocking_at_python_consuls_path() -> None:

@@ -67,7 +67,8 @@ class Kind:
             :class:`~..errors.RPCError`. It sets ``Kind``.
         validate: ``Validate``, raising :class:`~..errors.RPCError`.
         can_read: ``CanRead``: the permission the token lacks, or None.
-        can_write: ``CanWrite``, the same way.
+        can_write: ``CanWrite``, the same way; a kind nobody may write
+            (``bound-api-gateway``) raises :class:`~..errors.RPCError`.
         get_name: ``GetName``: the entry's name (the ``mesh`` entry has no
             ``Name`` field: it is always ``mesh``).
         lookup_name: the name ``MakeConfigEntry(kind, name)`` gives the
@@ -88,6 +89,9 @@ class Kind:
         update_over: ``UpdateOver`` of the kinds that are ``UpdatableConfigEntry``:
             ``update_over(entry, existing)`` fixes up a write over the entry
             it replaces (None if new); raises :class:`~..errors.RPCError`.
+        controlled: a ``ControlledConfigEntry``: its ``Status`` is the
+            controllers', so a write keeps the stored entry's (an empty one
+            for a new entry) whatever the body says.
     """
 
     name: str
@@ -104,6 +108,7 @@ class Kind:
     on_write: Callable[[Datacenter, int, Entry], None] | None = None
     on_delete: Callable[[Datacenter, int, str], None] | None = None
     update_over: Callable[[Entry, Entry | None], None] | None = None
+    controlled: bool = False
 
     def empty(self, name: str) -> Entry:
         """``MakeConfigEntry(kind, name)``: an entry of this kind with only its name."""

@@ -16,19 +16,23 @@ changes, while the answer reports the table's index.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import RPCError
-from .registry import KINDS, Entry, kind_of
+from .registry import KINDS, Entry, Kind, kind_of
 
 if TYPE_CHECKING:
     from ..datacenter import Datacenter
 
-__all__ = ["ConfigEntryStore", "EntriesView", "replicate"]
+__all__ = ["WATCHERS", "ConfigEntryStore", "EntriesView", "replicate"]
 
 #: An entry's key in the table: (kind, name).
 Key = tuple[str, str]
+
+#: What runs after every write or delete of an entry, with its datacenter (the
+#: API gateway controller, which follows the discovery chains its routes use).
+WATCHERS: list[Callable[[Datacenter], None]] = []
 
 
 class EntriesView:
@@ -116,17 +120,34 @@ class ConfigEntryStore:
     # -- writes --------------------------------------------------------------
 
     def is_same(self, entry: Entry) -> bool:
-        """True if ``entry`` is what the table holds already (``shouldSkipUpsertOperation``)."""
-        kind = kind_of(entry["Kind"])
-        return self.structs.get((kind.name, kind.get_name(entry))) == entry
+        """True if ``entry`` is what the table holds already (``shouldSkipUpsertOperation``).
 
-    def set(self, idx: int, entry: Entry, cas: int | None = None) -> bool:
+        A controlled kind's ``Status`` is first set as a write would set it.
+        """
+        kind = kind_of(entry["Kind"])
+        key = (kind.name, kind.get_name(entry))
+        self._keep_status(kind, key, entry)
+        return self.structs.get(key) == entry
+
+    def _keep_status(self, kind: Kind, key: Key, entry: Entry) -> None:
+        """``ensureConfigEntryTxn``: a controlled entry keeps the stored ``Status``, or none."""
+        if kind.controlled:
+            existing = self.structs.get(key)
+            entry["Status"] = (
+                copy.deepcopy(existing["Status"]) if existing is not None else {"Conditions": None}
+            )
+
+    def set(
+        self, idx: int, entry: Entry, cas: int | None = None, *, with_status: bool = False
+    ) -> bool:
         """``EnsureConfigEntry`` (``EnsureConfigEntryCAS`` with ``cas``) at index ``idx``.
 
         ``entry`` is normalized and validated. With ``cas``, 0 writes only a
         new entry and any other value only over the entry whose
         ``ModifyIndex`` it is; False if the check failed. The graph checks
         raise :class:`~..errors.RPCError` and leave everything as it was.
+        ``with_status`` writes a controlled entry's ``Status`` as given (the
+        controllers' ``ConfigEntryUpsertWithStatusCAS``, and replication).
         """
         kind = kind_of(entry["Kind"])
         key = (kind.name, kind.get_name(entry))
@@ -136,6 +157,8 @@ class ConfigEntryStore:
                 return False
             if cas != 0 and (existing is None or existing["ModifyIndex"] != cas):
                 return False
+        if not with_status:
+            self._keep_status(kind, key, entry)
         if kind.update_over is not None:
             kind.update_over(entry, self.structs.get(key))
         self._check_graph(key, entry)
@@ -148,6 +171,8 @@ class ConfigEntryStore:
         self._changed(idx, kind.name)
         if kind.on_write is not None:
             kind.on_write(self.dc, idx, entry)
+        for watcher in WATCHERS:
+            watcher(self.dc)
         return True
 
     def delete(self, idx: int, kind_name: str, name: str, cas: int | None = None) -> bool:
@@ -170,6 +195,8 @@ class ConfigEntryStore:
         self._changed(idx, kind_name)
         if kind.on_delete is not None:
             kind.on_delete(self.dc, idx, name)
+        for watcher in WATCHERS:
+            watcher(self.dc)
         return True
 
     def _check_graph(self, key: Key, entry: Entry | None) -> None:
@@ -189,8 +216,10 @@ def replicate(source: ConfigEntryStore, target: ConfigEntryStore) -> bool:
     A secondary datacenter's leader copies the primary's entries into its
     own state (``agent/consul/config_replication.go``): deletions first,
     then the entries that are new or differ, each at the secondary's own
-    next index. An entry the secondary's graph checks refuse is left out
-    (Consul logs it and retries). True if ``target`` changed.
+    next index; a controlled entry comes with its ``Status`` (this agent runs
+    the API gateway controller in the primary only). An entry the
+    secondary's graph checks refuse is left out (Consul logs it and
+    retries). True if ``target`` changed.
     """
     changed = False
     idx = target.dc.apply()
@@ -203,7 +232,7 @@ def replicate(source: ConfigEntryStore, target: ConfigEntryStore) -> bool:
         entry = source.structs[key]
         if target.structs.get(key) != entry:
             try:
-                changed |= target.set(idx, copy.deepcopy(entry))
+                changed |= target.set(idx, copy.deepcopy(entry), with_status=True)
             except RPCError:
                 continue
     return changed
