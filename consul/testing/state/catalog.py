@@ -38,7 +38,8 @@ from .records import (
     validate_node_service,
     validate_service_meta,
 )
-from .structs import HealthCheck, Node, ServiceNode
+from .structs import HealthCheck, Node, NodeService, ServiceNode
+from .virtualips import TAGGED_ADDRESS
 
 if TYPE_CHECKING:
     from .datacenter import Datacenter
@@ -559,9 +560,13 @@ class CatalogStore:
             raise RPCError(
                 f"Invalid Service Meta for node {node} and serviceID {wanted['ID']}: {problem}"
             )
-        entry = service_node(node, wanted)
         if self._node(node) is None:
             raise RPCError("Missing node registration")
+        if not wanted["ID"]:
+            # memdb refuses a row without its primary key.
+            raise RPCError("failed inserting service: object missing primary index")
+        self._assign_virtual_ip(idx, wanted)
+        entry = service_node(node, wanted)
         if existing is not None:
             entry["CreateIndex"] = existing["CreateIndex"]
             if entry["Node"].lower() == existing["Node"].lower() and same(
@@ -571,9 +576,6 @@ class CatalogStore:
         else:
             entry["CreateIndex"] = idx
         entry["ModifyIndex"] = idx
-        if not entry["ServiceID"]:
-            # memdb refuses a row without its primary key.
-            raise RPCError("failed inserting service: object missing primary index")
         # catalogInsertService
         self.services[key] = entry
         self._writes += 1
@@ -582,6 +584,29 @@ class CatalogStore:
         self._bump("nodes", idx)
         self._bump(f"node.{node}", idx)
         return True
+
+    def _assign_virtual_ip(self, idx: int, service: NodeService) -> None:
+        """``ensureServiceTxn``: a Connect proxy or Connect-native instance gets the
+        virtual IP of the service it stands for, as its ``consul-virtual`` tagged address.
+
+        That is before the instance is compared with the stored one, so an
+        unchanged instance still gives its service a virtual IP.
+        """
+        if service["Kind"] == "connect-proxy":
+            name = service["Proxy"]["DestinationServiceName"]
+        elif service["Connect"]["Native"]:
+            name = service["Service"]
+        else:
+            return
+        if not name:
+            return
+        try:
+            address = self.dc.virtual_ips.assign(idx, name, service["PeerName"])
+        except RPCError as exc:
+            raise RPCError(f"failed updating virtual IP: {exc}") from None
+        tagged = dict(service["TaggedAddresses"] or {})
+        tagged[TAGGED_ADDRESS] = {"Address": address, "Port": service["Port"]}
+        service["TaggedAddresses"] = tagged
 
     def ensure_check(self, idx: int, check: Mapping[str, Any]) -> bool:
         """``ensureCheckTxn``: create or update a check (a decoded ``HealthCheck``).
@@ -672,6 +697,9 @@ class CatalogStore:
         else:
             self._drop_index(f"service.{name}")
             self._bump("service_last_extinction", idx)
+            # A terminating gateway's "*" still maps a typical service here.
+            typical = not record["ServiceKind"] and not record["ServiceConnect"]["Native"]
+            self.dc.virtual_ips.free(idx, name, record["PeerName"], wildcard_mapped=typical)
         return True
 
     def delete_check(self, idx: int, node: str, check_id: str) -> bool:

@@ -8,8 +8,8 @@ leaves the tables' indexes alone). A write that changed something calls
 re-runs its query and goes back to sleep unless its own index moved.
 
 The stores (``dc.kv``, ``dc.catalog``, ``dc.sessions``, ``dc.coordinates``,
-``dc.gateways``, ``dc.queries``, ``dc.config_entries``...) hang on it; a new kind of
-replicated state gets a store here.
+``dc.gateways``, ``dc.queries``, ``dc.config_entries``, ``dc.virtual_ips``...)
+hang on it; a new kind of replicated state gets a store here.
 
 Everything here runs on the agent's event loop thread, so there are no locks:
 a handler's synchronous code is one atomic step.
@@ -33,6 +33,7 @@ from .operator import AutopilotStore
 from .peering import PeeringStore
 from .query import PreparedQueryStore
 from .session import SessionStore
+from .virtualips import VirtualIPStore
 from .wakeups import Wakeups
 
 __all__ = ["Datacenter", "Savepoint"]
@@ -58,11 +59,19 @@ class Datacenter:
         self.ca = CAStore(self)
         self.config_entries = ConfigEntryStore(self)
         self.peerings = PeeringStore(self)
+        self.virtual_ips = VirtualIPStore(self)
 
     @property
     def stores(self) -> tuple[object, ...]:
         """Every store of this datacenter (what a transaction may write)."""
-        return (self.kv, self.catalog, self.sessions, self.coordinates, self.queries)
+        return (
+            self.kv,
+            self.catalog,
+            self.sessions,
+            self.coordinates,
+            self.queries,
+            self.virtual_ips,
+        )
 
     @property
     def replicated(self) -> dict[str, Any]:

@@ -4,8 +4,9 @@ After ``agent/consul/state/config_entry.go``: entries keyed by kind and
 name, one table index (what reads report), ``CreateIndex`` and
 ``ModifyIndex`` from the write's Raft index, the check-and-set rules of
 ``EnsureConfigEntryCAS`` and ``DeleteConfigEntryCAS``, the graph checks of
-``validateProposedConfigEntryInGraph`` before anything changes, and the
-gateway table kept in step (``updateGatewayServices``).
+``validateProposedConfigEntryInGraph`` before anything changes, the
+gateway table kept in step (``updateGatewayServices``), and the virtual IPs
+of the services the entries name.
 
 Blocking reads watch one entry (a ``GET`` of a kind and name) or one kind
 (a list), as Consul's watch sets do: :meth:`ConfigEntryStore.entry_index`
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import RPCError
+from ..virtualips import entry_has_virtual_ip
 from .registry import KINDS, Entry, Kind, kind_of
 
 if TYPE_CHECKING:
@@ -169,6 +171,8 @@ class ConfigEntryStore:
         self.structs[key] = entry
         self.deleted.pop(key, None)
         self._changed(idx, kind.name)
+        if entry_has_virtual_ip(*key):  # insertConfigEntryWithTxn
+            self.dc.virtual_ips.assign(idx, key[1])
         if kind.on_write is not None:
             kind.on_write(self.dc, idx, entry)
         for watcher in WATCHERS:
@@ -193,6 +197,8 @@ class ConfigEntryStore:
         del self.structs[key]
         self.deleted[key] = idx
         self._changed(idx, kind_name)
+        if entry_has_virtual_ip(*key):  # deleteConfigEntryWithTxn
+            self.dc.virtual_ips.free(idx, name)
         if kind.on_delete is not None:
             kind.on_delete(self.dc, idx, name)
         for watcher in WATCHERS:
