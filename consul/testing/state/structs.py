@@ -47,6 +47,7 @@ __all__ = [
     "ACL_POLICY",
     "ACL_ROLE",
     "ACL_TOKEN",
+    "ASSIGN_SERVICE_MANUAL_VIPS_REQUEST",
     "CHECK_DEFINITION",
     "CHECK_SERVICE_NODE",
     "CHECK_TYPE",
@@ -67,6 +68,7 @@ __all__ = [
     "NODE_SERVICE",
     "PREPARED_QUERY",
     "QUERY_FAILOVER_TARGET",
+    "QUERY_SOURCE",
     "REGISTER_REQUEST",
     "SERVICE_ADDRESS",
     "SERVICE_CONNECT",
@@ -415,6 +417,42 @@ DEREGISTER_REQUEST = struct(
     PeerName=STRING,
     Token=STRING,
     Address=STRING,
+)
+
+#: ``structs.QuerySource``: where a read comes from.
+QUERY_SOURCE = struct(
+    "structs.QuerySource",
+    Datacenter=STRING,
+    Segment=STRING,
+    Node=STRING,
+    NodePartition=STRING,
+    DisableNode=BOOL,
+    Ip=STRING,
+)
+
+#: ``structs.AssignServiceManualVIPsRequest`` with its ``DCSpecificRequest``
+#: (and that one's ``QueryOptions``) inlined: ``lib.DecodeJSON`` takes every
+#: promoted field and refuses any other.
+ASSIGN_SERVICE_MANUAL_VIPS_REQUEST = struct(
+    "structs.AssignServiceManualVIPsRequest",
+    Service=STRING,
+    ManualVIPs=Slice(STRING),
+    Datacenter=STRING,
+    NodeMetaFilters=Map(STRING),
+    Source=QUERY_SOURCE,
+    PeerName=STRING,
+    Token=STRING,
+    MinQueryIndex=UINT64,
+    MaxQueryTime=DURATION,
+    AllowStale=BOOL,
+    RequireConsistent=BOOL,
+    UseCache=BOOL,
+    MaxStaleDuration=DURATION,
+    MaxAge=DURATION,
+    MustRevalidate=BOOL,
+    StaleIfError=DURATION,
+    Filter=STRING,
+    AllowNotModifiedResponse=BOOL,
 )
 
 # -- the agent's definitions -----------------------------------------------------------
