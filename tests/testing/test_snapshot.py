@@ -63,6 +63,13 @@ def populate(api: RawHTTP) -> None:
         {"Node": "n1", "Address": "10.0.0.1", "Service": {"Service": "db", "Port": 5432},
          "Check": {"CheckID": "c", "Name": "c", "Status": "warning"}}
     )  # fmt: skip
+    api.register(
+        {"Node": "n1", "Address": "10.0.0.1",
+         "Service": {"Service": "pay", "Port": 443, "Connect": {"Native": True}}}
+    )  # fmt: skip
+    manual = {"Service": "pay", "ManualVIPs": ["10.1.1.1"]}
+    vip = api.put("/v1/internal/service-virtual-ip", json=manual)
+    assert vip.json() == {"Found": True, "UnassignedFrom": None}, vip.text
     api.put("/v1/session/create", json={"TTL": "30s", "Name": "s"})
     api.put(
         "/v1/coordinate/update",
@@ -133,7 +140,9 @@ def test_the_restored_state_is_served(acl_agent, root):
     root.put("/v1/snapshot", data=archive)
     assert root.get("/v1/kv/a", params={"raw": ""}).content == b"1"
     assert root.get("/v1/kv/dir/b", params={"raw": ""}).content == b"\x00\xff"
-    assert set(root.get("/v1/catalog/services").json()) == {"consul", "web", "db"}
+    assert set(root.get("/v1/catalog/services").json()) == {"consul", "web", "db", "pay"}
+    (pay,) = root.get("/v1/catalog/service/pay").json()
+    assert pay["ServiceTaggedAddresses"]["consul-virtual"]["Address"] == "240.0.0.1"
     assert [s["Name"] for s in root.get("/v1/session/list").json()] == ["s"]
 
 
