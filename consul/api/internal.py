@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, endpoint, non_empty, str_list
+from .._endpoint import Group, endpoint, non_empty, optional_str, str_list
 from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path
 
 M = TypeVar("M")
@@ -46,18 +46,24 @@ class Internal(Group[M]):
     ) -> Call[AssignServiceManualVIPsResponse]:
         """``PUT /v1/internal/service-virtual-ip``: give ``service`` these virtual IPs.
 
-        The addresses are taken from any other service that had them.
-        ``Found`` is False if the service has no virtual IP to replace.
+        ``manual_vips`` (IPv4 addresses, at most eight) replace the
+        service's own; they are taken from any other service that had them,
+        listed in ``UnassignedFrom``. ``Found`` is False if the service has
+        no virtual IP (no Connect instance or entry names it): then nothing
+        changes. Needs ``mesh:write``. The datacenter goes in the body
+        (Consul ignores ``?dc`` here).
         """
-        body = {
-            "Service": non_empty(service, "service"),
-            "ManualVIPs": str_list(manual_vips, "manual_vips", "IP addresses"),
-        }
+        body: dict[str, Any] = {}
+        datacenter = dc if dc is not None else self._client.dc
+        if optional_str(datacenter, "dc"):
+            body["Datacenter"] = datacenter
+        body["Service"] = non_empty(service, "service")
+        body["ManualVIPs"] = str_list(manual_vips, "manual_vips", "IP addresses")
         request = self._request(
             "PUT",
             path("internal", "service-virtual-ip"),
             token=token,
-            dc=dc,
+            dc="",
             json_body=body,
             ns=ns,
             partition=partition,

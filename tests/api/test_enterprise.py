@@ -107,7 +107,3 @@ def test_arguments_are_checked_before_sending(c):
         c.operator.feature_gate_set("v2dns", 1)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="text"):
         c.operator.audit_hash(None)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="manual_vips"):
-        c.internal.assign_service_virtual_ip("web", "10.0.0.1")
-    with pytest.raises(ValueError, match="service"):
-        c.internal.assign_service_virtual_ip("", ["10.0.0.1"])
