@@ -81,10 +81,6 @@ OVERRIDES: dict[str, tuple[tuple[str, ...], str]] = {
         ("imported_services.list",),
         "no Consul release serves it yet, 1.22 included (not in `agent/http_register.go`)",
     ),
-    "Internal.AssignServiceVirtualIP": (
-        ("internal.assign_service_virtual_ip",),
-        "the embedded agent does not serve it: it models no virtual IPs",
-    ),
     **{
         f"ACL.{go} (legacy)": (
             (f"acl.{go.lower()}",),
