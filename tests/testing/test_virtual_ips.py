@@ -142,6 +142,29 @@ def test_the_free_table_keeps_one_address(api):
     assert virtual_ip(api, "e")["Address"] == "240.0.0.4"
 
 
+def test_a_failed_transaction_assigns_nothing(api):
+    # A transaction's service writes go through ensureServiceTxn in the same
+    # memdb transaction, which an error aborts whole.
+    node = {"Node": {"Verb": "set", "Node": {"Node": "n1", "Address": "10.0.0.1"}}}
+    pay = {"Service": "pay", "Port": 443, "Connect": {"Native": True}}
+    failed = api.put(
+        "/v1/txn",
+        json=[
+            node,
+            {"Service": {"Verb": "set", "Node": "n1", "Service": pay}},
+            {"Service": {"Verb": "get", "Node": "n1", "Service": {"ID": "nope"}}},
+        ],
+    )
+    assert failed.status_code == 409, failed.text
+    shop = {"Service": "shop", "Port": 80, "Connect": {"Native": True}}
+    done = api.put(
+        "/v1/txn", json=[node, {"Service": {"Verb": "set", "Node": "n1", "Service": shop}}]
+    )
+    assert done.status_code == 200, done.text
+    written = done.json()["Results"][1]["Service"]
+    assert written["TaggedAddresses"]["consul-virtual"] == {"Address": "240.0.0.1", "Port": 80}
+
+
 def test_deregistering_a_node_frees_its_services_addresses(api):
     api.register(native("foo", node="n2"))
     api.put("/v1/catalog/deregister", json={"Node": "n2"})
