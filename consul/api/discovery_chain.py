@@ -101,7 +101,12 @@ class DiscoveryTarget(TypedDict, total=False):
 
 
 class CompiledDiscoveryChain(TypedDict, total=False):
-    """A compiled chain: walk ``Nodes`` from ``StartNode`` down to ``Targets``."""
+    """A compiled chain: walk ``Nodes`` from ``StartNode`` down to ``Targets``.
+
+    ``AutoVirtualIPs`` and ``ManualVirtualIPs`` are the service's virtual
+    IPs (None if it has none), which Consul writes though Go's ``api``
+    type does not read them.
+    """
 
     ServiceName: str
     Namespace: str
@@ -115,6 +120,8 @@ class CompiledDiscoveryChain(TypedDict, total=False):
     StartNode: str
     Nodes: dict[str, DiscoveryGraphNode]
     Targets: dict[str, DiscoveryTarget]
+    AutoVirtualIPs: list[str] | None
+    ManualVirtualIPs: list[str] | None
 
 
 class DiscoveryChainResponse(TypedDict):

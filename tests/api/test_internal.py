@@ -28,6 +28,15 @@ def test_manual_virtual_ips_move_between_services(c):
     assert answer == {"Found": False, "UnassignedFrom": None}
 
 
+def test_the_discovery_chain_lists_a_services_virtual_ips(c):
+    chain = c.discovery_chain.get("pay")[1]["Chain"]
+    assert (chain["AutoVirtualIPs"], chain["ManualVirtualIPs"]) == (None, None)
+    register_native(c, "pay")
+    c.internal.assign_service_virtual_ip("pay", ["10.0.0.9"])
+    chain = c.discovery_chain.get("pay")[1]["Chain"]
+    assert (chain["AutoVirtualIPs"], chain["ManualVirtualIPs"]) == (["240.0.0.1"], ["10.0.0.9"])
+
+
 def test_consuls_checks_of_the_addresses(c):
     register_native(c, "pay")
     with pytest.raises(consul.ServerError, match='"::1" is not a valid IPv4 address'):

@@ -74,6 +74,8 @@ def test_a_service_without_entries_has_the_default_chain(api):
             "StartNode": f"resolver:{web}",
             "Nodes": {f"resolver:{web}": resolver_node(web, Default=True)},
             "Targets": {web: target(api, "web")},
+            "AutoVirtualIPs": None,
+            "ManualVirtualIPs": None,
         }
     }
 
@@ -223,6 +225,9 @@ def test_a_redirect_compiled_with_overrides(api):
         "Targets": {
             web: target(api, "web", dc="dc2", ConnectTimeout="7s", MeshGateway={"Mode": "remote"})
         },
+        # The resolver gave web a virtual IP (configEntryHasVirtualIP).
+        "AutoVirtualIPs": ["240.0.0.1"],
+        "ManualVirtualIPs": [],
     }
     # The body's snake_case spellings, weakly typed (a timeout in nanoseconds).
     snake = {

@@ -238,6 +238,23 @@ def test_manual_ips_move_between_services(api):
     assert assign(api, "bar", ["10.0.0.1"]) == {"Found": True, "UnassignedFrom": None}
 
 
+def test_the_discovery_chain_lists_the_addresses(api):
+    # ReadDiscoveryChain copies the service's row into the compile request.
+    def addresses(service: str) -> tuple[Any, Any]:
+        chain = api.get(f"/v1/discovery-chain/{service}").json()["Chain"]
+        return chain["AutoVirtualIPs"], chain["ManualVirtualIPs"]
+
+    assert addresses("pay") == (None, None)
+    api.register(native("pay"))
+    api.register(native("shop"))
+    assert addresses("pay") == (["240.0.0.1"], [])
+    assign(api, "pay", ["10.0.0.2", "10.0.0.1"])
+    assert addresses("pay") == (["240.0.0.1"], ["10.0.0.1", "10.0.0.2"])
+    assign(api, "shop", ["10.0.0.1", "10.0.0.2"])
+    assert addresses("pay") == (["240.0.0.1"], [])
+    assert addresses("shop") == (["240.0.0.2"], ["10.0.0.1", "10.0.0.2"])
+
+
 def test_a_service_without_a_virtual_ip_is_not_found(api):
     api.register({"Node": "n1", "Address": "10.0.0.1", "Service": {"Service": "plain"}})
     api.register(native("foo"))

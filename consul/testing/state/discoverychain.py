@@ -6,11 +6,12 @@ entries as the table writes them in JSON (``service-router``,
 ``service-splitter``, ``service-resolver``, ``service-defaults`` and the
 ``global`` ``proxy-defaults``) through a lookup function, so it needs
 nothing but the entries; :func:`compile_chain` returns the
-``CompiledDiscoveryChain`` as Consul writes it in JSON.
+``CompiledDiscoveryChain`` as Consul writes it in JSON, with the service's
+virtual IPs :func:`service_chain` reads from the datacenter.
 
 What the compiler leaves out: sameness groups, peered targets' data
-(locality, SNI), virtual IPs, and namespaces and partitions other than
-``default`` (Consul CE has none).
+(locality, SNI), and namespaces and partitions other than ``default``
+(Consul CE has none).
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ class CompileRequest:
     ``override_connect_timeout`` is in nanoseconds (0: none);
     ``override_mesh_gateway`` a mesh gateway mode (empty: none).
     ``trust_domain`` names the targets' SNI (:func:`service_chain` takes
-    the datacenter's).
+    the datacenter's). ``auto_virtual_ips`` and ``manual_virtual_ips`` are
+    the service's virtual IPs, copied into the chain (None: it has none).
     """
 
     service: str
@@ -81,6 +83,8 @@ class CompileRequest:
     override_mesh_gateway: str = ""
     override_protocol: str = ""
     override_connect_timeout: int = 0
+    auto_virtual_ips: list[str] | None = None
+    manual_virtual_ips: list[str] | None = None
 
 
 class ChainEntries:
@@ -803,6 +807,8 @@ class _Compiler:
         chain["StartNode"] = self.start_node
         chain["Nodes"] = {key: self.nodes[key].to_json() for key in sorted(self.nodes)}
         chain["Targets"] = {key: targets[key].to_json() for key in sorted(targets)}
+        chain["AutoVirtualIPs"] = request.auto_virtual_ips
+        chain["ManualVirtualIPs"] = request.manual_virtual_ips
         return chain
 
     def customization_hash(self) -> str:
@@ -908,8 +914,14 @@ def service_chain(dc: Datacenter, request: CompileRequest) -> tuple[int, dict[st
     if dc.ca.configuration is None:
         raise RPCError("no cluster ca config setup")
     entries = ChainEntries(lambda kind, name: store.get(kind, name)[1])
+    request = replace(request, trust_domain=dc.ca.trust_domain)
+    # ReadDiscoveryChain: the service's virtual IPs, if it has any (serviceVIPsTxn).
+    vip = dc.virtual_ips.lookup(request.service)
+    if vip is not None:
+        manual = list(vip.manual_ips or ())
+        request = replace(request, auto_virtual_ips=[vip.address], manual_virtual_ips=manual)
     try:
-        chain = compile_chain(replace(request, trust_domain=dc.ca.trust_domain), entries)
+        chain = compile_chain(request, entries)
     except GraphError as exc:
         raise RPCError(f"failed to compile discovery chain: {exc}") from None
     return store.index, chain, entries.empty
