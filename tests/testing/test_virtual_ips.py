@@ -211,6 +211,57 @@ def test_a_terminating_gateway_keeps_the_address(api):
     assert virtual_ip(api, "next")["Address"] == "240.0.0.2"
 
 
+def gateway_instance(port: int = 8443) -> dict[str, Any]:
+    service = {"Service": "tgw", "Kind": "terminating-gateway", "Port": port}
+    return {"Node": "n1", "Address": "10.0.0.1", "Service": service}
+
+
+def tagged_of(api: RawHTTP, service: str) -> dict[str, Any]:
+    (instance,) = api.get(f"/v1/catalog/service/{service}").json()
+    return dict(instance.get("ServiceTaggedAddresses") or {})
+
+
+def test_a_terminating_gateway_shows_the_addresses_of_its_services(api):
+    # ensureServiceTxn and updateTerminatingGatewayVirtualIPs: each service
+    # the entry names gets an address, which the gateway's instances carry
+    # as "consul-virtual:<service>" (no port).
+    gateway = {
+        "Kind": "terminating-gateway",
+        "Name": "tgw",
+        "Services": [{"Name": "legacy"}, {"Name": "billing"}],
+    }
+    assert api.put("/v1/config", json=gateway).json() is True
+    api.register(gateway_instance())
+    assert tagged_of(api, "tgw") == {
+        "consul-virtual:legacy": {"Address": "240.0.0.1", "Port": 0},
+        "consul-virtual:billing": {"Address": "240.0.0.2", "Port": 0},
+    }
+    before = api.index("/v1/catalog/service/tgw")
+    # A new entry replaces them on the registered instances; a service it
+    # no longer names, with no Connect instance, gives its address back.
+    gateway["Services"] = [{"Name": "billing"}, {"Name": "extra"}]
+    assert api.put("/v1/config", json=gateway).json() is True
+    assert tagged_of(api, "tgw") == {
+        "consul-virtual:billing": {"Address": "240.0.0.2", "Port": 0},
+        "consul-virtual:extra": {"Address": "240.0.0.3", "Port": 0},
+    }
+    assert api.index("/v1/catalog/service/tgw") > before
+    api.register(native("next"))
+    assert virtual_ip(api, "next")["Address"] == "240.0.0.1"
+
+
+def test_a_gateway_registered_first_is_tagged_by_its_entry(api):
+    api.register(gateway_instance())
+    assert tagged_of(api, "tgw") == {}
+    gateway = {"Kind": "terminating-gateway", "Name": "tgw", "Services": [{"Name": "db"}]}
+    assert api.put("/v1/config", json=gateway).json() is True
+    assert tagged_of(api, "tgw") == {"consul-virtual:db": {"Address": "240.0.0.1", "Port": 0}}
+    # The same entry again changes no mapping, and nothing else.
+    index = api.index("/v1/catalog/service/tgw")
+    assert api.put("/v1/config", json=gateway).json() is True
+    assert api.index("/v1/catalog/service/tgw") == index
+
+
 # -- manual virtual IPs ----------------------------------------------------------------
 
 

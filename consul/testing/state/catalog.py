@@ -10,6 +10,7 @@ JSON are in :mod:`.structs`.
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -38,7 +39,7 @@ from .records import (
     validate_node_service,
     validate_service_meta,
 )
-from .structs import HealthCheck, Node, NodeService, ServiceNode
+from .structs import HealthCheck, Node, NodeService, ServiceAddress, ServiceNode
 from .virtualips import TAGGED_ADDRESS
 
 if TYPE_CHECKING:
@@ -565,7 +566,7 @@ class CatalogStore:
         if not wanted["ID"]:
             # memdb refuses a row without its primary key.
             raise RPCError("failed inserting service: object missing primary index")
-        self._assign_virtual_ip(idx, wanted)
+        self._assign_virtual_ips(idx, wanted)
         entry = service_node(node, wanted)
         if existing is not None:
             entry["CreateIndex"] = existing["CreateIndex"]
@@ -585,28 +586,58 @@ class CatalogStore:
         self._bump(f"node.{node}", idx)
         return True
 
-    def _assign_virtual_ip(self, idx: int, service: NodeService) -> None:
+    def _assign_virtual_ips(self, idx: int, service: NodeService) -> None:
         """``ensureServiceTxn``: a Connect proxy or Connect-native instance gets the
-        virtual IP of the service it stands for, as its ``consul-virtual`` tagged address.
+        virtual IP of the service it stands for, as its ``consul-virtual`` tagged address;
+        a terminating gateway's instance those of the services its entry names.
 
         That is before the instance is compared with the stored one, so an
         unchanged instance still gives its service a virtual IP.
         """
+        vips = self.dc.virtual_ips
+        tagged = dict(service["TaggedAddresses"] or {})
+        name = ""
         if service["Kind"] == "connect-proxy":
             name = service["Proxy"]["DestinationServiceName"]
         elif service["Connect"]["Native"]:
             name = service["Service"]
-        else:
-            return
-        if not name:
-            return
-        try:
-            address = self.dc.virtual_ips.assign(idx, name, service["PeerName"])
-        except RPCError as exc:
-            raise RPCError(f"failed updating virtual IP: {exc}") from None
-        tagged = dict(service["TaggedAddresses"] or {})
-        tagged[TAGGED_ADDRESS] = {"Address": address, "Port": service["Port"]}
-        service["TaggedAddresses"] = tagged
+        if name:
+            try:
+                address = vips.assign(idx, name, service["PeerName"])
+            except RPCError as exc:
+                raise RPCError(f"failed updating virtual IP: {exc}") from None
+            tagged[TAGGED_ADDRESS] = {"Address": address, "Port": service["Port"]}
+            service["TaggedAddresses"] = tagged
+        if service["Kind"] == TERMINATING and not service["PeerName"]:
+            entry = self.dc.config_entries.decoded(TERMINATING, service["Service"])
+            if entry is not None:
+                names = [linked["Name"] for linked in entry["Services"] or ()]
+                tagged.update(vips.gateway_addresses(idx, names))
+                service["TaggedAddresses"] = tagged
+
+    def retag_gateway(self, idx: int, gateway: str, addresses: dict[str, ServiceAddress]) -> None:
+        """``updateTerminatingGatewayVirtualIPs``: the instances of ``gateway`` get
+        ``addresses`` in place of their ``consul-virtual:<service>`` tagged addresses.
+
+        An instance that changes takes index ``idx`` (``catalogInsertService``).
+        """
+        prefix = f"{TAGGED_ADDRESS}:"
+        for record in self.services.values():
+            if record["ServiceName"].lower() != gateway.lower() or record["PeerName"]:
+                continue
+            current = record["ServiceTaggedAddresses"]
+            tagged = {k: v for k, v in (current or {}).items() if not k.startswith(prefix)}
+            tagged.update(copy.deepcopy(addresses))
+            # reflect.DeepEqual: no addresses at all differs from an empty map.
+            if tagged == current:
+                continue
+            record["ServiceTaggedAddresses"] = tagged
+            record["ModifyIndex"] = idx
+            self._writes += 1
+            self._bump("services", idx)
+            self._bump(f"service.{record['ServiceName']}", idx)
+            self._bump("nodes", idx)
+            self._bump(f"node.{record['Node']}", idx)
 
     def ensure_check(self, idx: int, check: Mapping[str, Any]) -> bool:
         """``ensureCheckTxn``: create or update a check (a decoded ``HealthCheck``).

@@ -157,6 +157,11 @@ class GatewayServicesStore:
 
     # -- reads --------------------------------------------------------------------
 
+    def mapped(self, gateway: str) -> list[str]:
+        """The services the gateway's rows name, as its entry names them (``*`` included)."""
+        key = gateway.lower()
+        return [row["Service"]["Name"] for k, row in self.rows.items() if k[0] == key]
+
     def gateway_services(self, gateway: str) -> tuple[int, list[GatewayService]]:
         """``GatewayServices``: the gateway's mappings, wildcards expanded; the table index."""
         key = gateway.lower()

@@ -27,6 +27,7 @@ from .golang import quote
 
 if TYPE_CHECKING:
     from .datacenter import Datacenter
+    from .structs import ServiceAddress
 
 __all__ = [
     "CONFIG_ENTRY_KINDS",
@@ -39,7 +40,8 @@ __all__ = [
 ]
 
 #: The tagged address a service instance shows its virtual IP under
-#: (``structs.TaggedAddressVirtualIP``).
+#: (``structs.TaggedAddressVirtualIP``); a terminating gateway's instances
+#: show those of the services it reaches as ``consul-virtual:<service>``.
 TAGGED_ADDRESS = "consul-virtual"
 
 #: The first address of the range (``startingVirtualIP``); offsets count from it.
@@ -126,8 +128,10 @@ class VirtualIPStore:
     The catalog calls :meth:`assign` when it stores a Connect proxy or a
     Connect-native service (for the service it stands for) and :meth:`free`
     when a service's last instance goes; the configuration entry table does
-    the same for the entries :func:`entry_has_virtual_ip` names.
-    :meth:`assign_manual` is ``AssignManualServiceVIPs``.
+    the same for the entries :func:`entry_has_virtual_ip` names, and for
+    the services of terminating gateways
+    (:meth:`update_terminating_gateway`). :meth:`assign_manual` is
+    ``AssignManualServiceVIPs``.
     """
 
     def __init__(self, dc: Datacenter) -> None:
@@ -179,15 +183,22 @@ class VirtualIPStore:
         return row.address
 
     def free(
-        self, idx: int, service: str, peer: str = "", *, wildcard_mapped: bool = False
+        self,
+        idx: int,
+        service: str,
+        peer: str = "",
+        *,
+        wildcard_mapped: bool = False,
+        exclude_gateway: str | None = None,
     ) -> bool:
         """``freeServiceVirtualIP``: give the service's address back if nothing names it.
 
         It stays while an instance of the service is registered, an entry of
         :data:`CONFIG_ENTRY_KINDS` is named after it, or a terminating
-        gateway maps it (``wildcard_mapped``: a ``*`` of a terminating
-        gateway still maps the instance being deregistered, as Consul drops
-        those rows after freeing). True if an address was freed.
+        gateway other than ``exclude_gateway`` maps it (``wildcard_mapped``:
+        a ``*`` of a terminating gateway still maps the instance being
+        deregistered, as Consul drops those rows after freeing). True if an
+        address was freed.
         """
         dc = self.dc
         name = service.lower()
@@ -201,6 +212,8 @@ class VirtualIPStore:
         for mapping in dc.gateways.rows.values():
             if mapping["GatewayKind"] != TERMINATING:
                 continue
+            if mapping["Gateway"]["Name"] == exclude_gateway:
+                continue
             mapped = mapping["Service"]["Name"]
             if mapped.lower() == name or (mapped == WILDCARD and wildcard_mapped):
                 return False
@@ -210,6 +223,32 @@ class VirtualIPStore:
         self.freed = row.offset
         self._bump(idx)
         return True
+
+    def gateway_addresses(self, idx: int, services: list[str]) -> dict[str, ServiceAddress]:
+        """``getTermGatewayVirtualIPs``: a ``consul-virtual:<service>`` tagged address
+        (no port) for each service a terminating gateway reaches, assigned if need be."""
+        return {
+            f"{TAGGED_ADDRESS}:{name}": {"Address": self.assign(idx, name), "Port": 0}
+            for name in services
+        }
+
+    def update_terminating_gateway(
+        self, idx: int, gateway: str, services: list[str], previous: list[str]
+    ) -> None:
+        """``updateTerminatingGatewayVirtualIPs``: a terminating gateway's entry now
+        reaches ``services`` (it reached ``previous``).
+
+        Its instances get the tagged addresses of :meth:`gateway_addresses`
+        instead of their ``consul-virtual:`` ones; a service it no longer
+        reaches, with no Connect instance, gives its address back unless
+        something else names it.
+        """
+        addresses = self.gateway_addresses(idx, services)
+        self.dc.catalog.retag_gateway(idx, gateway, addresses)
+        for name in previous:
+            if f"{TAGGED_ADDRESS}:{name}" in addresses or self.dc.catalog.connect_instances(name):
+                continue
+            self.free(idx, name, exclude_gateway=gateway)
 
     def assign_manual(
         self, idx: int, service: str, ips: list[str]

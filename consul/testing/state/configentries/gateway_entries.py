@@ -312,7 +312,13 @@ def validate_terminating(entry: Entry) -> None:
 
 
 def _write_terminating(dc: Datacenter, idx: int, entry: Entry) -> None:
-    dc.gateways.set_terminating(idx, entry["Name"], entry["Services"] or [])
+    """``updateGatewayServices``: the mappings, then (if they changed) the virtual IPs."""
+    name = entry["Name"]
+    previous = dc.gateways.mapped(name)
+    services = entry["Services"] or []
+    if dc.gateways.set_terminating(idx, name, services):
+        linked = [service["Name"] for service in services]
+        dc.virtual_ips.update_terminating_gateway(idx, name, linked, previous)
 
 
 # -- both -----------------------------------------------------------------------------
