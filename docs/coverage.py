@@ -81,6 +81,8 @@ OVERRIDES: dict[str, tuple[tuple[str, ...], str]] = {
         ("imported_services.list",),
         "no Consul release serves it yet, 1.22 included (not in `agent/http_register.go`)",
     ),
+    "Raw.Query/QueryRaw": (("raw.query",), "the whole path is its argument"),
+    "Raw.Write": (("raw.write",), "the whole path is its argument"),
     "Internal.AssignServiceVirtualIP": (
         ("internal.assign_service_virtual_ip",),
         "the embedded agent does not serve it: it models no virtual IPs",
@@ -401,7 +403,7 @@ class Row:
     @property
     def status(self) -> str:
         """One of :data:`STATUSES`."""
-        if self.methods and (self.routes or self.answered_as_ce):
+        if self.methods and (self.routes or self.answered_as_ce or not self.operation.paths):
             return "covered" if all(m.tested for m in self.methods) else "untested"
         if self.methods:
             return "client only"
@@ -513,7 +515,8 @@ def render(rows: Sequence[Row], methods: Sequence[Method], routes: Sequence[Rout
                     for method in row.methods
                 ),
                 "<br>".join(_code(r.pattern) for r in row.routes)
-                or ("404, as CE" if row.answered_as_ce else ""),
+                or ("404, as CE" if row.answered_as_ce else "")
+                or ("any route" if not row.operation.paths and row.methods else ""),
                 row.status,
                 "; ".join(row.notes),
             ]

@@ -339,6 +339,11 @@ class TestRows:
         with pytest.raises(page.CoverageError, match=r"not in the table: 'Leaf\.Fly'"):
             self.rows({}, (), frozenset({"Leaf.Fly"}))
 
+    def test_a_method_for_any_path_reaches_every_route(self):
+        rows = self.rows({"Raw.Write": (("tree.leaf.delete",), "any")}, ("c.tree.leaf.delete(p)",))
+        assert rows[-1].status == "covered"
+        assert "| `tree.leaf.delete` | any route | covered |" in page.render(rows, [], [])
+
     def test_an_agent_only_row(self):
         rows = self.rows({})
         assert rows[1].status == "agent only"  # PUT /v1/leaf/:key/move: no method
