@@ -35,6 +35,7 @@ from .api.operator import Operator
 from .api.partition import Partitions
 from .api.peering import Peerings
 from .api.query import Query
+from .api.raw import Raw
 from .api.session import Session
 from .api.snapshot import Snapshot
 from .api.status import Status
@@ -209,6 +210,7 @@ class ConsulBase(Recipes[M], Generic[M]):
         self.partition: Partitions[M] = Partitions(self)
         self.peering: Peerings[M] = Peerings(self)
         self.query: Query[M] = Query(self)
+        self.raw: Raw[M] = Raw(self)
         self.session: Session[M] = Session(self)
         self.snapshot: Snapshot[M] = Snapshot(self)
         self.status: Status[M] = Status(self)

@@ -56,6 +56,9 @@ WORDS = {
     ("ConnectIntentions.match", "names"): "web",
     ("ConnectIntentions.create", "action"): "allow",
     ("ConnectIntentions.update", "action"): "allow",
+    # A whole path by design: its own checks are in tests/api/test_raw.py.
+    ("Raw.query", "endpoint"): "/v1/kv/k",
+    ("Raw.write", "endpoint"): "/v1/kv/k",
 }
 
 #: Arguments some methods need besides the required ones, to build a request at all.

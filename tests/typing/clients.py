@@ -407,3 +407,10 @@ async def async_streams() -> None:
     assert_type(tw.snapshot.save_to("s"), Deferred[int])
     stream = await tw.agent.monitor()
     assert_type(stream.consume(print), Deferred[None])
+
+
+def raw_requests() -> None:
+    with consul.Consul() as c:
+        assert_type(c.raw.query("/v1/kv/k"), consul.Indexed[Any])
+        assert_type(c.raw.write("/v1/kv/k", {"a": 1}), Any)
+        c.raw.query("/v1/kv/k", {"flags": 1})  # type: ignore[dict-item]
