@@ -103,6 +103,8 @@ def chain(protocol: str, start: str, nodes: dict[str, Any], *targets: Any, **fie
         "StartNode": start,
         "Nodes": nodes,
         "Targets": {t["ID"]: t for t in targets},
+        "AutoVirtualIPs": None,
+        "ManualVirtualIPs": None,
     }
 
 
@@ -130,6 +132,16 @@ def test_no_entries_is_the_default_chain():
         Default=True,
     )
     assert found.empty
+
+
+def test_the_request_s_virtual_ips_are_the_chain_s():
+    compiled = compile_main(
+        entries(), auto_virtual_ips=["240.0.0.1"], manual_virtual_ips=["10.0.0.1"]
+    )
+    assert (compiled["AutoVirtualIPs"], compiled["ManualVirtualIPs"]) == (
+        ["240.0.0.1"],
+        ["10.0.0.1"],
+    )
 
 
 def test_default_resolver_with_proxy_defaults():
