@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Generic, TypeVar, get_args
 
 from ._endpoint import Callback, Mode, Runner
+from ._http import Headers
 from .adapters.callback import CallbackRunner
 from .api.acl import ACL
 from .api.agent import Agent
@@ -172,6 +173,9 @@ class ConsulBase(Recipes[M], Generic[M]):
         self.dc: str | None = self.config.dc
         #: The default consistency mode of reads; assignable.
         self.consistency: str = self.config.consistency
+        #: The configuration and token the headers of the last request were
+        #: made for, and those headers (see ``Group._request``).
+        self._headers: tuple[Config | None, str | None, Headers] = (None, None, ())
         self._runner = self._make_runner(self.config)
         self.acl: ACL[M] = ACL(self)
         self.agent: Agent[M] = Agent(self)
