@@ -159,8 +159,15 @@ class AsyncRunner:
     def __init__(self, transport: AsyncTransport) -> None:
         self.transport = transport
         self.closed = False
+        #: The library's own transports send a request and decode its answer
+        #: in one coroutine (``_send_decoded``): a call is then one coroutine,
+        #: not this runner's around the transport's.
+        self._send_decoded: Callable[[Request, Callable[[Response], Any]], Awaitable[Any]] | None
+        self._send_decoded = None
+        if hasattr(type(transport), "_send_decoded"):
+            self._send_decoded = transport._send_decoded  # type: ignore[attr-defined]
         #: How the recipes run flows on this client (iterate, spawn, future).
-        self.flows = AsyncFlows(self.result, self._sleep, self._step, self._future)
+        self.flows = AsyncFlows(self.call, self._sleep, self._step, self._future)
 
     # How flows wait, run a step they may cancel, and make a future: asyncio's,
     # unless the runner's loop has its own (Twisted's reactor).
@@ -172,6 +179,17 @@ class AsyncRunner:
 
     def _future(self) -> tuple[Any, Callable[[Any, BaseException | None], None]]:
         return asyncio_future()
+
+    def call(self, call: Call[T]) -> Awaitable[T]:
+        """The awaitable of ``call``: its request sent, its answer decoded.
+
+        The transport's own ``_send_decoded`` coroutine if it has one (unless
+        the client is closed, or the call is to be logged), else :meth:`result`.
+        """
+        send_decoded = self._send_decoded
+        if send_decoded is None or self.closed or LOG.isEnabledFor(DEBUG):
+            return self.result(call)
+        return send_decoded(call.request, call.result)
 
     async def result(self, call: Call[T]) -> T:
         """Send ``call``'s request (awaiting the transport if it must) and decode the answer."""
