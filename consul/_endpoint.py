@@ -488,7 +488,7 @@ class _Bound(Generic[P, T]):
 
         @functools.wraps(build)
         def method(*args: Any, **kwargs: Any) -> Any:
-            timeout = kwargs.pop(keyword, CLIENT_TIMEOUT)
+            timeout = kwargs.pop(keyword, CLIENT_TIMEOUT) if kwargs else CLIENT_TIMEOUT
             call = build(obj, *args, **kwargs)
             # The arguments may hold a token: out of this frame's locals before
             # the call runs (and may fail with a traceback showing them).

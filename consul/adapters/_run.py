@@ -71,7 +71,13 @@ class BlockingRunner:
 
     def run(self, call: Call[T]) -> T:
         """Send ``call``'s request and return the decoded value."""
-        return self._run_on(self.transport, call)
+        # _run_on(self.transport, call), without its frame: every call runs this.
+        request = call.request
+        if self.closed:
+            raise request.closed()
+        if LOG.isEnabledFor(DEBUG):
+            return call.result(self._logged(self.transport, request))
+        return call.result(self.transport.send(request))
 
     def _run_on(self, transport: Transport, call: Call[T]) -> T:
         request = call.request
