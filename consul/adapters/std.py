@@ -115,10 +115,10 @@ class _DeadlineSocket:
 
 
 class _Response(http.client.HTTPResponse):
-    """``http.client``'s answer, with its headers and body read against the deadline."""
+    """``http.client``'s answer over TLS, with its headers and body read against the deadline."""
 
     def __init__(self, sock: Any, *args: Any, **kwargs: Any) -> None:
-        if _CURRENT.deadline is not None and type(sock) is not _TimedSocket:
+        if _CURRENT.deadline is not None:
             sock = _DeadlineSocket(sock)
         super().__init__(sock, *args, **kwargs)
 
@@ -127,7 +127,8 @@ class _Exchange:
     """The part of urllib3's connections that keeps to the call's deadline.
 
     Connecting gets the time left, and so does sending; the answer is read
-    by :class:`_Response`. Each connection in use is known to its transport,
+    by the socket itself (:class:`_TimedSocket`) or, over TLS, by
+    :class:`_Response`. Each connection in use is known to its transport,
     so that closing the client can abort the calls under way.
     """
 
@@ -153,6 +154,9 @@ class _Exchange:
 
 
 class _HTTPConnection(_Exchange, HTTPConnection):
+    # Its socket reads against the deadline: the answer needs no wrapping.
+    response_class = http.client.HTTPResponse
+
     def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()
         return _TimedSocket(sock.family, sock.type, sock.proto, fileno=sock.detach())
@@ -164,6 +168,9 @@ class _HTTPSConnection(_Exchange, HTTPSConnection):
 
 class _UnixConnection(_Exchange, HTTPConnection):
     """A connection to Consul's unix socket, ``socket_path``, instead of host and port."""
+
+    # Its socket reads against the deadline: the answer needs no wrapping.
+    response_class = http.client.HTTPResponse
 
     def __init__(self, *args: Any, socket_path: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
