@@ -207,12 +207,12 @@ class Group(Generic[M]):
             query += blocking
         if token is None:
             token = client.token
-        config = client.config
+        settings = client.settings
         # The token's and the basic authentication's headers, made again only
-        # when the token (or the configuration) changes.
+        # when the token (or the settings) changes.
         known = client._headers
-        if known[0] is not config or known[1] != token:
-            known = client._headers = (config, token, _client_headers(token, config))
+        if known[0] is not settings or known[1] != token:
+            known = client._headers = (settings, token, _client_headers(token, settings))
         headers = known[2]
         if cache_control:
             headers += (("Cache-Control", cache_control),)
@@ -221,7 +221,7 @@ class Group(Generic[M]):
             content_type = content_type or "application/json"
         if content_type:
             headers += (("Content-Type", content_type),)
-        return Request(method, path, query, headers, body, blocking_wait, config.timeout)
+        return Request(method, path, query, headers, body, blocking_wait, settings.timeout)
 
     def _read(
         self,
@@ -258,13 +258,13 @@ class Group(Generic[M]):
         return Call(request, d.indexed(decode))
 
 
-def _client_headers(token: str | None, config: Config) -> Headers:
+def _client_headers(token: str | None, settings: Config) -> Headers:
     """The headers of every request with ``token``: the token's, the basic authentication's."""
     headers: Headers = ()
     if token:
         headers = (("X-Consul-Token", header_value(token, "token")),)
-    if config.http_auth is not None:
-        user, password = config.http_auth
+    if settings.http_auth is not None:
+        user, password = settings.http_auth
         basic = base64.b64encode(f"{user}:{password}".encode()).decode()
         headers += (("Authorization", f"Basic {basic}"),)
     return headers
