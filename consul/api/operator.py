@@ -22,6 +22,7 @@ from .._endpoint import (
     Group,
     duration_field,
     endpoint,
+    flag,
     flow,
     integer,
     non_empty,
@@ -198,7 +199,7 @@ def _area_body(
     return {
         "PeerDatacenter": non_empty(peer_datacenter, "peer_datacenter"),
         "RetryJoin": str_list(retry_join, "retry_join"),
-        "UseTLS": _flag(use_tls, "use_tls"),
+        "UseTLS": flag(use_tls, "use_tls"),
     }
 
 
@@ -222,12 +223,6 @@ def _health(response: Response) -> OperatorHealthReply:
     """The health reply: a 429 means unhealthy (or not evaluated yet), with the same body."""
     health: OperatorHealthReply = json.loads(d.check(response, 429).body)
     return health
-
-
-def _flag(value: bool, argument: str) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{argument} must be a bool, not {type(value).__name__}")
-    return value
 
 
 def _count(value: int, argument: str) -> int:
@@ -370,13 +365,13 @@ class Operator(Group[M]):
         """
         changes: dict[str, Any] = {}
         given: tuple[tuple[str, Any, Callable[[Any, str], Any]], ...] = (
-            ("cleanup_dead_servers", cleanup_dead_servers, _flag),
+            ("cleanup_dead_servers", cleanup_dead_servers, flag),
             ("last_contact_threshold", last_contact_threshold, duration_field),
             ("max_trailing_logs", max_trailing_logs, _count),
             ("min_quorum", min_quorum, _count),
             ("server_stabilization_time", server_stabilization_time, duration_field),
             ("redundancy_zone_tag", redundancy_zone_tag, string),
-            ("disable_upgrade_migration", disable_upgrade_migration, _flag),
+            ("disable_upgrade_migration", disable_upgrade_migration, flag),
             ("upgrade_version_tag", upgrade_version_tag, string),
         )
         for name, value, check in given:
@@ -888,7 +883,7 @@ class Operator(Group[M]):
         params = []
         if optional_int(cas, "cas"):
             params.append(("cas", str(cas)))
-        body = {"Enabled": _flag(enabled, "enabled")}
+        body = {"Enabled": flag(enabled, "enabled")}
         request = self._request(
             "PUT",
             path("operator", "feature", path_segment(name, "name")),
