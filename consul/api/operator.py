@@ -203,6 +203,11 @@ def _area_body(
     }
 
 
+def _area_path(area_id: str, *rest: str) -> str:
+    """``/v1/operator/area/:id`` (and what follows it)."""
+    return path("operator", "area", path_segment(area_id, "area_id"), *rest)
+
+
 #: The body fields of an autopilot configuration, by keyword argument.
 _AUTOPILOT_FIELDS = {
     "cleanup_dead_servers": "CleanupDeadServers",
@@ -611,7 +616,7 @@ class Operator(Group[M]):
         body = _area_body(peer_datacenter, retry_join, use_tls)
         request = self._request(
             "PUT",
-            path("operator", "area", path_segment(area_id, "area_id")),
+            _area_path(area_id),
             token=token,
             dc=dc,
             json_body=body,
@@ -630,7 +635,7 @@ class Operator(Group[M]):
     ) -> Call[Indexed[list[Area]]]:
         """``GET /v1/operator/area/:id``: the network area, as a list of one (Consul Enterprise)."""
         return self._read(
-            path("operator", "area", path_segment(area_id, "area_id")),
+            _area_path(area_id),
             d.json_list,
             token=token,
             dc=dc,
@@ -669,9 +674,7 @@ class Operator(Group[M]):
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``DELETE /v1/operator/area/:id``: remove a network area (Consul Enterprise)."""
-        request = self._request(
-            "DELETE", path("operator", "area", path_segment(area_id, "area_id")), token=token, dc=dc
-        )
+        request = self._request("DELETE", _area_path(area_id), token=token, dc=dc)
         return Call(request, d.true)
 
     @endpoint
@@ -691,7 +694,7 @@ class Operator(Group[M]):
         body = str_list(addresses, "addresses")
         request = self._request(
             "PUT",
-            path("operator", "area", path_segment(area_id, "area_id"), "join"),
+            _area_path(area_id, "join"),
             token=token,
             dc=dc,
             json_body=body,
@@ -710,7 +713,7 @@ class Operator(Group[M]):
     ) -> Call[Indexed[list[SerfMember]]]:
         """``GET /v1/operator/area/:id/members``: the servers in a network area (Enterprise)."""
         return self._read(
-            path("operator", "area", path_segment(area_id, "area_id"), "members"),
+            _area_path(area_id, "members"),
             d.json_list,
             token=token,
             dc=dc,
