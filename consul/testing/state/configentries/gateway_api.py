@@ -208,6 +208,21 @@ def validate(entry: Entry) -> None:
         _validate_listener(listener)
 
 
+def _validate_certificate_ref(certificate: dict[str, Any]) -> None:
+    """A listener's certificate reference: a kind a gateway takes, and a name.
+
+    The same checks in ``APIGatewayConfigEntry.Validate`` and
+    ``BoundAPIGatewayConfigEntry.Validate`` (``agent/structs/config_entry_gateways.go``).
+    """
+    if certificate["Kind"] not in CERTIFICATE_KINDS:
+        raise RPCError(
+            f"unsupported certificate kind: {quote(certificate['Kind'])}, must be "
+            "'inline-certificate'"
+        )
+    if not certificate["Name"]:
+        raise RPCError("certificate reference must have a name")
+
+
 def _validate_listener(listener: dict[str, Any]) -> None:
     """One listener of ``validateListeners``."""
     protocol = listener["Protocol"]
@@ -227,13 +242,7 @@ def _validate_listener(listener: dict[str, Any]) -> None:
         )
     tls = listener["TLS"]
     for certificate in tls["Certificates"] or []:
-        if certificate["Kind"] not in CERTIFICATE_KINDS:
-            raise RPCError(
-                f"unsupported certificate kind: {quote(certificate['Kind'])}, must be "
-                "'inline-certificate'"
-            )
-        if not certificate["Name"]:
-            raise RPCError("certificate reference must have a name")
+        _validate_certificate_ref(certificate)
     problem = tls_config_error(tls["MinVersion"], tls["MaxVersion"], tls["CipherSuites"])
     if problem:
         raise RPCError(problem)
@@ -263,13 +272,7 @@ def _validate_bound(entry: Entry) -> None:
     """``BoundAPIGatewayConfigEntry.Validate``: the kinds and names of its references."""
     for listener in entry["Listeners"] or []:
         for certificate in listener["Certificates"] or []:
-            if certificate["Kind"] not in CERTIFICATE_KINDS:
-                raise RPCError(
-                    f"unsupported certificate kind: {quote(certificate['Kind'])}, must be "
-                    "'inline-certificate'"
-                )
-            if not certificate["Name"]:
-                raise RPCError("certificate reference must have a name")
+            _validate_certificate_ref(certificate)
         for route in listener["Routes"] or []:
             if route["Kind"] not in ("http-route", "tcp-route"):
                 raise RPCError(
