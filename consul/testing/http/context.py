@@ -4,7 +4,18 @@ What every handler reads the same way: the datacenter (``?dc``), the token
 (``parseToken``), the consistency modes and blocking parameters (``parse``,
 ``parseWait``), Enterprise-only parameters (refused), ``?filter``, and the
 response meta headers (``setMeta``), after ``agent/http.go``. Blocking
-queries (:meth:`Ctx.blocking`) follow ``agent/blockingquery/blockingquery.go``.
+queries (:meth:`Ctx.blocking`, :meth:`Ctx.blocking_reply`) follow
+``agent/blockingquery/blockingquery.go``.
+
+A blocking query waits in one of two ways. ``await ctx.blocking(query)``
+keeps the handler's coroutine (and the task running it) alive while it
+waits. ``return ctx.blocking_reply(query, render)`` also takes the function
+that turns the result into the :class:`~.reply.Reply`: a query that has to
+wait raises :class:`Park` through the handler, which ends, and the
+connection registers the :class:`Parked` query with the state's wake-ups;
+when they wake it, it re-runs ``query`` and, once the answer is ready,
+``render`` gives the reply the connection writes. Nothing but the request,
+its context and the parked query (a few small objects) is held meanwhile.
 """
 
 from __future__ import annotations
@@ -13,7 +24,7 @@ import asyncio
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ..state.acl.authorizer import Authorizer
 from ..state.core import AgentCore
@@ -24,7 +35,9 @@ from ..state.gojson import DecodeError, decode_json
 from ..state.golang import parse_duration
 from ..state.golang import quote as go_quote
 from ..state.gotypes import GoType, Struct
+from ..state.wakeups import Waiter, Wakeups
 from .errors import BadRequest
+from .reply import Reply
 from .request import Request
 
 __all__ = [
@@ -33,6 +46,9 @@ __all__ = [
     "LOCAL_MAX_QUERY_TIME",
     "OFF_LOOP_DECODE",
     "Ctx",
+    "Park",
+    "Parked",
+    "Resumer",
     "query_timeout",
 ]
 
@@ -76,6 +92,131 @@ def query_timeout(wait: float, default: float, maximum: float, rng: Callable[[],
     return wait + rng() * (wait / JITTER_FRACTION)
 
 
+class Resumer(Protocol):
+    """What a :class:`Parked` query answers through: the connection holding its request."""
+
+    def resume(self, parked: Parked, outcome: Reply | Exception) -> None:
+        """The answer of ``parked``: its reply, or what it raised."""
+
+
+class Parked(Waiter):
+    """A blocking query waiting with no coroutine (see the module docstring).
+
+    Made by :meth:`Ctx.blocking_reply` (or a handler's own subclass, as the
+    agent's hash-based queries); the connection calls :meth:`start` with
+    itself as the :class:`Resumer`. Subclasses implement :meth:`rerun` and
+    :meth:`last`.
+    """
+
+    __slots__ = ("ctx", "deadline", "owner", "wakeups")
+
+    def __init__(self, ctx: Ctx, wakeups: Wakeups, deadline: float) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.wakeups = wakeups
+        #: When the wait runs out (``time.monotonic()``).
+        self.deadline = deadline
+        self.owner: Resumer | None = None
+
+    def rerun(self) -> Reply | None:
+        """Something changed: run the query again; its reply, or None to wait on."""
+        raise NotImplementedError
+
+    def last(self) -> Reply:
+        """The reply to what the query found last (its wait ran out)."""
+        raise NotImplementedError
+
+    def start(self, owner: Resumer) -> bool:
+        """Wait, answering through ``owner``; False if the wait is already over.
+
+        Then nothing is registered and :meth:`answer` is the answer.
+        """
+        self.owner = owner
+        return self.wakeups.add(self, self.deadline)
+
+    def cancel(self) -> None:
+        """The client went away: stop waiting, never answer."""
+        self.owner = None
+        self.wakeups.discard(self)
+
+    def answer(self) -> Reply | Exception:
+        """The answer at the end of the wait: :meth:`last`, or what it raised."""
+        try:
+            return self.last()
+        except Exception as exc:  # noqa: BLE001 (answered as the handler's own error)
+            return exc
+
+    def woken(self, changed: bool) -> None:
+        owner = self.owner
+        if owner is None:
+            return
+        outcome: Reply | Exception | None
+        if changed:
+            try:
+                outcome = self.rerun()
+            except Exception as exc:  # noqa: BLE001 (answered as the handler's own error)
+                outcome = exc
+            if outcome is None:
+                if self.wakeups.add(self, self.deadline):
+                    return
+                outcome = self.answer()
+        else:
+            outcome = self.answer()
+        self.owner = None
+        owner.resume(self, outcome)
+
+
+class Park(Exception):
+    """Raised through a handler by a blocking query that waits as :attr:`parked`."""
+
+    def __init__(self, parked: Parked) -> None:
+        super().__init__()
+        self.parked = parked
+
+
+class _IndexQuery(Parked):
+    """:meth:`Ctx.blocking_reply`'s parked query: its index must pass ``?index``."""
+
+    __slots__ = ("index", "min_index", "not_found", "query", "render", "result", "was_not_found")
+
+    def __init__(
+        self,
+        ctx: Ctx,
+        wakeups: Wakeups,
+        deadline: float,
+        query: Callable[[], tuple[int, Any]],
+        render: Callable[[int, Any], Reply],
+        not_found: Callable[[Any], bool] | None,
+        min_index: int,
+    ) -> None:
+        super().__init__(ctx, wakeups, deadline)
+        self.query = query
+        self.render = render
+        self.not_found = not_found
+        self.min_index = min_index
+        self.was_not_found = False
+        self.index = 0
+        self.result: Any = None
+
+    def check(self, index: int, result: Any) -> Reply | None:
+        """The reply if ``result`` answers the query, else None (and it is kept)."""
+        index = max(index, 1)
+        if self.not_found is not None and self.not_found(result):
+            if self.was_not_found:
+                self.min_index = index
+            self.was_not_found = True
+        if index > self.min_index:
+            return self.render(index, result)
+        self.index, self.result = index, result
+        return None
+
+    def rerun(self) -> Reply | None:
+        return self.check(*self.query())
+
+    def last(self) -> Reply:
+        return self.render(self.index, self.result)
+
+
 class Ctx:
     """One request, as a handler sees it.
 
@@ -87,6 +228,19 @@ class Ctx:
             ID...); empty for other routes.
         headers: response headers set so far (meta headers and the like).
     """
+
+    __slots__ = (
+        "_authz",
+        "_body",
+        "_dc",
+        "agent",
+        "headers",
+        "path",
+        "query",
+        "request",
+        "started",
+        "tail",
+    )
 
     def __init__(self, request: Request, agent: AgentCore, path: str, tail: str = "") -> None:
         self.request = request
@@ -392,3 +546,36 @@ class Ctx:
             if index > min_index or not await dc.wakeups.wait(deadline):
                 return index, result
             index, result = query()
+
+    def blocking_reply(
+        self,
+        query: Callable[[], tuple[int, T]],
+        render: Callable[[int, T], Reply],
+        *,
+        not_found: Callable[[T], bool] | None = None,
+    ) -> Reply:
+        """:meth:`blocking`, then ``render(index, result)``, waiting with no coroutine.
+
+        ``query`` and ``not_found`` are as for :meth:`blocking`; ``render``
+        sets the meta headers and makes the reply (it may raise as a
+        handler does). A handler returns what this returns: if the query
+        has to wait, :class:`Park` is raised through the handler instead,
+        and ``query`` and ``render`` run later, from the wake-ups (see the
+        module docstring); nothing else of the handler runs again.
+        """
+        min_index, wait = self.wait_params()
+        dc = self.dc
+        index, result = query()
+        if min_index == 0:
+            return render(max(index, 1), result)
+        config = self.agent.config
+        wait = query_timeout(
+            wait, config.default_query_time, config.max_query_time, self.agent.random.random
+        )
+        parked = _IndexQuery(
+            self, dc.wakeups, time.monotonic() + wait, query, render, not_found, min_index
+        )
+        reply = parked.check(index, result)
+        if reply is None:
+            raise Park(parked)
+        return reply

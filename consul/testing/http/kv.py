@@ -98,43 +98,51 @@ async def _get(ctx: Ctx, key: str) -> Reply:
     if not recurse and not key:
         raise BadRequest("Missing key name")
     ctx.check_enterprise_meta()
-    store = ctx.dc.kv
     authz = ctx.authz
+    # What the closures below need stays with a waiting query: they read
+    # the store and the authorizer through ctx (both are kept there).
     filtered = False
+
+    def render(index: int, entries: list[Entry]) -> Reply:
+        ctx.set_meta(index)
+        ctx.set_filtered(filtered)
+        if not entries:
+            return Reply(404)
+        if ctx.flag("raw") and not recurse:
+            return Reply(
+                200,
+                entries[0].value or b"",
+                "text/plain; charset=utf-8",
+                {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
+            )
+        return Reply(200, _encoded.entries(entries), "application/json")
+
     if recurse:
         if ctx.agent.config.acl_enable_key_list_policy:
             ctx.require(authz.key_list(key), "key:list", key)
 
         def listing() -> tuple[int, list[Entry]]:
             nonlocal filtered
-            index, entries = store.list(key)
-            readable = [e for e in entries if authz.key_read(e.key)]
+            index, entries = ctx.dc.kv.list(key)
+            readable = [e for e in entries if ctx.authz.key_read(e.key)]
             filtered = len(readable) != len(entries)
             return index, readable
 
-        index, entries = await ctx.blocking(listing)
-    else:
+        return ctx.blocking_reply(listing, render)
 
-        def single() -> tuple[int, list[Entry]]:
-            index, entry = store.get(key)
-            ctx.require(authz.key_read(key), "key:read", key)
-            if entry is None:
-                return index, []
-            return entry.modify_index, [entry]
+    def single() -> tuple[int, list[Entry]]:
+        index, entry = ctx.dc.kv.get(key)
+        ctx.require(ctx.authz.key_read(key), "key:read", key)
+        if entry is None:
+            return index, []
+        return entry.modify_index, [entry]
 
-        index, entries = await ctx.blocking(single, not_found=lambda found: not found)
-    ctx.set_meta(index)
-    ctx.set_filtered(filtered)
-    if not entries:
-        return Reply(404)
-    if ctx.flag("raw") and not recurse:
-        return Reply(
-            200,
-            entries[0].value or b"",
-            "text/plain; charset=utf-8",
-            {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
-        )
-    return Reply(200, _encoded.entries(entries), "application/json")
+    return ctx.blocking_reply(single, render, not_found=_nothing)
+
+
+def _nothing(found: list[Entry]) -> bool:
+    """A read found no entry (``ErrNotFound``, for the not-found blocking rule)."""
+    return not found
 
 
 class _EncodedEntries:
@@ -206,12 +214,14 @@ async def _get_keys(ctx: Ctx, prefix: str) -> Reply:
             keys.append(name)
         return index, keys
 
-    index, keys = await ctx.blocking(listing)
-    ctx.set_meta(index)
-    ctx.set_filtered(filtered)
-    if not keys and prefix:
-        return Reply(404)
-    return json_reply(keys)
+    def render(index: int, keys: list[str]) -> Reply:
+        ctx.set_meta(index)
+        ctx.set_filtered(filtered)
+        if not keys and prefix:
+            return Reply(404)
+        return json_reply(keys)
+
+    return ctx.blocking_reply(listing, render)
 
 
 async def _read_value(ctx: Ctx, limit: int) -> bytes:
