@@ -51,10 +51,16 @@ async def test_futures_and_waiters_wake_on_the_same_change():
     waiter = Recorder()
     wakeups.add(waiter, later())
     waiting = asyncio.ensure_future(wakeups.wait(later()))
-    while len(wakeups) < 2:
-        await asyncio.sleep(0)  # one turn: the coroutine registers its future
-    wakeups.notify()
+    seen: list[int] = []
+
+    def write() -> None:
+        # Scheduled after the task's first step: its future is registered by now.
+        seen.append(len(wakeups))
+        wakeups.notify()
+
+    asyncio.get_running_loop().call_soon(write)
     assert await waiting is True
+    assert seen == [2]
     await waiter.released
     assert waiter.calls == [True]
 
@@ -107,3 +113,31 @@ async def test_a_discarded_waiter_is_never_called_back():
     await expired.released
     assert gone.calls == []
     assert staying.calls == [True]
+
+
+@pytest.mark.asyncio
+async def test_waiters_are_released_each_at_its_own_deadline():
+    wakeups = Wakeups()
+    late, early = Recorder(), Recorder()
+    wakeups.add(late, later(0.3))
+    wakeups.add(early, later(0.02))
+    await early.released
+    assert (early.calls, late.calls, len(wakeups)) == ([False], [], 1)
+    await late.released
+    assert late.calls == [False]
+
+
+@pytest.mark.asyncio
+async def test_many_discarded_waiters_leave_the_others_waiting():
+    wakeups = Wakeups()
+    gone = [Recorder() for _ in range(10)]
+    for waiter in gone:
+        wakeups.add(waiter, later(0.01))
+    staying = Recorder()
+    wakeups.add(staying, later(0.05))
+    for waiter in gone:
+        wakeups.discard(waiter)
+    assert len(wakeups) == 1
+    await staying.released
+    assert staying.calls == [False]
+    assert [waiter.calls for waiter in gone] == [[]] * 10

@@ -552,7 +552,9 @@ class _LocalQuery(Parked):
         hash_: str,
         result: dict[str, Any],
     ) -> None:
-        super().__init__(ctx, wakeups, deadline)
+        super().__init__(ctx)
+        self.wakeups = wakeups
+        self.deadline = deadline
         self.query = query
         self.render = render
         self.hash = hash_

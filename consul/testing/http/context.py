@@ -24,7 +24,7 @@ import asyncio
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from ..state.acl.authorizer import Authorizer
 from ..state.core import AgentCore
@@ -45,6 +45,7 @@ __all__ = [
     "LOCAL_DEFAULT_QUERY_TIME",
     "LOCAL_MAX_QUERY_TIME",
     "OFF_LOOP_DECODE",
+    "BlockingRead",
     "Ctx",
     "Park",
     "Parked",
@@ -110,12 +111,14 @@ class Parked(Waiter):
 
     __slots__ = ("ctx", "deadline", "owner", "wakeups")
 
-    def __init__(self, ctx: Ctx, wakeups: Wakeups, deadline: float) -> None:
+    #: What it waits on, and until when (``time.monotonic()``): set before
+    #: :class:`Park` is raised.
+    wakeups: Wakeups
+    deadline: float
+
+    def __init__(self, ctx: Ctx) -> None:
         super().__init__()
         self.ctx = ctx
-        self.wakeups = wakeups
-        #: When the wait runs out (``time.monotonic()``).
-        self.deadline = deadline
         self.owner: Resumer | None = None
 
     def rerun(self) -> Reply | None:
@@ -174,34 +177,62 @@ class Park(Exception):
         self.parked = parked
 
 
-class _IndexQuery(Parked):
-    """:meth:`Ctx.blocking_reply`'s parked query: its index must pass ``?index``."""
+class BlockingRead(Parked, Generic[T]):
+    """An index-based blocking read, as an object: :meth:`reply` runs it.
 
-    __slots__ = ("index", "min_index", "not_found", "query", "render", "result", "was_not_found")
+    Subclasses implement :meth:`query` and :meth:`render` (and
+    :meth:`not_found` for a read that finds nothing); :meth:`reply` runs
+    the query as :meth:`Ctx.blocking` does and gives the rendered reply, or
+    raises :class:`Park` with the object itself, which waits: a read that
+    keeps its parameters in the subclass's slots is a single small object
+    while it waits (the KV reads are). :meth:`Ctx.blocking_reply` makes
+    one of functions.
+    """
 
-    def __init__(
-        self,
-        ctx: Ctx,
-        wakeups: Wakeups,
-        deadline: float,
-        query: Callable[[], tuple[int, Any]],
-        render: Callable[[int, Any], Reply],
-        not_found: Callable[[Any], bool] | None,
-        min_index: int,
-    ) -> None:
-        super().__init__(ctx, wakeups, deadline)
-        self.query = query
-        self.render = render
-        self.not_found = not_found
-        self.min_index = min_index
+    __slots__ = ("index", "min_index", "result", "was_not_found")
+
+    def __init__(self, ctx: Ctx) -> None:
+        super().__init__(ctx)
+        self.min_index = 0
         self.was_not_found = False
         self.index = 0
-        self.result: Any = None
+        self.result: T | None = None
 
-    def check(self, index: int, result: Any) -> Reply | None:
-        """The reply if ``result`` answers the query, else None (and it is kept)."""
+    def query(self) -> tuple[int, T]:
+        """The index and the result, read from the current state."""
+        raise NotImplementedError
+
+    def render(self, index: int, result: T) -> Reply:
+        """The reply: meta headers set on the context, the body (may raise as a handler)."""
+        raise NotImplementedError
+
+    def not_found(self, result: T) -> bool:
+        """Whether ``result`` found nothing (``ErrNotFound``, see :meth:`Ctx.blocking`)."""
+        return False
+
+    def reply(self) -> Reply:
+        """Run the read: the reply, or :class:`Park` raised if it has to wait."""
+        ctx = self.ctx
+        min_index, wait = ctx.wait_params()
+        self.wakeups = ctx.dc.wakeups
+        index, result = self.query()
+        if min_index == 0:
+            return self.render(max(index, 1), result)
+        config = ctx.agent.config
+        wait = query_timeout(
+            wait, config.default_query_time, config.max_query_time, ctx.agent.random.random
+        )
+        self.deadline = time.monotonic() + wait
+        self.min_index = min_index
+        reply = self._check(index, result)
+        if reply is None:
+            raise Park(self)
+        return reply
+
+    def _check(self, index: int, result: T) -> Reply | None:
+        """The reply if ``result`` answers the read, else None (and it is kept)."""
         index = max(index, 1)
-        if self.not_found is not None and self.not_found(result):
+        if self.not_found(result):
             if self.was_not_found:
                 self.min_index = index
             self.was_not_found = True
@@ -211,10 +242,37 @@ class _IndexQuery(Parked):
         return None
 
     def rerun(self) -> Reply | None:
-        return self.check(*self.query())
+        return self._check(*self.query())
 
     def last(self) -> Reply:
-        return self.render(self.index, self.result)
+        return self.render(self.index, cast("T", self.result))
+
+
+class _FunctionRead(BlockingRead[T]):
+    """:meth:`Ctx.blocking_reply`'s read: its functions."""
+
+    __slots__ = ("_not_found", "_query", "_render")
+
+    def __init__(
+        self,
+        ctx: Ctx,
+        query: Callable[[], tuple[int, T]],
+        render: Callable[[int, T], Reply],
+        not_found: Callable[[T], bool] | None,
+    ) -> None:
+        super().__init__(ctx)
+        self._query = query
+        self._render = render
+        self._not_found = not_found
+
+    def query(self) -> tuple[int, T]:
+        return self._query()
+
+    def render(self, index: int, result: T) -> Reply:
+        return self._render(index, result)
+
+    def not_found(self, result: T) -> bool:
+        return self._not_found is not None and self._not_found(result)
 
 
 class Ctx:
@@ -563,19 +621,4 @@ class Ctx:
         and ``query`` and ``render`` run later, from the wake-ups (see the
         module docstring); nothing else of the handler runs again.
         """
-        min_index, wait = self.wait_params()
-        dc = self.dc
-        index, result = query()
-        if min_index == 0:
-            return render(max(index, 1), result)
-        config = self.agent.config
-        wait = query_timeout(
-            wait, config.default_query_time, config.max_query_time, self.agent.random.random
-        )
-        parked = _IndexQuery(
-            self, dc.wakeups, time.monotonic() + wait, query, render, not_found, min_index
-        )
-        reply = parked.check(index, result)
-        if reply is None:
-            raise Park(parked)
-        return reply
+        return _FunctionRead(self, query, render, not_found).reply()

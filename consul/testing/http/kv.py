@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from ..state.errors import RPCError
 from ..state.golang import quote as go_quote
 from ..state.kv import KV_MAX_VALUE_SIZE, Entry
-from .context import Ctx
+from .context import BlockingRead, Ctx
 from .errors import BadRequest, HTTPError
 from .mux import path_clean, unescape
 from .reply import Reply, encode_json, json_reply
@@ -99,50 +99,58 @@ async def _get(ctx: Ctx, key: str) -> Reply:
         raise BadRequest("Missing key name")
     ctx.check_enterprise_meta()
     authz = ctx.authz
-    # What the closures below need stays with a waiting query: they read
-    # the store and the authorizer through ctx (both are kept there).
-    filtered = False
+    if recurse and ctx.agent.config.acl_enable_key_list_policy:
+        ctx.require(authz.key_list(key), "key:list", key)
+    return _Read(ctx, key, recurse).reply()
 
-    def render(index: int, entries: list[Entry]) -> Reply:
-        ctx.set_meta(index)
-        ctx.set_filtered(filtered)
-        if not entries:
-            return Reply(404)
-        if ctx.flag("raw") and not recurse:
-            return Reply(
-                200,
-                entries[0].value or b"",
-                "text/plain; charset=utf-8",
-                {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
-            )
-        return Reply(200, _encoded.entries(entries), "application/json")
 
-    if recurse:
-        if ctx.agent.config.acl_enable_key_list_policy:
-            ctx.require(authz.key_list(key), "key:list", key)
+class _Read(BlockingRead[list[Entry]]):
+    """``KVS.Get`` (one key) or ``KVS.List`` (``?recurse``), and its reply.
 
-        def listing() -> tuple[int, list[Entry]]:
-            nonlocal filtered
+    The read's parameters are slots of the object: a waiting read is this
+    one small object (the watchers of a key are many).
+    """
+
+    __slots__ = ("filtered", "key", "recurse")
+
+    def __init__(self, ctx: Ctx, key: str, recurse: bool) -> None:
+        super().__init__(ctx)
+        self.key = key
+        self.recurse = recurse
+        #: Whether the ACLs hid entries of the last listing.
+        self.filtered = False
+
+    def query(self) -> tuple[int, list[Entry]]:
+        ctx, key = self.ctx, self.key
+        if self.recurse:
             index, entries = ctx.dc.kv.list(key)
             readable = [e for e in entries if ctx.authz.key_read(e.key)]
-            filtered = len(readable) != len(entries)
+            self.filtered = len(readable) != len(entries)
             return index, readable
-
-        return ctx.blocking_reply(listing, render)
-
-    def single() -> tuple[int, list[Entry]]:
         index, entry = ctx.dc.kv.get(key)
         ctx.require(ctx.authz.key_read(key), "key:read", key)
         if entry is None:
             return index, []
         return entry.modify_index, [entry]
 
-    return ctx.blocking_reply(single, render, not_found=_nothing)
+    def not_found(self, result: list[Entry]) -> bool:
+        # KVS.Get's ErrNotFound; a listing finds nothing without it.
+        return not self.recurse and not result
 
-
-def _nothing(found: list[Entry]) -> bool:
-    """A read found no entry (``ErrNotFound``, for the not-found blocking rule)."""
-    return not found
+    def render(self, index: int, result: list[Entry]) -> Reply:
+        ctx = self.ctx
+        ctx.set_meta(index)
+        ctx.set_filtered(self.filtered)
+        if not result:
+            return Reply(404)
+        if not self.recurse and ctx.flag("raw"):
+            return Reply(
+                200,
+                result[0].value or b"",
+                "text/plain; charset=utf-8",
+                {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
+            )
+        return Reply(200, _encoded.entries(result), "application/json")
 
 
 class _EncodedEntries:

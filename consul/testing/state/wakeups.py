@@ -19,6 +19,7 @@ Everything runs on the agent's event loop, so there are no locks.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import time
 
 __all__ = ["Waiter", "Wakeups"]
@@ -30,10 +31,14 @@ class Waiter:
     Subclasses implement :meth:`woken`; :meth:`Wakeups.add` registers one.
     """
 
-    __slots__ = ("_timer",)
+    __slots__ = ("_deadline",)
 
     def __init__(self) -> None:
-        self._timer: asyncio.TimerHandle | None = None
+        self._deadline = 0.0
+
+    def __lt__(self, other: Waiter) -> bool:
+        # The order of Wakeups' deadline heap.
+        return self._deadline < other._deadline
 
     def woken(self, changed: bool) -> None:
         """Released: ``changed`` is True after :meth:`Wakeups.notify`, False at the
@@ -57,6 +62,12 @@ class Wakeups:
         #: The waiting queries: futures of :meth:`wait`, :class:`Waiter`\\ s of
         #: :meth:`add` (a dict for its order and cheap removal).
         self._waiters: dict[asyncio.Future[bool] | Waiter, None] = {}
+        #: The waiters of :meth:`add` by deadline (a heap; those discarded
+        #: stay until they come up or are outnumbered), and the one timer
+        #: of the earliest: a thousand waiters do not make a thousand timers.
+        self._deadlines: list[Waiter] = []
+        self._discarded = 0
+        self._timer: asyncio.TimerHandle | None = None
 
     def __len__(self) -> int:
         """How many queries are waiting now."""
@@ -73,12 +84,13 @@ class Wakeups:
 
     def _release(self, changed: bool) -> None:
         waiters, self._waiters = self._waiters, {}
+        if self._deadlines:
+            self._deadlines = []
+            self._discarded = 0
+            self._schedule()
         woken: list[Waiter] = []
         for waiter in waiters:
             if isinstance(waiter, Waiter):
-                if waiter._timer is not None:
-                    waiter._timer.cancel()
-                    waiter._timer = None
                 woken.append(waiter)
             else:
                 _settle(waiter, changed)
@@ -112,25 +124,51 @@ class Wakeups:
 
         False (and nothing registered) if the wakeups are closed or
         ``deadline`` (a :func:`time.monotonic` time) has passed: the query
-        answers at once. The waiter costs itself and one timer.
+        answers at once. The waiter costs itself and a place in a heap.
         """
-        remaining = deadline - time.monotonic()
-        if self.closed or remaining <= 0:
+        if self.closed or deadline <= time.monotonic():
             return False
-        waiter._timer = asyncio.get_running_loop().call_later(remaining, self._expire, waiter)
+        waiter._deadline = deadline
         self._waiters[waiter] = None
+        heapq.heappush(self._deadlines, waiter)
+        if self._deadlines[0] is waiter:
+            self._schedule()
         return True
 
     def discard(self, waiter: Waiter) -> None:
         """Forget ``waiter`` (its client went away): it is not called back."""
-        if self._waiters.pop(waiter, False) is None and waiter._timer is not None:
-            waiter._timer.cancel()
-            waiter._timer = None
+        if self._waiters.pop(waiter, False) is None:
+            self._discarded += 1
+            if self._discarded > len(self._deadlines) // 2:
+                self._deadlines = [w for w in self._deadlines if w in self._waiters]
+                heapq.heapify(self._deadlines)
+                self._discarded = 0
+                self._schedule()
 
-    def _expire(self, waiter: Waiter) -> None:
-        waiter._timer = None
-        del self._waiters[waiter]
-        waiter.woken(False)
+    def _schedule(self) -> None:
+        """(Re)arm the one timer for the earliest deadline, if any."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._deadlines:
+            delay = self._deadlines[0]._deadline - time.monotonic()
+            self._timer = asyncio.get_running_loop().call_later(max(delay, 0), self._expire)
+
+    def _expire(self) -> None:
+        """Release the waiters whose deadline has come (with False)."""
+        self._timer = None
+        deadlines = self._deadlines
+        now = time.monotonic()
+        expired: list[Waiter] = []
+        while deadlines and deadlines[0]._deadline <= now:
+            waiter = heapq.heappop(deadlines)
+            if self._waiters.pop(waiter, False) is None:
+                expired.append(waiter)
+            else:
+                self._discarded -= 1
+        self._schedule()
+        for waiter in expired:
+            waiter.woken(False)
 
 
 def _settle(waiter: asyncio.Future[bool], changed: bool) -> None:
