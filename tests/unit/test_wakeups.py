@@ -13,15 +13,17 @@ from consul.testing.state.wakeups import Waiter, Wakeups
 class Recorder(Waiter):
     """A waiter that records how it was released, and says so through a future."""
 
-    __slots__ = ("calls", "released")
+    __slots__ = ("batches", "calls", "released")
 
     def __init__(self) -> None:
         super().__init__()
         self.calls: list[bool] = []
+        self.batches: list[dict[object, object]] = []
         self.released: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
-    def woken(self, changed: bool) -> None:
+    def woken(self, changed: bool, batch: dict[object, object]) -> None:
         self.calls.append(changed)
+        self.batches.append(batch)
         if not self.released.done():
             self.released.set_result(None)
 
@@ -43,6 +45,8 @@ async def test_a_change_wakes_waiters_after_the_writers_own_step():
     assert first.calls == second.calls == []
     await asyncio.gather(first.released, second.released)
     assert first.calls == second.calls == [True]
+    # Released together: one batch for them to share what they compute alike.
+    assert first.batches[0] is second.batches[0]
 
 
 @pytest.mark.asyncio
@@ -141,3 +145,17 @@ async def test_many_discarded_waiters_leave_the_others_waiting():
     await staying.released
     assert staying.calls == [False]
     assert [waiter.calls for waiter in gone] == [[]] * 10
+
+
+@pytest.mark.asyncio
+async def test_each_release_has_a_batch_of_its_own():
+    wakeups = Wakeups()
+    first = Recorder()
+    wakeups.add(first, later())
+    wakeups.notify()
+    await first.released
+    second = Recorder()
+    wakeups.add(second, later())
+    wakeups.notify()
+    await second.released
+    assert first.batches[0] is not second.batches[0]

@@ -44,7 +44,7 @@ from typing import Protocol
 import httptools
 from multidict import CIMultiDict, istr
 
-from .context import Ctx, Park, Parked
+from .context import Ctx, Park, Parked, Written
 from .reply import Reply
 from .request import NO_BODY, Body, BodyTooLarge, MalformedRequest, Request
 from .routes import Route
@@ -65,6 +65,9 @@ class Dispatcher(Protocol):
 
     def finish(self, ctx: Ctx, route: Route, outcome: Reply | Exception) -> Reply:
         """The answer to what ``route``'s handler returned or raised."""
+
+    def record(self, ctx: Ctx, route: Route) -> None:
+        """What :meth:`finish` records of a request, for one answered without it."""
 
 
 #: Go's ``DefaultMaxHeaderBytes``, and the slop its limited reader adds.
@@ -648,11 +651,12 @@ class Connection(asyncio.Protocol):
             return
         await self._send(request, reply)
 
-    def resume(self, parked: Parked, outcome: Reply | Exception) -> None:
+    def resume(self, parked: Parked, outcome: Reply | Exception) -> Written | None:
         """The answer of the parked blocking query (:class:`~.context.Resumer`).
 
         Called by the wake-ups: written at once, with no task, unless a
-        body is left to read or the reply is streamed.
+        body is left to read or the reply is streamed. What was written is
+        returned for identical requests to share (:meth:`resume_with`).
         """
         route = self._route
         assert route is not None
@@ -663,17 +667,33 @@ class Connection(asyncio.Protocol):
         except Exception:  # noqa: BLE001 (any bug of a handler)
             _log.exception("panic serving %s %s", request.method, request.raw_path)
             self.abort()
-            return
+            return None
         if reply.stream is not None or not request.content.done:
             self.task = asyncio.get_running_loop().create_task(self._send(request, reply))
-            return
+            return None
         keep_alive = (
             request.keep_alive
             and not self._close_after
             and reply.headers.get("Connection") != "close"
         )
-        self._write(request, reply, keep_alive)
+        data = self._encode(request, reply, keep_alive)
+        self._transmit(data)
         self._sent(reply, keep_alive)
+        if self._close_after or reply.after is not None:
+            return None
+        return Written(data, reply, keep_alive)
+
+    def resume_with(self, parked: Parked, written: Written) -> bool:
+        """Answer the parked query with the bytes of an identical request's answer."""
+        if self._close_after or not parked.ctx.request.content.done:
+            return False
+        route = self._route
+        assert route is not None
+        self._parked = self._route = None
+        self.connections.dispatcher.record(parked.ctx, route)
+        self._transmit(written.data)
+        self._sent(written.reply, written.keep_alive)
+        return True
 
     async def _send(self, request: Request, reply: Reply) -> None:
         """Write ``reply`` (its body left unread dropped first), then go on to the next request."""
@@ -753,9 +773,17 @@ class Connection(asyncio.Protocol):
     def _write(
         self, request: Request, reply: Reply, keep_alive: bool, *, streamed: bool = False
     ) -> None:
+        self._transmit(self._encode(request, reply, keep_alive, streamed=streamed))
+
+    def _transmit(self, data: bytes) -> None:
         transport = self.transport
-        if transport is None or transport.is_closing():
-            return
+        if transport is not None and not transport.is_closing():
+            transport.write(data)
+
+    def _encode(
+        self, request: Request, reply: Reply, keep_alive: bool, *, streamed: bool = False
+    ) -> bytes:
+        """The bytes of ``reply``: its head, and its body unless ``streamed``."""
         status = reply.status
         minor = request.version[1]
         head = [f"HTTP/1.{minor} {status} {_REASONS.get(status, '')}\r\n"]
@@ -791,4 +819,4 @@ class Connection(asyncio.Protocol):
         elif not minor:
             head.append("Connection: keep-alive\r\n")
         head.append("\r\n")
-        transport.write("".join(head).encode("utf-8", "surrogateescape") + body)
+        return "".join(head).encode("utf-8", "surrogateescape") + body

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from ..state.acl.authorizer import Authorizer
@@ -50,6 +50,7 @@ __all__ = [
     "Park",
     "Parked",
     "Resumer",
+    "Written",
     "query_timeout",
 ]
 
@@ -96,8 +97,30 @@ def query_timeout(wait: float, default: float, maximum: float, rng: Callable[[],
 class Resumer(Protocol):
     """What a :class:`Parked` query answers through: the connection holding its request."""
 
-    def resume(self, parked: Parked, outcome: Reply | Exception) -> None:
-        """The answer of ``parked``: its reply, or what it raised."""
+    def resume(self, parked: Parked, outcome: Reply | Exception) -> Written | None:
+        """Answer ``parked`` with its reply, or what it raised.
+
+        What was written, if an identical request on another connection
+        may be answered with the same bytes (:meth:`resume_with`).
+        """
+
+    def resume_with(self, parked: Parked, written: Written) -> bool:
+        """Answer ``parked`` with what was written for an identical request.
+
+        False (nothing done) if this connection cannot: it answers on its own.
+        """
+
+
+class Written:
+    """An answer written to a connection, for identical requests to be answered alike."""
+
+    __slots__ = ("data", "keep_alive", "reply")
+
+    def __init__(self, data: bytes, reply: Reply, keep_alive: bool) -> None:
+        #: The bytes written: head and body.
+        self.data = data
+        self.reply = reply
+        self.keep_alive = keep_alive
 
 
 class Parked(Waiter):
@@ -125,6 +148,16 @@ class Parked(Waiter):
         """Something changed: run the query again; its reply, or None to wait on."""
         raise NotImplementedError
 
+    def share(self) -> Hashable | None:
+        """What identifies the queries that answer alike, or None (the default): none do.
+
+        Queries woken together with the same key are answered with the
+        bytes written for the first (see :meth:`woken`): a subclass returns
+        a key only if, with the same key, its :meth:`rerun` gives the same
+        answer from the same state.
+        """
+        return None
+
     def last(self) -> Reply:
         """The reply to what the query found last (its wait ran out)."""
         raise NotImplementedError
@@ -149,12 +182,21 @@ class Parked(Waiter):
         except Exception as exc:  # noqa: BLE001 (answered as the handler's own error)
             return exc
 
-    def woken(self, changed: bool) -> None:
+    def woken(self, changed: bool, batch: dict[object, object]) -> None:
         owner = self.owner
         if owner is None:
             return
         outcome: Reply | Exception | None
+        key = None
         if changed:
+            # One rendering for the watchers of the same read: the state
+            # cannot change within one batch of wake-ups.
+            key = self.share()
+            if key is not None:
+                written = batch.get(key)
+                if isinstance(written, Written) and owner.resume_with(self, written):
+                    self.owner = None
+                    return
             try:
                 outcome = self.rerun()
             except Exception as exc:  # noqa: BLE001 (answered as the handler's own error)
@@ -166,7 +208,9 @@ class Parked(Waiter):
         else:
             outcome = self.answer()
         self.owner = None
-        owner.resume(self, outcome)
+        written = owner.resume(self, outcome)
+        if key is not None and written is not None and not isinstance(outcome, Exception):
+            batch[key] = written
 
 
 class Park(Exception):
@@ -190,6 +234,12 @@ class BlockingRead(Parked, Generic[T]):
     """
 
     __slots__ = ("index", "min_index", "result", "was_not_found")
+
+    #: True in a subclass whose answer depends only on the request and the
+    #: state it reads (not on anything else the handler computed, as
+    #: whether a cache entry was there): then its identical reads woken
+    #: together share one answer (:meth:`share`).
+    shared = False
 
     def __init__(self, ctx: Ctx) -> None:
         super().__init__(ctx)
@@ -243,6 +293,27 @@ class BlockingRead(Parked, Generic[T]):
 
     def rerun(self) -> Reply | None:
         return self._check(*self.query())
+
+    def share(self) -> Hashable | None:
+        """Reads of subclasses that set :attr:`shared` share the same request's answer.
+
+        The same request (method, target, HTTP version, headers) reading the
+        same state through the same subclass, waiting for the same index,
+        answers the same.
+        """
+        if not self.shared:
+            return None
+        request = self.ctx.request
+        return (
+            type(self),
+            self.min_index,
+            self.was_not_found,
+            request.method,
+            request.raw_path,
+            request.version,
+            request.keep_alive,
+            tuple(request.headers.items()),
+        )
 
     def last(self) -> Reply:
         return self.render(self.index, cast("T", self.result))

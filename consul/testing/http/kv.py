@@ -113,6 +113,8 @@ class _Read(BlockingRead[list[Entry]]):
 
     __slots__ = ("filtered", "key", "recurse")
 
+    shared = True
+
     def __init__(self, ctx: Ctx, key: str, recurse: bool) -> None:
         super().__init__(ctx)
         self.key = key

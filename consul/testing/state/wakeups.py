@@ -40,9 +40,14 @@ class Waiter:
         # The order of Wakeups' deadline heap.
         return self._deadline < other._deadline
 
-    def woken(self, changed: bool) -> None:
+    def woken(self, changed: bool, batch: dict[object, object]) -> None:
         """Released: ``changed`` is True after :meth:`Wakeups.notify`, False at the
-        deadline or after :meth:`Wakeups.close`. Must not raise."""
+        deadline or after :meth:`Wakeups.close`. Must not raise.
+
+        ``batch`` is one dict for all the waiters released together, in one
+        callback of the loop (the state cannot change in between): where
+        waiters that compute the same thing can leave it for the others.
+        """
         raise NotImplementedError
 
 
@@ -167,8 +172,7 @@ class Wakeups:
             else:
                 self._discarded -= 1
         self._schedule()
-        for waiter in expired:
-            waiter.woken(False)
+        _wake(expired, False)
 
 
 def _settle(waiter: asyncio.Future[bool], changed: bool) -> None:
@@ -177,5 +181,6 @@ def _settle(waiter: asyncio.Future[bool], changed: bool) -> None:
 
 
 def _wake(waiters: list[Waiter], changed: bool) -> None:
+    batch: dict[object, object] = {}
     for waiter in waiters:
-        waiter.woken(changed)
+        waiter.woken(changed, batch)
