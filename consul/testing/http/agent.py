@@ -13,7 +13,7 @@ import hashlib
 import json
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 from ..state import structs
@@ -566,6 +566,10 @@ class _LocalQuery(Parked):
             return self.render(current, result)
         self.result = result
         return None
+
+    def share(self) -> Hashable:
+        # The answer depends on the request and the agent's state alone.
+        return (type(self), self.hash, self.request_key())
 
     def last(self) -> Reply:
         return self.render(self.hash, self.result)

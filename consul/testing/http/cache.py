@@ -120,15 +120,19 @@ def refreshed_reply(
     cache_type: str,
     query: Callable[[], tuple[int, T]],
     render: Callable[[int, T], Reply],
+    *,
+    shared: bool = False,
 ) -> Reply:
     """:func:`refreshed`, then ``render(index, result)``, as :meth:`Ctx.blocking_reply`.
 
     A query that has to wait does so with no coroutine (see
-    :mod:`~.context`); without ``?cached`` this is :meth:`Ctx.blocking_reply`.
+    :mod:`~.context`); without ``?cached`` this is :meth:`Ctx.blocking_reply`
+    (with ``shared``: a cached read's answer depends on the cache's entry,
+    and is never shared).
     """
     request = CacheRequest.read(ctx, cache_type)
     if request is None:
-        return ctx.blocking_reply(query, render)
+        return ctx.blocking_reply(query, render, shared=shared)
     first: list[int] = []
 
     def run() -> tuple[int, T]:

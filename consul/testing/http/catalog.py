@@ -139,9 +139,11 @@ def filtered_reply(
         ctx.set_filtered(dropped)
         return render(result)
 
+    # The answer depends on the request and the state alone: identical
+    # watchers share it (not a ?cached read's: see refreshed_reply).
     if cache is None:
-        return ctx.blocking_reply(run, answer)
-    return refreshed_reply(ctx, cache, run, answer)
+        return ctx.blocking_reply(run, answer, shared=True)
+    return refreshed_reply(ctx, cache, run, answer, shared=True)
 
 
 def sort_near(ctx: Ctx, items: list[T], node_of: Callable[[T], str]) -> None:

@@ -158,6 +158,21 @@ class Parked(Waiter):
         """
         return None
 
+    def request_key(self) -> Hashable:
+        """The whole request, as far as an answer can depend on it: what :meth:`share` keys on.
+
+        Its method, target, HTTP version, keep-alive and headers (the token
+        among them).
+        """
+        request = self.ctx.request
+        return (
+            request.method,
+            request.raw_path,
+            request.version,
+            request.keep_alive,
+            tuple(request.headers.items()),
+        )
+
     def last(self) -> Reply:
         """The reply to what the query found last (its wait ran out)."""
         raise NotImplementedError
@@ -303,17 +318,7 @@ class BlockingRead(Parked, Generic[T]):
         """
         if not self.shared:
             return None
-        request = self.ctx.request
-        return (
-            type(self),
-            self.min_index,
-            self.was_not_found,
-            request.method,
-            request.raw_path,
-            request.version,
-            request.keep_alive,
-            tuple(request.headers.items()),
-        )
+        return (type(self), self.min_index, self.was_not_found, self.request_key())
 
     def last(self) -> Reply:
         return self.render(self.index, cast("T", self.result))
@@ -344,6 +349,14 @@ class _FunctionRead(BlockingRead[T]):
 
     def not_found(self, result: T) -> bool:
         return self._not_found is not None and self._not_found(result)
+
+
+class _SharedFunctionRead(_FunctionRead[T]):
+    """:meth:`Ctx.blocking_reply`'s read with ``shared``."""
+
+    __slots__ = ()
+
+    shared = True
 
 
 class Ctx:
@@ -682,6 +695,7 @@ class Ctx:
         render: Callable[[int, T], Reply],
         *,
         not_found: Callable[[T], bool] | None = None,
+        shared: bool = False,
     ) -> Reply:
         """:meth:`blocking`, then ``render(index, result)``, waiting with no coroutine.
 
@@ -691,5 +705,10 @@ class Ctx:
         has to wait, :class:`Park` is raised through the handler instead,
         and ``query`` and ``render`` run later, from the wake-ups (see the
         module docstring); nothing else of the handler runs again.
+
+        ``shared``: the answer depends only on the request and the state
+        read, so that identical requests woken together share it (see
+        :attr:`BlockingRead.shared`).
         """
-        return _FunctionRead(self, query, render, not_found).reply()
+        kind = _SharedFunctionRead if shared else _FunctionRead
+        return kind(self, query, render, not_found).reply()

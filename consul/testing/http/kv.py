@@ -231,7 +231,7 @@ async def _get_keys(ctx: Ctx, prefix: str) -> Reply:
             return Reply(404)
         return json_reply(keys)
 
-    return ctx.blocking_reply(listing, render)
+    return ctx.blocking_reply(listing, render, shared=True)
 
 
 async def _read_value(ctx: Ctx, limit: int) -> bytes:
