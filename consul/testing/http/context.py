@@ -219,6 +219,8 @@ class Parked(Waiter):
             if outcome is None:
                 if self.wakeups.add(self, self.deadline):
                     return
+                # Its own wait is over (others of the key may wait on).
+                key = None
                 outcome = self.answer()
         else:
             outcome = self.answer()

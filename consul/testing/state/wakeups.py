@@ -64,7 +64,7 @@ class Wakeups:
 
     def __init__(self) -> None:
         self.closed = False
-        #: The waiting queries: futures of :meth:`wait`, :class:`Waiter`\\ s of
+        #: The waiting queries: futures of :meth:`wait`, :class:`Waiter` objects of
         #: :meth:`add` (a dict for its order and cheap removal).
         self._waiters: dict[asyncio.Future[bool] | Waiter, None] = {}
         #: The waiters of :meth:`add` by deadline (a heap; those discarded
