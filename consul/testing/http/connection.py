@@ -353,6 +353,9 @@ class Connection(asyncio.Protocol):
         if self._receiving is not None:
             self._receiving.content.fail(ConnectionResetError("the client closed the connection"))
         if self._parked is not None:
+            # Consul's query runs on until it wakes or times out (Server.RPC,
+            # agent/consul/server.go, does not watch the request's context);
+            # no client can tell that this one ends here.
             self._parked.cancel()
             self._parked = self._route = None
         self._queue = None
