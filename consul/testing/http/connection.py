@@ -203,6 +203,8 @@ _REASONS = {status.value: status.phrase for status in HTTPStatus}
 #: Header names as received, decoded once: every request's headers share them,
 #: and an ``istr`` carries its case-folded form (a waiting request holds less).
 _NAMES: dict[bytes, istr] = {}
+#: Methods as received, decoded once (llhttp takes only the methods it knows).
+_METHODS: dict[bytes, str] = {}
 
 
 class _Refuse(Exception):
@@ -583,8 +585,14 @@ class Connection(asyncio.Protocol):
                 and content_length > self.connections.limits.max_body_size
             ):
                 body.fail(BodyTooLarge())  # refused when a handler asks for it
+        raw_method = parser.get_method()
+        method = _METHODS.get(raw_method)
+        if method is None:
+            method = raw_method.decode("ascii")
+            if len(_METHODS) < 64:
+                _METHODS[raw_method] = method
         request = Request(
-            parser.get_method().decode("ascii"),
+            method,
             self._url.decode("utf-8", "surrogateescape"),
             (1, 1) if version == "1.1" else (1, 0),
             headers,
@@ -593,6 +601,7 @@ class Connection(asyncio.Protocol):
             transport,
             self._keep_alive,
         )
+        self._url = b""
         self._receiving = request
         if not self.busy:
             self._handle(request)
