@@ -37,23 +37,26 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff: lint and formatting."""
     install(session, "lint", extras="all")
-    session.run("ruff", "check", "consul", "tests", "bench", "noxfile.py")
-    session.run("ruff", "format", "--check", "consul", "tests", "bench", "noxfile.py")
+    paths = ("consul", "tests", "bench", "docs/coverage.py", "noxfile.py")
+    session.run("ruff", "check", *paths)
+    session.run("ruff", "format", "--check", *paths)
 
 
 @nox.session
 def typing(session: nox.Session) -> None:
-    """mypy --strict on the package; mypy and pyright on the typing proofs of tests/typing."""
+    """mypy --strict on the package and docs/coverage.py; mypy and pyright on tests/typing."""
     install(session, "typing")
     session.run("mypy")
+    session.run("mypy", "--strict", "docs/coverage.py")
     session.run("mypy", "--strict", "tests/typing")
     session.run("pyright", "-p", "tests/typing")
 
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the documentation with Sphinx, warnings as errors."""
+    """Check that the coverage page is up to date; build the documentation, warnings as errors."""
     install(session, "docs")
+    session.run("python", "docs/coverage.py", "--check")
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
 
 

@@ -105,6 +105,23 @@ def indexed(decoder: Decoder[T]) -> Decoder[Indexed[T]]:
     return decode
 
 
+def indexed_or_none(decoder: Decoder[T]) -> Decoder[Indexed[T | None]]:
+    """Like ``indexed(or_none(decoder))``, for reads whose 404 may carry no index.
+
+    Consul answers some missing objects before it sets the meta headers
+    (``agent/peering_endpoint.go``; any path Consul CE does not serve): the
+    pair is then ``(0, None)``, the index Go's client reports for them.
+    """
+
+    def decode(response: Response) -> Indexed[T | None]:
+        if response.status == 404:
+            value = response.header("X-Consul-Index")
+            return Indexed.of(None, index(response) if value is not None else 0, response)
+        return indexed(decoder)(response)
+
+    return decode
+
+
 def or_none(decoder: Decoder[T]) -> Decoder[T | None]:
     """Like ``decoder``, but a 404 is the normal answer ``None``."""
 

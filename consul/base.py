@@ -24,8 +24,13 @@ from .api.coordinate import Coordinate
 from .api.debug import Debug
 from .api.event import Event
 from .api.health import Health
+from .api.imported_services import ImportedServices
+from .api.internal import Internal
 from .api.kv import KV
+from .api.namespace import Namespaces
 from .api.operator import Operator
+from .api.partition import Partitions
+from .api.peering import Peerings
 from .api.query import Query
 from .api.session import Session
 from .api.snapshot import Snapshot
@@ -120,8 +125,13 @@ class ConsulBase(Recipes[M], Generic[M]):
     Debug = Debug
     Event = Event
     Health = Health
+    ImportedServices = ImportedServices
+    Internal = Internal
     KV = KV
+    Namespaces = Namespaces
     Operator = Operator
+    Partitions = Partitions
+    Peerings = Peerings
     Query = Query
     Session = Session
     Snapshot = Snapshot
@@ -181,8 +191,13 @@ class ConsulBase(Recipes[M], Generic[M]):
         self.debug: Debug[M] = Debug(self)
         self.event: Event[M] = Event(self)
         self.health: Health[M] = Health(self)
+        self.imported_services: ImportedServices[M] = ImportedServices(self)
+        self.internal: Internal[M] = Internal(self)
         self.kv: KV[M] = KV(self)
+        self.namespace: Namespaces[M] = Namespaces(self)
         self.operator: Operator[M] = Operator(self)
+        self.partition: Partitions[M] = Partitions(self)
+        self.peering: Peerings[M] = Peerings(self)
         self.query: Query[M] = Query(self)
         self.session: Session[M] = Session(self)
         self.snapshot: Snapshot[M] = Snapshot(self)

@@ -447,6 +447,8 @@ class AgentServices(Group[M]):
         wait: str | float | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[AgentService | None]:
         """``GET /v1/agent/service/:service_id``: one service, None if unknown.
@@ -462,6 +464,8 @@ class AgentServices(Group[M]):
             dc="",
             hash=hash,
             wait=wait,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.or_none(d.json))
 
@@ -492,6 +496,8 @@ class AgentServices(Group[M]):
         proxy: Mapping[str, Any] | None = None,
         connect: Mapping[str, Any] | None = None,
         replace_existing_checks: bool = False,
+        ns: str | None = None,
+        partition: str | None = None,
         call_timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/agent/service/register``: add (or replace) a service.
@@ -544,13 +550,26 @@ class AgentServices(Group[M]):
             body["Connect"] = connect_map
         params = [("replace-existing-checks", "true")] if replace_existing_checks else []
         request = self._request(
-            "PUT", path("agent", "service", "register"), params, token=token, dc="", json_body=body
+            "PUT",
+            path("agent", "service", "register"),
+            params,
+            token=token,
+            dc="",
+            json_body=body,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.true)
 
     @endpoint
     def deregister(
-        self, service_id: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        service_id: str,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/agent/service/deregister/:service_id``: remove a service and its checks."""
         request = self._request(
@@ -558,6 +577,8 @@ class AgentServices(Group[M]):
             path("agent", "service", "deregister", tail=path_tail(service_id, "service_id")),
             token=token,
             dc="",
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.true)
 
@@ -569,6 +590,8 @@ class AgentServices(Group[M]):
         reason: str | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/agent/service/maintenance/:service_id``: service maintenance mode.
@@ -585,6 +608,8 @@ class AgentServices(Group[M]):
             params,
             token=token,
             dc="",
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.true)
 
@@ -657,6 +682,8 @@ class AgentChecks(Group[M]):
         timeout: str | float | None = None,
         *,
         status: str | None = None,
+        ns: str | None = None,
+        partition: str | None = None,
         call_timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/agent/check/register``: add (or replace) a check.
@@ -683,13 +710,25 @@ class AgentChecks(Group[M]):
                 raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
             body["Status"] = status
         request = self._request(
-            "PUT", path("agent", "check", "register"), token=token, dc="", json_body=body
+            "PUT",
+            path("agent", "check", "register"),
+            token=token,
+            dc="",
+            json_body=body,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.true)
 
     @endpoint
     def deregister(
-        self, check_id: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        check_id: str,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/agent/check/deregister/:check_id``: remove a check."""
         request = self._request(
@@ -697,6 +736,8 @@ class AgentChecks(Group[M]):
             path("agent", "check", "deregister", tail=path_tail(check_id, "check_id")),
             token=token,
             dc="",
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.true)
 
@@ -757,6 +798,8 @@ class AgentChecks(Group[M]):
         output: str | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/agent/check/update/:check_id``: set a TTL check's status and output."""
@@ -769,6 +812,8 @@ class AgentChecks(Group[M]):
             token=token,
             dc="",
             json_body=body,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.true)
 

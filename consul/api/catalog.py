@@ -186,6 +186,8 @@ class Catalog(Group[M]):
         tagged_addresses: Mapping[str, str] | None = None,
         checks: Sequence[Mapping[str, Any]] | None = None,
         skip_node_update: bool = False,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/catalog/register``: register or update a node, service and checks.
@@ -225,7 +227,13 @@ class Catalog(Group[M]):
         if skip_node_update:
             body["SkipNodeUpdate"] = True
         request = self._request(
-            "PUT", path("catalog", "register"), token=token, dc="", json_body=body
+            "PUT",
+            path("catalog", "register"),
+            token=token,
+            dc="",
+            json_body=body,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.boolean)
 
@@ -238,6 +246,8 @@ class Catalog(Group[M]):
         dc: str | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/catalog/deregister``: remove a service (with its checks), a check,
@@ -256,7 +266,13 @@ class Catalog(Group[M]):
         if check_id is not None:
             body["CheckID"] = non_empty(check_id, "check_id")
         request = self._request(
-            "PUT", path("catalog", "deregister"), token=token, dc="", json_body=body
+            "PUT",
+            path("catalog", "deregister"),
+            token=token,
+            dc="",
+            json_body=body,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.boolean)
 

@@ -140,6 +140,8 @@ class Coordinate(Group[M]):
         dc: str | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/coordinate/update``: set a node's LAN coordinate.
@@ -150,6 +152,12 @@ class Coordinate(Group[M]):
         """
         body = {"Node": string(node, "node"), "Segment": segment, "Coord": _coord(coord)}
         request = self._request(
-            "PUT", path("coordinate", "update"), token=token, dc=dc, json_body=body
+            "PUT",
+            path("coordinate", "update"),
+            token=token,
+            dc=dc,
+            json_body=body,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.true)

@@ -208,6 +208,8 @@ class KV(Group[M]):
         token: str | None = None,
         dc: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/kv/:key``: write ``value``; True if it was written.
@@ -232,7 +234,9 @@ class KV(Group[M]):
         params: list[tuple[str, str]] = []
         if cas is not None or flags is not None or acquire is not None or release is not None:
             params = _write_params(cas, flags, acquire, release)
-        request = self._request("PUT", _path(key), params, token=token, dc=dc, body=body)
+        request = self._request(
+            "PUT", _path(key), params, token=token, dc=dc, body=body, ns=ns, partition=partition
+        )
         return Call(request, d.boolean)
 
     @endpoint
@@ -244,6 +248,8 @@ class KV(Group[M]):
         token: str | None = None,
         dc: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``DELETE /v1/kv/:key``: delete the key (``recurse``: every key under it).
@@ -264,6 +270,8 @@ class KV(Group[M]):
             params,
             token=token,
             dc=dc,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.boolean)
 

@@ -2,8 +2,11 @@
 
 Raft (the servers' configuration, removing one, handing the leadership
 over), autopilot (its configuration, the servers' health, its state), the
-gossip keyring, the usage counts, and Consul Enterprise's utilization bundle.
-The method names are py-consul's (and python-consul's ``raft_config``);
+gossip keyring, the usage counts, and Consul Enterprise's utilization bundle,
+network areas, LAN segments, license and audit hashes (Consul CE answers
+these with its 404 for an unknown path), and the feature gates of Go's
+client. The method names are py-consul's (and python-consul's ``raft_config``),
+Go's for what py-consul lacks;
 most need ``operator:read`` or ``operator:write``, the keyring
 ``keyring:read`` or ``keyring:write``.
 """
@@ -11,7 +14,7 @@ most need ``operator:read`` or ``operator:write``, the keyring
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
@@ -24,21 +27,29 @@ from .._endpoint import (
     non_empty,
     optional_int,
     optional_str,
+    str_list,
     string,
 )
-from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Flow, Response, path
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Flow, Response, path, path_segment
+from .._meta import Indexed
 from ..exceptions import ConsulException
 
 M = TypeVar("M")
 
 __all__ = [
+    "Area",
+    "AreaJoinResponse",
     "AutopilotConfiguration",
     "AutopilotServerHealth",
+    "FeatureGate",
+    "FeatureGateSetResponse",
     "KeyringResponse",
+    "LicenseReply",
     "Operator",
     "OperatorHealthReply",
     "RaftConfiguration",
     "RaftServer",
+    "SerfMember",
 ]
 
 
@@ -112,6 +123,83 @@ class KeyringResponse(TypedDict):
     Keys: dict[str, int]
     PrimaryKeys: NotRequired[dict[str, int]]
     NumNodes: int
+
+
+class Area(TypedDict, total=False):
+    """A network area of Consul Enterprise (``api.Area``)."""
+
+    ID: str
+    PeerDatacenter: str
+    RetryJoin: list[str] | None
+    UseTLS: bool
+
+
+class AreaJoinResponse(TypedDict):
+    """How joining one address to a network area went (``api.AreaJoinResponse``)."""
+
+    Address: str
+    Joined: bool
+    What: str
+
+
+class SerfMember(TypedDict):
+    """A member of a network area (``api.SerfMember``): ``RTT`` in nanoseconds."""
+
+    ID: str
+    Name: str
+    Addr: str
+    Port: int
+    Datacenter: str
+    Role: str
+    Build: str
+    Protocol: int
+    Status: str
+    RTT: int
+
+
+class LicenseReply(TypedDict):
+    """Consul Enterprise's license (``api.LicenseReply``)."""
+
+    Valid: bool
+    License: dict[str, Any] | None
+    Warnings: list[str] | None
+
+
+class FeatureGate(TypedDict):
+    """A feature gate (``api.FeatureGate``)."""
+
+    Name: str
+    Stage: str
+    MinVersion: str
+    DefaultEnabled: bool
+    BeforeMinimumVersion: str
+    Description: str
+    Owner: str
+    DesiredEnabled: bool
+    EffectiveEnabled: bool
+    Eligible: bool
+    Source: str
+    Reason: str
+    PolicyIndex: int
+    StatusIndex: int
+
+
+class FeatureGateSetResponse(TypedDict):
+    """What setting a feature gate did (``api.FeatureGateSetResponse``)."""
+
+    Applied: bool
+    Feature: FeatureGate
+
+
+def _area_body(
+    peer_datacenter: str, retry_join: Sequence[str] | None, use_tls: bool
+) -> dict[str, Any]:
+    """The ``api.Area`` of a create or an update."""
+    return {
+        "PeerDatacenter": non_empty(peer_datacenter, "peer_datacenter"),
+        "RetryJoin": str_list(retry_join, "retry_join"),
+        "UseTLS": _flag(use_tls, "use_tls"),
+    }
 
 
 #: The body fields of an autopilot configuration, by keyword argument.
@@ -484,4 +572,329 @@ class Operator(Group[M]):
         if send_report is not None:
             params.append(("send_report", "true" if send_report else "false"))
         request = self._request("GET", path("operator", "utilization"), params, token=token, dc="")
+        return Call(request, d.json)
+
+    # -- Consul Enterprise: network areas, segments, license, audit ---------------------
+    # Consul CE registers none of these paths (agent/http_register.go): each
+    # answers Consul's 404 for an unknown path, a NotFound.
+
+    @endpoint
+    def area_create(
+        self,
+        peer_datacenter: str,
+        retry_join: Sequence[str] | None = None,
+        use_tls: bool = False,
+        token: str | None = None,
+        dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[str]:
+        """``POST /v1/operator/area``: a network area with ``peer_datacenter`` (Consul Enterprise).
+
+        ``retry_join`` are addresses of the peer's servers to join. Returns
+        the new area's ID.
+        """
+        body = _area_body(peer_datacenter, retry_join, use_tls)
+        request = self._request(
+            "POST", path("operator", "area"), token=token, dc=dc, json_body=body
+        )
+        return Call(request, d.field("ID"))
+
+    @endpoint
+    def area_update(
+        self,
+        area_id: str,
+        peer_datacenter: str,
+        retry_join: Sequence[str] | None = None,
+        use_tls: bool = False,
+        token: str | None = None,
+        dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[str]:
+        """``PUT /v1/operator/area/:id``: change a network area (Consul Enterprise); its ID."""
+        body = _area_body(peer_datacenter, retry_join, use_tls)
+        request = self._request(
+            "PUT",
+            path("operator", "area", path_segment(area_id, "area_id")),
+            token=token,
+            dc=dc,
+            json_body=body,
+        )
+        return Call(request, d.field("ID"))
+
+    @endpoint
+    def area_get(
+        self,
+        area_id: str,
+        token: str | None = None,
+        dc: str | None = None,
+        consistency: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[Indexed[list[Area]]]:
+        """``GET /v1/operator/area/:id``: the network area, as a list of one (Consul Enterprise)."""
+        return self._read(
+            path("operator", "area", path_segment(area_id, "area_id")),
+            d.json_list,
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=None,
+            wait=None,
+        )
+
+    @endpoint
+    def area_list(
+        self,
+        token: str | None = None,
+        dc: str | None = None,
+        consistency: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[Indexed[list[Area]]]:
+        """``GET /v1/operator/area``: every network area (Consul Enterprise)."""
+        return self._read(
+            path("operator", "area"),
+            d.json_list,
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=None,
+            wait=None,
+        )
+
+    @endpoint
+    def area_delete(
+        self,
+        area_id: str,
+        token: str | None = None,
+        dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[bool]:
+        """``DELETE /v1/operator/area/:id``: remove a network area (Consul Enterprise)."""
+        request = self._request(
+            "DELETE", path("operator", "area", path_segment(area_id, "area_id")), token=token, dc=dc
+        )
+        return Call(request, d.true)
+
+    @endpoint
+    def area_join(
+        self,
+        area_id: str,
+        addresses: Sequence[str],
+        token: str | None = None,
+        dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[list[AreaJoinResponse]]:
+        """``PUT /v1/operator/area/:id/join``: join servers to a network area (Consul Enterprise).
+
+        One :class:`AreaJoinResponse` per address.
+        """
+        body = str_list(addresses, "addresses")
+        request = self._request(
+            "PUT",
+            path("operator", "area", path_segment(area_id, "area_id"), "join"),
+            token=token,
+            dc=dc,
+            json_body=body,
+        )
+        return Call(request, d.json_list)
+
+    @endpoint
+    def area_members(
+        self,
+        area_id: str,
+        token: str | None = None,
+        dc: str | None = None,
+        consistency: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[Indexed[list[SerfMember]]]:
+        """``GET /v1/operator/area/:id/members``: the servers in a network area (Enterprise)."""
+        return self._read(
+            path("operator", "area", path_segment(area_id, "area_id"), "members"),
+            d.json_list,
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=None,
+            wait=None,
+        )
+
+    @endpoint
+    def segment_list(
+        self,
+        token: str | None = None,
+        dc: str | None = None,
+        consistency: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[Indexed[list[str]]]:
+        """``GET /v1/operator/segment``: the names of the LAN segments (Consul Enterprise)."""
+        return self._read(
+            path("operator", "segment"),
+            d.json_list,
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            index=None,
+            wait=None,
+        )
+
+    @endpoint
+    def license_get(
+        self,
+        token: str | None = None,
+        dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[LicenseReply]:
+        """``GET /v1/operator/license``: the license and whether it is valid (Consul Enterprise)."""
+        request = self._request("GET", path("operator", "license"), token=token, dc=dc, read=True)
+        return Call(request, d.json)
+
+    @endpoint
+    def license_get_signed(
+        self,
+        token: str | None = None,
+        dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[str]:
+        """``GET /v1/operator/license?signed=1``: the signed license blob (Consul Enterprise)."""
+        request = self._request(
+            "GET", path("operator", "license"), (("signed", "1"),), token=token, dc=dc, read=True
+        )
+        return Call(request, lambda response: d.check(response).body.decode())
+
+    @endpoint
+    def license_put(
+        self,
+        license: str,
+        token: str | None = None,
+        dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[LicenseReply]:
+        """``PUT /v1/operator/license``: install a license (Consul Enterprise before 1.10).
+
+        Deprecated in Go's client: Consul 1.10 removed the endpoint (licenses
+        come from the agent's configuration).
+        """
+        body = non_empty(license, "license").encode()
+        request = self._request("PUT", path("operator", "license"), token=token, dc=dc, body=body)
+        return Call(request, d.json)
+
+    @endpoint
+    def license_reset(
+        self,
+        token: str | None = None,
+        dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[LicenseReply]:
+        """``DELETE /v1/operator/license``: back to the built-in license (Enterprise before 1.10).
+
+        Deprecated in Go's client: Consul 1.10 removed the endpoint.
+        """
+        request = self._request("DELETE", path("operator", "license"), token=token, dc=dc)
+        return Call(request, d.json)
+
+    @endpoint
+    def audit_hash(
+        self,
+        text: str,
+        token: str | None = None,
+        dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[str]:
+        """``POST /v1/operator/audit-hash``: ``text`` hashed as audit logs hash (Enterprise)."""
+        body = {"Input": string(text, "text")}
+        request = self._request(
+            "POST", path("operator", "audit-hash"), token=token, dc=dc, json_body=body
+        )
+        return Call(request, d.field("Hash"))
+
+    # -- feature gates: in Go's client, served by no Consul release read ------------------
+
+    @endpoint
+    def feature_gate_list(
+        self,
+        token: str | None = None,
+        dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[Indexed[list[FeatureGate]]]:
+        """``GET /v1/operator/features``: every feature gate (Go's ``FeatureGateList``).
+
+        Go's client has it, but Consul's agent, 1.22 included, registers no
+        such path (``agent/http_register.go``): it answers 404 for an
+        unknown path, a :class:`~consul.NotFound`.
+        """
+        return self._read(
+            path("operator", "features"),
+            d.json_list,
+            token=token,
+            dc=dc,
+            consistency=None,
+            index=None,
+            wait=None,
+        )
+
+    @endpoint
+    def feature_gate_get(
+        self,
+        name: str,
+        token: str | None = None,
+        dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[Indexed[FeatureGate]]:
+        """``GET /v1/operator/feature/:name``: one feature gate (Go's ``FeatureGateGet``).
+
+        Not served by Consul's agent, 1.22 included (see :meth:`feature_gate_list`).
+        """
+        return self._read(
+            path("operator", "feature", path_segment(name, "name")),
+            d.json,
+            token=token,
+            dc=dc,
+            consistency=None,
+            index=None,
+            wait=None,
+        )
+
+    @endpoint
+    def feature_gate_set(
+        self,
+        name: str,
+        enabled: bool,
+        cas: int | None = None,
+        token: str | None = None,
+        dc: str | None = None,
+        *,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
+    ) -> Call[FeatureGateSetResponse]:
+        """``PUT /v1/operator/feature/:name``: turn a feature gate on or off (``FeatureGateSet``).
+
+        ``cas`` is the gate's ``PolicyIndex`` the change expects (none:
+        no check). Not served by Consul's agent, 1.22 included (see
+        :meth:`feature_gate_list`).
+        """
+        params = []
+        if optional_int(cas, "cas"):
+            params.append(("cas", str(cas)))
+        body = {"Enabled": _flag(enabled, "enabled")}
+        request = self._request(
+            "PUT",
+            path("operator", "feature", path_segment(name, "name")),
+            params,
+            token=token,
+            dc=dc,
+            json_body=body,
+        )
         return Call(request, d.json)

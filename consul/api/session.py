@@ -84,6 +84,8 @@ class Session(Group[M]):
         *,
         node_checks: Sequence[str] | None = None,
         service_checks: Sequence[str | Mapping[str, str]] | None = None,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[str]:
         """``PUT /v1/session/create``: a new session; returns its ID.
@@ -126,7 +128,13 @@ class Session(Group[M]):
             if duration(ttl, "ttl")[1] > SESSION_TTL_MAX:
                 raise ValueError(f"ttl must be at most 24 hours, not {ttl!r}")
         request = self._request(
-            "PUT", path("session", "create"), token=token, dc=dc, json_body=body
+            "PUT",
+            path("session", "create"),
+            token=token,
+            dc=dc,
+            json_body=body,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.field("ID"))
 
@@ -137,6 +145,8 @@ class Session(Group[M]):
         dc: str | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/session/destroy/:id``: end a session (True, even if it did not exist).
@@ -148,6 +158,8 @@ class Session(Group[M]):
             path("session", "destroy", tail=path_tail(session_id, "session_id")),
             token=token,
             dc=dc,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.boolean)
 
@@ -158,6 +170,8 @@ class Session(Group[M]):
         dc: str | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[SessionEntry]:
         """``PUT /v1/session/renew/:id``: restart a TTL session's clock; returns the session.
@@ -170,6 +184,8 @@ class Session(Group[M]):
             path("session", "renew", tail=path_tail(session_id, "session_id")),
             token=token,
             dc=dc,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.mapped(d.json, d.first))
 

@@ -142,6 +142,8 @@ class Txn(Group[M]):
         dc: str | None = None,
         consistency: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[TxnResponse]:
         """``PUT /v1/txn``: run the operations of ``payload`` as one transaction.
@@ -172,5 +174,7 @@ class Txn(Group[M]):
             consistency=consistency,
             read=consistency is not None,
             json_body=ops,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, _decode)

@@ -43,6 +43,8 @@ PLACEHOLDERS: dict[str, Any] = {
     "str | os.PathLike[str] | IO[bytes]": "snapshot.snap",
     "bytes | str | os.PathLike[str] | IO[bytes]": b"snapshot",
     "Sequence[ACLAuthorizationRequest]": [],
+    "Sequence[str]": ["10.0.0.1"],
+    "bool": True,
 }
 
 #: Valid values of arguments that take one of a few words, by (method, argument).

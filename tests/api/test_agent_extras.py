@@ -115,8 +115,10 @@ def test_agent_tokens(connect, consul_acl_agent, c):
     reader = root.acl.token.create(policies_name=[policy["Name"]])
     assert root.agent.token.set_default(reader["SecretID"]) is True
     assert anonymous.kv.get("k")[1]["Value"] == b"v"
-    for setter in ("set_agent", "set_agent_recovery", "set_replication", "set_dns"):
-        assert getattr(root.agent.token, setter)("t") is True
+    assert root.agent.token.set_agent("t") is True
+    assert root.agent.token.set_agent_recovery("t") is True
+    assert root.agent.token.set_replication("t") is True
+    assert root.agent.token.set_dns("t") is True
     assert root.agent.token.set_config_file_service_registration("t") is True
     assert root.agent.token.set("acl_token", "") is True
     with pytest.raises(consul.NotFound, match='Token "nope" is unknown'):

@@ -768,3 +768,54 @@ def test_the_primary_datacenter_does_not_replicate(anon):
         "LastErrorMessage",
     ]
     assert (status["Enabled"], status["Running"]) == (False, False)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/v1/acl/policies", None),
+        ("PUT", "/v1/acl/policy", b'{"Name": "p"}'),
+        ("GET", "/v1/acl/policy/name/p", None),
+        ("DELETE", "/v1/acl/policy/8f246b77-f3e1-ff88-5b48-8ec93abf3e05", None),
+        ("GET", "/v1/acl/tokens", None),
+        ("PUT", "/v1/acl/token", b"{}"),
+        ("GET", "/v1/acl/token/8f246b77-f3e1-ff88-5b48-8ec93abf3e05", None),
+        ("PUT", "/v1/acl/token/8f246b77-f3e1-ff88-5b48-8ec93abf3e05/clone", b"{}"),
+        ("GET", "/v1/acl/roles", None),
+        ("PUT", "/v1/acl/role", b'{"Name": "r"}'),
+        ("GET", "/v1/acl/auth-methods", None),
+        ("PUT", "/v1/acl/auth-method", b"{}"),
+        ("GET", "/v1/acl/binding-rules", None),
+        ("DELETE", "/v1/acl/binding-rule/8f246b77-f3e1-ff88-5b48-8ec93abf3e05", None),
+        ("POST", "/v1/acl/login", b"{}"),
+    ],
+)
+def test_namespaces_and_partitions_are_enterprise(root, method, path, body):
+    # agent/acl_endpoint.go: every handler but token/self calls parseEntMeta
+    # (agent/http_ce.go) after the consistency options and before the body.
+    response = root.request(method, f"{path}?ns=team", data=body)
+    assert response.status_code == 400
+    assert response.text == (
+        'Invalid query parameter: "ns" - Namespaces are a Consul Enterprise feature'
+    )
+    response = root.request(method, path, data=body, headers={"X-Consul-Partition": "part"})
+    assert response.status_code == 400
+    assert response.text == (
+        'Invalid header: "X-Consul-Partition" - Partitions are a Consul Enterprise feature'
+    )
+    assert root.get("/v1/acl/token/self?ns=team").status_code == 200
+
+
+def test_a_namespace_in_a_body_is_enterprise(root):
+    # rewordUnknownEnterpriseFieldError (agent/http_ce.go): only "Namespace" is reworded.
+    response = root.put("/v1/acl/policy", json={"Name": "p", "Namespace": "team"})
+    assert response.status_code == 400
+    assert response.text == (
+        'Policy decoding failed: json: unknown field "Namespace" - '
+        "Namespaces are a Consul Enterprise feature"
+    )
+    response = root.put("/v1/acl/role", json={"Name": "r", "Partition": "part"})
+    assert (response.status_code, response.text) == (
+        400,
+        'Role decoding failed: json: unknown field "Partition"',
+    )

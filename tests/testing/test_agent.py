@@ -1105,3 +1105,46 @@ def test_filter_on_services_and_checks(consul_agent):
     bad = call(consul_agent, "GET", "/v1/agent/services", params={"filter": "Nope == 1"})
     assert bad.status_code == 500
     assert json.dumps(bad.text).startswith('"Failed to create boolean expression evaluator')
+
+
+NAMESPACES = 'Invalid query parameter: "ns" - Namespaces are a Consul Enterprise feature'
+PARTITIONS = 'Invalid query parameter: "partition" - Partitions are a Consul Enterprise feature'
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/v1/agent/service/web", None),
+        ("PUT", "/v1/agent/service/register", b"{}"),
+        ("PUT", "/v1/agent/service/deregister/web", None),
+        ("PUT", "/v1/agent/service/maintenance/web?enable=true", None),
+        ("PUT", "/v1/agent/check/register", b"{}"),
+        ("PUT", "/v1/agent/check/deregister/c", None),
+        ("PUT", "/v1/agent/check/pass/c", None),
+        ("PUT", "/v1/agent/check/update/c", b'{"Status": "passing"}'),
+        ("GET", "/v1/agent/health/service/id/web", None),
+        ("GET", "/v1/agent/health/service/name/web", None),
+    ],
+)
+def test_namespaces_and_partitions_of_local_services_are_enterprise(api, method, path, body):
+    # agent/agent_endpoint.go: each handler calls parseEntMetaNoWildcard
+    # (agent/http_ce.go in CE), before the service or check is looked up.
+    separator = "&" if "?" in path else "?"
+    response = api.request(method, f"{path}{separator}ns=team", data=body)
+    assert (response.status_code, response.text) == (400, NAMESPACES)
+    response = api.request(method, f"{path}{separator}partition=part", data=body)
+    assert (response.status_code, response.text) == (400, PARTITIONS)
+    response = api.request(method, path, data=body, headers={"X-Consul-Namespace": "team"})
+    assert response.status_code == 400
+    assert response.text.startswith('Invalid header: "X-Consul-Namespace"')
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/v1/agent/members"), ("PUT", "/v1/agent/force-leave/node")],
+)
+def test_members_take_a_partition_only(api, method, path):
+    # AgentMembers, AgentJoin, AgentForceLeave: parseEntMetaPartition, so ?ns is ignored.
+    response = api.request(method, f"{path}?partition=part")
+    assert (response.status_code, response.text) == (400, PARTITIONS)
+    assert api.request(method, f"{path}?ns=team").status_code == 200

@@ -69,8 +69,11 @@ def test_the_consul_service_and_serf_health_check(api: RawHTTP, consul_agent: De
     assert instance["ServicePort"] == 8300
     assert instance["ServiceTags"] == []
     assert instance["ServiceWeights"] == {"Passing": 1, "Warning": 1}
+    # leader_registrator_v1.go: grpc_port and grpc_tls_port when set (builder.go: a server
+    # has 8503 for grpc_tls unless told otherwise; dev mode sets grpc to 8502).
     assert instance["ServiceMeta"] == {
         "grpc_port": "8502",
+        "grpc_tls_port": "8503",
         "non_voter": "false",
         "raft_version": "3",
         "read_replica": "false",

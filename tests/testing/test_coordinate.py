@@ -198,3 +198,19 @@ def test_floats_are_written_as_gos_encoding_json_writes_them(http, url):
     ]
     assert '"Adjustment": 0,' in text
     assert '"Height": 0.000001\n' in text
+
+
+def test_partitions_and_namespaces_are_enterprise(http, url):
+    # agent/coordinate_endpoint.go: reads take a partition (parseEntMetaPartition),
+    # updates a namespace too (parseEntMetaNoWildcard, after the body).
+    partitions = 'Invalid query parameter: "partition" - Partitions are a Consul Enterprise feature'
+    for path in ("/v1/coordinate/nodes", "/v1/coordinate/node/alpha"):
+        response = http.get(f"{url}{path}?partition=part")
+        assert (response.status_code, response.text) == (400, partitions)
+        assert http.get(f"{url}{path}?ns=team").status_code == 200
+    body = {"Node": "alpha", "Coord": ORIGIN}
+    response = http.put(f"{url}/v1/coordinate/update?ns=team", json=body)
+    assert response.status_code == 400
+    assert response.text.startswith('Invalid query parameter: "ns"')
+    response = http.put(f"{url}/v1/coordinate/update?ns=team", data=b"{")
+    assert (response.status_code, response.text) == (400, "Request decode failed: unexpected EOF")

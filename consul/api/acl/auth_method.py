@@ -64,6 +64,8 @@ class AuthMethod(Group[M]):
         max_token_ttl: str | float | None = None,
         token_locality: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLAuthMethod]:
         """``PUT /v1/acl/auth-method``: a new auth method.
@@ -81,7 +83,14 @@ class AuthMethod(Group[M]):
             max_token_ttl,
             token_locality,
         )
-        request = self._request("PUT", path("acl", "auth-method"), token=token, json_body=body)
+        request = self._request(
+            "PUT",
+            path("acl", "auth-method"),
+            token=token,
+            json_body=body,
+            ns=ns,
+            partition=partition,
+        )
         return Call(request, d.json)
 
     @endpoint
@@ -96,6 +105,8 @@ class AuthMethod(Group[M]):
         max_token_ttl: str | float | None = None,
         token_locality: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLAuthMethod]:
         """``PUT /v1/acl/auth-method/:name``: replace the auth method's settings.
@@ -113,30 +124,55 @@ class AuthMethod(Group[M]):
             token_locality,
         )
         request = self._request(
-            "PUT", path("acl", "auth-method", name), token=token, json_body=body
+            "PUT",
+            path("acl", "auth-method", name),
+            token=token,
+            json_body=body,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.json)
 
     @endpoint
     def read(
-        self, name: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        name: str,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLAuthMethod | None]:
         """``GET /v1/acl/auth-method/:name``: the auth method, or None if there is none."""
         request = self._request(
-            "GET", path("acl", "auth-method", path_segment(name, "name")), token=token
+            "GET",
+            path("acl", "auth-method", path_segment(name, "name")),
+            token=token,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.or_none(d.json))
 
     @endpoint
     def delete(
-        self, name: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        name: str,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``DELETE /v1/acl/auth-method/:name``: True (also if there was none).
 
         Its binding rules, and the tokens its logins made, go with it.
         """
         request = self._request(
-            "DELETE", path("acl", "auth-method", path_segment(name, "name")), token=token
+            "DELETE",
+            path("acl", "auth-method", path_segment(name, "name")),
+            token=token,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.boolean)
 
@@ -144,8 +180,15 @@ class AuthMethod(Group[M]):
     # as this method.
     @endpoint
     def list(
-        self, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[builtins.list[ACLAuthMethodListEntry]]:
         """``GET /v1/acl/auth-methods``: every auth method, without its ``Config``."""
-        request = self._request("GET", path("acl", "auth-methods"), token=token)
+        request = self._request(
+            "GET", path("acl", "auth-methods"), token=token, ns=ns, partition=partition
+        )
         return Call(request, d.json)

@@ -62,11 +62,20 @@ class BindingRule(Group[M]):
         selector: str = "",
         bind_vars: Mapping[str, str] | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLBindingRule]:
         """``PUT /v1/acl/binding-rule``: a new binding rule of ``auth_method``."""
         body = _rule_body(auth_method, bind_type, bind_name, description, selector, bind_vars)
-        request = self._request("PUT", path("acl", "binding-rule"), token=token, json_body=body)
+        request = self._request(
+            "PUT",
+            path("acl", "binding-rule"),
+            token=token,
+            json_body=body,
+            ns=ns,
+            partition=partition,
+        )
         return Call(request, d.json)
 
     @endpoint
@@ -81,13 +90,20 @@ class BindingRule(Group[M]):
         selector: str = "",
         bind_vars: Mapping[str, str] | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLBindingRule]:
         """``PUT /v1/acl/binding-rule/:id``: replace the rule (its auth method cannot change)."""
         body = _rule_body(auth_method, bind_type, bind_name, description, selector, bind_vars)
         body["ID"] = path_segment(binding_rule_id, "binding_rule_id")
         request = self._request(
-            "PUT", path("acl", "binding-rule", binding_rule_id), token=token, json_body=body
+            "PUT",
+            path("acl", "binding-rule", binding_rule_id),
+            token=token,
+            json_body=body,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.json)
 
@@ -97,6 +113,8 @@ class BindingRule(Group[M]):
         binding_rule_id: str,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLBindingRule | None]:
         """``GET /v1/acl/binding-rule/:id``: the rule, or None if there is none."""
@@ -104,6 +122,8 @@ class BindingRule(Group[M]):
             "GET",
             path("acl", "binding-rule", path_segment(binding_rule_id, "binding_rule_id")),
             token=token,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.or_none(d.json))
 
@@ -113,6 +133,8 @@ class BindingRule(Group[M]):
         binding_rule_id: str,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``DELETE /v1/acl/binding-rule/:id``: True (also if there was none)."""
@@ -120,6 +142,8 @@ class BindingRule(Group[M]):
             "DELETE",
             path("acl", "binding-rule", path_segment(binding_rule_id, "binding_rule_id")),
             token=token,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.boolean)
 
@@ -131,9 +155,13 @@ class BindingRule(Group[M]):
         auth_method: str | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[builtins.list[ACLBindingRule]]:
         """``GET /v1/acl/binding-rules``: every rule, or those of ``auth_method``."""
         params = [("authmethod", auth_method)] if auth_method else []
-        request = self._request("GET", path("acl", "binding-rules"), params, token=token)
+        request = self._request(
+            "GET", path("acl", "binding-rules"), params, token=token, ns=ns, partition=partition
+        )
         return Call(request, d.json)

@@ -61,30 +61,54 @@ class Policy(Group[M]):
         rules: str | dict[str, Any] | None = None,
         datacenters: builtins.list[str] | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLPolicy]:
         """``PUT /v1/acl/policy``: a new policy (``datacenters``: where it applies)."""
         body = _policy_body(name, description, rules, datacenters)
-        request = self._request("PUT", path("acl", "policy"), token=token, json_body=body)
+        request = self._request(
+            "PUT", path("acl", "policy"), token=token, json_body=body, ns=ns, partition=partition
+        )
         return Call(request, d.json)
 
     @endpoint
     def read(
-        self, uuid: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        uuid: str,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLPolicy | None]:
         """``GET /v1/acl/policy/:id``: the policy, or None if there is none."""
         request = self._request(
-            "GET", path("acl", "policy", path_segment(uuid, "uuid")), token=token
+            "GET",
+            path("acl", "policy", path_segment(uuid, "uuid")),
+            token=token,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.or_none(d.json))
 
     @endpoint
     def read_by_name(
-        self, name: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        name: str,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLPolicy | None]:
         """``GET /v1/acl/policy/name/:name``: the policy, or None if there is none."""
         request = self._request(
-            "GET", path("acl", "policy", "name", path_segment(name, "name")), token=token
+            "GET",
+            path("acl", "policy", "name", path_segment(name, "name")),
+            token=token,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.or_none(d.json))
 
@@ -98,23 +122,40 @@ class Policy(Group[M]):
         rules: str | dict[str, Any] | None = None,
         datacenters: builtins.list[str] | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLPolicy]:
         """``PUT /v1/acl/policy/:id``: replace the policy's name, description and rules."""
         body = _policy_body(name, description, rules, datacenters)
         body["ID"] = path_segment(policy_id, "policy_id")
         request = self._request(
-            "PUT", path("acl", "policy", policy_id), token=token, json_body=body
+            "PUT",
+            path("acl", "policy", policy_id),
+            token=token,
+            json_body=body,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.json)
 
     @endpoint
     def delete(
-        self, policy_id: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        policy_id: str,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``DELETE /v1/acl/policy/:id``: True (also if there was no such policy)."""
         request = self._request(
-            "DELETE", path("acl", "policy", path_segment(policy_id, "policy_id")), token=token
+            "DELETE",
+            path("acl", "policy", path_segment(policy_id, "policy_id")),
+            token=token,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.boolean)
 
@@ -122,8 +163,15 @@ class Policy(Group[M]):
     # as this method.
     @endpoint
     def list(
-        self, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[builtins.list[ACLPolicyStub]]:
         """``GET /v1/acl/policies``: every policy, without its rules."""
-        request = self._request("GET", path("acl", "policies"), token=token)
+        request = self._request(
+            "GET", path("acl", "policies"), token=token, ns=ns, partition=partition
+        )
         return Call(request, d.json)

@@ -61,6 +61,8 @@ class Role(Group[M]):
         node_identities: builtins.list[NodeIdentity] | None = None,
         templated_policies: TemplatedPolicies | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLRole]:
         """``PUT /v1/acl/role``: a new role (``templated_policies`` as for tokens)."""
@@ -73,26 +75,48 @@ class Role(Group[M]):
             node_identities,
             templated_policies,
         )
-        request = self._request("PUT", path("acl", "role"), token=token, json_body=body)
+        request = self._request(
+            "PUT", path("acl", "role"), token=token, json_body=body, ns=ns, partition=partition
+        )
         return Call(request, d.json)
 
     @endpoint
     def read(
-        self, role_id: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        role_id: str,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLRole | None]:
         """``GET /v1/acl/role/:id``: the role, or None if there is none."""
         request = self._request(
-            "GET", path("acl", "role", path_segment(role_id, "role_id")), token=token
+            "GET",
+            path("acl", "role", path_segment(role_id, "role_id")),
+            token=token,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.or_none(d.json))
 
     @endpoint
     def read_by_name(
-        self, name: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        name: str,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLRole | None]:
         """``GET /v1/acl/role/name/:name``: the role, or None if there is none."""
         request = self._request(
-            "GET", path("acl", "role", "name", path_segment(name, "name")), token=token
+            "GET",
+            path("acl", "role", "name", path_segment(name, "name")),
+            token=token,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.or_none(d.json))
 
@@ -109,6 +133,8 @@ class Role(Group[M]):
         node_identities: builtins.list[NodeIdentity] | None = None,
         templated_policies: TemplatedPolicies | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLRole]:
         """``PUT /v1/acl/role/:id``: replace the role (what is not given is cleared)."""
@@ -122,16 +148,33 @@ class Role(Group[M]):
             templated_policies,
         )
         body["ID"] = path_segment(role_id, "role_id")
-        request = self._request("PUT", path("acl", "role", role_id), token=token, json_body=body)
+        request = self._request(
+            "PUT",
+            path("acl", "role", role_id),
+            token=token,
+            json_body=body,
+            ns=ns,
+            partition=partition,
+        )
         return Call(request, d.json)
 
     @endpoint
     def delete(
-        self, role_id: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        role_id: str,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``DELETE /v1/acl/role/:id``: True (also if there was no such role)."""
         request = self._request(
-            "DELETE", path("acl", "role", path_segment(role_id, "role_id")), token=token
+            "DELETE",
+            path("acl", "role", path_segment(role_id, "role_id")),
+            token=token,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.boolean)
 
@@ -143,9 +186,13 @@ class Role(Group[M]):
         policy: str | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[builtins.list[ACLRole]]:
         """``GET /v1/acl/roles``: every role, or those linking the policy ``policy`` (an ID)."""
         params = [("policy", policy)] if policy else []
-        request = self._request("GET", path("acl", "roles"), params, token=token)
+        request = self._request(
+            "GET", path("acl", "roles"), params, token=token, ns=ns, partition=partition
+        )
         return Call(request, d.json)

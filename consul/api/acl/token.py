@@ -109,6 +109,8 @@ class Token(Group[M]):
         templated_policies: TemplatedPolicies | None = None,
         expiration_time: datetime.datetime | str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLToken]:
         """``PUT /v1/acl/token``: a new token linked to policies, roles and identities.
@@ -141,7 +143,9 @@ class Token(Group[M]):
             body["ExpirationTTL"] = duration(expiration_ttl, "expiration_ttl")[0]
         if expiration_time is not None:
             body["ExpirationTime"] = _rfc3339(expiration_time)
-        request = self._request("PUT", path("acl", "token"), token=token, json_body=body)
+        request = self._request(
+            "PUT", path("acl", "token"), token=token, json_body=body, ns=ns, partition=partition
+        )
         return Call(request, d.json)
 
     @endpoint
@@ -151,6 +155,8 @@ class Token(Group[M]):
         token: str | None = None,
         expanded: bool = False,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLToken | ACLTokenExpanded | None]:
         """``GET /v1/acl/token/:AccessorID``: the token, or None if there is none.
@@ -163,18 +169,27 @@ class Token(Group[M]):
             path("acl", "token", _accessor(accessor_id)),
             params,
             token=token,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.or_none(d.json))
 
     @endpoint
     def read_self(
-        self, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLToken | None]:
         """``GET /v1/acl/token/self``: the token whose secret the request carries.
 
         No privilege is needed; None if the secret belongs to no token.
         """
-        request = self._request("GET", path("acl", "token", "self"), token=token)
+        request = self._request(
+            "GET", path("acl", "token", "self"), token=token, ns=ns, partition=partition
+        )
         return Call(request, d.or_none(d.json))
 
     @endpoint
@@ -193,6 +208,8 @@ class Token(Group[M]):
         local: bool = False,
         templated_policies: TemplatedPolicies | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLToken]:
         """``PUT /v1/acl/token/:AccessorID``: replace the token's description and links.
@@ -215,7 +232,12 @@ class Token(Group[M]):
         if secret_id:
             body["SecretID"] = secret_id
         request = self._request(
-            "PUT", path("acl", "token", accessor_id), token=token, json_body=body
+            "PUT",
+            path("acl", "token", accessor_id),
+            token=token,
+            json_body=body,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.json)
 
@@ -226,6 +248,8 @@ class Token(Group[M]):
         token: str | None = None,
         description: str = "",
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLToken]:
         """``PUT /v1/acl/token/:AccessorID/clone``: a new token with the same links."""
@@ -235,15 +259,29 @@ class Token(Group[M]):
             path("acl", "token", _accessor(accessor_id), "clone"),
             token=token,
             json_body=body,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.json)
 
     @endpoint
     def delete(
-        self, accessor_id: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        accessor_id: str,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``DELETE /v1/acl/token/:AccessorID``: True (also if there was no such token)."""
-        request = self._request("DELETE", path("acl", "token", _accessor(accessor_id)), token=token)
+        request = self._request(
+            "DELETE",
+            path("acl", "token", _accessor(accessor_id)),
+            token=token,
+            ns=ns,
+            partition=partition,
+        )
         return Call(request, d.boolean)
 
     # Defined last: in the class body, later annotations would read ``list``
@@ -257,6 +295,8 @@ class Token(Group[M]):
         authmethod: str | None = None,
         servicename: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[builtins.list[ACLToken]]:
         """``GET /v1/acl/tokens``: every token, or those linked to a policy, role...
@@ -274,5 +314,7 @@ class Token(Group[M]):
             )
             if value
         ]
-        request = self._request("GET", path("acl", "tokens"), params, token=token)
+        request = self._request(
+            "GET", path("acl", "tokens"), params, token=token, ns=ns, partition=partition
+        )
         return Call(request, d.json)

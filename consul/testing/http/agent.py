@@ -334,6 +334,7 @@ async def agent_members(ctx: Ctx) -> Reply:
     segment = ctx.param("segment") or ""
     if wan and segment not in ("", "_all"):
         raise BadRequest("Cannot provide a segment with wan=true")
+    ctx.check_enterprise_meta(namespace=False)
     if not wan and segment not in ("", "_all"):
         # Server.LANSegmentMembers: segments are an Enterprise feature.
         raise RPCError("Network segments are not supported in this version of Consul")
@@ -353,6 +354,7 @@ async def agent_join(ctx: Ctx) -> Reply:
     """
     config = ctx.agent.config
     ctx.require(ctx.authz.agent_write(config.node_name), "agent:write", config.node_name)
+    ctx.check_enterprise_meta(namespace=False)
     wan = bool(ctx.param("wan"))
     default_port = config.serf_wan_port if wan else config.serf_lan_port
     own = config.advertise_addr_wan if wan else config.advertise_addr
@@ -424,6 +426,7 @@ async def agent_force_leave(ctx: Ctx) -> Reply:
     are alive, so a lone agent accepts any node name.
     """
     ctx.require(ctx.authz.operator_write(), "operator:write")
+    ctx.check_enterprise_meta(namespace=False)
     return empty_reply()
 
 
@@ -483,6 +486,7 @@ async def agent_service(ctx: Ctx) -> Reply:
     """``AgentService``: one service, with hash-based blocking (``?hash``, ``?wait``)."""
     service_id = ctx.tail
     _, wait = ctx.wait_params()
+    ctx.check_enterprise_meta()
     authz = ctx.authz
     local = _local(ctx)
     dc = ctx.agent.config.datacenter
@@ -582,6 +586,7 @@ async def agent_register_service(ctx: Ctx) -> Reply:
     A ``Connect.SidecarService`` is registered too, as its own
     ``<service>-sidecar-proxy`` service (``agent/sidecar_service.go``).
     """
+    ctx.check_enterprise_meta()
     args = await ctx.decode(structs.SERVICE_DEFINITION)
     sidecar_args = _sidecar_definition(args)
     if not args.get("Name"):
@@ -761,6 +766,7 @@ def _node_service(args: dict[str, Any]) -> LocalService:
 async def agent_deregister_service(ctx: Ctx) -> Reply:
     """``AgentDeregisterService``."""
     service_id = ctx.tail
+    ctx.check_enterprise_meta()
     _vet_service_update(ctx, service_id)
     _local(ctx).remove_service(service_id)
     return empty_reply()
@@ -785,6 +791,7 @@ async def agent_service_maintenance(ctx: Ctx) -> Reply:
     if not service_id:
         raise BadRequest("Missing service ID")
     enable = _enable_param(ctx)
+    ctx.check_enterprise_meta()
     _vet_service_update(ctx, service_id)
     local = _local(ctx)
     if enable:
@@ -819,6 +826,7 @@ async def agent_checks(ctx: Ctx) -> Reply:
 @routes("/v1/agent/check/register", "PUT")
 async def agent_register_check(ctx: Ctx) -> Reply:
     """``AgentRegisterCheck``."""
+    ctx.check_enterprise_meta()
     args = await ctx.decode(structs.CHECK_DEFINITION)
     if not args.get("Name"):
         raise BadRequest("Missing check name")
@@ -892,6 +900,7 @@ def _vet_check_update(ctx: Ctx, check_id: str) -> None:
 async def agent_deregister_check(ctx: Ctx) -> Reply:
     """``AgentDeregisterCheck``."""
     check_id = ctx.tail
+    ctx.check_enterprise_meta()
     _vet_check_update(ctx, check_id)
     _local(ctx).remove_check(check_id)
     return empty_reply()
@@ -899,6 +908,7 @@ async def agent_deregister_check(ctx: Ctx) -> Reply:
 
 def _check_update(ctx: Ctx, check_id: str, status: str, output: str) -> Reply:
     """``agentCheckUpdate``: vet, then set a TTL check's status."""
+    ctx.check_enterprise_meta()
     _vet_check_update(ctx, check_id)
     _local(ctx).update_ttl_check(check_id, status, output)
     return empty_reply()
@@ -971,6 +981,7 @@ async def agent_health_service_by_id(ctx: Ctx) -> Reply:
     service_id = ctx.tail
     if not service_id:
         raise BadRequest("Missing serviceID")
+    ctx.check_enterprise_meta()
     authz = ctx.authz
     local = _local(ctx)
     text = _wants_text(ctx)
@@ -999,6 +1010,7 @@ async def agent_health_service_by_name(ctx: Ctx) -> Reply:
     name = ctx.tail
     if not name:
         raise BadRequest("Missing service Name")
+    ctx.check_enterprise_meta()
     ctx.require(ctx.authz.service_read(name), "service:read", name)
     local = _local(ctx)
     dc = ctx.agent.config.datacenter

@@ -656,6 +656,7 @@ class Ctx:
         query: Callable[[], tuple[int, T]],
         *,
         not_found: Callable[[T], bool] | None = None,
+        dc: Datacenter | None = None,
     ) -> tuple[int, T]:
         """Run ``query`` as Consul's ``blockingquery.Query`` does.
 
@@ -669,9 +670,13 @@ class Ctx:
         (``ErrNotFound``): after the first such answer the query keeps
         blocking until something is found, whatever the index does
         (``agent/blockingquery/blockingquery.go``).
+
+        ``dc`` is the datacenter whose changes wake it (default: the
+        request's, :attr:`dc`).
         """
         min_index, wait = self.wait_params()
-        dc = self.dc
+        if dc is None:
+            dc = self.dc
         index, result = query()
         if min_index == 0:
             return max(index, 1), result

@@ -64,9 +64,11 @@ async def datacenters(ctx: Ctx) -> Reply:
 async def nodes(ctx: Ctx) -> Reply:
     """``GET /v1/coordinate/nodes``: the LAN coordinates of a datacenter's nodes.
 
-    Nodes the token may not read (``node:read``) are left out.
+    Nodes the token may not read (``node:read``) are left out. A partition
+    is refused as CE refuses it (``parseEntMetaPartition``).
     """
     ctx.check_consistency()
+    ctx.check_enterprise_meta(namespace=False)
     store = ctx.dc.coordinates
     authz = ctx.authz
     filtered = False
@@ -88,6 +90,7 @@ async def nodes(ctx: Ctx) -> Reply:
 async def node(ctx: Ctx) -> Reply:
     """``GET /v1/coordinate/node/:node``: one node's LAN coordinates (404 if none)."""
     ctx.check_consistency()
+    ctx.check_enterprise_meta(namespace=False)
     name = ctx.tail
     store = ctx.dc.coordinates
     ctx.require(ctx.authz.node_read(name), "node:read", name)
@@ -104,6 +107,7 @@ async def node(ctx: Ctx) -> Reply:
 async def update(ctx: Ctx) -> Reply:
     """``PUT /v1/coordinate/update``: queue a node's new LAN coordinate (``node:write``)."""
     body = await ctx.decode(COORDINATE_UPDATE_REQUEST)
+    ctx.check_enterprise_meta()  # parseEntMetaNoWildcard, after the body
     dc = ctx.dc
     coord = body.get("Coord")
     if coord is None:

@@ -268,6 +268,8 @@ class CatalogStore:
         }
         if config.grpc_port > 0:
             meta["grpc_port"] = str(config.grpc_port)
+        if config.grpc_tls_port > 0:
+            meta["grpc_tls_port"] = str(config.grpc_tls_port)
         return {
             "Datacenter": self.dc.name,
             "ID": self.server_node_id(),

@@ -28,6 +28,7 @@ from .coordinate import CoordinateStore
 from .gateways import GatewayServicesStore
 from .kv import KVStore
 from .operator import AutopilotStore
+from .peering import PeeringStore
 from .query import PreparedQueryStore
 from .session import SessionStore
 from .wakeups import Wakeups
@@ -53,6 +54,7 @@ class Datacenter:
         self.queries = PreparedQueryStore(self)
         self.autopilot = AutopilotStore(self)
         self.ca = CAStore(self)
+        self.peerings = PeeringStore(self)
 
     @property
     def stores(self) -> tuple[object, ...]:

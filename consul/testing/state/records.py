@@ -513,6 +513,11 @@ def validate_node_meta(meta: Mapping[str, str] | None) -> str | None:
     return _meta_problem(meta, lambda key: False)
 
 
+def validate_meta_tags(meta: Mapping[str, str] | None) -> str | None:
+    """``structs.ValidateMetaTags``: metadata whose keys may not start with ``consul-``."""
+    return _meta_problem(meta, lambda key: key.startswith("consul-"))
+
+
 def _meta_problem(meta: Mapping[str, str] | None, reserved: Callable[[str], bool]) -> str | None:
     meta = meta or {}
     if len(meta) > 64:

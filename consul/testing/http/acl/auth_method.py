@@ -20,7 +20,7 @@ from ..context import Ctx
 from ..errors import BadRequest
 from ..reply import Reply, json_reply
 from ..routes import Routes
-from .common import acl_store, read_list, read_one, require_acl, require_acl_to_delete
+from .common import acl_store, decode_write, read_list, read_one, require_acl, require_acl_to_delete
 from .token import MAX_EXPIRATION_TTL, MIN_EXPIRATION_TTL
 
 routes = Routes()
@@ -81,7 +81,7 @@ def _max_token_ttl(value: Any) -> int:
 
 async def _auth_method_write(ctx: Ctx, store: ACLStore, url_name: str) -> Reply:
     """``ACLAuthMethodWrite`` and ``AuthMethodSet``, Consul's checks in its order."""
-    body = await ctx.decode(structs.ACL_AUTH_METHOD, "AuthMethod decoding failed: ")
+    body = await decode_write(ctx, structs.ACL_AUTH_METHOD, "AuthMethod decoding failed: ")
     max_ttl = _max_token_ttl(body.get("MaxTokenTTL"))
     name = body.get("Name", "")
     if url_name:

@@ -23,7 +23,7 @@ from ..context import Ctx
 from ..errors import BadRequest
 from ..reply import Reply, json_reply
 from ..routes import Routes
-from .common import acl_store, read_list, read_one, require_acl, require_acl_to_delete
+from .common import acl_store, decode_write, read_list, read_one, require_acl, require_acl_to_delete
 
 routes = Routes()
 
@@ -75,7 +75,7 @@ async def binding_rule_crud(ctx: Ctx) -> Reply:
 
 async def _binding_rule_write(ctx: Ctx, store: ACLStore, url_id: str) -> Reply:
     """``ACLBindingRuleWrite`` and ``BindingRuleSet``, Consul's checks in its order."""
-    body = await ctx.decode(structs.ACL_BINDING_RULE, "BindingRule decoding failed: ")
+    body = await decode_write(ctx, structs.ACL_BINDING_RULE, "BindingRule decoding failed: ")
     rule_id = body.get("ID", "")
     if rule_id and rule_id != url_id:
         raise BadRequest("BindingRule ID in URL and payload do not match")

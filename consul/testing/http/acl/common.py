@@ -15,12 +15,14 @@ from ...state.acl.authorizer import Authorizer
 from ...state.acl.objects import RESERVED_PREFIX, Policy, Role, valid_identity_name
 from ...state.acl.store import ACLStore
 from ...state.errors import RPCError
+from ...state.gotypes import Struct
 from ...state.structs import NodeIdentity, ServiceIdentity
 from ..context import Ctx
-from ..errors import HTTPError
+from ..errors import BadRequest, HTTPError
 from ..reply import Reply, json_reply
 
 __all__ = [
+    "decode_write",
     "identities",
     "links",
     "new_id",
@@ -138,8 +140,28 @@ def new_uuid(store: ACLStore) -> str:
     return new_id(lambda value: value in store.tokens or store.token_by_secret(value) is not None)
 
 
+async def decode_write(ctx: Ctx, spec: Struct, prefix: str) -> Any:
+    """The body of an ACL write, as ``agent/acl_endpoint.go`` reads it.
+
+    ``parseEntMeta`` first (CE refuses ``?ns`` and ``?partition``), then the
+    body, where an unknown ``Namespace`` field gets CE's explanation
+    (``rewordUnknownEnterpriseFieldError``, ``agent/http_ce.go``).
+    """
+    ctx.check_enterprise_meta()
+    try:
+        return await ctx.decode(spec, prefix)
+    except BadRequest as exc:
+        if exc.reason.endswith('json: unknown field "Namespace"'):
+            raise BadRequest(f"{exc.reason} - Namespaces are a Consul Enterprise feature") from None
+        raise
+
+
 def require_acl_to_delete(ctx: Ctx, noun: str) -> None:
-    """``ACLWriteAllowed`` before a delete: an unknown token is a 404 naming ``noun``."""
+    """``ACLWriteAllowed`` before a delete: an unknown token is a 404 naming ``noun``.
+
+    The namespace and partition are checked first (``parseEntMeta``).
+    """
+    ctx.check_enterprise_meta()
     try:
         require_acl(ctx, write=True)
     except RPCError as exc:
@@ -154,6 +176,7 @@ async def read_list(ctx: Ctx, listing: Callable[[], tuple[int, Any]]) -> Reply:
     ``listing`` returns its table's index and the JSON of what it lists.
     """
     ctx.check_consistency()
+    ctx.check_enterprise_meta()
     require_acl(ctx, write=False)
     index, found = await ctx.blocking(listing)
     ctx.set_meta(index)
@@ -168,6 +191,7 @@ async def read_one(
     ``index`` is its table's index and ``find`` the object (None if absent).
     """
     ctx.check_consistency()
+    ctx.check_enterprise_meta()
     require_acl(ctx, write=False)
     index_now, found = await ctx.blocking(
         lambda: (index(), find()), not_found=lambda item: item is None

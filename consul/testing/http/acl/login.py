@@ -22,7 +22,7 @@ from ..context import Ctx
 from ..errors import HTTPError
 from ..reply import Reply, json_reply, marshal_string_map
 from ..routes import Routes
-from .common import acl_store, new_uuid
+from .common import acl_store, decode_write, new_uuid
 
 routes = Routes()
 
@@ -32,7 +32,7 @@ async def login(ctx: Ctx) -> Reply:
     """``ACLLogin``: no token is needed; the new token (with its secret) is the answer."""
     store = acl_store(ctx)
     ctx.dc  # noqa: B018 - an unknown ?dc is an error here too
-    body = await ctx.decode(structs.ACL_LOGIN_PARAMS, "Failed to decode request body: ")
+    body = await decode_write(ctx, structs.ACL_LOGIN_PARAMS, "Failed to decode request body: ")
     name = body.get("AuthMethod", "")
     method = store.auth_methods.get(name)
     if method is None:

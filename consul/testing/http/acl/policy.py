@@ -19,7 +19,15 @@ from ..context import Ctx
 from ..errors import HTTPError
 from ..reply import Reply, json_reply
 from ..routes import Routes
-from .common import acl_store, new_id, read_list, read_one, require_acl, require_acl_to_delete
+from .common import (
+    acl_store,
+    decode_write,
+    new_id,
+    read_list,
+    read_one,
+    require_acl,
+    require_acl_to_delete,
+)
 
 routes = Routes()
 
@@ -40,7 +48,7 @@ async def policy_list(ctx: Ctx) -> Reply:
 async def policy_create(ctx: Ctx) -> Reply:
     """``ACLPolicyCreate``."""
     store = acl_store(ctx)
-    body = await ctx.decode(structs.ACL_POLICY, "Policy decoding failed: ")
+    body = await decode_write(ctx, structs.ACL_POLICY, "Policy decoding failed: ")
     if body.get("ID"):
         raise HTTPError(400, "Cannot specify the ID when creating a new policy")
     require_acl(ctx, write=True)
@@ -66,7 +74,7 @@ async def policy_crud(ctx: Ctx) -> Reply:
     if ctx.method == "GET":
         return await _policy_read(ctx, store, lambda: store.policy(policy_id))
     if ctx.method == "PUT":
-        body = await ctx.decode(structs.ACL_POLICY, "Policy decoding failed: ")
+        body = await decode_write(ctx, structs.ACL_POLICY, "Policy decoding failed: ")
         body.setdefault("ID", policy_id)
         if body["ID"] != policy_id:
             raise HTTPError(400, "Policy ID in URL and payload do not match")

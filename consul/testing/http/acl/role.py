@@ -21,6 +21,7 @@ from ..reply import Reply, json_reply
 from ..routes import Routes
 from .common import (
     acl_store,
+    decode_write,
     identities,
     links,
     new_id,
@@ -88,7 +89,7 @@ async def _role_read(ctx: Ctx, store: ACLStore, find: Callable[[], Role | None])
 
 async def _role_write(ctx: Ctx, store: ACLStore, role_id: str) -> Reply:
     """``ACLRoleWrite`` and ``RoleSet``."""
-    body = await ctx.decode(structs.ACL_ROLE, "Role decoding failed: ")
+    body = await decode_write(ctx, structs.ACL_ROLE, "Role decoding failed: ")
     if body.get("ID") and body["ID"] != role_id:
         raise HTTPError(400, "Role ID in URL and payload do not match")
     require_acl(ctx, write=True)

@@ -22,6 +22,7 @@ from ..reply import Reply, json_reply
 from ..routes import Routes
 from .common import (
     acl_store,
+    decode_write,
     identities,
     links,
     new_uuid,
@@ -55,6 +56,7 @@ async def token_list(ctx: Ctx) -> Reply:
     """``ACLTokenList``: stubs of the unexpired tokens, ``?policy``/``?role``/... narrowing."""
     store = acl_store(ctx)
     ctx.check_consistency()
+    ctx.check_enterprise_meta()
     authz = require_acl(ctx, write=False)
     redact = not authz.acl_write()
     policy = ctx.param("policy") or ""
@@ -87,7 +89,7 @@ async def token_list(ctx: Ctx) -> Reply:
 async def token_create(ctx: Ctx) -> Reply:
     """``ACLTokenCreate``."""
     store = acl_store(ctx)
-    body = await ctx.decode(structs.ACL_TOKEN, "Token decoding failed: ")
+    body = await decode_write(ctx, structs.ACL_TOKEN, "Token decoding failed: ")
     require_acl(ctx, write=True)
     return json_reply(_token_set(ctx, store, body, create=True))
 
@@ -124,7 +126,7 @@ async def token_crud(ctx: Ctx) -> Reply:
     if ctx.method == "GET":
         return await _token_read(ctx, store, accessor)
     if ctx.method == "PUT":
-        body = await ctx.decode(structs.ACL_TOKEN, "Token decoding failed: ")
+        body = await decode_write(ctx, structs.ACL_TOKEN, "Token decoding failed: ")
         body.setdefault("AccessorID", accessor)
         if body["AccessorID"] != accessor:
             raise HTTPError(400, "Token Accessor ID in URL and payload do not match")
@@ -271,7 +273,7 @@ def _token_set(ctx: Ctx, store: ACLStore, body: dict[str, Any], *, create: bool)
 
 async def _token_clone(ctx: Ctx, store: ACLStore, accessor: str) -> Reply:
     """``ACLTokenClone``: a new token with the same links; ``Description`` may change."""
-    body = await ctx.decode(structs.ACL_TOKEN, "Token decoding failed: ")
+    body = await decode_write(ctx, structs.ACL_TOKEN, "Token decoding failed: ")
     require_acl(ctx, write=True)
     source = store.token(accessor)
     if source is None or source.expired():
