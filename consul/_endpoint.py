@@ -206,8 +206,8 @@ class Group(Generic[M]):
             token = client.token
         if token:
             headers = (("X-Consul-Token", header_value(token, "token")),)
-        if client.config.http_auth is not None:
-            user, password = client.config.http_auth
+        if client.settings.http_auth is not None:
+            user, password = client.settings.http_auth
             basic = base64.b64encode(f"{user}:{password}".encode()).decode()
             headers += (("Authorization", f"Basic {basic}"),)
         if cache_control:
@@ -217,7 +217,7 @@ class Group(Generic[M]):
             content_type = content_type or "application/json"
         if content_type:
             headers += (("Content-Type", content_type),)
-        return Request(method, path, query, headers, body, blocking_wait, client.config.timeout)
+        return Request(method, path, query, headers, body, blocking_wait, client.settings.timeout)
 
     def _read(
         self,

@@ -19,10 +19,13 @@ from .adapters.callback import CallbackRunner
 from .api.acl import ACL
 from .api.agent import Agent
 from .api.catalog import Catalog
+from .api.config import Config as ConfigEntries
 from .api.connect import Connect
 from .api.coordinate import Coordinate
 from .api.debug import Debug
+from .api.discovery_chain import DiscoveryChain
 from .api.event import Event
+from .api.exported_services import ExportedServices
 from .api.health import Health
 from .api.imported_services import ImportedServices
 from .api.internal import Internal
@@ -32,6 +35,7 @@ from .api.operator import Operator
 from .api.partition import Partitions
 from .api.peering import Peerings
 from .api.query import Query
+from .api.raw import Raw
 from .api.session import Session
 from .api.snapshot import Snapshot
 from .api.status import Status
@@ -124,6 +128,7 @@ class ConsulBase(Recipes[M], Generic[M]):
     Coordinate = Coordinate
     Debug = Debug
     Event = Event
+    ExportedServices = ExportedServices
     Health = Health
     ImportedServices = ImportedServices
     Internal = Internal
@@ -161,7 +166,8 @@ class ConsulBase(Recipes[M], Generic[M]):
         tls_server_name: str | None = None,
         http_auth: str | tuple[str, str] | None = None,
     ) -> None:
-        self.config = Config.resolve(
+        #: The client's resolved settings (address, TLS, timeout...).
+        self.settings = Config.resolve(
             host,
             port,
             token,
@@ -177,19 +183,24 @@ class ConsulBase(Recipes[M], Generic[M]):
         )
         #: The default ACL token (None: none); assignable, as python-consul's was.
         #: It is sent only in the ``X-Consul-Token`` header, never in a URL.
-        self.token: str | None = self.config.token
+        self.token: str | None = self.settings.token
         #: The default datacenter (None: the agent's own); assignable.
-        self.dc: str | None = self.config.dc
+        self.dc: str | None = self.settings.dc
         #: The default consistency mode of reads; assignable.
-        self.consistency: str = self.config.consistency
-        self._runner = self._make_runner(self.config)
+        self.consistency: str = self.settings.consistency
+        #: Configuration entries; it also answers the settings' attributes
+        #: (``self.config.timeout``), which a subclass's ``http_connect`` may read.
+        self.config: ConfigEntries[M] = ConfigEntries(self)
+        self._runner = self._make_runner(self.settings)
         self.acl: ACL[M] = ACL(self)
         self.agent: Agent[M] = Agent(self)
         self.catalog: Catalog[M] = Catalog(self)
         self.connect: Connect[M] = Connect(self)
         self.coordinate: Coordinate[M] = Coordinate(self)
         self.debug: Debug[M] = Debug(self)
+        self.discovery_chain: DiscoveryChain[M] = DiscoveryChain(self)
         self.event: Event[M] = Event(self)
+        self.exported_services: ExportedServices[M] = ExportedServices(self)
         self.health: Health[M] = Health(self)
         self.imported_services: ImportedServices[M] = ImportedServices(self)
         self.internal: Internal[M] = Internal(self)
@@ -199,6 +210,7 @@ class ConsulBase(Recipes[M], Generic[M]):
         self.partition: Partitions[M] = Partitions(self)
         self.peering: Peerings[M] = Peerings(self)
         self.query: Query[M] = Query(self)
+        self.raw: Raw[M] = Raw(self)
         self.session: Session[M] = Session(self)
         self.snapshot: Snapshot[M] = Snapshot(self)
         self.status: Status[M] = Status(self)
@@ -216,10 +228,10 @@ class ConsulBase(Recipes[M], Generic[M]):
     @property
     def scheme(self) -> str:
         """``http`` or ``https``."""
-        return self.config.scheme
+        return self.settings.scheme
 
     def __repr__(self) -> str:
-        return f"<{type(self).__module__}.{type(self).__qualname__} {self.config.address}>"
+        return f"<{type(self).__module__}.{type(self).__qualname__} {self.settings.address}>"
 
 
 class Consul(ConsulBase[Callback]):

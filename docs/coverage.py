@@ -81,6 +81,8 @@ OVERRIDES: dict[str, tuple[tuple[str, ...], str]] = {
         ("imported_services.list",),
         "no Consul release serves it yet, 1.22 included (not in `agent/http_register.go`)",
     ),
+    "Raw.Query/QueryRaw": (("raw.query",), "the whole path is its argument"),
+    "Raw.Write": (("raw.write",), "the whole path is its argument"),
     "Internal.AssignServiceVirtualIP": (
         ("internal.assign_service_virtual_ip",),
         "the embedded agent does not serve it: it models no virtual IPs",
@@ -94,6 +96,17 @@ OVERRIDES: dict[str, tuple[tuple[str, ...], str]] = {
         for go in ("Create", "Update", "Destroy", "Clone", "Info", "List")
     },
 }
+
+#: Operations of the Go client that Consul (CE, 1.22 included) does not serve:
+#: no route in ``agent/http_register.go``, so ``HTTPHandlers.Index`` answers
+#: 404 (``agent/http.go``). The embedded agent answers them the same way.
+NOT_SERVED_BY_CONSUL = frozenset(
+    {
+        *(f"Operator.FeatureGate{go} (very new)" for go in ("List", "Get", "Set")),
+        "Client.ImportedServices",
+        *(f"ACL.{go} (legacy)" for go in ("Create", "Update", "Destroy", "Clone", "Info", "List")),
+    }
+)
 
 #: How Consul CE answers an Enterprise endpoint: it registers no route for it
 #: (``agent/http_register.go``), so ``HTTPHandlers.Index`` answers
@@ -280,13 +293,15 @@ def mark_tested(methods: Iterable[Method], sources: Iterable[str]) -> None:
 
     A dotted name of the sources (``c.agent.connect.ca.roots``) names the
     method of its longest suffix that is a method's name
-    (``agent.connect.ca.roots``, not ``connect.ca.roots``).
+    (``agent.connect.ca.roots``, not ``connect.ca.roots``); a callable
+    group of the client itself is named by its last part
+    (``c.exported_services``).
     """
     by_name = {alias: method for method in methods for alias in method.aliases}
     for source in sources:
         for dotted in _DOTTED.findall(source):
             parts = dotted.split(".")
-            for start in range(len(parts) - 1):
+            for start in range(len(parts)):
                 method = by_name.get(".".join(parts[start:]))
                 if method is not None:
                     method.tested = True
@@ -357,8 +372,11 @@ def match_agent(operation: Operation, mux: Mux) -> list[Route]:
 #: The statuses, in the order of the summary.
 STATUSES = ("covered", "untested", "client only", "agent only", "missing")
 STATUS_TEXT = {
-    "covered": "client and agent (an Enterprise one: as CE answers it), tested",
-    "untested": "client and agent (an Enterprise one: as CE answers it), not called by the tests",
+    "covered": "client and agent (one Consul CE does not serve: answered as CE answers it), tested",
+    "untested": (
+        "client and agent (one Consul CE does not serve: answered as CE answers it), "
+        "not called by the tests"
+    ),
     "client only": "the client has it, the embedded agent does not answer it",
     "agent only": "the embedded agent answers it, the client has no method for it",
     "missing": "neither",
@@ -373,16 +391,19 @@ class Row:
     methods: list[Method]
     routes: list[Route]
     notes: list[str] = field(default_factory=list)
+    #: Consul CE does not serve it (an Enterprise operation, or one of
+    #: :data:`NOT_SERVED_BY_CONSUL`).
+    unserved: bool = False
 
     @property
     def answered_as_ce(self) -> bool:
-        """An Enterprise operation the agent answers as CE does: with no route of its own."""
-        return self.operation.enterprise and not self.routes
+        """One Consul CE does not serve, and neither does the agent: both answer 404."""
+        return self.unserved and not self.routes
 
     @property
     def status(self) -> str:
         """One of :data:`STATUSES`."""
-        if self.methods and (self.routes or self.answered_as_ce):
+        if self.methods and (self.routes or self.answered_as_ce or not self.operation.paths):
             return "covered" if all(m.tested for m in self.methods) else "untested"
         if self.methods:
             return "client only"
@@ -394,10 +415,19 @@ def build_rows(
     methods: Sequence[Method],
     mux: Mux,
     overrides: dict[str, tuple[tuple[str, ...], str]],
+    unserved: frozenset[str] = frozenset(),
 ) -> list[Row]:
-    """Match every operation of ``table``; fail on an override that matches nothing."""
+    """Match every operation of ``table``; fail on an override that matches nothing.
+
+    ``unserved`` names the operations Consul CE does not serve besides the
+    Enterprise ones.
+    """
     by_name = {alias: method for method in methods for alias in method.aliases}
     go_methods = {operation.go_method for operation in table}
+    for go_method in sorted(unserved - go_methods):
+        raise CoverageError(
+            f"an operation not served by Consul that is not in the table: {go_method!r}"
+        )
     for go_method, (names, _) in overrides.items():
         if go_method not in go_methods:
             raise CoverageError(f"override of an operation not in the table: {go_method!r}")
@@ -417,7 +447,15 @@ def build_rows(
             notes.append(ANY_PATH_NOTE)
         if operation.enterprise:
             notes.append(ENTERPRISE_NOTE)
-        rows.append(Row(operation, found, match_agent(operation, mux), notes))
+        rows.append(
+            Row(
+                operation,
+                found,
+                match_agent(operation, mux),
+                notes,
+                operation.enterprise or operation.go_method in unserved,
+            )
+        )
     return rows
 
 
@@ -477,7 +515,8 @@ def render(rows: Sequence[Row], methods: Sequence[Method], routes: Sequence[Rout
                     for method in row.methods
                 ),
                 "<br>".join(_code(r.pattern) for r in row.routes)
-                or ("CE's 404" if row.answered_as_ce else ""),
+                or ("404, as CE" if row.answered_as_ce else "")
+                or ("any route" if not row.operation.paths and row.methods else ""),
                 row.status,
                 "; ".join(row.notes),
             ]
@@ -526,7 +565,7 @@ def generate() -> str:
         methods = client_methods(client)
     mark_tested(methods, read_sources(TESTS))
     routes = all_routes()
-    rows = build_rows(table, methods, Mux(routes), OVERRIDES)
+    rows = build_rows(table, methods, Mux(routes), OVERRIDES, NOT_SERVED_BY_CONSUL)
     return render(rows, methods, routes)
 
 

@@ -148,7 +148,7 @@ class Sync:
         return Sync(self._target, self._loop, start=True)
 
     @property
-    def raw(self) -> Any:
+    def unwrapped(self) -> Any:
         """The wrapped client or group itself."""
         return self._target
 

@@ -48,7 +48,7 @@ class _Client(Protocol):
     """What the runner needs of its client: the ``http`` object and the settings."""
 
     http: Any
-    config: Config
+    settings: Config
 
 
 class CallbackRunner:
@@ -80,11 +80,11 @@ class CallbackRunner:
             kwargs["data"] = _data(request.body, request.headers)
         if request.headers:
             kwargs["headers"] = dict(request.headers)
-        if request.timeout != self._client.config.timeout:
+        if request.timeout != self._client.settings.timeout:
             # A call's own timeout=, which python-consul's protocol does not
             # have: the object must take it (consul.std.HTTPClient does).
             kwargs["timeout"] = request.timeout
-        path = self._client.config.path_prefix + unquote(request.path)
+        path = self._client.settings.path_prefix + unquote(request.path)
         if LOG.isEnabledFor(DEBUG):
             return _logged(send, call, path, kwargs)
         return send(functools.partial(_answer, call), path, **kwargs)

@@ -1,10 +1,11 @@
-"""The Connect CA: ``/v1/connect/ca`` (``client.connect.ca``).
+"""The Connect CA: ``/v1/connect/ca`` (``client.connect.ca``); ``client.connect``.
 
 Its root certificates and its configuration, py-consul's names
 (``client.connect.ca.roots``, ``client.connect.ca.configuration``); setting
 the configuration (py-consul has no such call) is Go's ``CASetConfig``.
 The agent's own view of the CA (its roots, leaf certificates) is
-``client.agent.connect.ca``.
+``client.agent.connect.ca``. ``client.connect`` holds this group and the
+intentions' (``client.connect.intentions``, :mod:`.intentions`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 from .. import _decode as d
 from .._endpoint import Group, endpoint, flag, mapping, non_empty
 from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Response, path
+from .intentions import ConnectIntentions
 
 if TYPE_CHECKING:
     from ..base import ConsulBase
@@ -134,8 +136,12 @@ class ConnectCA(Group[M]):
 
 
 class Connect(Group[M]):
-    """Connect, the service mesh (``client.connect``): its CA is ``client.connect.ca``."""
+    """Connect, the service mesh (``client.connect``).
+
+    Its CA is ``client.connect.ca``, its intentions ``client.connect.intentions``.
+    """
 
     def __init__(self, client: ConsulBase[M]) -> None:
         super().__init__(client)
         self.ca: ConnectCA[M] = ConnectCA(client)
+        self.intentions: ConnectIntentions[M] = ConnectIntentions(client)

@@ -42,7 +42,7 @@ def test_quick_calls_go_past_blocking_queries(adapter, client, loops, stub):
     assert not any(future.done() for future in pending)
     # Closing the client aborts the queries under way (the server sees them
     # go) and the one waiting for a turn.
-    close_client(c.raw, loops(adapter))
+    close_client(c.unwrapped, loops(adapter))
     stub.wait_held(0)
     assert {_outcome(future) for future in pending} <= {"closed", "cancelled"}
     assert len(stub.seen) == held + 2

@@ -64,7 +64,7 @@ def test_cancelling_a_blocking_query_hangs_up(adapter, client, loops, stub):
     stub.hang()
     c = client(stub)
     loop = loops(adapter)
-    handle = _start(adapter, loop, lambda: c.raw.kv.get("k", index=7, wait="5m"))
+    handle = _start(adapter, loop, lambda: c.unwrapped.kv.get("k", index=7, wait="5m"))
     assert stub.holding.wait(CALL_TIMEOUT)
     _cancel_and_wait(adapter, loop, handle)
     assert stub.dropped.wait(5), "the connection was left open"
@@ -80,8 +80,8 @@ def test_cancelling_a_flow_cancels_its_call(adapter, client, loops, stub):
     stub.hang()
     c = client(stub)
     loop = loops(adapter)
-    call = type(c.raw.kv).get(c.raw.kv, "k", index=7, wait="5m")
-    handle = _start(adapter, loop, lambda: c.raw._runner.run_flow(single(call)))
+    call = type(c.unwrapped.kv).get(c.unwrapped.kv, "k", index=7, wait="5m")
+    handle = _start(adapter, loop, lambda: c.unwrapped._runner.run_flow(single(call)))
     assert stub.holding.wait(CALL_TIMEOUT)
     _cancel_and_wait(adapter, loop, handle)
     assert stub.dropped.wait(5), "the connection was left open"
@@ -91,9 +91,9 @@ def test_cancelling_a_flow_cancels_its_call(adapter, client, loops, stub):
 def test_a_thread_pool_call_is_cancelled_before_it_starts(adapter, client, stub):
     stub.hang()
     c = client(stub, timeout=0.5, max_workers=1)
-    running = c.raw.status.leader()
+    running = c.unwrapped.status.leader()
     assert stub.holding.wait(CALL_TIMEOUT)
-    queued = c.raw.status.leader()
+    queued = c.unwrapped.status.leader()
     assert queued.cancel()
     # A call under way cannot be stopped from outside its thread: it ends
     # at its timeout, and the queued one is never sent.

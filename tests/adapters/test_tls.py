@@ -86,7 +86,7 @@ def test_the_whole_setup_from_the_environment(client, tls_agent, pki, monkeypatc
     monkeypatch.setenv("CONSUL_HTTP_ADDR", f"https://{tls_agent.https_addr}")
     monkeypatch.setenv("CONSUL_CACERT", str(pki.ca))
     c = client()
-    assert c.raw.config.scheme == "https"
+    assert c.unwrapped.config.scheme == "https"
     works(c)
 
 

@@ -53,7 +53,7 @@ def test_not_in_an_unreadable_answers_traceback(client, stub):
 
 def test_not_in_any_repr(client, stub):
     c = client(stub, token=TOKEN, http_auth=("user", "pa55word"))
-    for thing in (c.raw, c.raw.config, c.raw.http, c.raw.kv):
+    for thing in (c.unwrapped, c.unwrapped.config, c.unwrapped.http, c.unwrapped.kv):
         assert TOKEN not in repr(thing)
         assert "pa55word" not in repr(thing)
 

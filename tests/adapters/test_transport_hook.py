@@ -47,7 +47,7 @@ def test_calls_are_answered_by_the_handler(client):
     assert (index, entry["Value"], entry["ModifyIndex"]) == (7, b"on", 7)
     assert c.kv.get("missing") == (7, None)
     assert c.kv.put("feature/y", b"off", cas=3) is True
-    assert c.raw.http is mock
+    assert c.unwrapped.http is mock
     get, _, put = mock.requests
     assert (get.method, get.path, get.params) == ("GET", "/v1/kv/feature/x", (("dc", "dc2"),))
     assert ("X-Consul-Token", TOKEN) in get.headers

@@ -45,10 +45,21 @@ PLACEHOLDERS: dict[str, Any] = {
     "Sequence[ACLAuthorizationRequest]": [],
     "Sequence[str]": ["10.0.0.1"],
     "bool": True,
+    "Mapping[str, Any]": {"Kind": "service-defaults", "Name": "web"},
 }
 
 #: Valid values of arguments that take one of a few words, by (method, argument).
-WORDS = {("Health.state", "name"): "passing", ("AgentChecks.update", "status"): "passing"}
+WORDS = {
+    ("Health.state", "name"): "passing",
+    ("AgentChecks.update", "status"): "passing",
+    ("ConnectIntentions.match", "by"): "source",
+    ("ConnectIntentions.match", "names"): "web",
+    ("ConnectIntentions.create", "action"): "allow",
+    ("ConnectIntentions.update", "action"): "allow",
+    # A whole path by design: its own checks are in tests/api/test_raw.py.
+    ("Raw.query", "endpoint"): "/v1/kv/k",
+    ("Raw.write", "endpoint"): "/v1/kv/k",
+}
 
 #: Arguments some methods need besides the required ones, to build a request at all.
 EXTRA: dict[str, dict[str, Any]] = {

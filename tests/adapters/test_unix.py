@@ -29,7 +29,7 @@ def test_a_call_goes_through_the_socket(client, unix_stub):
     assert (leader.method, leader.target) == ("GET", "/v1/status/leader")
     assert (put.method, put.target, put.body) == ("PUT", "/v1/kv/k", b"v")
     assert put.headers["X-Consul-Token"] == TOKEN
-    assert repr(c.raw).endswith(f" {unix_stub.host}>")
+    assert repr(c.unwrapped).endswith(f" {unix_stub.host}>")
 
 
 def test_consul_http_addr(adapter, loops, unix_stub, monkeypatch):
@@ -83,7 +83,7 @@ def test_quick_calls_go_past_blocking_queries_and_close_aborts(adapter, client, 
     pending = c.start.kv.get("k", index=5, wait="5m")
     unix_stub.wait_held(1)
     assert c.status.leader() is None
-    close_client(c.raw, loops(adapter))
+    close_client(c.unwrapped, loops(adapter))
     unix_stub.wait_held(0)
     with pytest.raises(consul.ClientClosed):
         pending.result(CALL_TIMEOUT)

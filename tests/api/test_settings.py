@@ -16,9 +16,9 @@ def test_token_set_after_construction_is_used(connect, consul_acl_agent):
     c = connect(agent=consul_acl_agent)
     with pytest.raises(consul.ACLPermissionDenied):
         c.kv.put("k", b"v")
-    c.raw.token = consul_acl_agent.management_token
+    c.unwrapped.token = consul_acl_agent.management_token
     assert c.kv.put("k", b"v") is True
-    c.raw.token = None
+    c.unwrapped.token = None
     with pytest.raises(consul.ACLPermissionDenied):
         c.kv.get("k")
 
@@ -26,25 +26,25 @@ def test_token_set_after_construction_is_used(connect, consul_acl_agent):
 def test_dc_set_after_construction_is_used(connect, consul_agent):
     c = connect()
     c.kv.put("k", b"v")
-    c.raw.dc = "elsewhere"
+    c.unwrapped.dc = "elsewhere"
     with pytest.raises(consul.ServerError, match="No path to datacenter"):
         c.kv.get("k")
-    c.raw.dc = None
+    c.unwrapped.dc = None
     assert c.kv.get("k")[1]["Value"] == b"v"
 
 
 def test_consistency_set_after_construction_is_used(c):
     # What it puts in the query is checked in tests/unit/test_http.py.
     c.kv.put("k", b"v")
-    c.raw.consistency = "stale"
+    c.unwrapped.consistency = "stale"
     assert c.kv.get("k")[1]["Value"] == b"v"
-    c.raw.consistency = "eventual"
+    c.unwrapped.consistency = "eventual"
     with pytest.raises(ValueError, match="consistency must be"):
         c.kv.get("k")
 
 
 def test_the_groups_classes_have_python_consuls_names(c):
-    client = c.raw
+    client = c.unwrapped
     assert type(client.kv) is type(client).KV is consul.Consul.KV
     assert type(client.agent.service) is type(client).Agent.Service
     assert type(client.agent.check) is type(client).Agent.Check

@@ -106,7 +106,7 @@ def test_a_service_kept_registered(c, adapter):
 
 
 def test_a_kept_registration_as_a_context_manager(c, adapter):
-    client = c.raw
+    client = c.unwrapped
     if adapter in ("std", "threadpool"):
 
         def scenario() -> Any:

@@ -53,7 +53,7 @@ def test_a_held_lock_excludes_another_handle(c):
     # Each failed attempt destroyed the session it had made for itself.
     _, sessions = c.session.list()
     assert [s["ID"] for s in sessions] == [mine.session_id]
-    waiting = c.wrap(theirs.raw).start.acquire()
+    waiting = c.wrap(theirs.unwrapped).start.acquire()
     mine.release()
     assert waiting.result(CALL_TIMEOUT) is True
     assert theirs.held
@@ -156,7 +156,7 @@ def test_bad_arguments_are_refused_before_any_io(c):
 
 
 def test_lock_as_a_context_manager(c, adapter):
-    client = c.raw
+    client = c.unwrapped
 
     if adapter in ("std", "threadpool"):
 

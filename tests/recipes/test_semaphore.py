@@ -35,7 +35,7 @@ def test_slots_up_to_the_limit(c):
     assert second.acquire() is True
     assert third.acquire(timeout=0) is False
     assert third.acquire(timeout=0.2) is False
-    waiting = c.wrap(third.raw).start.acquire()
+    waiting = c.wrap(third.unwrapped).start.acquire()
     first.release()
     assert waiting.result(CALL_TIMEOUT) is True
     second.release()

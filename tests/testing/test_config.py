@@ -40,6 +40,12 @@ def test_keys_that_matter_json():
     }
 
 
+def test_default_intention_policy_is_read():
+    assert settings('default_intention_policy = "deny"', "hcl") == {
+        "default_intention_policy": "deny"
+    }
+
+
 def test_keys_that_matter_hcl():
     text = """
     datacenter = "east"

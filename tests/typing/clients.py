@@ -28,9 +28,14 @@ from consul._endpoint import AsyncIO, Blocking
 from consul.api.acl import ACLAuthMethod, ACLTemplatedPolicyResponse, ACLToken
 from consul.api.agent import AgentService
 from consul.api.catalog import GatewayService, Node
+from consul.api.config import ConfigEntry
+from consul.api.config_entries import APIGatewayEntry, HTTPRouteEntry
 from consul.api.connect import CAConfiguration
+from consul.api.discovery_chain import CompiledDiscoveryChain, DiscoveryChainResponse
 from consul.api.event import UserEvent
+from consul.api.exported_services import ResolvedExportedService
 from consul.api.health import HealthCheck, ServiceEntry
+from consul.api.intentions import Intention
 from consul.api.kv import KVPair
 from consul.api.query import ExecuteResponse, ExplainResponse, PreparedQuery
 from consul.recipes import Lock
@@ -91,6 +96,15 @@ def metadata_and_query_options() -> None:
         c.catalog.nodes(ns="team")  # type: ignore[call-arg]
         assert_type(c.connect.ca.configuration(), CAConfiguration)
         assert_type(c.connect.ca.set_configuration("consul", {"LeafCertTTL": "24h"}), bool)
+        assert_type(c.connect.intentions.list(), consul.Indexed[list[Intention]])
+        assert_type(c.connect.intentions.get_exact("web", "db").data, Intention | None)
+        assert_type(c.connect.intentions.upsert("web", "db", "allow"), bool)
+        assert_type(c.connect.intentions.check("web", "db"), bool)
+        assert_type(
+            c.connect.intentions.match("source", ["web"]).data, dict[str, list[Intention] | None]
+        )
+        assert_type(c.connect.intentions.create("web", "db", "allow"), str)
+        c.connect.intentions.upsert("web", "db", permissions={"Action": "allow"})  # type: ignore[arg-type]
         del pair
 
 
@@ -112,6 +126,56 @@ async def prepared_queries_asyncio() -> None:
         pending = assert_type(a.query.list(), Coroutine[Any, Any, list[PreparedQuery]])
         assert_type(await pending, list[PreparedQuery])
         assert_type(await a.query.execute("q"), ExecuteResponse | None)
+
+
+def config_entries() -> None:
+    with consul.Consul() as c:
+        entry = {"Kind": "service-defaults", "Name": "web", "Protocol": "http"}
+        assert_type(c.config.set(entry, cas=0), bool)
+        assert_type(c.config.get("service-defaults", "web"), consul.Indexed[ConfigEntry | None])
+        assert_type(
+            c.config.list("service-defaults", filter_expr='Protocol == "http"'),
+            consul.Indexed[list[ConfigEntry]],
+        )
+        assert_type(c.config.delete("service-defaults", "web", cas=3), bool)
+        assert_type(c.exported_services(), consul.Indexed[list[ResolvedExportedService]])
+        assert_type(c.settings.timeout, float | None)
+        c.config.set(entry, cas="3")  # type: ignore[arg-type]
+        c.config.get("service-defaults")  # type: ignore[call-arg]
+
+
+async def config_entries_asyncio() -> None:
+    async with consul.aio.Consul() as a:
+        assert_type(await a.config.set({"Kind": "mesh"}), bool)
+        assert_type(await a.exported_services(), consul.Indexed[list[ResolvedExportedService]])
+
+
+def discovery_chain() -> None:
+    with consul.Consul() as c:
+        assert_type(c.discovery_chain.get("web"), consul.Indexed[DiscoveryChainResponse])
+        _, answer = c.discovery_chain.get("web", compile_dc="dc2", override_connect_timeout=7)
+        assert_type(answer["Chain"], CompiledDiscoveryChain)
+        c.discovery_chain.get("web", override_mesh_gateway_mode=1)  # type: ignore[arg-type]
+
+
+async def discovery_chain_asyncio() -> None:
+    async with consul.aio.Consul() as a:
+        chain = await a.discovery_chain.get("web", override_protocol="http")
+        assert_type(chain, consul.Indexed[DiscoveryChainResponse])
+
+
+def gateway_config_entries() -> None:
+    with consul.Consul() as c:
+        gateway: APIGatewayEntry = {
+            "Kind": "api-gateway",
+            "Name": "edge",
+            "Listeners": [{"Name": "http", "Port": 80, "Protocol": "http"}],
+        }
+        assert_type(c.config.set(gateway), bool)
+        route: HTTPRouteEntry = {"Kind": "http-route", "Name": "web", "Hostnames": ["a.example"]}
+        assert_type(c.config.set(route, cas=0), bool)
+        bad: HTTPRouteEntry = {"Kind": "http-route", "Rules": "x"}  # type: ignore[typeddict-item]
+        del bad
 
 
 def blocking_at_python_consuls_path() -> None:
@@ -146,6 +210,7 @@ def thread_pool() -> None:
         assert_type(c.kv.get("k"), concurrent.futures.Future[Entry])
         assert_type(c.kv.put("k", "v"), concurrent.futures.Future[bool])
         assert_type(c.status.leader().result(), str)
+        assert_type(c.connect.intentions.check("web", "db"), concurrent.futures.Future[bool])
         assert_type(c.kv.get("k", timeout=None), concurrent.futures.Future[Entry])
 
 
@@ -157,6 +222,7 @@ async def asyncio_client() -> None:
         assert_type(await c.kv.put("k", "v"), bool)
         assert_type(await c.status.peers(), list[str])
         assert_type(await c.kv.get("k", timeout=0.5), Entry)
+        assert_type(await c.connect.intentions.create("web", "db", "deny"), str)
     assert_type(await c.close(), None)
 
 
@@ -179,6 +245,7 @@ def twisted_client() -> None:
     assert_type(c.kv.put("k", b"v"), Deferred[bool])
     assert_type(c.status.leader(), Deferred[str])
     assert_type(c.status.leader(timeout=2), Deferred[str])
+    assert_type(c.connect.intentions.delete_exact("web", "db"), Deferred[bool])
     assert_type(c.close(), Deferred[None])
 
 
@@ -340,3 +407,10 @@ async def async_streams() -> None:
     assert_type(tw.snapshot.save_to("s"), Deferred[int])
     stream = await tw.agent.monitor()
     assert_type(stream.consume(print), Deferred[None])
+
+
+def raw_requests() -> None:
+    with consul.Consul() as c:
+        assert_type(c.raw.query("/v1/kv/k"), consul.Indexed[Any])
+        assert_type(c.raw.write("/v1/kv/k", {"a": 1}), Any)
+        c.raw.query("/v1/kv/k", {"flags": 1})  # type: ignore[dict-item]

@@ -125,6 +125,7 @@ def _endpoint_methods(client):
         "agent",
         "catalog",
         "coordinate",
+        "discovery_chain",
         "event",
         "health",
         "kv",

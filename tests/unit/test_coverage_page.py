@@ -278,6 +278,14 @@ class TestClientMethods:
         page.mark_tested(methods, ["roots = c.agent.connect.ca.roots()\nc.acl.tokens.read(x)"])
         assert [m.tested for m in methods] == [False, True, True]
 
+    def test_a_callable_group_of_the_client_is_tested_by_its_own_name(self):
+        called = method("exported_services", "GET /v1/exported-services")
+        page.mark_tested([called], ["exported = c.start.exported_services(index=3)"])
+        assert called.tested
+        other = method("exported_services", "GET /v1/exported-services")
+        page.mark_tested([other], ["c.exported(1)"])
+        assert not other.tested
+
 
 class TestRows:
     TABLE = (
@@ -290,13 +298,18 @@ class TestRows:
         "api/raw.go\tRaw.Write\tPUT\t(any)\n"
     )
 
-    def rows(self, overrides: dict[str, Any], sources: tuple[str, ...] = ()) -> list[Any]:
+    def rows(
+        self,
+        overrides: dict[str, Any],
+        sources: tuple[str, ...] = (),
+        unserved: frozenset[str] = frozenset(),
+    ) -> list[Any]:
         client = Client()
         client.area = Area(client)  # type: ignore[attr-defined]
         methods = page.client_methods(client)
         page.mark_tested(methods, sources)
         routes = mux(("/v1/leaf/", ("GET", "PUT")))
-        return page.build_rows(page.read_table(self.TABLE), methods, routes, overrides)
+        return page.build_rows(page.read_table(self.TABLE), methods, routes, overrides, unserved)
 
     def test_statuses_and_notes(self):
         rows = self.rows(
@@ -311,13 +324,25 @@ class TestRows:
             ("Raw.Write", "missing", [page.ANY_PATH_NOTE]),
         ]
         text = page.render(rows, page.client_methods(Client()), [])
-        assert "| `area.read` | CE's 404 | covered |" in text
+        assert "| `area.read` | 404, as CE | covered |" in text
         assert (
-            "| covered | client and agent (an Enterprise one: as CE answers it), tested | 2 | 1 |"
-            in text
+            "| covered | client and agent (one Consul CE does not serve: answered as CE answers "
+            "it), tested | 2 | 1 |" in text
         )
         assert "| missing | neither | 2 | 1 |" in text
         assert "| all | | 6 | 2 |" in text
+
+    def test_an_operation_consul_does_not_serve(self):
+        rows = self.rows({}, ("c.tree.leaf.delete(k)",), frozenset({"Leaf.Delete"}))
+        assert rows[2].status == "covered"  # no DELETE route: 404, as Consul answers
+        assert "| `tree.leaf.delete` | 404, as CE | covered |" in page.render(rows, [], [])
+        with pytest.raises(page.CoverageError, match=r"not in the table: 'Leaf\.Fly'"):
+            self.rows({}, (), frozenset({"Leaf.Fly"}))
+
+    def test_a_method_for_any_path_reaches_every_route(self):
+        rows = self.rows({"Raw.Write": (("tree.leaf.delete",), "any")}, ("c.tree.leaf.delete(p)",))
+        assert rows[-1].status == "covered"
+        assert "| `tree.leaf.delete` | any route | covered |" in page.render(rows, [], [])
 
     def test_an_agent_only_row(self):
         rows = self.rows({})

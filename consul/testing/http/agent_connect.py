@@ -5,16 +5,17 @@ Handlers follow ``agent/agent_endpoint.go`` (``AgentConnectAuthorize``,
 ``agent/connect_authz.go`` (``ConnectAuthorize``); client certificate URIs
 are read as ``agent/connect/uri.go`` reads SPIFFE IDs.
 
-The embedded agent has no intentions yet: authorization always falls to the
-default decision (``Default behavior configured by ACLs``). The roots and
-leaf certificates come from the datacenter's CA (``state/ca.py``).
+Authorization matches the target's intentions (``state/intentions.py``) as
+``AgentConnectAuthorize`` does; the roots and leaf certificates come from
+the datacenter's CA (``state/ca.py``).
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
+from ..state import intentions as ixns
 from ..state.gotypes import STRING, struct
 from .context import Ctx
 from .errors import BadRequest
@@ -42,12 +43,14 @@ _OTHERS = (
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
-def spiffe_kind(uri: str) -> str | None:
-    """``service``, ``other`` (an agent, server, gateway or signing ID), or None if not SPIFFE.
+def parse_spiffe(uri: str) -> tuple[str, tuple[str, ...]] | None:
+    """The kind of a SPIFFE ID and its parts, or None if it is not one Consul knows.
 
     ``connect.ParseCertURIFromString``: the scheme must be ``spiffe`` and the
     raw path one of the known forms (each part must unescape), or empty with
-    a dotted trust domain (a signing ID).
+    a dotted trust domain (a signing ID). The kind is ``service`` (its
+    parts: partition, namespace, datacenter, service, unescaped) or
+    ``other`` (an agent, server, gateway or signing ID).
     """
     try:
         parts = urlsplit(uri)
@@ -63,38 +66,54 @@ def spiffe_kind(uri: str) -> str | None:
         matched = next((m for r in _OTHERS if (m := r.fullmatch(path))), None)
     if matched is None:
         host = parts.netloc
-        return "other" if not path and host.find(".") > 0 else None
+        return ("other", ()) if not path and host.find(".") > 0 else None
     if any(group and _BAD_ESCAPE.search(group) for group in matched.groups()):
         return None  # url.PathUnescape refuses it
-    return kind
+    return kind, tuple(unquote(group or "") for group in matched.groups())
 
 
 @routes("/v1/agent/connect/authorize", "POST")
 async def agent_connect_authorize(ctx: Ctx) -> Reply:
     """``AgentConnectAuthorize``: may ``ClientCertURI``'s service connect to ``Target``?
 
-    Needs ``service:write`` on the target. With no intention to match, the
-    default decision: allowed with ACLs off or ``default_policy = "allow"``.
+    Needs ``service:write`` on the target. The highest-precedence intention
+    to the target whose source matches the certificate's service decides
+    (one with L7 permissions denies: they need a request to judge); with
+    none, ``default_intention_policy`` if set, else the ACL default:
+    allowed with ACLs off or ``default_policy = "allow"``
+    (``agent/agent_endpoint.go``).
     """
     ctx.check_enterprise_meta()
     args = await ctx.decode(CONNECT_AUTHORIZE_REQUEST)
     target = args.get("Target", "")
     if not target:
         raise BadRequest("Target service must be specified")
-    kind = spiffe_kind(args.get("ClientCertURI", ""))
-    if kind is None:
+    parsed = parse_spiffe(args.get("ClientCertURI", ""))
+    if parsed is None:
         raise BadRequest("ClientCertURI not a valid Connect identifier")
+    kind, groups = parsed
     if kind != "service":
         raise BadRequest("ClientCertURI not a valid Service identifier")
+    _, namespace, _, service = groups
     authz = ctx.authz
     ctx.require(authz.service_write(target), "service:write", target)
+    # The intentions come from Intention.Match with the request's token.
+    ctx.require(authz.intention_read(target), "intention:read", target)
     ctx.headers["X-Cache"] = "MISS"
-    return json_reply(
-        {
-            "Authorized": authz.intention_default_allow(),
-            "Reason": "Default behavior configured by ACLs",
-        }
+    matched = ixns.match(ctx.dc.config_entries, "destination", target)
+    allowed, intention = ixns.decide(
+        matched, service, "Source", authz.intention_default_allow(), namespace=namespace
     )
+    policy = ctx.agent.config.default_intention_policy
+    if intention is None and policy:
+        allowed, reason = policy == "allow", "Default intention policy"
+    elif intention is None:
+        reason = "Default behavior configured by ACLs"
+    elif intention["Permissions"]:
+        reason = f"Matched L7 intention: {ixns.describe(intention)}"
+    else:
+        reason = f"Matched L4 intention: {ixns.describe(intention)}"
+    return json_reply({"Authorized": allowed, "Reason": reason})
 
 
 @routes("/v1/agent/connect/ca/roots", "GET")

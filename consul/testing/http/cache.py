@@ -58,8 +58,11 @@ class CacheRequest:
     must_revalidate: bool
 
     @classmethod
-    def read(cls, ctx: Ctx, cache_type: str) -> CacheRequest | None:
+    def read(cls, ctx: Ctx, cache_type: str, body: Hashable = None) -> CacheRequest | None:
         """The cache request of ``ctx`` for ``cache_type``; None without ``?cached``.
+
+        ``body`` is what the request's body adds to its key (the discovery
+        chain's overrides: ``DiscoveryChainRequest.CacheInfo`` hashes them).
 
         The ``Cache-Control`` header was checked with the other query
         options (:meth:`Ctx.check_consistency`).
@@ -77,7 +80,7 @@ class CacheRequest:
                 must_revalidate = must_revalidate or max_age == 0
         request = tuple(sorted((k, v) for k, v in ctx.query.items() if k not in _NOT_IN_KEY))
         dc = ctx.param("datacenter") or ctx.param("dc") or ""
-        key = (cache_type, dc, ctx.token, ctx.path, request)
+        key = (cache_type, dc, ctx.token, ctx.path, request, body)
         return cls(key, max_age, must_revalidate)
 
 
@@ -88,17 +91,27 @@ def _set_cache_meta(ctx: Ctx, hit: bool, age: float) -> None:
         ctx.headers["Age"] = f"{age:.0f}"
 
 
-async def refreshed(ctx: Ctx, cache_type: str, query: Callable[[], tuple[int, T]]) -> tuple[int, T]:
+async def refreshed(
+    ctx: Ctx,
+    cache_type: str,
+    query: Callable[[], tuple[int, T]],
+    *,
+    not_found: Callable[[T], bool] | None = None,
+    unchanged: Callable[[T, T], bool] | None = None,
+    body: Hashable = None,
+) -> tuple[int, T]:
     """A blocking read of a cache type that Consul refreshes in the background.
 
     The entry follows the servers' state, so the answer is the current
     state (``Age`` 0); it is a hit when the request was answered before and
     needs no waiting for a newer index. Without ``?cached`` this is
-    :meth:`Ctx.blocking`.
+    :meth:`Ctx.blocking`, to which ``not_found`` and ``unchanged`` are given.
+    ``body`` is the part of the request's key its body makes (see
+    :meth:`CacheRequest.read`).
     """
-    request = CacheRequest.read(ctx, cache_type)
+    request = CacheRequest.read(ctx, cache_type, body)
     if request is None:
-        return await ctx.blocking(query)
+        return await ctx.blocking(query, not_found=not_found, unchanged=unchanged)
     first: list[int] = []
 
     def run() -> tuple[int, T]:
@@ -109,7 +122,7 @@ async def refreshed(ctx: Ctx, cache_type: str, query: Callable[[], tuple[int, T]
 
     known = ctx.agent.cache.get(request.key) is not None
     min_index, _ = ctx.wait_params()
-    index, result = await ctx.blocking(run)
+    index, result = await ctx.blocking(run, not_found=not_found, unchanged=unchanged)
     ctx.agent.cache.put(request.key, None)
     _set_cache_meta(ctx, known and (min_index == 0 or first[0] > min_index), 0.0)
     return index, result

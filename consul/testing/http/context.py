@@ -573,7 +573,8 @@ class Ctx:
         """The headers ``setMeta`` adds to server-backed reads (``agent/http.go``).
 
         ``consistency`` adds ``X-Consul-Effective-Consistency``, which only
-        catalog and health endpoints send.
+        the handlers that set their answer's consistency level send (catalog,
+        health, discovery chain).
         """
         self.set_index(index)
         self.headers["X-Consul-KnownLeader"] = "true"
@@ -656,6 +657,7 @@ class Ctx:
         query: Callable[[], tuple[int, T]],
         *,
         not_found: Callable[[T], bool] | None = None,
+        unchanged: Callable[[T, T], bool] | None = None,
         dc: Datacenter | None = None,
     ) -> tuple[int, T]:
         """Run ``query`` as Consul's ``blockingquery.Query`` does.
@@ -673,6 +675,11 @@ class Ctx:
 
         ``dc`` is the datacenter whose changes wake it (default: the
         request's, :attr:`dc`).
+
+        ``unchanged(previous, result)`` true means the answer is the one the
+        previous run gave (``ErrNotChanged``, which the discovery chain
+        returns when its hash did not move): the query keeps blocking as if
+        the index had not moved either.
         """
         min_index, wait = self.wait_params()
         if dc is None:
@@ -686,12 +693,16 @@ class Ctx:
         )
         deadline = time.monotonic() + wait
         was_not_found = False
+        previous: list[T] = []
         while True:
             index = max(index, 1)
-            if not_found is not None and not_found(result):
+            if unchanged is not None and previous and unchanged(previous[0], result):
+                min_index = index
+            elif not_found is not None and not_found(result):
                 if was_not_found:
                     min_index = index
                 was_not_found = True
+            previous[:] = [result]
             if index > min_index or not await dc.wakeups.wait(deadline):
                 return index, result
             index, result = query()

@@ -65,6 +65,10 @@ class AgentConfig:
             an ``X-Consul-KV-Warning`` header instead of an error).
         acl_enabled: turn ACLs on (an initial management token does too).
         acl_default_policy: ``allow`` (Consul's default) or ``deny``.
+        default_intention_policy: ``default_intention_policy``: what a
+            connection no intention matches gets, ``allow`` or ``deny``;
+            empty (Consul's default), the ACL default policy's (allow with
+            ACLs off).
         acl_enable_key_list_policy: require ``list`` on KV prefixes for
             recursive reads.
         acl_initial_management: the initial management token's secret.
@@ -149,6 +153,7 @@ class AgentConfig:
     disable_kv_key_validation: bool = False
     acl_enabled: bool = False
     acl_default_policy: str = "allow"
+    default_intention_policy: str = ""
     acl_enable_key_list_policy: bool = False
     acl_initial_management: str = ""
     acl_default_token: str = ""
@@ -189,6 +194,11 @@ class AgentConfig:
         if self.acl_default_policy not in ("allow", "deny"):
             raise ValueError(
                 f"acl default_policy must be 'allow' or 'deny', not {self.acl_default_policy!r}"
+            )
+        if self.default_intention_policy not in ("", "allow", "deny"):
+            # Config.CheckEnumStrings (agent/consul/config.go): the server refuses to start.
+            raise ValueError(
+                f"Unsupported default intention policy: {self.default_intention_policy}"
             )
         if self.https_port >= 0 and not (self.tls_cert_file and self.tls_key_file):
             raise ValueError("ports.https needs tls cert_file and key_file")

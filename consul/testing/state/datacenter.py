@@ -8,7 +8,8 @@ leaves the tables' indexes alone). A write that changed something calls
 re-runs its query and goes back to sleep unless its own index moved.
 
 The stores (``dc.kv``, ``dc.catalog``, ``dc.sessions``, ``dc.coordinates``,
-``dc.gateways``, ``dc.queries``) hang on it; a new kind of replicated state gets a store here.
+``dc.gateways``, ``dc.queries``, ``dc.config_entries``...) hang on it; a new kind of
+replicated state gets a store here.
 
 Everything here runs on the agent's event loop thread, so there are no locks:
 a handler's synchronous code is one atomic step.
@@ -24,6 +25,7 @@ from typing import Any
 from .ca import CAStore
 from .catalog import CatalogStore
 from .config import AgentConfig
+from .configentries import ConfigEntryStore
 from .coordinate import CoordinateStore
 from .gateways import GatewayServicesStore
 from .kv import KVStore
@@ -54,6 +56,7 @@ class Datacenter:
         self.queries = PreparedQueryStore(self)
         self.autopilot = AutopilotStore(self)
         self.ca = CAStore(self)
+        self.config_entries = ConfigEntryStore(self)
         self.peerings = PeeringStore(self)
 
     @property

@@ -42,7 +42,7 @@ from .golang import parse_bool, quote
 from .gotypes import STRING, UINT8, GoType, Map, Ptr, Scalar, Slice, Struct
 from .regexp import compile_regexp
 
-__all__ = ["FilterError", "compile_expression", "compile_filter"]
+__all__ = ["FilterError", "check_syntax", "compile_expression", "compile_filter"]
 
 
 class FilterError(Exception):
@@ -689,6 +689,17 @@ def compile_expression(expression: str, element: GoType) -> Callable[[Any], bool
         return _evaluate(tree, element, item)
 
     return matches
+
+
+def check_syntax(expression: str) -> None:
+    """``bexpr.CreateEvaluator(expression, nil)``: the expression parses (no type to check).
+
+    FilterError with go-bexpr's text otherwise.
+    """
+    try:
+        _parse(expression)
+    except _SyntaxError as exc:
+        raise FilterError(str(exc)) from None
 
 
 def compile_filter(expression: str, element: GoType) -> Callable[[Any], bool]:

@@ -57,7 +57,9 @@ __all__ = [
     "fields",
     "go_struct",
     "hidden",
+    "go_encode",
     "named",
+    "omitempty",
     "struct",
     "struct_of",
     "unchecked",
@@ -144,12 +146,15 @@ class Field:
     ``filter=False`` is Consul's ``bexpr:"-"``: go-bexpr cannot select it.
     ``opaque=True`` keeps the decoder out of the value: it is taken as it
     comes (an embedded agent does not model what is inside).
+    ``omitempty=True`` is ``json:",omitempty"``: :func:`go_encode` leaves the
+    field out when it holds its zero value (a struct is never left out).
     """
 
     name: str
     type: GoType
     filter: bool = True
     opaque: bool = False
+    omitempty: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -221,10 +226,17 @@ def unchecked(go_type: GoType) -> Field:
     return Field("", go_type, opaque=True)
 
 
+def omitempty(go_type: GoType) -> Field:
+    """A field ``json:",omitempty"``, for :func:`struct`."""
+    return Field("", go_type, omitempty=True)
+
+
 def fields(**types: GoType | Field) -> tuple[Field, ...]:
     """Fields from ``Name=type`` (or ``Name=hidden(type)``...), in the order given."""
     return tuple(
-        Field(n, t) if not isinstance(t, Field) else Field(n, t.type, t.filter, t.opaque)
+        Field(n, t)
+        if not isinstance(t, Field)
+        else Field(n, t.type, t.filter, t.opaque, t.omitempty)
         for n, t in types.items()
     )
 
@@ -298,17 +310,21 @@ def go_struct(
     """Register a TypedDict as the Go struct ``name`` (see :func:`struct_of`).
 
     Its fields are the TypedDict's keys, in order; nested structs must be
-    registered before the structs that hold them.
+    registered before the structs that hold them. A ``NotRequired`` key is a
+    ``json:",omitempty"`` field.
     """
 
     def register(cls: T) -> T:
         hints = typing.get_type_hints(cls, include_extras=True)
+        optional: frozenset[str] = getattr(cls, "__optional_keys__", frozenset())
         members = []
         for key, hint in hints.items():
             meta = Go()
             if typing.get_origin(hint) is Annotated:
                 meta = next((m for m in hint.__metadata__ if isinstance(m, Go)), meta)
-            members.append(Field(key, _go_type(hint), meta.filter, meta.opaque))
+            members.append(
+                Field(key, _go_type(hint), meta.filter, meta.opaque, omitempty=key in optional)
+            )
         _REGISTERED[cls] = Struct(name, tuple(members), dict(aliases or {}), allow_unknown)  # type: ignore[index]
         return cls
 
@@ -377,3 +393,39 @@ def _filled_value(given: Any, go_type: GoType) -> Any:
     if type(given) in _IMMUTABLE:
         return given
     return copy.deepcopy(given)
+
+
+def go_encode(value: Mapping[str, Any], spec: Struct) -> dict[str, Any]:
+    """A zero-filled struct value (:func:`zero_filled`) as ``encoding/json`` writes it.
+
+    Fields in Go's order; an ``omitempty`` field holding its zero value (an
+    empty string, 0, false, a nil or empty slice or map, a nil pointer) is
+    left out, while a struct is always written, as Go writes it.
+    """
+    out: dict[str, Any] = {}
+    for member in spec.fields:
+        item = value.get(member.name)
+        go_type = member.type
+        if member.omitempty and not isinstance(go_type, Struct) and _empty(item):
+            continue
+        out[member.name] = item if member.opaque else _encoded(item, go_type)
+    return out
+
+
+def _empty(value: Any) -> bool:
+    """Go's empty value for ``omitempty``: false, 0, "", nil, an empty slice or map."""
+    return not value
+
+
+def _encoded(value: Any, go_type: GoType) -> Any:
+    if value is None:
+        return None
+    if isinstance(go_type, Ptr):
+        return _encoded(value, go_type.elem)
+    if isinstance(go_type, Struct):
+        return go_encode(value, go_type)
+    if isinstance(go_type, Slice):
+        return [_encoded(item, go_type.elem) for item in value]
+    if isinstance(go_type, Map):
+        return {key: _encoded(item, go_type.elem) for key, item in value.items()}
+    return value
