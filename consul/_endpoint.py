@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
     from .adapters.twisted import TwistedStream
     from .base import ConsulBase
+    from .config import Config
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -176,40 +177,43 @@ class Group(Generic[M]):
         header.
         """
         client = self._client
-        query = tuple(params)
+        query = params if type(params) is tuple else tuple(params)
         # The client's settings are assignable: they are checked here, each call.
-        dc = optional_str(dc if dc is not None else client.dc, "dc")
-        if dc:
+        if dc is None:
+            dc = client.dc
+        if dc is not None and string(dc, "dc"):
             query += (("dc", dc),)
         mode = "default"
         if read:
             mode = consistency if consistency is not None else client.consistency
-            if mode not in ("default", "consistent", "stale"):
-                raise ValueError(
-                    f"consistency must be 'default', 'consistent' or 'stale', not {mode!r}"
-                )
             if mode != "default":
+                if mode not in ("consistent", "stale"):
+                    raise ValueError(
+                        f"consistency must be 'default', 'consistent' or 'stale', not {mode!r}"
+                    )
                 query += ((mode, ""),)
         elif consistency is not None:
             raise TypeError("consistency only applies to reads")
         cache_control = ""
         # Most calls give none: the methods pass their options on as None.
-        if any(value is not None and value is not False for value in options.values()):
-            query += tuple(_option_params(options))
-            cache_control = _cache_control(options, read=read, mode=mode)
+        for value in options.values():
+            if value is not None and value is not False:
+                query += tuple(_option_params(options))
+                cache_control = _cache_control(options, read=read, mode=mode)
+                break
         blocking_wait = None
         if index is not None or hash is not None or wait is not None:
             blocking, blocking_wait = _blocking(index, hash, wait)
             query += blocking
-        headers: Headers = ()
         if token is None:
             token = client.token
-        if token:
-            headers = (("X-Consul-Token", header_value(token, "token")),)
-        if client.settings.http_auth is not None:
-            user, password = client.settings.http_auth
-            basic = base64.b64encode(f"{user}:{password}".encode()).decode()
-            headers += (("Authorization", f"Basic {basic}"),)
+        settings = client.settings
+        # The token's and the basic authentication's headers, made again only
+        # when the token (or the settings) changes.
+        known = client._headers
+        if known[0] is not settings or known[1] != token:
+            known = client._headers = (settings, token, _client_headers(token, settings))
+        headers = known[2]
         if cache_control:
             headers += (("Cache-Control", cache_control),)
         if json_body is not None:
@@ -217,7 +221,7 @@ class Group(Generic[M]):
             content_type = content_type or "application/json"
         if content_type:
             headers += (("Content-Type", content_type),)
-        return Request(method, path, query, headers, body, blocking_wait, client.settings.timeout)
+        return Request(method, path, query, headers, body, blocking_wait, settings.timeout)
 
     def _read(
         self,
@@ -252,6 +256,18 @@ class Group(Generic[M]):
             **options,
         )
         return Call(request, d.indexed(decode))
+
+
+def _client_headers(token: str | None, settings: Config) -> Headers:
+    """The headers of every request with ``token``: the token's, the basic authentication's."""
+    headers: Headers = ()
+    if token:
+        headers = (("X-Consul-Token", header_value(token, "token")),)
+    if settings.http_auth is not None:
+        user, password = settings.http_auth
+        basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+        headers += (("Authorization", f"Basic {basic}"),)
+    return headers
 
 
 def _blocking(
@@ -472,7 +488,7 @@ class _Bound(Generic[P, T]):
 
         @functools.wraps(build)
         def method(*args: Any, **kwargs: Any) -> Any:
-            timeout = kwargs.pop(keyword, CLIENT_TIMEOUT)
+            timeout = kwargs.pop(keyword, CLIENT_TIMEOUT) if kwargs else CLIENT_TIMEOUT
             call = build(obj, *args, **kwargs)
             # The arguments may hold a token: out of this frame's locals before
             # the call runs (and may fail with a traceback showing them).

@@ -138,7 +138,13 @@ class Upload:
         return f"<upload from a {type(source).__name__}>"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+#: Request, Response and Call are made on every call and never changed once
+#: made (``dataclasses.replace`` makes another), but they are not declared
+#: frozen: a frozen dataclass sets each field through ``object.__setattr__``,
+#: which made building these three close to a third of the library's own
+#: work on a ``kv.get`` (measured with callgrind: 12,000 instructions for a
+#: Request, 2,000 without).
+@dataclasses.dataclass(slots=True)
 class Request:
     """One HTTP request to Consul, described without sending it.
 
@@ -254,7 +260,7 @@ class HeaderMap(Protocol):
         """Every header, as (name, value) pairs."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(slots=True)  # not frozen: see Request
 class Response:
     """What Consul answered: status, headers and body.
 
@@ -304,7 +310,7 @@ class Response:
         return cls(status, tuple((k.lower(), v) for k, v in items), body, request)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(slots=True)  # not frozen: see Request
 class Call(Generic[T_co]):
     """A request and the pure function that turns its response into a value."""
 
@@ -508,6 +514,8 @@ def below(prefix: str, tail: str, argument: str = "path") -> str:
     prefix once: ``KV`` puts every key below ``path("kv")``. ``argument``
     names ``tail`` in the error for empty, ``.`` or ``..`` parts.
     """
+    if PLAIN_TAIL(tail):
+        return prefix + "/" + tail
     rooted = "/" + tail
     if "/." in rooted or "//" in rooted:
         # Perhaps a part that is empty, "." or "..": a closer look. (None of
@@ -522,6 +530,14 @@ _UNRESERVED = {
     "": re.compile(r"[A-Za-z0-9._~-]*").fullmatch,
     "/": re.compile(r"[A-Za-z0-9._~/-]*").fullmatch,
 }
+
+
+#: A tail that needs neither a closer look nor encoding (the common case): parts
+#: of unreserved characters, none empty or starting with a dot, an optional
+#: trailing ``/``.
+PLAIN_TAIL = re.compile(
+    r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*(?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*/?"
+).fullmatch
 
 
 def _quote(text: str, safe: str) -> str:

@@ -78,7 +78,8 @@ class Indexed(tuple[int, T_co]):
     the metadata of the answer (``.meta.known_leader``, ``.meta.cache_hit``...).
     """
 
-    _meta: QueryMeta | None
+    #: Set by ``__new__``; a pair made by :meth:`of` reads it from ``_source``.
+    _meta: QueryMeta | None = None
     #: The answer's headers and request, read into ``meta`` when first asked.
     _source: tuple[Headers | HeaderMap, Request] | None
 
@@ -96,7 +97,7 @@ class Indexed(tuple[int, T_co]):
         every call would cost them for nothing.
         """
         pair: Indexed[T] = tuple.__new__(cls, (index, data))  # type: ignore[assignment]
-        pair._meta, pair._source = None, (response.headers, response.request)
+        pair._source = (response.headers, response.request)
         return pair
 
     @property

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Generic, TypeVar, get_args
 
 from ._endpoint import Callback, Mode, Runner
+from ._http import Headers
 from .adapters.callback import CallbackRunner
 from .api.acl import ACL
 from .api.agent import Agent
@@ -188,6 +189,9 @@ class ConsulBase(Recipes[M], Generic[M]):
         self.dc: str | None = self.settings.dc
         #: The default consistency mode of reads; assignable.
         self.consistency: str = self.settings.consistency
+        #: The settings and token the headers of the last request were made
+        #: for, and those headers (see ``Group._request``).
+        self._headers: tuple[Config | None, str | None, Headers] = (None, None, ())
         #: Configuration entries; it also answers the settings' attributes
         #: (``self.config.timeout``), which a subclass's ``http_connect`` may read.
         self.config: ConfigEntries[M] = ConfigEntries(self)

@@ -71,7 +71,13 @@ class BlockingRunner:
 
     def run(self, call: Call[T]) -> T:
         """Send ``call``'s request and return the decoded value."""
-        return self._run_on(self.transport, call)
+        # _run_on(self.transport, call), without its frame: every call runs this.
+        request = call.request
+        if self.closed:
+            raise request.closed()
+        if LOG.isEnabledFor(DEBUG):
+            return call.result(self._logged(self.transport, request))
+        return call.result(self.transport.send(request))
 
     def _run_on(self, transport: Transport, call: Call[T]) -> T:
         request = call.request
@@ -159,8 +165,15 @@ class AsyncRunner:
     def __init__(self, transport: AsyncTransport) -> None:
         self.transport = transport
         self.closed = False
+        #: The library's own transports send a request and decode its answer
+        #: in one coroutine (``_send_decoded``): a call is then one coroutine,
+        #: not this runner's around the transport's.
+        self._send_decoded: Callable[[Request, Callable[[Response], Any]], Awaitable[Any]] | None
+        self._send_decoded = None
+        if hasattr(type(transport), "_send_decoded"):
+            self._send_decoded = transport._send_decoded  # type: ignore[attr-defined]
         #: How the recipes run flows on this client (iterate, spawn, future).
-        self.flows = AsyncFlows(self.result, self._sleep, self._step, self._future)
+        self.flows = AsyncFlows(self.call, self._sleep, self._step, self._future)
 
     # How flows wait, run a step they may cancel, and make a future: asyncio's,
     # unless the runner's loop has its own (Twisted's reactor).
@@ -172,6 +185,17 @@ class AsyncRunner:
 
     def _future(self) -> tuple[Any, Callable[[Any, BaseException | None], None]]:
         return asyncio_future()
+
+    def call(self, call: Call[T]) -> Awaitable[T]:
+        """The awaitable of ``call``: its request sent, its answer decoded.
+
+        The transport's own ``_send_decoded`` coroutine if it has one (unless
+        the client is closed, or the call is to be logged), else :meth:`result`.
+        """
+        send_decoded = self._send_decoded
+        if send_decoded is None or self.closed or LOG.isEnabledFor(DEBUG):
+            return self.result(call)
+        return send_decoded(call.request, call.result)
 
     async def result(self, call: Call[T]) -> T:
         """Send ``call``'s request (awaiting the transport if it must) and decode the answer."""

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import inspect
 import ssl
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import IO, Any, Self, TypeVar
 
 import aiohttp
@@ -114,6 +114,10 @@ class AiohttpTransport:
 
     async def send(self, request: Request) -> Response:
         """Send ``request``; transport failures become our exceptions."""
+        return await self._send_decoded(request, _as_is)
+
+    async def _send_decoded(self, request: Request, decode: Callable[[Response], T]) -> T:
+        """Send ``request`` and return ``decode`` of the answer (see ``AsyncRunner.call``)."""
         session = self._bind(request)
         budget = self._budgets[request.wait is not None]
         if (turn := budget.take()) is not None:
@@ -143,7 +147,7 @@ class AiohttpTransport:
         finally:
             budget.give()
         # aiohttp's headers are case-insensitive: read where needed.
-        return Response(answer.status, answer.headers, body, request)
+        return decode(Response(answer.status, answer.headers, body, request))
 
     async def open(self, request: Request) -> _Opened:
         """Send ``request``; the answer once its headers are in (a stream).
@@ -210,6 +214,10 @@ class AiohttpTransport:
             await session.close()
 
 
+def _as_is(response: Response) -> Response:
+    return response
+
+
 #: A stream's own bounds are :meth:`AiohttpTransport.open`'s and its reads'.
 _UNBOUNDED = aiohttp.ClientTimeout(total=None)
 
@@ -267,11 +275,11 @@ class AsyncioRunner(AsyncRunner):
 
     def run(self, call: Call[T]) -> Coroutine[Any, Any, T]:
         """The coroutine of ``call``: send its request, return the decoded value."""
-        return self.result(call)
+        return self.call(call)  # type: ignore[return-value]
 
     def run_flow(self, flow: Flow[T]) -> Coroutine[Any, Any, T]:
         """The coroutine that drives ``flow`` on the running loop."""
-        return drive_async(flow, self.result)
+        return drive_async(flow, self.call)
 
     def run_stream(self, call: StreamCall[T]) -> Coroutine[Any, Any, AsyncStream[T]]:
         """The coroutine that opens ``call``'s stream: the stream, once the headers are in."""

@@ -85,6 +85,25 @@ class _DeadlineReader(io.RawIOBase):
         super().close()
 
 
+class _TimedSocket(socket.socket):
+    """A plain connection's socket, whose reads each get only the time left to the call.
+
+    Made once per connection (see :class:`_HTTPConnection`), where the
+    answer's reader would otherwise be wrapped for each answer (as a TLS
+    connection's is, by :class:`_Response`).
+    """
+
+    __slots__ = ()
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        if _CURRENT.deadline is not None:
+            self.settimeout(_CURRENT.remaining())
+        return _recv_into(self, buffer, nbytes, flags)
+
+
+_recv_into = socket.socket.recv_into
+
+
 class _DeadlineSocket:
     """What :class:`_Response` is given as its socket: one that reads against the deadline."""
 
@@ -96,7 +115,7 @@ class _DeadlineSocket:
 
 
 class _Response(http.client.HTTPResponse):
-    """``http.client``'s answer, with its headers and body read against the deadline."""
+    """``http.client``'s answer over TLS, with its headers and body read against the deadline."""
 
     def __init__(self, sock: Any, *args: Any, **kwargs: Any) -> None:
         if _CURRENT.deadline is not None:
@@ -108,7 +127,8 @@ class _Exchange:
     """The part of urllib3's connections that keeps to the call's deadline.
 
     Connecting gets the time left, and so does sending; the answer is read
-    by :class:`_Response`. Each connection in use is known to its transport,
+    by the socket itself (:class:`_TimedSocket`) or, over TLS, by
+    :class:`_Response`. Each connection in use is known to its transport,
     so that closing the client can abort the calls under way.
     """
 
@@ -134,7 +154,12 @@ class _Exchange:
 
 
 class _HTTPConnection(_Exchange, HTTPConnection):
-    pass
+    # Its socket reads against the deadline: the answer needs no wrapping.
+    response_class = http.client.HTTPResponse
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        return _TimedSocket(sock.family, sock.type, sock.proto, fileno=sock.detach())
 
 
 class _HTTPSConnection(_Exchange, HTTPSConnection):
@@ -144,6 +169,9 @@ class _HTTPSConnection(_Exchange, HTTPSConnection):
 class _UnixConnection(_Exchange, HTTPConnection):
     """A connection to Consul's unix socket, ``socket_path``, instead of host and port."""
 
+    # Its socket reads against the deadline: the answer needs no wrapping.
+    response_class = http.client.HTTPResponse
+
     def __init__(self, *args: Any, socket_path: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.socket_path = socket_path
@@ -151,7 +179,7 @@ class _UnixConnection(_Exchange, HTTPConnection):
     def _new_conn(self) -> socket.socket:
         # urllib3's own, for an AF_UNIX socket: its failures are the ones
         # urllib3 raises for TCP, which the transport reads as "not sent".
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock = _TimedSocket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.settimeout(_CURRENT.remaining())
             sock.connect(self.socket_path)

@@ -203,6 +203,10 @@ class TornadoTransport:
 
     async def send(self, request: Request) -> Response:
         """Send ``request``; transport failures become our exceptions."""
+        return await self._send_decoded(request, _as_is)
+
+    async def _send_decoded(self, request: Request, decode: Callable[[Response], T]) -> T:
+        """Send ``request`` and return ``decode`` of the answer (see ``AsyncRunner.call``)."""
         client = self._bind(request)
         budget = self._budgets[request.wait is not None]
         if (turn := budget.take()) is not None:
@@ -248,7 +252,7 @@ class TornadoTransport:
         finally:
             budget.give()
         # Tornado's headers are case-insensitive: read where needed.
-        return Response(answer.code, answer.headers, answer.body or b"", request)
+        return decode(Response(answer.code, answer.headers, answer.body or b"", request))
 
     async def open(self, request: Request) -> _Opened:
         """Send ``request``; the answer once its headers are in (a stream).
@@ -406,11 +410,11 @@ class TornadoRunner(AsyncRunner):
 
     def run(self, call: Call[T]) -> asyncio.Future[T]:
         """Start ``call`` on the running loop; a Future of its value."""
-        return self._start(self.result(call))
+        return self._start(self.call(call))  # type: ignore[arg-type]
 
     def run_flow(self, flow: Flow[T]) -> asyncio.Future[T]:
         """Start ``flow`` on the running loop; a Future of its result."""
-        return self._start(drive_async(flow, self.result))
+        return self._start(drive_async(flow, self.call))
 
     def run_stream(self, call: StreamCall[T]) -> asyncio.Future[AsyncStream[T]]:
         """Start opening ``call``'s stream; a Future of the stream (an async iterator)."""
@@ -423,6 +427,10 @@ class TornadoRunner(AsyncRunner):
     def close(self) -> None:
         """Refuse further calls and close the transport (its ``close()`` must not be async)."""
         self._close_transport()
+
+
+def _as_is(response: Response) -> Response:
+    return response
 
 
 def _ignore_outcome(future: asyncio.Future[Any]) -> None:

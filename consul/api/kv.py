@@ -6,7 +6,7 @@ from typing import Any, Literal, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint, optional_int, string
-from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Params, Response, below, path
+from .._http import CLIENT_TIMEOUT, PLAIN_TAIL, Call, CallTimeout, Params, Response, below, path
 from .._meta import Indexed
 
 M = TypeVar("M")
@@ -28,6 +28,7 @@ class KVPair(TypedDict):
 
 #: Every key is below this path.
 _KV = path("kv")
+_KV_SLASH = _KV + "/"
 
 
 def _path(key: str, *, allow_empty: bool = False) -> str:
@@ -38,6 +39,8 @@ def _path(key: str, *, allow_empty: bool = False) -> str:
     segments could never be read back as written: :func:`below` refuses
     it. A trailing slash is fine (``dir/``).
     """
+    if type(key) is str and PLAIN_TAIL(key):
+        return _KV_SLASH + key  # what below() makes of it, without its checks
     if type(key) is not str or key[:1] in ("/", ""):
         if string(key, "key").startswith("/"):
             raise ValueError(f"key must not start with '/': {key!r}")
@@ -81,16 +84,22 @@ def _entry(data: list[dict[str, Any]] | None) -> KVPair | None:
     return None if not data else d.kv_entry(data[0])  # type: ignore[return-value]
 
 
-def _one(response: Response) -> KVPair | None:
-    """The entry of ``GET /v1/kv/:key``; None for a 404, an absent key."""
-    if response.status == 404:
-        return None
-    data = d.json(response)
-    return d.kv_entry(data[0]) if data else None  # type: ignore[return-value]
+def _one(response: Response) -> Indexed[KVPair | None]:
+    """The entry of ``GET /v1/kv/:key`` (None for a 404, an absent key), with its index.
+
+    What ``d.indexed(d.or_none(...))`` would make of it, in one function: the
+    most common read of all.
+    """
+    entry = None
+    if response.status != 404:
+        data = d.json(response)
+        if data:
+            entry = d.kv_entry(data[0])
+    return Indexed.of(entry, d.index(response), response)  # type: ignore[arg-type]
 
 
 # The decoders of kv.get's three shapes, with the answer's index, made once.
-_ONE: d.Decoder[Any] = d.indexed(_one)
+_ONE: d.Decoder[Any] = _one
 _TREE: d.Decoder[Any] = d.indexed(d.or_none(d.mapped(d.json, _entries)))
 _KEYS: d.Decoder[Any] = d.indexed(d.or_none(d.json))
 

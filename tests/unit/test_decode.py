@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import pickle
 
 import pytest
@@ -96,6 +97,27 @@ class TestValues:
         assert d.json(answer(body=b"  \n")) is None
         with pytest.raises(consul.ServerError):
             d.json(answer(500, b'{"a": 1}'))
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            '[{"Key": "k", "Value": null}]',
+            '[\n    {\n        "Key": "k"\n    }\n]\n',  # -dev's pretty answers end with "\n"
+            '  {"a": 1}',
+            '"text" \t\r\n',
+            "17",
+        ],
+    )
+    def test_loads_reads_what_json_loads_reads(self, text):
+        assert d.loads(text) == json.loads(text)
+
+    @pytest.mark.parametrize("text", ["", "  ", "[1,", '{"a": 1} trailing', '{"a": 1}\x0b', "nul"])
+    def test_loads_fails_as_json_loads_fails(self, text):
+        with pytest.raises(json.JSONDecodeError) as ours:
+            d.loads(text)
+        with pytest.raises(json.JSONDecodeError) as theirs:
+            json.loads(text)
+        assert (ours.value.msg, ours.value.pos) == (theirs.value.msg, theirs.value.pos)
 
     def test_boolean(self):
         assert d.boolean(answer(body=b"true\n")) is True

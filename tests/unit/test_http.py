@@ -241,6 +241,23 @@ class TestRequestDefaults:
         request = build()._request("GET", "/v1/kv/k")
         assert request == Request("GET", "/v1/kv/k")
 
+    def test_the_token_headers_follow_the_clients_token(self):
+        group = build(token=TOKEN, http_auth=("user", "pass"))
+        basic = ("Authorization", "Basic " + base64.b64encode(b"user:pass").decode())
+        assert group._request("GET", "/x").headers == (("X-Consul-Token", TOKEN), basic)
+        group.agent.token = "another-token"
+        assert group._request("GET", "/x").headers == (("X-Consul-Token", "another-token"), basic)
+        assert group._request("GET", "/x", token="given").headers == (
+            ("X-Consul-Token", "given"),
+            basic,
+        )
+        group.agent.token = None
+        assert group._request("GET", "/x").headers == (basic,)
+        group.agent.token = "bad\ntoken"
+        for _ in range(2):  # refused on every call, never kept
+            with pytest.raises(ValueError, match="token must be printable ASCII"):
+                group._request("GET", "/x")
+
     def test_the_datacenter(self):
         assert build(dc="dc2")._request("GET", "/x").params == (("dc", "dc2"),)
         assert build(dc="dc2")._request("GET", "/x", dc="dc3").params == (("dc", "dc3"),)
