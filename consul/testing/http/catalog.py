@@ -27,7 +27,7 @@ from ..state.records import (
     service_node_json,
 )
 from ..state.structs import ServiceNode
-from .cache import fetched, refreshed
+from .cache import fetched, refreshed, refreshed_reply
 from .context import Ctx
 from .errors import BadRequest
 from .reply import Reply, json_reply
@@ -37,6 +37,7 @@ __all__ = [
     "ServiceLookup",
     "filtered",
     "filtered_read",
+    "filtered_reply",
     "meta_filters",
     "node_name",
     "peer_name",
@@ -112,6 +113,37 @@ async def filtered_read(
     ctx.set_meta(index, consistency=True)
     ctx.set_filtered(dropped)
     return result
+
+
+def filtered_reply(
+    ctx: Ctx,
+    query: Callable[[], tuple[int, T, bool]],
+    render: Callable[[T], Reply],
+    *,
+    cache: str | None = None,
+) -> Reply:
+    """:func:`filtered_read`, then ``render(result)``, as :meth:`Ctx.blocking_reply`.
+
+    The reply a handler returns; a query that has to wait does so with no
+    coroutine (see :mod:`~.context`).
+    """
+    dropped = False
+
+    def run() -> tuple[int, T]:
+        nonlocal dropped
+        index, result, dropped = query()
+        return index, result
+
+    def answer(index: int, result: T) -> Reply:
+        ctx.set_meta(index, consistency=True)
+        ctx.set_filtered(dropped)
+        return render(result)
+
+    # The answer depends on the request and the state alone: identical
+    # watchers share it (not a ?cached read's: see refreshed_reply).
+    if cache is None:
+        return ctx.blocking_reply(run, answer, shared=True)
+    return refreshed_reply(ctx, cache, run, answer, shared=True)
 
 
 def sort_near(ctx: Ctx, items: list[T], node_of: Callable[[T], str]) -> None:
@@ -254,7 +286,7 @@ async def nodes(ctx: Ctx) -> Reply:
         sort_near(ctx, items, lambda n: n["Node"])
         return index, items, dropped
 
-    return json_reply(await filtered_read(ctx, query))
+    return filtered_reply(ctx, query, json_reply)
 
 
 @routes("/v1/catalog/services", "GET")
@@ -282,7 +314,7 @@ async def services(ctx: Ctx) -> Reply:
         allowed = {n: t for n, t in names.items() if authz.service_read(n)}
         return index, go_map(allowed) or {}, len(allowed) != len(names)
 
-    return json_reply(await filtered_read(ctx, query, cache="catalog-list-services"))
+    return filtered_reply(ctx, query, json_reply, cache="catalog-list-services")
 
 
 def _raw_service_node_json(record: ServiceNode) -> JSON:
@@ -333,7 +365,7 @@ async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Rep
         sort_near(ctx, items, lambda s: s["Node"])
         return index, items, dropped
 
-    return json_reply(await filtered_read(ctx, query, cache="catalog-services"))
+    return filtered_reply(ctx, query, json_reply, cache="catalog-services")
 
 
 @routes("/v1/catalog/node/", "GET")
@@ -362,7 +394,7 @@ async def node_services(ctx: Ctx) -> Reply:
         result = {"Node": node_json(node), "Services": go_map(allowed)}
         return index, result, len(allowed) != len(services)
 
-    return json_reply(await filtered_read(ctx, query))
+    return filtered_reply(ctx, query, json_reply)
 
 
 @routes("/v1/catalog/node-services/", "GET")
@@ -394,7 +426,7 @@ async def node_service_list(ctx: Ctx) -> Reply:
                     service["Tags"] = []
         return index, {"Node": node_json(node), "Services": services}, dropped
 
-    return json_reply(await filtered_read(ctx, query))
+    return filtered_reply(ctx, query, json_reply)
 
 
 @routes("/v1/catalog/gateway-services/", "GET")
@@ -421,4 +453,4 @@ async def gateway_services(ctx: Ctx) -> Reply:
         )
         return index, kept or None, dropped
 
-    return json_reply(await filtered_read(ctx, query))
+    return filtered_reply(ctx, query, json_reply)
