@@ -27,7 +27,7 @@ from ..state.records import (
     service_node_json,
 )
 from ..state.structs import ServiceNode
-from .cache import fetched, refreshed, refreshed_reply
+from .cache import fetched, refreshed_reply
 from .context import Ctx
 from .errors import BadRequest
 from .reply import Reply, json_reply
@@ -36,7 +36,6 @@ from .routes import Routes
 __all__ = [
     "ServiceLookup",
     "filtered",
-    "filtered_read",
     "filtered_reply",
     "meta_filters",
     "node_name",
@@ -89,32 +88,6 @@ def filtered(items: list[Any], keep: Callable[[Any], bool]) -> tuple[list[Any], 
     return kept, len(kept) != len(items)
 
 
-async def filtered_read(
-    ctx: Ctx, query: Callable[[], tuple[int, T, bool]], *, cache: str | None = None
-) -> T:
-    """A catalog or health read: a blocking query, then its meta headers.
-
-    ``query`` returns the index, the result and whether ACLs dropped part
-    of it (for ``X-Consul-Results-Filtered-By-ACLs``). ``cache`` names the
-    agent's cache type of a read that honours ``?cached`` (one refreshed
-    in the background, see :func:`~.cache.refreshed`).
-    """
-    dropped = False
-
-    def run() -> tuple[int, T]:
-        nonlocal dropped
-        index, result, dropped = query()
-        return index, result
-
-    if cache is None:
-        index, result = await ctx.blocking(run)
-    else:
-        index, result = await refreshed(ctx, cache, run)
-    ctx.set_meta(index, consistency=True)
-    ctx.set_filtered(dropped)
-    return result
-
-
 def filtered_reply(
     ctx: Ctx,
     query: Callable[[], tuple[int, T, bool]],
@@ -122,10 +95,14 @@ def filtered_reply(
     *,
     cache: str | None = None,
 ) -> Reply:
-    """:func:`filtered_read`, then ``render(result)``, as :meth:`Ctx.blocking_reply`.
+    """A catalog or health read: a blocking query, its meta headers, then ``render(result)``.
 
-    The reply a handler returns; a query that has to wait does so with no
-    coroutine (see :mod:`~.context`).
+    ``query`` returns the index, the result and whether ACLs dropped part
+    of it (for ``X-Consul-Results-Filtered-By-ACLs``). ``cache`` names the
+    agent's cache type of a read that honours ``?cached`` (one refreshed
+    in the background, see :func:`~.cache.refreshed_reply`). The reply a
+    handler returns, as :meth:`Ctx.blocking_reply`: a query that has to
+    wait does so with no coroutine (see :mod:`~.context`).
     """
     dropped = False
 
