@@ -14,7 +14,9 @@ Figures (see bench/README.md):
   wakes them. The time from the write to each answer's arrival (p99, and
   the last) against the same number of requests parked on one
   ``asyncio.Event`` of the bare server, and parked by the floor, a bare
-  ``asyncio.Protocol`` (goal: agent p99 under 25 ms).
+  ``asyncio.Protocol`` (goal: agent p99 under 25 ms). With it, the CPU time
+  the server's loop thread spent from the write to the last answer's
+  arrival, per query woken: less dependent on the load of the machine.
 - **memory per waiting query**: Python memory (``tracemalloc``) held by the
   server process per blocking query while they wait, against the bare
   server's parked requests and the floor's parked connections (goal: agent
@@ -280,6 +282,10 @@ def read_rate(port: int, target: str, seconds: float, procs: int, conns: int) ->
     return total / seconds
 
 
+#: What :func:`wake` measures: latencies, bytes and CPU time per waiter.
+_Woken = tuple[list[float], float, float]
+
+
 def wake(
     port: int,
     target: str,
@@ -287,12 +293,15 @@ def wake(
     procs: int,
     waiting: Callable[[], int],
     write: Callable[[], None],
+    cpu: Callable[[], float],
     memory: Callable[[], int] | None = None,
-) -> tuple[list[float], float]:
-    """Latencies (s) of ``watchers`` blocked requests after one ``write``, and bytes per waiter.
+) -> _Woken:
+    """Latencies (s) of ``watchers`` blocked requests after one ``write``, bytes per waiter,
+    and the server's CPU time (s) per waiter from the write to the last answer.
 
-    ``waiting()`` counts the requests the server holds; ``memory()`` (if
-    given) is the server's traced Python memory now.
+    ``waiting()`` counts the requests the server holds; ``cpu()`` is the
+    CPU time of the server's loop thread; ``memory()`` (if given) is the
+    server's traced Python memory now.
     """
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
@@ -311,12 +320,14 @@ def wake(
             raise RuntimeError("the watchers never all blocked")
         time.sleep(0.01)
     per_waiter = (memory() - before) / watchers if memory is not None else 0.0
+    spent = cpu()
     started = time.monotonic()
     write()
     arrivals = [t for _ in workers for t in out.get()]
+    spent = (cpu() - spent) / watchers
     for worker in workers:
         worker.join()
-    return sorted(t - started for t in arrivals), per_waiter
+    return sorted(t - started for t in arrivals), per_waiter, spent
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -366,6 +377,7 @@ def main() -> None:
         "headers_ratio": [],
     }
     wakes: dict[str, list[float]] = {"agent": [], "baseline": [], "agent_max": [], "floor": []}
+    cpus: dict[str, list[float]] = {"agent": [], "baseline": [], "floor": []}
     memory: dict[str, float] = {}
     # The watchers come from one address: lift Consul's 200 connections per client.
     with DevAgent(http_max_conns_per_client=0) as agent:
@@ -395,7 +407,7 @@ def main() -> None:
             def agent_write() -> None:
                 _put(agent, KEY, str(time.monotonic()).encode())
 
-            def wake_agent(memory: Callable[[], int] | None = None) -> tuple[list[float], float]:
+            def wake_agent(memory: Callable[[], int] | None = None) -> _Woken:
                 blocked = f"{target}?index={_index(agent)}&wait=5m"
                 return wake(
                     agent_port,
@@ -404,12 +416,11 @@ def main() -> None:
                     args.procs,
                     agent_waiting,
                     agent_write,
+                    lambda: float(agent.run(lambda core: time.thread_time())),
                     memory,
                 )
 
-            def wake_baseline(
-                memory: Callable[[], int] | None = None,
-            ) -> tuple[list[float], float]:
+            def wake_baseline(memory: Callable[[], int] | None = None) -> _Woken:
                 return wake(
                     base_port,
                     "/wait",
@@ -417,10 +428,11 @@ def main() -> None:
                     args.procs,
                     lambda: int(baseline.call(lambda: baseline.waiting)),
                     lambda: _send(base_port, "PUT", "/set"),
+                    lambda: float(baseline.call(time.thread_time)),
                     memory,
                 )
 
-            def wake_floor(memory: Callable[[], int] | None = None) -> tuple[list[float], float]:
+            def wake_floor(memory: Callable[[], int] | None = None) -> _Woken:
                 return wake(
                     floor.port,
                     "/wait",
@@ -428,23 +440,27 @@ def main() -> None:
                     args.procs,
                     lambda: floor.waiting,
                     lambda: _send(floor.port, "PUT", "/set"),
+                    lambda: float(floor.call(time.thread_time)),
                     memory,
                 )
 
             for _ in range(args.rounds):
-                latencies, _ = wake_agent()
+                latencies, _, spent = wake_agent()
                 wakes["agent"].append(percentile(latencies, 0.99))
                 wakes["agent_max"].append(latencies[-1])
-                latencies, _ = wake_baseline()
+                cpus["agent"].append(spent)
+                latencies, _, spent = wake_baseline()
                 wakes["baseline"].append(percentile(latencies, 0.99))
-                latencies, _ = wake_floor()
+                cpus["baseline"].append(spent)
+                latencies, _, spent = wake_floor()
                 wakes["floor"].append(percentile(latencies, 0.99))
+                cpus["floor"].append(spent)
             tracemalloc.start()
             try:
                 traced = lambda: tracemalloc.get_traced_memory()[0]  # noqa: E731
-                _, memory["agent"] = wake_agent(traced)
-                _, memory["baseline"] = wake_baseline(traced)
-                _, memory["floor"] = wake_floor(traced)
+                _, memory["agent"], _ = wake_agent(traced)
+                _, memory["baseline"], _ = wake_baseline(traced)
+                _, memory["floor"], _ = wake_floor(traced)
             finally:
                 tracemalloc.stop()
         finally:
@@ -468,6 +484,11 @@ def main() -> None:
     )
     print(f"{'  agent, last answer ms':<34} {spread(wakes['agent_max'], 1e3):>22}")
     print(f"{'  floor: bare asyncio protocol':<34} {'':>22} {spread(wakes['floor'], 1e3):>22}")
+    print(
+        f"{'  server CPU per query woken, us':<34} {spread(cpus['agent'], 1e6):>22} "
+        f"{spread(cpus['baseline'], 1e6):>22}"
+    )
+    print(f"{'  floor: bare asyncio protocol':<34} {'':>22} {spread(cpus['floor'], 1e6):>22}")
     print(
         f"{'memory per waiting query, KB':<34} {memory['agent'] / 1024:>22.2f} "
         f"{memory['baseline'] / 1024:>22.2f}  (goal: agent < 4 KB)"

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, endpoint, non_empty
+from .._endpoint import Group, endpoint, flag, non_empty
 from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_tail
 from .._meta import Indexed
 from .catalog import Node, NodeService
@@ -54,9 +54,7 @@ class ServiceEntry(TypedDict):
 
 def _passing(passing: bool | None) -> list[tuple[str, str]]:
     """``?passing``: keep the instances whose checks all pass."""
-    if passing is not None and not isinstance(passing, bool):
-        raise TypeError(f"passing must be a bool, not {type(passing).__name__}")
-    return [("passing", "true")] if passing else []
+    return [("passing", "true")] if passing is not None and flag(passing, "passing") else []
 
 
 class Health(Group[M]):

@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, endpoint, mapping, non_empty, optional_str, str_map
+from .._endpoint import Group, endpoint, mapping, non_empty, optional_str, str_map, string
 from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_segment
 
 if TYPE_CHECKING:
@@ -95,9 +95,7 @@ def _action(action: str | None) -> str | None:
     """An L4 action: ``allow`` or ``deny`` (None: an L7 intention, with permissions)."""
     if action is None:
         return None
-    if not isinstance(action, str):
-        raise TypeError(f"action must be a str, not {type(action).__name__}")
-    if action not in ("allow", "deny"):
+    if string(action, "action") not in ("allow", "deny"):
         raise ValueError(f"action must be 'allow' or 'deny', not {action!r}")
     return action
 

@@ -22,6 +22,7 @@ from .._endpoint import (
     Group,
     duration_field,
     endpoint,
+    flag,
     flow,
     integer,
     non_empty,
@@ -198,8 +199,13 @@ def _area_body(
     return {
         "PeerDatacenter": non_empty(peer_datacenter, "peer_datacenter"),
         "RetryJoin": str_list(retry_join, "retry_join"),
-        "UseTLS": _flag(use_tls, "use_tls"),
+        "UseTLS": flag(use_tls, "use_tls"),
     }
+
+
+def _area_path(area_id: str, *rest: str) -> str:
+    """``/v1/operator/area/:id`` (and what follows it)."""
+    return path("operator", "area", path_segment(area_id, "area_id"), *rest)
 
 
 #: The body fields of an autopilot configuration, by keyword argument.
@@ -222,12 +228,6 @@ def _health(response: Response) -> OperatorHealthReply:
     """The health reply: a 429 means unhealthy (or not evaluated yet), with the same body."""
     health: OperatorHealthReply = json.loads(d.check(response, 429).body)
     return health
-
-
-def _flag(value: bool, argument: str) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{argument} must be a bool, not {type(value).__name__}")
-    return value
 
 
 def _count(value: int, argument: str) -> int:
@@ -370,13 +370,13 @@ class Operator(Group[M]):
         """
         changes: dict[str, Any] = {}
         given: tuple[tuple[str, Any, Callable[[Any, str], Any]], ...] = (
-            ("cleanup_dead_servers", cleanup_dead_servers, _flag),
+            ("cleanup_dead_servers", cleanup_dead_servers, flag),
             ("last_contact_threshold", last_contact_threshold, duration_field),
             ("max_trailing_logs", max_trailing_logs, _count),
             ("min_quorum", min_quorum, _count),
             ("server_stabilization_time", server_stabilization_time, duration_field),
             ("redundancy_zone_tag", redundancy_zone_tag, string),
-            ("disable_upgrade_migration", disable_upgrade_migration, _flag),
+            ("disable_upgrade_migration", disable_upgrade_migration, flag),
             ("upgrade_version_tag", upgrade_version_tag, string),
         )
         for name, value, check in given:
@@ -616,7 +616,7 @@ class Operator(Group[M]):
         body = _area_body(peer_datacenter, retry_join, use_tls)
         request = self._request(
             "PUT",
-            path("operator", "area", path_segment(area_id, "area_id")),
+            _area_path(area_id),
             token=token,
             dc=dc,
             json_body=body,
@@ -635,7 +635,7 @@ class Operator(Group[M]):
     ) -> Call[Indexed[list[Area]]]:
         """``GET /v1/operator/area/:id``: the network area, as a list of one (Consul Enterprise)."""
         return self._read(
-            path("operator", "area", path_segment(area_id, "area_id")),
+            _area_path(area_id),
             d.json_list,
             token=token,
             dc=dc,
@@ -674,9 +674,7 @@ class Operator(Group[M]):
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``DELETE /v1/operator/area/:id``: remove a network area (Consul Enterprise)."""
-        request = self._request(
-            "DELETE", path("operator", "area", path_segment(area_id, "area_id")), token=token, dc=dc
-        )
+        request = self._request("DELETE", _area_path(area_id), token=token, dc=dc)
         return Call(request, d.true)
 
     @endpoint
@@ -696,7 +694,7 @@ class Operator(Group[M]):
         body = str_list(addresses, "addresses")
         request = self._request(
             "PUT",
-            path("operator", "area", path_segment(area_id, "area_id"), "join"),
+            _area_path(area_id, "join"),
             token=token,
             dc=dc,
             json_body=body,
@@ -715,7 +713,7 @@ class Operator(Group[M]):
     ) -> Call[Indexed[list[SerfMember]]]:
         """``GET /v1/operator/area/:id/members``: the servers in a network area (Enterprise)."""
         return self._read(
-            path("operator", "area", path_segment(area_id, "area_id"), "members"),
+            _area_path(area_id, "members"),
             d.json_list,
             token=token,
             dc=dc,
@@ -888,7 +886,7 @@ class Operator(Group[M]):
         params = []
         if optional_int(cas, "cas"):
             params.append(("cas", str(cas)))
-        body = {"Enabled": _flag(enabled, "enabled")}
+        body = {"Enabled": flag(enabled, "enabled")}
         request = self._request(
             "PUT",
             path("operator", "feature", path_segment(name, "name")),

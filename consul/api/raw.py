@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, Unpack
 
 from .. import _decode as d
-from .._endpoint import Group, QueryOptions, endpoint, str_map
+from .._endpoint import Group, QueryOptions, endpoint, str_map, string
 from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Response, below
 from .._meta import Indexed
 
@@ -26,9 +26,7 @@ _PREFIX = "/v1/"
 
 def _path(endpoint: str) -> str:
     """``endpoint`` (``/v1/...``) checked: its parts are sent as they are, each percent-encoded."""
-    if not isinstance(endpoint, str):
-        raise TypeError(f"endpoint must be a str, not {type(endpoint).__name__}")
-    if not endpoint.startswith(_PREFIX) or endpoint == _PREFIX:
+    if not string(endpoint, "endpoint").startswith(_PREFIX) or endpoint == _PREFIX:
         raise ValueError(f"endpoint must be a path below {_PREFIX}: {endpoint!r}")
     if "?" in endpoint or "#" in endpoint:
         raise ValueError(

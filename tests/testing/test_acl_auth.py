@@ -153,6 +153,13 @@ def test_auth_method_json_puts_max_token_ttl_first(root, issuer):
             "invalid syntax",
         ),
         (
+            {"Name": "m", "Type": "aws-iam", "Config": {"MaxRetries": "99999999999999999999"}},
+            500,
+            "Invalid Auth Method: error decoding config: 1 error(s) decoding:\n\n"
+            "* cannot parse 'MaxRetries' as int: strconv.ParseInt: parsing "
+            '"99999999999999999999": value out of range',
+        ),
+        (
             {"Name": "m", "Type": "jwt", "Config": {"JWKSURL": "x", "OIDCDiscoveryURL": "y"}},
             500,
             "Invalid Auth Method: exactly one of 'JWTValidationPubKeys', 'JWKSURL', or "

@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import concurrent.futures
+import json
 import random
+import socket
 import time
 
 import aiohttp
 import pytest
-from harness import RawHTTP, wait_blocked
+from harness import RawHTTP, make_token, wait_blocked
 
 from consul.testing import DevAgent
 from consul.testing.http.context import query_timeout
@@ -66,6 +68,67 @@ async def test_hundreds_of_blocking_queries_wake_on_one_write(roomy_agent):
     assert len({new_index for new_index, _ in results}) == 1
     assert results[0][0] > index
     assert elapsed < 10
+
+
+def _watch(agent: DevAgent, target: str, *headers: str, version: str = "1.1") -> socket.socket:
+    """A raw connection whose blocking request is sent (the agent holds it)."""
+    sock = socket.create_connection(("127.0.0.1", agent.port), timeout=10)
+    lines = [f"GET {target} HTTP/{version}", "Host: consul", *headers, "", ""]
+    sock.sendall("\r\n".join(lines).encode())
+    return sock
+
+
+def _answer(sock: socket.socket) -> tuple[bytes, bytes]:
+    """The head and body of the one answer on ``sock`` (the client closes it)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    [length] = [line for line in head.split(b"\r\n") if line.startswith(b"Content-Length:")]
+    while len(body) < int(length.split(b":")[1]):
+        body += sock.recv(65536)
+    sock.close()
+    return head, body
+
+
+def test_watchers_woken_together_get_each_the_answer_of_their_own_request(consul_acl_agent, root):
+    # Identical requests share one rendering; any difference gets its own.
+    reader = make_token(root, 'key_prefix "shared/visible" { policy = "read" }')["SecretID"]
+    root.put("/v1/kv/shared/visible", data=b"1")
+    root.put("/v1/kv/shared/hidden", data=b"1")
+    index = root.index("/v1/kv/shared/?recurse")
+    wait = f"index={index}&wait=5m"
+    manager = f"X-Consul-Token: {consul_acl_agent.management_token}"
+    key, tree = f"/v1/kv/shared/visible?{wait}", f"/v1/kv/shared/?recurse&{wait}"
+    agent = consul_acl_agent
+    watchers = {
+        "json": [_watch(agent, key, manager)],
+        "same": [_watch(agent, key, manager) for _ in range(4)],
+        "raw": [_watch(agent, f"{key}&raw", manager)],
+        "http10": [_watch(agent, key, manager, version="1.0")],
+        "all": [_watch(agent, tree, manager)],
+        "reader": [_watch(agent, tree, f"X-Consul-Token: {reader}")],
+    }
+    wait_blocked(agent, 9)
+    root.put("/v1/kv/shared/visible", data=b"2")
+    answers = {name: [_answer(sock) for sock in socks] for name, socks in watchers.items()}
+    [(json_head, json_body)] = answers["json"]
+    assert json_head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert base64.b64decode(json.loads(json_body)[0]["Value"]) == b"2"
+    assert [body for _, body in answers["same"]] == [json_body] * 4
+    [(raw_head, raw_body)] = answers["raw"]
+    assert (raw_head.startswith(b"HTTP/1.1 200 OK\r\n"), raw_body) == (True, b"2")
+    [(old_head, old_body)] = answers["http10"]
+    assert old_head.startswith(b"HTTP/1.0 200 OK\r\n")
+    assert old_body == json_body
+    [(_, all_body)] = answers["all"]
+    [(reader_head, reader_body)] = answers["reader"]
+    assert [e["Key"] for e in json.loads(all_body)] == ["shared/hidden", "shared/visible"]
+    assert [e["Key"] for e in json.loads(reader_body)] == ["shared/visible"]
+    assert b"X-Consul-Results-Filtered-By-Acls: true" in reader_head
+    assert agent.run(lambda core: core.home.blocking_queries) == 0
 
 
 def test_a_write_elsewhere_does_not_end_a_blocking_query(consul_agent, api):

@@ -12,6 +12,7 @@ import socket
 import time
 
 import pytest
+from harness import wait_blocked, wait_until
 
 from consul.testing import DevAgent
 
@@ -355,3 +356,71 @@ def test_a_body_declared_over_the_agents_limit_is_refused_unread(agent):
     got = exchange(agent, head)
     assert got.startswith(b"HTTP/1.1 413 Request Entity Too Large\r\n")
     assert got.endswith(b"\r\n\r\nhttp: request body too large")
+
+
+# -- blocking queries waiting on a connection ---------------------------------------------
+
+
+def _kv_index(agent: DevAgent) -> int:
+    with connect(agent) as sock:
+        sock.sendall(get("/v1/kv/watched"))
+        head, _ = answer(sock)
+    [index] = [line for line in head.split(b"\r\n") if line.startswith(b"X-Consul-Index:")]
+    return int(index.split(b":")[1])
+
+
+def _put_watched(agent: DevAgent, value: bytes) -> None:
+    with connect(agent) as sock:
+        sock.sendall(
+            b"PUT /v1/kv/watched HTTP/1.1\r\nHost: consul\r\n"
+            + b"Content-Length: %d\r\n\r\n%b" % (len(value), value)
+        )
+        assert answer(sock)[1] == b"true"
+
+
+def _waiting(agent: DevAgent) -> int:
+    return int(agent.run(lambda core: core.home.blocking_queries))
+
+
+def test_a_client_that_goes_away_stops_its_blocking_query(agent):
+    _put_watched(agent, b"one")
+    index = _kv_index(agent)
+    with connect(agent) as sock:
+        sock.sendall(get(f"/v1/kv/watched?index={index}&wait=5m"))
+        wait_blocked(agent)
+    # The agent lets the query go with its connection, not at its deadline.
+    wait_until(lambda: _waiting(agent) == 0)
+
+
+def test_requests_pipelined_behind_a_blocking_query_wait_their_turn(agent):
+    _put_watched(agent, b"one")
+    index = _kv_index(agent)
+    with connect(agent) as sock:
+        sock.sendall(
+            get(f"/v1/kv/watched?index={index}&wait=5m&raw")
+            + get("/v1/status/leader")
+            + get("/v1/kv/watched?raw", "Connection: close")
+        )
+        wait_blocked(agent)
+        _put_watched(agent, b"two")
+        got = until_closed(sock)
+    heads_and_bodies = [part for part in got.split(b"HTTP/1.1 ") if part]
+    assert len(heads_and_bodies) == 3
+    assert [part.startswith(b"200 OK\r\n") for part in heads_and_bodies] == [True] * 3
+    assert heads_and_bodies[0].endswith(b"\r\n\r\ntwo")
+    assert heads_and_bodies[1].endswith(b'\r\n\r\n"127.0.0.1:8300"')
+    assert heads_and_bodies[2].endswith(b"\r\n\r\ntwo")
+    assert _waiting(agent) == 0
+
+
+def test_a_blocking_query_on_a_connection_that_must_close_is_answered_then_closed(agent):
+    _put_watched(agent, b"one")
+    index = _kv_index(agent)
+    with connect(agent) as sock:
+        sock.sendall(get(f"/v1/kv/watched?index={index}&wait=5m&raw", "Connection: close"))
+        wait_blocked(agent)
+        _put_watched(agent, b"two")
+        got = until_closed(sock)
+    assert got.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"\r\nConnection: close\r\n" in got
+    assert got.endswith(b"\r\n\r\ntwo")

@@ -6,7 +6,7 @@ import concurrent.futures
 from typing import Any
 
 import pytest
-from harness import RawHTTP, denying, make_token
+from harness import RawHTTP, denying, make_token, wait_blocked
 
 from consul.testing import DevAgent
 
@@ -143,6 +143,23 @@ def test_a_blocking_passing_query_sees_an_instance_recover(
     pending = pool.submit(api.get, f"/v1/health/service/web?passing&index={index}&wait=10s")
     api.register(instance("a"))
     assert [e["Node"]["Node"] for e in pending.result(10).json()] == ["a"]
+
+
+def test_watchers_woken_together_answer_each_their_own_request(
+    api: RawHTTP, consul_agent: DevAgent
+) -> None:
+    # Identical requests share one answer, a different one gets its own.
+    api.register(instance("a", status="critical"))
+    index = api.index("/v1/health/service/web")
+    targets = [f"/v1/health/service/web?index={index}&wait=10s"] * 3
+    targets += [f"/v1/health/service/web?passing&index={index}&wait=10s"] * 2
+    with concurrent.futures.ThreadPoolExecutor(len(targets)) as pool:
+        pending = [pool.submit(api.get, target) for target in targets]
+        wait_blocked(consul_agent, len(targets))
+        api.register(instance("b", status="critical"))
+        answers = [response.result(10).json() for response in pending]
+    nodes = [[entry["Node"]["Node"] for entry in answer] for answer in answers]
+    assert nodes == [["a", "b"]] * 3 + [[]] * 2
 
 
 def test_connect_entries(api: RawHTTP) -> None:

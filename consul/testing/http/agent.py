@@ -13,7 +13,7 @@ import hashlib
 import json
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 from ..state import structs
@@ -43,7 +43,15 @@ from ..state.records import (
     validate_service_meta,
     weights_problem,
 )
-from .context import LOCAL_DEFAULT_QUERY_TIME, LOCAL_MAX_QUERY_TIME, Ctx, query_timeout
+from ..state.wakeups import Wakeups
+from .context import (
+    LOCAL_DEFAULT_QUERY_TIME,
+    LOCAL_MAX_QUERY_TIME,
+    Ctx,
+    Park,
+    Parked,
+    query_timeout,
+)
 from .errors import BadRequest, NotFound
 from .reply import Reply, empty_reply, encode_json, json_reply
 from .routes import Routes
@@ -494,9 +502,11 @@ async def agent_service(ctx: Ctx) -> Reply:
         reply = {k: reply[k] for k in _content_hash_order(reply)}
         return reply["ContentHash"], reply
 
-    hash_, service = await _local_blocking(local, ctx.param("hash") or "", wait, query)
-    ctx.headers["X-Consul-ContentHash"] = hash_
-    return json_reply(service)
+    def render(hash_: str, service: dict[str, Any]) -> Reply:
+        ctx.headers["X-Consul-ContentHash"] = hash_
+        return json_reply(service)
+
+    return _local_blocking(ctx, local, ctx.param("hash") or "", wait, query, render)
 
 
 def _content_hash_order(reply: dict[str, Any]) -> list[str]:
@@ -507,25 +517,66 @@ def _content_hash_order(reply: dict[str, Any]) -> list[str]:
     return [*keys[:position], "ContentHash", *keys[position:]]
 
 
-async def _local_blocking(
+def _local_blocking(
+    ctx: Ctx,
     local: LocalAgent,
     hash_: str,
     wait: float,
     query: Callable[[], tuple[str, dict[str, Any]]],
-) -> tuple[str, dict[str, Any]]:
+    render: Callable[[str, dict[str, Any]], Reply],
+) -> Reply:
     """``Agent.LocalBlockingQuery``: block while the result's hash is still ``hash_``.
 
     Its wait is bounded by the agent package's constants, not by
-    ``default_query_time``/``max_query_time`` (``agent/agent.go``).
+    ``default_query_time``/``max_query_time`` (``agent/agent.go``). A
+    query that has to wait parks (:class:`~.context.Park`), with no
+    coroutine; ``render(hash, result)`` makes the reply.
     """
-    if not hash_:
-        return query()
+    current, result = query()
+    if not hash_ or current != hash_:
+        return render(current, result)
     wait = query_timeout(wait, LOCAL_DEFAULT_QUERY_TIME, LOCAL_MAX_QUERY_TIME, local.random.random)
-    deadline = time.monotonic() + wait
-    while True:
-        current, result = query()
-        if current != hash_ or not await local.wakeups.wait(deadline):
-            return current, result
+    raise Park(
+        _LocalQuery(ctx, local.wakeups, time.monotonic() + wait, query, render, current, result)
+    )
+
+
+class _LocalQuery(Parked):
+    """A parked :func:`_local_blocking` query: answered once the result's hash moves."""
+
+    __slots__ = ("hash", "query", "render", "result")
+
+    def __init__(
+        self,
+        ctx: Ctx,
+        wakeups: Wakeups,
+        deadline: float,
+        query: Callable[[], tuple[str, dict[str, Any]]],
+        render: Callable[[str, dict[str, Any]], Reply],
+        hash_: str,
+        result: dict[str, Any],
+    ) -> None:
+        super().__init__(ctx)
+        self.wakeups = wakeups
+        self.deadline = deadline
+        self.query = query
+        self.render = render
+        self.hash = hash_
+        self.result = result
+
+    def rerun(self) -> Reply | None:
+        current, result = self.query()
+        if current != self.hash:
+            return self.render(current, result)
+        self.result = result
+        return None
+
+    def share(self) -> Hashable:
+        # The answer depends on the request and the agent's state alone.
+        return (type(self), self.hash, self.request_key())
+
+    def last(self) -> Reply:
+        return self.render(self.hash, self.result)
 
 
 @routes("/v1/agent/service/register", "PUT")

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from .context import Ctx
+from .reply import Reply
 
-__all__ = ["CacheRequest", "fetched", "refreshed"]
+__all__ = ["CacheRequest", "fetched", "refreshed", "refreshed_reply"]
 
 T = TypeVar("T")
 
@@ -125,6 +126,43 @@ async def refreshed(
     ctx.agent.cache.put(request.key, None)
     _set_cache_meta(ctx, known and (min_index == 0 or first[0] > min_index), 0.0)
     return index, result
+
+
+def refreshed_reply(
+    ctx: Ctx,
+    cache_type: str,
+    query: Callable[[], tuple[int, T]],
+    render: Callable[[int, T], Reply],
+    *,
+    shared: bool = False,
+) -> Reply:
+    """:func:`refreshed`, then ``render(index, result)``, as :meth:`Ctx.blocking_reply`.
+
+    A query that has to wait does so with no coroutine (see
+    :mod:`~.context`); without ``?cached`` this is :meth:`Ctx.blocking_reply`
+    (with ``shared``: a cached read's answer depends on the cache's entry,
+    and is never shared).
+    """
+    request = CacheRequest.read(ctx, cache_type)
+    if request is None:
+        return ctx.blocking_reply(query, render, shared=shared)
+    first: list[int] = []
+
+    def run() -> tuple[int, T]:
+        index, result = query()
+        if not first:
+            first.append(max(index, 1))
+        return index, result
+
+    known = ctx.agent.cache.get(request.key) is not None
+    min_index, _ = ctx.wait_params()
+
+    def answer(index: int, result: T) -> Reply:
+        ctx.agent.cache.put(request.key, None)
+        _set_cache_meta(ctx, known and (min_index == 0 or first[0] > min_index), 0.0)
+        return render(index, result)
+
+    return ctx.blocking_reply(run, answer)
 
 
 def fetched(ctx: Ctx, cache_type: str, fetch: Callable[[], T]) -> T:

@@ -27,7 +27,7 @@ from ..state.records import (
     service_node_json,
 )
 from ..state.structs import ServiceNode
-from .cache import fetched, refreshed
+from .cache import fetched, refreshed_reply
 from .context import Ctx
 from .errors import BadRequest
 from .reply import Reply, json_reply
@@ -36,7 +36,7 @@ from .routes import Routes
 __all__ = [
     "ServiceLookup",
     "filtered",
-    "filtered_read",
+    "filtered_reply",
     "meta_filters",
     "node_name",
     "peer_name",
@@ -88,15 +88,21 @@ def filtered(items: list[Any], keep: Callable[[Any], bool]) -> tuple[list[Any], 
     return kept, len(kept) != len(items)
 
 
-async def filtered_read(
-    ctx: Ctx, query: Callable[[], tuple[int, T, bool]], *, cache: str | None = None
-) -> T:
-    """A catalog or health read: a blocking query, then its meta headers.
+def filtered_reply(
+    ctx: Ctx,
+    query: Callable[[], tuple[int, T, bool]],
+    render: Callable[[T], Reply],
+    *,
+    cache: str | None = None,
+) -> Reply:
+    """A catalog or health read: a blocking query, its meta headers, then ``render(result)``.
 
     ``query`` returns the index, the result and whether ACLs dropped part
     of it (for ``X-Consul-Results-Filtered-By-ACLs``). ``cache`` names the
     agent's cache type of a read that honours ``?cached`` (one refreshed
-    in the background, see :func:`~.cache.refreshed`).
+    in the background, see :func:`~.cache.refreshed_reply`). The reply a
+    handler returns, as :meth:`Ctx.blocking_reply`: a query that has to
+    wait does so with no coroutine (see :mod:`~.context`).
     """
     dropped = False
 
@@ -105,13 +111,16 @@ async def filtered_read(
         index, result, dropped = query()
         return index, result
 
+    def answer(index: int, result: T) -> Reply:
+        ctx.set_meta(index, consistency=True)
+        ctx.set_filtered(dropped)
+        return render(result)
+
+    # The answer depends on the request and the state alone: identical
+    # watchers share it (not a ?cached read's: see refreshed_reply).
     if cache is None:
-        index, result = await ctx.blocking(run)
-    else:
-        index, result = await refreshed(ctx, cache, run)
-    ctx.set_meta(index, consistency=True)
-    ctx.set_filtered(dropped)
-    return result
+        return ctx.blocking_reply(run, answer, shared=True)
+    return refreshed_reply(ctx, cache, run, answer, shared=True)
 
 
 def sort_near(ctx: Ctx, items: list[T], node_of: Callable[[T], str]) -> None:
@@ -254,7 +263,7 @@ async def nodes(ctx: Ctx) -> Reply:
         sort_near(ctx, items, lambda n: n["Node"])
         return index, items, dropped
 
-    return json_reply(await filtered_read(ctx, query))
+    return filtered_reply(ctx, query, json_reply)
 
 
 @routes("/v1/catalog/services", "GET")
@@ -282,7 +291,7 @@ async def services(ctx: Ctx) -> Reply:
         allowed = {n: t for n, t in names.items() if authz.service_read(n)}
         return index, go_map(allowed) or {}, len(allowed) != len(names)
 
-    return json_reply(await filtered_read(ctx, query, cache="catalog-list-services"))
+    return filtered_reply(ctx, query, json_reply, cache="catalog-list-services")
 
 
 def _raw_service_node_json(record: ServiceNode) -> JSON:
@@ -333,7 +342,7 @@ async def _service_nodes(ctx: Ctx, prefix: str, *, connect: bool = False) -> Rep
         sort_near(ctx, items, lambda s: s["Node"])
         return index, items, dropped
 
-    return json_reply(await filtered_read(ctx, query, cache="catalog-services"))
+    return filtered_reply(ctx, query, json_reply, cache="catalog-services")
 
 
 @routes("/v1/catalog/node/", "GET")
@@ -362,7 +371,7 @@ async def node_services(ctx: Ctx) -> Reply:
         result = {"Node": node_json(node), "Services": go_map(allowed)}
         return index, result, len(allowed) != len(services)
 
-    return json_reply(await filtered_read(ctx, query))
+    return filtered_reply(ctx, query, json_reply)
 
 
 @routes("/v1/catalog/node-services/", "GET")
@@ -394,7 +403,7 @@ async def node_service_list(ctx: Ctx) -> Reply:
                     service["Tags"] = []
         return index, {"Node": node_json(node), "Services": services}, dropped
 
-    return json_reply(await filtered_read(ctx, query))
+    return filtered_reply(ctx, query, json_reply)
 
 
 @routes("/v1/catalog/gateway-services/", "GET")
@@ -421,4 +430,4 @@ async def gateway_services(ctx: Ctx) -> Reply:
         )
         return index, kept or None, dropped
 
-    return json_reply(await filtered_read(ctx, query))
+    return filtered_reply(ctx, query, json_reply)

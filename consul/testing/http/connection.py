@@ -42,9 +42,9 @@ from http import HTTPStatus
 from typing import Protocol
 
 import httptools
-from multidict import CIMultiDict
+from multidict import CIMultiDict, istr
 
-from .context import Ctx
+from .context import Ctx, Park, Parked, Written
 from .reply import Reply
 from .request import NO_BODY, Body, BodyTooLarge, MalformedRequest, Request
 from .routes import Route
@@ -65,6 +65,9 @@ class Dispatcher(Protocol):
 
     def finish(self, ctx: Ctx, route: Route, outcome: Reply | Exception) -> Reply:
         """The answer to what ``route``'s handler returned or raised."""
+
+    def record(self, ctx: Ctx, route: Route) -> None:
+        """What :meth:`finish` records of a request, for one answered without it."""
 
 
 #: Go's ``DefaultMaxHeaderBytes``, and the slop its limited reader adds.
@@ -197,6 +200,11 @@ def _canonical(name: str) -> str:
 
 
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
+#: Header names as received, decoded once: every request's headers share them,
+#: and an ``istr`` carries its case-folded form (a waiting request holds less).
+_NAMES: dict[bytes, istr] = {}
+#: Methods as received, decoded once (llhttp takes only the methods it knows).
+_METHODS: dict[bytes, str] = {}
 
 
 class _Refuse(Exception):
@@ -260,11 +268,13 @@ class Connection(asyncio.Protocol):
         "_headers",
         "_keep_alive",
         "_linger",
+        "_parked",
         "_parser",
         "_paused",
         "_queue",
         "_receiving",
         "_refusal",
+        "_route",
         "_timer",
         "_url",
         "connections",
@@ -276,6 +286,9 @@ class Connection(asyncio.Protocol):
         self.connections = connections
         self.transport: asyncio.Transport | None = None
         self.task: asyncio.Task[None] | None = None
+        #: A blocking query waiting with no task (see :meth:`resume`), and its route.
+        self._parked: Parked | None = None
+        self._route: Route | None = None
         #: The parser lent while a request is received (None between requests).
         self._parser: httptools.HttpRequestParser | None = None
         self._client = ""
@@ -341,13 +354,24 @@ class Connection(asyncio.Protocol):
                 del connections.per_client[self._client]
         if self._receiving is not None:
             self._receiving.content.fail(ConnectionResetError("the client closed the connection"))
+        if self._parked is not None:
+            # Consul's query runs on until it wakes or times out (Server.RPC,
+            # agent/consul/server.go, does not watch the request's context);
+            # no client can tell that this one ends here.
+            self._parked.cancel()
+            self._parked = self._route = None
         self._queue = None
         self._parser = None
+
+    @property
+    def busy(self) -> bool:
+        """Whether a request is under way: its handler runs, or its blocking query waits."""
+        return self.task is not None or self._parked is not None
 
     def close_when_idle(self) -> None:
         """Close now if no request is under way, else after its answer."""
         self._close_after = True
-        if self.task is None and self.transport is not None:
+        if not self.busy and self.transport is not None:
             self.transport.close()
 
     def abort(self) -> None:
@@ -359,7 +383,7 @@ class Connection(asyncio.Protocol):
         self._closed = True
         self._stop_timer()
         self._receiving = None
-        if self.task is not None:
+        if self.busy:
             # Go reads the next request only once this one is answered.
             self._refusal = answer
             self._queue = None
@@ -494,7 +518,7 @@ class Connection(asyncio.Protocol):
         self._url = b""
         self._headers = CIMultiDict()
         self._header_bytes = self._header_wire = 0
-        if self.task is None:
+        if not self.busy:
             self._start_timer()
 
     def on_url(self, url: bytes) -> None:
@@ -504,9 +528,12 @@ class Connection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         assert self._headers is not None
         self._count_header_bytes(len(name) + len(value) + 4)
-        self._headers.add(
-            name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape")
-        )
+        key = _NAMES.get(name)
+        if key is None:
+            key = istr(name.decode("utf-8", "surrogateescape"))
+            if len(_NAMES) < 4096:
+                _NAMES[name] = key
+        self._headers.add(key, value.decode("utf-8", "surrogateescape"))
 
     def _count_header_bytes(self, size: int) -> None:
         self._header_bytes += size
@@ -558,8 +585,14 @@ class Connection(asyncio.Protocol):
                 and content_length > self.connections.limits.max_body_size
             ):
                 body.fail(BodyTooLarge())  # refused when a handler asks for it
+        raw_method = parser.get_method()
+        method = _METHODS.get(raw_method)
+        if method is None:
+            method = raw_method.decode("ascii")
+            if len(_METHODS) < 64:
+                _METHODS[raw_method] = method
         request = Request(
-            parser.get_method().decode("ascii"),
+            method,
             self._url.decode("utf-8", "surrogateescape"),
             (1, 1) if version == "1.1" else (1, 0),
             headers,
@@ -568,8 +601,9 @@ class Connection(asyncio.Protocol):
             transport,
             self._keep_alive,
         )
+        self._url = b""
         self._receiving = request
-        if self.task is None:
+        if not self.busy:
             self._handle(request)
         else:
             if self._queue is None:
@@ -605,6 +639,13 @@ class Connection(asyncio.Protocol):
                 outcome: Reply | Exception
                 try:
                     outcome = await route.handler(ctx)
+                except Park as park:
+                    # The handler is done; its blocking query waits with no task.
+                    parked = park.parked
+                    if parked.start(self):
+                        self._parked, self._route, self.task = parked, route, None
+                        return
+                    outcome = parked.answer()
                 except dispatcher.handled as exc:
                     outcome = exc
                 reply = dispatcher.finish(ctx, route, outcome)
@@ -620,6 +661,54 @@ class Connection(asyncio.Protocol):
             self.abort()
             self.task = None
             return
+        await self._send(request, reply)
+
+    def resume(self, parked: Parked, outcome: Reply | Exception) -> Written | None:
+        """The answer of the parked blocking query (:class:`~.context.Resumer`).
+
+        Called by the wake-ups: written at once, with no task, unless a
+        body is left to read or the reply is streamed. What was written is
+        returned for identical requests to share (:meth:`resume_with`).
+        """
+        route = self._route
+        assert route is not None
+        self._parked = self._route = None
+        request = parked.ctx.request
+        try:
+            reply = self.connections.dispatcher.finish(parked.ctx, route, outcome)
+        except Exception:  # noqa: BLE001 (any bug of a handler)
+            _log.exception("panic serving %s %s", request.method, request.raw_path)
+            self.abort()
+            return None
+        if reply.stream is not None or not request.content.done:
+            self.task = asyncio.get_running_loop().create_task(self._send(request, reply))
+            return None
+        keep_alive = (
+            request.keep_alive
+            and not self._close_after
+            and reply.headers.get("Connection") != "close"
+        )
+        data = self._encode(request, reply, keep_alive)
+        self._transmit(data)
+        self._sent(reply, keep_alive)
+        if self._close_after or reply.after is not None:
+            return None
+        return Written(data, reply, keep_alive)
+
+    def resume_with(self, parked: Parked, written: Written) -> bool:
+        """Answer the parked query with the bytes of an identical request's answer."""
+        if self._close_after or not parked.ctx.request.content.done:
+            return False
+        route = self._route
+        assert route is not None
+        self._parked = self._route = None
+        self.connections.dispatcher.record(parked.ctx, route)
+        self._transmit(written.data)
+        self._sent(written.reply, written.keep_alive)
+        return True
+
+    async def _send(self, request: Request, reply: Reply) -> None:
+        """Write ``reply`` (its body left unread dropped first), then go on to the next request."""
         keep_alive = request.keep_alive and not self._close_after
         body = request.content
         if not body.done and keep_alive:
@@ -638,6 +727,10 @@ class Connection(asyncio.Protocol):
             keep_alive = await self._stream(request, reply, keep_alive)
         else:
             self._write(request, reply, keep_alive)
+        self._sent(reply, keep_alive)
+
+    def _sent(self, reply: Reply, keep_alive: bool) -> None:
+        """After an answer: the next request, or the end of the connection."""
         if reply.after is not None:
             reply.after()
         self.task = None
@@ -692,9 +785,17 @@ class Connection(asyncio.Protocol):
     def _write(
         self, request: Request, reply: Reply, keep_alive: bool, *, streamed: bool = False
     ) -> None:
+        self._transmit(self._encode(request, reply, keep_alive, streamed=streamed))
+
+    def _transmit(self, data: bytes) -> None:
         transport = self.transport
-        if transport is None or transport.is_closing():
-            return
+        if transport is not None and not transport.is_closing():
+            transport.write(data)
+
+    def _encode(
+        self, request: Request, reply: Reply, keep_alive: bool, *, streamed: bool = False
+    ) -> bytes:
+        """The bytes of ``reply``: its head, and its body unless ``streamed``."""
         status = reply.status
         minor = request.version[1]
         head = [f"HTTP/1.{minor} {status} {_REASONS.get(status, '')}\r\n"]
@@ -730,4 +831,4 @@ class Connection(asyncio.Protocol):
         elif not minor:
             head.append("Connection: keep-alive\r\n")
         head.append("\r\n")
-        transport.write("".join(head).encode("utf-8", "surrogateescape") + body)
+        return "".join(head).encode("utf-8", "surrogateescape") + body

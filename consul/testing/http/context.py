@@ -4,7 +4,18 @@ What every handler reads the same way: the datacenter (``?dc``), the token
 (``parseToken``), the consistency modes and blocking parameters (``parse``,
 ``parseWait``), Enterprise-only parameters (refused), ``?filter``, and the
 response meta headers (``setMeta``), after ``agent/http.go``. Blocking
-queries (:meth:`Ctx.blocking`) follow ``agent/blockingquery/blockingquery.go``.
+queries (:meth:`Ctx.blocking`, :meth:`Ctx.blocking_reply`) follow
+``agent/blockingquery/blockingquery.go``.
+
+A blocking query waits in one of two ways. ``await ctx.blocking(query)``
+keeps the handler's coroutine (and the task running it) alive while it
+waits. ``return ctx.blocking_reply(query, render)`` also takes the function
+that turns the result into the :class:`~.reply.Reply`: a query that has to
+wait raises :class:`Park` through the handler, which ends, and the
+connection registers the :class:`Parked` query with the state's wake-ups;
+when they wake it, it re-runs ``query`` and, once the answer is ready,
+``render`` gives the reply the connection writes. Nothing but the request,
+its context and the parked query (a few small objects) is held meanwhile.
 """
 
 from __future__ import annotations
@@ -12,8 +23,8 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from ..state.acl.authorizer import Authorizer
 from ..state.core import AgentCore
@@ -24,7 +35,9 @@ from ..state.gojson import DecodeError, decode_json
 from ..state.golang import parse_duration
 from ..state.golang import quote as go_quote
 from ..state.gotypes import GoType, Struct
+from ..state.wakeups import Waiter, Wakeups
 from .errors import BadRequest
+from .reply import Reply
 from .request import Request
 
 __all__ = [
@@ -32,7 +45,12 @@ __all__ = [
     "LOCAL_DEFAULT_QUERY_TIME",
     "LOCAL_MAX_QUERY_TIME",
     "OFF_LOOP_DECODE",
+    "BlockingRead",
     "Ctx",
+    "Park",
+    "Parked",
+    "Resumer",
+    "Written",
     "query_timeout",
 ]
 
@@ -76,6 +94,273 @@ def query_timeout(wait: float, default: float, maximum: float, rng: Callable[[],
     return wait + rng() * (wait / JITTER_FRACTION)
 
 
+class Resumer(Protocol):
+    """What a :class:`Parked` query answers through: the connection holding its request."""
+
+    def resume(self, parked: Parked, outcome: Reply | Exception) -> Written | None:
+        """Answer ``parked`` with its reply, or what it raised.
+
+        What was written, if an identical request on another connection
+        may be answered with the same bytes (:meth:`resume_with`).
+        """
+
+    def resume_with(self, parked: Parked, written: Written) -> bool:
+        """Answer ``parked`` with what was written for an identical request.
+
+        False (nothing done) if this connection cannot: it answers on its own.
+        """
+
+
+class Written:
+    """An answer written to a connection, for identical requests to be answered alike."""
+
+    __slots__ = ("data", "keep_alive", "reply")
+
+    def __init__(self, data: bytes, reply: Reply, keep_alive: bool) -> None:
+        #: The bytes written: head and body.
+        self.data = data
+        self.reply = reply
+        self.keep_alive = keep_alive
+
+
+class Parked(Waiter):
+    """A blocking query waiting with no coroutine (see the module docstring).
+
+    Made by :meth:`Ctx.blocking_reply` (or a handler's own subclass, as the
+    agent's hash-based queries); the connection calls :meth:`start` with
+    itself as the :class:`Resumer`. Subclasses implement :meth:`rerun` and
+    :meth:`last`.
+    """
+
+    __slots__ = ("ctx", "deadline", "owner", "wakeups")
+
+    #: What it waits on, and until when (``time.monotonic()``): set before
+    #: :class:`Park` is raised.
+    wakeups: Wakeups
+    deadline: float
+
+    def __init__(self, ctx: Ctx) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.owner: Resumer | None = None
+
+    def rerun(self) -> Reply | None:
+        """Something changed: run the query again; its reply, or None to wait on."""
+        raise NotImplementedError
+
+    def share(self) -> Hashable | None:
+        """What identifies the queries that answer alike, or None (the default): none do.
+
+        Queries woken together with the same key are answered with the
+        bytes written for the first (see :meth:`woken`): a subclass returns
+        a key only if, with the same key, its :meth:`rerun` gives the same
+        answer from the same state.
+        """
+        return None
+
+    def request_key(self) -> Hashable:
+        """The whole request, as far as an answer can depend on it: what :meth:`share` keys on.
+
+        Its method, target, HTTP version, keep-alive and headers (the token
+        among them).
+        """
+        request = self.ctx.request
+        return (
+            request.method,
+            request.raw_path,
+            request.version,
+            request.keep_alive,
+            tuple(request.headers.items()),
+        )
+
+    def last(self) -> Reply:
+        """The reply to what the query found last (its wait ran out)."""
+        raise NotImplementedError
+
+    def start(self, owner: Resumer) -> bool:
+        """Wait, answering through ``owner``; False if the wait is already over.
+
+        Then nothing is registered and :meth:`answer` is the answer.
+        """
+        self.owner = owner
+        return self.wakeups.add(self, self.deadline)
+
+    def cancel(self) -> None:
+        """The client went away: stop waiting, never answer."""
+        self.owner = None
+        self.wakeups.discard(self)
+
+    def answer(self) -> Reply | Exception:
+        """The answer at the end of the wait: :meth:`last`, or what it raised."""
+        try:
+            return self.last()
+        except Exception as exc:  # noqa: BLE001 (answered as the handler's own error)
+            return exc
+
+    def woken(self, changed: bool, batch: dict[object, object]) -> None:
+        owner = self.owner
+        if owner is None:
+            return
+        outcome: Reply | Exception | None
+        key = None
+        if changed:
+            # One rendering for the watchers of the same read: the state
+            # cannot change within one batch of wake-ups.
+            key = self.share()
+            if key is not None:
+                written = batch.get(key)
+                if isinstance(written, Written) and owner.resume_with(self, written):
+                    self.owner = None
+                    return
+            try:
+                outcome = self.rerun()
+            except Exception as exc:  # noqa: BLE001 (answered as the handler's own error)
+                outcome = exc
+            if outcome is None:
+                if self.wakeups.add(self, self.deadline):
+                    return
+                # Its own wait is over (others of the key may wait on).
+                key = None
+                outcome = self.answer()
+        else:
+            outcome = self.answer()
+        self.owner = None
+        written = owner.resume(self, outcome)
+        if key is not None and written is not None and not isinstance(outcome, Exception):
+            batch[key] = written
+
+
+class Park(Exception):
+    """Raised through a handler by a blocking query that waits as :attr:`parked`."""
+
+    def __init__(self, parked: Parked) -> None:
+        super().__init__()
+        self.parked = parked
+
+
+class BlockingRead(Parked, Generic[T]):
+    """An index-based blocking read, as an object: :meth:`reply` runs it.
+
+    Subclasses implement :meth:`query` and :meth:`render` (and
+    :meth:`not_found` for a read that finds nothing); :meth:`reply` runs
+    the query as :meth:`Ctx.blocking` does and gives the rendered reply, or
+    raises :class:`Park` with the object itself, which waits: a read that
+    keeps its parameters in the subclass's slots is a single small object
+    while it waits (the KV reads are). :meth:`Ctx.blocking_reply` makes
+    one of functions.
+    """
+
+    __slots__ = ("index", "min_index", "result", "was_not_found")
+
+    #: True in a subclass whose answer depends only on the request and the
+    #: state it reads (not on anything else the handler computed, as
+    #: whether a cache entry was there): then its identical reads woken
+    #: together share one answer (:meth:`share`).
+    shared = False
+
+    def __init__(self, ctx: Ctx) -> None:
+        super().__init__(ctx)
+        self.min_index = 0
+        self.was_not_found = False
+        self.index = 0
+        self.result: T | None = None
+
+    def query(self) -> tuple[int, T]:
+        """The index and the result, read from the current state."""
+        raise NotImplementedError
+
+    def render(self, index: int, result: T) -> Reply:
+        """The reply: meta headers set on the context, the body (may raise as a handler)."""
+        raise NotImplementedError
+
+    def not_found(self, result: T) -> bool:
+        """Whether ``result`` found nothing (``ErrNotFound``, see :meth:`Ctx.blocking`)."""
+        return False
+
+    def reply(self) -> Reply:
+        """Run the read: the reply, or :class:`Park` raised if it has to wait."""
+        ctx = self.ctx
+        min_index, wait = ctx.wait_params()
+        self.wakeups = ctx.dc.wakeups
+        index, result = self.query()
+        if min_index == 0:
+            return self.render(max(index, 1), result)
+        config = ctx.agent.config
+        wait = query_timeout(
+            wait, config.default_query_time, config.max_query_time, ctx.agent.random.random
+        )
+        self.deadline = time.monotonic() + wait
+        self.min_index = min_index
+        reply = self._check(index, result)
+        if reply is None:
+            raise Park(self)
+        return reply
+
+    def _check(self, index: int, result: T) -> Reply | None:
+        """The reply if ``result`` answers the read, else None (and it is kept)."""
+        index = max(index, 1)
+        if self.not_found(result):
+            if self.was_not_found:
+                self.min_index = index
+            self.was_not_found = True
+        if index > self.min_index:
+            return self.render(index, result)
+        self.index, self.result = index, result
+        return None
+
+    def rerun(self) -> Reply | None:
+        return self._check(*self.query())
+
+    def share(self) -> Hashable | None:
+        """Reads of subclasses that set :attr:`shared` share the same request's answer.
+
+        The same request (method, target, HTTP version, headers) reading the
+        same state through the same subclass, waiting for the same index,
+        answers the same.
+        """
+        if not self.shared:
+            return None
+        return (type(self), self.min_index, self.was_not_found, self.request_key())
+
+    def last(self) -> Reply:
+        return self.render(self.index, cast("T", self.result))
+
+
+class _FunctionRead(BlockingRead[T]):
+    """:meth:`Ctx.blocking_reply`'s read: its functions."""
+
+    __slots__ = ("_not_found", "_query", "_render")
+
+    def __init__(
+        self,
+        ctx: Ctx,
+        query: Callable[[], tuple[int, T]],
+        render: Callable[[int, T], Reply],
+        not_found: Callable[[T], bool] | None,
+    ) -> None:
+        super().__init__(ctx)
+        self._query = query
+        self._render = render
+        self._not_found = not_found
+
+    def query(self) -> tuple[int, T]:
+        return self._query()
+
+    def render(self, index: int, result: T) -> Reply:
+        return self._render(index, result)
+
+    def not_found(self, result: T) -> bool:
+        return self._not_found is not None and self._not_found(result)
+
+
+class _SharedFunctionRead(_FunctionRead[T]):
+    """:meth:`Ctx.blocking_reply`'s read with ``shared``."""
+
+    __slots__ = ()
+
+    shared = True
+
+
 class Ctx:
     """One request, as a handler sees it.
 
@@ -87,6 +372,19 @@ class Ctx:
             ID...); empty for other routes.
         headers: response headers set so far (meta headers and the like).
     """
+
+    __slots__ = (
+        "_authz",
+        "_body",
+        "_dc",
+        "agent",
+        "headers",
+        "path",
+        "query",
+        "request",
+        "started",
+        "tail",
+    )
 
     def __init__(self, request: Request, agent: AgentCore, path: str, tail: str = "") -> None:
         self.request = request
@@ -408,3 +706,27 @@ class Ctx:
             if index > min_index or not await dc.wakeups.wait(deadline):
                 return index, result
             index, result = query()
+
+    def blocking_reply(
+        self,
+        query: Callable[[], tuple[int, T]],
+        render: Callable[[int, T], Reply],
+        *,
+        not_found: Callable[[T], bool] | None = None,
+        shared: bool = False,
+    ) -> Reply:
+        """:meth:`blocking`, then ``render(index, result)``, waiting with no coroutine.
+
+        ``query`` and ``not_found`` are as for :meth:`blocking`; ``render``
+        sets the meta headers and makes the reply (it may raise as a
+        handler does). A handler returns what this returns: if the query
+        has to wait, :class:`Park` is raised through the handler instead,
+        and ``query`` and ``render`` run later, from the wake-ups (see the
+        module docstring); nothing else of the handler runs again.
+
+        ``shared``: the answer depends only on the request and the state
+        read, so that identical requests woken together share it (see
+        :attr:`BlockingRead.shared`).
+        """
+        kind = _SharedFunctionRead if shared else _FunctionRead
+        return kind(self, query, render, not_found).reply()

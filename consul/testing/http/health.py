@@ -17,7 +17,7 @@ from ..state.records import JSON, check_json, check_service_node_json
 from .catalog import (
     ServiceLookup,
     filtered,
-    filtered_read,
+    filtered_reply,
     meta_filters,
     node_name,
     read_options,
@@ -38,6 +38,11 @@ def _checks_reply(items: list[JSON]) -> list[JSON]:
         if item["ServiceTags"] is None:
             item["ServiceTags"] = []
     return items
+
+
+def _checks_json(items: list[JSON]) -> Reply:
+    """The reply of the checks handlers: :func:`_checks_reply` as JSON."""
+    return json_reply(_checks_reply(items))
 
 
 def _authorized_check(ctx: Ctx) -> Callable[[JSON], bool]:
@@ -64,7 +69,7 @@ async def node_checks(ctx: Ctx) -> Reply:
         items, dropped = filtered([check_json(c) for c in checks], allowed)
         return index, ctx.filter(items, structs.HEALTH_CHECK), dropped
 
-    return json_reply(_checks_reply(await filtered_read(ctx, query)))
+    return filtered_reply(ctx, query, _checks_json)
 
 
 @routes("/v1/health/checks/", "GET")
@@ -87,7 +92,7 @@ async def service_checks(ctx: Ctx) -> Reply:
         sort_near(ctx, items, lambda c: c["Node"])
         return index, items, dropped
 
-    return json_reply(_checks_reply(await filtered_read(ctx, query)))
+    return filtered_reply(ctx, query, _checks_json)
 
 
 @routes("/v1/health/state/", "GET")
@@ -111,7 +116,7 @@ async def checks_in_state(ctx: Ctx) -> Reply:
         sort_near(ctx, items, lambda c: c["Node"])
         return index, items, dropped
 
-    return json_reply(_checks_reply(await filtered_read(ctx, query)))
+    return filtered_reply(ctx, query, _checks_json)
 
 
 def passing_flag(ctx: Ctx) -> bool:
@@ -206,7 +211,11 @@ async def _service_nodes(ctx: Ctx, prefix: str, kind: str) -> Reply:
             entries = only_passing(entries)
         return index, entries, dropped
 
-    entries = await filtered_read(ctx, query, cache="health-services")
+    return filtered_reply(ctx, query, _service_nodes_json, cache="health-services")
+
+
+def _service_nodes_json(entries: list[JSON]) -> Reply:
+    """The reply of the service lookups: no null ``Tags`` or ``ServiceTags``, as JSON."""
     for entry in entries:
         _checks_reply(entry["Checks"])
         if entry["Service"]["Tags"] is None:

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from ..state.errors import RPCError
 from ..state.golang import quote as go_quote
 from ..state.kv import KV_MAX_VALUE_SIZE, Entry
-from .context import Ctx
+from .context import BlockingRead, Ctx
 from .errors import BadRequest, HTTPError
 from .mux import path_clean, unescape
 from .reply import Reply, encode_json, json_reply
@@ -98,43 +98,61 @@ async def _get(ctx: Ctx, key: str) -> Reply:
     if not recurse and not key:
         raise BadRequest("Missing key name")
     ctx.check_enterprise_meta()
-    store = ctx.dc.kv
     authz = ctx.authz
-    filtered = False
-    if recurse:
-        if ctx.agent.config.acl_enable_key_list_policy:
-            ctx.require(authz.key_list(key), "key:list", key)
+    if recurse and ctx.agent.config.acl_enable_key_list_policy:
+        ctx.require(authz.key_list(key), "key:list", key)
+    return _Read(ctx, key, recurse).reply()
 
-        def listing() -> tuple[int, list[Entry]]:
-            nonlocal filtered
-            index, entries = store.list(key)
-            readable = [e for e in entries if authz.key_read(e.key)]
-            filtered = len(readable) != len(entries)
+
+class _Read(BlockingRead[list[Entry]]):
+    """``KVS.Get`` (one key) or ``KVS.List`` (``?recurse``), and its reply.
+
+    The read's parameters are slots of the object: a waiting read is this
+    one small object (the watchers of a key are many).
+    """
+
+    __slots__ = ("filtered", "key", "recurse")
+
+    shared = True
+
+    def __init__(self, ctx: Ctx, key: str, recurse: bool) -> None:
+        super().__init__(ctx)
+        self.key = key
+        self.recurse = recurse
+        #: Whether the ACLs hid entries of the last listing.
+        self.filtered = False
+
+    def query(self) -> tuple[int, list[Entry]]:
+        ctx, key = self.ctx, self.key
+        if self.recurse:
+            index, entries = ctx.dc.kv.list(key)
+            readable = [e for e in entries if ctx.authz.key_read(e.key)]
+            self.filtered = len(readable) != len(entries)
             return index, readable
+        index, entry = ctx.dc.kv.get(key)
+        ctx.require(ctx.authz.key_read(key), "key:read", key)
+        if entry is None:
+            return index, []
+        return entry.modify_index, [entry]
 
-        index, entries = await ctx.blocking(listing)
-    else:
+    def not_found(self, result: list[Entry]) -> bool:
+        # KVS.Get's ErrNotFound; a listing finds nothing without it.
+        return not self.recurse and not result
 
-        def single() -> tuple[int, list[Entry]]:
-            index, entry = store.get(key)
-            ctx.require(authz.key_read(key), "key:read", key)
-            if entry is None:
-                return index, []
-            return entry.modify_index, [entry]
-
-        index, entries = await ctx.blocking(single, not_found=lambda found: not found)
-    ctx.set_meta(index)
-    ctx.set_filtered(filtered)
-    if not entries:
-        return Reply(404)
-    if ctx.flag("raw") and not recurse:
-        return Reply(
-            200,
-            entries[0].value or b"",
-            "text/plain; charset=utf-8",
-            {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
-        )
-    return Reply(200, _encoded.entries(entries), "application/json")
+    def render(self, index: int, result: list[Entry]) -> Reply:
+        ctx = self.ctx
+        ctx.set_meta(index)
+        ctx.set_filtered(self.filtered)
+        if not result:
+            return Reply(404)
+        if not self.recurse and ctx.flag("raw"):
+            return Reply(
+                200,
+                result[0].value or b"",
+                "text/plain; charset=utf-8",
+                {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
+            )
+        return Reply(200, _encoded.entries(result), "application/json")
 
 
 class _EncodedEntries:
@@ -206,12 +224,14 @@ async def _get_keys(ctx: Ctx, prefix: str) -> Reply:
             keys.append(name)
         return index, keys
 
-    index, keys = await ctx.blocking(listing)
-    ctx.set_meta(index)
-    ctx.set_filtered(filtered)
-    if not keys and prefix:
-        return Reply(404)
-    return json_reply(keys)
+    def render(index: int, keys: list[str]) -> Reply:
+        ctx.set_meta(index)
+        ctx.set_filtered(filtered)
+        if not keys and prefix:
+            return Reply(404)
+        return json_reply(keys)
+
+    return ctx.blocking_reply(listing, render, shared=True)
 
 
 async def _read_value(ctx: Ctx, limit: int) -> bytes:

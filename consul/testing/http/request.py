@@ -29,6 +29,9 @@ __all__ = [
 ]
 
 _NO_QUERY: MultiDictProxy[str] = MultiDictProxy(MultiDict())
+#: Parameter names seen, each kept once: the queries of many waiting
+#: requests share them (``index``, ``wait``...).
+_NAMES: dict[str, str] = {}
 
 
 def parse_query(raw_query: str) -> MultiDictProxy[str]:
@@ -42,7 +45,13 @@ def parse_query(raw_query: str) -> MultiDictProxy[str]:
         if not pair:
             continue
         name, _, value = pair.partition("=")
-        pairs.add(unescape(name, query=True) or name, unescape(value, query=True) or value)
+        name = unescape(name, query=True) or name
+        known = _NAMES.get(name)
+        if known is None:
+            known = name
+            if len(_NAMES) < 1024 and len(name) <= 32:
+                _NAMES[name] = name
+        pairs.add(known, unescape(value, query=True) or value)
     return MultiDictProxy(pairs)
 
 

@@ -332,6 +332,14 @@ class Dispatcher:
         reply.headers = headers
         return _gzip(request, reply)
 
+    def record(self, ctx: Ctx, route: Route) -> None:
+        """What :meth:`finish` records of a request answered with a reply it did not make.
+
+        A blocking query answered with the bytes of an identical one's
+        answer (:meth:`~.context.Parked.share`) is still a request of its own.
+        """
+        _finished(self.agent, ctx.request, route, ctx.started)
+
 
 #: The key of each route and method's ``consul.api.http`` sample, made once.
 _SAMPLE_KEYS: dict[tuple[str, str], tuple[str, tuple[tuple[str, str], ...]]] = {}

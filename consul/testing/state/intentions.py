@@ -416,6 +416,20 @@ def _check_legacy_allowed(entry: Entry | None) -> None:
     )
 
 
+def _legacy_entry(store: ConfigEntryStore, legacy_id: str, verb: str) -> Entry:
+    """A copy of the entry holding the intention ``legacy_id``, for an update or a delete.
+
+    Refused if there is none (``Cannot <verb> non-existent intention``) or
+    if the legacy API may no longer edit the entry.
+    """
+    found = get_legacy(store, legacy_id)
+    if found is None:
+        raise RPCError(f"Cannot {verb} non-existent intention: '{legacy_id}'")
+    existing, _ = found
+    _check_legacy_allowed(existing)
+    return copy.deepcopy(existing)
+
+
 def legacy_create(
     store: ConfigEntryStore, idx: int, destination: str, source: dict[str, Any]
 ) -> None:
@@ -433,12 +447,7 @@ def legacy_update(
     store: ConfigEntryStore, idx: int, legacy_id: str, source: dict[str, Any]
 ) -> None:
     """``intentionMutationLegacyUpdate``: replace the source with this ``LegacyID``."""
-    found = get_legacy(store, legacy_id)
-    if found is None:
-        raise RPCError(f"Cannot modify non-existent intention: '{legacy_id}'")
-    existing, _ = found
-    _check_legacy_allowed(existing)
-    entry = copy.deepcopy(existing)
+    entry = _legacy_entry(store, legacy_id, "modify")
     sources = entry["Sources"] or []
     at = next((i for i, s in enumerate(sources) if s["LegacyID"] == legacy_id), None)
     if at is None:
@@ -451,12 +460,7 @@ def legacy_update(
 
 def legacy_delete(store: ConfigEntryStore, idx: int, legacy_id: str) -> None:
     """``intentionMutationLegacyDelete``: remove the source with this ``LegacyID``."""
-    found = get_legacy(store, legacy_id)
-    if found is None:
-        raise RPCError(f"Cannot delete non-existent intention: '{legacy_id}'")
-    existing, _ = found
-    _check_legacy_allowed(existing)
-    entry = copy.deepcopy(existing)
+    entry = _legacy_entry(store, legacy_id, "delete")
     sources = entry["Sources"] or []
     kept = [s for s in sources if s["LegacyID"] != legacy_id]
     if len(kept) == len(sources):

@@ -1,47 +1,54 @@
-"""Decoding an auth method's ``Config`` map as Consul does, with ``mapstructure``.
+"""Go's ``mapstructure`` (v1.5): a decoded JSON value into a Go type, weakly typed.
 
-``authmethod.ParseConfig`` (``agent/consul/authmethod/authmethods.go``)
-decodes the map into the type's config struct with ``WeaklyTypedInput`` and
-``ErrorUnused``, and the hook ``decode.HookWeakDecodeFromSlice`` (a
-one-element list stands for its element). The rules kept here, with
-``mapstructure`` v1.5's error texts:
+Consul decodes maps into structs with it in two configurations, one model
+here serving both (:func:`decode`, over the Go types of :mod:`.gotypes`):
 
-- keys match field names exactly, else in any case; a key that matches no
-  field is an error (``'' has invalid keys: A, B``);
-- weak conversions: a bool, number or one-element list into a string; a
-  single value into a list; a number or numeric string into an integer
-  (``time.Duration`` is one: a duration is a number of nanoseconds, a
-  string such as ``"5s"`` cannot be parsed); ``"true"``, ``"1"`` or a
-  non-zero number into a bool;
-- every error is collected; they are reported together, sorted.
+- ``structs.DecodeConfigEntry`` (``agent/structs/config_entry.go``), for
+  configuration entries (:mod:`.configentries.decode`): ``WeaklyTypedInput``
+  and the hooks ``decode.HookWeakDecodeFromSlice``,
+  ``decode.HookTranslateKeys`` and string-to-``time.Duration``; the keys no
+  field took are kept (``Metadata.Unused``) for the caller to refuse;
+- ``authmethod.ParseConfig`` (``agent/consul/authmethod/authmethods.go``),
+  for an auth method's ``Config``: ``WeaklyTypedInput``,
+  ``HookWeakDecodeFromSlice`` and ``ErrorUnused`` (a key no field took is an
+  error, ``'' has invalid keys: A, B``); a duration is only a number of
+  nanoseconds there (``"5s"`` cannot be parsed).
+
+The rules kept, with ``mapstructure``'s error texts:
+
+- a key matches a field by its exact name, else by any case of it; an
+  alias of the struct (:attr:`~.gotypes.Struct.aliases`, only config
+  entries' structs have them) is renamed to its field's name first, unless
+  that name is there already;
+- ``HookWeakDecodeFromSlice``: a one-element list stands for its element,
+  unless a list is wanted;
+- weak conversions: a bool or number into a string; a number, a bool or a
+  numeric string into an integer or float (in range of its size); a number
+  or ``strconv.ParseBool`` text into a bool; a single value into a list; a
+  list of maps into one map;
+- ``null`` leaves the field at its zero value;
+- errors are collected and reported together, sorted; the unused keys are
+  named with their path (``Expose.Foo``, ``Routes[0].Bar``).
 """
 
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from typing import Any
 
-from .golang import go_value, parse_bool
+from .golang import go_value, parse_bool, parse_duration_ns
+from .gotypes import GoType, Map, Ptr, Scalar, Slice, Struct
 
-__all__ = ["ConfigError", "decode_config"]
-
-#: The kinds of fields an auth method's config struct has, by Go type.
-STRING, STRINGS, STRING_MAP, BOOL, INT, DURATION = (
-    "string",
-    "[]string",
-    "map[string]string",
-    "bool",
-    "int",
-    "time.Duration",
-)
+__all__ = ["MapDecodeError", "decode"]
 
 
-class ConfigError(ValueError):
-    """A config ``mapstructure`` refuses; ``str()`` is Consul's message."""
+class MapDecodeError(ValueError):
+    """What ``mapstructure`` refuses; ``str()`` is its message."""
 
 
-def _go_type(value: Any) -> str:
-    """The Go type ``encoding/json`` decodes ``value`` into inside a ``map[string]interface{}``."""
+def _kind(value: Any) -> str:
+    """``reflect.Kind`` of a value ``encoding/json`` decoded into an ``interface{}``."""
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int | float):
@@ -49,114 +56,228 @@ def _go_type(value: Any) -> str:
     if isinstance(value, str):
         return "string"
     if isinstance(value, list):
-        return "[]interface {}"
-    return "map[string]interface {}"
+        return "slice"
+    return "map"
+
+
+def _type(value: Any) -> str:
+    """The Go type of such a value, as ``%s`` of its ``reflect.Type`` prints it."""
+    kind = _kind(value)
+    return {"slice": "[]interface {}", "map": "map[string]interface {}"}.get(kind, kind)
+
+
+def _format_float(value: float) -> str:
+    """``strconv.FormatFloat(value, 'f', -1, 64)``."""
+    if isinstance(value, int) or value.is_integer():
+        return str(int(value))
+    return format(Decimal(repr(value)), "f")
 
 
 class _Decoder:
-    def __init__(self) -> None:
+    def __init__(self, *, duration_strings: bool, error_unused: bool) -> None:
+        self.duration_strings = duration_strings
+        self.error_unused = error_unused
         self.errors: list[str] = []
+        self.unused: list[str] = []
 
-    def unconvertible(self, name: str, kind: str, value: Any) -> None:
+    def unconvertible(self, name: str, go_type: GoType, value: Any) -> None:
         self.errors.append(
-            f"'{name}' expected type '{kind}', got unconvertible type "
-            f"'{_go_type(value)}', value: '{go_value(value)}'"
+            f"'{name}' expected type '{go_type.name}', got unconvertible type "
+            f"'{_type(value)}', value: '{go_value(value)}'"
         )
 
-    def string(self, name: str, value: Any) -> str | None:
-        if isinstance(value, list) and len(value) == 1:
-            value = value[0]  # HookWeakDecodeFromSlice
-        if isinstance(value, str):
-            return value
-        if isinstance(value, bool):
-            return "1" if value else "0"
-        if isinstance(value, int | float):
-            if isinstance(value, float) and value.is_integer():
-                return str(int(value))
-            return repr(value)
-        self.unconvertible(name, STRING, value)
+    def decode(self, name: str, data: Any, go_type: GoType) -> Any:
+        # HookWeakDecodeFromSlice: a one-element list into anything but a list.
+        slice_like = isinstance(go_type, Slice) or (
+            isinstance(go_type, Ptr) and isinstance(go_type.elem, Slice)
+        )
+        if isinstance(data, list) and len(data) == 1 and not slice_like:
+            data = data[0]
+        if data is None:
+            return _zero(go_type)
+        if isinstance(go_type, Ptr):
+            return self.decode(name, data, go_type.elem)
+        if isinstance(go_type, Struct):
+            return self.struct(name, data, go_type)
+        if isinstance(go_type, Slice):
+            return self.slice(name, data, go_type)
+        if isinstance(go_type, Map):
+            return self.map(name, data, go_type)
+        return self.scalar(name, data, go_type)
+
+    def struct(self, name: str, data: Any, spec: Struct) -> dict[str, Any] | None:
+        if not isinstance(data, dict):
+            self.errors.append(f"'{name}' expected a map, got '{_kind(data)}'")
+            return None
+        source = dict(data)
+        # HookTranslateKeys: an alias becomes its field's (lower-cased) name.
+        if spec.aliases:
+            aliases = {alias.lower(): field.lower() for alias, field in spec.aliases.items()}
+            for given in list(source):
+                canonical = aliases.get(given.lower())
+                if canonical is None:
+                    continue
+                value = source.pop(given)
+                source.setdefault(canonical, value)
+        unused = dict.fromkeys(source)
+        out: dict[str, Any] = {}
+        for member in spec.fields:
+            key: str | None = member.name if member.name in source else None
+            if key is None:
+                folded = member.name.lower()
+                key = next((k for k in source if k.lower() == folded), None)
+            if key is None:
+                out[member.name] = _zero(member.type)
+                continue
+            unused.pop(key, None)
+            path = f"{name}.{member.name}" if name else member.name
+            value = source[key]
+            if member.opaque:
+                out[member.name] = value
+            else:
+                decoded = self.decode(path, value, member.type)
+                out[member.name] = _zero(member.type) if decoded is None else decoded
+        if self.error_unused and unused:
+            self.errors.append(f"'{name}' has invalid keys: {', '.join(sorted(unused))}")
+        for key in unused:
+            self.unused.append(f"{name}.{key}" if name else key)
+        return out
+
+    def slice(self, name: str, data: Any, go_type: Slice) -> list[Any] | None:
+        if not isinstance(data, list):
+            if isinstance(data, dict) and not data:
+                return []
+            data = [data]
+        return [self.decode(f"{name}[{i}]", item, go_type.elem) for i, item in enumerate(data)]
+
+    def map(self, name: str, data: Any, go_type: Map) -> dict[str, Any] | None:
+        if isinstance(data, list) and all(isinstance(item, dict) for item in data):
+            merged: dict[str, Any] = {}
+            for i, item in enumerate(data):
+                merged.update(self.map(f"{name}[{i}]", item, go_type) or {})
+            return merged
+        if not isinstance(data, dict):
+            self.errors.append(f"'{name}' expected a map, got '{_kind(data)}'")
+            return None
+        return {
+            key: self.decode(f"{name}[{key}]", value, go_type.elem) for key, value in data.items()
+        }
+
+    def scalar(self, name: str, data: Any, go_type: Scalar) -> Any:
+        kind = go_type.kind
+        if kind == "any":
+            return data
+        if kind == "string":
+            if isinstance(data, str):
+                return data
+            if isinstance(data, bool):
+                return "1" if data else "0"
+            if isinstance(data, int | float):
+                return _format_float(data)
+        elif kind == "bool":
+            if isinstance(data, bool):
+                return data
+            if isinstance(data, int | float):
+                return data != 0
+            if isinstance(data, str):
+                parsed = parse_bool(data) if data else False
+                if parsed is None:
+                    self.errors.append(
+                        f"cannot parse '{name}' as bool: strconv.ParseBool: parsing "
+                        f'"{data}": invalid syntax'
+                    )
+                return parsed
+        elif kind == "duration":
+            # StringToTimeDurationHookFunc, where it is a hook; then a
+            # time.Duration is an int64.
+            if self.duration_strings and isinstance(data, str):
+                try:
+                    return parse_duration_ns(data)
+                except ValueError as exc:
+                    self.errors.append(f"error decoding '{name}': {exc}")
+                    return None
+            return self.number(name, data, go_type)
+        elif kind in ("int", "uint", "float"):
+            return self.number(name, data, go_type)
+        self.unconvertible(name, go_type, data)
         return None
 
-    def integer(self, name: str, kind: str, value: Any) -> int | None:
-        if isinstance(value, list) and len(value) == 1:
-            value = value[0]
-        if isinstance(value, bool):
-            return int(value)
-        if isinstance(value, int | float) and math.isfinite(value):
-            return int(value)
-        if isinstance(value, str):
+    def number(self, name: str, data: Any, go_type: Scalar) -> int | float | None:
+        kind = "int" if go_type.kind == "duration" else go_type.kind
+        if isinstance(data, bool):
+            return int(data)
+        if isinstance(data, int | float):
+            if kind == "float":
+                return float(data)
+            if not math.isfinite(data):
+                self.unconvertible(name, go_type, data)
+                return None
+            return int(data) % (1 << go_type.bits) if kind == "uint" else int(data)
+        if isinstance(data, str):
+            text = data or "0"
             try:
-                return int(value or "0", 0)
+                if kind == "float":
+                    return float(text)
+                number = int(text, 0)
             except ValueError:
+                function = {"int": "ParseInt", "uint": "ParseUint", "float": "ParseFloat"}[kind]
                 self.errors.append(
-                    f"cannot parse '{name}' as int: strconv.ParseInt: parsing "
-                    f'"{value}": invalid syntax'
+                    f"cannot parse '{name}' as {kind}: strconv.{function}: parsing "
+                    f'"{data}": invalid syntax'
                 )
                 return None
-        self.unconvertible(name, kind, value)
-        return None
-
-    def boolean(self, name: str, value: Any) -> bool | None:
-        if isinstance(value, list) and len(value) == 1:
-            value = value[0]
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, int | float):
-            return value != 0
-        if isinstance(value, str):
-            parsed = parse_bool(value) if value else False
-            if parsed is None:
+            low, high = (0, 1 << go_type.bits) if kind == "uint" else _signed(go_type.bits)
+            if not low <= number < high:
+                function = "ParseUint" if kind == "uint" else "ParseInt"
                 self.errors.append(
-                    f"cannot parse '{name}' as bool: strconv.ParseBool: parsing "
-                    f'"{value}": invalid syntax'
+                    f"cannot parse '{name}' as {kind}: strconv.{function}: parsing "
+                    f'"{data}": value out of range'
                 )
-            return parsed
-        self.unconvertible(name, BOOL, value)
+                return None
+            return number
+        self.unconvertible(name, go_type, data)
         return None
 
-    def field(self, name: str, kind: str, value: Any) -> Any:
-        if value is None:
-            return None
-        if kind == STRING:
-            return self.string(name, value)
-        if kind in (INT, DURATION):
-            return self.integer(name, kind, value)
-        if kind == BOOL:
-            return self.boolean(name, value)
-        if kind == STRINGS:
-            items = value if isinstance(value, list) else [value]
-            out = [self.string(f"{name}[{i}]", item) for i, item in enumerate(items)]
-            return [item for item in out if item is not None]
-        if not isinstance(value, dict):
-            self.errors.append(f"'{name}' expected a map, got '{_go_type(value)}'")
-            return None
-        found = {key: self.string(f"{name}[{key}]", item) for key, item in value.items()}
-        return {key: item for key, item in found.items() if item is not None}
+
+def _signed(bits: int) -> tuple[int, int]:
+    return -(1 << (bits - 1)), 1 << (bits - 1)
 
 
-def decode_config(raw: dict[str, Any] | None, fields: dict[str, str]) -> dict[str, Any]:
-    """``raw`` decoded into a struct with ``fields`` (Go name to kind, of this module's kinds).
+#: Go's zero value of each kind of :class:`Scalar`.
+_ZEROS: dict[str, Any] = {
+    "string": "",
+    "bool": False,
+    "int": 0,
+    "uint": 0,
+    "float": 0.0,
+    "duration": 0,
+    "bytes": b"",
+    "any": None,
+}
 
-    Returns the fields that were set, by Go name; raises :class:`ConfigError`
-    with ``error decoding config: ...`` (``ParseConfig``'s text).
+
+def _zero(go_type: GoType) -> Any:
+    if isinstance(go_type, Struct):
+        return {member.name: _zero(member.type) for member in go_type.fields}
+    if isinstance(go_type, Scalar):
+        return _ZEROS[go_type.kind]
+    return None
+
+
+def decode(
+    data: Any, spec: Struct, *, duration_strings: bool = False, error_unused: bool = False
+) -> tuple[dict[str, Any], list[str]]:
+    """``data`` decoded into ``spec``, with the keys no field took (sorted).
+
+    ``duration_strings`` adds the string-to-``time.Duration`` hook;
+    ``error_unused`` is ``ErrorUnused`` (a key no field took is an error).
+    The result has every field of ``spec`` (and of the structs inside it),
+    absent ones at their zero value; nil slices, maps and pointers are None.
+    Raises :class:`MapDecodeError` with ``mapstructure``'s message.
     """
-    decoder = _Decoder()
-    out: dict[str, Any] = {}
-    unused: list[str] = []
-    folded = {name.lower(): name for name in fields}
-    for key, value in (raw or {}).items():
-        name = key if key in fields else folded.get(key.lower())
-        if name is None:
-            unused.append(key)
-            continue
-        decoded = decoder.field(name, fields[name], value)
-        if decoded is not None:
-            out[name] = decoded
-    if unused:
-        decoder.errors.append(f"'' has invalid keys: {', '.join(sorted(unused))}")
+    decoder = _Decoder(duration_strings=duration_strings, error_unused=error_unused)
+    out = decoder.decode("", data, spec)
     if decoder.errors:
         points = "\n".join(sorted(f"* {error}" for error in decoder.errors))
-        raise ConfigError(
-            f"error decoding config: {len(decoder.errors)} error(s) decoding:\n\n{points}"
-        )
-    return out
+        raise MapDecodeError(f"{len(decoder.errors)} error(s) decoding:\n\n{points}")
+    return out if out is not None else _zero(spec), sorted(decoder.unused)

@@ -8,22 +8,55 @@ buffer. A write that changed something calls :meth:`Wakeups.notify`; every
 waiting query then re-runs, as Consul's memdb watch sets make them do, at a
 coarser grain no client can tell apart.
 
+A query waits in one of two ways: a coroutine awaits :meth:`Wakeups.wait`,
+or a :class:`Waiter` (an object, no coroutine) is registered with
+:meth:`Wakeups.add` and called back. The second holds far less memory while
+it waits: a thousand blocked watchers are a thousand small objects.
+
 Everything runs on the agent's event loop, so there are no locks.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import time
 
-__all__ = ["Wakeups"]
+__all__ = ["Waiter", "Wakeups"]
+
+
+class Waiter:
+    """A query waiting without a coroutine: :meth:`woken` is called when it is released.
+
+    Subclasses implement :meth:`woken`; :meth:`Wakeups.add` registers one.
+    """
+
+    __slots__ = ("_deadline",)
+
+    def __init__(self) -> None:
+        self._deadline = 0.0
+
+    def __lt__(self, other: Waiter) -> bool:
+        # The order of Wakeups' deadline heap.
+        return self._deadline < other._deadline
+
+    def woken(self, changed: bool, batch: dict[object, object]) -> None:
+        """Released: ``changed`` is True after :meth:`Wakeups.notify`, False at the
+        deadline or after :meth:`Wakeups.close`. Must not raise.
+
+        ``batch`` is one dict for all the waiters released together, in one
+        callback of the loop (the state cannot change in between): where
+        waiters that compute the same thing can leave it for the others.
+        """
+        raise NotImplementedError
 
 
 class Wakeups:
     """The queries blocked on one piece of state, and what wakes them.
 
-    Each blocked query waits in :meth:`wait` until :meth:`notify` (something
-    changed: it re-runs and decides whether to wait again), its deadline, or
+    Each blocked query waits (in :meth:`wait`, or as a :class:`Waiter`
+    registered with :meth:`add`) until :meth:`notify` (something changed:
+    it re-runs and decides whether to wait again), its deadline, or
     :meth:`close` (the state is gone: it answers with what it has). The
     datacenters' state, the agent's local state and its event buffer each
     have one.
@@ -31,8 +64,15 @@ class Wakeups:
 
     def __init__(self) -> None:
         self.closed = False
-        #: The waiting queries' futures (a dict for its order and cheap removal).
-        self._waiters: dict[asyncio.Future[bool], None] = {}
+        #: The waiting queries: futures of :meth:`wait`, :class:`Waiter` objects of
+        #: :meth:`add` (a dict for its order and cheap removal).
+        self._waiters: dict[asyncio.Future[bool] | Waiter, None] = {}
+        #: The waiters of :meth:`add` by deadline (a heap; those discarded
+        #: stay until they come up or are outnumbered), and the one timer
+        #: of the earliest: a thousand waiters do not make a thousand timers.
+        self._deadlines: list[Waiter] = []
+        self._discarded = 0
+        self._timer: asyncio.TimerHandle | None = None
 
     def __len__(self) -> int:
         """How many queries are waiting now."""
@@ -49,16 +89,27 @@ class Wakeups:
 
     def _release(self, changed: bool) -> None:
         waiters, self._waiters = self._waiters, {}
+        if self._deadlines:
+            self._deadlines = []
+            self._discarded = 0
+            self._schedule()
+        woken: list[Waiter] = []
         for waiter in waiters:
-            _settle(waiter, changed)
+            if isinstance(waiter, Waiter):
+                woken.append(waiter)
+            else:
+                _settle(waiter, changed)
+        if woken:
+            # All in one callback of the loop, after the writer's own step:
+            # as the futures' coroutines, they see the write whole.
+            asyncio.get_running_loop().call_soon(_wake, woken, changed)
 
     async def wait(self, deadline: float) -> bool:
         """Wait for :meth:`notify` (True), or until ``deadline`` or :meth:`close` (False).
 
         ``deadline`` is a :func:`time.monotonic` time (the event loop's clock);
         one already past returns False at once. A waiting query costs one
-        future and one timer, nothing more: a thousand of them wait on one
-        key in the benchmark.
+        future and one timer.
         """
         remaining = deadline - time.monotonic()
         if self.closed or remaining <= 0:
@@ -73,7 +124,63 @@ class Wakeups:
             timer.cancel()
             self._waiters.pop(waiter, None)
 
+    def add(self, waiter: Waiter, deadline: float) -> bool:
+        """Register ``waiter`` until :meth:`notify`, ``deadline`` or :meth:`close`.
+
+        False (and nothing registered) if the wakeups are closed or
+        ``deadline`` (a :func:`time.monotonic` time) has passed: the query
+        answers at once. The waiter costs itself and a place in a heap.
+        """
+        if self.closed or deadline <= time.monotonic():
+            return False
+        waiter._deadline = deadline
+        self._waiters[waiter] = None
+        heapq.heappush(self._deadlines, waiter)
+        if self._deadlines[0] is waiter:
+            self._schedule()
+        return True
+
+    def discard(self, waiter: Waiter) -> None:
+        """Forget ``waiter`` (its client went away): it is not called back."""
+        if self._waiters.pop(waiter, False) is None:
+            self._discarded += 1
+            if self._discarded > len(self._deadlines) // 2:
+                self._deadlines = [w for w in self._deadlines if w in self._waiters]
+                heapq.heapify(self._deadlines)
+                self._discarded = 0
+                self._schedule()
+
+    def _schedule(self) -> None:
+        """(Re)arm the one timer for the earliest deadline, if any."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._deadlines:
+            delay = self._deadlines[0]._deadline - time.monotonic()
+            self._timer = asyncio.get_running_loop().call_later(max(delay, 0), self._expire)
+
+    def _expire(self) -> None:
+        """Release the waiters whose deadline has come (with False)."""
+        self._timer = None
+        deadlines = self._deadlines
+        now = time.monotonic()
+        expired: list[Waiter] = []
+        while deadlines and deadlines[0]._deadline <= now:
+            waiter = heapq.heappop(deadlines)
+            if self._waiters.pop(waiter, False) is None:
+                expired.append(waiter)
+            else:
+                self._discarded -= 1
+        self._schedule()
+        _wake(expired, False)
+
 
 def _settle(waiter: asyncio.Future[bool], changed: bool) -> None:
     if not waiter.done():
         waiter.set_result(changed)
+
+
+def _wake(waiters: list[Waiter], changed: bool) -> None:
+    batch: dict[object, object] = {}
+    for waiter in waiters:
+        waiter.woken(changed, batch)

@@ -36,9 +36,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-from .. import mapstructure as ms
 from ..golang import format_duration, go_value
-from ..gotypes import STRING, Map, Slice, Struct, fields, struct
+from ..gotypes import BOOL, DURATION, INT, STRING, Map, Slice, Struct, fields, struct
+from ..mapstructure import MapDecodeError, decode
 
 __all__ = [
     "TYPES",
@@ -131,21 +131,22 @@ class Validator:
 
 # -- jwt (agent/consul/authmethod/ssoauth, internal/go-sso/oidcauth) ----------------------
 
-_JWT_CONFIG = {
-    "JWTSupportedAlgs": ms.STRINGS,
-    "BoundAudiences": ms.STRINGS,
-    "ClaimMappings": ms.STRING_MAP,
-    "ListClaimMappings": ms.STRING_MAP,
-    "OIDCDiscoveryURL": ms.STRING,
-    "OIDCDiscoveryCACert": ms.STRING,
-    "JWKSURL": ms.STRING,
-    "JWKSCACert": ms.STRING,
-    "JWTValidationPubKeys": ms.STRINGS,
-    "BoundIssuer": ms.STRING,
-    "ExpirationLeeway": ms.DURATION,
-    "NotBeforeLeeway": ms.DURATION,
-    "ClockSkewLeeway": ms.DURATION,
-}
+_JWT_CONFIG = struct(
+    "ssoauth.Config",
+    JWTSupportedAlgs=Slice(STRING),
+    BoundAudiences=Slice(STRING),
+    ClaimMappings=Map(STRING),
+    ListClaimMappings=Map(STRING),
+    OIDCDiscoveryURL=STRING,
+    OIDCDiscoveryCACert=STRING,
+    JWKSURL=STRING,
+    JWKSCACert=STRING,
+    JWTValidationPubKeys=Slice(STRING),
+    BoundIssuer=STRING,
+    ExpirationLeeway=DURATION,
+    NotBeforeLeeway=DURATION,
+    ClockSkewLeeway=DURATION,
+)
 _SUPPORTED_ALGS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512")
 #: What go-jose verifies with a public key (``jwt.ParseSigned`` takes any of them).
 _VERIFY_ALGS = [*_SUPPORTED_ALGS, "EdDSA"]
@@ -470,17 +471,18 @@ class _KubernetesValidator(Validator):
 
 # -- aws-iam (agent/consul/authmethod/awsauth, internal/iamauth) --------------------------------
 
-_AWS_CONFIG = {
-    "BoundIAMPrincipalARNs": ms.STRINGS,
-    "EnableIAMEntityDetails": ms.BOOL,
-    "IAMEntityTags": ms.STRINGS,
-    "ServerIDHeaderValue": ms.STRING,
-    "MaxRetries": ms.INT,
-    "IAMEndpoint": ms.STRING,
-    "STSEndpoint": ms.STRING,
-    "STSRegion": ms.STRING,
-    "AllowedSTSHeaderValues": ms.STRINGS,
-}
+_AWS_CONFIG = struct(
+    "awsauth.Config",
+    BoundIAMPrincipalARNs=Slice(STRING),
+    EnableIAMEntityDetails=BOOL,
+    IAMEntityTags=Slice(STRING),
+    ServerIDHeaderValue=STRING,
+    MaxRetries=INT,
+    IAMEndpoint=STRING,
+    STSEndpoint=STRING,
+    STSRegion=STRING,
+    AllowedSTSHeaderValues=Slice(STRING),
+)
 _AWS_FIELDS = struct(
     "awsauth.awsSelectableFields",
     entity_name=STRING,
@@ -539,10 +541,10 @@ class _AWSValidator(Validator):
         raise _unreachable(self.config.get("STSEndpoint") or "https://sts.amazonaws.com/")
 
 
-_FACTORIES: dict[str, tuple[dict[str, str], Callable[[dict[str, Any]], Validator]]] = {
+_FACTORIES: dict[str, tuple[Struct, Callable[[dict[str, Any]], Validator]]] = {
     "jwt": (_JWT_CONFIG, _JWTValidator),
     "kubernetes": (
-        {"Host": ms.STRING, "CACert": ms.STRING, "ServiceAccountJWT": ms.STRING},
+        struct("kubeauth.Config", Host=STRING, CACert=STRING, ServiceAccountJWT=STRING),
         _KubernetesValidator,
     ),
     "aws-iam": (_AWS_CONFIG, _AWSValidator),
@@ -552,7 +554,12 @@ _FACTORIES: dict[str, tuple[dict[str, str], Callable[[dict[str, Any]], Validator
 def new_validator(method: AuthMethod) -> Validator:
     """``authmethod.NewValidator``: the method's validator; ValueError with Consul's text.
 
-    The config is decoded as ``ParseConfig`` does, then checked by the type.
+    The config is decoded as ``ParseConfig`` does (``ErrorUnused``, no
+    duration strings), then checked by the type.
     """
-    fields, factory = _FACTORIES[method.type]
-    return factory(ms.decode_config(method.config, fields))
+    spec, factory = _FACTORIES[method.type]
+    try:
+        config, _ = decode(method.config, spec, error_unused=True)
+    except MapDecodeError as exc:
+        raise ValueError(f"error decoding config: {exc}") from None
+    return factory(config)

@@ -32,8 +32,8 @@ from cryptography.x509.oid import NameOID
 from ..errors import RPCError
 from ..golang import quote
 from ..gotypes import STRING, struct
-from .gateway_api import can_read_mesh, can_write_mesh, is_domain_name
-from .registry import Entry, Kind
+from .gateway_api import is_domain_name
+from .registry import Entry, Kind, can_read_mesh, can_write_mesh
 from .types import HASH, META, entry_hash, validate_meta
 
 __all__ = ["FILE_SYSTEM_KIND", "INLINE_KIND", "pem_blocks"]

@@ -36,7 +36,7 @@ from ..gotypes import (
 )
 from .chain import ROUTER, SPLITTER, check_service_graph, related_services
 from .proxy_defaults import FAILOVER_POLICY, PRIORITIZE_BY_LOCALITY
-from .registry import Denied, Entry, Kind
+from .registry import Denied, Entry, Kind, can_read_service
 from .types import META, validate_meta
 
 if TYPE_CHECKING:
@@ -278,11 +278,6 @@ SERVICE_RESOLVER = struct(
 
 
 # -- ACLs ---------------------------------------------------------------------------
-
-
-def can_read(authz: Authorizer, entry: Entry) -> Denied | None:
-    """``canReadDiscoveryChain``: ``service:read`` on the entry's service."""
-    return None if authz.service_read(entry["Name"]) else ("service:read", entry["Name"])
 
 
 def can_write(authz: Authorizer, entry: Entry) -> Denied | None:
@@ -668,7 +663,7 @@ ROUTER_KIND = Kind(
     SERVICE_ROUTER,
     normalize=normalize_router,
     validate=validate_router,
-    can_read=can_read,
+    can_read=can_read_service,
     can_write=can_write,
     json_order=router_json,
 )
@@ -677,7 +672,7 @@ SPLITTER_KIND = Kind(
     SERVICE_SPLITTER,
     normalize=normalize_splitter,
     validate=validate_splitter,
-    can_read=can_read,
+    can_read=can_read_service,
     can_write=can_write,
 )
 RESOLVER_KIND = Kind(
@@ -685,7 +680,7 @@ RESOLVER_KIND = Kind(
     SERVICE_RESOLVER,
     normalize=normalize_resolver,
     validate=validate_resolver,
-    can_read=can_read,
+    can_read=can_read_service,
     can_write=can_write,
     json_order=resolver_json,
     # One registration runs the discovery chain checks for every write.

@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import RPCError
 from ..gotypes import STRING, Slice, omitempty, struct
-from .registry import Denied, Entry, Kind
+from .registry import Entry, Kind, can_read_mesh, can_write_mesh
 from .types import META, validate_meta
 
 if TYPE_CHECKING:
-    from ..acl.authorizer import Authorizer
     from ..datacenter import Datacenter
 
 __all__ = ["EXPORTED_SERVICES", "KIND", "resolved_exports"]
@@ -95,16 +94,6 @@ def validate(entry: Entry) -> None:
                 raise RPCError(f"{where}: exporting to all peers (wildcard) is not supported")
 
 
-def can_read(authz: Authorizer, entry: Entry) -> Denied | None:
-    """``CanRead``: ``mesh:read`` (``operator:read`` without a mesh rule)."""
-    return None if authz.mesh_read() else ("mesh:read", None)
-
-
-def can_write(authz: Authorizer, entry: Entry) -> Denied | None:
-    """``CanWrite``: ``mesh:write`` (``operator:write`` without a mesh rule)."""
-    return None if authz.mesh_write() else ("mesh:write", None)
-
-
 def resolved_exports(dc: Datacenter) -> list[dict[str, Any]]:
     """``ResolvedExportedServices``: each exported service and who consumes it.
 
@@ -156,6 +145,6 @@ KIND = Kind(
     EXPORTED_SERVICES_ENTRY,
     normalize=normalize,
     validate=validate,
-    can_read=can_read,
-    can_write=can_write,
+    can_read=can_read_mesh,
+    can_write=can_write_mesh,
 )

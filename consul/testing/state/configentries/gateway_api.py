@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import RPCError
 from ..golang import quote
 from ..gotypes import INT, STRING, Map, Ptr, Slice, named, omitempty, struct
-from .registry import Denied, Entry, Kind
+from .registry import Denied, Entry, Kind, can_read_service, can_write_mesh
 from .types import HASH, META, entry_hash, tls_config_error, validate_meta
 
 if TYPE_CHECKING:
@@ -35,8 +35,6 @@ __all__ = [
     "KIND",
     "RESOURCE_REFERENCE",
     "STATUS",
-    "can_read_mesh",
-    "can_write_mesh",
     "is_domain_name",
 ]
 
@@ -148,21 +146,6 @@ def is_domain_name(name: str) -> bool:
     return sum(size + 1 for size in labels) + 1 <= 255
 
 
-def can_read_mesh(authz: Authorizer, entry: Entry) -> Denied | None:
-    """``CanRead`` of the routes and certificates: ``mesh:read``."""
-    return None if authz.mesh_read() else ("mesh:read", None)
-
-
-def can_write_mesh(authz: Authorizer, entry: Entry) -> Denied | None:
-    """``CanWrite`` of the gateway-API kinds: ``mesh:write``."""
-    return None if authz.mesh_write() else ("mesh:write", None)
-
-
-def _can_read_service(authz: Authorizer, entry: Entry) -> Denied | None:
-    """``CanRead`` of the gateways: ``service:read`` on the gateway's name."""
-    return None if authz.service_read(entry["Name"]) else ("service:read", entry["Name"])
-
-
 # -- api-gateway -------------------------------------------------------------------------
 
 
@@ -208,6 +191,21 @@ def validate(entry: Entry) -> None:
         _validate_listener(listener)
 
 
+def _validate_certificate_ref(certificate: dict[str, Any]) -> None:
+    """A listener's certificate reference: a kind a gateway takes, and a name.
+
+    The same checks in ``APIGatewayConfigEntry.Validate`` and
+    ``BoundAPIGatewayConfigEntry.Validate`` (``agent/structs/config_entry_gateways.go``).
+    """
+    if certificate["Kind"] not in CERTIFICATE_KINDS:
+        raise RPCError(
+            f"unsupported certificate kind: {quote(certificate['Kind'])}, must be "
+            "'inline-certificate'"
+        )
+    if not certificate["Name"]:
+        raise RPCError("certificate reference must have a name")
+
+
 def _validate_listener(listener: dict[str, Any]) -> None:
     """One listener of ``validateListeners``."""
     protocol = listener["Protocol"]
@@ -227,13 +225,7 @@ def _validate_listener(listener: dict[str, Any]) -> None:
         )
     tls = listener["TLS"]
     for certificate in tls["Certificates"] or []:
-        if certificate["Kind"] not in CERTIFICATE_KINDS:
-            raise RPCError(
-                f"unsupported certificate kind: {quote(certificate['Kind'])}, must be "
-                "'inline-certificate'"
-            )
-        if not certificate["Name"]:
-            raise RPCError("certificate reference must have a name")
+        _validate_certificate_ref(certificate)
     problem = tls_config_error(tls["MinVersion"], tls["MaxVersion"], tls["CipherSuites"])
     if problem:
         raise RPCError(problem)
@@ -244,7 +236,7 @@ KIND = Kind(
     API_GATEWAY,
     normalize=normalize,
     validate=validate,
-    can_read=_can_read_service,
+    can_read=can_read_service,
     can_write=can_write_mesh,
     controlled=True,
 )
@@ -263,13 +255,7 @@ def _validate_bound(entry: Entry) -> None:
     """``BoundAPIGatewayConfigEntry.Validate``: the kinds and names of its references."""
     for listener in entry["Listeners"] or []:
         for certificate in listener["Certificates"] or []:
-            if certificate["Kind"] not in CERTIFICATE_KINDS:
-                raise RPCError(
-                    f"unsupported certificate kind: {quote(certificate['Kind'])}, must be "
-                    "'inline-certificate'"
-                )
-            if not certificate["Name"]:
-                raise RPCError("certificate reference must have a name")
+            _validate_certificate_ref(certificate)
         for route in listener["Routes"] or []:
             if route["Kind"] not in ("http-route", "tcp-route"):
                 raise RPCError(
@@ -290,6 +276,6 @@ BOUND_KIND = Kind(
     BOUND_API_GATEWAY,
     normalize=_normalize_bound,
     validate=_validate_bound,
-    can_read=_can_read_service,
+    can_read=can_read_service,
     can_write=_can_write_bound,
 )

@@ -21,12 +21,11 @@ from ..golang import quote
 from ..gotypes import BOOL, INT, STRING, Ptr, Slice, named, omitempty, struct
 from .chain import HTTP_LIKE
 from .discovery_chain import HEADER_MODIFIERS
-from .registry import Denied, Entry, Kind
+from .registry import Entry, Kind, can_read_service, can_write_mesh
 from .service_defaults import PASSIVE_HEALTH_CHECK, UINT32
 from .types import HASH, META, entry_hash, tls_config_error, validate_meta
 
 if TYPE_CHECKING:
-    from ..acl.authorizer import Authorizer
     from ..datacenter import Datacenter
     from .store import EntriesView
 
@@ -339,23 +338,13 @@ def _delete_gateway(dc: Datacenter, idx: int, name: str) -> None:
     dc.gateways.delete(idx, name)
 
 
-def can_read(authz: Authorizer, entry: Entry) -> Denied | None:
-    """``CanRead``: ``service:read`` on the gateway."""
-    return None if authz.service_read(entry["Name"]) else ("service:read", entry["Name"])
-
-
-def can_write(authz: Authorizer, entry: Entry) -> Denied | None:
-    """``CanWrite``: ``mesh:write`` (``operator:write`` without a mesh rule)."""
-    return None if authz.mesh_write() else ("mesh:write", None)
-
-
 INGRESS_KIND = Kind(
     INGRESS,
     INGRESS_GATEWAY,
     normalize=normalize_ingress,
     validate=validate_ingress,
-    can_read=can_read,
-    can_write=can_write,
+    can_read=can_read_service,
+    can_write=can_write_mesh,
     check_graph=check_gateway_clash,
     on_write=_write_ingress,
     on_delete=_delete_gateway,
@@ -365,8 +354,8 @@ TERMINATING_KIND = Kind(
     TERMINATING_GATEWAY,
     normalize=normalize_terminating,
     validate=validate_terminating,
-    can_read=can_read,
-    can_write=can_write,
+    can_read=can_read_service,
+    can_write=can_write_mesh,
     on_write=_write_terminating,
     on_delete=_delete_gateway,
 )

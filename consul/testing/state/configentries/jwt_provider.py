@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import RPCError
 from ..golang import multierror, quote
 from ..gotypes import ANY, BOOL, DURATION, INT, STRING, Field, Ptr, Slice, named, omitempty, struct
-from .gateway_api import can_write_mesh
-from .registry import Denied, Entry, Kind
+from .registry import Denied, Entry, Kind, can_write_mesh
 from .types import HASH, META, entry_hash, validate_meta
 
 if TYPE_CHECKING:

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 from ..errors import RPCError
 from ..gotypes import BOOL, STRING, Ptr, Slice, named, omitempty, struct
-from .registry import Denied, Entry, Kind
+from .registry import Entry, Kind, can_write_mesh
 from .types import META, tls_config_error, validate_meta
 
 if TYPE_CHECKING:
-    from ..acl.authorizer import Authorizer
+    pass
 
 __all__ = ["KIND", "MESH"]
 
@@ -100,17 +100,12 @@ def validate(entry: Entry) -> None:
             raise RPCError(f"error in {label} TLS configuration: {problem}")
 
 
-def can_write(authz: Authorizer, entry: Entry) -> Denied | None:
-    """``CanWrite``: ``mesh:write`` (``operator:write`` without a mesh rule)."""
-    return None if authz.mesh_write() else ("mesh:write", None)
-
-
 KIND = Kind(
     MESH,
     MESH_CONFIG,
     normalize=normalize,
     validate=validate,
-    can_write=can_write,
+    can_write=can_write_mesh,
     get_name=lambda entry: MESH,
     lookup_name=lambda name: "",
 )

@@ -17,7 +17,7 @@ from ..errors import RPCError
 from ..golang import quote
 from ..gotypes import ANY, STRING, Map, Ptr, Slice, omitempty, struct
 from .decode import MapDecodeError, weak_decode
-from .registry import Denied, Entry, Kind
+from .registry import Entry, Kind, can_write_mesh
 from .types import (
     ACCESS_LOGS,
     ENVOY_EXTENSIONS,
@@ -35,7 +35,7 @@ from .types import (
 )
 
 if TYPE_CHECKING:
-    from ..acl.authorizer import Authorizer
+    pass
 
 __all__ = ["FAILOVER_POLICY", "GLOBAL", "KIND", "PRIORITIZE_BY_LOCALITY", "protocol_of"]
 
@@ -130,15 +130,10 @@ def validate(entry: Entry) -> None:
     validate_mutual_tls_mode(entry["MutualTLSMode"])
 
 
-def can_write(authz: Authorizer, entry: Entry) -> Denied | None:
-    """``CanWrite``: ``mesh:write`` (``operator:write`` without a mesh rule)."""
-    return None if authz.mesh_write() else ("mesh:write", None)
-
-
 KIND = Kind(
     "proxy-defaults",
     PROXY_DEFAULTS,
     normalize=normalize,
     validate=validate,
-    can_write=can_write,
+    can_write=can_write_mesh,
 )

@@ -36,6 +36,9 @@ __all__ = [
     "KINDS",
     "decode_entry",
     "kind_of",
+    "can_read_mesh",
+    "can_read_service",
+    "can_write_mesh",
     "register",
 ]
 
@@ -53,6 +56,24 @@ def _anyone(authz: Authorizer, entry: Entry) -> Denied | None:
 
 def _nothing(entry: Entry) -> None:
     return None
+
+
+# -- the ACL rules several kinds share as their CanRead or CanWrite -------------------
+
+
+def can_read_mesh(authz: Authorizer, entry: Entry) -> Denied | None:
+    """``mesh:read`` (``operator:read`` without a mesh rule)."""
+    return None if authz.mesh_read() else ("mesh:read", None)
+
+
+def can_write_mesh(authz: Authorizer, entry: Entry) -> Denied | None:
+    """``mesh:write`` (``operator:write`` without a mesh rule)."""
+    return None if authz.mesh_write() else ("mesh:write", None)
+
+
+def can_read_service(authz: Authorizer, entry: Entry) -> Denied | None:
+    """``service:read`` on the entry's name (a service's, or a gateway's)."""
+    return None if authz.service_read(entry["Name"]) else ("service:read", entry["Name"])
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,8 @@ from typing import Any
 from ..errors import RPCError
 from ..golang import quote
 from ..gotypes import BOOL, DURATION, INT, STRING, Map, Ptr, Scalar, Slice, named, struct
-from .gateway_api import (
-    RESOURCE_REFERENCE,
-    STATUS,
-    can_read_mesh,
-    can_write_mesh,
-    is_domain_name,
-)
-from .registry import Entry, Kind
+from .gateway_api import RESOURCE_REFERENCE, STATUS, is_domain_name
+from .registry import Entry, Kind, can_read_mesh, can_write_mesh
 from .types import HASH, META, entry_hash, validate_meta
 
 __all__ = ["HTTP_KIND", "HTTP_ROUTE", "TCP_KIND", "TCP_ROUTE"]

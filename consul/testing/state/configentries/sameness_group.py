@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from ..errors import RPCError
 from ..gotypes import BOOL, STRING, Slice, omitempty, struct
-from .gateway_api import can_write_mesh
-from .registry import Entry, Kind
+from .registry import Entry, Kind, can_write_mesh
 from .types import HASH, META, entry_hash
 
 __all__ = ["KIND", "SAMENESS_GROUP"]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import RPCError
 from ..golang import multierror
 from ..gotypes import DURATION, INT, STRING, Ptr, Scalar, Slice, omitempty, struct
-from .registry import Denied, Entry, Kind
+from .registry import Denied, Entry, Kind, can_read_service
 from .types import (
     ENVOY_EXTENSIONS,
     EXPOSE,
@@ -323,11 +323,6 @@ def check_mutual_tls_mode(view: EntriesView, kind: str, name: str) -> None:
         )
 
 
-def can_read(authz: Authorizer, entry: Entry) -> Denied | None:
-    """``CanRead``: ``service:read`` on the service."""
-    return None if authz.service_read(entry["Name"]) else ("service:read", entry["Name"])
-
-
 def can_write(authz: Authorizer, entry: Entry) -> Denied | None:
     """``CanWrite``: ``service:write`` on the service."""
     return None if authz.service_write(entry["Name"]) else ("service:write", entry["Name"])
@@ -338,7 +333,7 @@ KIND = Kind(
     SERVICE_DEFAULTS,
     normalize=normalize,
     validate=validate,
-    can_read=can_read,
+    can_read=can_read_service,
     can_write=can_write,
     filterable=True,
     check_graph=check_mutual_tls_mode,

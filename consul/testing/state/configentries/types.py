@@ -17,7 +17,8 @@ from typing import Any
 from ..errors import RPCError
 from ..gojson import DecodeError, decode_json
 from ..golang import multierror, quote
-from ..gotypes import ANY, BOOL, INT, STRING, UINT64, Map, Slice, hidden, named, omitempty, struct
+from ..gotypes import BOOL, INT, STRING, UINT64, Map, Slice, named, omitempty, struct
+from ..structs import ENVOY_EXTENSION
 from .registry import Entry
 
 __all__ = [
@@ -86,16 +87,7 @@ EXPOSE_PATH = struct(
     ParsedFromCheck=omitempty(BOOL),
 )
 EXPOSE = struct("structs.ExposeConfig", Checks=omitempty(BOOL), Paths=omitempty(Slice(EXPOSE_PATH)))
-ENVOY_EXTENSIONS = Slice(
-    struct(
-        "structs.EnvoyExtension",
-        Name=STRING,
-        Required=BOOL,
-        Arguments=hidden(Map(ANY)),
-        ConsulVersion=STRING,
-        EnvoyVersion=STRING,
-    )
-)
+ENVOY_EXTENSIONS = Slice(ENVOY_EXTENSION)
 #: ``Meta map[string]string`` (``omitempty``).
 META = omitempty(Map(STRING))
 #: ``Hash uint64`` (``omitempty``, ``hash:"ignore"``).
