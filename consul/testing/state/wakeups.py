@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import time
+from collections.abc import Iterable
 
 __all__ = ["Waiter", "Wakeups"]
 
@@ -65,8 +66,10 @@ class Wakeups:
     def __init__(self) -> None:
         self.closed = False
         #: The waiting queries: futures of :meth:`wait`, :class:`Waiter` objects of
-        #: :meth:`add` (a dict for its order and cheap removal).
-        self._waiters: dict[asyncio.Future[bool] | Waiter, None] = {}
+        #: :meth:`add` (dicts for their order and cheap removal; apart, so that
+        #: releasing a thousand waiters is no loop of Python asking which is which).
+        self._futures: dict[asyncio.Future[bool], None] = {}
+        self._waiters: dict[Waiter, None] = {}
         #: The waiters of :meth:`add` by deadline (a heap; those discarded
         #: stay until they come up or are outnumbered), and the one timer
         #: of the earliest: a thousand waiters do not make a thousand timers.
@@ -76,7 +79,7 @@ class Wakeups:
 
     def __len__(self) -> int:
         """How many queries are waiting now."""
-        return len(self._waiters)
+        return len(self._futures) + len(self._waiters)
 
     def notify(self) -> None:
         """Wake every waiting query (their :meth:`wait` returns True)."""
@@ -88,21 +91,18 @@ class Wakeups:
         self._release(False)
 
     def _release(self, changed: bool) -> None:
+        futures, self._futures = self._futures, {}
         waiters, self._waiters = self._waiters, {}
         if self._deadlines:
             self._deadlines = []
             self._discarded = 0
             self._schedule()
-        woken: list[Waiter] = []
-        for waiter in waiters:
-            if isinstance(waiter, Waiter):
-                woken.append(waiter)
-            else:
-                _settle(waiter, changed)
-        if woken:
+        for future in futures:
+            _settle(future, changed)
+        if waiters:
             # All in one callback of the loop, after the writer's own step:
             # as the futures' coroutines, they see the write whole.
-            asyncio.get_running_loop().call_soon(_wake, woken, changed)
+            asyncio.get_running_loop().call_soon(_wake, waiters, changed)
 
     async def wait(self, deadline: float) -> bool:
         """Wait for :meth:`notify` (True), or until ``deadline`` or :meth:`close` (False).
@@ -117,12 +117,12 @@ class Wakeups:
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[bool] = loop.create_future()
         timer = loop.call_later(remaining, _settle, waiter, False)
-        self._waiters[waiter] = None
+        self._futures[waiter] = None
         try:
             return await waiter
         finally:
             timer.cancel()
-            self._waiters.pop(waiter, None)
+            self._futures.pop(waiter, None)
 
     def add(self, waiter: Waiter, deadline: float) -> bool:
         """Register ``waiter`` until :meth:`notify`, ``deadline`` or :meth:`close`.
@@ -180,7 +180,7 @@ def _settle(waiter: asyncio.Future[bool], changed: bool) -> None:
         waiter.set_result(changed)
 
 
-def _wake(waiters: list[Waiter], changed: bool) -> None:
+def _wake(waiters: Iterable[Waiter], changed: bool) -> None:
     batch: dict[object, object] = {}
     for waiter in waiters:
         waiter.woken(changed, batch)
