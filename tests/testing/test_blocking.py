@@ -20,6 +20,7 @@ from harness import RawHTTP, make_token, wait_blocked
 
 from consul.testing import DevAgent
 from consul.testing.http.context import query_timeout
+from consul.testing.state.log import DEBUG
 
 
 def modify_index(api, key):
@@ -129,6 +130,33 @@ def test_watchers_woken_together_get_each_the_answer_of_their_own_request(consul
     assert [e["Key"] for e in json.loads(reader_body)] == ["shared/visible"]
     assert b"X-Consul-Results-Filtered-By-Acls: true" in reader_head
     assert agent.run(lambda core: core.home.blocking_queries) == 0
+
+
+def test_watchers_sharing_one_answer_are_each_recorded(roomy_agent):
+    # One rendering for identical requests, but each is a request of its own
+    # in consul.api.http and in the DEBUG log (HTTPHandlers.wrap, agent/http.go).
+    agent = roomy_agent
+    sample = ("consul.api.http", (("method", "GET"), ("path", "v1_kv_")))
+
+    def measured(core) -> int:
+        return sum(i.samples[sample].count for i in core.metrics.intervals if sample in i.samples)
+
+    lines: list[str] = []
+    with RawHTTP(agent.url) as api:
+        for debug in (False, True):
+            if debug:
+                agent.run(lambda core: core.log.add_writer(DEBUG, lines.append))
+            api.put("/v1/kv/counted", data=b"before")
+            target = f"/v1/kv/counted?index={modify_index(api, 'counted')}&wait=5m"
+            before = agent.run(measured)
+            watchers = [_watch(agent, target) for _ in range(5)]
+            wait_blocked(agent, 5)
+            api.put("/v1/kv/counted", data=b"after")
+            bodies = {_answer(sock)[1] for sock in watchers}
+            assert len(bodies) == 1
+            assert agent.run(measured) == before + 5
+    finished = [line for line in lines if f"Request finished: method=GET url={target}" in line]
+    assert len(finished) == 5
 
 
 def test_a_write_elsewhere_does_not_end_a_blocking_query(consul_agent, api):

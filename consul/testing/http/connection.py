@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formatdate
 from http import HTTPStatus
@@ -68,6 +69,9 @@ class Dispatcher(Protocol):
 
     def record(self, ctx: Ctx, route: Route) -> None:
         """What :meth:`finish` records of a request, for one answered without it."""
+
+    def measurer(self, ctx: Ctx, route: Route) -> Callable[[float], None] | None:
+        """:meth:`record` for requests identical to ``ctx``'s, given their start; or None."""
 
 
 #: Go's ``DefaultMaxHeaderBytes``, and the slop its limited reader adds.
@@ -693,7 +697,8 @@ class Connection(asyncio.Protocol):
         self._sent(reply, keep_alive)
         if self._close_after or reply.after is not None:
             return None
-        return Written(data, reply, keep_alive)
+        measure = self.connections.dispatcher.measurer(parked.ctx, route)
+        return Written(data, reply, keep_alive, request.headers, measure)
 
     def resume_with(self, parked: Parked, written: Written) -> bool:
         """Answer the parked query with the bytes of an identical request's answer."""
@@ -702,9 +707,22 @@ class Connection(asyncio.Protocol):
         route = self._route
         assert route is not None
         self._parked = self._route = None
-        self.connections.dispatcher.record(parked.ctx, route)
-        self._transmit(written.data)
-        self._sent(written.reply, written.keep_alive)
+        if written.measure is not None:
+            written.measure(parked.ctx.started)
+        else:
+            self.connections.dispatcher.record(parked.ctx, route)
+        transport = self.transport  # _transmit, inlined: this runs for every query woken
+        if transport is not None and not transport.is_closing():
+            transport.write(written.data)
+        if (
+            not written.keep_alive
+            or self._refusal is not None
+            or self._queue
+            or self._headers is not None
+        ):
+            self._sent(written.reply, written.keep_alive)
+        # Else _sent has nothing to do (this runs for every query woken): no
+        # task, no ``after`` (shared answers have none), no request after it.
         return True
 
     async def _send(self, request: Request, reply: Reply) -> None:

@@ -26,6 +26,8 @@ import time
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, Generic, Protocol, TypeVar, cast
 
+from multidict import CIMultiDictProxy
+
 from ..state.acl.authorizer import Authorizer
 from ..state.core import AgentCore
 from ..state.datacenter import Datacenter
@@ -114,13 +116,25 @@ class Resumer(Protocol):
 class Written:
     """An answer written to a connection, for identical requests to be answered alike."""
 
-    __slots__ = ("data", "keep_alive", "reply")
+    __slots__ = ("data", "headers", "keep_alive", "measure", "reply")
 
-    def __init__(self, data: bytes, reply: Reply, keep_alive: bool) -> None:
+    def __init__(
+        self,
+        data: bytes,
+        reply: Reply,
+        keep_alive: bool,
+        headers: CIMultiDictProxy[str],
+        measure: Callable[[float], None] | None = None,
+    ) -> None:
         #: The bytes written: head and body.
         self.data = data
         self.reply = reply
         self.keep_alive = keep_alive
+        #: The headers of the request answered: an identical request has the same.
+        self.headers = headers
+        #: What records an identical request answered with these bytes, given
+        #: when its handler was called; None: the dispatcher's ``record``.
+        self.measure = measure
 
 
 class Parked(Waiter):
@@ -151,27 +165,25 @@ class Parked(Waiter):
     def share(self) -> Hashable | None:
         """What identifies the queries that answer alike, or None (the default): none do.
 
-        Queries woken together with the same key are answered with the
-        bytes written for the first (see :meth:`woken`): a subclass returns
-        a key only if, with the same key, its :meth:`rerun` gives the same
-        answer from the same state.
+        Queries woken together with the same key and the same request
+        headers are answered with the bytes written for the first (see
+        :meth:`woken`): a subclass returns a key only if, with the same key
+        and headers, its :meth:`rerun` gives the same answer from the same
+        state.
         """
         return None
 
     def request_key(self) -> Hashable:
-        """The whole request, as far as an answer can depend on it: what :meth:`share` keys on.
+        """The request line, as far as an answer can depend on it: what :meth:`share` keys on.
 
-        Its method, target, HTTP version, keep-alive and headers (the token
-        among them).
+        Its method, target, HTTP version and keep-alive. The headers (the
+        token among them) are not in it: :meth:`woken` compares them too,
+        as one multidict with another (names case-insensitive, as Go's
+        canonical keys; values and order exact), which costs less than
+        hashing them for every query woken.
         """
         request = self.ctx.request
-        return (
-            request.method,
-            request.raw_path,
-            request.version,
-            request.keep_alive,
-            tuple(request.headers.items()),
-        )
+        return (request.method, request.raw_path, request.version, request.keep_alive)
 
     def last(self) -> Reply:
         """The reply to what the query found last (its wait ran out)."""
@@ -209,7 +221,11 @@ class Parked(Waiter):
             key = self.share()
             if key is not None:
                 written = batch.get(key)
-                if isinstance(written, Written) and owner.resume_with(self, written):
+                if (
+                    isinstance(written, Written)
+                    and written.headers == self.ctx.request.headers
+                    and owner.resume_with(self, written)
+                ):
                     self.owner = None
                     return
             try:
@@ -320,7 +336,17 @@ class BlockingRead(Parked, Generic[T]):
         """
         if not self.shared:
             return None
-        return (type(self), self.min_index, self.was_not_found, self.request_key())
+        # request_key(), flat: this runs for every query woken.
+        request = self.ctx.request
+        return (
+            type(self),
+            self.min_index,
+            self.was_not_found,
+            request.method,
+            request.raw_path,
+            request.version,
+            request.keep_alive,
+        )
 
     def last(self) -> Reply:
         return self.render(self.index, cast("T", self.result))

@@ -48,7 +48,8 @@ import os
 import pwd
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from html import escape as html_escape
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -56,6 +57,7 @@ from ..state.core import AgentCore
 from ..state.errors import RPCError
 from ..state.golang import format_duration
 from ..state.log import DEBUG, ERROR
+from ..state.metrics import Metrics
 from .connection import ConnectionLimits, Connections
 from .context import Ctx
 from .errors import HTTPError
@@ -340,9 +342,40 @@ class Dispatcher:
         """
         _finished(self.agent, ctx.request, route, ctx.started)
 
+    def measurer(self, ctx: Ctx, route: Route) -> Callable[[float], None] | None:
+        """:meth:`record` for the requests identical to ``ctx``'s, or None: call :meth:`record`.
 
-#: The key of each route and method's ``consul.api.http`` sample, made once.
-_SAMPLE_KEYS: dict[tuple[str, str], tuple[str, tuple[tuple[str, str], ...]]] = {}
+        What records each of them, given when it was handed to its
+        handler (``Ctx.started``): the ``consul.api.http`` sample alone,
+        with no call of :meth:`record` and no lookup of the sample's key for
+        every query woken. None while the DEBUG log is on (its lines are
+        those of each request). Valid within the callback of the loop that
+        asked (the log's level may change after it).
+        """
+        agent = self.agent
+        if agent.log.level <= DEBUG:
+            return None
+        metrics = agent.metrics
+        return partial(metrics.measure_since, _sample_key(metrics, route, ctx.request.method))
+
+
+#: The key of a metric (``Metrics.key``).
+_SampleKey = tuple[str, tuple[tuple[str, str], ...]]
+#: The key of each route and method's ``consul.api.http`` sample, made once
+#: (by pattern, then method: no tuple made and hashed for every request).
+_SAMPLE_KEYS: dict[str, dict[str, _SampleKey]] = {}
+
+
+def _sample_key(metrics: Metrics, route: Route, method: str) -> _SampleKey:
+    """The key of the ``consul.api.http`` sample of ``route`` and ``method``."""
+    keys = _SAMPLE_KEYS.get(route.pattern)
+    if keys is None:
+        keys = _SAMPLE_KEYS[route.pattern] = {}
+    key = keys.get(method)
+    if key is None:
+        labels = {"method": method, "path": route.pattern[1:].replace("/", "_")}
+        key = keys[method] = metrics.key("api.http", labels)
+    return key
 
 
 def _finished(agent: AgentCore, request: Request, route: Route, started: float) -> None:
@@ -352,11 +385,7 @@ def _finished(agent: AgentCore, request: Request, route: Route, started: float) 
     method and its route (``v1_kv_``), and a DEBUG ``Request finished`` line.
     """
     metrics = agent.metrics
-    key = _SAMPLE_KEYS.get((route.pattern, request.method))
-    if key is None:
-        labels = {"method": request.method, "path": route.pattern[1:].replace("/", "_")}
-        key = _SAMPLE_KEYS[route.pattern, request.method] = metrics.key("api.http", labels)
-    metrics.measure_since(key, started)
+    metrics.measure_since(_sample_key(metrics, route, request.method), started)
     if agent.log.level <= DEBUG:
         latency = format_duration(round((time.monotonic() - started) * 1e9))
         fields = _request_fields(request)
