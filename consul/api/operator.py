@@ -303,15 +303,22 @@ class Operator(Group[M]):
         peer_id: str | None = None,
         token: str | None = None,
         *,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``POST /v1/operator/raft/transfer-leader``: hand the leadership to ``peer_id`` (or any).
 
         True once transferred (``{"Success": true}``); a failure is a :class:`ServerError`.
+        ``partition`` is for Consul Enterprise.
         """
         params = [("id", non_empty(peer_id, "peer_id"))] if peer_id is not None else []
         request = self._request(
-            "POST", path("operator", "raft", "transfer-leader"), params, token=token, dc=""
+            "POST",
+            path("operator", "raft", "transfer-leader"),
+            params,
+            token=token,
+            dc="",
+            partition=partition,
         )
         return Call(request, d.mapped(d.json, lambda body: bool(body["Success"])))
 
@@ -529,13 +536,15 @@ class Operator(Group[M]):
         token: str | None = None,
         dc: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[dict[str, Any]]:
         """``GET /v1/operator/usage``: service, instance and node counts, by datacenter.
 
         ``global_`` counts every datacenter. The answer's ``Usage`` maps each
         datacenter to its counts; ``Index`` and the other query meta fields
-        are in it too.
+        are in it too. ``ns`` and ``partition`` are for Consul Enterprise.
         """
         params = [("global", "")] if global_ else []
         request = self._request(
@@ -546,6 +555,8 @@ class Operator(Group[M]):
             dc=dc,
             consistency="stale" if stale else None,
             read=True,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.json)
 
