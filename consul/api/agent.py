@@ -406,6 +406,8 @@ class Agent(Group[M]):
         logjson: bool = False,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> StreamCall[str]:
         """``GET /v1/agent/monitor``: the agent's log lines from ``loglevel`` up, as they come.
@@ -415,13 +417,17 @@ class Agent(Group[M]):
         The client's kind of stream of lines (without their line break),
         until it is closed. (py-consul's ``monitor`` read until the agent
         closed the connection, which it never does.) Needs ``agent:read``.
+        ``ns`` and ``partition`` (Consul Enterprise) are sent as Go's client
+        sends them; Consul CE's handler does not read them.
         """
         params = []
         if optional_str(loglevel, "loglevel"):
             params.append(("loglevel", loglevel or ""))
         if logjson:
             params.append(("logjson", "true"))
-        request = self._request("GET", path("agent", "monitor"), params, token=token, dc="")
+        request = self._request(
+            "GET", path("agent", "monitor"), params, token=token, dc="", ns=ns, partition=partition
+        )
         return StreamCall(request, d.check, Lines)
 
     @endpoint

@@ -169,3 +169,17 @@ def test_arguments_are_checked_before_sending(c):
         c.operator.feature_gate_set("v2dns", 1)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="text"):
         c.operator.audit_hash(None)  # type: ignore[arg-type]
+
+
+def test_ns_and_partition_on_calls_about_the_servers(c):
+    # Consul CE's Raft, autopilot, status and snapshot handlers never read them
+    # (agent/operator_endpoint.go, agent/status_endpoint.go, agent/snapshot_endpoint.go).
+    scope = {"ns": "team", "partition": "part"}
+    leader = c.status.leader(**scope)
+    assert c.status.peers(**scope) == [leader]
+    assert [s["Address"] for s in c.operator.raft_config(**scope)["Servers"]] == [leader]
+    assert c.operator.update_autopilot_configuration(max_trailing_logs=300, **scope)
+    assert c.operator.autopilot_configuration(**scope)["MaxTrailingLogs"] == 300
+    assert c.operator.autopilot_health(**scope)["Healthy"] is True
+    assert c.operator.autopilot_state(**scope)["Leader"]
+    assert c.snapshot.restore(c.snapshot.save(**scope), **scope)

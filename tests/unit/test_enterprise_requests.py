@@ -15,12 +15,16 @@ import pytest
 
 import consul
 from consul.api.acl import ACL
+from consul.api.agent import Agent
 from consul.api.agent_connect import AgentConnectCA
 from consul.api.agent_token import AgentTokens
 from consul.api.connect import ConnectCA
 from consul.api.event import Event
 from consul.api.intentions import ConnectIntentions
+from consul.api.operator import Operator
 from consul.api.query import Query
+from consul.api.snapshot import Snapshot
+from consul.api.status import Status
 from consul.transport import MockTransport, Request, Response, respond
 
 
@@ -174,6 +178,24 @@ def test_a_missing_one_is_none_with_its_index_or_zero():
         lambda c, o: ACL.replication(c.acl, **o),
         lambda c, o: ACL.oidc_auth_url(c.acl, "oidc", "http://localhost/cb", **o),
         lambda c, o: ACL.oidc_callback(c.acl, "oidc", "state", "code", **o),
+        lambda c, o: Agent.monitor(c.agent, **o),
+        lambda c, o: Operator.raft_config(c.operator, **o),
+        lambda c, o: Operator.raft_remove_peer(c.operator, "10.0.0.1:8300", **o),
+        lambda c, o: Operator.autopilot_configuration(c.operator, **o),
+        lambda c, o: next(Operator.update_autopilot_configuration(c.operator, **o)),
+        lambda c, o: Operator.autopilot_health(c.operator, **o),
+        lambda c, o: Operator.autopilot_state(c.operator, **o),
+        lambda c, o: Operator.keyring_list(c.operator, **o),
+        lambda c, o: Operator.keyring_install(c.operator, "k", **o),
+        lambda c, o: Operator.keyring_use(c.operator, "k", **o),
+        lambda c, o: Operator.keyring_remove(c.operator, "k", **o),
+        lambda c, o: Status.leader(c.status, **o),
+        lambda c, o: Status.peers(c.status, **o),
+        lambda c, o: Snapshot.save(c.snapshot, **o),
+        lambda c, o: Snapshot.save_to(c.snapshot, "snap.tgz", **o),
+        lambda c, o: Snapshot.stream(c.snapshot, **o),
+        lambda c, o: Snapshot.restore(c.snapshot, b"archive", **o),
+        lambda c, o: Snapshot.restore(c.snapshot, "snap.tgz", **o),
     ],
 )
 def test_ns_and_partition_go_where_consul_ce_does_not_read_them(call):
@@ -186,3 +208,14 @@ def test_ns_and_partition_go_where_consul_ce_does_not_read_them(call):
         ("ns", "team"),
         ("partition", "part"),
     ]
+
+
+def test_the_autopilot_update_sends_them_on_its_read_and_its_write():
+    scope = {"ns": "team", "partition": "part"}
+    with consul.Consul() as c:
+        steps = Operator.update_autopilot_configuration(c.operator, max_trailing_logs=300, **scope)
+        read = next(steps).request
+        write = steps.send({"ModifyIndex": 5, "MaxTrailingLogs": 250}).request
+    assert (read.method, write.method) == ("GET", "PUT")
+    assert [p for p in read.params if p[0] in scope] == list(scope.items())
+    assert list(write.params) == [("cas", "5"), *scope.items()]
