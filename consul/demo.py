@@ -82,6 +82,18 @@ def scenario(adapter: str, c: Any, settings: dict[str, Any], wait: Callable[[Any
     found = wait(c.query.execute(f"demo-web-{adapter}"))
     say(adapter, f"query        demo-web-{adapter}: {len(found['Nodes'])} healthy instance(s)")
     wait(c.query.delete(query["ID"]))
+    api = f"demo-api-{adapter}"
+    try:
+        wait(c.config.set({"Kind": "service-defaults", "Name": api, "Protocol": "http"}))
+        wait(c.connect.intentions.upsert("demo-web", api, "deny"))
+        allowed = wait(c.connect.intentions.check("demo-web", api))
+        _, chain = wait(c.discovery_chain.get(api))
+        wait(c.connect.intentions.delete_exact("demo-web", api))
+        wait(c.config.delete("service-defaults", api))
+        protocol = chain["Chain"]["Protocol"]
+        say(adapter, f"mesh         {api}: protocol {protocol}, demo-web may connect: {allowed}")
+    except ACLPermissionDenied:
+        say(adapter, "mesh         skipped: the token may not write config entries or intentions")
     wait(c.agent.service.deregister(service_id))
     try:
         say(adapter, f"snapshot     {len(wait(c.snapshot.save()))} bytes")
@@ -166,6 +178,18 @@ async def scenario_async(adapter: str, c: Any, settings: dict[str, Any]) -> None
     found = await c.query.execute(f"demo-web-{adapter}")
     say(adapter, f"query        demo-web-{adapter}: {len(found['Nodes'])} healthy instance(s)")
     await c.query.delete(query["ID"])
+    api = f"demo-api-{adapter}"
+    try:
+        await c.config.set({"Kind": "service-defaults", "Name": api, "Protocol": "http"})
+        await c.connect.intentions.upsert("demo-web", api, "deny")
+        allowed = await c.connect.intentions.check("demo-web", api)
+        _, chain = await c.discovery_chain.get(api)
+        await c.connect.intentions.delete_exact("demo-web", api)
+        await c.config.delete("service-defaults", api)
+        protocol = chain["Chain"]["Protocol"]
+        say(adapter, f"mesh         {api}: protocol {protocol}, demo-web may connect: {allowed}")
+    except ACLPermissionDenied:
+        say(adapter, "mesh         skipped: the token may not write config entries or intentions")
     await c.agent.service.deregister(service_id)
     try:
         say(adapter, f"snapshot     {len(await c.snapshot.save())} bytes")

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-STEPS = ("put/get", "blocking get", "service", "query", "snapshot", "watch", "lock", "ACL")
+STEPS = ("put/get", "blocking get", "service", "query", "mesh", "snapshot", "watch", "lock", "ACL")
 
 
 def test_the_demo_runs_through_every_client():

@@ -321,11 +321,13 @@ class Agent(Group[M]):
         wan: bool = False,
         token: str | None = None,
         *,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/agent/force-leave/:node``: mark a failed member as left.
 
-        ``prune`` removes it from the member list at once.
+        ``prune`` removes it from the member list at once. ``partition`` is
+        for Consul Enterprise (members belong to no namespace).
         """
         params = []
         if prune:
@@ -338,6 +340,7 @@ class Agent(Group[M]):
             params,
             token=token,
             dc="",
+            partition=partition,
         )
         return Call(request, d.true)
 
@@ -403,6 +406,8 @@ class Agent(Group[M]):
         logjson: bool = False,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> StreamCall[str]:
         """``GET /v1/agent/monitor``: the agent's log lines from ``loglevel`` up, as they come.
@@ -412,13 +417,17 @@ class Agent(Group[M]):
         The client's kind of stream of lines (without their line break),
         until it is closed. (py-consul's ``monitor`` read until the agent
         closed the connection, which it never does.) Needs ``agent:read``.
+        ``ns`` and ``partition`` (Consul Enterprise) are sent as Go's client
+        sends them; Consul CE's handler does not read them.
         """
         params = []
         if optional_str(loglevel, "loglevel"):
             params.append(("loglevel", loglevel or ""))
         if logjson:
             params.append(("logjson", "true"))
-        request = self._request("GET", path("agent", "monitor"), params, token=token, dc="")
+        request = self._request(
+            "GET", path("agent", "monitor"), params, token=token, dc="", ns=ns, partition=partition
+        )
         return StreamCall(request, d.check, Lines)
 
     @endpoint
@@ -741,7 +750,15 @@ class AgentChecks(Group[M]):
         )
         return Call(request, d.true)
 
-    def _ttl(self, verb: str, check_id: str, notes: str | None, token: str | None) -> Call[bool]:
+    def _ttl(
+        self,
+        verb: str,
+        check_id: str,
+        notes: str | None,
+        token: str | None,
+        ns: str | None,
+        partition: str | None,
+    ) -> Call[bool]:
         params = []
         if optional_str(notes, "notes"):
             params.append(("note", notes or ""))
@@ -751,6 +768,8 @@ class AgentChecks(Group[M]):
             params,
             token=token,
             dc="",
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.true)
 
@@ -761,10 +780,12 @@ class AgentChecks(Group[M]):
         notes: str | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/agent/check/pass/:check_id``: set a TTL check passing (``notes``: output)."""
-        return self._ttl("pass", check_id, notes, token)
+        return self._ttl("pass", check_id, notes, token, ns, partition)
 
     @endpoint
     def ttl_warn(
@@ -773,10 +794,12 @@ class AgentChecks(Group[M]):
         notes: str | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/agent/check/warn/:check_id``: set a TTL check warning."""
-        return self._ttl("warn", check_id, notes, token)
+        return self._ttl("warn", check_id, notes, token, ns, partition)
 
     @endpoint
     def ttl_fail(
@@ -785,10 +808,12 @@ class AgentChecks(Group[M]):
         notes: str | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/agent/check/fail/:check_id``: set a TTL check critical."""
-        return self._ttl("fail", check_id, notes, token)
+        return self._ttl("fail", check_id, notes, token, ns, partition)
 
     @endpoint
     def update(
@@ -823,31 +848,56 @@ class AgentHealth(Group[M]):
 
     Each lookup returns ``(status, info)``: the aggregated status
     (``passing``, ``warning``, ``critical`` or ``maintenance``) and the
-    service with its checks, node checks included.
+    service with its checks, node checks included. ``ns`` and ``partition``
+    are for Consul Enterprise.
     """
 
-    def _lookup(self, kind: str, value: str, argument: str, token: str | None) -> Request:
+    def _lookup(
+        self,
+        kind: str,
+        value: str,
+        argument: str,
+        text: bool,
+        token: str | None,
+        ns: str | None,
+        partition: str | None,
+    ) -> Request:
         return self._request(
             "GET",
             path("agent", "health", "service", kind, tail=path_tail(value, argument)),
-            [("format", "json")],
+            [("format", "text" if text else "json")],
             token=token,
             dc="",
+            ns=ns,
+            partition=partition,
         )
 
     @endpoint
     def service_by_id(
-        self, service_id: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        service_id: str,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[tuple[str, AgentServiceHealth | None]]:
         """``GET /v1/agent/health/service/id/:service_id``.
 
         ``("critical", None)`` if the agent has no such service.
         """
-        return Call(self._lookup("id", service_id, "service_id", token), _health)
+        request = self._lookup("id", service_id, "service_id", False, token, ns, partition)
+        return Call(request, _health)
 
     @endpoint
     def service_by_name(
-        self, name: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        name: str,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[tuple[str, list[AgentServiceHealth]]]:
         """``GET /v1/agent/health/service/name/:name``: every instance, and the worst status.
 
@@ -858,38 +908,42 @@ class AgentHealth(Group[M]):
             status, data = _health(response)
             return status, data or []
 
-        return Call(self._lookup("name", name, "name", token), decode)
-
-    def _status(self, kind: str, value: str, argument: str, token: str | None) -> Call[str]:
-        request = self._request(
-            "GET",
-            path("agent", "health", "service", kind, tail=path_tail(value, argument)),
-            [("format", "text")],
-            token=token,
-            dc="",
-        )
-        return Call(request, _status_text)
+        return Call(self._lookup("name", name, "name", False, token, ns, partition), decode)
 
     @endpoint
     def status_by_id(
-        self, service_id: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        service_id: str,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[str]:
         """``GET /v1/agent/health/service/id/:service_id?format=text``: the status word only.
 
         ``passing``, ``warning``, ``critical`` or ``maintenance``; a service
         the agent does not have is :class:`~consul.exceptions.NotFound`.
         """
-        return self._status("id", service_id, "service_id", token)
+        request = self._lookup("id", service_id, "service_id", True, token, ns, partition)
+        return Call(request, _status_text)
 
     @endpoint
     def status_by_name(
-        self, name: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        name: str,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[str]:
         """``GET /v1/agent/health/service/name/:name?format=text``: the worst status of them.
 
         A name the agent has no service of is :class:`~consul.exceptions.NotFound`.
         """
-        return self._status("name", name, "name", token)
+        request = self._lookup("name", name, "name", True, token, ns, partition)
+        return Call(request, _status_text)
 
 
 Agent.Service = AgentServices

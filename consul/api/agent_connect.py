@@ -33,29 +33,53 @@ class AgentConnectCA(Group[M]):
 
     @endpoint
     def roots(
-        self, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[dict[str, Any]]:
         """``GET /v1/agent/connect/ca/roots``: the CA's root certificates.
 
         ``ActiveRootID`` names the one that signs, ``Roots`` has them all.
+        ``ns`` and ``partition`` (Consul Enterprise) are sent as Go's client
+        sends them; the roots are the same in every one of them.
         """
-        request = self._request("GET", path("agent", "connect", "ca", "roots"), token=token, dc="")
+        request = self._request(
+            "GET",
+            path("agent", "connect", "ca", "roots"),
+            token=token,
+            dc="",
+            ns=ns,
+            partition=partition,
+        )
         return Call(request, d.json)
 
     @endpoint
     def leaf(
-        self, service: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        service: str,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[dict[str, Any]]:
         """``GET /v1/agent/connect/ca/leaf/:service``: a leaf certificate for ``service`` (a name).
 
         Needs ``service:write`` on it. The answer has the certificate and its
         private key (``CertPEM``, ``PrivateKeyPEM``) and when it is valid.
+        ``ns`` and ``partition`` (Consul Enterprise) name the service's
+        namespace and partition.
         """
         request = self._request(
             "GET",
             path("agent", "connect", "ca", "leaf", path_segment(service, "service")),
             token=token,
             dc="",
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.json)
 

@@ -70,7 +70,12 @@ def _pem_text(response: Response) -> str:
 
 
 class ConnectCA(Group[M]):
-    """The Connect CA of a datacenter (``client.connect.ca``)."""
+    """The Connect CA of a datacenter (``client.connect.ca``).
+
+    Every call takes ``ns`` and ``partition`` (Consul Enterprise) as Go's
+    client does; the CA is the datacenter's, and Consul CE's handlers do not
+    read them (``agent/connect_ca_endpoint.go``).
+    """
 
     @endpoint
     def roots(
@@ -79,6 +84,8 @@ class ConnectCA(Group[M]):
         token: str | None = None,
         dc: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[Any]:
         """``GET /v1/connect/ca/roots``: the CA's root certificates. No ACL is needed.
@@ -87,7 +94,15 @@ class ConnectCA(Group[M]):
         ``pem=True``, every root certificate as one PEM text instead.
         """
         params = (("pem", "true"),) if flag(pem, "pem") else ()
-        request = self._request("GET", path("connect", "ca", "roots"), params, token=token, dc=dc)
+        request = self._request(
+            "GET",
+            path("connect", "ca", "roots"),
+            params,
+            token=token,
+            dc=dc,
+            ns=ns,
+            partition=partition,
+        )
         return Call(request, _pem_text if pem else d.json)
 
     @endpoint
@@ -96,13 +111,22 @@ class ConnectCA(Group[M]):
         token: str | None = None,
         dc: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[CAConfiguration]:
         """``GET /v1/connect/ca/configuration``: the CA provider and its configuration.
 
         Needs ``operator:write`` (the configuration may hold the provider's secrets).
         """
-        request = self._request("GET", path("connect", "ca", "configuration"), token=token, dc=dc)
+        request = self._request(
+            "GET",
+            path("connect", "ca", "configuration"),
+            token=token,
+            dc=dc,
+            ns=ns,
+            partition=partition,
+        )
         return Call(request, d.json)
 
     @endpoint
@@ -114,6 +138,8 @@ class ConnectCA(Group[M]):
         token: str | None = None,
         dc: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/connect/ca/configuration``: replace the CA configuration (``operator:write``).
@@ -130,7 +156,13 @@ class ConnectCA(Group[M]):
         if flag(force_without_cross_signing, "force_without_cross_signing"):
             body["ForceWithoutCrossSigning"] = True
         request = self._request(
-            "PUT", path("connect", "ca", "configuration"), token=token, dc=dc, json_body=body
+            "PUT",
+            path("connect", "ca", "configuration"),
+            token=token,
+            dc=dc,
+            json_body=body,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.true)
 

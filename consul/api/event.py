@@ -61,6 +61,10 @@ class Event(Group[M]):
     Events travel by gossip: each agent keeps the last 256 it received, and
     an event's filters (``node``, ``service``, ``tag``: regular expressions)
     decide which agents keep it.
+
+    Both calls take ``ns`` and ``partition`` (Consul Enterprise) as Go's
+    client does; Consul CE's handlers do not read them
+    (``agent/event_endpoint.go``).
     """
 
     @endpoint
@@ -74,6 +78,8 @@ class Event(Group[M]):
         token: str | None = None,
         dc: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[UserEvent]:
         """``PUT /v1/event/fire/:name``: broadcast an event; returns it (with its ``ID``).
@@ -100,6 +106,8 @@ class Event(Group[M]):
             dc=dc,
             body=data,
             content_type="application/octet-stream" if data else None,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.mapped(d.json, _event))
 
@@ -111,6 +119,8 @@ class Event(Group[M]):
         wait: str | float | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[Indexed[list[UserEvent]]]:
         """``GET /v1/event/list``: the agent's recent events, oldest first.
@@ -124,6 +134,13 @@ class Event(Group[M]):
         if optional_str(name, "name"):
             params.append(("name", name or ""))
         request = self._request(
-            "GET", path("event", "list"), params, token=token, index=index, wait=wait
+            "GET",
+            path("event", "list"),
+            params,
+            token=token,
+            index=index,
+            wait=wait,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.indexed(d.mapped(d.json, _events)))

@@ -15,7 +15,10 @@ The ID-based calls (:meth:`~ConnectIntentions.get`,
 :meth:`~ConnectIntentions.create`, :meth:`~ConnectIntentions.update`,
 :meth:`~ConnectIntentions.delete`) are Consul's deprecated legacy API: it
 only edits intentions it created, and refuses a destination once its
-entry was written as an entry.
+entry was written as an entry. They take ``ns=`` and ``partition=`` too, as
+Go's client does: Consul CE refuses them on ``create`` and ``update``, and
+its ``get`` and ``delete`` by ID do not read them
+(``agent/intentions_endpoint.go``).
 
 A source or destination is a service name, or ``*`` for any; Consul
 Enterprise also takes ``namespace/name`` and ``partition/namespace/name``
@@ -365,6 +368,8 @@ class ConnectIntentions(Group[M]):
         consistency: str | None = None,
         dc: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[Indexed[Intention | None]]:
         """``GET /v1/connect/intentions/:id`` (deprecated): a legacy intention, or None.
@@ -379,6 +384,8 @@ class ConnectIntentions(Group[M]):
             consistency=consistency,
             index=index,
             wait=wait,
+            ns=ns,
+            partition=partition,
         )
 
     @endpoint
@@ -392,6 +399,8 @@ class ConnectIntentions(Group[M]):
         token: str | None = None,
         dc: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[str]:
         """``POST /v1/connect/intentions`` (deprecated): a legacy L4 intention; returns its ID.
@@ -401,7 +410,13 @@ class ConnectIntentions(Group[M]):
         """
         body = _legacy_body(source, destination, action, description, meta)
         request = self._request(
-            "POST", path("connect", "intentions"), token=token, dc=dc, json_body=body
+            "POST",
+            path("connect", "intentions"),
+            token=token,
+            dc=dc,
+            json_body=body,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.field("ID"))
 
@@ -417,6 +432,8 @@ class ConnectIntentions(Group[M]):
         token: str | None = None,
         dc: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[str]:
         """``PUT /v1/connect/intentions/:id`` (deprecated): replace a legacy intention.
@@ -430,6 +447,8 @@ class ConnectIntentions(Group[M]):
             token=token,
             dc=dc,
             json_body=body,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.field("ID"))
 
@@ -440,6 +459,8 @@ class ConnectIntentions(Group[M]):
         token: str | None = None,
         dc: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``DELETE /v1/connect/intentions/:id`` (deprecated): delete a legacy intention."""
@@ -448,5 +469,7 @@ class ConnectIntentions(Group[M]):
             path("connect", "intentions", path_segment(intention_id, "intention_id")),
             token=token,
             dc=dc,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.boolean)

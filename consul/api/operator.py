@@ -245,7 +245,14 @@ def _relay(params: list[tuple[str, str]], relay_factor: int | None) -> list[tupl
 
 
 class Operator(Group[M]):
-    """Raft, autopilot, the keyring, usage (``client.operator``)."""
+    """Raft, autopilot, the keyring, usage (``client.operator``).
+
+    The calls whose Go counterparts take query or write options take ``ns``
+    and ``partition`` (Consul Enterprise), sent as Go's client sends them.
+    Consul CE refuses both on ``usage`` and a partition on
+    ``raft_transfer_leader`` (which takes only that); its other handlers do
+    not read them (``agent/operator_endpoint.go``).
+    """
 
     # -- Raft -----------------------------------------------------------------------
 
@@ -256,6 +263,8 @@ class Operator(Group[M]):
         token: str | None = None,
         consistency: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[RaftConfiguration]:
         """``GET /v1/operator/raft/configuration``: the Raft servers (python-consul's name).
@@ -269,6 +278,8 @@ class Operator(Group[M]):
             dc=dc,
             consistency=consistency,
             read=True,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.json)
 
@@ -280,6 +291,8 @@ class Operator(Group[M]):
         token: str | None = None,
         dc: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``DELETE /v1/operator/raft/peer``: remove a server from the Raft configuration.
@@ -293,7 +306,13 @@ class Operator(Group[M]):
         else:
             params = [("id", non_empty(peer_id or "", "peer_id"))]
         request = self._request(
-            "DELETE", path("operator", "raft", "peer"), params, token=token, dc=dc
+            "DELETE",
+            path("operator", "raft", "peer"),
+            params,
+            token=token,
+            dc=dc,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.true)
 
@@ -303,15 +322,22 @@ class Operator(Group[M]):
         peer_id: str | None = None,
         token: str | None = None,
         *,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``POST /v1/operator/raft/transfer-leader``: hand the leadership to ``peer_id`` (or any).
 
         True once transferred (``{"Success": true}``); a failure is a :class:`ServerError`.
+        ``partition`` is for Consul Enterprise.
         """
         params = [("id", non_empty(peer_id, "peer_id"))] if peer_id is not None else []
         request = self._request(
-            "POST", path("operator", "raft", "transfer-leader"), params, token=token, dc=""
+            "POST",
+            path("operator", "raft", "transfer-leader"),
+            params,
+            token=token,
+            dc="",
+            partition=partition,
         )
         return Call(request, d.mapped(d.json, lambda body: bool(body["Success"])))
 
@@ -324,6 +350,8 @@ class Operator(Group[M]):
         dc: str | None = None,
         consistency: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[AutopilotConfiguration]:
         """``GET /v1/operator/autopilot/configuration``."""
@@ -334,6 +362,8 @@ class Operator(Group[M]):
             dc=dc,
             consistency=consistency,
             read=True,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.json)
 
@@ -352,6 +382,8 @@ class Operator(Group[M]):
         token: str | None = None,
         dc: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Flow[bool]:
         """Change the autopilot settings given, and only those.
@@ -386,14 +418,28 @@ class Operator(Group[M]):
         target = path("operator", "autopilot", "configuration")
         for _ in range(_AUTOPILOT_TRIES):
             read = self._request(
-                "GET", target, token=token, dc=dc, consistency="consistent", read=True
+                "GET",
+                target,
+                token=token,
+                dc=dc,
+                consistency="consistent",
+                read=True,
+                ns=ns,
+                partition=partition,
             )
             current: AutopilotConfiguration = yield Call(read, d.json)
             body = {k: v for k, v in current.items() if not k.endswith("Index")}
             body.update(changes)
             expected = cas if cas is not None else current["ModifyIndex"]
             request = self._request(
-                "PUT", target, [("cas", str(expected))], token=token, dc=dc, json_body=body
+                "PUT",
+                target,
+                [("cas", str(expected))],
+                token=token,
+                dc=dc,
+                json_body=body,
+                ns=ns,
+                partition=partition,
             )
             written: bool = yield Call(request, d.json)
             if written or cas is not None:
@@ -409,6 +455,8 @@ class Operator(Group[M]):
         dc: str | None = None,
         consistency: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[OperatorHealthReply]:
         """``GET /v1/operator/autopilot/health``: each server's health.
@@ -424,6 +472,8 @@ class Operator(Group[M]):
             dc=dc,
             consistency=consistency,
             read=True,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, _health)
 
@@ -434,6 +484,8 @@ class Operator(Group[M]):
         dc: str | None = None,
         consistency: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[dict[str, Any]]:
         """``GET /v1/operator/autopilot/state``: autopilot's view (``api.AutopilotState``)."""
@@ -444,6 +496,8 @@ class Operator(Group[M]):
             dc=dc,
             consistency=consistency,
             read=True,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.json)
 
@@ -456,6 +510,8 @@ class Operator(Group[M]):
         local_only: bool | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[list[KeyringResponse]]:
         """``GET /v1/operator/keyring``: the gossip keys of each pool (WAN, then each LAN).
@@ -466,11 +522,25 @@ class Operator(Group[M]):
         params = _relay([], relay_factor)
         if local_only is not None:
             params.append(("local-only", "true" if local_only else "false"))
-        request = self._request("GET", path("operator", "keyring"), params, token=token, dc="")
+        request = self._request(
+            "GET",
+            path("operator", "keyring"),
+            params,
+            token=token,
+            dc="",
+            ns=ns,
+            partition=partition,
+        )
         return Call(request, d.json_list)
 
     def _key(
-        self, method: str, key: str, relay_factor: int | None, token: str | None
+        self,
+        method: str,
+        key: str,
+        relay_factor: int | None,
+        token: str | None,
+        ns: str | None,
+        partition: str | None,
     ) -> Call[bool]:
         params = _relay([], relay_factor)
         request = self._request(
@@ -480,6 +550,8 @@ class Operator(Group[M]):
             token=token,
             dc="",
             json_body={"Key": non_empty(key, "key")},
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.true)
 
@@ -490,10 +562,12 @@ class Operator(Group[M]):
         relay_factor: int | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``POST /v1/operator/keyring``: install a gossip key (base64) on every node."""
-        return self._key("POST", key, relay_factor, token)
+        return self._key("POST", key, relay_factor, token, ns, partition)
 
     @endpoint
     def keyring_use(
@@ -502,10 +576,12 @@ class Operator(Group[M]):
         relay_factor: int | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``PUT /v1/operator/keyring``: make an installed key the primary one."""
-        return self._key("PUT", key, relay_factor, token)
+        return self._key("PUT", key, relay_factor, token, ns, partition)
 
     @endpoint
     def keyring_remove(
@@ -514,10 +590,12 @@ class Operator(Group[M]):
         relay_factor: int | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``DELETE /v1/operator/keyring``: remove a key that is not the primary one."""
-        return self._key("DELETE", key, relay_factor, token)
+        return self._key("DELETE", key, relay_factor, token, ns, partition)
 
     # -- usage -------------------------------------------------------------------------
 
@@ -529,13 +607,15 @@ class Operator(Group[M]):
         token: str | None = None,
         dc: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[dict[str, Any]]:
         """``GET /v1/operator/usage``: service, instance and node counts, by datacenter.
 
         ``global_`` counts every datacenter. The answer's ``Usage`` maps each
         datacenter to its counts; ``Index`` and the other query meta fields
-        are in it too.
+        are in it too. ``ns`` and ``partition`` are for Consul Enterprise.
         """
         params = [("global", "")] if global_ else []
         request = self._request(
@@ -546,6 +626,8 @@ class Operator(Group[M]):
             dc=dc,
             consistency="stale" if stale else None,
             read=True,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.json)
 

@@ -260,6 +260,10 @@ class Query(Group[M]):
     healthy locally. A template (``template=True``, or a ``regexp``) answers
     every name that starts with its own, rendering ``${name.suffix}``,
     ``${match(N)}``... into its fields.
+
+    Every call takes ``ns`` and ``partition`` (Consul Enterprise), sent as
+    query parameters as Go's client sends them; Consul CE's handlers do not
+    read them (``agent/prepared_query_endpoint.go``).
     """
 
     @endpoint
@@ -277,6 +281,8 @@ class Query(Group[M]):
         ttl: str | float | None = None,
         regexp: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
         **options: Unpack[DefinitionOptions],
     ) -> Call[dict[str, str]]:
@@ -314,7 +320,15 @@ class Query(Group[M]):
             regexp,
             options,
         )
-        request = self._request("POST", path("query"), token=token, dc=dc, json_body=body)
+        request = self._request(
+            "POST",
+            path("query"),
+            token=token,
+            dc=dc,
+            json_body=body,
+            ns=ns,
+            partition=partition,
+        )
         return Call(request, d.json)
 
     @endpoint
@@ -333,6 +347,8 @@ class Query(Group[M]):
         ttl: str | float | None = None,
         regexp: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
         **options: Unpack[DefinitionOptions],
     ) -> Call[bool]:
@@ -355,7 +371,15 @@ class Query(Group[M]):
             regexp,
             options,
         )
-        request = self._request("PUT", _query_id(query_id), token=token, dc=dc, json_body=body)
+        request = self._request(
+            "PUT",
+            _query_id(query_id),
+            token=token,
+            dc=dc,
+            json_body=body,
+            ns=ns,
+            partition=partition,
+        )
         return Call(request, d.true)
 
     @endpoint
@@ -366,11 +390,20 @@ class Query(Group[M]):
         dc: str | None = None,
         *,
         consistency: str | None = None,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[builtins.list[PreparedQuery] | None]:
         """``GET /v1/query/:query_id``: a list holding the query, or None if unknown."""
         request = self._request(
-            "GET", _query_id(query_id), token=token, dc=dc, consistency=consistency, read=True
+            "GET",
+            _query_id(query_id),
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            read=True,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.or_none(d.json))
 
@@ -381,6 +414,8 @@ class Query(Group[M]):
         token: str | None = None,
         dc: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``DELETE /v1/query/:query_id``: delete a query; True once done.
@@ -388,7 +423,9 @@ class Query(Group[M]):
         Consul refuses to delete a query that does not exist (a
         :class:`~consul.ServerError`).
         """
-        request = self._request("DELETE", _query_id(query_id), token=token, dc=dc)
+        request = self._request(
+            "DELETE", _query_id(query_id), token=token, dc=dc, ns=ns, partition=partition
+        )
         return Call(request, d.true)
 
     @endpoint
@@ -405,6 +442,8 @@ class Query(Group[M]):
         cached: bool = False,
         max_age: str | float | None = None,
         stale_if_error: str | float | None = None,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ExecuteResponse | None]:
         """``GET /v1/query/:query/execute``: run a query (by ID or name); None if unknown.
@@ -432,6 +471,8 @@ class Query(Group[M]):
             cached=cached,
             max_age=max_age,
             stale_if_error=stale_if_error,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.or_none(d.json))
 
@@ -443,6 +484,8 @@ class Query(Group[M]):
         dc: str | None = None,
         *,
         consistency: str | None = None,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ExplainResponse | None]:
         """``GET /v1/query/:query/explain``: the query a name resolves to; None if unknown.
@@ -456,6 +499,8 @@ class Query(Group[M]):
             dc=dc,
             consistency=consistency,
             read=True,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.or_none(d.json))
 
@@ -468,11 +513,20 @@ class Query(Group[M]):
         token: str | None = None,
         *,
         consistency: str | None = None,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[builtins.list[PreparedQuery]]:
         """``GET /v1/query``: every query the token may read (tokens hidden unless it
         may write ACLs)."""
         request = self._request(
-            "GET", path("query"), token=token, dc=dc, consistency=consistency, read=True
+            "GET",
+            path("query"),
+            token=token,
+            dc=dc,
+            consistency=consistency,
+            read=True,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.json_list)

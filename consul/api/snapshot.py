@@ -27,12 +27,26 @@ CONTENT_TYPE = "application/octet-stream"
 
 
 class Snapshot(Group[M]):
-    """Save and restore the state of a datacenter (``client.snapshot``)."""
+    """Save and restore the state of a datacenter (``client.snapshot``).
 
-    def _save(self, stale: bool, dc: str | None, token: str | None) -> Request:
+    ``ns`` and ``partition`` (Consul Enterprise) are sent as Go's client
+    sends them; Consul CE's handler does not read them
+    (``agent/snapshot_endpoint.go``).
+    """
+
+    def _save(
+        self,
+        stale: bool,
+        dc: str | None,
+        token: str | None,
+        ns: str | None,
+        partition: str | None,
+    ) -> Request:
         # Only ?stale and ?dc are read (no consistency modes, no blocking).
         params = [("stale", "")] if stale else []
-        return self._request("GET", path("snapshot"), params, token=token, dc=dc)
+        return self._request(
+            "GET", path("snapshot"), params, token=token, dc=dc, ns=ns, partition=partition
+        )
 
     @exchange
     def save(
@@ -41,6 +55,8 @@ class Snapshot(Group[M]):
         dc: str | None = None,
         stale: bool = False,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Exchange[bytes]:
         """``GET /v1/snapshot``: the snapshot, as bytes (py-consul's ``save``).
@@ -49,7 +65,9 @@ class Snapshot(Group[M]):
         file as it comes, :meth:`stream` hands it over part by part.
         ``stale`` lets any server (not only the leader) take it.
         """
-        return Exchange(self._save(stale, dc, token), d.check, lambda head: BytesSink())
+        return Exchange(
+            self._save(stale, dc, token, ns, partition), d.check, lambda head: BytesSink()
+        )
 
     @exchange
     def save_to(
@@ -59,6 +77,8 @@ class Snapshot(Group[M]):
         dc: str | None = None,
         stale: bool = False,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Exchange[int]:
         """``GET /v1/snapshot`` into ``file``, as it comes; the snapshot's Raft index.
@@ -72,7 +92,7 @@ class Snapshot(Group[M]):
         if not isinstance(file, str | os.PathLike) and not hasattr(file, "write"):
             raise TypeError(f"file must be a path or a binary file, not {type(file).__name__}")
         return Exchange(
-            self._save(stale, dc, token),
+            self._save(stale, dc, token, ns, partition),
             d.check,
             lambda head: FileSink(file, d.index(head)),
         )
@@ -84,6 +104,8 @@ class Snapshot(Group[M]):
         dc: str | None = None,
         stale: bool = False,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> StreamCall[bytes]:
         """``GET /v1/snapshot``, part by part as it comes: the client's kind of stream of bytes.
@@ -92,7 +114,9 @@ class Snapshot(Group[M]):
         snapshot's index). ``timeout`` bounds the wait for the answer, then
         each read.
         """
-        return StreamCall(self._save(stale, dc, token), d.check, Chunks, endless=False)
+        return StreamCall(
+            self._save(stale, dc, token, ns, partition), d.check, Chunks, endless=False
+        )
 
     @exchange
     def restore(
@@ -101,6 +125,8 @@ class Snapshot(Group[M]):
         token: str | None = None,
         dc: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Exchange[bool]:
         """``PUT /v1/snapshot``: replace the datacenter's state with ``snapshot``.
@@ -120,10 +146,18 @@ class Snapshot(Group[M]):
                 dc=dc,
                 body=snapshot,
                 content_type=CONTENT_TYPE,
+                ns=ns,
+                partition=partition,
             )
         elif isinstance(snapshot, str | os.PathLike) or hasattr(snapshot, "read"):
             request = self._request(
-                "PUT", path("snapshot"), token=token, dc=dc, content_type=CONTENT_TYPE
+                "PUT",
+                path("snapshot"),
+                token=token,
+                dc=dc,
+                content_type=CONTENT_TYPE,
+                ns=ns,
+                partition=partition,
             )
             request = dataclasses.replace(request, upload=Upload(snapshot))
         else:

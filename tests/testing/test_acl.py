@@ -788,6 +788,9 @@ def test_the_primary_datacenter_does_not_replicate(anon):
         ("GET", "/v1/acl/binding-rules", None),
         ("DELETE", "/v1/acl/binding-rule/8f246b77-f3e1-ff88-5b48-8ec93abf3e05", None),
         ("POST", "/v1/acl/login", b"{}"),
+        ("GET", "/v1/acl/templated-policies", None),
+        ("GET", "/v1/acl/templated-policy/name/builtin/service", None),
+        ("POST", "/v1/acl/templated-policy/preview/builtin/service", b"{}"),
     ],
 )
 def test_namespaces_and_partitions_are_enterprise(root, method, path, body):
@@ -804,6 +807,19 @@ def test_namespaces_and_partitions_are_enterprise(root, method, path, body):
         'Invalid header: "X-Consul-Partition" - Partitions are a Consul Enterprise feature'
     )
     assert root.get("/v1/acl/token/self?ns=team").status_code == 200
+
+
+def test_logout_and_replication_do_not_read_namespaces(root):
+    # ACLLogout and ACLReplicationStatus (agent/acl_endpoint.go) never parse
+    # the enterprise meta: ?ns and ?partition are neither refused nor used.
+    scope = {"ns": "team", "partition": "part"}
+    replication = root.get("/v1/acl/replication", params=scope)
+    assert (replication.status_code, replication.json()["Enabled"]) == (200, False)
+    response = root.post("/v1/acl/logout", params=scope)
+    assert (response.status_code, response.text) == (
+        403,
+        "Permission denied: token wasn't created via login",
+    )
 
 
 def test_a_namespace_in_a_body_is_enterprise(root):

@@ -69,6 +69,15 @@ def test_every_target_is_known(root, target):
     assert root.put(f"/v1/agent/token/{target}", json={"Token": "t"}).status_code == 200
 
 
+def test_namespaces_and_partitions_are_not_read(root):
+    # AgentToken (agent/agent_endpoint.go) never parses the enterprise meta:
+    # Consul CE neither refuses nor uses ?ns and ?partition here.
+    response = root.put(
+        "/v1/agent/token/dns", json={"Token": "t"}, params={"ns": "team", "partition": "part"}
+    )
+    assert (response.status_code, response.text) == (200, "")
+
+
 def test_the_tokens_set_do_not_outlive_a_reset(consul_acl_agent, root, anon):
     reader = make_token(root, 'key_prefix "" { policy = "read" }')
     root.put("/v1/agent/token/default", json={"Token": reader["SecretID"]})

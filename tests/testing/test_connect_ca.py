@@ -266,3 +266,38 @@ def test_a_snapshot_carries_the_ca(api):
     # Its keys came back too: the restored root signs the agent's leaves.
     leaf = cert_of(api.get("/v1/agent/connect/ca/leaf/db").json()["CertPEM"])
     assert signed_by(leaf, cert_of(roots["Roots"][0]["RootCert"]))
+
+
+def test_namespaces_and_partitions(api):
+    # agent/connect_ca_endpoint.go and AgentConnectCARoots (agent/agent_endpoint.go)
+    # never parse the enterprise meta: Consul CE neither refuses nor uses them.
+    scope = {"ns": "team", "partition": "part"}
+    for path in ("/v1/connect/ca/roots", "/v1/agent/connect/ca/roots"):
+        response = api.get(path, params=scope)
+        assert response.status_code == 200, response.text
+        assert response.json()["Roots"]
+    configuration = api.get("/v1/connect/ca/configuration", params=scope)
+    assert configuration.json()["Provider"] == "consul"
+    config = {"LeafCertTTL": "24h"}
+    response = api.put(
+        "/v1/connect/ca/configuration", json={"Provider": "consul", "Config": config}, params=scope
+    )
+    assert response.status_code == 200, response.text
+    assert api.get("/v1/connect/ca/configuration").json()["Config"]["LeafCertTTL"] == "24h"
+    # AgentConnectCALeafCert and AgentConnectAuthorize call parseEntMetaNoWildcard
+    # (agent/http_ce.go) first: Consul CE's refusals.
+    authorize = {"Target": "db", "ClientCertURI": "spiffe://x.consul/ns/default/dc/dc1/svc/web"}
+    for method, path, body in (
+        ("GET", "/v1/agent/connect/ca/leaf/web", None),
+        ("POST", "/v1/agent/connect/authorize", authorize),
+    ):
+        response = api.request(method, path, json=body, params={"ns": "team"})
+        assert (response.status_code, response.text) == (
+            400,
+            'Invalid query parameter: "ns" - Namespaces are a Consul Enterprise feature',
+        )
+        response = api.request(method, path, json=body, params={"partition": "part"})
+        assert (response.status_code, response.text) == (
+            400,
+            'Invalid query parameter: "partition" - Partitions are a Consul Enterprise feature',
+        )

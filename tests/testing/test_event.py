@@ -254,3 +254,15 @@ def test_service_and_tag_filters_match_local_service_ids_and_tags(http, url):
     http.put(f"{url}/v1/event/fire/d?service=api&tag=green")
     ids = [e["ID"] for e in http.get(f"{url}/v1/event/list").json()]
     assert ids == [by_id["ID"], by_tag["ID"]]
+
+
+def test_namespaces_and_partitions_are_not_read(http, url):
+    # agent/event_endpoint.go: EventFire and EventList parse the datacenter,
+    # the token and the blocking options, never the enterprise meta, so Consul
+    # CE neither refuses nor uses ?ns and ?partition here.
+    scope = {"ns": "team", "partition": "part"}
+    fired = http.put(f"{url}/v1/event/fire/deploy", params=scope)
+    assert fired.status_code == 200, fired.text
+    listed = http.get(f"{url}/v1/event/list", params={"name": "deploy", **scope})
+    assert listed.status_code == 200, listed.text
+    assert [e["ID"] for e in listed.json()] == [fired.json()["ID"]]

@@ -540,3 +540,23 @@ def test_a_snapshot_keeps_the_intentions_with_their_legacy_ids(api):
     assert api.put("/v1/snapshot", data=archive).status_code == 200
     assert api.get("/v1/connect/intentions").json() == saved
     assert api.get(f"/v1/connect/intentions/{legacy_id}").json()["ID"] == legacy_id
+
+
+def test_the_legacy_api_and_namespaces(api):
+    # agent/intentions_endpoint.go: IntentionCreate and IntentionSpecificUpdate
+    # call parseEntMetaNoWildcard (Consul CE refuses ?ns and ?partition);
+    # IntentionSpecificGet and IntentionSpecificDelete never parse them.
+    body = {"SourceName": "web", "DestinationName": "db", "Action": "allow"}
+    namespaces = 'Invalid query parameter: "ns" - Namespaces are a Consul Enterprise feature'
+    partitions = 'Invalid query parameter: "partition" - Partitions are a Consul Enterprise feature'
+    refused = api.post("/v1/connect/intentions", json=body, params={"ns": "team"})
+    assert (refused.status_code, refused.text) == (400, namespaces)
+    legacy_id = api.post("/v1/connect/intentions", json=body).json()["ID"]
+    refused = api.put(
+        f"/v1/connect/intentions/{legacy_id}", json=body, params={"partition": "part"}
+    )
+    assert (refused.status_code, refused.text) == (400, partitions)
+    scope = {"ns": "team", "partition": "part"}
+    assert api.get(f"/v1/connect/intentions/{legacy_id}", params=scope).json()["ID"] == legacy_id
+    assert api.delete(f"/v1/connect/intentions/{legacy_id}", params=scope).json() is True
+    assert api.get(f"/v1/connect/intentions/{legacy_id}").status_code == 404

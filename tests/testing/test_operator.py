@@ -344,3 +344,23 @@ def test_enterprise_operator_routes_are_not_there(api, path):
         404,
         "Invalid URL path: not a recognized HTTP API endpoint\n",
     )
+
+
+def test_namespaces_and_partitions_are_not_read(api):
+    # agent/operator_endpoint.go (but usage and transfer-leader),
+    # agent/status_endpoint.go and agent/snapshot_endpoint.go never parse the
+    # enterprise meta: Consul CE neither refuses nor uses ?ns and ?partition.
+    scope = {"ns": "team", "partition": "part"}
+    for path in (
+        "/v1/operator/raft/configuration",
+        "/v1/operator/autopilot/configuration",
+        "/v1/operator/autopilot/health",
+        "/v1/operator/autopilot/state",
+        "/v1/status/leader",
+        "/v1/status/peers",
+        "/v1/snapshot",
+    ):
+        response = api.get(path, params=scope)
+        assert response.status_code == 200, (path, response.text)
+    response = api.put("/v1/operator/autopilot/configuration", json={}, params=scope)
+    assert (response.status_code, response.json()) == (200, True)

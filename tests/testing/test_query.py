@@ -573,3 +573,22 @@ def test_execute_filters_with_the_querys_own_token(root, consul_acl_agent):
     assert hidden.headers["X-Consul-Results-Filtered-By-ACLs"] == "true"
     shown = user("GET", "/v1/query/with-token/execute").json()
     assert [e["Node"]["Node"] for e in shown["Nodes"]] == ["n1"]
+
+
+def test_namespaces_and_partitions_are_not_read(api):
+    # agent/prepared_query_endpoint.go: no handler calls parseEntMeta, so
+    # Consul CE neither refuses nor uses ?ns and ?partition here.
+    scope = "ns=team&partition=part"
+    register(api, "n1")
+    query_id = create(api, {"Name": "web", "Service": {"Service": "web"}}, params=scope)
+    assert [q["ID"] for q in api.get(f"/v1/query?{scope}").json()] == [query_id]
+    assert api.get(f"/v1/query/{query_id}?{scope}").json()[0]["Name"] == "web"
+    assert nodes(api, "web", f"?{scope}") == ["n1"]
+    explained = api.get(f"/v1/query/web/explain?{scope}")
+    assert explained.json()["Query"]["ID"] == query_id
+    updated = api.put(
+        f"/v1/query/{query_id}?{scope}", json={"Name": "web", "Service": {"Service": "db"}}
+    )
+    assert updated.status_code == 200, updated.text
+    assert api.delete(f"/v1/query/{query_id}?{scope}").status_code == 200
+    assert api.get("/v1/query").json() == []

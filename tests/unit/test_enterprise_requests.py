@@ -1,7 +1,8 @@
 """What the calls of Consul Enterprise (and the other calls no agent here serves) send and read.
 
 No server: a :class:`~consul.transport.MockTransport` answers as Consul
-Enterprise would, with the shapes of Go's ``api`` package.
+Enterprise would, with the shapes of Go's ``api`` package; where Consul CE
+does not read ``ns`` and ``partition``, the request alone shows they are sent.
 """
 
 from __future__ import annotations
@@ -13,6 +14,17 @@ from typing import Any
 import pytest
 
 import consul
+from consul.api.acl import ACL
+from consul.api.agent import Agent
+from consul.api.agent_connect import AgentConnectCA
+from consul.api.agent_token import AgentTokens
+from consul.api.connect import ConnectCA
+from consul.api.event import Event
+from consul.api.intentions import ConnectIntentions
+from consul.api.operator import Operator
+from consul.api.query import Query
+from consul.api.snapshot import Snapshot
+from consul.api.status import Status
 from consul.transport import MockTransport, Request, Response, respond
 
 
@@ -135,3 +147,75 @@ def test_a_missing_one_is_none_with_its_index_or_zero():
     c, _ = client(lambda r: respond(r, 404, body='Peering not found for "web"'))
     with c:
         assert c.peering.read("web") == (0, None)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c, o: Event.fire(c.event, "deploy", **o),
+        lambda c, o: Event.list(c.event, **o),
+        lambda c, o: Query.create(c.query, "web", **o),
+        lambda c, o: Query.update(c.query, "q1", "web", **o),
+        lambda c, o: Query.get(c.query, "q1", **o),
+        lambda c, o: Query.list(c.query, **o),
+        lambda c, o: Query.delete(c.query, "q1", **o),
+        lambda c, o: Query.execute(c.query, "web", **o),
+        lambda c, o: Query.explain(c.query, "web", **o),
+        lambda c, o: ConnectCA.roots(c.connect.ca, **o),
+        lambda c, o: ConnectCA.configuration(c.connect.ca, **o),
+        lambda c, o: ConnectCA.set_configuration(c.connect.ca, "consul", **o),
+        lambda c, o: ConnectIntentions.get(c.connect.intentions, "i1", **o),
+        lambda c, o: ConnectIntentions.delete(c.connect.intentions, "i1", **o),
+        lambda c, o: AgentConnectCA.roots(c.agent.connect.ca, **o),
+        lambda c, o: AgentTokens.set(c.agent.token, "dns", "t", **o),
+        lambda c, o: AgentTokens.set_default(c.agent.token, "t", **o),
+        lambda c, o: AgentTokens.set_agent(c.agent.token, "t", **o),
+        lambda c, o: AgentTokens.set_agent_recovery(c.agent.token, "t", **o),
+        lambda c, o: AgentTokens.set_replication(c.agent.token, "t", **o),
+        lambda c, o: AgentTokens.set_config_file_service_registration(c.agent.token, "t", **o),
+        lambda c, o: AgentTokens.set_dns(c.agent.token, "t", **o),
+        lambda c, o: ACL.logout(c.acl, "secret", **o),
+        lambda c, o: ACL.replication(c.acl, **o),
+        lambda c, o: ACL.oidc_auth_url(c.acl, "oidc", "http://localhost/cb", **o),
+        lambda c, o: ACL.oidc_callback(c.acl, "oidc", "state", "code", **o),
+        lambda c, o: Agent.monitor(c.agent, **o),
+        lambda c, o: Operator.raft_config(c.operator, **o),
+        lambda c, o: Operator.raft_remove_peer(c.operator, "10.0.0.1:8300", **o),
+        lambda c, o: Operator.autopilot_configuration(c.operator, **o),
+        lambda c, o: next(Operator.update_autopilot_configuration(c.operator, **o)),
+        lambda c, o: Operator.autopilot_health(c.operator, **o),
+        lambda c, o: Operator.autopilot_state(c.operator, **o),
+        lambda c, o: Operator.keyring_list(c.operator, **o),
+        lambda c, o: Operator.keyring_install(c.operator, "k", **o),
+        lambda c, o: Operator.keyring_use(c.operator, "k", **o),
+        lambda c, o: Operator.keyring_remove(c.operator, "k", **o),
+        lambda c, o: Status.leader(c.status, **o),
+        lambda c, o: Status.peers(c.status, **o),
+        lambda c, o: Snapshot.save(c.snapshot, **o),
+        lambda c, o: Snapshot.save_to(c.snapshot, "snap.tgz", **o),
+        lambda c, o: Snapshot.stream(c.snapshot, **o),
+        lambda c, o: Snapshot.restore(c.snapshot, b"archive", **o),
+        lambda c, o: Snapshot.restore(c.snapshot, "snap.tgz", **o),
+    ],
+)
+def test_ns_and_partition_go_where_consul_ce_does_not_read_them(call):
+    # Consul CE's handlers of these never parse ?ns nor ?partition, so only
+    # the request shows that the client sends them, as Go's client does
+    # (api/api.go: setQueryOptions, setWriteOptions).
+    with consul.Consul() as c:
+        request = call(c, {"ns": "team", "partition": "part"}).request
+    assert [p for p in request.params if p[0] in ("ns", "partition")] == [
+        ("ns", "team"),
+        ("partition", "part"),
+    ]
+
+
+def test_the_autopilot_update_sends_them_on_its_read_and_its_write():
+    scope = {"ns": "team", "partition": "part"}
+    with consul.Consul() as c:
+        steps = Operator.update_autopilot_configuration(c.operator, max_trailing_logs=300, **scope)
+        read = next(steps).request
+        write = steps.send({"ModifyIndex": 5, "MaxTrailingLogs": 250}).request
+    assert (read.method, write.method) == ("GET", "PUT")
+    assert [p for p in read.params if p[0] in scope] == list(scope.items())
+    assert list(write.params) == [("cas", "5"), *scope.items()]

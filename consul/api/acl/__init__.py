@@ -112,7 +112,13 @@ def _legacy_rules(rules: str | dict[str, Any] | None) -> str | None:
 
 
 class ACL(Group[M]):
-    """Consul's ACL system: tokens, policies, roles, and the legacy methods."""
+    """Consul's ACL system: tokens, policies, roles, and the legacy methods.
+
+    ``login``, ``logout``, ``replication`` and the OIDC calls take ``ns`` and
+    ``partition`` (Consul Enterprise) as Go's client does: Consul CE refuses
+    them on ``login`` and does not read them on ``logout`` and
+    ``replication`` (``agent/acl_endpoint.go``).
+    """
 
     def __init__(self, client: ConsulBase[M]) -> None:
         super().__init__(client)
@@ -149,6 +155,8 @@ class ACL(Group[M]):
         bearer_token: str,
         meta: Mapping[str, str] | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLToken]:
         """``POST /v1/acl/login``: a new token for ``bearer_token``, verified by ``auth_method``.
@@ -158,7 +166,8 @@ class ACL(Group[M]):
         to. ``meta`` goes into its description. The request carries no token
         of the client's. A bearer token the auth method refuses is a
         ``ServerError``; one that no binding rule binds to anything,
-        ``ACLPermissionDenied``.
+        ``ACLPermissionDenied``. ``ns`` and ``partition`` (Consul Enterprise)
+        are where the auth method is.
         """
         body: dict[str, Any] = {
             "AuthMethod": non_empty(auth_method, "auth_method"),
@@ -167,12 +176,19 @@ class ACL(Group[M]):
         meta_map = str_map(meta, "meta")
         if meta_map:
             body["Meta"] = meta_map
-        request = self._request("POST", path("acl", "login"), token="", json_body=body)
+        request = self._request(
+            "POST", path("acl", "login"), token="", json_body=body, ns=ns, partition=partition
+        )
         return Call(request, d.json)
 
     @endpoint
     def logout(
-        self, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[bool]:
         """``POST /v1/acl/logout``: delete ``token`` (a login's secret), True.
 
@@ -181,7 +197,9 @@ class ACL(Group[M]):
         """
         if not (token if token is not None else self._client.token):
             raise ValueError("logout needs the secret of a token made by login: pass token=")
-        request = self._request("POST", path("acl", "logout"), token=token)
+        request = self._request(
+            "POST", path("acl", "logout"), token=token, ns=ns, partition=partition
+        )
         return Call(request, d.true)
 
     @endpoint
@@ -192,6 +210,8 @@ class ACL(Group[M]):
         client_nonce: str = "",
         meta: Mapping[str, str] | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[str]:
         """``POST /v1/acl/oidc/auth-url``: where to send a user to log in (Enterprise).
@@ -207,7 +227,14 @@ class ACL(Group[M]):
         meta_map = str_map(meta, "meta")
         if meta_map:
             body["Meta"] = meta_map
-        request = self._request("POST", path("acl", "oidc", "auth-url"), token="", json_body=body)
+        request = self._request(
+            "POST",
+            path("acl", "oidc", "auth-url"),
+            token="",
+            json_body=body,
+            ns=ns,
+            partition=partition,
+        )
         return Call(request, d.field("AuthURL"))
 
     @endpoint
@@ -218,6 +245,8 @@ class ACL(Group[M]):
         code: str,
         client_nonce: str = "",
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLToken]:
         """``POST /v1/acl/oidc/callback``: the token of a finished OIDC login (Enterprise).
@@ -231,7 +260,14 @@ class ACL(Group[M]):
             "Code": non_empty(code, "code"),
             "ClientNonce": client_nonce,
         }
-        request = self._request("POST", path("acl", "oidc", "callback"), token="", json_body=body)
+        request = self._request(
+            "POST",
+            path("acl", "oidc", "callback"),
+            token="",
+            json_body=body,
+            ns=ns,
+            partition=partition,
+        )
         return Call(request, d.json)
 
     @endpoint
@@ -240,10 +276,14 @@ class ACL(Group[M]):
         dc: str | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLReplicationStatus]:
         """``GET /v1/acl/replication``: how ACL replication into ``dc`` fares (no ACL needed)."""
-        request = self._request("GET", path("acl", "replication"), token=token, dc=dc)
+        request = self._request(
+            "GET", path("acl", "replication"), token=token, dc=dc, ns=ns, partition=partition
+        )
         return Call(request, d.json)
 
     @endpoint

@@ -25,12 +25,18 @@ class TemplatedPolicy(Group[M]):
 
     A template's name holds a ``/`` (``builtin/service``); it goes into the
     path as it is, as Consul's Go client sends it (Consul reads the rest of
-    the path as the name).
+    the path as the name). ``ns`` and ``partition`` are for Consul Enterprise.
     """
 
     @endpoint
     def read(
-        self, name: str, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        name: str,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLTemplatedPolicyResponse]:
         """``GET /v1/acl/templated-policy/name/:name``: one template.
 
@@ -40,6 +46,8 @@ class TemplatedPolicy(Group[M]):
             "GET",
             path("acl", "templated-policy", "name", tail=path_tail(name, "name")),
             token=token,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.json)
 
@@ -50,6 +58,8 @@ class TemplatedPolicy(Group[M]):
         template_variables: Mapping[str, str] | None = None,
         token: str | None = None,
         *,
+        ns: str | None = None,
+        partition: str | None = None,
         timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[ACLPolicy]:
         """``POST /v1/acl/templated-policy/preview/:name``: the policy the template renders.
@@ -63,6 +73,8 @@ class TemplatedPolicy(Group[M]):
             path("acl", "templated-policy", "preview", tail=path_tail(name, "name")),
             token=token,
             json_body=body,
+            ns=ns,
+            partition=partition,
         )
         return Call(request, d.json)
 
@@ -70,8 +82,15 @@ class TemplatedPolicy(Group[M]):
     # as this method.
     @endpoint
     def list(
-        self, token: str | None = None, *, timeout: CallTimeout = CLIENT_TIMEOUT
+        self,
+        token: str | None = None,
+        *,
+        ns: str | None = None,
+        partition: str | None = None,
+        timeout: CallTimeout = CLIENT_TIMEOUT,
     ) -> Call[builtins.dict[str, ACLTemplatedPolicyResponse]]:
         """``GET /v1/acl/templated-policies``: every template, by name."""
-        request = self._request("GET", path("acl", "templated-policies"), token=token)
+        request = self._request(
+            "GET", path("acl", "templated-policies"), token=token, ns=ns, partition=partition
+        )
         return Call(request, d.json)

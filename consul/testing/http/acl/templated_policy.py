@@ -2,7 +2,8 @@
 
 After ``agent/acl_endpoint.go`` (``ACLTemplatedPoliciesList``,
 ``ACLTemplatedPolicyRead``, ``ACLTemplatedPolicyPreview``): ``acl:read``,
-no blocking and no query metadata. A template's name holds a ``/``
+no blocking and no query metadata; Consul CE refuses a namespace or a
+partition (``parseEntMetaNoWildcard``) before the token is resolved. A template's name holds a ``/``
 (``builtin/service``): the handlers read the decoded path, so both
 ``builtin/service`` and ``builtin%2Fservice`` name it.
 """
@@ -26,6 +27,7 @@ routes = Routes()
 async def templated_policy_list(ctx: Ctx) -> Reply:
     """Every builtin template, keyed by name (Go marshals the map's keys sorted)."""
     acl_store(ctx)
+    ctx.check_enterprise_meta()
     require_acl(ctx, write=False)
     return json_reply({name: TEMPLATES[name].to_json() for name in sorted(TEMPLATES)})
 
@@ -35,6 +37,7 @@ def _template_name(ctx: Ctx) -> str:
     acl_store(ctx)
     if not ctx.tail:
         raise BadRequest("Missing templated policy Name")
+    ctx.check_enterprise_meta()
     require_acl(ctx, write=False)
     return ctx.tail
 
