@@ -280,10 +280,8 @@ def _blocking(
         # python-consul returned the X-Consul-Index header's text; untyped
         # code may pass it back.
         index = int(index) if index.isascii() and index.isdigit() else index  # type: ignore[unreachable]
-    if (index := optional_int(index, "index")) is not None:
-        # Consul parses it as a uint64 (agent/http.go parseWait).
-        if not 0 <= index < 2**64:
-            raise ValueError(f"index must be an unsigned 64-bit integer, not {index}")
+    # Consul parses it as a uint64 (agent/http.go parseWait).
+    if (index := optional_uint64(index, "index")) is not None:
         query += (("index", str(index)),)
     if hash := optional_str(hash, "hash"):
         query += (("hash", hash),)
@@ -719,6 +717,13 @@ def flag(value: bool, argument: str) -> bool:
 def optional_int(value: int | None, argument: str) -> int | None:
     """An int (not a bool), or None."""
     return None if value is None else integer(value, argument)
+
+
+def optional_uint64(value: int | None, argument: str) -> int | None:
+    """An int Consul parses as a uint64 (an index, a ``cas``, KV flags), or None."""
+    if (value := optional_int(value, argument)) is not None and not 0 <= value < 2**64:
+        raise ValueError(f"{argument} must be an unsigned 64-bit integer, not {value}")
+    return value
 
 
 def positive_int(value: int, argument: str) -> int:

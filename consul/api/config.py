@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, endpoint, mapping, optional_int
+from .._endpoint import Group, endpoint, mapping, optional_uint64
 from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Response, path, path_segment
 
 if TYPE_CHECKING:
@@ -166,10 +166,8 @@ class ExportedServicesEntry(ConfigEntry, total=False):
 
 def _cas(value: int | None) -> tuple[tuple[str, str], ...]:
     """``?cas``: a ``ModifyIndex`` (0: only if the entry does not exist)."""
-    if (value := optional_int(value, "cas")) is None:
+    if (value := optional_uint64(value, "cas")) is None:
         return ()
-    if not 0 <= value < 2**64:
-        raise ValueError(f"cas must be an unsigned 64-bit integer, not {value}")
     return (("cas", str(value)),)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
-from .._endpoint import Group, endpoint, optional_int, string
+from .._endpoint import Group, endpoint, optional_uint64, string
 from .._http import CLIENT_TIMEOUT, PLAIN_TAIL, Call, CallTimeout, Params, Response, below, path
 from .._meta import Indexed
 
@@ -49,14 +49,6 @@ def _path(key: str, *, allow_empty: bool = False) -> str:
     return below(_KV, key, "key")
 
 
-def _uint(value: int | None, name: str) -> int | None:
-    if (value := optional_int(value, name)) is None:
-        return None
-    if not 0 <= value < 2**64:
-        raise ValueError(f"{name} must be an unsigned 64-bit integer, not {value}")
-    return value
-
-
 def _write_params(
     cas: int | None, flags: int | None, acquire: str | None, release: str | None
 ) -> list[tuple[str, str]]:
@@ -64,9 +56,9 @@ def _write_params(
     if sum(x is not None for x in (cas, acquire, release)) > 1:
         raise ValueError("only one of cas, acquire and release may be given")
     params: list[tuple[str, str]] = []
-    if (cas := _uint(cas, "cas")) is not None:
+    if (cas := optional_uint64(cas, "cas")) is not None:
         params.append(("cas", str(cas)))
-    if (flags := _uint(flags, "flags")) is not None:
+    if (flags := optional_uint64(flags, "flags")) is not None:
         params.append(("flags", str(flags)))
     for name, session in (("acquire", acquire), ("release", release)):
         if session is not None:
@@ -271,7 +263,7 @@ class KV(Group[M]):
             if cas is not None:
                 raise ValueError("cas cannot be combined with recurse")
             params.append(("recurse", ""))
-        if (cas := _uint(cas, "cas")) is not None:
+        if (cas := optional_uint64(cas, "cas")) is not None:
             params.append(("cas", str(cas)))
         request = self._request(
             "DELETE",
