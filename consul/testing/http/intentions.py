@@ -23,6 +23,7 @@ from typing import Any
 from ..state import intentions as ixns
 from ..state.acl.authorizer import Authorizer
 from ..state.acl.objects import format_time
+from ..state.configentries import ConfigEntryStore
 from ..state.configentries.service_intentions import JWT_REQUIREMENT, PERMISSION
 from ..state.errors import RPCError
 from ..state.gojson import DecodeError
@@ -478,6 +479,21 @@ async def _create(ctx: Ctx) -> Reply:
     return json_reply({"ID": legacy_id})
 
 
+def _existing_legacy(store: ConfigEntryStore, legacy_id: str, verb: str) -> dict[str, Any]:
+    """The legacy intention ``legacy_id`` that an update or delete (``verb``) is about.
+
+    Raises ``Intention lookup failed: ...`` for a bad ID, ``Cannot <verb>
+    non-existent intention: '<id>'`` for none (``agent/consul/intention_endpoint.go``).
+    """
+    try:
+        found = ixns.get_legacy(store, legacy_id)
+    except RPCError as exc:
+        raise RPCError(f"Intention lookup failed: {exc}") from None
+    if found is None:
+        raise RPCError(f"Cannot {verb} non-existent intention: '{legacy_id}'")
+    return found[1]
+
+
 async def _update(ctx: Ctx, legacy_id: str) -> Reply:
     """``IntentionSpecificUpdate``: replace a legacy intention; answers ``{"ID": ...}``."""
     ctx.check_enterprise_meta()
@@ -488,13 +504,7 @@ async def _update(ctx: Ctx, legacy_id: str) -> Reply:
     authz = ctx.authz
     _apply_checks(args)
     store = core.primary.config_entries
-    try:
-        found = ixns.get_legacy(store, legacy_id)
-    except RPCError as exc:
-        raise RPCError(f"Intention lookup failed: {exc}") from None
-    if found is None:
-        raise RPCError(f"Cannot modify non-existent intention: '{legacy_id}'")
-    _, existing = found
+    existing = _existing_legacy(store, legacy_id, "modify")
     if not can_write(authz, existing["DestinationName"]):
         raise RPCError(PERMISSION_DENIED)
     if (args["DestinationNS"], args.get("DestinationName", "")) != (
@@ -519,13 +529,8 @@ async def _delete(ctx: Ctx, legacy_id: str) -> Reply:
     core = ctx.agent
     authz = ctx.authz
     store = core.primary.config_entries
-    try:
-        found = ixns.get_legacy(store, legacy_id)
-    except RPCError as exc:
-        raise RPCError(f"Intention lookup failed: {exc}") from None
-    if found is None:
-        raise RPCError(f"Cannot delete non-existent intention: '{legacy_id}'")
-    if not can_write(authz, found[1]["DestinationName"]):
+    existing = _existing_legacy(store, legacy_id, "delete")
+    if not can_write(authz, existing["DestinationName"]):
         raise RPCError(PERMISSION_DENIED)
     ixns.legacy_delete(store, core.primary.apply(), legacy_id)
     announce(core)
