@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from .context import Ctx
 from .reply import Reply
@@ -112,19 +112,9 @@ async def refreshed(
     request = CacheRequest.read(ctx, cache_type, body)
     if request is None:
         return await ctx.blocking(query, not_found=not_found, unchanged=unchanged)
-    first: list[int] = []
-
-    def run() -> tuple[int, T]:
-        index, result = query()
-        if not first:
-            first.append(max(index, 1))
-        return index, result
-
-    known = ctx.agent.cache.get(request.key) is not None
-    min_index, _ = ctx.wait_params()
-    index, result = await ctx.blocking(run, not_found=not_found, unchanged=unchanged)
-    ctx.agent.cache.put(request.key, None)
-    _set_cache_meta(ctx, known and (min_index == 0 or first[0] > min_index), 0.0)
+    read = _Refreshed(ctx, request, query)
+    index, result = await ctx.blocking(read.run, not_found=not_found, unchanged=unchanged)
+    read.done()
     return index, result
 
 
@@ -146,23 +136,44 @@ def refreshed_reply(
     request = CacheRequest.read(ctx, cache_type)
     if request is None:
         return ctx.blocking_reply(query, render, shared=shared)
-    first: list[int] = []
-
-    def run() -> tuple[int, T]:
-        index, result = query()
-        if not first:
-            first.append(max(index, 1))
-        return index, result
-
-    known = ctx.agent.cache.get(request.key) is not None
-    min_index, _ = ctx.wait_params()
+    read = _Refreshed(ctx, request, query)
 
     def answer(index: int, result: T) -> Reply:
-        ctx.agent.cache.put(request.key, None)
-        _set_cache_meta(ctx, known and (min_index == 0 or first[0] > min_index), 0.0)
+        read.done()
         return render(index, result)
 
-    return ctx.blocking_reply(run, answer)
+    return ctx.blocking_reply(read.run, answer)
+
+
+class _Refreshed(Generic[T]):
+    """One ``?cached`` read of a refreshed cache type, for :func:`refreshed` and its reply form.
+
+    It is a hit when the entry was there before the request and the first
+    run of the query already passed the request's index.
+    """
+
+    __slots__ = ("ctx", "first", "key", "known", "min_index", "query")
+
+    def __init__(self, ctx: Ctx, request: CacheRequest, query: Callable[[], tuple[int, T]]) -> None:
+        self.ctx = ctx
+        self.key = request.key
+        self.query = query
+        #: The index the query's first run found (at least 1); 0 before it runs.
+        self.first = 0
+        self.known = ctx.agent.cache.get(request.key) is not None
+        self.min_index, _ = ctx.wait_params()
+
+    def run(self) -> tuple[int, T]:
+        index, result = self.query()
+        if not self.first:
+            self.first = max(index, 1)
+        return index, result
+
+    def done(self) -> None:
+        """The entry refreshed, and the answer's cache headers."""
+        self.ctx.agent.cache.put(self.key, None)
+        hit = self.known and (self.min_index == 0 or self.first > self.min_index)
+        _set_cache_meta(self.ctx, hit, 0.0)
 
 
 def fetched(ctx: Ctx, cache_type: str, fetch: Callable[[], T]) -> T:
