@@ -71,13 +71,7 @@ class BlockingRunner:
 
     def run(self, call: Call[T]) -> T:
         """Send ``call``'s request and return the decoded value."""
-        # _run_on(self.transport, call), without its frame: every call runs this.
-        request = call.request
-        if self.closed:
-            raise request.closed()
-        if LOG.isEnabledFor(DEBUG):
-            return call.result(self._logged(self.transport, request))
-        return call.result(self.transport.send(request))
+        return self._run_on(self.transport, call)
 
     def _run_on(self, transport: Transport, call: Call[T]) -> T:
         request = call.request
