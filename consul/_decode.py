@@ -107,9 +107,7 @@ def json_list(response: Response) -> list[Any]:
 
 def boolean(response: Response) -> bool:
     """True if Consul answered ``true`` (KV writes, session destroy, ...)."""
-    if response.status != 200:
-        raise error(response)
-    return response.body.strip() == b"true"
+    return check(response).body.strip() == b"true"
 
 
 def true(response: Response) -> bool:
