@@ -514,7 +514,7 @@ def below(prefix: str, tail: str, argument: str = "path") -> str:
     prefix once: ``KV`` puts every key below ``path("kv")``. ``argument``
     names ``tail`` in the error for empty, ``.`` or ``..`` parts.
     """
-    if PLAIN_TAIL(tail):
+    if _PLAIN_TAIL(tail):
         return prefix + "/" + tail
     rooted = "/" + tail
     if "/." in rooted or "//" in rooted:
@@ -535,7 +535,7 @@ _UNRESERVED = {
 #: A tail that needs neither a closer look nor encoding (the common case): parts
 #: of unreserved characters, none empty or starting with a dot, an optional
 #: trailing ``/``.
-PLAIN_TAIL = re.compile(
+_PLAIN_TAIL = re.compile(
     r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*(?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*/?"
 ).fullmatch
 

@@ -36,7 +36,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 S = TypeVar("S", bound=AsyncStream[Any])
 
-__all__ = ["AsyncRunner", "BlockingRunner", "given_transport"]
+__all__ = ["AsyncRunner", "BlockingRunner", "as_is", "given_transport"]
 
 
 def given_transport(transport: Any, client: str, *, blocking: bool) -> Any:
@@ -151,6 +151,11 @@ class BlockingRunner:
         close = getattr(self.transport, "close", None)
         if close is not None:
             close()
+
+
+def as_is(response: Response) -> Response:
+    """The answer itself: what a transport's ``send`` makes of ``_send_decoded``'s answer."""
+    return response
 
 
 class AsyncRunner:

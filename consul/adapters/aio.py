@@ -22,7 +22,7 @@ from ..transport import AsyncTransport
 from ._budget import Budget
 from ._drive import drive_async
 from ._loop import LoopBinding
-from ._run import AsyncRunner, given_transport
+from ._run import AsyncRunner, as_is, given_transport
 from ._streams import Closing
 
 T = TypeVar("T")
@@ -114,7 +114,7 @@ class AiohttpTransport:
 
     async def send(self, request: Request) -> Response:
         """Send ``request``; transport failures become our exceptions."""
-        return await self._send_decoded(request, _as_is)
+        return await self._send_decoded(request, as_is)
 
     async def _send_decoded(self, request: Request, decode: Callable[[Response], T]) -> T:
         """Send ``request`` and return ``decode`` of the answer (see ``AsyncRunner.call``)."""
@@ -212,10 +212,6 @@ class AiohttpTransport:
             self._loop.check()
             session, self._session = self._session, None
             await session.close()
-
-
-def _as_is(response: Response) -> Response:
-    return response
 
 
 #: A stream's own bounds are :meth:`AiohttpTransport.open`'s and its reads'.

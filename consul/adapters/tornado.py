@@ -34,7 +34,7 @@ from ..transport import AsyncTransport
 from ._budget import Budget
 from ._drive import drive_async
 from ._loop import LoopBinding
-from ._run import AsyncRunner, given_transport
+from ._run import AsyncRunner, as_is, given_transport
 from ._streams import PushedBody
 
 T = TypeVar("T")
@@ -203,7 +203,7 @@ class TornadoTransport:
 
     async def send(self, request: Request) -> Response:
         """Send ``request``; transport failures become our exceptions."""
-        return await self._send_decoded(request, _as_is)
+        return await self._send_decoded(request, as_is)
 
     async def _send_decoded(self, request: Request, decode: Callable[[Response], T]) -> T:
         """Send ``request`` and return ``decode`` of the answer (see ``AsyncRunner.call``)."""
@@ -427,10 +427,6 @@ class TornadoRunner(AsyncRunner):
     def close(self) -> None:
         """Refuse further calls and close the transport (its ``close()`` must not be async)."""
         self._close_transport()
-
-
-def _as_is(response: Response) -> Response:
-    return response
 
 
 def _ignore_outcome(future: asyncio.Future[Any]) -> None:

@@ -6,7 +6,7 @@ from typing import Any, Literal, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, endpoint, optional_uint64, string
-from .._http import CLIENT_TIMEOUT, PLAIN_TAIL, Call, CallTimeout, Params, Response, below, path
+from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Params, Response, below, path
 from .._meta import Indexed
 
 M = TypeVar("M")
@@ -28,7 +28,6 @@ class KVPair(TypedDict):
 
 #: Every key is below this path.
 _KV = path("kv")
-_KV_SLASH = _KV + "/"
 
 
 def _path(key: str, *, allow_empty: bool = False) -> str:
@@ -39,8 +38,6 @@ def _path(key: str, *, allow_empty: bool = False) -> str:
     segments could never be read back as written: :func:`below` refuses
     it. A trailing slash is fine (``dir/``).
     """
-    if type(key) is str and PLAIN_TAIL(key):
-        return _KV_SLASH + key  # what below() makes of it, without its checks
     if type(key) is not str or key[:1] in ("/", ""):
         if string(key, "key").startswith("/"):
             raise ValueError(f"key must not start with '/': {key!r}")
