@@ -38,6 +38,10 @@ ENDPOINT_ADAPTERS = (*ADAPTERS, "callback")
 class Loop:
     """Runs callables somewhere and hands back a concurrent Future of the result."""
 
+    def clock(self) -> float:
+        """The time on the clock the client's timers keep (to measure a timeout against)."""
+        return time.monotonic()
+
     def submit(self, fn: Callable[[], Any]) -> concurrent.futures.Future[Any]:
         raise NotImplementedError
 
@@ -114,6 +118,15 @@ class ReactorThread(Loop):
             name="test-reactor",
         )
         self.thread.start()
+
+    def clock(self) -> float:
+        """The reactor's time: the wall clock (``time.time``), not ``time.monotonic``.
+
+        A Twisted timer of so many seconds fires once the wall clock has
+        moved on that far; measured on the monotonic clock, it may fire a few
+        ms early when the wall clock is stepped (as time sync does).
+        """
+        return float(self.reactor.seconds())
 
     def submit(self, fn: Callable[[], Any]) -> concurrent.futures.Future[Any]:
         from twisted.internet import defer

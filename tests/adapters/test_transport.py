@@ -30,10 +30,10 @@ class TestTransportFailures:
     def test_a_server_that_never_answers_times_out(self, client, stub):
         stub.hang()
         c = client(stub, timeout=0.5)
-        started = time.monotonic()
+        started = c.loop.clock()
         with pytest.raises(consul.Timeout) as caught:
             c.status.leader()
-        elapsed = time.monotonic() - started
+        elapsed = c.loop.clock() - started
         # Tornado and Twisted bound the whole exchange by connect + read time.
         assert 0.5 <= elapsed < 3
         assert (caught.value.method, caught.value.path) == ("GET", "/v1/status/leader")
