@@ -18,7 +18,6 @@ from ._endpoint import Callback, Mode, Runner
 from ._http import Headers
 from .adapters.callback import CallbackRunner
 from .api.acl import ACL
-from .api.agent import Agent
 from .api.catalog import Catalog
 from .api.config import Config as ConfigEntries
 from .api.connect import Connect
@@ -37,7 +36,6 @@ from .api.partition import Partitions
 from .api.peering import Peerings
 from .api.query import Query
 from .api.raw import Raw
-from .api.session import Session
 from .api.snapshot import Snapshot
 from .api.status import Status
 from .api.txn import Txn
@@ -54,6 +52,8 @@ from .exceptions import (
     Timeout,
 )
 from .recipes.client import Recipes
+from .recipes.registration import LocalAgent
+from .recipes.session import Sessions
 
 M = TypeVar("M")
 
@@ -123,7 +123,7 @@ class ConsulBase(Recipes[M], Generic[M]):
     # The endpoint groups' classes under python-consul's names (``Consul.KV``,
     # ``Consul.Agent.Service``...), for code that patches them in its tests.
     ACL = ACL
-    Agent = Agent
+    Agent = LocalAgent
     Catalog = Catalog
     Connect = Connect
     Coordinate = Coordinate
@@ -139,7 +139,7 @@ class ConsulBase(Recipes[M], Generic[M]):
     Partitions = Partitions
     Peerings = Peerings
     Query = Query
-    Session = Session
+    Session = Sessions
     Snapshot = Snapshot
     Status = Status
     Txn = Txn
@@ -197,7 +197,7 @@ class ConsulBase(Recipes[M], Generic[M]):
         self.config: ConfigEntries[M] = ConfigEntries(self)
         self._runner = self._make_runner(self.settings)
         self.acl: ACL[M] = ACL(self)
-        self.agent: Agent[M] = Agent(self)
+        self.agent: LocalAgent[M] = LocalAgent(self)
         self.catalog: Catalog[M] = Catalog(self)
         self.connect: Connect[M] = Connect(self)
         self.coordinate: Coordinate[M] = Coordinate(self)
@@ -215,7 +215,7 @@ class ConsulBase(Recipes[M], Generic[M]):
         self.peering: Peerings[M] = Peerings(self)
         self.query: Query[M] = Query(self)
         self.raw: Raw[M] = Raw(self)
-        self.session: Session[M] = Session(self)
+        self.session: Sessions[M] = Sessions(self)
         self.snapshot: Snapshot[M] = Snapshot(self)
         self.status: Status[M] = Status(self)
         self.txn: Txn[M] = Txn(self)

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, NotRequired, TypedDict, TypeVar
 from .. import _decode as d
 from .._endpoint import (
     Group,
-    duration,
     endpoint,
     endpoint_with_call_timeout,
     mapping,
@@ -29,7 +28,6 @@ from .._endpoint import (
 from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Request, Response, path, path_tail
 from .._stream import Documents, Lines, StreamCall
 from ..check import Check
-from ..recipes.registration import Registration
 from .agent_connect import AgentConnect
 from .agent_token import AgentTokens
 from .catalog import ServiceAddress, Weights
@@ -193,7 +191,7 @@ class Agent(Group[M]):
 
     def __init__(self, client: ConsulBase[M]) -> None:
         super().__init__(client)
-        self.service: AgentServices[M] = AgentServices(client)
+        self.service: AgentServices[M] = self.Service(client)
         self.check: AgentChecks[M] = AgentChecks(client)
         self.health: AgentHealth[M] = AgentHealth(client)
         self.token: AgentTokens[M] = AgentTokens(client)
@@ -621,55 +619,6 @@ class AgentServices(Group[M]):
             partition=partition,
         )
         return Call(request, d.true)
-
-    def keep_registered(
-        self,
-        name: str,
-        service_id: str | None = None,
-        *,
-        ttl: str | float = 15,
-        deregister_after: str | float | None = None,
-        address: str | None = None,
-        port: int | None = None,
-        tags: Sequence[str] | None = None,
-        meta: Mapping[str, str] | None = None,
-        notes: str | None = None,
-        token: str | None = None,
-    ) -> Registration[M]:
-        """A service kept registered while this process lives (a ``Registration``).
-
-        The service (its ID ``service_id``, default ``name``) gets a TTL
-        check (``service:<ID>``) of ``ttl``; once started, a heartbeat sets
-        it passing (with ``notes`` as its output) every ``ttl``/2, and
-        registers the service again if the agent forgot it. ``deregister_after``
-        is the check's ``DeregisterCriticalServiceAfter``: how long after the
-        process died its service stays (Consul's minimum is one minute).
-        Nothing is sent until it starts.
-        """
-        service_id = service_id or name
-        check = Check.ttl(ttl, deregister=deregister_after)
-        register = AgentServices.register(
-            self,
-            name,
-            service_id=service_id,
-            address=address,
-            port=port,
-            tags=tags,
-            meta=meta,
-            check=check,
-            token=token,
-        )
-        check_id = f"service:{service_id}"
-        checks = self._client.agent.check
-        return Registration(
-            self._client,
-            service_id=service_id,
-            check_id=check_id,
-            interval=duration(ttl, "ttl")[1] / 2,
-            register=register,
-            passing=AgentChecks.ttl_pass(checks, check_id, notes, token=token),
-            deregister=AgentServices.deregister(self, service_id, token=token),
-        )
 
 
 class AgentChecks(Group[M]):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict, TypeVar
 
 from .. import _decode as d
 from .._endpoint import Group, duration, duration_field, endpoint, non_empty, optional_str, str_list
 from .._http import CLIENT_TIMEOUT, Call, CallTimeout, path, path_tail
 from .._meta import Indexed
-from ..recipes.session import SessionKeeper
 
 M = TypeVar("M")
 
@@ -245,52 +244,6 @@ class Session(Group[M]):
             wait=wait,
             ns=ns,
             partition=partition,
-        )
-
-    def keep_alive(
-        self,
-        session_id: str | None = None,
-        *,
-        ttl: str | float | None = None,
-        name: str | None = None,
-        lock_delay: str | float = 15,
-        behavior: str = "release",
-        destroy: bool = True,
-        on_lost: Callable[[], object] | None = None,
-        dc: str | None = None,
-        token: str | None = None,
-    ) -> SessionKeeper[M]:
-        """A session kept alive while needed (see :class:`~consul.recipes.SessionKeeper`).
-
-        Without ``session_id``, a new session (``name``, ``lock_delay``,
-        ``behavior`` as for :meth:`create`, and ``ttl``, default 15s) is
-        created when it starts. Given ``session_id`` without ``ttl``, the
-        session's own TTL is read. Once started, it is renewed every TTL/2;
-        stopping destroys it unless ``destroy=False``. Nothing is sent until
-        it starts.
-        """
-        create = None
-        if session_id is None:
-            ttl = 15 if ttl is None else ttl
-            create = Session.create(
-                self, name, lock_delay=lock_delay, behavior=behavior, ttl=ttl, dc=dc, token=token
-            )
-        else:
-            non_empty(session_id, "session_id")
-        seconds = None if ttl is None else duration(ttl, "ttl")[1]
-        if seconds is not None and seconds <= 0:
-            raise ValueError(f"ttl must be positive, not {ttl!r}")
-        return SessionKeeper(
-            self._client,
-            session_id=session_id,
-            create=create,
-            ttl=seconds,
-            info=lambda sid: Session.info(self, sid, dc=dc, token=token),
-            renew=lambda sid: Session.renew(self, sid, dc=dc, token=token),
-            destroy=(lambda sid: Session.destroy(self, sid, dc=dc, token=token))
-            if destroy
-            else None,
-            on_lost=on_lost,
         )
 
     # Defined last: in the class body, later annotations would read ``list``

@@ -9,8 +9,7 @@ wire format of Go's ``api.Lock`` and ``api.Semaphore``, so that Python and Go
 processes exclude each other.
 
 Importing this package is cheap; its names load on first use (the lock and
-the watches need the endpoint groups, which need this package's session and
-registration handles).
+the watches need the endpoint groups).
 """
 
 from __future__ import annotations

@@ -9,15 +9,20 @@ process that dies without deregistering leaves a check that turns critical
 after the TTL (and the service is deregistered after ``deregister_after``,
 if given).
 
-``client.agent.service.keep_registered(...)`` makes the handle.
+``client.agent.service.keep_registered(...)`` makes the handle: the
+clients' ``agent`` is a :class:`LocalAgent`, whose ``service`` group,
+:class:`Services`, has that method.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from .._endpoint import flow
+from .._endpoint import duration, flow
 from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Flow, Join, Sleep
+from ..api.agent import Agent, AgentChecks, AgentServices
+from ..check import Check
 from ..exceptions import ConsulException, NotFound
 from ._handle import Handle
 
@@ -27,7 +32,7 @@ if TYPE_CHECKING:
 
 M = TypeVar("M")
 
-__all__ = ["Registration", "heartbeat"]
+__all__ = ["LocalAgent", "Registration", "Services", "heartbeat"]
 
 #: Seconds before trying again after a failed heartbeat.
 RETRY_TIME = 1.0
@@ -123,3 +128,65 @@ class Registration(Handle[M]):
 
 def _ignore(result: Any, error: BaseException | None) -> None:
     """The heartbeat ends only when stopped."""
+
+
+class Services(AgentServices[M]):
+    """The agent's service endpoints (:class:`~consul.api.agent.AgentServices`), and
+    :meth:`keep_registered`: the clients' ``agent.service`` group."""
+
+    def keep_registered(
+        self,
+        name: str,
+        service_id: str | None = None,
+        *,
+        ttl: str | float = 15,
+        deregister_after: str | float | None = None,
+        address: str | None = None,
+        port: int | None = None,
+        tags: Sequence[str] | None = None,
+        meta: Mapping[str, str] | None = None,
+        notes: str | None = None,
+        token: str | None = None,
+    ) -> Registration[M]:
+        """A service kept registered while this process lives (a ``Registration``).
+
+        The service (its ID ``service_id``, default ``name``) gets a TTL
+        check (``service:<ID>``) of ``ttl``; once started, a heartbeat sets
+        it passing (with ``notes`` as its output) every ``ttl``/2, and
+        registers the service again if the agent forgot it. ``deregister_after``
+        is the check's ``DeregisterCriticalServiceAfter``: how long after the
+        process died its service stays (Consul's minimum is one minute).
+        Nothing is sent until it starts.
+        """
+        service_id = service_id or name
+        check = Check.ttl(ttl, deregister=deregister_after)
+        register = AgentServices.register(
+            self,
+            name,
+            service_id=service_id,
+            address=address,
+            port=port,
+            tags=tags,
+            meta=meta,
+            check=check,
+            token=token,
+        )
+        check_id = f"service:{service_id}"
+        checks = self._client.agent.check
+        return Registration(
+            self._client,
+            service_id=service_id,
+            check_id=check_id,
+            interval=duration(ttl, "ttl")[1] / 2,
+            register=register,
+            passing=AgentChecks.ttl_pass(checks, check_id, notes, token=token),
+            deregister=AgentServices.deregister(self, service_id, token=token),
+        )
+
+
+class LocalAgent(Agent[M]):
+    """The agent's endpoints (:class:`~consul.api.agent.Agent`), with :class:`Services`
+    as its ``service`` group: the clients' ``agent`` group."""
+
+    Service: ClassVar[type[AgentServices[Any]]] = Services
+    service: Services[M]

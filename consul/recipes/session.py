@@ -8,9 +8,10 @@ out since the last renewal (Consul ends a session only after twice its TTL,
 session that is gone (404) cannot be saved. Once stopped, it destroys the
 session if asked to.
 
-:class:`SessionKeeper` is its handle, ``client.session.keep_alive(...)``;
-the locks, semaphores and elections keep their own sessions alive with the
-same flow.
+:class:`SessionKeeper` is its handle, made by ``client.session.keep_alive(...)``
+(:class:`Sessions`: the session endpoints with that method, which the
+clients' ``session`` is); the locks, semaphores and elections keep their own
+sessions alive with the same flow.
 """
 
 from __future__ import annotations
@@ -20,21 +21,21 @@ from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._endpoint import duration, flow
+from .._endpoint import duration, flow, non_empty
 from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Flow, Join, Sleep, Stopped
+from ..api.session import Session, SessionEntry
 from ..exceptions import ConsulException, NotFound
 from ._handle import ByMode, Handle, Stopping
 from .errors import SessionExpired
 
 if TYPE_CHECKING:
     from .._flows import Task
-    from ..api.session import SessionEntry
     from ..base import ConsulBase
     from ._handle import Notice
 
 M = TypeVar("M")
 
-__all__ = ["RETRY_TIME", "Renewal", "SessionKeeper", "keep_alive"]
+__all__ = ["RETRY_TIME", "Renewal", "SessionKeeper", "Sessions", "keep_alive"]
 
 #: Seconds between renewals after a failed one (``RenewPeriodic``'s 1s).
 RETRY_TIME = 1.0
@@ -221,3 +222,56 @@ class SessionKeeper(Handle[M]):
 
     def _exit(self) -> Flow[Any]:
         return self._stop()
+
+
+class Sessions(Session[M]):
+    """The session endpoints (:class:`~consul.api.session.Session`), and :meth:`keep_alive`.
+
+    The clients' ``session`` group.
+    """
+
+    def keep_alive(
+        self,
+        session_id: str | None = None,
+        *,
+        ttl: str | float | None = None,
+        name: str | None = None,
+        lock_delay: str | float = 15,
+        behavior: str = "release",
+        destroy: bool = True,
+        on_lost: Callable[[], object] | None = None,
+        dc: str | None = None,
+        token: str | None = None,
+    ) -> SessionKeeper[M]:
+        """A session kept alive while needed (see :class:`~consul.recipes.SessionKeeper`).
+
+        Without ``session_id``, a new session (``name``, ``lock_delay``,
+        ``behavior`` as for :meth:`create`, and ``ttl``, default 15s) is
+        created when it starts. Given ``session_id`` without ``ttl``, the
+        session's own TTL is read. Once started, it is renewed every TTL/2;
+        stopping destroys it unless ``destroy=False``. Nothing is sent until
+        it starts.
+        """
+        create = None
+        if session_id is None:
+            ttl = 15 if ttl is None else ttl
+            create = Session.create(
+                self, name, lock_delay=lock_delay, behavior=behavior, ttl=ttl, dc=dc, token=token
+            )
+        else:
+            non_empty(session_id, "session_id")
+        seconds = None if ttl is None else duration(ttl, "ttl")[1]
+        if seconds is not None and seconds <= 0:
+            raise ValueError(f"ttl must be positive, not {ttl!r}")
+        return SessionKeeper(
+            self._client,
+            session_id=session_id,
+            create=create,
+            ttl=seconds,
+            info=lambda sid: Session.info(self, sid, dc=dc, token=token),
+            renew=lambda sid: Session.renew(self, sid, dc=dc, token=token),
+            destroy=(lambda sid: Session.destroy(self, sid, dc=dc, token=token))
+            if destroy
+            else None,
+            on_lost=on_lost,
+        )
