@@ -18,6 +18,7 @@ from .._endpoint import flow, flow_with_call_timeout
 from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Flow, Sleep
 from ..api.session import Session
 from ..exceptions import ConsulException, ServerError, TransportError
+from ._answers import reading
 from ._handle import ByMode, Handle, Stopping, seconds, then_join
 from .session import keep_alive
 
@@ -84,7 +85,7 @@ def monitoring(
     left = retries
     while True:
         try:
-            got, answer = yield read(index)
+            got, answer = yield (reads := read(index))
         except RETRYABLE:
             if left <= 0:
                 raise
@@ -93,7 +94,9 @@ def monitoring(
             index = None
             continue
         left = retries
-        if not holds(answer):
+        with reading(reads):
+            held = holds(answer)
+        if not held:
             return
         # An index that went backwards would block until it caught up.
         index = got if index is None or got >= index else None

@@ -20,6 +20,7 @@ from .._endpoint import flow
 from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Deliver, Flow, Join, Sleep, Stopped
 from ..api.session import Session
 from ..exceptions import ConsulException
+from ._answers import reading
 from ._handle import Handle, Stopping, then_join
 from ._holder import RETRYABLE
 from .lock import (
@@ -121,10 +122,11 @@ class Election(Handle[M]):
         return self._leader_value()
 
     def _leader_value(self) -> Flow[bytes | None]:
-        _, pair = yield self._lock._read_key(None, None)
-        if pair is None or not pair.get("Session") or pair["Flags"] != LOCK_FLAG:
-            return None
-        value: bytes | None = pair["Value"]
+        _, pair = yield (reads := self._lock._read_key(None, None))
+        with reading(reads):
+            if pair is None or not pair.get("Session") or pair["Flags"] != LOCK_FLAG:
+                return None
+            value: bytes | None = pair["Value"]
         return value
 
     def _session(self) -> Flow[tuple[str, Task, Stopping]]:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 from .._endpoint import flow
 from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Flow, Sleep
 from ..api.kv import KV, KVPair
+from ._answers import reading
 from ._handle import count, seconds
 from ._holder import Holder, Patience, monitoring
 from .errors import LockConflict, LockHeld, LockInUse, LockNotHeld
@@ -85,10 +86,12 @@ def acquire_lock(
     patience = Patience(timeout, wait, clock)
     index: int | None = None
     while (block := patience.next_wait()) is not None:
-        got, pair = yield read(index, block)
-        if pair is not None and pair["Flags"] != LOCK_FLAG:
+        got, pair = yield (reads := read(index, block))
+        with reading(reads):
+            flags = pair["Flags"] if pair is not None else LOCK_FLAG
+            holder = pair.get("Session") if pair is not None else None
+        if flags != LOCK_FLAG:
             raise LockConflict()
-        holder = pair.get("Session") if pair is not None else None
         if holder == session:
             return True
         if holder:
@@ -98,8 +101,10 @@ def acquire_lock(
             return True
         # Refused although free when read: taken since, or (lock.go) the
         # lock-delay of the session that held it last, which only time ends.
-        got, pair = yield read(None, None)
-        if pair is not None and pair.get("Session"):
+        got, pair = yield (reads := read(None, None))
+        with reading(reads):
+            taken = pair is not None and pair.get("Session")
+        if taken:
             index = got
             continue
         yield Sleep(min(retry, patience.left()))
@@ -128,14 +133,16 @@ def destroy_lock(read: Read, delete: Callable[[int], Call[bool]]) -> Flow[None]:
     Raises :class:`LockConflict` if the key is not a lock, :class:`LockInUse`
     if a session holds it (or took it meanwhile).
     """
-    _, pair = yield read(None, None)
+    _, pair = yield (reads := read(None, None))
     if pair is None:
         return
-    if pair["Flags"] != LOCK_FLAG:
+    with reading(reads):
+        flags, holder, modified = pair["Flags"], pair.get("Session"), pair["ModifyIndex"]
+    if flags != LOCK_FLAG:
         raise LockConflict()
-    if pair.get("Session"):
+    if holder:
         raise LockInUse()
-    if not (yield delete(pair["ModifyIndex"])):
+    if not (yield delete(modified)):
         raise LockInUse()
 
 

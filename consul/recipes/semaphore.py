@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 from .._endpoint import flow, integer, non_empty
 from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Flow
 from ..api.kv import KV, KVPair
+from ._answers import reading
 from ._handle import count, seconds
 from ._holder import Holder, Patience, monitoring
 from .errors import (
@@ -134,21 +135,23 @@ def acquire_slot(
     patience = Patience(timeout, wait, clock)
     index: int | None = None
     while (block := patience.next_wait()) is not None:
-        got, pairs = yield listing(index, block)
-        pair = _find_lock(pairs, key)
-        if pair is not None and pair["Flags"] != SEMAPHORE_FLAG:
-            raise SemaphoreConflict()
-        document = decode_lock(pair, limit)
+        got, pairs = yield (reads := listing(index, block))
+        with reading(reads):
+            pair = _find_lock(pairs, key)
+            if pair is not None and pair["Flags"] != SEMAPHORE_FLAG:
+                raise SemaphoreConflict()
+            document = decode_lock(pair, limit)
+            _prune(document, pairs)
+            modified = pair["ModifyIndex"] if pair else 0
         if document["Limit"] != limit:
             raise SemaphoreConflict(
                 f"semaphore limit conflict (lock: {document['Limit']}, local: {limit})"
             )
-        _prune(document, pairs)
         if len(document["Holders"]) >= limit:
             index = got
             continue
         document["Holders"][session] = True
-        if (yield write(encode_lock(document), pair["ModifyIndex"] if pair else 0)):
+        if (yield write(encode_lock(document), modified)):
             return True
         # Another contender changed the document first: read it again (the
         # index it changed at is past ours, so this read does not block).
@@ -192,11 +195,13 @@ def release_slot(
     """Give the slot back: drop ``session`` from the holders (CAS), delete its contender key."""
     while True:
         _, pair = yield read
-        document = decode_lock(pair, limit)
+        with reading(read):
+            document = decode_lock(pair, limit)
+            modified = pair["ModifyIndex"] if pair else 0
         if session not in document["Holders"]:
             break
         del document["Holders"][session]
-        if (yield write(encode_lock(document), pair["ModifyIndex"] if pair else 0)):
+        if (yield write(encode_lock(document), modified)):
             break
     yield remove
 
@@ -205,17 +210,19 @@ def destroy_semaphore(
     listing: List, delete: Callable[[int], Call[bool]], prefix: str, limit: int
 ) -> Flow[None]:
     """Delete the ``.lock`` document if the semaphore has no live holder."""
-    _, pairs = yield listing(None, None)
-    pair = _find_lock(pairs, join_key(prefix, SEMAPHORE_KEY))
-    if pair is None:
-        return
-    if pair["Flags"] != SEMAPHORE_FLAG:
-        raise SemaphoreConflict()
-    document = decode_lock(pair, limit)
-    _prune(document, pairs)
+    _, pairs = yield (reads := listing(None, None))
+    with reading(reads):
+        pair = _find_lock(pairs, join_key(prefix, SEMAPHORE_KEY))
+        if pair is None:
+            return
+        if pair["Flags"] != SEMAPHORE_FLAG:
+            raise SemaphoreConflict()
+        document = decode_lock(pair, limit)
+        _prune(document, pairs)
+        modified = pair["ModifyIndex"]
     if document["Holders"]:
         raise SemaphoreInUse()
-    if not (yield delete(pair["ModifyIndex"])):
+    if not (yield delete(modified)):
         raise SemaphoreInUse()
 
 

@@ -25,6 +25,7 @@ from .._endpoint import duration, flow, non_empty
 from .._http import CLIENT_TIMEOUT, Call, CallTimeout, Flow, Join, Sleep, Stopped
 from ..api.session import Session, SessionEntry
 from ..exceptions import ConsulException, NotFound
+from ._answers import reading
 from ._handle import ByMode, Handle, Stopping
 from .errors import SessionExpired
 
@@ -98,10 +99,10 @@ def keep_alive(
             yield Sleep(renewal.wait())
             try:
                 entry = yield renew
+                with reading(renew):  # an answer it cannot read is a failed renewal
+                    renewal.renewed(entry)
             except ConsulException as exc:
                 renewal.failed(exc)
-            else:
-                renewal.renewed(entry)
     except Stopped:
         if destroy is not None:
             with suppress(ConsulException):
@@ -181,12 +182,14 @@ class SessionKeeper(Handle[M]):
             self._session_id = session_id
         ttl = self._ttl
         if ttl is None:
-            _, entry = yield self._info(session_id)
+            _, entry = yield (info := self._info(session_id))
             if entry is None:
                 raise SessionExpired(f"session {session_id} does not exist")
-            if not entry.get("TTL"):
+            with reading(info):
+                given = entry.get("TTL")
+                ttl = duration(given, "TTL")[1] if given else None
+            if ttl is None:
                 raise ValueError(f"session {session_id} has no TTL: nothing to keep alive")
-            ttl = duration(entry["TTL"], "TTL")[1]
         destroy = self._destroy(session_id) if self._destroy is not None else None
         flows = self._flows
         self._lost, resolve = flows.future()

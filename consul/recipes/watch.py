@@ -54,6 +54,7 @@ from ..api.health import STATES, HealthCheck, ServiceEntry
 from ..api.health import Health as HealthGroup
 from ..api.kv import KV, KVPair
 from ..exceptions import BadRequest, ConsulException
+from ._answers import reading
 from ._handle import deliver_to, flows_of
 from .errors import InvalidIndex
 
@@ -133,16 +134,23 @@ class _Reads:
         self._rand = rand
         self.failures = 0
 
-    def read(self, call: Call[Any], indexed: bool = True) -> Flow[Any]:
-        """The answer to ``call``, or :data:`_FAILED` once the backoff is waited out.
+    def read(
+        self, call: Call[Any], indexed: bool = True, parse: Callable[[Any], Any] | None = None
+    ) -> Flow[Any]:
+        """The answer to ``call`` (or ``parse(answer)``), or :data:`_FAILED` once the
+        backoff is waited out.
 
-        An ``indexed`` answer without a usable index is a failure; a 400 ends
-        the watch (the query itself is wrong).
+        An ``indexed`` answer without a usable index is a failure, as is one
+        that ``parse`` cannot read (:class:`~consul.exceptions.InvalidResponse`);
+        a 400 ends the watch (the query itself is wrong).
         """
         try:
             answer = yield call
             if indexed and not answer[0]:
                 raise InvalidIndex("Consul returned no X-Consul-Index (or 0): cannot block on it")
+            if parse is not None:
+                with reading(call):
+                    answer = parse(answer)
         except BadRequest:
             raise
         except ConsulException as exc:
@@ -204,16 +212,20 @@ def watch_events(
     index: int | None = None
     seen: set[str] | None = None
     while True:
-        answer = yield from reads.read(fetch(index))
+        answer = yield from reads.read(fetch(index), parse=_with_ids)
         if answer is _FAILED:
             index = None
             continue
-        got, events = answer
+        got, events, ids = answer
         if got == index:
             continue
         index = got
-        fresh = events if seen is None else [e for e in events if e["ID"] not in seen]
-        first, seen = seen is None, {e["ID"] for e in events}
+        fresh = (
+            events
+            if seen is None
+            else [e for e, i in zip(events, ids, strict=True) if i not in seen]
+        )
+        first, seen = seen is None, set(ids)
         if first or fresh:
             yield Deliver((got, fresh))
 
@@ -236,11 +248,11 @@ def watch_hash(
     last: Any = _NOTHING
     absent = 0
     while True:
-        value = yield from reads.read(fetch(hash_), indexed=False)
-        if value is _FAILED:
+        answer = yield from reads.read(fetch(hash_), indexed=False, parse=_with_hash)
+        if answer is _FAILED:
             hash_ = None
             continue
-        got = value.get("ContentHash", "") if value is not None else ""
+        value, got = answer
         if value is not None and got and got == hash_:
             continue
         hash_ = got or None
@@ -252,6 +264,20 @@ def watch_hash(
             yield Sleep(backoff.delay(absent, rand))
         else:
             absent = 0
+
+
+def _with_ids(answer: tuple[int, list[UserEvent]]) -> tuple[int, list[UserEvent], list[str]]:
+    """An event list's answer, with the events' IDs."""
+    got, events = answer
+    return got, events, [event["ID"] for event in events]
+
+
+def _with_hash(value: AgentService | None) -> tuple[AgentService | None, str]:
+    """A service's answer, with its content hash ("" for none)."""
+    got = value.get("ContentHash", "") if value is not None else ""
+    if not isinstance(got, str):
+        raise TypeError(f"ContentHash is not a string: {got!r}")
+    return value, got
 
 
 class Watch(Group[M], Generic[M, K, V]):

@@ -12,7 +12,7 @@ import json
 import pytest
 
 import consul
-from consul._http import Deliver, Sleep, Stopped
+from consul._http import Call, Deliver, Request, Sleep, Stopped
 from consul.recipes import (
     InvalidIndex,
     LockConflict,
@@ -482,3 +482,154 @@ def test_heartbeat_passes_the_check_and_registers_again_when_forgotten():
     assert flow.send(True) == Sleep(5.0)
     next(flow)
     assert flow.throw(unavailable()) == Sleep(1.0)
+
+
+# -- answers of the wrong shape ------------------------------------------------------
+
+
+def _fed(response):
+    raise AssertionError("never decoded: the tests feed the answers")
+
+
+def call(method, path):
+    """A real call (these flows name its request in their InvalidResponse)."""
+    return Call(Request(method, path), _fed)
+
+
+LOCK_READ = call("GET", "/v1/kv/service/lock")
+SLOTS_READ = call("GET", "/v1/kv/service/sem/")
+
+
+def lock_read(index=None, wait=None):
+    return LOCK_READ
+
+
+def slots_read(index=None, wait=None):
+    return SLOTS_READ
+
+
+def begun(flow):
+    """``flow`` at its first read."""
+    next(flow)
+    return flow
+
+
+def after_a_refused_acquire():
+    flow = acquire_lock(lock_read, "acquire", "s1", clock=Clock())
+    next(flow)
+    flow.send((5, pair()))
+    assert flow.send(False) == LOCK_READ  # refused: who holds it now?
+    return flow
+
+
+def delete(index):
+    return ("delete", index)
+
+
+#: Each flow at a read, an answer of the wrong shape to it, and that read.
+WRONG_SHAPES = {
+    # A pair without its Flags; a pair that is a list; a string.
+    "acquire-lock-no-flags": (
+        lambda: begun(acquire_lock(lock_read, "acquire", "s1", clock=Clock())),
+        (5, {"Key": "k"}),
+        LOCK_READ,
+    ),
+    "acquire-lock-a-list": (
+        lambda: begun(acquire_lock(lock_read, "acquire", "s1", clock=Clock())),
+        (5, ["k"]),
+        LOCK_READ,
+    ),
+    "acquire-lock-reread-a-string": (after_a_refused_acquire, (6, "k"), LOCK_READ),
+    "monitor-lock-a-list": (lambda: begun(monitor_lock(lock_read, "s1")), (8, ["k"]), LOCK_READ),
+    "destroy-lock-no-modify-index": (
+        lambda: begun(destroy_lock(lock_read, delete)),
+        (9, {"Flags": LOCK_FLAG}),
+        LOCK_READ,
+    ),
+    # A listing entry without its Key; a null one; a .lock without Value or Flags.
+    "acquire-slot-no-key": (
+        lambda: begun(acquire_slot(slots_read, write, "service/sem", 2, "s1", clock=Clock())),
+        (5, [{"Flags": 0}]),
+        SLOTS_READ,
+    ),
+    "monitor-slot-null": (
+        lambda: begun(monitor_slot(slots_read, "service/sem", 2, "s1")),
+        (5, [None]),
+        SLOTS_READ,
+    ),
+    "release-slot-no-value": (
+        lambda: begun(release_slot(LOCK_READ, write, "remove", 2, "s1")),
+        (5, {"Key": "service/sem/.lock"}),
+        LOCK_READ,
+    ),
+    "destroy-semaphore-no-flags": (
+        lambda: begun(destroy_semaphore(slots_read, delete, "service/sem", 2)),
+        (5, [{"Key": "service/sem/.lock", "Value": None}]),
+        SLOTS_READ,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("start", "answer", "read_call"), list(WRONG_SHAPES.values()), ids=list(WRONG_SHAPES)
+)
+def test_an_answer_of_the_wrong_shape_is_an_invalid_response(start, answer, read_call):
+    flow = start()
+    with pytest.raises(consul.InvalidResponse, match="unreadable answer") as caught:
+        flow.send(answer)
+    error = caught.value
+    assert (error.method, error.path) == (read_call.request.method, read_call.request.path)
+    assert isinstance(error.__cause__, LookupError | TypeError | AttributeError)
+
+
+def test_a_renewal_answer_of_the_wrong_shape_is_a_failed_renewal():
+    renew = call("PUT", "/v1/session/renew/s1")
+    clock = Clock()
+    flow = keep_alive(renew, 10.0, clock=clock)
+    next(flow)
+    clock.now += 5
+    assert next(flow) == renew
+    # A TTL that is not a duration: retried while the TTL lasts, as a failed renewal is.
+    assert flow.send({"TTL": "soon"}) == Sleep(1.0)
+    clock.now += 1
+    assert next(flow) == renew
+    clock.now += 9
+    with pytest.raises(SessionExpired, match="within its TTL") as caught:
+        flow.send(["not", "a", "session"])
+    error = caught.value.__cause__
+    assert isinstance(error, consul.InvalidResponse)
+    assert (error.method, error.path) == ("PUT", "/v1/session/renew/s1")
+
+
+@pytest.mark.parametrize(
+    ("watch", "answer"),
+    [
+        (watch_events, (5, [{"Name": "deploy"}])),  # an event without its ID
+        (watch_hash, {"ContentHash": 7}),  # a hash that is not a string
+    ],
+    ids=["events", "hash"],
+)
+def test_a_watch_takes_an_answer_of_the_wrong_shape_for_a_failed_read(watch, answer):
+    fetch = call("GET", "/v1/watched")
+    errors = []
+    flow = watch(lambda _: fetch, backoff=NO_JITTER, on_error=lambda e, d: errors.append((e, d)))
+    assert next(flow) == fetch
+    assert flow.send(answer) == Sleep(1.0)
+    [(error, delay)] = errors
+    assert isinstance(error, consul.InvalidResponse)
+    assert (error.method, error.path, delay) == ("GET", "/v1/watched", 1.0)
+    assert next(flow) == fetch  # read again after the backoff
+
+
+def test_a_leader_value_or_a_session_ttl_of_the_wrong_shape():
+    with consul.Consul() as client:  # nothing is sent: the flows are fed by hand
+        flow = client.election("service/leader")._leader_value()
+        assert next(flow).request.path == "/v1/kv/service/leader"
+        with pytest.raises(consul.InvalidResponse) as caught:
+            flow.send((5, {"Session": "s1", "Value": b"me"}))  # no Flags
+        assert (caught.value.method, caught.value.path) == ("GET", "/v1/kv/service/leader")
+        flow = client.session.keep_alive("s1")._start()
+        assert next(flow).request.path == "/v1/session/info/s1"
+        with pytest.raises(consul.InvalidResponse) as caught:
+            flow.send((5, {"ID": "s1", "TTL": ["10s"]}))
+        assert (caught.value.method, caught.value.path) == ("GET", "/v1/session/info/s1")
