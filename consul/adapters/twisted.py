@@ -241,8 +241,10 @@ class TwistedTransport:
         """Our exception for ``exc``; None for one that is not a transport failure (a bug)."""
         if self.closed:
             return request.closed(under_way=True)
-        # Not connected: nothing was sent.
-        sent = not isinstance(exc, error.ConnectError | error.TimeoutError)
+        # Not connected (a connection that failed, timed out, or was cancelled
+        # at the time limit while being made): nothing was sent. Twisted writes
+        # the request as the connection is made, in the same callback.
+        sent = not isinstance(exc, _NOT_CONNECTED)
         if expired or isinstance(exc, error.TimeoutError):
             return request.timed_out(sent=sent)
         if isinstance(exc, error.ConnectError | ResponseFailed | OSError):
@@ -454,9 +456,13 @@ class _Body:
         """Nothing to stop."""
 
 
+#: The failures of a connection never made.
+_NOT_CONNECTED = (error.ConnectError, error.TimeoutError, error.ConnectingCancelledError)
+
+
 def _cancelled(exc: Exception) -> bool:
-    """True if ``exc`` is, or wraps, a cancellation."""
-    if isinstance(exc, defer.CancelledError):
+    """True if ``exc`` is, or wraps, a cancellation (one while connecting included)."""
+    if isinstance(exc, defer.CancelledError | error.ConnectingCancelledError):
         return True
     if isinstance(exc, ResponseFailed):
         return any(reason.check(defer.CancelledError) for reason in exc.reasons)
