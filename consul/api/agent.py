@@ -186,6 +186,8 @@ class Agent(Group[M]):
     """
 
     # The sub-groups' classes under python-consul's names (set below them).
+    # ``service`` is made from ``Service``, which a subclass may replace: the
+    # clients' agent group has one with ``keep_registered``.
     Service: ClassVar[type[AgentServices[Any]]]
     Check: ClassVar[type[AgentChecks[Any]]]
 
