@@ -146,7 +146,7 @@ def _path_arguments() -> list[tuple[Any, ...]]:
             for name, attr in vars(klass).items():
                 if not isinstance(attr, endpoint | flow | stream | exchange):
                     continue
-                method = f"{type(group).__name__}.{name}"
+                method = f"{klass.__name__}.{name}"  # where it is defined
                 # **options (typed keyword arguments) are no path argument.
                 parameters = [
                     p
