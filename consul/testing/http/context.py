@@ -4,18 +4,17 @@ What every handler reads the same way: the datacenter (``?dc``), the token
 (``parseToken``), the consistency modes and blocking parameters (``parse``,
 ``parseWait``), Enterprise-only parameters (refused), ``?filter``, and the
 response meta headers (``setMeta``), after ``agent/http.go``. Blocking
-queries (:meth:`Ctx.blocking`, :meth:`Ctx.blocking_reply`) follow
+queries (:meth:`Ctx.blocking_reply`, :class:`BlockingRead`) follow
 ``agent/blockingquery/blockingquery.go``.
 
-A blocking query waits in one of two ways. ``await ctx.blocking(query)``
-keeps the handler's coroutine (and the task running it) alive while it
-waits. ``return ctx.blocking_reply(query, render)`` also takes the function
-that turns the result into the :class:`~.reply.Reply`: a query that has to
-wait raises :class:`Park` through the handler, which ends, and the
-connection registers the :class:`Parked` query with the state's wake-ups;
-when they wake it, it re-runs ``query`` and, once the answer is ready,
-``render`` gives the reply the connection writes. Nothing but the request,
-its context and the parked query (a few small objects) is held meanwhile.
+A blocking query waits with no coroutine: ``return ctx.blocking_reply(query,
+render)`` takes the function that reads the state and the one that turns
+its result into the :class:`~.reply.Reply`. A query that has to wait raises
+:class:`Park` through the handler, which ends, and the connection registers
+the :class:`Parked` query with the state's wake-ups; when they wake it, it
+re-runs ``query`` and, once the answer is ready, ``render`` gives the reply
+the connection writes. Nothing but the request, its context and the parked
+query (a few small objects) is held meanwhile.
 """
 
 from __future__ import annotations
@@ -776,61 +775,6 @@ class Ctx:
                 raise BadRequest("Invalid index")
             index = int(raw_index)
         return index, wait
-
-    async def blocking(
-        self,
-        query: Callable[[], tuple[int, T]],
-        *,
-        not_found: Callable[[T], bool] | None = None,
-        unchanged: Callable[[T, T], bool] | None = None,
-        dc: Datacenter | None = None,
-    ) -> tuple[int, T]:
-        """Run ``query`` as Consul's ``blockingquery.Query`` does.
-
-        ``query`` returns ``(index, result)`` from the current state. Without
-        ``?index`` it runs once. Otherwise it is re-run after every change
-        of the datacenter's state until its index is above ``?index``, or
-        the wait runs out (see :func:`query_timeout`), when the current
-        result is returned.
-
-        ``not_found(result)`` true means the query found nothing
-        (``ErrNotFound``): after the first such answer the query keeps
-        blocking until something is found, whatever the index does
-        (``agent/blockingquery/blockingquery.go``).
-
-        ``dc`` is the datacenter whose changes wake it (default: the
-        request's, :attr:`dc`).
-
-        ``unchanged(previous, result)`` true means the answer is the one the
-        previous run gave (``ErrNotChanged``, which the discovery chain
-        returns when its hash did not move): the query keeps blocking as if
-        the index had not moved either.
-        """
-        min_index, wait = self.wait_params()
-        if dc is None:
-            dc = self.dc
-        index, result = query()
-        if min_index == 0:
-            return max(index, 1), result
-        config = self.agent.config
-        wait = query_timeout(
-            wait, config.default_query_time, config.max_query_time, self.agent.random.random
-        )
-        deadline = time.monotonic() + wait
-        was_not_found = False
-        previous: list[T] = []
-        while True:
-            index = max(index, 1)
-            if unchanged is not None and previous and unchanged(previous[0], result):
-                min_index = index
-            elif not_found is not None and not_found(result):
-                if was_not_found:
-                    min_index = index
-                was_not_found = True
-            previous[:] = [result]
-            if index > min_index or not await dc.wakeups.wait(deadline):
-                return index, result
-            index, result = query()
 
     def blocking_reply(
         self,
