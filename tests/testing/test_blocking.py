@@ -13,6 +13,8 @@ import json
 import random
 import socket
 import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -310,3 +312,219 @@ def test_agent_applies_its_default_and_maximum_query_time(query, low):
             raw.close()
     assert response.status_code == 200
     assert low <= elapsed < low * 17 / 16 + 0.5
+
+
+# -- every family of blocking reads, parked ------------------------------------------------
+
+
+def _created(response: Any, field: str = "ID") -> str:
+    assert response.status_code == 200, response.text
+    return str(response.json()[field])
+
+
+def _ok(response: Any) -> None:
+    assert response.status_code == 200, response.text
+
+
+def _service_defaults(api: RawHTTP, name: str, protocol: str) -> None:
+    entry = {"Kind": "service-defaults", "Name": name, "Protocol": protocol}
+    _ok(api.put("/v1/config", json=entry))
+
+
+def _intention(api: RawHTTP, source: str, destination: str, description: str = "") -> None:
+    target = f"/v1/connect/intentions/exact?source={source}&destination={destination}"
+    _ok(api.put(target, json={"Action": "allow", "Description": description}))
+
+
+def _query(api: RawHTTP, name: str, service: str = "web") -> str:
+    return _created(api.post("/v1/query", json={"Name": name, "Service": {"Service": service}}))
+
+
+def _retarget_query(api: RawHTTP) -> None:
+    [query] = [q for q in api.get("/v1/query").json() if q["Name"] == "q1"]
+    _ok(api.put(f"/v1/query/{query['ID']}", json={"Name": "q1", "Service": {"Service": "db"}}))
+
+
+def _rotate(api: RawHTTP) -> None:
+    config = {"Provider": "consul", "Config": {"PrivateKeyBits": 384}}
+    _ok(api.put("/v1/connect/ca/configuration", json=config))
+
+
+def _register(api: RawHTTP, service: str = "web") -> None:
+    _ok(api.register({"Node": "n1", "Address": "10.0.0.1", "Service": {"Service": service}}))
+
+
+def _move_coordinate(api: RawHTTP) -> None:
+    # The agent's own node is the one in the catalog: an update of another is dropped.
+    node = api.get("/v1/coordinate/nodes").json()[0]["Node"]
+    coord = {"Vec": [0.1] * 8, "Error": 0.5, "Height": 0.01}
+    _ok(api.put("/v1/coordinate/update", json={"Node": node, "Coord": coord}))
+
+
+class Family:
+    """A blocking read: ``setup(api)`` gives its target, ``write(api)`` changes its answer.
+
+    ``acl``: read on the ACL-enabled agent, with its management token;
+    ``events``: it waits on the agent's event buffer, not on the datacenter.
+    """
+
+    def __init__(
+        self,
+        setup: Callable[[RawHTTP], str],
+        write: Callable[[RawHTTP], object],
+        *,
+        acl: bool = False,
+        events: bool = False,
+    ) -> None:
+        self.setup, self.write, self.acl, self.events = setup, write, acl, events
+
+
+FAMILIES = {
+    "query list": Family(lambda api: "/v1/query", lambda api: _query(api, "q2")),
+    "query": Family(lambda api: f"/v1/query/{_query(api, 'q1')}", _retarget_query),
+    "config entry": Family(
+        lambda api: _service_defaults(api, "web", "http") or "/v1/config/service-defaults/web",
+        lambda api: _service_defaults(api, "web", "grpc"),
+    ),
+    "config kind": Family(
+        lambda api: _service_defaults(api, "web", "http") or "/v1/config/service-defaults",
+        lambda api: _service_defaults(api, "db", "http"),
+    ),
+    "exported services": Family(
+        lambda api: _register(api) or "/v1/exported-services",
+        lambda api: _ok(
+            api.put(
+                "/v1/config",
+                json={
+                    "Kind": "exported-services",
+                    "Name": "default",
+                    "Services": [{"Name": "web", "Consumers": [{"Peer": "east"}]}],
+                },
+            )
+        ),
+    ),
+    "intentions": Family(
+        lambda api: "/v1/connect/intentions", lambda api: _intention(api, "web", "db")
+    ),
+    "intention match": Family(
+        lambda api: (
+            _intention(api, "web", "db") or "/v1/connect/intentions/match?by=destination&name=db"
+        ),
+        lambda api: _intention(api, "api", "db"),
+    ),
+    "intention": Family(
+        lambda api: (
+            _intention(api, "web", "db") or "/v1/connect/intentions/exact?source=web&destination=db"
+        ),
+        lambda api: _intention(api, "web", "db", "changed"),
+    ),
+    "tokens": Family(
+        lambda api: "/v1/acl/tokens",
+        lambda api: _created(api.put("/v1/acl/token", json={}), "AccessorID"),
+        acl=True,
+    ),
+    "policy": Family(
+        lambda api: (
+            "/v1/acl/policy/"
+            + _created(api.put("/v1/acl/policy", json={"Name": "p1", "Rules": ""}))
+        ),
+        lambda api: _ok(
+            api.put(
+                "/v1/acl/policy/" + api.get("/v1/acl/policy/name/p1").json()["ID"],
+                json={"Name": "p1", "Rules": 'key_prefix "" { policy = "read" }'},
+            )
+        ),
+        acl=True,
+    ),
+    "CA roots": Family(lambda api: "/v1/connect/ca/roots", _rotate),
+    "agent CA roots": Family(lambda api: "/v1/agent/connect/ca/roots", _rotate),
+    "leaf certificate": Family(lambda api: "/v1/agent/connect/ca/leaf/web", _rotate),
+    "peerings": Family(
+        lambda api: "/v1/peerings",
+        lambda api: _ok(api.post("/v1/peering/token", json={"PeerName": "east"})),
+    ),
+    "coordinates": Family(lambda api: "/v1/coordinate/nodes", _move_coordinate),
+    "usage": Family(lambda api: "/v1/operator/usage", lambda api: _register(api, "api")),
+    "sessions": Family(
+        lambda api: "/v1/session/list",
+        lambda api: _created(api.put("/v1/session/create", json={})),
+    ),
+    "discovery chain": Family(
+        lambda api: _service_defaults(api, "web", "tcp") or "/v1/discovery-chain/web",
+        lambda api: _service_defaults(api, "web", "http"),
+    ),
+    "events": Family(
+        lambda api: "/v1/event/list",
+        lambda api: _ok(api.put("/v1/event/fire/deploy")),
+        events=True,
+    ),
+}
+
+
+@pytest.fixture(params=list(FAMILIES))
+def family(request: Any, consul_agent: DevAgent, consul_acl_agent: DevAgent) -> Iterator[Any]:
+    """A family of blocking reads, its agent, and raw HTTP to it with every right."""
+    case = FAMILIES[request.param]
+    agent = consul_acl_agent if case.acl else consul_agent
+    with RawHTTP(agent.url, agent.management_token if case.acl else None) as api:
+        yield case, agent, api
+
+
+def _blocking(target: str, index: str, wait: str) -> str:
+    return f"{target}{'&' if '?' in target else '?'}index={index}&wait={wait}"
+
+
+def test_each_family_times_out_with_its_index_and_wakes_on_its_write(family, pool):
+    # agent/blockingquery/blockingquery.go: with nothing changed the wait runs
+    # out and the answer is the same, index included; a write that changes the
+    # answer ends it (the event list compares the last event's index,
+    # agent/event_endpoint.go).
+    case, agent, api = family
+    target = case.setup(api)
+    first = api.get(target)
+    assert first.status_code == 200, first.text
+    index = first.headers["X-Consul-Index"]
+    timed_out = api.get(_blocking(target, index, "100ms"))
+    assert timed_out.status_code == 200
+    assert timed_out.headers["X-Consul-Index"] == index
+    assert timed_out.content == first.content
+    pending = pool.submit(api.get, _blocking(target, index, "30s"))
+    wait_blocked(agent, events=case.events)
+    case.write(api)
+    woken = pending.result(10)
+    assert woken.status_code == 200
+    assert woken.headers["X-Consul-Index"] != index
+    assert woken.content != first.content
+
+
+def _tasks(agent: DevAgent) -> int:
+    """The agent loop's tasks, but the one counting them."""
+    return int(agent.run(lambda core: len(asyncio.all_tasks()) - 1))
+
+
+@pytest.mark.parametrize("acl", [False, True], ids=["plain", "acl"])
+def test_waiting_queries_of_every_family_hold_no_task(acl, consul_agent, consul_acl_agent):
+    # A parked query is a few objects: no handler coroutine, no task.
+    agent = consul_acl_agent if acl else consul_agent
+    cases = [case for case in FAMILIES.values() if case.acl == acl]
+    token = agent.management_token if acl else None
+    headers = [f"X-Consul-Token: {token}"] if token else []
+    with RawHTTP(agent.url, token) as api:
+        targets = [(case, case.setup(api)) for case in cases]
+        indexes = [api.get(target).headers["X-Consul-Index"] for _, target in targets]
+        before = _tasks(agent)
+        watchers: list[socket.socket] = []
+        try:
+            for (_, target), index in zip(targets, indexes, strict=True):
+                watchers.append(_watch(agent, _blocking(target, index, "30s"), *headers))
+            events = sum(case.events for case in cases)
+            wait_blocked(agent, len(cases) - events)
+            wait_blocked(agent, events, events=True)
+            assert _tasks(agent) == before
+            for case in cases:
+                case.write(api)
+            heads = [_answer(sock)[0] for sock in watchers]
+        finally:
+            for sock in watchers:
+                sock.close()
+    assert all(head.startswith(b"HTTP/1.1 200 OK\r\n") for head in heads)

@@ -258,6 +258,44 @@ def test_a_blocking_list_wakes_when_its_kind_changes(api, consul_agent, pool):
     assert names in (["api"], [])
 
 
+def test_a_blocking_list_waits_while_what_the_token_may_read_is_unchanged(
+    root, consul_acl_agent, pool
+):
+    # ConfigEntry.List (agent/consul/config_endpoint.go) hashes the entries
+    # the token may read: an entry it may not read moves the index, but the
+    # same answer again is errNotChanged and the query goes on waiting.
+    reader = make_token(root, 'service "web" { policy = "read" }')["SecretID"]
+    put(root, defaults("web"))
+    index = root.index("/v1/config/service-defaults", token=reader)
+    waiting = pool.submit(
+        root.get,
+        "/v1/config/service-defaults",
+        params={"index": index, "wait": "10s"},
+        token=reader,
+    )
+    wait_blocked(consul_acl_agent)
+    put(root, defaults("db"))  # not readable: the index moves, the answer does not
+    put(root, defaults("web", Protocol="http"))
+    response = waiting.result(timeout=10)
+    assert [(e["Name"], e.get("Protocol")) for e in response.json()] == [("web", "http")]
+    assert response.headers["X-Consul-Results-Filtered-By-Acls"] == "true"
+
+
+def test_a_filtered_blocking_list_waits_for_an_entry_the_filter_keeps(api, consul_agent, pool):
+    # What ?filter keeps, if nothing, is errNotFound: the query waits on
+    # until the filter keeps something.
+    put(api, defaults("web", Protocol="http"))
+    params = {"filter": 'Protocol == "grpc"'}
+    index = api.index("/v1/config/service-defaults", params=params)
+    waiting = pool.submit(
+        api.get, "/v1/config/service-defaults", params={**params, "index": index, "wait": "10s"}
+    )
+    wait_blocked(consul_agent)
+    put(api, defaults("db", Protocol="tcp"))  # still nothing kept
+    put(api, defaults("api", Protocol="grpc"))
+    assert [e["Name"] for e in waiting.result(timeout=10).json()] == ["api"]
+
+
 def test_filter_on_service_defaults_only(api):
     put(api, defaults("web", Protocol="http"))
     put(api, defaults("db", Protocol="tcp"))

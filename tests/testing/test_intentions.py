@@ -453,6 +453,23 @@ def test_list_filters_and_blocks_on_intentions(api, consul_agent, pool):
     assert {i["SourceName"] for i in listed} == {"web", "api", "x"}
 
 
+def test_a_blocking_match_waits_while_its_matches_are_unchanged(api, consul_agent, pool):
+    # Intention.Match (agent/consul/intention_endpoint.go) hashes the matches:
+    # an intention elsewhere moves the index, but the same matches again are
+    # errNotChanged and the query goes on waiting.
+    upsert(api, "web", "db", Action="allow")
+    params = {"by": "destination", "name": "db"}
+    index = api.index("/v1/connect/intentions/match", params=params)
+    pending = pool.submit(
+        api.get, "/v1/connect/intentions/match", params={**params, "index": index, "wait": "10s"}
+    )
+    wait_blocked(consul_agent)
+    upsert(api, "web", "api", Action="allow")  # another destination
+    upsert(api, "x", "db", Action="deny")
+    response = pending.result(10)
+    assert [i["SourceName"] for i in response.json()["db"]] == ["web", "x"]
+
+
 def test_acls(root, anon, consul_acl_agent):
     assert upsert(root, "web", "db", Action="allow").json() is True
     assert upsert(root, "web", "api", Action="allow").json() is True

@@ -50,26 +50,6 @@ async def test_a_change_wakes_waiters_after_the_writers_own_step():
 
 
 @pytest.mark.asyncio
-async def test_futures_and_waiters_wake_on_the_same_change():
-    wakeups = Wakeups()
-    waiter = Recorder()
-    wakeups.add(waiter, later())
-    waiting = asyncio.ensure_future(wakeups.wait(later()))
-    seen: list[int] = []
-
-    def write() -> None:
-        # Scheduled after the task's first step: its future is registered by now.
-        seen.append(len(wakeups))
-        wakeups.notify()
-
-    asyncio.get_running_loop().call_soon(write)
-    assert await waiting is True
-    assert seen == [2]
-    await waiter.released
-    assert waiter.calls == [True]
-
-
-@pytest.mark.asyncio
 async def test_a_waiter_is_released_at_its_deadline():
     wakeups = Wakeups()
     waiter = Recorder()

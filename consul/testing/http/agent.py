@@ -12,8 +12,7 @@ import asyncio
 import hashlib
 import json
 import socket
-import time
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..state import structs
@@ -43,13 +42,11 @@ from ..state.records import (
     validate_service_meta,
     weights_problem,
 )
-from ..state.wakeups import Wakeups
 from .context import (
     LOCAL_DEFAULT_QUERY_TIME,
     LOCAL_MAX_QUERY_TIME,
     Ctx,
-    Park,
-    Parked,
+    park_while,
     query_timeout,
 )
 from .errors import BadRequest, NotFound
@@ -529,54 +526,16 @@ def _local_blocking(
 
     Its wait is bounded by the agent package's constants, not by
     ``default_query_time``/``max_query_time`` (``agent/agent.go``). A
-    query that has to wait parks (:class:`~.context.Park`), with no
+    query that has to wait parks (:func:`~.context.park_while`), with no
     coroutine; ``render(hash, result)`` makes the reply.
     """
-    current, result = query()
-    if not hash_ or current != hash_:
-        return render(current, result)
-    wait = query_timeout(wait, LOCAL_DEFAULT_QUERY_TIME, LOCAL_MAX_QUERY_TIME, local.random.random)
-    raise Park(
-        _LocalQuery(ctx, local.wakeups, time.monotonic() + wait, query, render, current, result)
-    )
 
+    def timeout() -> float:
+        return query_timeout(
+            wait, LOCAL_DEFAULT_QUERY_TIME, LOCAL_MAX_QUERY_TIME, local.random.random
+        )
 
-class _LocalQuery(Parked):
-    """A parked :func:`_local_blocking` query: answered once the result's hash moves."""
-
-    __slots__ = ("hash", "query", "render", "result")
-
-    def __init__(
-        self,
-        ctx: Ctx,
-        wakeups: Wakeups,
-        deadline: float,
-        query: Callable[[], tuple[str, dict[str, Any]]],
-        render: Callable[[str, dict[str, Any]], Reply],
-        hash_: str,
-        result: dict[str, Any],
-    ) -> None:
-        super().__init__(ctx)
-        self.wakeups = wakeups
-        self.deadline = deadline
-        self.query = query
-        self.render = render
-        self.hash = hash_
-        self.result = result
-
-    def rerun(self) -> Reply | None:
-        current, result = self.query()
-        if current != self.hash:
-            return self.render(current, result)
-        self.result = result
-        return None
-
-    def share(self) -> Hashable:
-        # The answer depends on the request and the agent's state alone.
-        return (type(self), self.hash, self.request_key())
-
-    def last(self) -> Reply:
-        return self.render(self.hash, self.result)
+    return park_while(ctx, local.wakeups, hash_, query, render, timeout)
 
 
 @routes("/v1/agent/service/register", "PUT")

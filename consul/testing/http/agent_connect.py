@@ -13,6 +13,7 @@ the datacenter's CA (``state/ca.py``).
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ..state import intentions as ixns
@@ -121,10 +122,13 @@ async def agent_connect_ca_roots(ctx: Ctx) -> Reply:
     """``AgentConnectCARoots``: the CA roots, as ``/v1/connect/ca/roots`` has them (blocking)."""
     ctx.check_consistency()
     ca = ctx.dc.ca
-    index, roots = await ctx.blocking(lambda: (ca.roots_index, ca.roots_json()))
-    ctx.set_meta(index)
-    ctx.headers["X-Cache"] = "MISS"
-    return json_reply(roots)
+
+    def render(index: int, roots: dict[str, Any]) -> Reply:
+        ctx.set_meta(index)
+        ctx.headers["X-Cache"] = "MISS"
+        return json_reply(roots)
+
+    return ctx.blocking_reply(lambda: (ca.roots_index, ca.roots_json()), render, shared=True)
 
 
 @routes("/v1/agent/connect/ca/leaf/", "GET")
@@ -139,7 +143,10 @@ async def agent_connect_ca_leaf(ctx: Ctx) -> Reply:
     service = ctx.tail
     ctx.require(ctx.authz.service_write(service), "service:write", service)
     ca = ctx.dc.ca
-    index, issued = await ctx.blocking(lambda: ca.leaf(service))
-    ctx.set_index(index)
-    ctx.headers["X-Cache"] = "MISS"
-    return json_reply(issued)
+
+    def render(index: int, issued: dict[str, Any]) -> Reply:
+        ctx.set_index(index)
+        ctx.headers["X-Cache"] = "MISS"
+        return json_reply(issued)
+
+    return ctx.blocking_reply(lambda: ca.leaf(service), render, shared=True)

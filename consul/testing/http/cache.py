@@ -18,7 +18,7 @@ from typing import Generic, TypeVar
 from .context import Ctx
 from .reply import Reply
 
-__all__ = ["CacheRequest", "fetched", "refreshed", "refreshed_reply"]
+__all__ = ["CacheRequest", "fetched", "refreshed_reply"]
 
 T = TypeVar("T")
 
@@ -91,62 +91,44 @@ def _set_cache_meta(ctx: Ctx, hit: bool, age: float) -> None:
         ctx.headers["Age"] = f"{age:.0f}"
 
 
-async def refreshed(
-    ctx: Ctx,
-    cache_type: str,
-    query: Callable[[], tuple[int, T]],
-    *,
-    not_found: Callable[[T], bool] | None = None,
-    unchanged: Callable[[T, T], bool] | None = None,
-    body: Hashable = None,
-) -> tuple[int, T]:
-    """A blocking read of a cache type that Consul refreshes in the background.
-
-    The entry follows the servers' state, so the answer is the current
-    state (``Age`` 0); it is a hit when the request was answered before and
-    needs no waiting for a newer index. Without ``?cached`` this is
-    :meth:`Ctx.blocking`, to which ``not_found`` and ``unchanged`` are given.
-    ``body`` is the part of the request's key its body makes (see
-    :meth:`CacheRequest.read`).
-    """
-    request = CacheRequest.read(ctx, cache_type, body)
-    if request is None:
-        return await ctx.blocking(query, not_found=not_found, unchanged=unchanged)
-    read = _Refreshed(ctx, request, query)
-    index, result = await ctx.blocking(read.run, not_found=not_found, unchanged=unchanged)
-    read.done()
-    return index, result
-
-
 def refreshed_reply(
     ctx: Ctx,
     cache_type: str,
     query: Callable[[], tuple[int, T]],
     render: Callable[[int, T], Reply],
     *,
+    not_found: Callable[[T], bool] | None = None,
+    unchanged: Callable[[T, T], bool] | None = None,
     shared: bool = False,
+    body: Hashable = None,
 ) -> Reply:
-    """:func:`refreshed`, then ``render(index, result)``, as :meth:`Ctx.blocking_reply`.
+    """A blocking read of a cache type that Consul refreshes in the background.
 
-    A query that has to wait does so with no coroutine (see
-    :mod:`~.context`); without ``?cached`` this is :meth:`Ctx.blocking_reply`
-    (with ``shared``: a cached read's answer depends on the cache's entry,
-    and is never shared).
+    The entry follows the servers' state, so the answer is the current
+    state (``Age`` 0); it is a hit when the request was answered before and
+    needs no waiting for a newer index. Without ``?cached`` this is
+    :meth:`Ctx.blocking_reply`, to which ``render``, ``not_found``,
+    ``unchanged`` and ``shared`` are given (a cached read's answer depends
+    on the cache's entry, and is never shared). A query that has to wait
+    does so with no coroutine (see :mod:`~.context`). ``body`` is the part
+    of the request's key its body makes (see :meth:`CacheRequest.read`).
     """
-    request = CacheRequest.read(ctx, cache_type)
+    request = CacheRequest.read(ctx, cache_type, body)
     if request is None:
-        return ctx.blocking_reply(query, render, shared=shared)
+        return ctx.blocking_reply(
+            query, render, not_found=not_found, unchanged=unchanged, shared=shared
+        )
     read = _Refreshed(ctx, request, query)
 
     def answer(index: int, result: T) -> Reply:
         read.done()
         return render(index, result)
 
-    return ctx.blocking_reply(read.run, answer)
+    return ctx.blocking_reply(read.run, answer, not_found=not_found, unchanged=unchanged)
 
 
 class _Refreshed(Generic[T]):
-    """One ``?cached`` read of a refreshed cache type, for :func:`refreshed` and its reply form.
+    """One ``?cached`` read of a refreshed cache type (:func:`refreshed_reply`).
 
     It is a hit when the entry was there before the request and the first
     run of the query already passed the request's index.

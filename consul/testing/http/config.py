@@ -37,6 +37,10 @@ from .routes import Routes
 
 routes = Routes()
 
+#: A listing of entries: those the token may read, whether it may not read
+#: some, and those ``?filter`` keeps.
+_Listed = tuple[list[dict[str, Any]], bool, list[dict[str, Any]]]
+
 #: ``configGet``'s 404 text, before the kind and name.
 NOT_FOUND = "Config entry not found"
 _UINT = re.compile(r"[0-9]+\Z")
@@ -67,11 +71,11 @@ async def config(ctx: Ctx) -> Reply:
     ctx.check_consistency()
     parts = ctx.tail.split("/", 1)
     if len(parts) == 2:
-        return await _get(ctx, parts[0], parts[1])
-    return await _list(ctx, parts[0])
+        return _get(ctx, parts[0], parts[1])
+    return _list(ctx, parts[0])
 
 
-async def _get(ctx: Ctx, kind_name: str, name: str) -> Reply:
+def _get(ctx: Ctx, kind_name: str, name: str) -> Reply:
     """``ConfigEntry.Get``: 404 (after blocking) if there is no such entry."""
     ctx.check_enterprise_meta()
     dc = ctx.dc
@@ -83,14 +87,16 @@ async def _get(ctx: Ctx, kind_name: str, name: str) -> Reply:
         store = dc.config_entries
         return store.entry_index(kind_name, name), store.get(kind_name, name)[1]
 
-    _, entry = await ctx.blocking(query, not_found=lambda found: found is None)
-    ctx.set_meta(dc.config_entries.index)
-    if entry is None:
-        raise NotFound(f"{NOT_FOUND} for {go_quote(kind_name)} / {go_quote(name)}")
-    return json_reply(entry)
+    def render(_: int, entry: dict[str, Any] | None) -> Reply:
+        ctx.set_meta(dc.config_entries.index)
+        if entry is None:
+            raise NotFound(f"{NOT_FOUND} for {go_quote(kind_name)} / {go_quote(name)}")
+        return json_reply(entry)
+
+    return ctx.blocking_reply(query, render, not_found=lambda found: found is None, shared=True)
 
 
-async def _list(ctx: Ctx, kind_name: str) -> Reply:
+def _list(ctx: Ctx, kind_name: str) -> Reply:
     """``ConfigEntry.List``: the entries of a kind (every kind if empty) the token may read."""
     ctx.check_enterprise_meta()
     dc = ctx.dc
@@ -111,21 +117,33 @@ async def _list(ctx: Ctx, kind_name: str) -> Reply:
         except FilterError as exc:
             raise RPCError(str(exc)) from None
 
-    def query() -> tuple[int, tuple[list[dict[str, Any]], bool]]:
+    def query() -> tuple[int, _Listed]:
+        """The entries the token may read, whether some were not, and those ``?filter`` keeps."""
         store = dc.config_entries
         _, entries = store.list(kind_name)
         readable = [e for e in entries if _readable(store, authz, e)]
-        return store.kind_index(kind_name), (readable, len(readable) != len(entries))
+        kept = readable
+        if matches is not None:
+            try:
+                kept = [entry for entry in readable if matches(entry)]
+            except FilterError as exc:
+                raise RPCError(str(exc)) from None
+        return store.kind_index(kind_name), (readable, len(readable) != len(entries), kept)
 
-    _, (entries, filtered) = await ctx.blocking(query, not_found=lambda found: not found[0])
-    ctx.set_meta(dc.config_entries.index)
-    ctx.set_filtered(filtered)
-    if matches is not None:
-        try:
-            entries = [entry for entry in entries if matches(entry)]
-        except FilterError as exc:
-            raise RPCError(str(exc)) from None
-    return json_reply(entries)
+    def render(_: int, found: _Listed) -> Reply:
+        ctx.set_meta(dc.config_entries.index)
+        ctx.set_filtered(found[1])
+        return json_reply(found[2])
+
+    # ConfigEntry.List (agent/consul/config_endpoint.go) hashes the entries
+    # the token may read: the same ones again are errNotChanged. What the
+    # filter kept, if nothing, is errNotFound.
+    return ctx.blocking_reply(
+        query,
+        render,
+        not_found=lambda found: not found[2],
+        unchanged=lambda previous, found: previous[0] == found[0],
+    )
 
 
 def _readable(store: ConfigEntryStore, authz: Any, entry: dict[str, Any]) -> bool:
@@ -220,9 +238,11 @@ async def exported_services(ctx: Ctx) -> Reply:
         )
         return index, resolved_exports(dc)
 
-    index, services = await ctx.blocking(query)
-    ctx.set_meta(index)
-    return json_reply(services)
+    def render(index: int, services: list[dict[str, Any]]) -> Reply:
+        ctx.set_meta(index)
+        return json_reply(services)
+
+    return ctx.blocking_reply(query, render, shared=True)
 
 
 def announce(core: AgentCore) -> None:

@@ -9,6 +9,8 @@ provider's secrets) and does not block.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..state.ca import CAConfigError
 from ..state.golang import parse_bool
 from ..state.gotypes import ANY, BOOL, STRING, UINT64, Map, struct
@@ -48,12 +50,15 @@ async def connect_ca_roots(ctx: Ctx) -> Reply:
     ctx.check_consistency()
     dc = ctx.dc
     ca = dc.ca
-    index, roots = await ctx.blocking(lambda: (ca.roots_index, ca.roots_json()))
-    ctx.set_meta(index)
-    if pem:
-        chain = "".join(root["RootCert"] for root in roots["Roots"])
-        return Reply(200, chain.encode(), PEM_CHAIN)
-    return json_reply(roots)
+
+    def render(index: int, roots: dict[str, Any]) -> Reply:
+        ctx.set_meta(index)
+        if pem:
+            chain = "".join(root["RootCert"] for root in roots["Roots"])
+            return Reply(200, chain.encode(), PEM_CHAIN)
+        return json_reply(roots)
+
+    return ctx.blocking_reply(lambda: (ca.roots_index, ca.roots_json()), render, shared=True)
 
 
 @routes("/v1/connect/ca/configuration", "GET", "PUT")

@@ -4,18 +4,17 @@ What every handler reads the same way: the datacenter (``?dc``), the token
 (``parseToken``), the consistency modes and blocking parameters (``parse``,
 ``parseWait``), Enterprise-only parameters (refused), ``?filter``, and the
 response meta headers (``setMeta``), after ``agent/http.go``. Blocking
-queries (:meth:`Ctx.blocking`, :meth:`Ctx.blocking_reply`) follow
+queries (:meth:`Ctx.blocking_reply`, :class:`BlockingRead`) follow
 ``agent/blockingquery/blockingquery.go``.
 
-A blocking query waits in one of two ways. ``await ctx.blocking(query)``
-keeps the handler's coroutine (and the task running it) alive while it
-waits. ``return ctx.blocking_reply(query, render)`` also takes the function
-that turns the result into the :class:`~.reply.Reply`: a query that has to
-wait raises :class:`Park` through the handler, which ends, and the
-connection registers the :class:`Parked` query with the state's wake-ups;
-when they wake it, it re-runs ``query`` and, once the answer is ready,
-``render`` gives the reply the connection writes. Nothing but the request,
-its context and the parked query (a few small objects) is held meanwhile.
+A blocking query waits with no coroutine: ``return ctx.blocking_reply(query,
+render)`` takes the function that reads the state and the one that turns
+its result into the :class:`~.reply.Reply`. A query that has to wait raises
+:class:`Park` through the handler, which ends, and the connection registers
+the :class:`Parked` query with the state's wake-ups; when they wake it, it
+re-runs ``query`` and, once the answer is ready, ``render`` gives the reply
+the connection writes. Nothing but the request, its context and the parked
+query (a few small objects) is held meanwhile.
 """
 
 from __future__ import annotations
@@ -53,10 +52,12 @@ __all__ = [
     "Parked",
     "Resumer",
     "Written",
+    "park_while",
     "query_timeout",
 ]
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 #: The agent package's own ``defaultQueryTime`` and ``maxQueryTime``
 #: (seconds, ``agent/agent.go``). Blocking queries answered by the servers
@@ -258,12 +259,18 @@ class BlockingRead(Parked, Generic[T]):
     """An index-based blocking read, as an object: :meth:`reply` runs it.
 
     Subclasses implement :meth:`query` and :meth:`render` (and
-    :meth:`not_found` for a read that finds nothing); :meth:`reply` runs
-    the query as :meth:`Ctx.blocking` does and gives the rendered reply, or
+    :meth:`not_found` for a read that finds nothing, :meth:`unchanged` for
+    one that compares its answers); :meth:`reply` runs the query as
+    Consul's ``blockingquery.Query`` does and gives the rendered reply, or
     raises :class:`Park` with the object itself, which waits: a read that
     keeps its parameters in the subclass's slots is a single small object
     while it waits (the KV reads are). :meth:`Ctx.blocking_reply` makes
     one of functions.
+
+    Without ``?index`` the query runs once. Otherwise it is re-run after
+    every change of the datacenter's state until its index is above
+    ``?index``, or the wait runs out (see :func:`query_timeout`), when the
+    last result is the answer.
     """
 
     __slots__ = ("index", "min_index", "result", "was_not_found")
@@ -290,14 +297,34 @@ class BlockingRead(Parked, Generic[T]):
         raise NotImplementedError
 
     def not_found(self, result: T) -> bool:
-        """Whether ``result`` found nothing (``ErrNotFound``, see :meth:`Ctx.blocking`)."""
+        """Whether ``result`` found nothing (``ErrNotFound``).
+
+        After the first such answer the query keeps blocking until something
+        is found, whatever the index does (``agent/blockingquery/blockingquery.go``).
+        """
         return False
 
-    def reply(self) -> Reply:
-        """Run the read: the reply, or :class:`Park` raised if it has to wait."""
+    def unchanged(self, previous: T, result: T) -> bool:
+        """Whether ``result`` answers as the previous run's did (``ErrNotChanged``).
+
+        Then the query keeps blocking as if the index had not moved either:
+        Consul's queries that hash their answer do so (``Intention.Match``
+        in ``agent/consul/intention_endpoint.go``, the discovery chain in
+        ``agent/consul/discoverychain_endpoint.go``). Checked before
+        :meth:`not_found`, as ``blockingquery.Query`` sees one error or the
+        other.
+        """
+        return False
+
+    def reply(self, dc: Datacenter | None = None) -> Reply:
+        """Run the read: the reply, or :class:`Park` raised if it has to wait.
+
+        ``dc`` is the datacenter whose changes wake it (default: the
+        request's, :attr:`Ctx.dc`).
+        """
         ctx = self.ctx
         min_index, wait = ctx.wait_params()
-        self.wakeups = ctx.dc.wakeups
+        self.wakeups = (ctx.dc if dc is None else dc).wakeups
         index, result = self.query()
         if min_index == 0:
             return self.render(max(index, 1), result)
@@ -315,7 +342,10 @@ class BlockingRead(Parked, Generic[T]):
     def _check(self, index: int, result: T) -> Reply | None:
         """The reply if ``result`` answers the read, else None (and it is kept)."""
         index = max(index, 1)
-        if self.not_found(result):
+        # self.index is 0 until a run has waited: then self.result is its answer.
+        if self.index and self.unchanged(cast("T", self.result), result):
+            self.min_index = index
+        elif self.not_found(result):
             if self.was_not_found:
                 self.min_index = index
             self.was_not_found = True
@@ -355,7 +385,7 @@ class BlockingRead(Parked, Generic[T]):
 class _FunctionRead(BlockingRead[T]):
     """:meth:`Ctx.blocking_reply`'s read: its functions."""
 
-    __slots__ = ("_not_found", "_query", "_render")
+    __slots__ = ("_not_found", "_query", "_render", "_unchanged")
 
     def __init__(
         self,
@@ -363,11 +393,13 @@ class _FunctionRead(BlockingRead[T]):
         query: Callable[[], tuple[int, T]],
         render: Callable[[int, T], Reply],
         not_found: Callable[[T], bool] | None,
+        unchanged: Callable[[T, T], bool] | None,
     ) -> None:
         super().__init__(ctx)
         self._query = query
         self._render = render
         self._not_found = not_found
+        self._unchanged = unchanged
 
     def query(self) -> tuple[int, T]:
         return self._query()
@@ -378,6 +410,9 @@ class _FunctionRead(BlockingRead[T]):
     def not_found(self, result: T) -> bool:
         return self._not_found is not None and self._not_found(result)
 
+    def unchanged(self, previous: T, result: T) -> bool:
+        return self._unchanged is not None and self._unchanged(previous, result)
+
 
 class _SharedFunctionRead(_FunctionRead[T]):
     """:meth:`Ctx.blocking_reply`'s read with ``shared``."""
@@ -385,6 +420,69 @@ class _SharedFunctionRead(_FunctionRead[T]):
     __slots__ = ()
 
     shared = True
+
+
+def park_while(
+    ctx: Ctx,
+    wakeups: Wakeups,
+    key: K,
+    query: Callable[[], tuple[K, T]],
+    render: Callable[[K, T], Reply],
+    wait: Callable[[], float],
+) -> Reply:
+    """A query that blocks while the key of its answer is still the client's ``key``.
+
+    The blocking of the agent's own endpoints, which compare no Raft index:
+    ``Agent.LocalBlockingQuery``'s hash (``agent/agent.go``), the last
+    event's index of ``/v1/event/list`` (``agent/event_endpoint.go``).
+    ``query()`` returns ``(key, result)``; with no ``key`` (empty, 0) or one
+    already moved, ``render(key, result)`` is the reply. Otherwise the query
+    parks on ``wakeups`` (:class:`Park` is raised through the handler) for
+    ``wait()`` seconds, re-running after each change of their state.
+    """
+    current, result = query()
+    if not key or current != key:
+        return render(current, result)
+    deadline = time.monotonic() + wait()
+    raise Park(_KeyWait(ctx, wakeups, deadline, query, render, current, result))
+
+
+class _KeyWait(Parked, Generic[K, T]):
+    """A parked :func:`park_while` query: answered once the key of its answer moves."""
+
+    __slots__ = ("key", "query", "render", "result")
+
+    def __init__(
+        self,
+        ctx: Ctx,
+        wakeups: Wakeups,
+        deadline: float,
+        query: Callable[[], tuple[K, T]],
+        render: Callable[[K, T], Reply],
+        key: K,
+        result: T,
+    ) -> None:
+        super().__init__(ctx)
+        self.wakeups = wakeups
+        self.deadline = deadline
+        self.query = query
+        self.render = render
+        self.key = key
+        self.result = result
+
+    def rerun(self) -> Reply | None:
+        current, result = self.query()
+        if current != self.key:
+            return self.render(current, result)
+        self.result = result
+        return None
+
+    def share(self) -> Hashable:
+        # The answer depends on the request and the state it reads alone.
+        return (type(self), self.key, self.request_key())
+
+    def last(self) -> Reply:
+        return self.render(self.key, self.result)
 
 
 class Ctx:
@@ -678,81 +776,35 @@ class Ctx:
             index = int(raw_index)
         return index, wait
 
-    async def blocking(
-        self,
-        query: Callable[[], tuple[int, T]],
-        *,
-        not_found: Callable[[T], bool] | None = None,
-        unchanged: Callable[[T, T], bool] | None = None,
-        dc: Datacenter | None = None,
-    ) -> tuple[int, T]:
-        """Run ``query`` as Consul's ``blockingquery.Query`` does.
-
-        ``query`` returns ``(index, result)`` from the current state. Without
-        ``?index`` it runs once. Otherwise it is re-run after every change
-        of the datacenter's state until its index is above ``?index``, or
-        the wait runs out (see :func:`query_timeout`), when the current
-        result is returned.
-
-        ``not_found(result)`` true means the query found nothing
-        (``ErrNotFound``): after the first such answer the query keeps
-        blocking until something is found, whatever the index does
-        (``agent/blockingquery/blockingquery.go``).
-
-        ``dc`` is the datacenter whose changes wake it (default: the
-        request's, :attr:`dc`).
-
-        ``unchanged(previous, result)`` true means the answer is the one the
-        previous run gave (``ErrNotChanged``, which the discovery chain
-        returns when its hash did not move): the query keeps blocking as if
-        the index had not moved either.
-        """
-        min_index, wait = self.wait_params()
-        if dc is None:
-            dc = self.dc
-        index, result = query()
-        if min_index == 0:
-            return max(index, 1), result
-        config = self.agent.config
-        wait = query_timeout(
-            wait, config.default_query_time, config.max_query_time, self.agent.random.random
-        )
-        deadline = time.monotonic() + wait
-        was_not_found = False
-        previous: list[T] = []
-        while True:
-            index = max(index, 1)
-            if unchanged is not None and previous and unchanged(previous[0], result):
-                min_index = index
-            elif not_found is not None and not_found(result):
-                if was_not_found:
-                    min_index = index
-                was_not_found = True
-            previous[:] = [result]
-            if index > min_index or not await dc.wakeups.wait(deadline):
-                return index, result
-            index, result = query()
-
     def blocking_reply(
         self,
         query: Callable[[], tuple[int, T]],
         render: Callable[[int, T], Reply],
         *,
         not_found: Callable[[T], bool] | None = None,
+        unchanged: Callable[[T, T], bool] | None = None,
         shared: bool = False,
+        dc: Datacenter | None = None,
     ) -> Reply:
-        """:meth:`blocking`, then ``render(index, result)``, waiting with no coroutine.
+        """A blocking read, then ``render(index, result)``, waiting with no coroutine.
 
-        ``query`` and ``not_found`` are as for :meth:`blocking`; ``render``
-        sets the meta headers and makes the reply (it may raise as a
-        handler does). A handler returns what this returns: if the query
-        has to wait, :class:`Park` is raised through the handler instead,
-        and ``query`` and ``render`` run later, from the wake-ups (see the
-        module docstring); nothing else of the handler runs again.
+        The read is a :class:`BlockingRead` of these functions: ``query``
+        returns ``(index, result)`` from the current state, ``not_found``
+        and ``unchanged`` are its :meth:`~BlockingRead.not_found` and
+        :meth:`~BlockingRead.unchanged`; ``render`` sets the meta headers
+        and makes the reply (it may raise as a handler does). A handler
+        returns what this returns: if the query has to wait, :class:`Park`
+        is raised through the handler instead, and ``query`` and ``render``
+        run later, from the wake-ups (see the module docstring); nothing
+        else of the handler runs again.
 
         ``shared``: the answer depends only on the request and the state
         read, so that identical requests woken together share it (see
-        :attr:`BlockingRead.shared`).
+        :attr:`BlockingRead.shared`); a read with ``unchanged`` is never
+        shared, its answer depends on what it found before.
+
+        ``dc`` is the datacenter whose changes wake it (default: the
+        request's, :attr:`dc`).
         """
-        kind = _SharedFunctionRead if shared else _FunctionRead
-        return kind(self, query, render, not_found).reply()
+        kind = _SharedFunctionRead if shared and unchanged is None else _FunctionRead
+        return kind(self, query, render, not_found, unchanged).reply(dc)

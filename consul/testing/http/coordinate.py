@@ -80,10 +80,12 @@ async def nodes(ctx: Ctx) -> Reply:
         filtered = len(visible) != len(rows)
         return index, visible
 
-    index, rows = await ctx.blocking(query)
-    ctx.set_meta(index)
-    ctx.set_filtered(filtered)
-    return json_reply(_segment_filter(ctx, rows))
+    def render(index: int, rows: list[CoordinateEntry]) -> Reply:
+        ctx.set_meta(index)
+        ctx.set_filtered(filtered)
+        return json_reply(_segment_filter(ctx, rows))
+
+    return ctx.blocking_reply(query, render, shared=True)
 
 
 @routes("/v1/coordinate/node/", "GET")
@@ -94,13 +96,18 @@ async def node(ctx: Ctx) -> Reply:
     name = ctx.tail
     store = ctx.dc.coordinates
     ctx.require(ctx.authz.node_read(name), "node:read", name)
-    index, rows = await ctx.blocking(lambda: store.node(name))
-    ctx.set_meta(index)
-    found = [CoordinateEntry(Node=name, Segment=row["Segment"], Coord=row["Coord"]) for row in rows]
-    rows = _segment_filter(ctx, found)
-    if not rows:
-        return Reply(404)
-    return json_reply(rows)
+
+    def render(index: int, rows: list[CoordinateEntry]) -> Reply:
+        ctx.set_meta(index)
+        found = [
+            CoordinateEntry(Node=name, Segment=row["Segment"], Coord=row["Coord"]) for row in rows
+        ]
+        entries = _segment_filter(ctx, found)
+        if not entries:
+            return Reply(404)
+        return json_reply(entries)
+
+    return ctx.blocking_reply(lambda: store.node(name), render, shared=True)
 
 
 @routes("/v1/coordinate/update", "PUT")

@@ -17,7 +17,7 @@ from ..state.configentries.types import MESH_GATEWAY
 from ..state.discoverychain import CompileRequest, service_chain
 from ..state.gojson import DecodeError, json_kind
 from ..state.gotypes import DURATION, STRING, struct
-from .cache import refreshed
+from .cache import refreshed_reply
 from .context import Ctx
 from .errors import BadRequest
 from .reply import Reply, json_reply
@@ -89,10 +89,20 @@ async def discovery_chain(ctx: Ctx) -> Reply:
         index, chain, empty = service_chain(dc, request)
         return index, (chain, empty)
 
-    index, (chain, _) = await refreshed(
+    def render(index: int, found: tuple[dict[str, Any], bool]) -> Reply:
+        # DiscoveryChainRead sets the consistency level of its answer, which
+        # setMeta then sends (X-Consul-Effective-Consistency).
+        ctx.set_meta(index, consistency=True)
+        return json_reply({"Chain": found[0]})
+
+    # DiscoveryChain.Get (agent/consul/discovery_chain_endpoint.go) hashes the
+    # compiled chain: the same one again is errNotChanged, a chain of no
+    # entries errNotFound.
+    return refreshed_reply(
         ctx,
         CACHE_TYPE,
         query,
+        render,
         not_found=lambda found: found[1],
         unchanged=lambda previous, found: previous[0] == found[0],
         body=(
@@ -101,7 +111,3 @@ async def discovery_chain(ctx: Ctx) -> Reply:
             request.override_connect_timeout,
         ),
     )
-    # DiscoveryChainRead sets the consistency level of its answer, which
-    # setMeta then sends (X-Consul-Effective-Consistency).
-    ctx.set_meta(index, consistency=True)
-    return json_reply({"Chain": chain})

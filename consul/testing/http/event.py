@@ -8,19 +8,21 @@ receives is :class:`~consul.testing.state.event.EventBuffer`.
 
 from __future__ import annotations
 
-import time
 import uuid
 
 from ..state.errors import RPCError
 from ..state.event import UserEvent, serf_size_error, uuid_to_index
 from ..state.golang import multierror
 from ..state.regexp import compile_regexp
-from .context import LOCAL_MAX_QUERY_TIME, Ctx
+from .context import LOCAL_MAX_QUERY_TIME, Ctx, park_while
 from .errors import BadRequest, HTTPError
 from .reply import Reply, json_reply
 from .routes import Routes
 
 routes = Routes()
+
+#: What a listing found: the events of its name, and those the token may read.
+_Found = tuple[list[UserEvent], list[UserEvent]]
 
 
 def _validate(event: UserEvent) -> None:
@@ -95,14 +97,19 @@ async def list_events(ctx: Ctx) -> Reply:
     authz = ctx.authz
     name = ctx.param("name") or ""
     buffer = ctx.agent.events
-    wait = min(wait if wait > 0 else LOCAL_MAX_QUERY_TIME, LOCAL_MAX_QUERY_TIME)
-    deadline = time.monotonic() + wait
-    while True:
+
+    def query() -> tuple[int, _Found]:
         events = [e for e in buffer.events if not name or e.name == name]
         visible = [e for e in events if authz.event_read(e.name)]
-        index = uuid_to_index(visible[-1].id) if visible else 1
-        if min_index == 0 or index != min_index or not await buffer.wakeups.wait(deadline):
-            break
-    ctx.set_filtered(len(visible) != len(events))
-    ctx.set_index(index)
-    return json_reply([e.to_json() for e in visible])
+        return uuid_to_index(visible[-1].id) if visible else 1, (events, visible)
+
+    def render(index: int, found: _Found) -> Reply:
+        events, visible = found
+        ctx.set_filtered(len(visible) != len(events))
+        ctx.set_index(index)
+        return json_reply([e.to_json() for e in visible])
+
+    def timeout() -> float:
+        return min(wait if wait > 0 else LOCAL_MAX_QUERY_TIME, LOCAL_MAX_QUERY_TIME)
+
+    return park_while(ctx, buffer.wakeups, min_index, query, render, timeout)

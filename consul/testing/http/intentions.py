@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from ..state import intentions as ixns
@@ -25,6 +26,7 @@ from ..state.acl.authorizer import Authorizer
 from ..state.acl.objects import format_time
 from ..state.configentries import ConfigEntryStore
 from ..state.configentries.service_intentions import JWT_REQUIREMENT, PERMISSION
+from ..state.datacenter import Datacenter
 from ..state.errors import RPCError
 from ..state.gojson import DecodeError
 from ..state.golang import multierror, quote
@@ -166,14 +168,16 @@ async def intentions(ctx: Ctx) -> Reply:
         store = dc.config_entries
         return store.kind_index(ixns.KIND), ixns.listed(store)
 
-    _, found = await ctx.blocking(query)
-    ctx.set_meta(dc.config_entries.index)
-    # Consul filters by ?filter first, then by ACLs, so that the ACL header
-    # counts only what the token was refused.
-    matching = ctx.filter(found, ixns.INTENTION)
-    readable = [i for i in matching if can_read(authz, i)]
-    ctx.set_filtered(len(readable) != len(matching))
-    return json_reply([ixns.encode(i) for i in readable])
+    def render(_: int, found: list[dict[str, Any]]) -> Reply:
+        ctx.set_meta(dc.config_entries.index)
+        # Consul filters by ?filter first, then by ACLs, so that the ACL header
+        # counts only what the token was refused.
+        matching = ctx.filter(found, ixns.INTENTION)
+        readable = [i for i in matching if can_read(authz, i)]
+        ctx.set_filtered(len(readable) != len(matching))
+        return json_reply([ixns.encode(i) for i in readable])
+
+    return ctx.blocking_reply(query, render, shared=True)
 
 
 @routes("/v1/connect/intentions/match", "GET")
@@ -218,14 +222,23 @@ async def intention_match(ctx: Ctx) -> Reply:
         store = dc.config_entries
         return store.kind_index(ixns.KIND), [ixns.match(store, by, n) for _, _, n in entries]
 
-    _, matches = await ctx.blocking(query, not_found=lambda found: not any(found))
-    ctx.set_meta(dc.config_entries.index)
-    # An empty match is a nil slice in Go: JSON null.
-    return json_reply(
-        {
-            raw: [ixns.encode(i) for i in found] or None
-            for raw, found in zip(names, matches, strict=True)
-        }
+    def render(_: int, matches: list[list[dict[str, Any]]]) -> Reply:
+        ctx.set_meta(dc.config_entries.index)
+        # An empty match is a nil slice in Go: JSON null.
+        return json_reply(
+            {
+                raw: [ixns.encode(i) for i in found] or None
+                for raw, found in zip(names, matches, strict=True)
+            }
+        )
+
+    # Intention.Match (agent/consul/intention_endpoint.go) hashes the matches:
+    # the same ones again are errNotChanged, none at all errNotFound.
+    return ctx.blocking_reply(
+        query,
+        render,
+        not_found=lambda found: not any(found),
+        unchanged=lambda previous, found: previous == found,
     )
 
 
@@ -305,18 +318,23 @@ async def intention_exact(ctx: Ctx) -> Reply:
         found = ixns.get_exact(store, source, destination, peer)
         return store.entry_index(ixns.KIND, destination), found
 
-    _, found = await ctx.blocking(query)
-    ctx.set_meta(dc.config_entries.index)
-    return _answer(ctx, authz, found)
+    return ctx.blocking_reply(query, _answer(ctx, dc, authz), shared=True)
 
 
-def _answer(ctx: Ctx, authz: Authorizer, found: dict[str, Any] | None) -> Reply:
-    """``Intention.Get``'s answer: 404 if none, 403 if the token may not read it."""
-    if found is None:
-        raise NotFound(NOT_FOUND)
-    if not can_read(authz, found):
-        raise RPCError(PERMISSION_DENIED)
-    return json_reply(ixns.encode(found))
+def _answer(
+    ctx: Ctx, dc: Datacenter, authz: Authorizer
+) -> Callable[[int, dict[str, Any] | None], Reply]:
+    """``Intention.Get``'s answer (a blocking read's render): 404 if none, 403 if not readable."""
+
+    def render(_: int, found: dict[str, Any] | None) -> Reply:
+        ctx.set_meta(dc.config_entries.index)
+        if found is None:
+            raise NotFound(NOT_FOUND)
+        if not can_read(authz, found):
+            raise RPCError(PERMISSION_DENIED)
+        return json_reply(ixns.encode(found))
+
+    return render
 
 
 @routes("/v1/connect/intentions/", "GET", "PUT", "DELETE")
@@ -333,18 +351,16 @@ async def intention_specific(ctx: Ctx) -> Reply:
 
     def query() -> tuple[int, dict[str, Any] | None]:
         store = dc.config_entries
-        found = ixns.get_legacy(store, legacy_id) if legacy_id else None
+        try:
+            found = ixns.get_legacy(store, legacy_id) if legacy_id else None
+        except RPCError as exc:
+            # Consul answers an ID that is not a UUID with a 400 (it looks for "UUID").
+            if "UUID" in str(exc):
+                raise BadRequest(str(exc)) from None
+            raise
         return store.kind_index(ixns.KIND), found[1] if found is not None else None
 
-    try:
-        _, found = await ctx.blocking(query)
-    except RPCError as exc:
-        # Consul answers an ID that is not a UUID with a 400 (it looks for "UUID").
-        if "UUID" in str(exc):
-            raise BadRequest(str(exc)) from None
-        raise
-    ctx.set_meta(dc.config_entries.index)
-    return _answer(ctx, authz, found)
+    return ctx.blocking_reply(query, _answer(ctx, dc, authz), shared=True)
 
 
 # -- writes ------------------------------------------------------------------------------

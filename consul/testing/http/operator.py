@@ -259,22 +259,24 @@ async def operator_usage(ctx: Ctx) -> Reply:
                 found[other.name] = usage(other)[1]
         return index, found
 
-    index, found = await ctx.blocking(query)
-    ctx.set_meta(index)
-    consistency = (
-        "stale" if ctx.flag("stale") else "consistent" if ctx.flag("consistent") else "leader"
-    )
-    body = {
-        "Usage": found,
-        "Index": index,
-        "LastContact": 0,
-        "KnownLeader": True,
-        "ConsistencyLevel": consistency,
-        "NotModified": False,
-        "Backend": 0,
-        "ResultsFilteredByACLs": False,
-    }
-    return json_reply(body)
+    def render(index: int, found: dict[str, dict[str, object]]) -> Reply:
+        ctx.set_meta(index)
+        consistency = (
+            "stale" if ctx.flag("stale") else "consistent" if ctx.flag("consistent") else "leader"
+        )
+        body = {
+            "Usage": found,
+            "Index": index,
+            "LastContact": 0,
+            "KnownLeader": True,
+            "ConsistencyLevel": consistency,
+            "NotModified": False,
+            "Backend": 0,
+            "ResultsFilteredByACLs": False,
+        }
+        return json_reply(body)
+
+    return ctx.blocking_reply(query, render, shared=True)
 
 
 @routes("/v1/operator/utilization", "GET", "PUT", "POST", "DELETE")

@@ -249,9 +249,12 @@ async def peering_list(ctx: Ctx) -> Reply:
     dc = _local_dc(ctx)
     _require_peering(ctx, write=False)
     store = dc.peerings
-    index, peerings = await ctx.blocking(store.listing, dc=dc)
-    ctx.set_meta(index)
-    return json_reply([p.to_api() for p in peerings])
+
+    def render(index: int, peerings: list[Peering]) -> Reply:
+        ctx.set_meta(index)
+        return json_reply([p.to_api() for p in peerings])
+
+    return ctx.blocking_reply(store.listing, render, shared=True, dc=dc)
 
 
 @routes("/v1/peering/", "GET", "DELETE")
@@ -267,13 +270,16 @@ async def peering_endpoint(ctx: Ctx) -> Reply:
     dc = _local_dc(ctx)
     _require_peering(ctx, write=False)
     store = dc.peerings
-    index, peering = await ctx.blocking(
-        lambda: store.get(name), not_found=lambda p: p is None, dc=dc
+
+    def render(index: int, peering: Peering | None) -> Reply:
+        if peering is None:
+            raise NotFound(f'Peering not found for "{name}"')
+        ctx.set_meta(index)
+        return json_reply(peering.to_api())
+
+    return ctx.blocking_reply(
+        lambda: store.get(name), render, not_found=lambda p: p is None, shared=True, dc=dc
     )
-    if peering is None:
-        raise NotFound(f'Peering not found for "{name}"')
-    ctx.set_meta(index)
-    return json_reply(peering.to_api())
 
 
 def _delete(ctx: Ctx, name: str) -> Reply:

@@ -94,10 +94,12 @@ async def queries(ctx: Ctx) -> Reply:
         kept, dropped = _readable(authz, found)
         return index, kept
 
-    index, found = await ctx.blocking(listing)
-    ctx.set_meta(index, consistency=True)
-    ctx.set_filtered(dropped)
-    return json_reply(found)
+    def render(index: int, found: list[JSON]) -> Reply:
+        ctx.set_meta(index, consistency=True)
+        ctx.set_filtered(dropped)
+        return json_reply(found)
+
+    return ctx.blocking_reply(listing, render, shared=True)
 
 
 def _apply(ctx: Ctx, dc: Datacenter, op: str, query: JSON) -> str:
@@ -166,7 +168,7 @@ async def query(ctx: Ctx) -> Reply:
     if ctx.method == "OPTIONS":
         return _options("OPTIONS", "GET", "PUT", "DELETE")
     if ctx.method == "GET":
-        return await _get(ctx, target)
+        return _get(ctx, target)
     if ctx.method == "PUT":
         dc = ctx.dc
         body = await ctx.body()
@@ -190,7 +192,7 @@ def _options(*allowed: str) -> Reply:
     return reply
 
 
-async def _get(ctx: Ctx, query_id: str) -> Reply:
+def _get(ctx: Ctx, query_id: str) -> Reply:
     """``PreparedQuery.Get``: a list of one query; 404 ``Query not found``.
 
     An unnamed query is shown to anyone who has its ID (token redacted);
@@ -199,19 +201,23 @@ async def _get(ctx: Ctx, query_id: str) -> Reply:
     ctx.check_consistency()
     dc = ctx.dc
     store = dc.queries
+
+    def render(index: int, found: JSON | None) -> Reply:
+        ctx.set_meta(index, consistency=True)
+        if found is None:
+            raise NotFound(QUERY_NOT_FOUND)
+        authz = ctx.authz
+        if acl_prefix(found) is None:
+            return json_reply([_redacted(authz, found)])
+        kept, _ = _readable(authz, [found])
+        if not kept:
+            raise RPCError("Permission denied")
+        return json_reply(kept)
+
     index, found = store.get(query_id)
-    if found is not None:
-        index, found = await ctx.blocking(lambda: store.get(query_id))
-    ctx.set_meta(index, consistency=True)
     if found is None:
-        raise NotFound(QUERY_NOT_FOUND)
-    authz = ctx.authz
-    if acl_prefix(found) is None:
-        return json_reply([_redacted(authz, found)])
-    kept, _ = _readable(authz, [found])
-    if not kept:
-        raise RPCError("Permission denied")
-    return json_reply(kept)
+        return render(index, found)
+    return ctx.blocking_reply(lambda: store.get(query_id), render, shared=True)
 
 
 def _query_meta(ctx: Ctx, filtered_by_acls: bool) -> JSON:

@@ -20,6 +20,9 @@ from .routes import Routes
 
 routes = Routes()
 
+#: What a read found: the sessions, and those the token may read.
+_Found = tuple[list[Session], list[Session]]
+
 # -- HTTP ----------------------------------------------------------------------
 
 
@@ -91,7 +94,7 @@ async def renew(ctx: Ctx) -> Reply:
     return json_reply([session.to_json()])
 
 
-async def _read(
+def _read(
     ctx: Ctx, lookup: Callable[[SessionStore], list[Session]], *, single: bool = False
 ) -> Reply:
     """A blocking read of sessions, filtered by ``session:read`` on their node.
@@ -103,14 +106,7 @@ async def _read(
     try:
         dc = ctx.dc
         authz = ctx.authz
-
-        def query() -> tuple[int, tuple[list[Session], list[Session]]]:
-            found = lookup(dc.sessions)
-            return dc.sessions.index, (found, [s for s in found if authz.session_read(s.node)])
-
-        not_found = (lambda result: not result[0]) if single else None
-        index, (found, sessions) = await ctx.blocking(query, not_found=not_found)
-    except (HTTPError, RPCError):
+    except RPCError:
         ctx.headers.update(
             {
                 "X-Consul-LastContact": "0",
@@ -120,9 +116,19 @@ async def _read(
             }
         )
         raise
-    ctx.set_meta(index)
-    ctx.set_filtered(len(sessions) != len(found))
-    return json_reply([s.to_json() for s in sessions])
+
+    def query() -> tuple[int, _Found]:
+        found = lookup(dc.sessions)
+        return dc.sessions.index, (found, [s for s in found if authz.session_read(s.node)])
+
+    def render(index: int, result: _Found) -> Reply:
+        found, sessions = result
+        ctx.set_meta(index)
+        ctx.set_filtered(len(sessions) != len(found))
+        return json_reply([s.to_json() for s in sessions])
+
+    not_found = (lambda result: not result[0]) if single else None
+    return ctx.blocking_reply(query, render, not_found=not_found, shared=True)
 
 
 @routes("/v1/session/info/", "GET")
@@ -135,7 +141,7 @@ async def info(ctx: Ctx) -> Reply:
         session = store.get(session_id)
         return [] if session is None else [session]
 
-    return await _read(ctx, lookup, single=True)
+    return _read(ctx, lookup, single=True)
 
 
 @routes("/v1/session/node/", "GET")
@@ -143,7 +149,7 @@ async def node(ctx: Ctx) -> Reply:
     """``GET /v1/session/node/:node``: the node's sessions."""
     ctx.check_consistency()
     name = _path_parameter(ctx, "Missing node name")
-    return await _read(ctx, lambda store: store.for_node(name))
+    return _read(ctx, lambda store: store.for_node(name))
 
 
 @routes("/v1/session/list", "GET")
@@ -151,4 +157,4 @@ async def list_sessions(ctx: Ctx) -> Reply:
     """``GET /v1/session/list``: every session."""
     ctx.check_consistency()
     ctx.check_enterprise_meta()
-    return await _read(ctx, lambda store: store.all())
+    return _read(ctx, lambda store: store.all())

@@ -8,10 +8,9 @@ buffer. A write that changed something calls :meth:`Wakeups.notify`; every
 waiting query then re-runs, as Consul's memdb watch sets make them do, at a
 coarser grain no client can tell apart.
 
-A query waits in one of two ways: a coroutine awaits :meth:`Wakeups.wait`,
-or a :class:`Waiter` (an object, no coroutine) is registered with
-:meth:`Wakeups.add` and called back. The second holds far less memory while
-it waits: a thousand blocked watchers are a thousand small objects.
+A query waits as a :class:`Waiter` (an object, no coroutine) registered
+with :meth:`Wakeups.add` and called back: a thousand blocked watchers are a
+thousand small objects.
 
 Everything runs on the agent's event loop, so there are no locks.
 """
@@ -55,8 +54,8 @@ class Waiter:
 class Wakeups:
     """The queries blocked on one piece of state, and what wakes them.
 
-    Each blocked query waits (in :meth:`wait`, or as a :class:`Waiter`
-    registered with :meth:`add`) until :meth:`notify` (something changed:
+    Each blocked query waits (a :class:`Waiter` registered with
+    :meth:`add`) until :meth:`notify` (something changed:
     it re-runs and decides whether to wait again), its deadline, or
     :meth:`close` (the state is gone: it answers with what it has). The
     datacenters' state, the agent's local state and its event buffer each
@@ -65,10 +64,7 @@ class Wakeups:
 
     def __init__(self) -> None:
         self.closed = False
-        #: The waiting queries: futures of :meth:`wait`, :class:`Waiter` objects of
-        #: :meth:`add` (dicts for their order and cheap removal; apart, so that
-        #: releasing a thousand waiters is no loop of Python asking which is which).
-        self._futures: dict[asyncio.Future[bool], None] = {}
+        #: The waiting queries (a dict for their order and cheap removal).
         self._waiters: dict[Waiter, None] = {}
         #: The waiters of :meth:`add` by deadline (a heap; those discarded
         #: stay until they come up or are outnumbered), and the one timer
@@ -79,50 +75,27 @@ class Wakeups:
 
     def __len__(self) -> int:
         """How many queries are waiting now."""
-        return len(self._futures) + len(self._waiters)
+        return len(self._waiters)
 
     def notify(self) -> None:
-        """Wake every waiting query (their :meth:`wait` returns True)."""
+        """Wake every waiting query (``woken(True, ...)``)."""
         self._release(True)
 
     def close(self) -> None:
-        """Release every waiting query, now and from now on (:meth:`wait` is False)."""
+        """Release every waiting query (``woken(False, ...)``), and refuse any from now on."""
         self.closed = True
         self._release(False)
 
     def _release(self, changed: bool) -> None:
-        futures, self._futures = self._futures, {}
         waiters, self._waiters = self._waiters, {}
         if self._deadlines:
             self._deadlines = []
             self._discarded = 0
             self._schedule()
-        for future in futures:
-            _settle(future, changed)
         if waiters:
             # All in one callback of the loop, after the writer's own step:
-            # as the futures' coroutines, they see the write whole.
+            # they see the write whole.
             asyncio.get_running_loop().call_soon(_wake, waiters, changed)
-
-    async def wait(self, deadline: float) -> bool:
-        """Wait for :meth:`notify` (True), or until ``deadline`` or :meth:`close` (False).
-
-        ``deadline`` is a :func:`time.monotonic` time (the event loop's clock);
-        one already past returns False at once. A waiting query costs one
-        future and one timer.
-        """
-        remaining = deadline - time.monotonic()
-        if self.closed or remaining <= 0:
-            return False
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[bool] = loop.create_future()
-        timer = loop.call_later(remaining, _settle, waiter, False)
-        self._futures[waiter] = None
-        try:
-            return await waiter
-        finally:
-            timer.cancel()
-            self._futures.pop(waiter, None)
 
     def add(self, waiter: Waiter, deadline: float) -> bool:
         """Register ``waiter`` until :meth:`notify`, ``deadline`` or :meth:`close`.
@@ -173,11 +146,6 @@ class Wakeups:
                 self._discarded -= 1
         self._schedule()
         _wake(expired, False)
-
-
-def _settle(waiter: asyncio.Future[bool], changed: bool) -> None:
-    if not waiter.done():
-        waiter.set_result(changed)
 
 
 def _wake(waiters: Iterable[Waiter], changed: bool) -> None:

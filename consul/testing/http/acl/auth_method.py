@@ -35,7 +35,7 @@ async def auth_method_list(ctx: Ctx) -> Reply:
         methods = sorted(store.auth_methods.values(), key=lambda m: m.name)
         return store.auth_methods_index, [m.stub() for m in methods]
 
-    return await read_list(ctx, listing)
+    return read_list(ctx, listing)
 
 
 @routes("/v1/acl/auth-method", "PUT")
@@ -53,13 +53,13 @@ async def auth_method_crud(ctx: Ctx) -> Reply:
     if not name and ctx.method != "PUT":
         raise BadRequest("Missing auth method name")
     if ctx.method == "GET":
-        method = await read_one(
+        return read_one(
             ctx,
             lambda: store.auth_methods_index,
             lambda: store.auth_methods.get(name),
             "auth method",
+            lambda method: json_reply(method.to_json()),
         )
-        return json_reply(method.to_json())
     if ctx.method == "PUT":
         return await _auth_method_write(ctx, store, name)
     require_acl_to_delete(ctx, "auth method")

@@ -39,7 +39,7 @@ async def binding_rule_list(ctx: Ctx) -> Reply:
         found = [r.to_json() for r in rules if not method or r.auth_method == method]
         return store.binding_rules_index, found
 
-    return await read_list(ctx, listing)
+    return read_list(ctx, listing)
 
 
 @routes("/v1/acl/binding-rule", "PUT")
@@ -57,13 +57,13 @@ async def binding_rule_crud(ctx: Ctx) -> Reply:
     if not rule_id and ctx.method != "PUT":
         raise BadRequest("Missing binding rule ID")
     if ctx.method == "GET":
-        rule = await read_one(
+        return read_one(
             ctx,
             lambda: store.binding_rules_index,
             lambda: store.binding_rule(rule_id),
             "binding rule",
+            lambda rule: json_reply(rule.to_json()),
         )
-        return json_reply(rule.to_json())
     if ctx.method == "PUT":
         return await _binding_rule_write(ctx, store, rule_id)
     require_acl_to_delete(ctx, "binding rule")

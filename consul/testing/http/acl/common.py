@@ -170,7 +170,7 @@ def require_acl_to_delete(ctx: Ctx, noun: str) -> None:
         raise
 
 
-async def read_list(ctx: Ctx, listing: Callable[[], tuple[int, Any]]) -> Reply:
+def read_list(ctx: Ctx, listing: Callable[[], tuple[int, Any]]) -> Reply:
     """A blocking list of ACL objects (``acl:read``), answered with the query meta.
 
     ``listing`` returns its table's index and the JSON of what it lists.
@@ -178,25 +178,36 @@ async def read_list(ctx: Ctx, listing: Callable[[], tuple[int, Any]]) -> Reply:
     ctx.check_consistency()
     ctx.check_enterprise_meta()
     require_acl(ctx, write=False)
-    index, found = await ctx.blocking(listing)
-    ctx.set_meta(index)
-    return json_reply(found)
+
+    def render(index: int, found: Any) -> Reply:
+        ctx.set_meta(index)
+        return json_reply(found)
+
+    return ctx.blocking_reply(listing, render, shared=True)
 
 
-async def read_one(
-    ctx: Ctx, index: Callable[[], int], find: Callable[[], T | None], noun: str
-) -> T:
+def read_one(
+    ctx: Ctx,
+    index: Callable[[], int],
+    find: Callable[[], T | None],
+    noun: str,
+    answer: Callable[[T], Reply],
+) -> Reply:
     """A blocking read of one ACL object (``acl:read``); 404 if there is none.
 
-    ``index`` is its table's index and ``find`` the object (None if absent).
+    ``index`` is its table's index and ``find`` the object (None if absent);
+    ``answer(found)`` makes the reply.
     """
     ctx.check_consistency()
     ctx.check_enterprise_meta()
     require_acl(ctx, write=False)
-    index_now, found = await ctx.blocking(
-        lambda: (index(), find()), not_found=lambda item: item is None
+
+    def render(index_now: int, found: T | None) -> Reply:
+        ctx.set_meta(index_now)
+        if found is None:
+            raise HTTPError(404, f"Requested {noun} does not exist: ACL not found")
+        return answer(found)
+
+    return ctx.blocking_reply(
+        lambda: (index(), find()), render, not_found=lambda item: item is None, shared=True
     )
-    ctx.set_meta(index_now)
-    if found is None:
-        raise HTTPError(404, f"Requested {noun} does not exist: ACL not found")
-    return found

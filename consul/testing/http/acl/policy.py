@@ -41,7 +41,7 @@ async def policy_list(ctx: Ctx) -> Reply:
         policies = sorted(store.policies.values(), key=lambda p: p.id)
         return store.policies_index, [p.stub() for p in policies]
 
-    return await read_list(ctx, listing)
+    return read_list(ctx, listing)
 
 
 @routes("/v1/acl/policy", "PUT")
@@ -61,7 +61,7 @@ async def policy_read_by_name(ctx: Ctx) -> Reply:
     store = acl_store(ctx)
     if not ctx.tail:
         raise HTTPError(400, "Missing policy Name")
-    return await _policy_read(ctx, store, lambda: store.policy_by_name(ctx.tail))
+    return _policy_read(ctx, store, lambda: store.policy_by_name(ctx.tail))
 
 
 @routes("/v1/acl/policy/", "GET", "PUT", "DELETE")
@@ -72,7 +72,7 @@ async def policy_crud(ctx: Ctx) -> Reply:
     if not policy_id and ctx.method != "PUT":
         raise HTTPError(400, "Missing policy ID")
     if ctx.method == "GET":
-        return await _policy_read(ctx, store, lambda: store.policy(policy_id))
+        return _policy_read(ctx, store, lambda: store.policy(policy_id))
     if ctx.method == "PUT":
         body = await decode_write(ctx, structs.ACL_POLICY, "Policy decoding failed: ")
         body.setdefault("ID", policy_id)
@@ -89,9 +89,11 @@ async def policy_crud(ctx: Ctx) -> Reply:
     return json_reply(True)
 
 
-async def _policy_read(ctx: Ctx, store: ACLStore, find: Callable[[], Policy | None]) -> Reply:
-    policy = await read_one(ctx, lambda: store.policies_index, find, "policy")
-    return json_reply(policy.to_json())
+def _policy_read(ctx: Ctx, store: ACLStore, find: Callable[[], Policy | None]) -> Reply:
+    def answer(policy: Policy) -> Reply:
+        return json_reply(policy.to_json())
+
+    return read_one(ctx, lambda: store.policies_index, find, "policy", answer)
 
 
 def _policy_set(store: ACLStore, body: dict[str, Any]) -> dict[str, Any]:

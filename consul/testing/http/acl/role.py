@@ -45,7 +45,7 @@ async def role_list(ctx: Ctx) -> Reply:
         found = [r for r in roles if not policy or policy in r.policies]
         return store.roles_index, [store.role_json(r) for r in found]
 
-    return await read_list(ctx, listing)
+    return read_list(ctx, listing)
 
 
 @routes("/v1/acl/role", "PUT")
@@ -61,7 +61,7 @@ async def role_read_by_name(ctx: Ctx) -> Reply:
     store = acl_store(ctx)
     if not ctx.tail:
         raise HTTPError(400, "Missing role Name")
-    return await _role_read(ctx, store, lambda: store.role_by_name(ctx.tail))
+    return _role_read(ctx, store, lambda: store.role_by_name(ctx.tail))
 
 
 @routes("/v1/acl/role/", "GET", "PUT", "DELETE")
@@ -72,7 +72,7 @@ async def role_crud(ctx: Ctx) -> Reply:
     if not role_id and ctx.method != "PUT":
         raise HTTPError(400, "Missing role ID")
     if ctx.method == "GET":
-        return await _role_read(ctx, store, lambda: store.role(role_id))
+        return _role_read(ctx, store, lambda: store.role(role_id))
     if ctx.method == "PUT":
         return await _role_write(ctx, store, role_id)
     require_acl_to_delete(ctx, "role")
@@ -82,9 +82,10 @@ async def role_crud(ctx: Ctx) -> Reply:
     return json_reply(True)
 
 
-async def _role_read(ctx: Ctx, store: ACLStore, find: Callable[[], Role | None]) -> Reply:
-    role = await read_one(ctx, lambda: store.roles_index, find, "role")
-    return json_reply(store.role_json(role))
+def _role_read(ctx: Ctx, store: ACLStore, find: Callable[[], Role | None]) -> Reply:
+    return read_one(
+        ctx, lambda: store.roles_index, find, "role", lambda role: json_reply(store.role_json(role))
+    )
 
 
 async def _role_write(ctx: Ctx, store: ACLStore, role_id: str) -> Reply:

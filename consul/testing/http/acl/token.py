@@ -80,9 +80,11 @@ async def token_list(ctx: Ctx) -> Reply:
             tokens.append(store.token_json(token, redact=redact))
         return store.tokens_index, tokens
 
-    index, tokens = await ctx.blocking(listing)
-    ctx.set_meta(index)
-    return json_reply(tokens)
+    def render(index: int, tokens: list[dict[str, Any]]) -> Reply:
+        ctx.set_meta(index)
+        return json_reply(tokens)
+
+    return ctx.blocking_reply(listing, render, shared=True)
 
 
 @routes("/v1/acl/token", "PUT")
@@ -107,11 +109,13 @@ async def token_self(ctx: Ctx) -> Reply:
             token = None
         return store.tokens_index, token
 
-    index, token = await ctx.blocking(lookup, not_found=lambda t: t is None)
-    ctx.set_meta(index)
-    if token is None:
-        raise HTTPError(404, "Supplied token does not exist")
-    return json_reply(store.token_json(token))
+    def render(index: int, token: Token | None) -> Reply:
+        ctx.set_meta(index)
+        if token is None:
+            raise HTTPError(404, "Supplied token does not exist")
+        return json_reply(store.token_json(token))
+
+    return ctx.blocking_reply(lookup, render, not_found=lambda t: t is None, shared=True)
 
 
 @routes("/v1/acl/token/", "GET", "PUT", "DELETE")
@@ -124,7 +128,7 @@ async def token_crud(ctx: Ctx) -> Reply:
     if not accessor and ctx.method != "PUT":
         raise HTTPError(400, "Missing token AccessorID")
     if ctx.method == "GET":
-        return await _token_read(ctx, store, accessor)
+        return _token_read(ctx, store, accessor)
     if ctx.method == "PUT":
         body = await decode_write(ctx, structs.ACL_TOKEN, "Token decoding failed: ")
         body.setdefault("AccessorID", accessor)
@@ -135,16 +139,18 @@ async def token_crud(ctx: Ctx) -> Reply:
     return _token_delete(ctx, store, accessor)
 
 
-async def _token_read(ctx: Ctx, store: ACLStore, accessor: str) -> Reply:
+def _token_read(ctx: Ctx, store: ACLStore, accessor: str) -> Reply:
     def unexpired() -> Token | None:
         token = store.token(accessor)
         return None if token is None or token.expired() else token
 
-    token = await read_one(ctx, lambda: store.tokens_index, unexpired, "token")
-    out = store.token_json(token, redact=not ctx.authz.acl_write())
-    if ctx.flag("expanded"):
-        out = _expanded(store, token, out)
-    return json_reply(out)
+    def answer(token: Token) -> Reply:
+        out = store.token_json(token, redact=not ctx.authz.acl_write())
+        if ctx.flag("expanded"):
+            out = _expanded(store, token, out)
+        return json_reply(out)
+
+    return read_one(ctx, lambda: store.tokens_index, unexpired, "token", answer)
 
 
 def _expanded(store: ACLStore, token: Token, out: dict[str, Any]) -> dict[str, Any]:
