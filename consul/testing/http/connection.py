@@ -70,8 +70,8 @@ class Dispatcher(Protocol):
     def record(self, ctx: Ctx, route: Route) -> None:
         """What :meth:`finish` records of a request, for one answered without it."""
 
-    def measurer(self, ctx: Ctx, route: Route) -> Callable[[float], None] | None:
-        """:meth:`record` for requests identical to ``ctx``'s, given their start; or None."""
+    def measurer(self, ctx: Ctx, route: Route) -> Callable[[list[float]], None] | None:
+        """:meth:`record` for requests identical to ``ctx``'s, given their starts; or None."""
 
 
 #: Go's ``DefaultMaxHeaderBytes``, and the slop its limited reader adds.
@@ -708,7 +708,7 @@ class Connection(asyncio.Protocol):
         assert route is not None
         self._parked = self._route = None
         if written.measure is not None:
-            written.measure(parked.ctx.started)
+            written.starts.append(parked.ctx.started)  # recorded with the batch's end
         else:
             self.connections.dispatcher.record(parked.ctx, route)
         transport = self.transport  # _transmit, inlined: this runs for every query woken

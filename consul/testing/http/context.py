@@ -37,7 +37,7 @@ from ..state.gojson import DecodeError, decode_json
 from ..state.golang import parse_duration
 from ..state.golang import quote as go_quote
 from ..state.gotypes import GoType, Struct
-from ..state.wakeups import Waiter, Wakeups
+from ..state.wakeups import Batch, Waiter, Wakeups
 from .errors import BadRequest
 from .reply import Reply
 from .request import Request
@@ -116,7 +116,7 @@ class Resumer(Protocol):
 class Written:
     """An answer written to a connection, for identical requests to be answered alike."""
 
-    __slots__ = ("data", "headers", "keep_alive", "measure", "reply")
+    __slots__ = ("data", "headers", "keep_alive", "measure", "reply", "starts")
 
     def __init__(
         self,
@@ -124,7 +124,7 @@ class Written:
         reply: Reply,
         keep_alive: bool,
         headers: CIMultiDictProxy[str],
-        measure: Callable[[float], None] | None = None,
+        measure: Callable[[list[float]], None] | None = None,
     ) -> None:
         #: The bytes written: head and body.
         self.data = data
@@ -132,9 +132,18 @@ class Written:
         self.keep_alive = keep_alive
         #: The headers of the request answered: an identical request has the same.
         self.headers = headers
-        #: What records an identical request answered with these bytes, given
-        #: when its handler was called; None: the dispatcher's ``record``.
+        #: What records the identical requests answered with these bytes, all
+        #: at once (:meth:`record`), given when each one's handler was called
+        #: (:attr:`starts`); None: the dispatcher's ``record``, for each.
         self.measure = measure
+        #: When the handler of each identical request answered alike was called.
+        self.starts: list[float] = []
+
+    def record(self) -> None:
+        """Record the identical requests answered since the last call (:attr:`measure`)."""
+        if self.starts and self.measure is not None:
+            self.measure(self.starts)
+            self.starts = []
 
 
 class Parked(Waiter):
@@ -209,7 +218,7 @@ class Parked(Waiter):
         except Exception as exc:  # noqa: BLE001 (answered as the handler's own error)
             return exc
 
-    def woken(self, changed: bool, batch: dict[object, object]) -> None:
+    def woken(self, changed: bool, batch: Batch) -> None:
         owner = self.owner
         if owner is None:
             return
@@ -244,6 +253,9 @@ class Parked(Waiter):
         written = owner.resume(self, outcome)
         if key is not None and written is not None and not isinstance(outcome, Exception):
             batch[key] = written
+            if written.measure is not None:
+                # The identical requests of the batch, recorded together.
+                batch.at_end(written.record)
 
 
 class Park(Exception):

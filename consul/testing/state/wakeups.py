@@ -21,9 +21,33 @@ from __future__ import annotations
 import asyncio
 import heapq
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-__all__ = ["Waiter", "Wakeups"]
+__all__ = ["Batch", "Waiter", "Wakeups"]
+
+
+class Batch(dict[object, object]):
+    """What the waiters released together share (see :meth:`Waiter.woken`).
+
+    A dict, where waiters that compute the same thing leave it for the
+    others; and what is to run once every waiter of the batch has been
+    called (:meth:`at_end`), in the same callback of the loop.
+    """
+
+    __slots__ = ("_ends",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._ends: list[Callable[[], None]] = []
+
+    def at_end(self, end: Callable[[], None]) -> None:
+        """Call ``end`` once the batch's waiters have all been called (must not raise)."""
+        self._ends.append(end)
+
+    def end(self) -> None:
+        """The batch's waiters have all been called: what :meth:`at_end` asked for."""
+        for end in self._ends:
+            end()
 
 
 class Waiter:
@@ -41,13 +65,13 @@ class Waiter:
         # The order of Wakeups' deadline heap.
         return self._deadline < other._deadline
 
-    def woken(self, changed: bool, batch: dict[object, object]) -> None:
+    def woken(self, changed: bool, batch: Batch) -> None:
         """Released: ``changed`` is True after :meth:`Wakeups.notify`, False at the
         deadline or after :meth:`Wakeups.close`. Must not raise.
 
-        ``batch`` is one dict for all the waiters released together, in one
-        callback of the loop (the state cannot change in between): where
-        waiters that compute the same thing can leave it for the others.
+        ``batch`` is one :class:`Batch` for all the waiters released together,
+        in one callback of the loop (the state cannot change in between):
+        where waiters that compute the same thing can leave it for the others.
         """
         raise NotImplementedError
 
@@ -181,6 +205,7 @@ def _settle(waiter: asyncio.Future[bool], changed: bool) -> None:
 
 
 def _wake(waiters: Iterable[Waiter], changed: bool) -> None:
-    batch: dict[object, object] = {}
+    batch = Batch()
     for waiter in waiters:
         waiter.woken(changed, batch)
+    batch.end()
