@@ -26,8 +26,6 @@ import struct
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import reduce
-from operator import add, mul
 from typing import Any
 
 __all__ = ["RETAIN", "Interval", "Metrics", "float32"]
@@ -74,17 +72,21 @@ class _Aggregate:
             self.max = value
 
     def ingest_many(self, values: Sequence[float]) -> None:
-        """:meth:`ingest` of each of ``values`` in turn, with no Python loop.
+        """:meth:`ingest` of each of ``values`` in turn, in one call.
 
-        The sums are added up in the same order, so that they come out the
-        same to the last bit.
+        The sums are added up one value at a time in the same order (not
+        with ``sum``, which from Python 3.12 compensates its rounding), so
+        that they come out the same to the last bit.
         """
         if not values:
             return
         first = self.count == 0
         self.count += len(values)
-        self.sum = reduce(add, values, self.sum)
-        self.sum_squares = reduce(add, map(mul, values, values), self.sum_squares)
+        total, squares = self.sum, self.sum_squares
+        for value in values:
+            total += value
+            squares += value * value
+        self.sum, self.sum_squares = total, squares
         low, high = min(values), max(values)
         if first or low < self.min:
             self.min = low
