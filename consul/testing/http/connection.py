@@ -698,7 +698,7 @@ class Connection(asyncio.Protocol):
         if self._close_after or reply.after is not None:
             return None
         measure = self.connections.dispatcher.measurer(parked.ctx, route)
-        return Written(data, reply, keep_alive, request.headers, measure)
+        return Written(data, reply, keep_alive, measure)
 
     def resume_with(self, parked: Parked, written: Written) -> bool:
         """Answer the parked query with the bytes of an identical request's answer."""

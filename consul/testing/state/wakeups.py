@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 
 __all__ = ["Batch", "Waiter", "Wakeups"]
 
@@ -100,6 +100,9 @@ class Wakeups:
         self._deadlines: list[Waiter] = []
         self._discarded = 0
         self._timer: asyncio.TimerHandle | None = None
+        #: What :meth:`alike` handed out since the last release: by key, each
+        #: detail with its token.
+        self._alike: dict[Hashable, list[tuple[object, object]]] = {}
 
     def __len__(self) -> int:
         """How many queries are waiting now."""
@@ -114,9 +117,30 @@ class Wakeups:
         self.closed = True
         self._release(False)
 
+    def alike(self, key: Hashable, detail: object) -> object:
+        """A token for a waiter about to be added: the same object for each with an equal
+        ``key`` and an equal ``detail`` (compared with ``==``, not hashed) until the next
+        release.
+
+        Waiters released together that compute the same thing from the same
+        state know each other by it with no more than a lookup by identity
+        (see :meth:`Waiter.woken`): the keys are hashed and compared while
+        they wait, not while they wake. Forgotten when no waiter is left.
+        """
+        found = self._alike.get(key)
+        if found is None:
+            found = self._alike[key] = []
+        for known, token in found:
+            if known == detail:
+                return token
+        token = object()
+        found.append((detail, token))
+        return token
+
     def _release(self, changed: bool) -> None:
         futures, self._futures = self._futures, {}
         waiters, self._waiters = self._waiters, {}
+        self._alike = {}
         if self._deadlines:
             self._deadlines = []
             self._discarded = 0
@@ -167,6 +191,8 @@ class Wakeups:
     def discard(self, waiter: Waiter) -> None:
         """Forget ``waiter`` (its client went away): it is not called back."""
         if self._waiters.pop(waiter, False) is None:
+            if not self._waiters:
+                self._alike = {}  # the tokens are no one's
             self._discarded += 1
             if self._discarded > len(self._deadlines) // 2:
                 self._deadlines = [w for w in self._deadlines if w in self._waiters]
@@ -195,6 +221,8 @@ class Wakeups:
                 expired.append(waiter)
             else:
                 self._discarded -= 1
+        if not self._waiters:
+            self._alike = {}
         self._schedule()
         _wake(expired, False)
 
