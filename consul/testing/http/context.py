@@ -198,9 +198,11 @@ class Parked(Waiter):
         queries waiting with the same :meth:`share` key and request headers,
         made now: a wake-up tells them by identity alone.
         """
+        if not self.wakeups.add(self, self.deadline):
+            return False  # no token taken: it would outlive every waiter
         key = self.share()
         self._alike = None if key is None else self.wakeups.alike(key, self.ctx.request.headers)
-        return self.wakeups.add(self, self.deadline)
+        return True
 
     def last(self) -> Reply:
         """The reply to what the query found last (its wait ran out)."""
