@@ -1,6 +1,7 @@
 """Benchmark of the embedded agent, each figure against baselines of the same run.
 
     python bench/agent.py [--rounds 5] [--seconds 2] [--procs 3] [--conns 8] [--watchers 1000]
+                          [--watch-procs 2]
 
 Figures (see bench/README.md):
 
@@ -14,9 +15,13 @@ Figures (see bench/README.md):
   wakes them. The time from the write to each answer's arrival (p99, and
   the last) against the same number of requests parked on one
   ``asyncio.Event`` of the bare server, and parked by the floor, a bare
-  ``asyncio.Protocol`` (goal: agent p99 under 25 ms). With it, the CPU time
-  the server's loop thread spent from the write to the last answer's
-  arrival, per query woken: less dependent on the load of the machine.
+  ``asyncio.Protocol`` (goal: agent p99 under 25 ms). The watchers are
+  ``--watch-procs`` processes of minimal clients (non-blocking sockets and
+  ``selectors``): an answer arrives when its first bytes are read, and the
+  connections close only after the measurement, so that what is measured is
+  the server's latency, not the watchers'. With it, the CPU time the
+  server's loop thread spent from the write to the last answer's arrival,
+  per query woken: less dependent on the load of the machine.
 - **memory per waiting query**: Python memory (``tracemalloc``) held by the
   server process per blocking query while they wait, against the bare
   server's parked requests and the floor's parked connections (goal: agent
@@ -37,6 +42,9 @@ import asyncio
 import gc
 import http.client
 import multiprocessing
+import re
+import selectors
+import socket
 import statistics
 import threading
 import time
@@ -66,6 +74,8 @@ class Baseline:
         self.runner: web.AppRunner | None = None
         self.event: asyncio.Event | None = None
         self.waiting = 0
+        #: The ``X-Consul-Index`` of ``/wait``'s answers: each ``/set`` moves it.
+        self.index = 1
         self.url = ""
 
     async def _start(self) -> None:
@@ -94,10 +104,15 @@ class Baseline:
             await self.event.wait()
         finally:
             self.waiting -= 1
-        return web.Response(body=self.body, content_type="application/json")
+        return web.Response(
+            body=self.body,
+            content_type="application/json",
+            headers={"X-Consul-Index": str(self.index)},
+        )
 
     async def _set(self, request: web.Request) -> web.Response:
         assert self.event is not None
+        self.index += 1
         self.event.set()
         self.event = asyncio.Event()  # the next round parks on a new one
         return web.Response(body=b"true", content_type="application/json")
@@ -125,12 +140,15 @@ class Floor:
     """The least an asyncio server can do: a bare protocol, no HTTP parsing.
 
     A GET is parked as it arrives; a PUT answers every parked one with the
-    same fixed bytes. What waking N waiting connections costs here (and what
+    same bytes, made once per PUT (its ``X-Consul-Index`` moves, as the
+    watchers check). What waking N waiting connections costs here (and what
     one holds) is what any server on asyncio pays before doing anything.
     """
 
     def __init__(self, body: bytes) -> None:
-        self.answer = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+        self.body = body
+        self.index = 1
+        self.answer = b""
         self.parked: list[asyncio.Transport] = []
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -183,6 +201,9 @@ class _Parked(asyncio.Protocol):
         assert self.transport is not None
         floor = self.floor
         if data.startswith(b"PUT"):
+            floor.index += 1
+            head = b"HTTP/1.1 200 OK\r\nX-Consul-Index: %d\r\nContent-Length: %d\r\n\r\n"
+            floor.answer = head % (floor.index, len(floor.body)) + floor.body
             for transport in floor.parked:
                 transport.write(floor.answer)
             floor.parked.clear()
@@ -240,23 +261,81 @@ def _load(port: int, target: str, conns: int, seconds: float, go: Any, out: Any)
     out.put(asyncio.run(main()))
 
 
-def _watch(port: int, target: str, count: int, out: Any) -> None:
-    """A watcher process: ``count`` blocking requests, each answer's arrival time."""
+def _watch(port: int, target: str, count: int, index: int, out: Any, release: Any) -> None:
+    """A watcher process: ``count`` blocking requests, each answer's arrival time.
 
-    async def main() -> list[float]:
-        req = _request("GET", port, target)
+    Plain non-blocking sockets and ``selectors``, no asyncio: an answer's
+    arrival is the time its first bytes are read (before anything of it is
+    parsed). The rest of it is then read, and it must be a 200 whose
+    ``X-Consul-Index`` is above ``index``. The times go to ``out``; the
+    connections are closed only once ``release`` is set, after the server's
+    CPU time is read: the server's work on the closes is not measured.
+    """
+    req = _request("GET", port, target)
+    selector = selectors.DefaultSelector()
+    socks = []
+    for _ in range(count):
+        sock = socket.create_connection(("127.0.0.1", port))
+        sock.sendall(req)
+        sock.setblocking(False)
+        selector.register(sock, selectors.EVENT_READ, _Answer(sock))
+        socks.append(sock)
+    arrivals: list[float] = []
+    pending = count
+    while pending:
+        for key, _ in selector.select():
+            answer: _Answer = key.data
+            data = answer.sock.recv(65536)
+            if not data:
+                raise RuntimeError("the server closed a watcher's connection")
+            if answer.arrived is None:
+                answer.arrived = time.monotonic()
+                arrivals.append(answer.arrived)
+            if answer.add(data, index):
+                selector.unregister(answer.sock)
+                pending -= 1
+    out.put(arrivals)
+    release.wait()
+    for sock in socks:
+        sock.close()
+    selector.close()
 
-        async def one() -> float:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            try:
-                await _exchange(reader, writer, req)
-                return time.monotonic()
-            finally:
-                writer.close()
 
-        return await asyncio.gather(*(one() for _ in range(count)))
+_STATUS_200 = re.compile(rb"HTTP/1\.[01] 200 ")
+_INDEX = re.compile(rb"\r\nX-Consul-Index: ([0-9]+)\r\n", re.IGNORECASE)
+_LENGTH = re.compile(rb"\r\nContent-Length: ([0-9]+)\r\n", re.IGNORECASE)
 
-    out.put(asyncio.run(main()))
+
+class _Answer:
+    """One watcher's answer as it is read."""
+
+    __slots__ = ("arrived", "data", "size", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.arrived: float | None = None
+        self.data = b""
+        #: The answer's whole size, once its head is in.
+        self.size = -1
+
+    def add(self, data: bytes, index: int) -> bool:
+        """Take ``data``; whether the answer is complete (a wrong one raises)."""
+        self.data += data
+        if self.size < 0:
+            end = self.data.find(b"\r\n\r\n")
+            if end < 0:
+                return False
+            head = self.data[: end + 2]
+            found = _INDEX.search(head)
+            length = _LENGTH.search(head)
+            if not _STATUS_200.match(head) or found is None or length is None:
+                raise RuntimeError(f"not the answer expected: {head!r}")
+            if int(found[1]) <= index:
+                raise RuntimeError(f"the index did not move past {index}: {head!r}")
+            self.size = end + 4 + int(length[1])
+        if len(self.data) > self.size:
+            raise RuntimeError(f"more than one answer: {self.data!r}")
+        return len(self.data) == self.size
 
 
 # -- the measurements ------------------------------------------------------------------
@@ -289,6 +368,7 @@ _Woken = tuple[list[float], float, float]
 def wake(
     port: int,
     target: str,
+    index: int,
     watchers: int,
     procs: int,
     waiting: Callable[[], int],
@@ -299,19 +379,25 @@ def wake(
     """Latencies (s) of ``watchers`` blocked requests after one ``write``, bytes per waiter,
     and the server's CPU time (s) per waiter from the write to the last answer.
 
+    Each answer must move the index past ``index``. The watchers come from
+    ``procs`` processes (:func:`_watch`).
+
     ``waiting()`` counts the requests the server holds; ``cpu()`` is the
     CPU time of the server's loop thread; ``memory()`` (if given) is the
     server's traced Python memory now.
     """
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
+    release = context.Event()
     share = [watchers // procs + (i < watchers % procs) for i in range(procs)]
     before = 0
     if memory is not None:
         time.sleep(0.5)  # let the last round's connections go
         gc.collect()
         before = memory()
-    workers = [context.Process(target=_watch, args=(port, target, n, out)) for n in share]
+    workers = [
+        context.Process(target=_watch, args=(port, target, n, index, out, release)) for n in share
+    ]
     for worker in workers:
         worker.start()
     deadline = time.monotonic() + 60
@@ -325,6 +411,7 @@ def wake(
     write()
     arrivals = [t for _ in workers for t in out.get()]
     spent = (cpu() - spent) / watchers
+    release.set()
     for worker in workers:
         worker.join()
     return sorted(t - started for t in arrivals), per_waiter, spent
@@ -357,6 +444,7 @@ def main() -> None:
     parser.add_argument("--procs", type=int, default=3)
     parser.add_argument("--conns", type=int, default=8)
     parser.add_argument("--watchers", type=int, default=1000)
+    parser.add_argument("--watch-procs", type=int, default=2)
     args = parser.parse_args()
 
     def start_agent() -> Callable[[], None]:
@@ -408,12 +496,13 @@ def main() -> None:
                 _put(agent, KEY, str(time.monotonic()).encode())
 
             def wake_agent(memory: Callable[[], int] | None = None) -> _Woken:
-                blocked = f"{target}?index={_index(agent)}&wait=5m"
+                index = _index(agent)
                 return wake(
                     agent_port,
-                    blocked,
+                    f"{target}?index={index}&wait=5m",
+                    index,
                     args.watchers,
-                    args.procs,
+                    args.watch_procs,
                     agent_waiting,
                     agent_write,
                     lambda: float(agent.run(lambda core: time.thread_time())),
@@ -423,9 +512,10 @@ def main() -> None:
             def wake_baseline(memory: Callable[[], int] | None = None) -> _Woken:
                 return wake(
                     base_port,
-                    "/wait",
+                    f"/wait?index={baseline.index}",
+                    baseline.index,
                     args.watchers,
-                    args.procs,
+                    args.watch_procs,
                     lambda: int(baseline.call(lambda: baseline.waiting)),
                     lambda: _send(base_port, "PUT", "/set"),
                     lambda: float(baseline.call(time.thread_time)),
@@ -435,9 +525,10 @@ def main() -> None:
             def wake_floor(memory: Callable[[], int] | None = None) -> _Woken:
                 return wake(
                     floor.port,
-                    "/wait",
+                    f"/wait?index={floor.index}",
+                    floor.index,
                     args.watchers,
-                    args.procs,
+                    args.watch_procs,
                     lambda: floor.waiting,
                     lambda: _send(floor.port, "PUT", "/set"),
                     lambda: float(floor.call(time.thread_time)),

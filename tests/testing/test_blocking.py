@@ -18,7 +18,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from harness import RawHTTP, make_token, wait_blocked
+from harness import CALL_TIMEOUT, RawHTTP, make_token, wait_blocked
 
 from consul.testing import DevAgent
 from consul.testing.http.context import query_timeout
@@ -159,6 +159,56 @@ def test_watchers_sharing_one_answer_are_each_recorded(roomy_agent):
             assert agent.run(measured) == before + 5
     finished = [line for line in lines if f"Request finished: method=GET url={target}" in line]
     assert len(finished) == 5
+
+
+def _documents(response) -> Iterator[dict]:
+    """The JSON documents of ``/v1/agent/metrics/stream``, one per interval as it ends."""
+    decoder = json.JSONDecoder()
+    text = ""
+    for chunk in response.iter_content(None, decode_unicode=True):
+        text += chunk
+        while text.strip():
+            try:
+                document, end = decoder.raw_decode(text.lstrip())
+            except ValueError:
+                break
+            yield document
+            text = text.lstrip()[end:]
+
+
+def test_the_metrics_count_every_request_of_a_shared_answer():
+    # Each woken request is a consul.api.http sample of its own, as Consul
+    # measures every request (HTTPHandlers.wrap, agent/http.go), though the
+    # agent records those answered alike together.
+    watchers = 40
+    with DevAgent(metrics_interval=0.1) as agent, RawHTTP(agent.url) as api:
+        api.put("/v1/kv/counted", data=b"before")
+        target = f"/v1/kv/counted?index={modify_index(api, 'counted')}&wait=5m"
+        response = api.get("/v1/agent/metrics/stream", stream=True)
+        try:
+            documents = _documents(response)
+            next(documents)  # the interval under way when the stream began: the reads above
+            socks = [_watch(agent, target) for _ in range(watchers)]
+            wait_blocked(agent, watchers)
+            api.put("/v1/kv/counted", data=b"after")
+            [body] = {_answer(sock)[1] for sock in socks}
+            assert base64.b64decode(json.loads(body)[0]["Value"]) == b"after"
+
+            def counted(document: dict) -> int:
+                samples = document["Samples"]
+                labels = {"method": "GET", "path": "v1_kv_"}
+                return sum(s["Count"] for s in samples if s["Labels"] == labels)
+
+            seen = 0
+            deadline = time.monotonic() + CALL_TIMEOUT
+            while seen < watchers:
+                assert time.monotonic() < deadline, f"{seen} of {watchers} requests counted"
+                seen += counted(next(documents))
+            # Each once, and nothing more in the intervals after.
+            seen += counted(next(documents)) + counted(next(documents))
+        finally:
+            response.close()
+    assert seen == watchers
 
 
 def test_a_write_elsewhere_does_not_end_a_blocking_query(consul_agent, api):

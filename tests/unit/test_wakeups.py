@@ -139,3 +139,40 @@ async def test_each_release_has_a_batch_of_its_own():
     wakeups.notify()
     await second.released
     assert first.batches[0] is not second.batches[0]
+
+
+@pytest.mark.asyncio
+async def test_waiters_alike_get_one_token_until_they_are_released():
+    wakeups = Wakeups()
+    token = wakeups.alike(("GET", "/v1/kv/k?index=5"), {"X-Consul-Token": "a"})
+    # Equal keys and details, compared by value: the same object.
+    assert wakeups.alike(("GET", "/v1/kv/k?index=5"), {"X-Consul-Token": "a"}) is token
+    others = {
+        wakeups.alike(("GET", "/v1/kv/k?index=6"), {"X-Consul-Token": "a"}),
+        wakeups.alike(("GET", "/v1/kv/k?index=5"), {"X-Consul-Token": "b"}),
+    }
+    assert token not in others
+    assert len(others) == 2
+    waiter = Recorder()
+    wakeups.add(waiter, later())
+    wakeups.notify()
+    await waiter.released
+    # A release ends them: who waits next is told apart afresh.
+    assert wakeups.alike(("GET", "/v1/kv/k?index=5"), {"X-Consul-Token": "a"}) is not token
+
+
+@pytest.mark.asyncio
+async def test_tokens_are_forgotten_with_the_last_waiter():
+    wakeups = Wakeups()
+    token = wakeups.alike("key", "detail")
+    waiter = Recorder()
+    wakeups.add(waiter, later())
+    assert wakeups.alike("key", "detail") is token
+    wakeups.discard(waiter)
+    assert wakeups.alike("key", "detail") is not token
+    expiring = Recorder()
+    token = wakeups.alike("key", "detail")
+    wakeups.add(expiring, later(0.01))
+    await expiring.released
+    assert expiring.calls == [False]
+    assert wakeups.alike("key", "detail") is not token

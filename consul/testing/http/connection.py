@@ -70,8 +70,8 @@ class Dispatcher(Protocol):
     def record(self, ctx: Ctx, route: Route) -> None:
         """What :meth:`finish` records of a request, for one answered without it."""
 
-    def measurer(self, ctx: Ctx, route: Route) -> Callable[[float], None] | None:
-        """:meth:`record` for requests identical to ``ctx``'s, given their start; or None."""
+    def measurer(self, ctx: Ctx, route: Route) -> Callable[[list[float]], None] | None:
+        """:meth:`record` for requests identical to ``ctx``'s, given their starts; or None."""
 
 
 #: Go's ``DefaultMaxHeaderBytes``, and the slop its limited reader adds.
@@ -698,7 +698,7 @@ class Connection(asyncio.Protocol):
         if self._close_after or reply.after is not None:
             return None
         measure = self.connections.dispatcher.measurer(parked.ctx, route)
-        return Written(data, reply, keep_alive, request.headers, measure)
+        return Written(data, reply, keep_alive, measure)
 
     def resume_with(self, parked: Parked, written: Written) -> bool:
         """Answer the parked query with the bytes of an identical request's answer."""
@@ -708,7 +708,7 @@ class Connection(asyncio.Protocol):
         assert route is not None
         self._parked = self._route = None
         if written.measure is not None:
-            written.measure(parked.ctx.started)
+            written.starts.append(parked.ctx.started)  # recorded with the batch's end
         else:
             self.connections.dispatcher.record(parked.ctx, route)
         transport = self.transport  # _transmit, inlined: this runs for every query woken

@@ -25,8 +25,6 @@ import time
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, Generic, Protocol, TypeVar, cast
 
-from multidict import CIMultiDictProxy
-
 from ..state.acl.authorizer import Authorizer
 from ..state.core import AgentCore
 from ..state.datacenter import Datacenter
@@ -36,7 +34,7 @@ from ..state.gojson import DecodeError, decode_json
 from ..state.golang import parse_duration
 from ..state.golang import quote as go_quote
 from ..state.gotypes import GoType, Struct
-from ..state.wakeups import Waiter, Wakeups
+from ..state.wakeups import Batch, Waiter, Wakeups
 from .errors import BadRequest
 from .reply import Reply
 from .request import Request
@@ -117,25 +115,31 @@ class Resumer(Protocol):
 class Written:
     """An answer written to a connection, for identical requests to be answered alike."""
 
-    __slots__ = ("data", "headers", "keep_alive", "measure", "reply")
+    __slots__ = ("data", "keep_alive", "measure", "reply", "starts")
 
     def __init__(
         self,
         data: bytes,
         reply: Reply,
         keep_alive: bool,
-        headers: CIMultiDictProxy[str],
-        measure: Callable[[float], None] | None = None,
+        measure: Callable[[list[float]], None] | None = None,
     ) -> None:
         #: The bytes written: head and body.
         self.data = data
         self.reply = reply
         self.keep_alive = keep_alive
-        #: The headers of the request answered: an identical request has the same.
-        self.headers = headers
-        #: What records an identical request answered with these bytes, given
-        #: when its handler was called; None: the dispatcher's ``record``.
+        #: What records the identical requests answered with these bytes, all
+        #: at once (:meth:`record`), given when each one's handler was called
+        #: (:attr:`starts`); None: the dispatcher's ``record``, for each.
         self.measure = measure
+        #: When the handler of each identical request answered alike was called.
+        self.starts: list[float] = []
+
+    def record(self) -> None:
+        """Record the identical requests answered since the last call (:attr:`measure`)."""
+        if self.starts and self.measure is not None:
+            self.measure(self.starts)
+            self.starts = []
 
 
 class Parked(Waiter):
@@ -147,7 +151,7 @@ class Parked(Waiter):
     :meth:`last`.
     """
 
-    __slots__ = ("ctx", "deadline", "owner", "wakeups")
+    __slots__ = ("_alike", "ctx", "deadline", "owner", "wakeups")
 
     #: What it waits on, and until when (``time.monotonic()``): set before
     #: :class:`Park` is raised.
@@ -158,6 +162,8 @@ class Parked(Waiter):
         super().__init__()
         self.ctx = ctx
         self.owner: Resumer | None = None
+        #: What the queries that answer alike share while they wait (see :meth:`wait`).
+        self._alike: object = None
 
     def rerun(self) -> Reply | None:
         """Something changed: run the query again; its reply, or None to wait on."""
@@ -170,7 +176,7 @@ class Parked(Waiter):
         headers are answered with the bytes written for the first (see
         :meth:`woken`): a subclass returns a key only if, with the same key
         and headers, its :meth:`rerun` gives the same answer from the same
-        state.
+        state. Asked each time the query starts to wait.
         """
         return None
 
@@ -178,13 +184,26 @@ class Parked(Waiter):
         """The request line, as far as an answer can depend on it: what :meth:`share` keys on.
 
         Its method, target, HTTP version and keep-alive. The headers (the
-        token among them) are not in it: :meth:`woken` compares them too,
+        token among them) are not in it: :meth:`wait` compares them too,
         as one multidict with another (names case-insensitive, as Go's
         canonical keys; values and order exact), which costs less than
-        hashing them for every query woken.
+        hashing them.
         """
         request = self.ctx.request
         return (request.method, request.raw_path, request.version, request.keep_alive)
+
+    def wait(self) -> bool:
+        """Register with :attr:`wakeups` until :attr:`deadline`; False if the wait is over.
+
+        With the token (:meth:`~..state.wakeups.Wakeups.alike`) of the
+        queries waiting with the same :meth:`share` key and request headers,
+        made now: a wake-up tells them by identity alone.
+        """
+        if not self.wakeups.add(self, self.deadline):
+            return False  # no token taken: it would outlive every waiter
+        key = self.share()
+        self._alike = None if key is None else self.wakeups.alike(key, self.ctx.request.headers)
+        return True
 
     def last(self) -> Reply:
         """The reply to what the query found last (its wait ran out)."""
@@ -196,7 +215,7 @@ class Parked(Waiter):
         Then nothing is registered and :meth:`answer` is the answer.
         """
         self.owner = owner
-        return self.wakeups.add(self, self.deadline)
+        return self.wait()
 
     def cancel(self) -> None:
         """The client went away: stop waiting, never answer."""
@@ -210,23 +229,19 @@ class Parked(Waiter):
         except Exception as exc:  # noqa: BLE001 (answered as the handler's own error)
             return exc
 
-    def woken(self, changed: bool, batch: dict[object, object]) -> None:
+    def woken(self, changed: bool, batch: Batch) -> None:
         owner = self.owner
         if owner is None:
             return
         outcome: Reply | Exception | None
-        key = None
+        alike = None
         if changed:
             # One rendering for the watchers of the same read: the state
             # cannot change within one batch of wake-ups.
-            key = self.share()
-            if key is not None:
-                written = batch.get(key)
-                if (
-                    isinstance(written, Written)
-                    and written.headers == self.ctx.request.headers
-                    and owner.resume_with(self, written)
-                ):
+            alike = self._alike
+            if alike is not None:
+                written = batch.get(alike)
+                if isinstance(written, Written) and owner.resume_with(self, written):
                     self.owner = None
                     return
             try:
@@ -234,17 +249,20 @@ class Parked(Waiter):
             except Exception as exc:  # noqa: BLE001 (answered as the handler's own error)
                 outcome = exc
             if outcome is None:
-                if self.wakeups.add(self, self.deadline):
+                if self.wait():
                     return
-                # Its own wait is over (others of the key may wait on).
-                key = None
+                # Its own wait is over (others alike may wait on).
+                alike = None
                 outcome = self.answer()
         else:
             outcome = self.answer()
         self.owner = None
         written = owner.resume(self, outcome)
-        if key is not None and written is not None and not isinstance(outcome, Exception):
-            batch[key] = written
+        if alike is not None and written is not None and not isinstance(outcome, Exception):
+            batch[alike] = written
+            if written.measure is not None:
+                # The identical requests of the batch, recorded together.
+                batch.at_end(written.record)
 
 
 class Park(Exception):
@@ -366,7 +384,7 @@ class BlockingRead(Parked, Generic[T]):
         """
         if not self.shared:
             return None
-        # request_key(), flat: this runs for every query woken.
+        # request_key(), flat: this runs for every query that waits.
         request = self.ctx.request
         return (
             type(self),

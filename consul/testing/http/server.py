@@ -342,21 +342,23 @@ class Dispatcher:
         """
         _finished(self.agent, ctx.request, route, ctx.started)
 
-    def measurer(self, ctx: Ctx, route: Route) -> Callable[[float], None] | None:
+    def measurer(self, ctx: Ctx, route: Route) -> Callable[[list[float]], None] | None:
         """:meth:`record` for the requests identical to ``ctx``'s, or None: call :meth:`record`.
 
-        What records each of them, given when it was handed to its
-        handler (``Ctx.started``): the ``consul.api.http`` sample alone,
-        with no call of :meth:`record` and no lookup of the sample's key for
-        every query woken. None while the DEBUG log is on (its lines are
-        those of each request). Valid within the callback of the loop that
-        asked (the log's level may change after it).
+        What records them together, given when each was handed to its
+        handler (``Ctx.started``): their ``consul.api.http`` samples alone,
+        with one read of the clock and one update of the sample
+        (:meth:`~..state.metrics.Metrics.measure_many`), no call of
+        :meth:`record` and no lookup of the sample's key for every query
+        woken. None while the DEBUG log is on (its lines are those of each
+        request). Valid within the callback of the loop that asked (the
+        log's level may change after it).
         """
         agent = self.agent
         if agent.log.level <= DEBUG:
             return None
         metrics = agent.metrics
-        return partial(metrics.measure_since, _sample_key(metrics, route, ctx.request.method))
+        return partial(metrics.measure_many, _sample_key(metrics, route, ctx.request.method))
 
 
 #: The key of a metric (``Metrics.key``).

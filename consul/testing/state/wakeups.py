@@ -20,9 +20,33 @@ from __future__ import annotations
 import asyncio
 import heapq
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 
-__all__ = ["Waiter", "Wakeups"]
+__all__ = ["Batch", "Waiter", "Wakeups"]
+
+
+class Batch(dict[object, object]):
+    """What the waiters released together share (see :meth:`Waiter.woken`).
+
+    A dict, where waiters that compute the same thing leave it for the
+    others; and what is to run once every waiter of the batch has been
+    called (:meth:`at_end`), in the same callback of the loop.
+    """
+
+    __slots__ = ("_ends",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._ends: list[Callable[[], None]] = []
+
+    def at_end(self, end: Callable[[], None]) -> None:
+        """Call ``end`` once the batch's waiters have all been called (must not raise)."""
+        self._ends.append(end)
+
+    def end(self) -> None:
+        """The batch's waiters have all been called: what :meth:`at_end` asked for."""
+        for end in self._ends:
+            end()
 
 
 class Waiter:
@@ -40,13 +64,13 @@ class Waiter:
         # The order of Wakeups' deadline heap.
         return self._deadline < other._deadline
 
-    def woken(self, changed: bool, batch: dict[object, object]) -> None:
+    def woken(self, changed: bool, batch: Batch) -> None:
         """Released: ``changed`` is True after :meth:`Wakeups.notify`, False at the
         deadline or after :meth:`Wakeups.close`. Must not raise.
 
-        ``batch`` is one dict for all the waiters released together, in one
-        callback of the loop (the state cannot change in between): where
-        waiters that compute the same thing can leave it for the others.
+        ``batch`` is one :class:`Batch` for all the waiters released together,
+        in one callback of the loop (the state cannot change in between):
+        where waiters that compute the same thing can leave it for the others.
         """
         raise NotImplementedError
 
@@ -72,6 +96,9 @@ class Wakeups:
         self._deadlines: list[Waiter] = []
         self._discarded = 0
         self._timer: asyncio.TimerHandle | None = None
+        #: What :meth:`alike` handed out since the last release: by key, each
+        #: detail with its token.
+        self._alike: dict[Hashable, list[tuple[object, object]]] = {}
 
     def __len__(self) -> int:
         """How many queries are waiting now."""
@@ -86,8 +113,29 @@ class Wakeups:
         self.closed = True
         self._release(False)
 
+    def alike(self, key: Hashable, detail: object) -> object:
+        """A token for a waiter about to be added: the same object for each with an equal
+        ``key`` and an equal ``detail`` (compared with ``==``, not hashed) until the next
+        release.
+
+        Waiters released together that compute the same thing from the same
+        state know each other by it with no more than a lookup by identity
+        (see :meth:`Waiter.woken`): the keys are hashed and compared while
+        they wait, not while they wake. Forgotten when no waiter is left.
+        """
+        found = self._alike.get(key)
+        if found is None:
+            found = self._alike[key] = []
+        for known, token in found:
+            if known == detail:
+                return token
+        token = object()
+        found.append((detail, token))
+        return token
+
     def _release(self, changed: bool) -> None:
         waiters, self._waiters = self._waiters, {}
+        self._alike = {}
         if self._deadlines:
             self._deadlines = []
             self._discarded = 0
@@ -116,6 +164,8 @@ class Wakeups:
     def discard(self, waiter: Waiter) -> None:
         """Forget ``waiter`` (its client went away): it is not called back."""
         if self._waiters.pop(waiter, False) is None:
+            if not self._waiters:
+                self._alike = {}  # the tokens are no one's
             self._discarded += 1
             if self._discarded > len(self._deadlines) // 2:
                 self._deadlines = [w for w in self._deadlines if w in self._waiters]
@@ -144,11 +194,14 @@ class Wakeups:
                 expired.append(waiter)
             else:
                 self._discarded -= 1
+        if not self._waiters:
+            self._alike = {}
         self._schedule()
         _wake(expired, False)
 
 
 def _wake(waiters: Iterable[Waiter], changed: bool) -> None:
-    batch: dict[object, object] = {}
+    batch = Batch()
     for waiter in waiters:
         waiter.woken(changed, batch)
+    batch.end()
