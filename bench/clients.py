@@ -2,6 +2,7 @@
 
     python bench/clients.py [--rounds 15] [--calls 1000] [--loops blocking,asyncio]
                             [--py-consul VENV] [--compare LABEL=PYTHON] [--json FILE]
+                            [--callgrind]
 
 A server process replays the embedded agent's answers (bench/client_server.py);
 one client process per loop (bench/client_cases.py) times ``kv.get`` and
@@ -11,7 +12,9 @@ case in a shuffled order; each ratio is the median, over the rounds, of the
 ratio of two cases measured in the same round, printed with its interquartile
 range. With ``--py-consul VENV``, py-consul 1.8 (whose import name is also
 ``consul``) runs in client processes of that virtualenv, made there if
-missing. See bench/README.md.
+missing. With ``--callgrind``, the client processes run under valgrind's
+callgrind instead, and what is counted is the instructions they execute per
+call. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -36,6 +41,8 @@ PY_CONSUL = "py-consul==1.8.*"
 SHARED = ("requests", "urllib3", "aiohttp", "yarl", "multidict", "propcache")
 LOOPS = ("blocking", "threadpool", "asyncio", "asyncio50", "tornado", "twisted")
 OPS = ("get", "put")
+VALGRIND = "valgrind"
+CALLGRIND_CONTROL = "callgrind_control"
 
 
 @dataclass
@@ -46,6 +53,10 @@ class Worker:
     loop: str
     process: subprocess.Popen[str]
     cases: list[str] = field(default_factory=list)
+    #: Under callgrind: the file its counts go to (each dump to this name
+    #: with ``.1``, ``.2``... added), and the number of dumps so far.
+    counts: Path | None = None
+    dumps: int = 0
 
     def ask(self, command: dict[str, Any]) -> dict[str, Any]:
         stdin, stdout = self._pipes()
@@ -73,6 +84,25 @@ class Worker:
         stdin, _ = self._pipes()
         stdin.close()
         self.process.wait(timeout=30)
+
+    def dump(self) -> int:
+        """The instructions this process executed since its last dump (under callgrind).
+
+        ``callgrind_control --dump`` writes callgrind's counts to a file of
+        their own and zeroes them; it returns once they are written.
+        """
+        assert self.counts is not None, "not started under callgrind"
+        done = subprocess.run(
+            [CALLGRIND_CONTROL, "--dump", str(self.process.pid)], capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{CALLGRIND_CONTROL} failed: {done.stdout}{done.stderr}")
+        self.dumps += 1
+        text = Path(f"{self.counts}.{self.dumps}").read_text()
+        for line in text.splitlines():
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+        raise RuntimeError(f"no total in callgrind's dump {self.counts}.{self.dumps}")
 
 
 def venv_python(venv: Path) -> Path:
@@ -107,14 +137,18 @@ def quartiles(values: list[float]) -> tuple[float, float, float]:
 
 
 def ratio_text(values: list[float]) -> str:
+    if len(values) == 1:
+        return f"{values[0]:5.3f}"
     q1, q2, q3 = quartiles(values)
     return f"{q2:5.3f} [{q1:5.3f}-{q3:5.3f}]"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=21)
-    parser.add_argument("--calls", type=int, default=300, help="timed calls per case and round")
+    parser.add_argument("--rounds", type=int, help="21; with --callgrind, 1")
+    parser.add_argument(
+        "--calls", type=int, help="timed calls per case and round: 300; with --callgrind, 100"
+    )
     parser.add_argument(
         "--loops", default=",".join(LOOPS), help="comma-separated: " + ", ".join(LOOPS)
     )
@@ -134,7 +168,22 @@ def main() -> None:
         help="what to count: CPU time (user + system, the default), either part, or wall time",
     )
     parser.add_argument("--json", type=Path, metavar="FILE", help="write every measurement here")
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="count the instructions the client processes execute per call (valgrind's "
+        "callgrind), not their CPU time",
+    )
     args = parser.parse_args()
+    if args.callgrind:
+        missing = [tool for tool in (VALGRIND, CALLGRIND_CONTROL) if shutil.which(tool) is None]
+        if missing:
+            parser.error(
+                f"--callgrind runs the clients under valgrind's callgrind: {' and '.join(missing)}"
+                " not found on PATH (install valgrind)"
+            )
+    rounds = args.rounds or (1 if args.callgrind else 21)
+    calls = args.calls or (100 if args.callgrind else 300)
     loops = [loop for loop in args.loops.split(",") if loop]
     for loop in loops:
         if loop not in LOOPS:
@@ -157,22 +206,37 @@ def main() -> None:
     assert server.stdin is not None
     url = server.stdout.readline().strip()
     workers: list[Worker] = []
+    counts = tempfile.TemporaryDirectory(prefix="bench-callgrind-") if args.callgrind else None
     try:
         for impl, python in interpreters.items():
             for loop in loops:
+                command = [str(python), str(HERE / "client_cases.py"), loop, url]
+                env = None
+                out = None
+                if counts is not None:
+                    out = Path(counts.name) / f"{len(workers)}.out"
+                    command = [
+                        VALGRIND,
+                        "--tool=callgrind",
+                        "--quiet",
+                        f"--callgrind-out-file={out}",
+                        *command,
+                    ]
+                    # The same hashes of str in every run.
+                    env = {**os.environ, "PYTHONHASHSEED": "0"}
                 process = subprocess.Popen(
-                    [str(python), str(HERE / "client_cases.py"), loop, url],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    text=True,
+                    command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
                 )
-                worker = Worker(impl, loop, process)
+                worker = Worker(impl, loop, process, counts=out)
                 worker.start()
                 if worker.cases:
                     workers.append(worker)
                 else:
                     worker.stop()
-        results = measure(workers, args.rounds, args.calls, random.Random(args.seed), args.clock)
+        if counts is not None:
+            results = count(workers, rounds, calls)
+        else:
+            results = measure(workers, rounds, calls, random.Random(args.seed), args.clock)
         for worker in workers:
             worker.stop()
     finally:
@@ -182,10 +246,25 @@ def main() -> None:
                 worker.process.wait()
         server.stdin.close()
         server.wait(timeout=30)
-    report(results, loops, list(interpreters), args.rounds, args.calls)
+        if counts is not None:
+            counts.cleanup()
+    if counts is not None:
+        heading = (
+            f"Instructions per call in the client process (callgrind), thousands: "
+            f"{'medians of ' if rounds > 1 else ''}{rounds} round{'s' * (rounds > 1)}, "
+            f"each the difference between runs of {2 * calls} and {calls} calls over {calls}."
+        )
+        report(results, loops, list(interpreters), heading, "k instr", 1e-3)
+    else:
+        heading = (
+            f"CPU per call in the client process, microseconds: medians of {rounds} rounds of "
+            f"{calls} calls."
+        )
+        report(results, loops, list(interpreters), heading, "us", 1.0)
     if args.json is not None:
+        figure = "instructions" if counts is not None else "us"
         rows = [
-            {"impl": i, "loop": lo, "case": c, "op": o, "us": v}
+            {"impl": i, "loop": lo, "case": c, "op": o, figure: v}
             for (i, lo, c, o), v in results.items()
         ]
         args.json.write_text(json.dumps(rows, indent=1))
@@ -210,20 +289,56 @@ def measure(
     return results
 
 
+def count(workers: list[Worker], rounds: int, calls: int) -> dict[Key, list[float]]:
+    """Instructions per call of every (impl, loop, case, op), one value per round.
+
+    Each case runs once first (its connection made, its caches filled), then
+    ``calls`` and ``2 * calls`` calls, each run between two dumps of
+    callgrind's counts: the difference of the two runs, over ``calls``,
+    leaves out what a run costs besides its calls (reading the command, the
+    warm-up calls, the ``gc.collect()``).
+    """
+    results: dict[Key, list[float]] = {}
+    for number in range(rounds):
+        for worker in workers:
+            for case in worker.cases:
+                for op in OPS:
+                    worker.ask({"case": case, "op": op, "calls": 1})
+                    worker.dump()
+                    worker.ask({"case": case, "op": op, "calls": calls})
+                    once = worker.dump()
+                    worker.ask({"case": case, "op": op, "calls": 2 * calls})
+                    twice = worker.dump()
+                    key = (worker.impl, worker.loop, case, op)
+                    results.setdefault(key, []).append((twice - once) / calls)
+            print(
+                f"round {number + 1}/{rounds}: {worker.impl} {worker.loop} done",
+                file=sys.stderr,
+                flush=True,
+            )
+    return results
+
+
 def per_round(numerators: list[float], denominators: list[float]) -> list[float]:
     return [a / b for a, b in zip(numerators, denominators, strict=True)]
 
 
 def report(
-    results: dict[Key, list[float]], loops: list[str], impls: list[str], rounds: int, calls: int
+    results: dict[Key, list[float]],
+    loops: list[str],
+    impls: list[str],
+    heading: str,
+    unit: str,
+    scale: float,
 ) -> None:
+    """The table of ``results`` (each value times ``scale`` is in ``unit``), under ``heading``."""
     others = [impl for impl in impls if impl != OURS]
     print(
-        f"\nCPU per call in the client process, microseconds: medians of {rounds} rounds of "
-        f"{calls} calls.\nRatios: median of the per-round ratios [interquartile range]; "
+        f"\n{heading}\nRatios: median of the per-round ratios [interquartile range]; "
         "below 1 is faster.\n"
     )
-    header = f"{'loop':<11}{'op':<5}{'raw us':>8}{'ours us':>9}  {'ours/raw':<20}"
+    raw_title, ours_title = f"raw {unit}", f"ours {unit}"
+    header = f"{'loop':<11}{'op':<5}{raw_title:>12}{ours_title:>13}  {'ours/raw':<20}"
     for other in others:
         header += f"  {other + '/raw':<20}  {'ours/' + other:<20}"
     print(header)
@@ -234,7 +349,8 @@ def report(
             if raw is None or ours is None:
                 continue
             ours_ratios = per_round(ours, raw)
-            line = f"{loop:<11}{op:<5}{statistics.median(raw):8.1f}{statistics.median(ours):9.1f}"
+            line = f"{loop:<11}{op:<5}{statistics.median(raw) * scale:12.1f}"
+            line += f"{statistics.median(ours) * scale:13.1f}"
             line += f"  {ratio_text(ours_ratios):<20}"
             for other in others:
                 theirs = results.get((other, loop, "consul", op))

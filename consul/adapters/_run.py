@@ -69,14 +69,13 @@ class BlockingRunner:
         #: The transports of the flows that can be stopped (see _open_stoppable).
         self._forks: set[Any] = set()
 
-    def run(self, call: Call[T]) -> T:
-        """Send ``call``'s request and return the decoded value."""
-        return self._run_on(self.transport, call)
-
-    def _run_on(self, transport: Transport, call: Call[T]) -> T:
+    def run(self, call: Call[T], transport: Transport | None = None) -> T:
+        """Send ``call``'s request on ``transport`` (the runner's by default); the value."""
         request = call.request
         if self.closed:
             raise request.closed()
+        if transport is None:
+            transport = self.transport
         if LOG.isEnabledFor(DEBUG):
             return call.result(self._logged(transport, request))
         return call.result(transport.send(request))
@@ -119,7 +118,7 @@ class BlockingRunner:
             transport = forks[-1]
             stopper.abortable(transport.close)
             try:
-                return self._run_on(transport, call)
+                return self.run(call, transport)
             finally:
                 stopper.settled()
 

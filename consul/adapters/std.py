@@ -134,10 +134,11 @@ class _Exchange:
 
     response_class: type[http.client.HTTPResponse] = _Response
     sock: socket.socket | None
+    timeout: float | None
 
     def connect(self) -> None:
+        self._time_left()
         super().connect()  # type: ignore[misc]
-        self._keep_deadline()
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         transport = _CURRENT.transport
@@ -145,12 +146,15 @@ class _Exchange:
             transport._inflight[threading.get_ident()] = self  # type: ignore[assignment]
             if transport.closed:
                 raise ClientClosed("the client was closed")
-        self._keep_deadline()
+        self._time_left()
         super().request(*args, **kwargs)  # type: ignore[misc]
 
-    def _keep_deadline(self) -> None:
-        if self.sock is not None and _CURRENT.deadline is not None:
-            self.sock.settimeout(_CURRENT.remaining())
+    def _time_left(self) -> None:
+        # urllib3 connects with the connection's timeout, and gives it to
+        # the socket before sending (urllib3/connection.py, request()): the
+        # time left to the call, set on the socket by that one settimeout().
+        if _CURRENT.deadline is not None:
+            self.timeout = _CURRENT.remaining()
 
 
 class _HTTPConnection(_Exchange, HTTPConnection):
@@ -159,7 +163,10 @@ class _HTTPConnection(_Exchange, HTTPConnection):
 
     def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()
-        return _TimedSocket(sock.family, sock.type, sock.proto, fileno=sock.detach())
+        timeout = sock.gettimeout()
+        timed = _TimedSocket(sock.family, sock.type, sock.proto, fileno=sock.detach())
+        timed.settimeout(timeout)  # a socket made from a file descriptor has the default
+        return timed
 
 
 class _HTTPSConnection(_Exchange, HTTPSConnection):
@@ -212,36 +219,15 @@ class _Adapter(HTTPAdapter):
     pooled connection is checked before it is reused. With ``context``
     (HTTPS), the client's own TLS context decides alone, as in the other
     adapters: ``requests`` would otherwise add its own CAs (certifi's,
-    OpenSSL's hashed directories) on top. With ``unix_socket``, every
-    request goes to the one pool of connections to that socket.
+    OpenSSL's hashed directories) on top.
     """
 
     def __init__(
-        self,
-        context: Any = None,
-        server_name: str | None = None,
-        unix_socket: str | None = None,
-        *,
-        pool_maxsize: int,
+        self, context: Any = None, server_name: str | None = None, *, pool_maxsize: int
     ) -> None:
         self._context = context
         self._server_name = server_name
         super().__init__(max_retries=Retry(0, read=False), pool_maxsize=pool_maxsize)
-        self._unix_pool = None
-        if unix_socket is not None:
-            self._unix_pool = _UnixPool("localhost", maxsize=pool_maxsize, socket_path=unix_socket)
-
-    def get_connection_with_tls_context(
-        self, request: Any, verify: Any, proxies: Any = None, cert: Any = None
-    ) -> Any:
-        if self._unix_pool is not None:
-            return self._unix_pool
-        return super().get_connection_with_tls_context(request, verify, proxies, cert)
-
-    def close(self) -> None:
-        super().close()
-        if self._unix_pool is not None:
-            self._unix_pool.close()
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         if self._context is not None:
@@ -255,6 +241,23 @@ class _Adapter(HTTPAdapter):
         # Nothing to add: over HTTPS the context holds the CAs, the
         # verification mode and the client certificate.
         return
+
+
+class _UnixAdapter(_Adapter):
+    """The adapter of a client of Consul's unix socket: every request goes to its one pool."""
+
+    def __init__(self, unix_socket: str, *, pool_maxsize: int) -> None:
+        super().__init__(pool_maxsize=pool_maxsize)
+        self._unix_pool = _UnixPool("localhost", maxsize=pool_maxsize, socket_path=unix_socket)
+
+    def get_connection_with_tls_context(
+        self, request: Any, verify: Any, proxies: Any = None, cert: Any = None
+    ) -> Any:
+        return self._unix_pool
+
+    def close(self) -> None:
+        super().close()
+        self._unix_pool.close()
 
 
 class RequestsTransport:
@@ -275,13 +278,13 @@ class RequestsTransport:
         # Consul's settings, not the environment's proxies and netrc, decide
         # how to reach the agent (api.go uses a clean transport too).
         self.session.trust_env = False
-        https = config.scheme == "https"
-        adapter = _Adapter(
-            config.ssl_context() if https else None,
-            config.tls_server_name if https else None,
-            config.unix_socket,
-            pool_maxsize=pool_size,
-        )
+        adapter: _Adapter
+        if config.unix_socket is not None:
+            adapter = _UnixAdapter(config.unix_socket, pool_maxsize=pool_size)
+        elif config.scheme == "https":
+            adapter = _Adapter(config.ssl_context(), config.tls_server_name, pool_maxsize=pool_size)
+        else:
+            adapter = _Adapter(pool_maxsize=pool_size)
         self.session.mount(config.scheme + "://", adapter)
         # Only the on/off of verification reaches requests (it must agree
         # with the context); the context has the CAs and the certificate.
