@@ -180,11 +180,13 @@ class TornadoTransport:
         if self._client is None:
             # The simple client whatever AsyncHTTPClient.configure() chose:
             # hostname_mapping and the connection tracking need it. Room for
-            # both budgets, so that Tornado's own queue is never used.
+            # both budgets, so that Tornado's own queue is never used. No
+            # mapping unless there is one: an empty one still wraps the
+            # resolver, a call more on every connection.
             client = _Client(
                 force_instance=True,
                 max_clients=self._connections + 1,
-                hostname_mapping=self._hostname_mapping,
+                hostname_mapping=self._hostname_mapping or None,
             )
             resolver = client.resolver
             if self.config.unix_socket is not None:
