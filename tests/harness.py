@@ -15,6 +15,7 @@ import asyncio
 import concurrent.futures
 import functools
 import inspect
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -389,6 +390,21 @@ class RawHTTP:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def json_documents(chunks: Iterable[str]) -> Iterator[Any]:
+    """The JSON documents written one after another into a stream of text chunks."""
+    decoder = json.JSONDecoder()
+    text = ""
+    for chunk in chunks:
+        text += chunk
+        while text.strip():
+            try:
+                document, end = decoder.raw_decode(text.lstrip())
+            except ValueError:
+                break
+            yield document
+            text = text.lstrip()[end:]
 
 
 def denying(*, nodes: Iterable[str] = (), services: Iterable[str] = ()) -> str:

@@ -7,12 +7,13 @@ After ``agent/agent_endpoint.go`` (``AgentHost``, ``AgentVersion``,
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterator
 
 import pytest
-from harness import CALL_TIMEOUT, RawHTTP, wait_until
+from harness import CALL_TIMEOUT, RawHTTP, json_documents, wait_until
 
 from consul.testing import DevAgent
 
@@ -116,25 +117,14 @@ def test_metrics_stream_writes_each_interval_as_it_ends(quick_agent):
         try:
             assert response.status_code == 200
             assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
-            decoder = json.JSONDecoder()
-            text = ""
-            documents = []
-            for chunk in response.iter_content(None, decode_unicode=True):
-                text += chunk
-                while text.strip():
-                    try:
-                        document, end = decoder.raw_decode(text.lstrip())
-                    except ValueError:
-                        break
-                    documents.append(document)
-                    text = text.lstrip()[end:]
-                if len(documents) >= 2:
-                    break
+            chunks: list[str] = []
+            read = (chunks.append(c) or c for c in response.iter_content(None, decode_unicode=True))
+            documents = list(itertools.islice(json_documents(read), 2))
         finally:
             response.close()
     assert all(set(d) >= {"Timestamp", "Gauges", "Counters", "Samples"} for d in documents)
     # json.Encoder with SetIndent("", "    ").
-    assert chunk.startswith('{\n    "Timestamp"') or '\n    "Gauges"' in chunk
+    assert chunks[-1].startswith('{\n    "Timestamp"') or '\n    "Gauges"' in chunks[-1]
 
 
 # -- monitor ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from harness import CALL_TIMEOUT, RawHTTP, make_token, wait_blocked
+from harness import CALL_TIMEOUT, RawHTTP, json_documents, make_token, wait_blocked
 
 from consul.testing import DevAgent
 from consul.testing.http.context import query_timeout
@@ -161,21 +161,6 @@ def test_watchers_sharing_one_answer_are_each_recorded(roomy_agent):
     assert len(finished) == 5
 
 
-def _documents(response) -> Iterator[dict]:
-    """The JSON documents of ``/v1/agent/metrics/stream``, one per interval as it ends."""
-    decoder = json.JSONDecoder()
-    text = ""
-    for chunk in response.iter_content(None, decode_unicode=True):
-        text += chunk
-        while text.strip():
-            try:
-                document, end = decoder.raw_decode(text.lstrip())
-            except ValueError:
-                break
-            yield document
-            text = text.lstrip()[end:]
-
-
 def test_the_metrics_count_every_request_of_a_shared_answer():
     # Each woken request is a consul.api.http sample of its own, as Consul
     # measures every request (HTTPHandlers.wrap, agent/http.go), though the
@@ -186,7 +171,7 @@ def test_the_metrics_count_every_request_of_a_shared_answer():
         target = f"/v1/kv/counted?index={modify_index(api, 'counted')}&wait=5m"
         response = api.get("/v1/agent/metrics/stream", stream=True)
         try:
-            documents = _documents(response)
+            documents = json_documents(response.iter_content(None, decode_unicode=True))
             next(documents)  # the interval under way when the stream began: the reads above
             socks = [_watch(agent, target) for _ in range(watchers)]
             wait_blocked(agent, watchers)
