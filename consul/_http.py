@@ -236,6 +236,15 @@ class Request:
         when = " during the call" if under_way else ""
         return ClientClosed(f"the client was closed{when}", method=self.method, path=self.path)
 
+    def unreadable(self, exc: Exception, status: int | None = None) -> InvalidResponse:
+        """The :class:`InvalidResponse` of an answer to this request that ``exc`` could not read."""
+        return InvalidResponse(
+            f"unreadable answer: {type(exc).__name__}: {exc}",
+            status=status,
+            method=self.method,
+            path=self.path,
+        )
+
     def __repr__(self) -> str:
         headers = tuple(
             (name, "<hidden>" if name.lower() in SECRET_HEADERS else value)
@@ -330,12 +339,7 @@ class Call(Generic[T_co]):
         except ConsulException:
             raise
         except Exception as exc:
-            raise InvalidResponse(
-                f"unreadable answer: {type(exc).__name__}: {exc}",
-                status=response.status,
-                method=self.request.method,
-                path=self.request.path,
-            ) from exc
+            raise self.request.unreadable(exc, response.status) from exc
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from .._http import Call
-from ..exceptions import InvalidResponse
 
 __all__ = ["reading"]
 
@@ -24,8 +23,4 @@ def reading(call: Call[Any]) -> Iterator[None]:
     try:
         yield
     except (LookupError, TypeError, ValueError, AttributeError) as exc:
-        raise InvalidResponse(
-            f"unreadable answer: {type(exc).__name__}: {exc}",
-            method=call.request.method,
-            path=call.request.path,
-        ) from exc
+        raise call.request.unreadable(exc) from exc
