@@ -259,8 +259,8 @@ class TornadoTransport:
                 follow_redirects=False,
                 decompress_response=True,
                 ssl_options=self._ssl,
-                # What fetch() would take from the client's defaults, which
-                # it reads through a proxy object on every attribute read.
+                # The last of the client's defaults (HTTPRequest._DEFAULTS)
+                # the simple client reads: see _Fetch.
                 validate_cert=True,
             )
             fetch: _Fetch[T] = _Fetch()
@@ -369,7 +369,14 @@ class _Fetch(asyncio.Future[T]):
     (Tornado then logs the error the closed connection ends the fetch
     with). So the transport calls the client's ``fetch_impl`` (what
     ``fetch`` calls) with :meth:`answered` as the callback, which settles
-    this future; cancelling the future closes the connection.
+    this future; cancelling the future closes the connection. (Like
+    ``_HTTPConnection`` above, ``fetch_impl`` is not in Tornado's
+    documentation; nothing documented calls back when a fetch ends.)
+
+    ``fetch`` also wraps the request in a proxy that reads the client's
+    defaults for the attributes left unset, a Python call on each of the
+    fifty or so reads of a fetch: the transport's request sets every
+    default that applies to it.
     """
 
     def start(
@@ -482,7 +489,12 @@ class _Opened(PushedBody):
 
 
 class TornadoRunner(AsyncRunner):
-    """Runs each call as a task of the running loop: the loop of the client's first call."""
+    """Starts each call on the running loop (the loop of the client's first call).
+
+    A call on the client's own transport is the future of its fetch, started
+    at once (see :class:`_Fetch`; a task if it must wait for a turn of its
+    budget); any other call is a task.
+    """
 
     def __init__(self, transport: AsyncTransport) -> None:
         super().__init__(transport)
