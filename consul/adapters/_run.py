@@ -187,7 +187,7 @@ class AsyncRunner:
     def call(self, call: Call[T]) -> Awaitable[T]:
         """The awaitable of ``call``: its request sent, its answer decoded.
 
-        The transport's own ``_send_decoded`` coroutine if it has one (unless
+        The transport's own ``_send_decoded`` awaitable if it has one (unless
         the client is closed, or the call is to be logged), else :meth:`result`.
         """
         send_decoded = self._send_decoded

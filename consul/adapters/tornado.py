@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Self, TypeVar
 
 from tornado import simple_httpclient
-from tornado.httpclient import HTTPClientError, HTTPRequest
+from tornado.httpclient import HTTPClientError, HTTPRequest, HTTPResponse
 from tornado.httputil import HTTPHeaders, HTTPInputError, parse_response_start_line
 from tornado.iostream import IOStream, StreamClosedError, UnsatisfiableReadError
 from tornado.netutil import Resolver
@@ -207,20 +207,48 @@ class TornadoTransport:
         """Send ``request``; transport failures become our exceptions."""
         return await self._send_decoded(request, as_is)
 
-    async def _send_decoded(self, request: Request, decode: Callable[[Response], T]) -> T:
-        """Send ``request`` and return ``decode`` of the answer (see ``AsyncRunner.call``)."""
+    def _send_decoded(self, request: Request, decode: Callable[[Response], T]) -> asyncio.Future[T]:
+        """Start sending ``request``; a future of ``decode`` of the answer.
+
+        No task when a turn of the budget is free: the fetch starts here, and
+        its own callback settles the future (see :class:`_Fetch`). Otherwise
+        a task waits for the turn first.
+        """
         client = self._bind(request)
         budget = self._budgets[request.wait is not None]
-        if (turn := budget.take()) is not None:
-            await budget.wait(turn)
+        turn = budget.take()
+        if turn is not None:
+            return asyncio.ensure_future(self._queued(request, decode, budget, turn))
+        return self._fetch(client, request, decode, budget)
+
+    async def _queued(
+        self,
+        request: Request,
+        decode: Callable[[Response], T],
+        budget: Budget,
+        turn: asyncio.Future[None],
+    ) -> T:
+        """Wait for ``turn`` of ``budget``, then send ``request``."""
+        await budget.wait(turn)
+        if self.closed:  # while waiting for a turn
+            budget.give()
+            raise request.closed()
+        return await self._fetch(self._open(), request, decode, budget)
+
+    def _fetch(
+        self,
+        client: SimpleAsyncHTTPClient,
+        request: Request,
+        decode: Callable[[Response], T],
+        budget: Budget,
+    ) -> _Fetch[T]:
+        """Start fetching ``request`` with a turn of ``budget`` taken; its future."""
         try:
-            if self.closed:  # while waiting for a turn
-                raise request.closed()
             limit = request.time_limit() or _FOREVER
             http_request = HTTPRequest(
                 request.url(self._base_url),
                 method=request.method,
-                headers=dict(request.headers) if request.headers else None,
+                headers=HTTPHeaders(dict(request.headers)) if request.headers else None,
                 body=request.body,
                 # A PUT without a body, a DELETE with one: Consul takes both.
                 allow_nonstandard_methods=True,
@@ -231,30 +259,23 @@ class TornadoTransport:
                 follow_redirects=False,
                 decompress_response=True,
                 ssl_options=self._ssl,
+                # The last of the client's defaults (HTTPRequest._DEFAULTS)
+                # the simple client reads: see _Fetch.
+                validate_cert=True,
             )
-            connection = _Connection()
-            token = _CURRENT.set(connection)
+            fetch: _Fetch[T] = _Fetch()
+            fetch.start(self, request, decode, budget)
+            token = _CURRENT.set(fetch.connection)
             try:
-                fetching = client.fetch(http_request, raise_error=False)
+                # What fetch() calls, with the callback fetch() would give it.
+                client.fetch_impl(http_request, fetch.answered)
             finally:
                 _CURRENT.reset(token)
-            self._inflight.add(connection)
-            try:
-                # Shielded: a cancelled call closes its connection, which
-                # ends the fetch with an error nobody needs to hear about.
-                answer = await asyncio.shield(fetching)
-            except asyncio.CancelledError:
-                connection.abandon()
-                fetching.add_done_callback(_ignore_outcome)
-                raise
-            except _TRANSPORT_ERRORS as exc:
-                raise self._failure(request, exc, connection) from detached(exc)
-            finally:
-                self._inflight.discard(connection)
-        finally:
+        except BaseException:
             budget.give()
-        # Tornado's headers are case-insensitive: read where needed.
-        return decode(Response(answer.code, answer.headers, answer.body or b"", request))
+            raise
+        self._inflight.add(fetch.connection)
+        return fetch
 
     async def open(self, request: Request) -> _Opened:
         """Send ``request``; the answer once its headers are in (a stream).
@@ -314,7 +335,7 @@ class TornadoTransport:
         return opened
 
     def _failure(
-        self, request: Request, exc: Exception, connection: _Connection
+        self, request: Request, exc: BaseException, connection: _Connection
     ) -> ConsulException:
         if self.closed:
             return request.closed(under_way=True)
@@ -337,6 +358,80 @@ class TornadoTransport:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+class _Fetch(asyncio.Future[T]):
+    """A request under way, and the future of its decoded answer.
+
+    ``SimpleAsyncHTTPClient.fetch`` hands its answer over through a future
+    of its own: awaiting it costs a turn of the event loop more than being
+    called back, and a call cancelled while it waits must not cancel it
+    (Tornado then logs the error the closed connection ends the fetch
+    with). So the transport calls the client's ``fetch_impl`` (what
+    ``fetch`` calls) with :meth:`answered` as the callback, which settles
+    this future; cancelling the future closes the connection. (Like
+    ``_HTTPConnection`` above, ``fetch_impl`` is not in Tornado's
+    documentation; nothing documented calls back when a fetch ends.)
+
+    ``fetch`` also wraps the request in a proxy that reads the client's
+    defaults for the attributes left unset, a Python call on each of the
+    fifty or so reads of a fetch: the transport's request sets every
+    default that applies to it.
+    """
+
+    def start(
+        self,
+        transport: TornadoTransport,
+        request: Request,
+        decode: Callable[[Response], T],
+        budget: Budget,
+    ) -> None:
+        """Note what the call is, before its fetch starts."""
+        self._transport = transport
+        self._request = request
+        self._decode = decode
+        self._budget: Budget | None = budget
+        self.connection = _Connection()
+
+    def _release(self) -> bool:
+        """Give the call's turn back; False if it was already."""
+        budget = self._budget
+        if budget is None:
+            return False
+        self._budget = None
+        budget.give()
+        self._transport._inflight.discard(self.connection)
+        return True
+
+    def answered(self, response: HTTPResponse) -> None:
+        """Tornado's callback: the fetch is over."""
+        if not self._release():
+            return  # cancelled
+        request = self._request
+        error = response.error
+        try:
+            # An error status is an answer (``fetch(raise_error=False)``):
+            # its error holds the response. Others are the fetch's failure.
+            if error is not None and (
+                not isinstance(error, HTTPClientError) or error.response is not response
+            ):
+                failure = self._transport._failure(request, error, self.connection)
+                failure.__cause__ = detached(error)
+                self.set_exception(failure)
+                return
+            # Tornado's headers are case-insensitive: read where needed.
+            answer = Response(response.code, response.headers, response.body or b"", request)
+            self.set_result(self._decode(answer))
+        except Exception as exc:  # noqa: BLE001 - the call's outcome, whatever it is
+            self.set_exception(exc)
+
+    def cancel(self, msg: Any | None = None) -> bool:
+        """Cancel the call: its connection is closed."""
+        if not super().cancel(msg):
+            return False
+        if self._release():
+            self.connection.abandon()
+        return True
 
 
 class _Opened(PushedBody):
@@ -394,7 +489,12 @@ class _Opened(PushedBody):
 
 
 class TornadoRunner(AsyncRunner):
-    """Runs each call as a task of the running loop: the loop of the client's first call."""
+    """Starts each call on the running loop (the loop of the client's first call).
+
+    A call on the client's own transport is the future of its fetch, started
+    at once (see :class:`_Fetch`; a task if it must wait for a turn of its
+    budget); any other call is a task.
+    """
 
     def __init__(self, transport: AsyncTransport) -> None:
         super().__init__(transport)
@@ -402,17 +502,25 @@ class TornadoRunner(AsyncRunner):
 
     def _start(self, work: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
         try:
-            if self.closed:
-                raise ClientClosed("the client was closed")
-            loop = self._loop.check()
+            loop = self._check()
         except (ClientClosed, EventLoopError):
             work.close()  # never started: no "never awaited" warning
             raise
         return loop.create_task(work)
 
+    def _check(self) -> asyncio.AbstractEventLoop:
+        if self.closed:
+            raise ClientClosed("the client was closed")
+        return self._loop.check()
+
     def run(self, call: Call[T]) -> asyncio.Future[T]:
         """Start ``call`` on the running loop; a Future of its value."""
-        return self._start(self.call(call))  # type: ignore[arg-type]
+        loop = self._check()
+        work = self.call(call)
+        # The transport's own future (see TornadoTransport._send_decoded), or a coroutine.
+        if isinstance(work, asyncio.Future):
+            return work
+        return loop.create_task(work)  # type: ignore[arg-type]
 
     def run_flow(self, flow: Flow[T]) -> asyncio.Future[T]:
         """Start ``flow`` on the running loop; a Future of its result."""
@@ -429,11 +537,6 @@ class TornadoRunner(AsyncRunner):
     def close(self) -> None:
         """Refuse further calls and close the transport (its ``close()`` must not be async)."""
         self._close_transport()
-
-
-def _ignore_outcome(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled():
-        future.exception()
 
 
 class Consul(ConsulBase[Tornado]):

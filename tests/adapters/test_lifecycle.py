@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import os
 import subprocess
 import sys
@@ -85,6 +86,35 @@ def test_cancelling_a_flow_cancels_its_call(adapter, client, loops, stub):
     assert stub.holding.wait(CALL_TIMEOUT)
     _cancel_and_wait(adapter, loop, handle)
     assert stub.dropped.wait(5), "the connection was left open"
+
+
+@pytest.mark.parametrize("adapter", ["tornado"])
+def test_a_cancelled_tornado_call_hangs_up_quietly(adapter, client, loops, stub, caplog):
+    """The future a Tornado call returns, cancelled: its connection is closed, and
+    nothing is logged (Tornado logs a fetch's error once its future is cancelled;
+    asyncio logs a future's exception nobody retrieved)."""
+    caplog.set_level(logging.DEBUG)
+    stub.hang()
+    c = client(stub)
+    loop = loops(adapter)
+    # Cancelled while held by the server, and before its connection is open.
+    handle = _start(adapter, loop, lambda: c.unwrapped.kv.get("k", index=7, wait="5m"))
+    assert stub.holding.wait(CALL_TIMEOUT)
+    _cancel_and_wait(adapter, loop, handle)
+    assert stub.dropped.wait(5), "the connection was left open"
+
+    async def cancel_at_once():
+        call = c.unwrapped.kv.get("k")
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+
+    loop.submit(cancel_at_once).result(CALL_TIMEOUT)
+    stub.answer_json("127.0.0.1:8300")
+    assert c.status.leader() == "127.0.0.1:8300"
+    assert len(stub.seen) == 2  # the second call's request was never sent
+    gc.collect()
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 @pytest.mark.parametrize("adapter", ["threadpool"])
