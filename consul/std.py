@@ -53,7 +53,10 @@ class HTTPClient(_HTTPClient):
             host, port, scheme=scheme, verify=verify, cert=cert, timeout=timeout, env={}
         )
         self._transport = RequestsTransport(config)
-        #: The ``requests.Session`` the requests go through.
+        #: The ``requests.Session`` whose adapter, and its pool of
+        #: connections, sends the requests. The transport prepares them
+        #: itself: the session's own settings for each request (its headers,
+        #: cookies, auth, hooks, proxies) do not apply.
         self.session = self._transport.session
 
     def _send(
