@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -223,13 +224,25 @@ class _Adapter(HTTPAdapter):
     (HTTPS), the client's own TLS context decides alone, as in the other
     adapters: ``requests`` would otherwise add its own CAs (certifi's,
     OpenSSL's hashed directories) on top.
+
+    ``origin`` (``scheme://host:port/``, as requests writes it) is where the
+    transport's requests all go: for those, the pool and the target
+    (:meth:`get_connection_with_tls_context`, :meth:`request_url`) are known
+    without requests' parsing of the URL on each call.
     """
 
     def __init__(
-        self, context: Any = None, server_name: str | None = None, *, pool_maxsize: int
+        self,
+        origin: str,
+        context: Any = None,
+        server_name: str | None = None,
+        *,
+        pool_maxsize: int,
     ) -> None:
+        self._origin = origin
         self._context = context
         self._server_name = server_name
+        self._pool: Any = None
         super().__init__(max_retries=Retry(0, read=False), pool_maxsize=pool_maxsize)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
@@ -240,17 +253,44 @@ class _Adapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
+    def _ours(self, request: Any, proxies: Any) -> bool:
+        """Whether ``request`` is one of the transport's (to its origin, not by a proxy)."""
+        return not proxies and str(request.url).startswith(self._origin)
+
+    def get_connection_with_tls_context(
+        self, request: Any, verify: Any, proxies: Any = None, cert: Any = None
+    ) -> Any:
+        # The pool requests gives the first request to the origin is the
+        # pool of every other: the same host and port, and TLS settings
+        # that are the context's alone (see cert_verify). Finding it again
+        # took a tenth of a call (the URL parsed, the pool's key made).
+        if not self._ours(request, proxies):
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)
+        if self._pool is None:
+            self._pool = super().get_connection_with_tls_context(request, verify, proxies, cert)
+        return self._pool
+
+    def request_url(self, request: Any, proxies: Any) -> str:
+        # Without a proxy, what follows the origin: the path and the query.
+        if not self._ours(request, proxies):
+            return super().request_url(request, proxies)
+        return str(request.url)[len(self._origin) - 1 :]
+
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
         # Nothing to add: over HTTPS the context holds the CAs, the
         # verification mode and the client certificate.
         return
 
+    def close(self) -> None:
+        super().close()
+        self._pool = None
+
 
 class _UnixAdapter(_Adapter):
     """The adapter of a client of Consul's unix socket: every request goes to its one pool."""
 
-    def __init__(self, unix_socket: str, *, pool_maxsize: int) -> None:
-        super().__init__(pool_maxsize=pool_maxsize)
+    def __init__(self, origin: str, unix_socket: str, *, pool_maxsize: int) -> None:
+        super().__init__(origin, pool_maxsize=pool_maxsize)
         self._unix_pool = _UnixPool("localhost", maxsize=pool_maxsize, socket_path=unix_socket)
 
     def get_connection_with_tls_context(
@@ -280,19 +320,23 @@ class RequestsTransport:
         # Consul's settings, not the environment's proxies and netrc, decide
         # how to reach the agent (api.go uses a clean transport too).
         self.session.trust_env = False
+        self._base_url = _prepared_base(config.base_url)
+        parts = urlsplit(self._base_url)
+        origin = f"{parts.scheme}://{parts.netloc}/"
         adapter: _Adapter
         if config.unix_socket is not None:
-            adapter = _UnixAdapter(config.unix_socket, pool_maxsize=pool_size)
+            adapter = _UnixAdapter(origin, config.unix_socket, pool_maxsize=pool_size)
         elif config.scheme == "https":
-            adapter = _Adapter(config.ssl_context(), config.tls_server_name, pool_maxsize=pool_size)
+            adapter = _Adapter(
+                origin, config.ssl_context(), config.tls_server_name, pool_maxsize=pool_size
+            )
         else:
-            adapter = _Adapter(pool_maxsize=pool_size)
+            adapter = _Adapter(origin, pool_maxsize=pool_size)
         self.session.mount(config.scheme + "://", adapter)
         # Only the on/off of verification reaches requests (it must agree
         # with the context); the context has the CAs and the certificate.
         self.session.verify = config.verify
         self._adapter = adapter
-        self._base_url = _prepared_base(config.base_url)
         #: requests' default headers, which a session sends (its User-Agent,
         #: the encodings it decodes...), before each request's own.
         self._headers: Headers = tuple(default_headers().items())

@@ -232,6 +232,22 @@ class TestTheRequestsTransport:
         assert (sized.body, streamed.body) == (b"x" * 100_000, b"y" * 100_000)
 
 
+def test_the_http_clients_session_still_reaches_other_servers(make_stub):
+    # consul.std.HTTPClient's session: its adapter knows the pool of the
+    # client's own server, and finds any other server's as requests does.
+    ours, other = make_stub(), make_stub()
+    http = consul.std.HTTPClient(ours.host, ours.port)
+    try:
+        assert http.get(lambda response: response.code, "/v1/status/leader") == 200
+        answer = http.session.get(f"http://{other.host}:{other.port}/elsewhere?x=1", timeout=5)
+        assert answer.status_code == 200
+        assert http.get(lambda response: response.code, "/v1/status/peers") == 200
+    finally:
+        http.close()
+    assert [seen.target for seen in ours.seen] == ["/v1/status/leader", "/v1/status/peers"]
+    assert [seen.target for seen in other.seen] == ["/elsewhere?x=1"]
+
+
 AWKWARD_KEYS = ("a b", "ünïcödé/ключ", "x%2Fy", "q?x=1&y=2#frag", "plus+sign", "semi;colon", "~t")
 
 
