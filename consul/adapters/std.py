@@ -1,4 +1,9 @@
-"""The blocking client, on one pooled ``requests.Session``.
+"""The blocking client, on the pooled adapter of a ``requests.Session``.
+
+The transport prepares each request itself and hands it to the adapter
+(:meth:`RequestsTransport._prepare`): the session's own per-request work
+(merging its settings, cookies, redirects) does nothing for the requests the
+core builds, and cost more than a third of a call.
 
 ``requests`` applies its timeout to each socket operation, so an answer that
 trickles in a byte at a time would never time out. Here the connections of
@@ -305,7 +310,7 @@ class _UnixAdapter(_Adapter):
 
 
 class RequestsTransport:
-    """Sends requests with one pooled ``requests.Session``, in the calling thread.
+    """Sends requests through the pooled adapter of one ``requests.Session``, in the calling thread.
 
     ``pool_size`` is the number of connections kept for reuse.
     """
@@ -420,8 +425,8 @@ class RequestsTransport:
         redirects) do nothing for these requests but cost 40% of a call's
         instructions (measured with callgrind, bench/README.md): the URL is
         already encoded (its base once by requests itself, see
-        :func:`_prepared_base`), the headers are the session's and the
-        request's, and the body is bytes, a file or parts of one, sent with
+        :func:`_prepared_base`), the headers are requests' defaults (a new
+        session's) and the request's, and the body is bytes, a file or parts of one, sent with
         the Content-Length requests would give it.
         """
         headers = CaseInsensitiveDict(self._headers + request.headers)
