@@ -248,6 +248,20 @@ def test_the_http_clients_session_still_reaches_other_servers(make_stub):
     assert [seen.target for seen in other.seen] == ["/elsewhere?x=1"]
 
 
+def test_the_http_client_prepares_its_callers_paths_and_headers_as_requests_did(stub):
+    # consul.std.HTTPClient takes its path and headers from python-consul's
+    # code: dot segments are resolved and bad headers refused before sending.
+    http = consul.std.HTTPClient(stub.host, stub.port)
+    try:
+        assert http.get(lambda response: response.code, "/v1/kv/a/./c/../b") == 200
+        for value in ("a\r\nInjected: 1", " padded"):
+            with pytest.raises(ValueError, match="header value"):
+                http.get(lambda response: response.code, "/v1/kv/x", headers={"X-Test": value})
+    finally:
+        http.close()
+    assert [seen.target for seen in stub.seen] == ["/v1/kv/a/b"]
+
+
 AWKWARD_KEYS = ("a b", "ünïcödé/ключ", "x%2Fy", "q?x=1&y=2#frag", "plus+sign", "semi;colon", "~t")
 
 
