@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
+from requests.models import PreparedRequest
 from requests.structures import CaseInsensitiveDict
 
 from ._endpoint import duration, timeout_seconds
@@ -53,7 +54,10 @@ class HTTPClient(_HTTPClient):
             host, port, scheme=scheme, verify=verify, cert=cert, timeout=timeout, env={}
         )
         self._transport = RequestsTransport(config)
-        #: The ``requests.Session`` the requests go through.
+        #: The ``requests.Session`` whose adapter, and its pool of
+        #: connections, sends the requests. The transport prepares them
+        #: itself: the session's own settings for each request (its headers,
+        #: cookies, auth, hooks, proxies) do not apply.
         self.session = self._transport.session
 
     def _send(
@@ -78,9 +82,17 @@ class HTTPClient(_HTTPClient):
         body = data.encode("utf-8") if isinstance(data, str) else data
         if timeout is CLIENT_TIMEOUT:
             timeout = self._transport.config.timeout
+        # What requests' preparation, which the transport no longer runs,
+        # did to these requests, whose path and headers are the caller's:
+        # dot segments resolved ("/v1/kv/a/../b" is "/v1/kv/b"), and each
+        # header checked (InvalidHeader, a ValueError, for a line break or
+        # whitespace around a value), before anything is sent.
+        target = PreparedRequest()
+        target.prepare_url("http://consul" + quote(path, safe="/:"), None)
+        target.prepare_headers(headers)
         request = Request(
             method,
-            quote(path, safe="/:"),
+            target.path_url,
             pairs,
             tuple((headers or {}).items()),
             body or None,

@@ -1,4 +1,9 @@
-"""The blocking client, on one pooled ``requests.Session``.
+"""The blocking client, on the pooled adapter of a ``requests.Session``.
+
+The transport prepares each request itself and hands it to the adapter
+(:meth:`RequestsTransport._prepare`): the session's own per-request work
+(merging its settings, cookies, redirects) does nothing for the requests the
+core builds, and cost more than a third of a call.
 
 ``requests`` applies its timeout to each socket operation, so an answer that
 trickles in a byte at a time would never time out. Here the connections of
@@ -16,9 +21,13 @@ import socket
 import threading
 import time
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.models import PreparedRequest
+from requests.structures import CaseInsensitiveDict
+from requests.utils import default_headers
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
@@ -26,7 +35,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.util.retry import Retry
 
 from .._endpoint import Blocking
-from .._http import UPLOAD_CHUNK, Request, Response, Upload
+from .._http import UPLOAD_CHUNK, Headers, Request, Response, Upload
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
 from ..exceptions import ClientClosed, ConsulException, detached
@@ -220,13 +229,25 @@ class _Adapter(HTTPAdapter):
     (HTTPS), the client's own TLS context decides alone, as in the other
     adapters: ``requests`` would otherwise add its own CAs (certifi's,
     OpenSSL's hashed directories) on top.
+
+    ``origin`` (``scheme://host:port/``, as requests writes it) is where the
+    transport's requests all go: for those, the pool and the target
+    (:meth:`get_connection_with_tls_context`, :meth:`request_url`) are known
+    without requests' parsing of the URL on each call.
     """
 
     def __init__(
-        self, context: Any = None, server_name: str | None = None, *, pool_maxsize: int
+        self,
+        origin: str,
+        context: Any = None,
+        server_name: str | None = None,
+        *,
+        pool_maxsize: int,
     ) -> None:
+        self._origin = origin
         self._context = context
         self._server_name = server_name
+        self._pool: Any = None
         super().__init__(max_retries=Retry(0, read=False), pool_maxsize=pool_maxsize)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
@@ -237,17 +258,45 @@ class _Adapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
+    def _ours(self, request: Any, proxies: Any) -> bool:
+        """Whether ``request`` is one of the transport's (to its origin, not by a proxy)."""
+        return not proxies and str(request.url).startswith(self._origin)
+
+    def get_connection_with_tls_context(
+        self, request: Any, verify: Any, proxies: Any = None, cert: Any = None
+    ) -> Any:
+        # The pool requests gives the first request to the origin is the
+        # pool of every other: the same host and port, and TLS settings
+        # that are the context's alone (see cert_verify). Finding it again
+        # (the URL parsed three times, the pool's key made) took 13% of a
+        # call's instructions, with the target below.
+        if not self._ours(request, proxies):
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)
+        if self._pool is None:
+            self._pool = super().get_connection_with_tls_context(request, verify, proxies, cert)
+        return self._pool
+
+    def request_url(self, request: Any, proxies: Any) -> str:
+        # Without a proxy, what follows the origin: the path and the query.
+        if not self._ours(request, proxies):
+            return super().request_url(request, proxies)
+        return str(request.url)[len(self._origin) - 1 :]
+
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
         # Nothing to add: over HTTPS the context holds the CAs, the
         # verification mode and the client certificate.
         return
 
+    def close(self) -> None:
+        super().close()
+        self._pool = None
+
 
 class _UnixAdapter(_Adapter):
     """The adapter of a client of Consul's unix socket: every request goes to its one pool."""
 
-    def __init__(self, unix_socket: str, *, pool_maxsize: int) -> None:
-        super().__init__(pool_maxsize=pool_maxsize)
+    def __init__(self, origin: str, unix_socket: str, *, pool_maxsize: int) -> None:
+        super().__init__(origin, pool_maxsize=pool_maxsize)
         self._unix_pool = _UnixPool("localhost", maxsize=pool_maxsize, socket_path=unix_socket)
 
     def get_connection_with_tls_context(
@@ -261,7 +310,7 @@ class _UnixAdapter(_Adapter):
 
 
 class RequestsTransport:
-    """Sends requests with one pooled ``requests.Session``, in the calling thread.
+    """Sends requests through the pooled adapter of one ``requests.Session``, in the calling thread.
 
     ``pool_size`` is the number of connections kept for reuse.
     """
@@ -269,7 +318,6 @@ class RequestsTransport:
     def __init__(self, config: Config, pool_size: int = 10) -> None:
         self.config = config
         self.closed = False
-        self._base_url = config.base_url
         #: The connection of the call under way in each thread.
         self._inflight: dict[int, HTTPConnection] = {}
         #: The answers being read as streams, which close() closes.
@@ -278,17 +326,26 @@ class RequestsTransport:
         # Consul's settings, not the environment's proxies and netrc, decide
         # how to reach the agent (api.go uses a clean transport too).
         self.session.trust_env = False
+        self._base_url = _prepared_base(config.base_url)
+        parts = urlsplit(self._base_url)
+        origin = f"{parts.scheme}://{parts.netloc}/"
         adapter: _Adapter
         if config.unix_socket is not None:
-            adapter = _UnixAdapter(config.unix_socket, pool_maxsize=pool_size)
+            adapter = _UnixAdapter(origin, config.unix_socket, pool_maxsize=pool_size)
         elif config.scheme == "https":
-            adapter = _Adapter(config.ssl_context(), config.tls_server_name, pool_maxsize=pool_size)
+            adapter = _Adapter(
+                origin, config.ssl_context(), config.tls_server_name, pool_maxsize=pool_size
+            )
         else:
-            adapter = _Adapter(pool_maxsize=pool_size)
+            adapter = _Adapter(origin, pool_maxsize=pool_size)
         self.session.mount(config.scheme + "://", adapter)
         # Only the on/off of verification reaches requests (it must agree
         # with the context); the context has the CAs and the certificate.
         self.session.verify = config.verify
+        self._adapter = adapter
+        #: requests' default headers, which a session sends (its User-Agent,
+        #: the encodings it decodes...), before each request's own.
+        self._headers: Headers = tuple(default_headers().items())
 
     def send(self, request: Request) -> Response:
         """Send ``request``; transport failures become our exceptions."""
@@ -299,17 +356,21 @@ class RequestsTransport:
         current.transport = self
         current.deadline = None if limit is None else time.monotonic() + limit
         try:
-            answer = self.session.request(
-                request.method,
-                request.url(self._base_url),
-                headers=dict(request.headers) if request.headers else None,
-                data=request.body,
-                timeout=(limit, limit),
-                allow_redirects=False,
+            body = request.body or None
+            answer = self._adapter.send(
+                self._prepare(request, body, None if body is None else len(body)),
+                stream=True,
+                timeout=limit,
+                verify=self.config.verify,
             )
+            # The body read whole from urllib3's answer, decoded (gzip):
+            # requests' ``content`` reads it part by part through generators,
+            # 4% of a call's instructions. The failures are urllib3's own,
+            # read as requests' were.
+            content = answer.raw.read(decode_content=True)
             # requests' headers are case-insensitive: read where needed.
-            return Response(answer.status_code, answer.headers, answer.content, request)
-        except (requests.RequestException, OSError, http.client.HTTPException) as exc:
+            return Response(answer.status_code, answer.headers, content, request)
+        except (requests.RequestException, Urllib3Error, OSError, http.client.HTTPException) as exc:
             raise self._failure(request, exc) from detached(exc)
         finally:
             current.transport = current.deadline = None
@@ -331,22 +392,19 @@ class RequestsTransport:
         connection = None
         try:
             with contextlib.ExitStack() as stack:
-                headers = dict(request.headers)
-                data: Any = request.body
+                body: Any = request.body or None
+                size = None if body is None else len(body)
                 if request.upload is not None:
                     file = stack.enter_context(request.upload.open())
                     size = Upload.size(file)
                     # A file of known size goes with its Content-Length;
                     # anything else chunk by chunk.
-                    data = file if size is not None else Upload.chunks(file)
-                answer = self.session.request(
-                    request.method,
-                    request.url(self.config.base_url),
-                    headers=headers,
-                    data=data,
-                    timeout=(limit, limit),
-                    allow_redirects=False,
+                    body = file if size is not None else Upload.chunks(file)
+                answer = self._adapter.send(
+                    self._prepare(request, body, size),
                     stream=True,
+                    timeout=limit,
+                    verify=self.config.verify,
                 )
         except (requests.RequestException, OSError, http.client.HTTPException) as exc:
             raise self._failure(request, exc) from detached(exc)
@@ -357,6 +415,32 @@ class RequestsTransport:
         opened = _Opened(self, head, answer, connection)
         self._streams.add(opened)
         return opened
+
+    def _prepare(self, request: Request, body: Any, size: int | None) -> PreparedRequest:
+        """``request`` as requests sends it, with ``body`` (of ``size`` bytes; None: chunked).
+
+        Made here rather than by ``Session.request``, whose preparation
+        (``Session.prepare_request``, ``PreparedRequest.prepare``,
+        ``merge_environment_settings``) and ``Session.send`` (cookies,
+        redirects) do nothing for these requests but cost 40% of a call's
+        instructions (measured with callgrind, bench/README.md): the URL is
+        already encoded (its base once by requests itself, see
+        :func:`_prepared_base`), the headers are requests' defaults (a new
+        session's) and the request's, and the body is bytes, a file or parts of one, sent with
+        the Content-Length requests would give it.
+        """
+        headers = CaseInsensitiveDict(self._headers + request.headers)
+        if body is not None:
+            if size is not None:
+                headers["Content-Length"] = str(size)
+        elif request.method not in _NO_BODY:
+            headers["Content-Length"] = "0"
+        prepared = PreparedRequest()
+        prepared.method = request.method
+        prepared.url = request.url(self._base_url)
+        prepared.headers = headers
+        prepared.body = body
+        return prepared
 
     def _failure(self, request: Request, exc: Exception) -> ConsulException:
         if self.closed:
@@ -392,6 +476,22 @@ class RequestsTransport:
         for stream in list(self._streams):
             stream.abort()
         self.session.close()
+
+
+#: The methods requests sends no Content-Length for when they have no body.
+_NO_BODY = frozenset({"GET", "HEAD"})
+
+
+def _prepared_base(base_url: str) -> str:
+    """``base_url`` as requests writes a URL (a host in IDNA, a path prefix quoted).
+
+    The paths and queries the core appends to it are already percent-encoded
+    and have no dot segments: requests' own preparation leaves them as they are.
+    """
+    prepared = PreparedRequest()
+    prepared.prepare_url(base_url + "/", None)
+    assert prepared.url is not None
+    return prepared.url[:-1]
 
 
 def _shut(connection: HTTPConnection | None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import io
 import time
 
 import pytest
@@ -170,6 +171,20 @@ class TestWhatIsSent:
         assert client(stub).kv.put("bin", value) is True
         assert stub.seen[0].body == value
 
+    def test_the_length_of_a_body_and_of_none(self, client, stub):
+        # A write says how long its body is, an empty or absent one included
+        # (Content-Length: 0); a read has no body and says nothing of one.
+        stub.answer(200, "true")
+        c = client(stub)
+        c.kv.put("full", b"abc")
+        c.kv.put("empty", b"")
+        c.kv.put("none", None)
+        c.status.leader()
+        lengths = [(seen.method, seen.headers.get("Content-Length")) for seen in stub.seen]
+        assert lengths == [("PUT", "3"), ("PUT", "0"), ("PUT", "0"), ("GET", None)]
+        assert [seen.body for seen in stub.seen] == [b"abc", b"", b"", b""]
+        assert all("Transfer-Encoding" not in seen.headers for seen in stub.seen)
+
     def test_a_gzipped_answer_is_decoded(self, client, stub):
         # Consul gzips answers for clients that accept it (gziphandler);
         # every client asks for it and decodes it.
@@ -183,6 +198,68 @@ class TestWhatIsSent:
         stub.answer(500, body, {"Content-Encoding": "gzip"})
         with pytest.raises(consul.ServerError, match="something broke"):
             client(stub).status.leader()
+
+
+@pytest.mark.parametrize("adapter", ["std", "threadpool"])
+class TestTheRequestsTransport:
+    """The blocking clients' requests, which the transport prepares itself for requests."""
+
+    def test_no_cookies_are_kept(self, adapter, client, stub):
+        # As Consul's Go client, whose http.Client has no cookie jar.
+        stub.answer(200, "null", {"Set-Cookie": "session=abc; Path=/"})
+        c = client(stub)
+        c.status.leader()
+        c.status.leader()
+        assert "Cookie" not in stub.seen[1].headers
+
+    def test_the_path_prefix_is_encoded_once(self, adapter, client, stub, monkeypatch):
+        monkeypatch.setenv("CONSUL_HTTP_ADDR", f"http://127.0.0.1:{stub.port}/con sul/ü/")
+        client().kv.put("a b", b"v")
+        assert stub.seen[0].target == "/con%20sul/%C3%BC/v1/kv/a%20b"
+
+    def test_an_upload_says_its_length_or_goes_chunked(self, adapter, client, stub, tmp_path):
+        stub.answer(200, "")
+        c = client(stub)
+        snapshot = tmp_path / "backup.snap"
+        snapshot.write_bytes(b"x" * 100_000)
+        c.snapshot.restore(str(snapshot))
+        c.snapshot.restore(io.BytesIO(b"y" * 100_000))
+        sized, streamed = stub.seen
+        assert sized.headers.get("Content-Length") == "100000"
+        assert "Transfer-Encoding" not in sized.headers
+        assert streamed.headers.get("Transfer-Encoding") == "chunked"
+        assert "Content-Length" not in streamed.headers
+        assert (sized.body, streamed.body) == (b"x" * 100_000, b"y" * 100_000)
+
+
+def test_the_http_clients_session_still_reaches_other_servers(make_stub):
+    # consul.std.HTTPClient's session: its adapter knows the pool of the
+    # client's own server, and finds any other server's as requests does.
+    ours, other = make_stub(), make_stub()
+    http = consul.std.HTTPClient(ours.host, ours.port)
+    try:
+        assert http.get(lambda response: response.code, "/v1/status/leader") == 200
+        answer = http.session.get(f"http://{other.host}:{other.port}/elsewhere?x=1", timeout=5)
+        assert answer.status_code == 200
+        assert http.get(lambda response: response.code, "/v1/status/peers") == 200
+    finally:
+        http.close()
+    assert [seen.target for seen in ours.seen] == ["/v1/status/leader", "/v1/status/peers"]
+    assert [seen.target for seen in other.seen] == ["/elsewhere?x=1"]
+
+
+def test_the_http_client_prepares_its_callers_paths_and_headers_as_requests_did(stub):
+    # consul.std.HTTPClient takes its path and headers from python-consul's
+    # code: dot segments are resolved and bad headers refused before sending.
+    http = consul.std.HTTPClient(stub.host, stub.port)
+    try:
+        assert http.get(lambda response: response.code, "/v1/kv/a/./c/../b") == 200
+        for value in ("a\r\nInjected: 1", " padded"):
+            with pytest.raises(ValueError, match="header value"):
+                http.get(lambda response: response.code, "/v1/kv/x", headers={"X-Test": value})
+    finally:
+        http.close()
+    assert [seen.target for seen in stub.seen] == ["/v1/kv/a/b"]
 
 
 AWKWARD_KEYS = ("a b", "ünïcödé/ключ", "x%2Fy", "q?x=1&y=2#frag", "plus+sign", "semi;colon", "~t")
