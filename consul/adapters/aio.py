@@ -186,9 +186,16 @@ class AiohttpTransport:
                         server_hostname=self._server_hostname,
                         timeout=aiohttp.ClientTimeout(total=request.time_limit()),
                     )
-                # No "async with": read() closes the answer if it fails, and
-                # once it has read it all, the connection is back in the pool.
-                body = await answer.read()
+                content = answer.content
+                if answer.connection is None and content.is_eof():
+                    # The whole body came with the headers, and the connection
+                    # is back in the pool (a small answer's usual case): what
+                    # read() returns, without its five coroutines.
+                    body = content.read_nowait()
+                else:
+                    # No "async with": read() closes the answer if it fails, and
+                    # once it has read it all, the connection is back in the pool.
+                    body = await answer.read()
             except (aiohttp.ClientError, OSError) as exc:  # TimeoutError included
                 raise self._failure(request, exc) from detached(exc)
         finally:
