@@ -50,8 +50,8 @@ async def _send_once(
 
     aiohttp sends an "idempotent" request (PUT and DELETE included) once more
     when its connection drops before the answer; Consul's PUTs and DELETEs are
-    not idempotent (see :attr:`Request.retryable`). Used only where the
-    session's flag is missing (see :func:`_once_session`).
+    not idempotent (see :attr:`Request.retryable`). It is the middleware of
+    the session of those requests only: the others pay nothing for it.
     """
     try:
         return await handler(request)
@@ -61,36 +61,8 @@ async def _send_once(
         raise _Interrupted(f"{type(exc).__name__}: {exc}") from exc
 
 
-#: The private flag of ``aiohttp.ClientSession`` that turns that resend off.
-_RESEND_FLAG = "_retry_connection"
-
-
-def _once_session(
-    connector: aiohttp.BaseConnector, timeout: aiohttp.ClientTimeout
-) -> aiohttp.ClientSession:
-    """The session of the requests that are not retryable: it never sends one twice.
-
-    It shares ``connector`` (its pool) with the session of the retryable
-    requests. aiohttp resends an "idempotent" request whose pooled connection
-    dropped unless the session's private ``_retry_connection`` is False, as
-    aiohttp's own ``test_utils.TestClient`` sets it. The flag is used because
-    the public way, the :func:`_send_once` middleware, costs every write a
-    closure and two coroutines that each of its resumptions goes through
-    (callgrind: about 6,000 instructions of a ``kv.put``, 1.4%; bench/README.md).
-    Without the flag (a version of aiohttp that renamed it) the session has
-    the middleware instead: the rule holds either way.
-    """
-    options: dict[str, Any] = {"connector_owner": False, "trust_env": False, "timeout": timeout}
-    session = aiohttp.ClientSession(connector=connector, **options)
-    if getattr(session, _RESEND_FLAG, None) is True:
-        setattr(session, _RESEND_FLAG, False)
-        return session
-    session.detach()  # closed, its connector left open
-    return aiohttp.ClientSession(connector=connector, middlewares=(_send_once,), **options)
-
-
 class AiohttpTransport:
-    """Sends requests with one ``aiohttp.ClientSession``, made in the loop of the first call.
+    """Sends requests with ``aiohttp``: two sessions on one pool, made in the first call's loop.
 
     At most ``max_connections`` calls that do not block, and
     ``max_blocking_connections`` blocking queries, are sent at once; the
@@ -110,8 +82,9 @@ class AiohttpTransport:
         self._loop = LoopBinding("consul.aio.Consul")
         #: The loop the binding accepted: a call from it needs no other check.
         self._bound: asyncio.AbstractEventLoop | None = None
-        #: The sessions of the requests that are not retryable and of those
-        #: that are (indexed by ``retryable``), on one pool: see _once_session.
+        #: The sessions of the requests that are not retryable (with the
+        #: _send_once middleware) and of those that are, indexed by
+        #: ``retryable``; they share one pool.
         self._sessions: tuple[aiohttp.ClientSession, aiohttp.ClientSession] | None = None
         self._budgets = (Budget(max_connections), Budget(max_blocking_connections))
         # What every call uses, made once: the time limit of the calls that do
@@ -141,7 +114,14 @@ class AiohttpTransport:
             session = aiohttp.ClientSession(
                 connector=connector, trust_env=False, timeout=self._timeout
             )
-            self._sessions = (_once_session(connector, self._timeout), session)
+            once = aiohttp.ClientSession(
+                connector=connector,
+                connector_owner=False,
+                trust_env=False,
+                timeout=self._timeout,
+                middlewares=(_send_once,),
+            )
+            self._sessions = (once, session)
         return self._sessions
 
     async def send(self, request: Request) -> Response:

@@ -13,7 +13,6 @@ import pytest
 from adapters.faults import HUGE_HEADERS, LOSE, RESET, TRICKLE_BODY, TRICKLE_HEADERS, Answer
 
 import consul
-from consul.adapters import aio
 
 TOKEN = "0d1e2f3a-fault-token"
 
@@ -45,29 +44,6 @@ class TestLostAnswers:
         assert caught.value.method == method
         assert "may have reached Consul and been applied" in str(caught.value)
         assert "not sent again" in str(caught.value)
-
-    @pytest.mark.parametrize("adapter", ["aio"])
-    @pytest.mark.parametrize(
-        ("method", "call"),
-        [
-            ("PUT", lambda c: c.kv.put("counter", "2", cas=1)),
-            ("DELETE", lambda c: c.kv.delete("lock", cas=5)),
-        ],
-        ids=["kv.put-cas", "kv.delete-cas"],
-    )
-    def test_without_aiohttps_flag_a_write_is_still_sent_once(
-        self, fault_server, client, monkeypatch, method, call
-    ):
-        # The asyncio client turns aiohttp's resend off with a private flag of
-        # its session; were aiohttp to rename it, a middleware does it instead.
-        monkeypatch.setattr(aio, "_RESEND_FLAG", "_renamed_by_aiohttp")
-        c = client(fault_server, timeout=10)
-        fault_server.script(Answer(body=b'"127.0.0.1:8300"'), LOSE)
-        fault_server.default = LOSE
-        assert c.status.leader() == "127.0.0.1:8300"
-        with pytest.raises(consul.ConsulConnectionError, match="not sent again"):
-            call(c)
-        assert fault_server.count(method) == 1
 
     def test_a_write_on_a_fresh_connection_too(self, fault_server, client):
         fault_server.default = LOSE
