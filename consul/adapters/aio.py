@@ -50,7 +50,8 @@ async def _send_once(
 
     aiohttp sends an "idempotent" request (PUT and DELETE included) once more
     when its connection drops before the answer; Consul's PUTs and DELETEs are
-    not idempotent (see :attr:`Request.retryable`).
+    not idempotent (see :attr:`Request.retryable`). It is the middleware of
+    the session of those requests only: the others pay nothing for it.
     """
     try:
         return await handler(request)
@@ -60,11 +61,8 @@ async def _send_once(
         raise _Interrupted(f"{type(exc).__name__}: {exc}") from exc
 
 
-_ONCE = (_send_once,)
-
-
 class AiohttpTransport:
-    """Sends requests with one ``aiohttp.ClientSession``, made in the loop of the first call.
+    """Sends requests with ``aiohttp``: two sessions on one pool, made in the first call's loop.
 
     At most ``max_connections`` calls that do not block, and
     ``max_blocking_connections`` blocking queries, are sent at once; the
@@ -84,24 +82,28 @@ class AiohttpTransport:
         self._loop = LoopBinding("consul.aio.Consul")
         #: The loop the binding accepted: a call from it needs no other check.
         self._bound: asyncio.AbstractEventLoop | None = None
-        self._session: aiohttp.ClientSession | None = None
+        #: The sessions of the requests that are not retryable (with the
+        #: _send_once middleware) and of those that are, indexed by
+        #: ``retryable``; they share one pool.
+        self._sessions: tuple[aiohttp.ClientSession, aiohttp.ClientSession] | None = None
         self._budgets = (Budget(max_connections), Budget(max_blocking_connections))
         # What every call uses, made once: the time limit of the calls that do
-        # not block and keep the client's timeout, the address, the TLS
-        # server name.
+        # not block and keep the client's timeout (the sessions' default), the
+        # address, the TLS server name.
         self._timeout = aiohttp.ClientTimeout(total=config.timeout)
+        self._total = config.timeout
         self._base_url = config.base_url
         self._server_hostname = config.tls_server_name
         #: The answers being read as streams, which close() aborts.
         self._streams: set[_Opened] = set()
 
-    def _bind(self, request: Request) -> aiohttp.ClientSession:
-        """The session for ``request``, made on the first call (in the client's loop)."""
+    def _bind(self, request: Request) -> tuple[aiohttp.ClientSession, aiohttp.ClientSession]:
+        """The sessions (see ``_sessions``), made on the first call (in the client's loop)."""
         if self.closed:
             raise request.closed()
         if asyncio.get_running_loop() is not self._bound:
             self._bound = self._loop.check()
-        if self._session is None:
+        if self._sessions is None:
             # Room for both budgets: a call waits for a turn of its budget,
             # not in the pool (where the wait would count in its timeout).
             connector: aiohttp.BaseConnector
@@ -109,8 +111,18 @@ class AiohttpTransport:
                 connector = aiohttp.UnixConnector(self.config.unix_socket, limit=self._connections)
             else:
                 connector = aiohttp.TCPConnector(ssl=self._ssl, limit=self._connections)
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
-        return self._session
+            session = aiohttp.ClientSession(
+                connector=connector, trust_env=False, timeout=self._timeout
+            )
+            once = aiohttp.ClientSession(
+                connector=connector,
+                connector_owner=False,
+                trust_env=False,
+                timeout=self._timeout,
+                middlewares=(_send_once,),
+            )
+            self._sessions = (once, session)
+        return self._sessions
 
     async def send(self, request: Request) -> Response:
         """Send ``request``; transport failures become our exceptions."""
@@ -118,30 +130,52 @@ class AiohttpTransport:
 
     async def _send_decoded(self, request: Request, decode: Callable[[Response], T]) -> T:
         """Send ``request`` and return ``decode`` of the answer (see ``AsyncRunner.call``)."""
-        session = self._bind(request)
+        sessions = self._sessions
+        if sessions is None or self.closed or asyncio.get_running_loop() is not self._bound:
+            sessions = self._bind(request)
+        session = sessions[request.method in RETRYABLE_METHODS]
         budget = self._budgets[request.wait is not None]
         if (turn := budget.take()) is not None:
             await budget.wait(turn)
         try:
             if self.closed:  # while waiting for a turn
                 raise request.closed()
-            timeout = self._timeout
-            if request.wait is not None or request.timeout != timeout.total:
-                timeout = aiohttp.ClientTimeout(total=request.time_limit())
+            url = URL(request.url(self._base_url), encoded=True)
             try:
-                answer = await session.request(
-                    request.method,
-                    URL(request.url(self._base_url), encoded=True),
-                    headers=request.headers or None,
-                    data=request.body,
-                    allow_redirects=False,
-                    server_hostname=self._server_hostname,
-                    timeout=timeout,
-                    middlewares=() if request.method in RETRYABLE_METHODS else _ONCE,
-                )
-                # No "async with": read() closes the answer if it fails, and
-                # once it has read it all, the connection is back in the pool.
-                body = await answer.read()
+                # The fewer keywords, the cheaper aiohttp's call: the common
+                # case passes none that the session has as its default.
+                if (
+                    request.wait is None
+                    and request.timeout == self._total
+                    and self._server_hostname is None
+                ):
+                    answer = await session.request(
+                        request.method,
+                        url,
+                        headers=request.headers or None,
+                        data=request.body,
+                        allow_redirects=False,
+                    )
+                else:
+                    answer = await session.request(
+                        request.method,
+                        url,
+                        headers=request.headers or None,
+                        data=request.body,
+                        allow_redirects=False,
+                        server_hostname=self._server_hostname,
+                        timeout=aiohttp.ClientTimeout(total=request.time_limit()),
+                    )
+                content = answer.content
+                if answer.connection is None and content.is_eof():
+                    # The whole body came with the headers, and the connection
+                    # is back in the pool (a small answer's usual case): what
+                    # read() returns, without its five coroutines.
+                    body = content.read_nowait()
+                else:
+                    # No "async with": read() closes the answer if it fails, and
+                    # once it has read it all, the connection is back in the pool.
+                    body = await answer.read()
             except (aiohttp.ClientError, OSError) as exc:  # TimeoutError included
                 raise self._failure(request, exc) from detached(exc)
         finally:
@@ -157,7 +191,7 @@ class AiohttpTransport:
         Streams take no turn in the budgets: they hold their connection until
         closed.
         """
-        session = self._bind(request)
+        session = self._bind(request)[request.retryable]
         stack = contextlib.ExitStack()
         try:
             headers = dict(request.headers)
@@ -175,7 +209,6 @@ class AiohttpTransport:
                     allow_redirects=False,
                     server_hostname=self._server_hostname,
                     timeout=_UNBOUNDED,
-                    middlewares=() if request.retryable else _ONCE,
                 )
         except BaseException as exc:
             stack.close()
@@ -208,9 +241,10 @@ class AiohttpTransport:
         self.closed = True
         for stream in list(self._streams):
             stream.abort()
-        if self._session is not None:
+        if self._sessions is not None:
             self._loop.check()
-            session, self._session = self._session, None
+            (once, session), self._sessions = self._sessions, None
+            await once.close()  # not its connector: the other's
             await session.close()
 
 
