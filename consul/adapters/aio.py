@@ -111,8 +111,13 @@ class AiohttpTransport:
                 connector = aiohttp.UnixConnector(self.config.unix_socket, limit=self._connections)
             else:
                 connector = aiohttp.TCPConnector(ssl=self._ssl, limit=self._connections)
+            # No cookies kept, as Consul's Go client keeps none (api/api.go:
+            # its http.Client has no Jar), nor the other clients.
             session = aiohttp.ClientSession(
-                connector=connector, trust_env=False, timeout=self._timeout
+                connector=connector,
+                trust_env=False,
+                timeout=self._timeout,
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
             once = aiohttp.ClientSession(
                 connector=connector,
@@ -120,6 +125,7 @@ class AiohttpTransport:
                 trust_env=False,
                 timeout=self._timeout,
                 middlewares=(_send_once,),
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
             self._sessions = (once, session)
         return self._sessions
