@@ -15,7 +15,7 @@ import logging
 from urllib.parse import quote, urlsplit
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 #: The statuses Consul's endpoints (and Go's ServeMux) answer with: 401 is
@@ -124,6 +124,10 @@ def send(agent, method, target, payload, extra):
     payload=body,
     extra=headers,
 )
+# Consul's handler panics on an update without a coordinate: dropped, on purpose.
+@example(
+    method="PUT", target_path="/v1/coordinate/update", target_query="", payload=b"null", extra={}
+)
 def test_malformed_requests_get_consuls_answers(
     agent, caplog, method, target_path, target_query, payload, extra
 ):
@@ -133,8 +137,16 @@ def test_malformed_requests_get_consuls_answers(
     # An exception escaping a handler (a bug of ours) is logged and the
     # connection dropped, as Go's server does with a panic: send() then raises.
     with caplog.at_level(logging.ERROR, logger="consul.testing"):
-        status, data = send(agent, method, target, payload, extra)
-    assert status in CONSUL_STATUSES, (status, data)
+        try:
+            status, data = send(agent, method, target, payload, extra)
+        except http.client.RemoteDisconnected:
+            # The one answer that is no answer: Consul dereferences the
+            # missing coordinate of an update (Coordinate.Update,
+            # agent/consul/coordinate_endpoint.go) and Go's server drops the
+            # connection of the panicking handler.
+            assert (method, target_path) == ("PUT", "/v1/coordinate/update")
+        else:
+            assert status in CONSUL_STATUSES, (status, data)
     assert not [r for r in caplog.records if r.name.startswith("consul")], caplog.text
     alive, _ = send(agent, "GET", "/v1/status/leader", None, {})
     assert alive == 200
