@@ -14,10 +14,11 @@ range. With ``--py-consul VENV``, py-consul 1.8 (whose import name is also
 ``consul``) runs in client processes of that virtualenv, made there if
 missing. With ``--callgrind``, the client processes run under valgrind's
 callgrind instead, and what is counted is the instructions they execute per
-call, less the work whose amount the pace of the run decides (the timer
-heaps' functions, :data:`PACE_FUNCTIONS`, and the garbage collector's
-visits of the objects made before a run: see client_cases.py's
-``--freeze``) unless ``--callgrind-all`` keeps it. See bench/README.md.
+call, less the work whose amount the pace of the run or the rest of the
+process decides (the timer heaps' functions, :data:`PACE_FUNCTIONS`, and the
+garbage collector's visits of the objects made before a run: see
+client_cases.py's ``--freeze``) unless ``--callgrind-all`` counts it. See
+bench/README.md.
 """
 
 from __future__ import annotations
