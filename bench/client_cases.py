@@ -1,6 +1,6 @@
 """One client process of bench/clients.py: times the calls of one loop's clients.
 
-    python bench/client_cases.py LOOP URL
+    python bench/client_cases.py LOOP URL [--freeze]
 
 ``LOOP`` is one of :data:`LOOPS`. The process first prints the cases it can
 run (``raw``, the HTTP library used by hand, and ``consul``, whichever
@@ -12,6 +12,11 @@ CPU seconds this process spent on those calls and their wall-clock seconds.
 Both cases do the same work: ``get`` reads key ``bench`` and returns its
 ``X-Consul-Index`` as an int and the entry with its ``Value`` decoded from
 base64, ``put`` writes it and returns whether Consul answered ``true``.
+
+With ``--freeze`` (bench/clients.py gives it under callgrind), every run
+starts with the objects that survived the collection before it frozen
+(``gc.freeze()``): a full collection during the run then visits what the
+run's calls made and kept, not the whole heap of the process.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ WARMUP = 20
 IN_FLIGHT = 50
 
 LOOPS = ("blocking", "threadpool", "asyncio", "asyncio50", "tornado", "twisted")
+#: Whether runs start with the surviving objects frozen (``--freeze``).
+FREEZE = False
 
 
 def decode_get(status: int, index: str | None, body: bytes) -> tuple[int, dict[str, Any]]:
@@ -107,15 +114,22 @@ async def run_async(
     return await timed_async(run)
 
 
-def timed(run: Callable[[], None]) -> dict[str, float]:
+def collect() -> None:
+    """Before a run: the cyclic garbage collected, the survivors frozen with ``--freeze``."""
     gc.collect()
+    if FREEZE:
+        gc.freeze()
+
+
+def timed(run: Callable[[], None]) -> dict[str, float]:
+    collect()
     start = clocks()
     run()
     return elapsed(start)
 
 
 async def timed_async(run: Callable[[], Awaitable[None]]) -> dict[str, float]:
-    gc.collect()
+    collect()
     start = clocks()
     await run()
     return elapsed(start)
@@ -379,7 +393,9 @@ def serve(bench: Any) -> None:
 
 
 def main() -> None:
-    loop, url = sys.argv[1:3]
+    global FREEZE
+    loop, url, *options = sys.argv[1:]
+    FREEZE = "--freeze" in options
     try:
         bench = make(loop, url)
     except ImportError as exc:  # a package named consul without this client

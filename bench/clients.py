@@ -2,7 +2,7 @@
 
     python bench/clients.py [--rounds 15] [--calls 1000] [--loops blocking,asyncio]
                             [--py-consul VENV] [--compare LABEL=PYTHON] [--json FILE]
-                            [--callgrind]
+                            [--callgrind [--callgrind-all]]
 
 A server process replays the embedded agent's answers (bench/client_server.py);
 one client process per loop (bench/client_cases.py) times ``kv.get`` and
@@ -14,7 +14,11 @@ range. With ``--py-consul VENV``, py-consul 1.8 (whose import name is also
 ``consul``) runs in client processes of that virtualenv, made there if
 missing. With ``--callgrind``, the client processes run under valgrind's
 callgrind instead, and what is counted is the instructions they execute per
-call. See bench/README.md.
+call, less the work whose amount the pace of the run or the rest of the
+process decides (the timer heaps' functions, :data:`PACE_FUNCTIONS`, and the
+garbage collector's visits of the objects made before a run: see
+client_cases.py's ``--freeze``) unless ``--callgrind-all`` counts it. See
+bench/README.md.
 """
 
 from __future__ import annotations
@@ -43,6 +47,11 @@ LOOPS = ("blocking", "threadpool", "asyncio", "asyncio50", "tornado", "twisted")
 OPS = ("get", "put")
 VALGRIND = "valgrind"
 CALLGRIND_CONTROL = "callgrind_control"
+#: The C functions (CPython's ``_heapq``) left out of the counts under
+#: callgrind, with all they call: the event loops' heaps of timers, whose work
+#: depends on how many cancelled timers they hold, that is on the wall-clock
+#: pace of the run under valgrind, not on the code.
+PACE_FUNCTIONS = ("_heapq_heappush", "_heapq_heappop", "_heapq_heapify")
 
 
 @dataclass
@@ -172,9 +181,17 @@ def main() -> None:
         "--callgrind",
         action="store_true",
         help="count the instructions the client processes execute per call (valgrind's "
-        "callgrind), not their CPU time",
+        "callgrind), not their CPU time, less the timer heaps' work and the garbage "
+        "collector's visits of the objects made before each run",
+    )
+    parser.add_argument(
+        "--callgrind-all",
+        action="store_true",
+        help="with --callgrind: count those too",
     )
     args = parser.parse_args()
+    if args.callgrind_all and not args.callgrind:
+        parser.error("--callgrind-all goes with --callgrind")
     if args.callgrind:
         missing = [tool for tool in (VALGRIND, CALLGRIND_CONTROL) if shutil.which(tool) is None]
         if missing:
@@ -215,11 +232,19 @@ def main() -> None:
                 out = None
                 if counts is not None:
                     out = Path(counts.name) / f"{len(workers)}.out"
+                    left_out: list[str] = []
+                    if not args.callgrind_all:
+                        command.append("--freeze")
+                        # Each --toggle-collect also sets --collect-atstart=no:
+                        # set back after them, collection is off only inside these.
+                        left_out = [f"--toggle-collect={fn}" for fn in PACE_FUNCTIONS]
+                        left_out.append("--collect-atstart=yes")
                     command = [
                         VALGRIND,
                         "--tool=callgrind",
                         "--quiet",
                         f"--callgrind-out-file={out}",
+                        *left_out,
                         *command,
                     ]
                     # The same hashes of str in every run.
@@ -254,6 +279,14 @@ def main() -> None:
             f"{'medians of ' if rounds > 1 else ''}{rounds} round{'s' * (rounds > 1)}, "
             f"each the difference between runs of {2 * calls} and {calls} calls over {calls}."
         )
+        if args.callgrind_all:
+            heading += " Everything counted (--callgrind-all)."
+        else:
+            heading += (
+                f" Left out: {', '.join(PACE_FUNCTIONS)} (inclusive), and the garbage "
+                "collector's visits of the objects that survived before each run (frozen); "
+                "--callgrind-all counts them."
+            )
         report(results, loops, list(interpreters), heading, "k instr", 1e-3)
     else:
         heading = (
