@@ -296,8 +296,10 @@ def main() -> None:
         report(results, loops, list(interpreters), heading, "us", 1.0)
     if args.json is not None:
         figure = "instructions" if counts is not None else "us"
+        # Under callgrind, whether the timer heaps and the frozen survivors were left out.
+        mode = {} if counts is None else {"counted": "all" if args.callgrind_all else "default"}
         rows = [
-            {"impl": i, "loop": lo, "case": c, "op": o, figure: v}
+            {"impl": i, "loop": lo, "case": c, "op": o, figure: v, **mode}
             for (i, lo, c, o), v in results.items()
         ]
         args.json.write_text(json.dumps(rows, indent=1))
