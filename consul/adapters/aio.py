@@ -13,7 +13,7 @@ import aiohttp
 from yarl import URL
 
 from .._endpoint import AsyncIO, positive_int
-from .._http import RETRYABLE_METHODS, Flow, Request, Response, Upload
+from .._http import Flow, Request, Response, Upload
 from .._stream import AsyncStream, Exchange, StreamCall
 from ..base import ConsulBase
 from ..config import DEFAULT_TIMEOUT, Cert, Config
@@ -111,23 +111,20 @@ class AiohttpTransport:
                 connector = aiohttp.UnixConnector(self.config.unix_socket, limit=self._connections)
             else:
                 connector = aiohttp.TCPConnector(ssl=self._ssl, limit=self._connections)
-            # No cookies kept, as Consul's Go client keeps none (api/api.go:
-            # its http.Client has no Jar), nor the other clients.
-            session = aiohttp.ClientSession(
-                connector=connector,
-                trust_env=False,
-                timeout=self._timeout,
-                cookie_jar=aiohttp.DummyCookieJar(),
-            )
-            once = aiohttp.ClientSession(
-                connector=connector,
-                connector_owner=False,
-                trust_env=False,
-                timeout=self._timeout,
-                middlewares=(_send_once,),
-                cookie_jar=aiohttp.DummyCookieJar(),
-            )
-            self._sessions = (once, session)
+
+            def session(**options: Any) -> aiohttp.ClientSession:
+                # No cookies kept, as Consul's Go client keeps none (api/api.go:
+                # its http.Client has no Jar), nor the other clients.
+                return aiohttp.ClientSession(
+                    connector=connector,
+                    trust_env=False,
+                    timeout=self._timeout,
+                    cookie_jar=aiohttp.DummyCookieJar(),
+                    **options,
+                )
+
+            once = session(connector_owner=False, middlewares=(_send_once,))
+            self._sessions = (once, session())
         return self._sessions
 
     async def send(self, request: Request) -> Response:
@@ -136,10 +133,7 @@ class AiohttpTransport:
 
     async def _send_decoded(self, request: Request, decode: Callable[[Response], T]) -> T:
         """Send ``request`` and return ``decode`` of the answer (see ``AsyncRunner.call``)."""
-        sessions = self._sessions
-        if sessions is None or self.closed or asyncio.get_running_loop() is not self._bound:
-            sessions = self._bind(request)
-        session = sessions[request.method in RETRYABLE_METHODS]
+        session = self._bind(request)[request.retryable]
         budget = self._budgets[request.wait is not None]
         if (turn := budget.take()) is not None:
             await budget.wait(turn)
