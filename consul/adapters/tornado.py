@@ -263,8 +263,7 @@ class TornadoTransport:
                 # the simple client reads: see _Fetch.
                 validate_cert=True,
             )
-            fetch: _Fetch[T] = _Fetch()
-            fetch.start(self, request, decode, budget)
+            fetch = _Fetch(self, request, decode, budget)
             token = _CURRENT.set(fetch.connection)
             try:
                 # What fetch() calls, with the callback fetch() would give it.
@@ -379,14 +378,14 @@ class _Fetch(asyncio.Future[T]):
     default that applies to it.
     """
 
-    def start(
+    def __init__(
         self,
         transport: TornadoTransport,
         request: Request,
         decode: Callable[[Response], T],
         budget: Budget,
     ) -> None:
-        """Note what the call is, before its fetch starts."""
+        super().__init__()
         self._transport = transport
         self._request = request
         self._decode = decode
