@@ -1,7 +1,7 @@
 """The blocking client, on the pooled adapter of a ``requests.Session``.
 
 The transport prepares each request itself and hands it to the adapter
-(:meth:`RequestsTransport._prepare`): the session's own per-request work
+(:meth:`RequestsTransport._dispatch`): the session's own per-request work
 (merging its settings, cookies, redirects) does nothing for the requests the
 core builds, and cost more than a third of a call.
 
@@ -357,12 +357,7 @@ class RequestsTransport:
         current.deadline = None if limit is None else time.monotonic() + limit
         try:
             body = request.body or None
-            answer = self._adapter.send(
-                self._prepare(request, body, None if body is None else len(body)),
-                stream=True,
-                timeout=limit,
-                verify=self.config.verify,
-            )
+            answer = self._dispatch(request, body, None if body is None else len(body), limit)
             # The body read whole from urllib3's answer, decoded (gzip):
             # requests' ``content`` reads it part by part through generators,
             # 4% of a call's instructions. The failures are urllib3's own,
@@ -400,12 +395,7 @@ class RequestsTransport:
                     # A file of known size goes with its Content-Length;
                     # anything else chunk by chunk.
                     body = file if size is not None else Upload.chunks(file)
-                answer = self._adapter.send(
-                    self._prepare(request, body, size),
-                    stream=True,
-                    timeout=limit,
-                    verify=self.config.verify,
-                )
+                answer = self._dispatch(request, body, size, limit)
         except (requests.RequestException, OSError, http.client.HTTPException) as exc:
             raise self._failure(request, exc) from detached(exc)
         finally:
@@ -416,10 +406,15 @@ class RequestsTransport:
         self._streams.add(opened)
         return opened
 
-    def _prepare(self, request: Request, body: Any, size: int | None) -> PreparedRequest:
-        """``request`` as requests sends it, with ``body`` (of ``size`` bytes; None: chunked).
+    def _dispatch(
+        self, request: Request, body: Any, size: int | None, limit: float | None
+    ) -> requests.Response:
+        """Send ``request`` with ``body`` (of ``size`` bytes; None: chunked); the answer's headers.
 
-        Made here rather than by ``Session.request``, whose preparation
+        The body is left to read (``stream``). ``limit`` is requests' timeout;
+        the deadline in ``_CURRENT`` bounds the whole call.
+
+        Prepared here rather than by ``Session.request``, whose preparation
         (``Session.prepare_request``, ``PreparedRequest.prepare``,
         ``merge_environment_settings``) and ``Session.send`` (cookies,
         redirects) do nothing for these requests but cost 40% of a call's
@@ -440,7 +435,7 @@ class RequestsTransport:
         prepared.url = request.url(self._base_url)
         prepared.headers = headers
         prepared.body = body
-        return prepared
+        return self._adapter.send(prepared, stream=True, timeout=limit, verify=self.config.verify)
 
     def _failure(self, request: Request, exc: Exception) -> ConsulException:
         if self.closed:
